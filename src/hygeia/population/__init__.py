@@ -1,0 +1,1 @@
+"""Population simulator: Synthea-compatible modules, lifecycle and demographics."""
