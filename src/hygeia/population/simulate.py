@@ -1,17 +1,78 @@
-"""Simulate one shard of persons into canonical ``persons`` / ``events`` tables.
+"""Simulate one shard of persons into the canonical ``persons`` / ``events`` tables.
 
-PLACEHOLDER: the real engine replaces the body of :func:`simulate_shard`; the
-signature is the contract the executors and CLI code against.
+Each worker process loads the run's modules and locale pack once (cached by
+the options that determine them) and then simulates any shard it is handed.
+Person ``i`` of a run always gets the seed ``SeedTree(seed).person_seed(i)``, so
+a shard's records depend only on the run options and the person indexes.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
 
 import pyarrow as pa
 
 from hygeia.core.config import RunConfig
 from hygeia.core.schema import EVENTS_SCHEMA, PERSONS_SCHEMA
+from hygeia.core.seeding import SeedTree
+from hygeia.errors import ConfigError
+from hygeia.population.engine import Person, Simulation, load_run_modules
+from hygeia.population.engine._person import END, ENC, KIND, T
+from hygeia.population.lifecycle import Lifecycle, to_ms_date
 
-__all__ = ["simulate_shard"]
+__all__ = ["simulate_person", "simulate_shard"]
+
+_ONGOING = frozenset({"condition", "medication", "careplan", "allergy", "device"})
+
+
+@lru_cache(maxsize=4)
+def _context(modules: tuple[str, ...], default_modules: bool, locale: str, end: dt.date):
+    from hygeia.population.locale import load_locale
+
+    cfg = RunConfig(n=1, modules=modules, default_modules=default_modules, locale=locale, end=end)
+    return load_run_modules(cfg), Lifecycle(load_locale(locale), to_ms_date(end))
+
+
+def _run_context(config: RunConfig):
+    return _context(config.modules, config.default_modules, config.locale, config.end)
+
+
+def simulate_person(config: RunConfig, index: int) -> Person:
+    """Simulate person ``index`` (0-based) of the run described by ``config``.
+
+    Example:
+        >>> from hygeia.core.config import RunConfig
+        >>> p = simulate_person(RunConfig(n=1, seed=7), 0)
+        >>> p.subject_id, len(p.rows) > 0
+        (1, True)
+    """
+    if config.seed is None:
+        raise ConfigError("simulate_person needs a concrete seed; resolve it first (hygeia.core.seeding.resolve_seed)")
+    modules, lifecycle = _run_context(config)
+    seed = SeedTree(config.seed).person_seed(index)
+    person = lifecycle.make_person(index + 1, seed)
+    sim = Simulation(person, modules, lifecycle.end)
+    lifecycle.begin(person, sim)
+    sim.run()
+    return person
+
+
+def _keep_from(rows: list[list], start: int) -> list[list]:
+    """Facts still relevant on ``start``: everything from then on, and what is still ongoing."""
+    kept = [
+        r for r in rows
+        if r[T] >= start or (r[KIND] in _ONGOING and (r[END] is None or r[END] >= start))
+    ]
+    encounters = {r[ENC] for r in kept if r[KIND] == "encounter"}
+    for r in kept:
+        if r[ENC] is not None and r[ENC] not in encounters:
+            r[ENC] = None
+    return kept
+
+
+def _ts(values: list) -> pa.Array:
+    return pa.array(values, pa.int64()).cast(pa.timestamp("ms")).cast(pa.timestamp("us"))
 
 
 def simulate_shard(config: RunConfig, first: int, count: int) -> tuple[pa.Table, pa.Table]:
@@ -19,10 +80,41 @@ def simulate_shard(config: RunConfig, first: int, count: int) -> tuple[pa.Table,
 
     ``config.seed`` must already be resolved to an int. The result depends only
     on (config, person index), never on which worker runs it or on shard size.
-    subject_id of person index i is i + 1.
+    The subject_id of person index i is i + 1.
 
     Returns:
         ``(persons, events)`` with :data:`PERSONS_SCHEMA` and :data:`EVENTS_SCHEMA`,
         events sorted by (subject_id, time).
     """
-    return PERSONS_SCHEMA.empty_table(), EVENTS_SCHEMA.empty_table()
+    start = to_ms_date(config.start) if config.start is not None else None
+    pcols: dict[str, list] = {f.name: [] for f in PERSONS_SCHEMA}
+    ecols: list[list] = [[] for _ in range(13)]
+    for index in range(first, first + count):
+        p = simulate_person(config, index)
+        a = p.attrs
+        for k, v in (
+            ("subject_id", p.subject_id), ("birth_time", p.birth), ("death_time", p.death_time), ("sex", p.sex),
+            ("race", p.race), ("ethnicity", p.ethnicity), ("locale", config.locale),
+            ("given_name", a.get("given_name")), ("family_name", a.get("family_name")), ("state", a.get("state")),
+            ("income", a.get("income")), ("education", a.get("education")),
+            ("marital_status", a.get("marital_status")), ("seed", p.seed),
+        ):
+            pcols[k].append(v)
+        rows = p.rows if start is None else _keep_from(p.rows, start)
+        rows.sort(key=lambda r: r[T])
+        ecols[0].extend([p.subject_id] * len(rows))
+        for j in range(12):
+            ecols[j + 1].extend([r[j] for r in rows])
+    pcols["birth_time"] = _ts(pcols["birth_time"])
+    pcols["death_time"] = _ts(pcols["death_time"])
+    persons = pa.Table.from_pydict(pcols, schema=PERSONS_SCHEMA)
+    names = EVENTS_SCHEMA.names
+    arrays = {}
+    for name, col in zip(names, ecols):
+        if name in ("time", "end_time"):
+            arrays[name] = _ts(col)
+        else:
+            arrays[name] = pa.array(col, EVENTS_SCHEMA.field(name).type)
+    events = pa.Table.from_pydict(arrays, schema=EVENTS_SCHEMA)
+    return persons, events
+

@@ -1,0 +1,225 @@
+"""Runs every module for one person, from birth to death or the end of the simulation.
+
+Synthea steps every module of every person through every week of a lifetime.
+Hygeia instead jumps from event to event: a module waiting in a Delay is
+woken at its expiry (exactly, not at the next weekly step); one waiting at a
+Guard is re-checked only when something about the person changed, or when the
+passage of time alone could flip its condition (an age or a date threshold, or
+a vital sign that drifts, which is re-checked every 28 days); one waiting for a
+wellness encounter is woken by the lifecycle's next wellness visit. The order
+of work is fixed by (time, order of scheduling), so results depend only on the
+person's seed.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from hygeia.errors import SimulationError
+from hygeia.population.engine._person import END, Person
+from hygeia.population.engine._states import ADVANCE, CALL, DELAY, GUARD, TERMINAL, WELLNESS
+from hygeia.population.engine._units import DAY_MS
+
+__all__ = ["ModuleRun", "Simulation"]
+
+#: Most state changes one module may make at one instant before it is called an endless loop.
+MAX_STEPS_PER_INSTANT = 5000
+DRIFT_RECHECK_MS = 28 * DAY_MS
+
+
+class ModuleRun:
+    """Where one module stands for one person."""
+
+    __slots__ = ("module", "state", "stack", "wake", "encounter", "encounter_state", "pending", "entries",
+                 "last_wellness", "token")
+
+    def __init__(self, module) -> None:
+        self.module = module
+        self.state = module.initial
+        self.stack: list = []
+        self.wake: int | None = None
+        self.encounter: list | None = None
+        self.encounter_state: str | None = None
+        self.pending: list = []
+        self.entries: dict[str, list] = {}
+        self.last_wellness = None
+        self.token = 0
+
+
+class Simulation:
+    """The event loop of one person.
+
+    Args:
+        person: the :class:`Person` to simulate (born at ``person.birth``).
+        modules: the compiled :class:`ModuleSet`.
+        end: the simulation's end, epoch ms.
+    """
+
+    def __init__(self, person: Person, modules, end: int) -> None:
+        self.person = person
+        self.modules = modules
+        self.end = end
+        self.heap: list = []
+        self.seq = 0
+        self.guards: list[ModuleRun] = []
+        self.guard_version = -1
+        self.waiting_wellness: list[ModuleRun] = []
+        self.runs: list[ModuleRun] = []
+
+    # -- scheduling ------------------------------------------------------------
+    def schedule(self, t: int, fn, arg=None) -> None:
+        """Call ``fn(arg, t)`` at time ``t`` (ties run in the order scheduled)."""
+        heapq.heappush(self.heap, (t, self.seq, fn, arg))
+        self.seq += 1
+
+    def run(self) -> None:
+        p = self.person
+        t0 = p.birth
+        for m in self.modules.modules:
+            if m.initial is None:
+                continue
+            r = ModuleRun(m)
+            self.runs.append(r)
+            p.prior[m.initial.key] = t0
+            self.advance(r, t0)
+            if not p.alive:
+                break
+        self.check_guards(t0)
+        heap, end = self.heap, self.end
+        while heap and p.alive:
+            t, _, fn, arg = heapq.heappop(heap)
+            due = p.death_due
+            if due is not None and due <= t and due <= end:
+                self._die_due()
+                break
+            if t > end:
+                break
+            fn(arg, t)
+            if p.alive and self.guards and p.version != self.guard_version:
+                self.check_guards(t)
+        if p.alive and p.death_due is not None and p.death_due <= end:
+            self._die_due()
+        self._finish()
+
+    def _die_due(self) -> None:
+        p = self.person
+        module, state = p.extra.get("death_state", ("lifecycle", "Death"))
+        p.die(p.death_due, p.death_cause, module, state)
+
+    # -- module stepping -------------------------------------------------------
+    def advance(self, run: ModuleRun, t: int) -> None:
+        """Run ``run``'s module from its current state until it waits or ends."""
+        p = self.person
+        prior = p.prior
+        state = run.state
+        steps = 0
+        while True:
+            r = state.process(run, p, t)
+            if r == ADVANCE:
+                nxt = state.transition.choose(p, t) if state.transition is not None else None
+            elif r == CALL:
+                sub = state.target
+                run.stack.append(state)
+                nxt = sub.initial
+            elif r == TERMINAL:
+                if not run.stack:
+                    run.state = state
+                    return
+                caller = run.stack.pop()
+                nxt = caller.transition.choose(p, t) if caller.transition is not None else None
+            elif r == DELAY:
+                run.state = state
+                run.token += 1
+                self.schedule(run.wake, self._wake, run)
+                return
+            elif r == GUARD:
+                run.state = state
+                run.token += 1
+                self.guards.append(run)
+                self._schedule_guard_tick(run, t)
+                return
+            else:  # WELLNESS
+                run.state = state
+                self.waiting_wellness.append(run)
+                return
+            if not p.alive:
+                run.state = state
+                return
+            if nxt is None:
+                # No option matched: the module ends here, as if it reached Terminal.
+                run.stack.clear()
+                run.state = state
+                return
+            state = nxt
+            prior[state.key] = t
+            steps += 1
+            if steps > MAX_STEPS_PER_INSTANT:
+                raise SimulationError(
+                    f"module {run.module.key!r} looped {steps} times without time passing, last at state "
+                    f"{state.name!r} (person {p.subject_id}); add a Delay or Guard to that loop"
+                )
+
+    def _wake(self, run: ModuleRun, t: int) -> None:
+        self.advance(run, t)
+
+    def _schedule_guard_tick(self, run: ModuleRun, t: int) -> None:
+        cond = run.state.allow
+        nt = cond.next_change(self.person, t)
+        if cond.drifts and (nt is None or nt > t + DRIFT_RECHECK_MS):
+            nt = t + DRIFT_RECHECK_MS
+        if nt is not None and nt <= self.end:
+            self.schedule(nt, self._guard_tick, (run, run.token))
+
+    def _guard_tick(self, arg, t: int) -> None:
+        run, token = arg
+        if run.token != token:
+            return
+        if run.state.allow.test(self.person, t):
+            self.guards.remove(run)
+            run.token += 1
+            self.advance(run, t)
+        else:
+            self._schedule_guard_tick(run, t)
+
+    def check_guards(self, t: int) -> None:
+        """Re-check every waiting Guard until none opens (each opening may open others)."""
+        p = self.person
+        while self.guards and p.alive:
+            self.guard_version = p.version
+            opened = [r for r in self.guards if r.state.allow.test(p, t)]
+            if not opened:
+                return
+            for r in opened:
+                self.guards.remove(r)
+                r.token += 1
+            for r in opened:
+                if p.alive:
+                    self.advance(r, t)
+            if p.version == self.guard_version:
+                return
+
+    def wellness_visit(self, encounter: list, t: int) -> None:
+        """Run every module waiting for a wellness encounter inside ``encounter``."""
+        p = self.person
+        p.wellness = encounter
+        waiting, self.waiting_wellness = self.waiting_wellness, []
+        for r in waiting:
+            if not p.alive:
+                break
+            self.advance(r, t)
+        p.wellness = None
+
+    # -- the end -------------------------------------------------------------
+    def _finish(self) -> None:
+        """Clamp open-ended facts to death (or the simulation's end)."""
+        p = self.person
+        stop = p.death_time if p.death_time is not None else self.end
+        for row in p.rows:
+            e = row[END]
+            if e is not None and e > stop:
+                row[END] = stop
+        if p.death_time is not None:
+            for table in (p.medications, p.careplans, p.devices):
+                for row in table.values():
+                    row[END] = p.death_time
+                table.clear()

@@ -1,0 +1,692 @@
+"""State types of the module format, dispatched through an explicit registry.
+
+Each state compiles once, at load, from its JSON object; unknown keys are
+ignored (as Synthea does) but every field a state needs is checked and each
+problem is reported with the module file and state name. At run time
+``process(run, person, t)`` does the state's work and returns one of:
+
+* ``ADVANCE``: leave now through the state's transition;
+* ``DELAY``: wait until ``run.wake``;
+* ``GUARD``: wait until the condition holds;
+* ``WELLNESS``: wait for the person's next wellness encounter;
+* ``CALL``: run the submodule ``state.submodule`` first;
+* ``TERMINAL``: the module (or submodule) is finished.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hygeia.population.engine._logic import compile_condition
+from hygeia.population.engine._person import CODE, END
+from hygeia.population.engine._transitions import Direct, compile_transition
+from hygeia.population.engine._units import compile_duration, number_sampler
+
+__all__ = ["ADVANCE", "CALL", "DELAY", "GUARD", "STATES", "State", "TERMINAL", "WELLNESS", "compile_state"]
+
+ADVANCE, DELAY, GUARD, WELLNESS, CALL, TERMINAL = range(6)
+
+STATES: dict[str, type["State"]] = {}
+
+
+def _register(*names: str):
+    def deco(cls):
+        for n in names:
+            STATES[n] = cls
+        return cls
+
+    return deco
+
+
+def _code(c: Any, where: str, problems: list[str]) -> tuple | None:
+    if not isinstance(c, dict) or "code" not in c:
+        problems.append(f"{where}: a code must be an object with system, code and display; got {c!r}")
+        return None
+    return (c.get("system"), str(c["code"]), c.get("display"))
+
+
+def _codes(spec: dict, where: str, problems: list[str], key: str = "codes", required: bool = True) -> tuple:
+    codes = spec.get(key)
+    if codes is None and not required:
+        return ()
+    if not isinstance(codes, list) or not codes:
+        problems.append(f"{where}: {key!r} must be a non-empty list of codes")
+        return ()
+    return tuple(c for c in (_code(c, f"{where}.{key}", problems) for c in codes) if c)
+
+
+class State:
+    """Base class of compiled states."""
+
+    __slots__ = ("name", "key", "module", "transition", "type")
+    #: True for states where time can pass (used to reject cycles that never advance time).
+    waits = False
+
+    def __init__(self, spec: dict, ctx, where: str, problems: list[str]) -> None:
+        self.name = where.rsplit(":", 1)[-1].strip()
+        self.module = ctx.key
+        self.key = (ctx.key, self.name)
+        self.type = spec.get("type")
+        self.transition = compile_transition(spec, ctx, where, problems)
+
+    def link(self, states: dict, problems: list[str]) -> None:
+        if self.transition is not None:
+            self.transition.link(states, problems)
+
+    def targets(self) -> list[str]:
+        return self.transition.targets() if self.transition is not None else []
+
+    def process(self, run, person, t: int) -> int:
+        return ADVANCE
+
+
+def _needs_transition(state: State, where: str, problems: list[str]) -> None:
+    if state.transition is None:
+        problems.append(f"{where}: a {state.type} state needs a transition")
+
+
+@_register("Initial", "Simple")
+class Simple(State):
+    __slots__ = ()
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+
+
+@_register("Terminal")
+class Terminal(State):
+    __slots__ = ()
+
+    def process(self, run, person, t):
+        return TERMINAL
+
+
+@_register("Delay")
+class Delay(State):
+    __slots__ = ("duration",)
+    waits = True
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.duration = compile_duration(spec, where, problems)
+        if self.duration is None and not any(k in spec for k in ("exact", "range", "distribution")):
+            problems.append(f"{where}: a Delay needs 'exact', 'range' or 'distribution'")
+
+    def process(self, run, person, t):
+        if run.wake is None:
+            run.wake = t + (self.duration(person.rng) if self.duration else 0)
+        if run.wake <= t:
+            run.wake = None
+            return ADVANCE
+        return DELAY
+
+
+@_register("Guard")
+class Guard(State):
+    __slots__ = ("allow",)
+    waits = True
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.allow = compile_condition(spec.get("allow"), ctx, where + ".allow", problems)
+
+    def process(self, run, person, t):
+        return ADVANCE if self.allow.test(person, t) else GUARD
+
+
+@_register("SetAttribute")
+class SetAttribute(State):
+    __slots__ = ("attribute", "value", "sampler", "value_attribute")
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.attribute = spec.get("attribute")
+        if not isinstance(self.attribute, str):
+            problems.append(f"{where}: SetAttribute needs an 'attribute' name; got {self.attribute!r}")
+        self.value = spec.get("value")
+        if "value_code" in spec:
+            self.value = _code(spec["value_code"], where + ".value_code", problems)
+        self.sampler = number_sampler(spec, where, problems)
+        self.value_attribute = spec.get("value_attribute")
+
+    def process(self, run, person, t):
+        if self.sampler is not None:
+            v = self.sampler(person.rng)
+        elif self.value_attribute is not None:
+            v = person.attrs.get(self.value_attribute)
+        else:
+            v = self.value
+        person.attrs[self.attribute] = v
+        person.version += 1
+        return ADVANCE
+
+
+@_register("Counter")
+class Counter(State):
+    __slots__ = ("attribute", "delta")
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.attribute = spec.get("attribute")
+        action = spec.get("action")
+        if action not in ("increment", "decrement"):
+            problems.append(f"{where}: Counter action must be 'increment' or 'decrement'; got {action!r}")
+        amount = spec.get("amount", 1)
+        self.delta = -amount if action == "decrement" else amount
+
+    def process(self, run, person, t):
+        v = person.attrs.get(self.attribute)
+        person.attrs[self.attribute] = (v if isinstance(v, (int, float)) else 0) + self.delta
+        person.version += 1
+        return ADVANCE
+
+
+@_register("CallSubmodule")
+class CallSubmodule(State):
+    __slots__ = ("submodule", "target")
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.submodule = spec.get("submodule")
+        if not isinstance(self.submodule, str):
+            problems.append(f"{where}: CallSubmodule needs a 'submodule' path; got {self.submodule!r}")
+        ctx.submodule_refs.append((where, self.submodule))
+        self.target = None  # the Module, bound after every module has loaded
+
+    def process(self, run, person, t):
+        return CALL
+
+
+@_register("Physiology")
+class Physiology(State):
+    """Physiology simulation is off (as in Synthea by default): follow ``alt_direct_transition``."""
+
+    __slots__ = ()
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        if "alt_direct_transition" in spec:
+            self.transition = Direct(spec["alt_direct_transition"], ctx, where + ".alt_direct_transition", problems)
+        if self.transition is None:
+            problems.append(f"{where}: a Physiology state needs 'alt_direct_transition' (physiology is not simulated)")
+
+
+class _Coded(State):
+    """A state that records one coded fact in the module's current encounter."""
+
+    __slots__ = ("codes", "code", "assign")
+    kind = ""
+
+    def __init__(self, spec, ctx, where, problems, key="codes"):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.codes = _codes(spec, where, problems, key) if key != "code" else (
+            (_code(spec.get("code"), where + ".code", problems),) if spec.get("code") else ())
+        if key == "code" and not self.codes:
+            problems.append(f"{where}: needs a 'code'")
+        self.code = self.codes[0] if self.codes and self.codes[0] else None
+        self.assign = spec.get("assign_to_attribute")
+
+    def start(self, run, person, t, **kw) -> list:
+        row = person.record(t, self.kind, self.code, self.module, self.name, run.encounter, **kw)
+        run.entries[self.name] = row
+        if self.assign:
+            person.attrs[self.assign] = row
+        return row
+
+
+@_register("Encounter")
+class Encounter(State):
+    __slots__ = ("wellness", "code", "enc_class", "waits")
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.wellness = bool(spec.get("wellness"))
+        self.waits = self.wellness
+        self.enc_class = spec.get("encounter_class", "ambulatory")
+        codes = _codes(spec, where, problems, required=not self.wellness)
+        self.code = codes[0] if codes else None
+
+    def process(self, run, person, t):
+        if self.wellness:
+            w = person.wellness
+            if w is None or run.last_wellness is w:
+                return WELLNESS
+            run.last_wellness = w
+            run.encounter = w
+        else:
+            run.encounter = person.start_encounter(t, self.code, self.enc_class, self.module, self.name)
+        run.encounter_state = self.name
+        if run.pending:
+            still = []
+            for target, state in run.pending:
+                if target == self.name:
+                    state.diagnose(run, person, t)
+                else:
+                    still.append((target, state))
+            run.pending = still
+        return ADVANCE
+
+
+@_register("EncounterEnd")
+class EncounterEnd(State):
+    __slots__ = ()
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+
+    def process(self, run, person, t):
+        enc = run.encounter
+        if enc is not None:
+            if enc[END] < t:
+                enc[END] = t
+            run.encounter = None
+            run.encounter_state = None
+        return ADVANCE
+
+
+@_register("ConditionOnset")
+class ConditionOnset(_Coded):
+    """Onset now; recorded now, or at the ``target_encounter`` when not in it yet."""
+
+    __slots__ = ("target",)
+    kind = "condition"
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        self.target = spec.get("target_encounter")
+
+    def process(self, run, person, t):
+        if self.target and run.encounter_state != self.target:
+            run.pending.append((self.target, self))
+        else:
+            self.diagnose(run, person, t)
+        return ADVANCE
+
+    def diagnose(self, run, person, t):
+        if self.code is None:
+            return
+        active = person.conditions if self.kind == "condition" else person.allergies
+        row = active.get(self.code[1])
+        if row is None:
+            row = self.start(run, person, t)
+            person.activate(row)
+        else:  # already active: refer to the same entry (as Synthea does)
+            run.entries[self.name] = row
+            if self.assign:
+                person.attrs[self.assign] = row
+
+
+
+@_register("AllergyOnset")
+class AllergyOnset(ConditionOnset):
+    __slots__ = ()
+    kind = "allergy"
+
+
+class _End(State):
+    """Ends an entry named by the state that started it, by an attribute, or by codes."""
+
+    __slots__ = ("ref_state", "ref_attr", "codes")
+    kind = ""
+    ref_key = ""
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.ref_state = spec.get(self.ref_key)
+        self.ref_attr = spec.get("referenced_by_attribute")
+        self.codes = tuple(c[1] for c in _codes(spec, where, problems, required=False) if c) if spec.get(
+            "codes") else ()
+        if not (self.ref_state or self.ref_attr or self.codes):
+            problems.append(f"{where}: needs {self.ref_key!r}, 'referenced_by_attribute' or 'codes'")
+
+    def process(self, run, person, t):
+        if self.ref_state:
+            person.end_entry(run.entries.get(self.ref_state), t)
+        elif self.ref_attr:
+            person.end_entry(person.attrs.get(self.ref_attr), t)
+        else:
+            for c in self.codes:
+                person.end_code(self.kind, c, t)
+        return ADVANCE
+
+
+@_register("ConditionEnd")
+class ConditionEnd(_End):
+    __slots__ = ()
+    kind, ref_key = "condition", "condition_onset"
+
+
+@_register("AllergyEnd")
+class AllergyEnd(_End):
+    __slots__ = ()
+    kind, ref_key = "allergy", "allergy_onset"
+
+
+@_register("MedicationEnd")
+class MedicationEnd(_End):
+    __slots__ = ()
+    kind, ref_key = "medication", "medication_order"
+
+
+@_register("CarePlanEnd")
+class CarePlanEnd(_End):
+    __slots__ = ()
+    kind, ref_key = "careplan", "careplan"
+
+
+@_register("DeviceEnd")
+class DeviceEnd(_End):
+    __slots__ = ()
+    kind, ref_key = "device", "device"
+
+
+@_register("MedicationOrder")
+class MedicationOrder(_Coded):
+    __slots__ = ("chronic",)
+    kind = "medication"
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        self.chronic = bool(spec.get("chronic"))
+
+    def process(self, run, person, t):
+        if self.code is not None:
+            old = person.medications.get(self.code[1])
+            if old is not None:  # a renewed order replaces the active one
+                person.end_entry(old, t)
+            person.activate(self.start(run, person, t, text="chronic" if self.chronic else None))
+        return ADVANCE
+
+
+@_register("CarePlanStart")
+class CarePlanStart(_Coded):
+    __slots__ = ("activities",)
+    kind = "careplan"
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        acts = [_code(a, where + ".activities", problems) for a in spec.get("activities", [])]
+        self.activities = "; ".join(a[2] or a[1] for a in acts if a) or None
+
+    def process(self, run, person, t):
+        if self.code is not None:
+            old = person.careplans.get(self.code[1])
+            if old is not None:
+                person.end_entry(old, t)
+            person.activate(self.start(run, person, t, text=self.activities))
+        return ADVANCE
+
+
+@_register("Device")
+class Device(_Coded):
+    __slots__ = ()
+    kind = "device"
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems, key="code")
+
+    def process(self, run, person, t):
+        if self.code is not None:
+            person.activate(self.start(run, person, t))
+        return ADVANCE
+
+
+@_register("Procedure")
+class Procedure(_Coded):
+    __slots__ = ("duration",)
+    kind = "procedure"
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        d = dict(spec)
+        if "duration" in spec and isinstance(spec["duration"], dict):
+            d = {"range": spec["duration"], "unit": spec["duration"].get("unit", spec.get("unit"))}
+        self.duration = compile_duration(d, where, problems, default_unit="minutes")
+
+    def process(self, run, person, t):
+        end = t + self.duration(person.rng) if self.duration else None
+        self.start(run, person, t, end=end)
+        enc = run.encounter
+        if end is not None and enc is not None and enc[END] < end:
+            enc[END] = end
+        return ADVANCE
+
+
+@_register("Vaccine", "Immunization")
+class Vaccine(_Coded):
+    __slots__ = ()
+    kind = "immunization"
+
+    def process(self, run, person, t):
+        self.start(run, person, t)
+        return ADVANCE
+
+
+@_register("SupplyList")
+class SupplyList(State):
+    __slots__ = ("supplies",)
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.supplies = []
+        for i, s in enumerate(spec.get("supplies") or []):
+            code = _code(s.get("code") if isinstance(s, dict) else None, f"{where}.supplies[{i}]", problems)
+            if code:
+                self.supplies.append((code, float(s.get("quantity", 1))))
+
+    def process(self, run, person, t):
+        for code, q in self.supplies:
+            person.record(t, "supply", code, self.module, self.name, run.encounter, value=q)
+        return ADVANCE
+
+
+@_register("ImagingStudy")
+class ImagingStudy(State):
+    __slots__ = ("code", "series")
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.code = _code(spec.get("procedure_code"), where + ".procedure_code", problems)
+        parts = []
+        for s in spec.get("series") or []:
+            bs, mod = s.get("body_site") or {}, s.get("modality") or {}
+            parts.append(f"{mod.get('code')}:{bs.get('display') or bs.get('code')}")
+        self.series = "; ".join(parts) or None
+
+    def process(self, run, person, t):
+        person.record(t, "imaging", self.code, self.module, self.name, run.encounter, text=self.series)
+        return ADVANCE
+
+
+class _ObservationValue:
+    """How one observation gets its value."""
+
+    __slots__ = ("code", "unit", "sampler", "vital", "attribute", "value_code", "text")
+
+    def __init__(self, spec, where, problems):
+        codes = _codes(spec, where, problems)
+        self.code = codes[0] if codes else None
+        self.unit = spec.get("unit") or None
+        exact = spec.get("exact")
+        if isinstance(exact, dict) and isinstance(exact.get("quantity", exact.get("value")), str):
+            # Some modules record a text answer as an "exact" quantity; keep it as text.
+            spec = {k: v for k, v in spec.items() if k != "exact"}
+            spec["sampled_text"] = exact.get("quantity", exact.get("value"))
+        self.sampler = number_sampler(spec, where, problems)
+        self.vital = spec.get("vital_sign")
+        self.attribute = spec.get("attribute")
+        vc = spec.get("value_code")
+        self.value_code = _code(vc, where + ".value_code", problems) if vc is not None else None
+        self.text = spec.get("sampled_text")
+        if "sampled_data" in spec:
+            self.text = "sampled data of " + ", ".join(spec["sampled_data"].get("attributes", []))
+        elif "attachment" in spec:
+            self.text = "attachment"
+        if (self.sampler is None and self.vital is None and self.attribute is None and self.value_code is None
+                and self.text is None):
+            problems.append(f"{where}: an observation needs a value: exact, range, distribution, vital_sign, "
+                            "attribute, value_code, sampled_data or attachment")
+
+    def record(self, person, t, module, state, encounter):
+        value = text = None
+        if self.sampler is not None:
+            value = self.sampler(person.rng)
+        elif self.vital is not None:
+            value = person.vital(self.vital, t)
+        elif self.attribute is not None:
+            v = person.attrs.get(self.attribute)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                value = float(v)
+            elif v is not None:
+                text = str(v[5] if isinstance(v, list) else v)
+        elif self.value_code is not None:
+            vc = self.value_code
+            text = f"{vc[0]}|{vc[1]}|{vc[2]}"
+        else:
+            text = self.text
+        if self.code is not None:
+            person.obs[self.code[1]] = value if value is not None else (
+                self.value_code[1] if self.value_code is not None else text)
+        return person.record(t, "observation", self.code, module, state, encounter, value=value, unit=self.unit,
+                             text=text)
+
+
+@_register("Observation")
+class Observation(State):
+    __slots__ = ("obs",)
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.obs = _ObservationValue(spec, where, problems)
+
+    def process(self, run, person, t):
+        self.obs.record(person, t, self.module, self.name, run.encounter)
+        return ADVANCE
+
+
+@_register("MultiObservation", "DiagnosticReport")
+class MultiObservation(State):
+    """A panel (MultiObservation) or report (DiagnosticReport) and its observations."""
+
+    __slots__ = ("code", "kind", "children")
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        codes = _codes(spec, where, problems)
+        self.code = codes[0] if codes else None
+        self.kind = "diagnostic_report" if spec.get("type") == "DiagnosticReport" else "observation"
+        obs = spec.get("observations")
+        if not isinstance(obs, list):
+            problems.append(f"{where}: needs a list of 'observations'")
+            obs = []
+        self.children = [_ObservationValue(o, f"{where}.observations[{i}]", problems) for i, o in enumerate(obs)]
+
+    def process(self, run, person, t):
+        enc = run.encounter
+        person.record(t, self.kind, self.code, self.module, self.name, enc)
+        for child in self.children:
+            child.record(person, t, self.module, self.name, enc)
+        return ADVANCE
+
+
+@_register("Symptom")
+class Symptom(State):
+    __slots__ = ("symptom", "cause", "probability", "sampler")
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.symptom = spec.get("symptom")
+        if not isinstance(self.symptom, str):
+            problems.append(f"{where}: Symptom needs a 'symptom' name")
+        self.cause = spec.get("cause") or ctx.key
+        self.probability = float(spec.get("probability", 1.0))
+        self.sampler = number_sampler(spec, where, problems)
+        if self.sampler is None:
+            problems.append(f"{where}: Symptom needs a severity: exact, range or distribution")
+
+    def process(self, run, person, t):
+        if self.probability >= 1.0 or person.rng.random() < self.probability:
+            person.symptoms.setdefault(self.symptom, {})[self.cause] = self.sampler(person.rng)
+            person.version += 1
+        return ADVANCE
+
+
+@_register("VitalSign")
+class VitalSignState(State):
+    __slots__ = ("vital", "sampler")
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.vital = spec.get("vital_sign")
+        self.sampler = number_sampler(spec, where, problems)
+        if not isinstance(self.vital, str) or self.sampler is None:
+            problems.append(f"{where}: VitalSign needs 'vital_sign' and a value (exact, range or distribution)")
+
+    def process(self, run, person, t):
+        person.vitals[self.vital] = self.sampler(person.rng)
+        person.version += 1
+        return ADVANCE
+
+
+@_register("Death")
+class Death(State):
+    """Death now, or after the given delay; the cause is its code or a referenced condition."""
+
+    __slots__ = ("code", "ref_state", "ref_attr", "delay")
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        codes = _codes(spec, where, problems, required=False)
+        self.code = codes[0] if codes else None
+        self.ref_state = spec.get("condition_onset")
+        self.ref_attr = spec.get("referenced_by_attribute")
+        self.delay = compile_duration(spec, where, problems)
+
+    def process(self, run, person, t):
+        cause = self.code
+        ref = run.entries.get(self.ref_state) if self.ref_state else (
+            person.attrs.get(self.ref_attr) if self.ref_attr else None)
+        if cause is None and isinstance(ref, list):
+            cause = (ref[3], ref[CODE], ref[5])
+        when = t + (self.delay(person.rng) if self.delay else 0)
+        if when <= t:
+            person.death_cause = cause
+            person.die(t, cause, self.module, self.name)
+        elif person.death_due is None or when < person.death_due:
+            person.death_due = when
+            person.death_cause = cause
+            person.extra["death_state"] = (self.module, self.name)
+        return ADVANCE if self.transition is not None else TERMINAL
+
+
+def compile_state(name: str, spec: Any, ctx, problems: list[str]) -> State | None:
+    """Compile one state; records problems (with file and state name) instead of raising."""
+    where = f"{ctx.path}: state {name}"
+    if not isinstance(spec, dict):
+        problems.append(f"{where}: a state must be an object; got {type(spec).__name__}")
+        return None
+    stype = spec.get("type")
+    cls = STATES.get(stype)
+    if cls is None:
+        problems.append(f"{where}: unknown state type {stype!r}; known types are {sorted(STATES)}")
+        return None
+    state = cls(spec, ctx, where, problems)
+    state.name = name
+    state.key = (ctx.key, name)
+    return state

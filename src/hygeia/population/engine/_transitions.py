@@ -1,0 +1,290 @@
+"""Transitions of the module format, dispatched through a registry.
+
+A transition compiles at load into an object whose ``choose(person, t)``
+returns the next :class:`State`. State names are resolved in a second pass
+(``link``) once every state of the module exists, so a transition to a missing
+state is reported at load, with its module file and state name.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+from hygeia.population.engine._logic import compile_condition
+
+__all__ = ["TRANSITIONS", "Transition", "compile_transition"]
+
+
+class Transition:
+    """Base class of compiled transitions."""
+
+    __slots__ = ("where",)
+
+    def targets(self) -> list[str]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def link(self, states: dict, problems: list[str]) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def choose(self, person, t: int):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _resolve(name: Any, states: dict, where: str, problems: list[str]):
+    st = states.get(name) if isinstance(name, str) else None
+    if st is None:
+        problems.append(f"{where}: transition to missing state {name!r}")
+    return st
+
+
+class Direct(Transition):
+    __slots__ = ("name", "state")
+
+    def __init__(self, spec, ctx, where, problems):
+        self.where = where
+        self.name = spec
+        if not isinstance(spec, str):
+            problems.append(f"{where}: direct_transition must be a state name; got {spec!r}")
+
+    def targets(self):
+        return [self.name]
+
+    def link(self, states, problems):
+        self.state = _resolve(self.name, states, self.where, problems)
+
+    def choose(self, person, t):
+        return self.state
+
+
+class Distributed(Transition):
+    """Picks one state at random; a probability may be read from an attribute."""
+
+    __slots__ = ("names", "probs", "attrs", "states", "static_cum")
+
+    def __init__(self, spec, ctx, where, problems):
+        self.where = where
+        self.names, self.probs, self.attrs = [], [], []
+        if not isinstance(spec, list):
+            problems.append(f"{where}: distributed_transition must be a list")
+            spec = []
+        for i, d in enumerate(spec):
+            if not isinstance(d, dict) or "transition" not in d or "distribution" not in d:
+                problems.append(f"{where}[{i}]: needs 'transition' and 'distribution'; got {d!r}")
+                continue
+            dist = d["distribution"]
+            if isinstance(dist, dict):
+                attr, default = dist.get("attribute"), dist.get("default")
+                if not isinstance(attr, str) or not isinstance(default, (int, float)):
+                    problems.append(f"{where}[{i}]: an attribute distribution needs 'attribute' and numeric 'default'")
+                    attr, default = None, 0.0
+                self.attrs.append(attr)
+                self.probs.append(float(default))
+            elif isinstance(dist, (int, float)) and not isinstance(dist, bool) and 0 <= dist <= 1:
+                self.attrs.append(None)
+                self.probs.append(float(dist))
+            else:
+                problems.append(f"{where}[{i}]: distribution must be a probability in [0, 1]; got {dist!r}")
+                continue
+            self.names.append(d["transition"])
+        self.static_cum = None
+        if all(a is None for a in self.attrs):
+            acc, cum = 0.0, []
+            for p in self.probs:
+                acc += p
+                cum.append(acc)
+            self.static_cum = cum
+
+    def targets(self):
+        return list(self.names)
+
+    def link(self, states, problems):
+        self.states = [_resolve(n, states, self.where, problems) for n in self.names]
+
+    def choose(self, person, t):
+        if not self.states:
+            return None
+        r = person.rng.random()
+        if self.static_cum is not None:
+            i = bisect.bisect_right(self.static_cum, r)
+            return self.states[i if i < len(self.states) else -1]
+        acc = 0.0
+        attrs = person.attrs
+        for st, p, a in zip(self.states, self.probs, self.attrs):
+            if a is not None:
+                v = attrs.get(a)
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    p = float(v)
+            acc += p
+            if r < acc:
+                return st
+        return self.states[-1]  # as Synthea: leftover probability goes to the last option
+
+
+class Conditional(Transition):
+    """The first option whose condition holds (an option without one always holds)."""
+
+    __slots__ = ("options", "states")
+
+    def __init__(self, spec, ctx, where, problems):
+        self.where = where
+        self.options = []
+        if not isinstance(spec, list) or not spec:
+            problems.append(f"{where}: conditional_transition must be a non-empty list")
+            spec = []
+        for i, d in enumerate(spec):
+            if not isinstance(d, dict) or "transition" not in d:
+                problems.append(f"{where}[{i}]: needs a 'transition'; got {d!r}")
+                continue
+            cond = compile_condition(d["condition"], ctx, f"{where}[{i}].condition", problems) if "condition" in d else None
+            self.options.append((cond, d["transition"]))
+
+    def targets(self):
+        return [n for _, n in self.options]
+
+    def link(self, states, problems):
+        self.states = [(c, _resolve(n, states, self.where, problems)) for c, n in self.options]
+
+    def choose(self, person, t):
+        for cond, st in self.states:
+            if cond is None or cond.test(person, t):
+                return st
+        return None
+
+
+class Complex(Transition):
+    """Conditions, each leading to one state or a distribution over several."""
+
+    __slots__ = ("options",)
+
+    def __init__(self, spec, ctx, where, problems):
+        self.where = where
+        self.options = []
+        if not isinstance(spec, list) or not spec:
+            problems.append(f"{where}: complex_transition must be a non-empty list")
+            spec = []
+        for i, d in enumerate(spec):
+            w = f"{where}[{i}]"
+            if not isinstance(d, dict):
+                problems.append(f"{w}: must be an object; got {d!r}")
+                continue
+            cond = compile_condition(d["condition"], ctx, w + ".condition", problems) if "condition" in d else None
+            if "transition" in d:  # as Synthea: a named transition wins over (empty) distributions
+                inner: Transition = Direct(d["transition"], ctx, w + ".transition", problems)
+            elif "distributions" in d:
+                inner = Distributed(d["distributions"], ctx, w + ".distributions", problems)
+            else:
+                problems.append(f"{w}: needs 'transition' or 'distributions'")
+                continue
+            self.options.append((cond, inner))
+
+    def targets(self):
+        return [n for _, inner in self.options for n in inner.targets()]
+
+    def link(self, states, problems):
+        for _, inner in self.options:
+            inner.link(states, problems)
+
+    def choose(self, person, t):
+        for cond, inner in self.options:
+            if cond is None or cond.test(person, t):
+                return inner.choose(person, t)
+        return None
+
+
+class LookupTable(Transition):
+    """Probabilities read from a CSV table keyed by the person's attributes.
+
+    The table's columns that name a transition's target are its probabilities;
+    the others are keys: ``age`` (whole years, ``low-high`` ranges), ``time``
+    (epoch milliseconds, ``low-high``), ``gender``, ``race``, ``ethnicity``,
+    ``state`` and any attribute. No matching row uses ``default_probability``.
+    """
+
+    __slots__ = ("names", "defaults", "table", "states", "default_cum")
+
+    def __init__(self, spec, ctx, where, problems):
+        self.where = where
+        self.names, self.defaults, self.table = [], [], None
+        if not isinstance(spec, list) or not spec:
+            problems.append(f"{where}: lookup_table_transition must be a non-empty list")
+            spec = []
+        table_names = set()
+        for i, d in enumerate(spec):
+            if not isinstance(d, dict) or not {"transition", "default_probability", "lookup_table_name"} <= set(d):
+                problems.append(
+                    f"{where}[{i}]: needs 'transition', 'default_probability' and 'lookup_table_name'; got {d!r}"
+                )
+                continue
+            self.names.append(d["transition"])
+            self.defaults.append(float(d["default_probability"]))
+            table_names.add(d["lookup_table_name"])
+        if len(table_names) > 1:
+            problems.append(f"{where}: all options must name one lookup table; got {sorted(table_names)}")
+        if table_names:
+            self.table = ctx.lookup_table(sorted(table_names)[0], self.names, where, problems)
+        acc, self.default_cum = 0.0, []
+        for p in self.defaults:
+            acc += p
+            self.default_cum.append(acc)
+
+    def targets(self):
+        return list(self.names)
+
+    def link(self, states, problems):
+        self.states = [_resolve(n, states, self.where, problems) for n in self.names]
+
+    def choose(self, person, t):
+        cum = self.table.lookup(person, t) if self.table is not None else None
+        if cum is None:
+            cum = self.default_cum
+        r = person.rng.random() * (cum[-1] if cum and cum[-1] > 0 else 1.0)
+        i = bisect.bisect_right(cum, r)
+        return self.states[i if i < len(self.states) else -1]
+
+
+class TypeOfCare(Transition):
+    """Synthea's type_of_care_transition: ambulatory, emergency or telemedicine care.
+
+    Hygeia has no telemedicine model, so the ambulatory option is taken when
+    present, then emergency, then telemedicine.
+    """
+
+    __slots__ = ("order", "state")
+
+    def __init__(self, spec, ctx, where, problems):
+        self.where = where
+        if not isinstance(spec, dict) or not spec:
+            problems.append(f"{where}: type_of_care_transition must map ambulatory/emergency/telemedicine to states")
+            spec = {}
+        self.order = [spec[k] for k in ("ambulatory", "emergency", "telemedicine") if k in spec]
+
+    def targets(self):
+        return list(self.order)
+
+    def link(self, states, problems):
+        self.state = _resolve(self.order[0], states, self.where, problems) if self.order else None
+
+    def choose(self, person, t):
+        return self.state
+
+
+TRANSITIONS: dict[str, type[Transition]] = {
+    "direct_transition": Direct,
+    "distributed_transition": Distributed,
+    "conditional_transition": Conditional,
+    "complex_transition": Complex,
+    "lookup_table_transition": LookupTable,
+    "type_of_care_transition": TypeOfCare,
+}
+
+
+def compile_transition(spec: dict, ctx, where: str, problems: list[str], key: str | None = None):
+    """Compile the one transition of a state (``key`` forces which field to read)."""
+    keys = [key] if key else [k for k in TRANSITIONS if k in spec]
+    if len(keys) > 1:
+        problems.append(f"{where}: a state has one transition; found {keys}")
+    if not keys:
+        return None
+    k = keys[0]
+    return TRANSITIONS[k](spec[k], ctx, f"{where}.{k}", problems)

@@ -1,0 +1,152 @@
+"""Time units, durations and value distributions of the module format.
+
+Times inside the engine are integer milliseconds since the Unix epoch (UTC),
+as in Synthea; they become Arrow timestamps only when a shard is written.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["MS", "YEAR_MS", "compile_distribution", "compile_duration", "number_sampler", "to_ms"]
+
+#: Milliseconds per unit, for every unit the module format uses.
+MS: dict[str, int] = {
+    "milliseconds": 1,
+    "seconds": 1000,
+    "minutes": 60_000,
+    "hours": 3_600_000,
+    "days": 86_400_000,
+    "weeks": 7 * 86_400_000,
+    "months": 2_629_746_000,  # 365.2425 / 12 days
+    "years": 31_556_952_000,  # 365.2425 days
+}
+YEAR_MS = MS["years"]
+DAY_MS = MS["days"]
+
+Sampler = Callable[[random.Random], float]
+
+
+def to_ms(quantity: float, unit: str) -> int:
+    """Convert ``quantity`` of ``unit`` to whole milliseconds."""
+    return int(round(quantity * MS[unit]))
+
+
+def _unit(spec: dict, where: str, problems: list[str], default: str | None = None) -> str | None:
+    unit = spec.get("unit", default)
+    if unit not in MS:
+        problems.append(f"{where}: unknown time unit {unit!r}; use one of {sorted(MS)}")
+        return None
+    return unit
+
+
+def _num(d: dict, key: str, where: str, problems: list[str]) -> float | None:
+    v = d.get(key)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        problems.append(f"{where}: {key!r} must be a number; got {v!r}")
+        return None
+    return float(v)
+
+
+def compile_distribution(spec: Any, where: str, problems: list[str]) -> Sampler | None:
+    """Compile a ``{"kind": ..., "parameters": {...}, "round": bool}`` distribution.
+
+    Kinds: EXACT (value), UNIFORM (low, high), GAUSSIAN (mean, standardDeviation,
+    optional min/max), EXPONENTIAL (mean), TRIANGULAR (min, mode, max).
+    """
+    if not isinstance(spec, dict):
+        problems.append(f"{where}: distribution must be an object; got {spec!r}")
+        return None
+    kind = spec.get("kind")
+    p = spec.get("parameters", {})
+    if not isinstance(p, dict):
+        problems.append(f"{where}: distribution parameters must be an object; got {p!r}")
+        return None
+    n = len(problems)
+    f: Sampler | None = None
+    if kind == "EXACT":
+        v = _num(p, "value", where, problems)
+        f = (lambda rng, v=v: v) if v is not None else None
+    elif kind == "UNIFORM":
+        lo, hi = _num(p, "low", where, problems), _num(p, "high", where, problems)
+        if lo is not None and hi is not None:
+            f = lambda rng, lo=lo, hi=hi: lo + (hi - lo) * rng.random()  # noqa: E731
+    elif kind == "GAUSSIAN":
+        mu, sd = _num(p, "mean", where, problems), _num(p, "standardDeviation", where, problems)
+        lo, hi = p.get("min", -math.inf), p.get("max", math.inf)
+        if mu is not None and sd is not None:
+            if sd < 0:
+                problems.append(f"{where}: GAUSSIAN standardDeviation must be >= 0; got {sd}")
+
+            def f(rng: random.Random, mu=mu, sd=sd, lo=lo, hi=hi) -> float:
+                return min(max(rng.gauss(mu, sd), lo), hi)
+    elif kind == "EXPONENTIAL":
+        mean = _num(p, "mean", where, problems)
+        if mean is not None:
+            if mean <= 0:
+                problems.append(f"{where}: EXPONENTIAL mean must be > 0; got {mean}")
+            else:
+                f = lambda rng, lam=1.0 / mean: rng.expovariate(lam)  # noqa: E731
+    elif kind == "TRIANGULAR":
+        lo, mode, hi = (_num(p, k, where, problems) for k in ("min", "mode", "max"))
+        if None not in (lo, mode, hi):
+            f = lambda rng, lo=lo, mode=mode, hi=hi: rng.triangular(lo, hi, mode)  # noqa: E731
+    else:
+        problems.append(
+            f"{where}: unknown distribution kind {kind!r}; use EXACT, UNIFORM, GAUSSIAN, EXPONENTIAL or TRIANGULAR"
+        )
+    if len(problems) > n or f is None:
+        return None
+    if spec.get("round"):
+        g = f
+        f = lambda rng, g=g: float(round(g(rng)))  # noqa: E731
+    return f
+
+
+def number_sampler(spec: dict, where: str, problems: list[str]) -> Sampler | None:
+    """A value from ``exact`` ({quantity} or {value}), ``range`` ({low, high}) or ``distribution``.
+
+    Returns None (and records no problem) when none of the three keys is present.
+    """
+    if "exact" in spec:
+        e = spec["exact"]
+        key = "quantity" if isinstance(e, dict) and "quantity" in e else "value"
+        v = _num(e, key, where + ".exact", problems) if isinstance(e, dict) else None
+        if not isinstance(e, dict):
+            problems.append(f"{where}: 'exact' must be an object; got {e!r}")
+        return (lambda rng, v=v: v) if v is not None else None
+    if "range" in spec:
+        r = spec["range"]
+        if not isinstance(r, dict):
+            problems.append(f"{where}: 'range' must be an object with low and high; got {r!r}")
+            return None
+        lo, hi = _num(r, "low", where + ".range", problems), _num(r, "high", where + ".range", problems)
+        if lo is None or hi is None:
+            return None
+        if r.get("decimals") is not None:
+            d = int(r["decimals"])
+            return lambda rng, lo=lo, hi=hi, d=d: round(lo + (hi - lo) * rng.random(), d)
+        return lambda rng, lo=lo, hi=hi: lo + (hi - lo) * rng.random()
+    if "distribution" in spec:
+        return compile_distribution(spec["distribution"], where + ".distribution", problems)
+    return None
+
+
+def compile_duration(spec: dict, where: str, problems: list[str], default_unit: str | None = None):
+    """Compile a duration (``exact``/``range``/``distribution`` plus ``unit``) to a ms sampler.
+
+    Returns a callable ``rng -> int ms`` or None when the spec has no duration.
+    """
+    if not any(k in spec for k in ("exact", "range", "distribution")):
+        return None
+    inner = spec.get("exact") or spec.get("range") or {}
+    unit_holder = inner if isinstance(inner, dict) and "unit" in inner else spec
+    unit = _unit(unit_holder, where, problems, default_unit)
+    f = number_sampler(spec, where, problems)
+    if unit is None or f is None:
+        return None
+    scale = MS[unit]
+    return lambda rng, f=f, scale=scale: max(0, int(f(rng) * scale))

@@ -1,0 +1,260 @@
+"""The lifecycle: what happens to everyone, whatever their modules.
+
+For each person this module draws demographics and social attributes from the
+locale pack, a natural death age from the pack's life table, a growth track
+(height and weight z-scores followed from birth), resting vital signs and lab
+values around the pack's reference means, smoking status that tracks the pack's
+age- and sex-specific prevalence, and schedules wellness encounters (with the
+routine immunizations due at each) on the age-based periodicity below.
+
+Modules read all of this through attributes (``smoker``, ``income``,
+``education``...) and vital signs (``Height``, ``BMI``, ``Systolic Blood
+Pressure``, ``Glucose``...), as in Synthea.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+
+from hygeia.population.engine._person import Person
+from hygeia.population.engine._units import DAY_MS, YEAR_MS
+
+__all__ = ["Lifecycle", "WELLNESS_AGES_MONTHS", "to_ms_date"]
+
+MODULE = "lifecycle"
+
+#: Well-child visits (months): AAP/Bright Futures Recommendations for Preventive Pediatric
+#: Health Care (Periodicity Schedule, 2023): newborn (3-5 days), 1, 2, 4, 6, 9, 12, 15, 18,
+#: 24, 30 months, then yearly from 3 to 21 years.
+WELLNESS_AGES_MONTHS = (0.13, 1, 2, 4, 6, 9, 12, 15, 18, 24, 30) + tuple(12 * y for y in range(3, 22))
+
+
+def _adult_interval_years(age: float) -> float:
+    """Years to the next adult wellness visit.
+
+    Every 3 years from 22 to 39 and every 2 years from 40 to 49 (as Synthea's
+    encounter module, after USPSTF screening intervals); yearly from 50, and from
+    65 the Medicare Annual Wellness Visit (CMS, 42 CFR 410.15).
+    """
+    if age < 40:
+        return 3.0
+    if age < 50:
+        return 2.0
+    return 1.0
+
+
+WELL_CHILD = ("SNOMED-CT", "410620009", "Well child visit (procedure)")
+GENERAL_EXAM = ("SNOMED-CT", "162673000", "General examination of patient (procedure)")
+
+#: Reference means and SDs of values the pack does not carry. Sources: MedlinePlus
+#: (U.S. National Library of Medicine) lab test reference ranges: basic metabolic panel
+#: (2023); LVEF: Lang et al., J Am Soc Echocardiogr 2015;28:1-39 (normal 52-72%).
+_EXTRA_REFERENCE = {
+    "Calcium": (9.5, 0.35, "mg/dL"),
+    "Sodium": (140.0, 2.0, "mmol/L"),
+    "Potassium": (4.25, 0.35, "mmol/L"),
+    "Chloride": (102.0, 2.5, "mmol/L"),
+    "Carbon Dioxide": (26.0, 2.0, "mmol/L"),
+    "Urea Nitrogen": (14.0, 3.5, "mg/dL"),
+    "Left ventricular Ejection fraction": (62.0, 5.0, "%"),
+    "Microalbumin Creatinine Ratio": (10.0, 5.0, "mg/g"),
+    "Oxygen Saturation": (97.5, 1.0, "%"),
+}
+_PACK_VITALS = (
+    "Systolic Blood Pressure", "Diastolic Blood Pressure", "Heart Rate", "Respiration Rate",
+    "Total Cholesterol", "LDL", "HDL", "Triglycerides", "Glucose", "Creatinine",
+)
+_ALIASES = {"Blood Glucose": "Glucose"}
+_NOISE_KEY = {name: i * 7919 + 104729 for i, name in enumerate(sorted(set(_PACK_VITALS) | set(_EXTRA_REFERENCE)))}
+
+
+def to_ms_date(d: dt.date) -> int:
+    """Epoch milliseconds of midnight UTC on ``d``."""
+    return int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.timezone.utc).timestamp() * 1000)
+
+
+def _noise(t: int, name: str) -> float:
+    """A cheap, deterministic, roughly uniform(-1, 1) visit-to-visit wobble."""
+    h = ((t // 60_000) * 2654435761 + _NOISE_KEY.get(name, 1)) & 0xFFFFFFFF
+    return (h % 20001) / 10000.0 - 1.0
+
+
+def ckd_epi_2021(creatinine: float, age: float, sex: str) -> float:
+    """eGFR (mL/min/1.73m2) by the race-free CKD-EPI 2021 creatinine equation (Inker, NEJM 2021)."""
+    k, a = (0.7, -0.241) if sex == "F" else (0.9, -0.302)
+    r = creatinine / k
+    egfr = 142 * min(r, 1.0) ** a * max(r, 1.0) ** -1.200 * 0.9938 ** age
+    return egfr * (1.012 if sex == "F" else 1.0)
+
+
+class Lifecycle:
+    """Births, growth, vital signs, smoking, wellness visits, immunizations and natural death.
+
+    Args:
+        pack: the :class:`~hygeia.population.locale.LocalePack` to draw from.
+        end: the simulation's end, epoch ms.
+    """
+
+    def __init__(self, pack, end: int) -> None:
+        self.pack = pack
+        self.end = end
+
+    # -- a new person ----------------------------------------------------------
+    def make_person(self, subject_id: int, seed: int) -> Person:
+        """Draw a person's demographics; ages follow the pack's pyramid on the end date."""
+        rng = random.Random(seed ^ 0x5DEECE66D)
+        pack = self.pack
+        age, sex = pack.sample_age_sex(rng)
+        birth = self.end - int(age * YEAR_MS)
+        race, ethnicity = pack.sample_race_ethnicity(rng)
+        p = Person(subject_id, seed, birth, sex, race, ethnicity, vital_fn=self.vital)
+        given, family = pack.sample_names(rng, sex)
+        income = pack.sample_income(rng)
+        education = pack.sample_education(rng)
+        a = p.attrs
+        a.update(
+            given_name=given,
+            family_name=family,
+            state=pack.sample_state(rng),
+            income=income,
+            education=education,
+            first_language=pack.sample_first_language(rng, ethnicity),
+            marital_status=pack.sample_marital_status(rng, age, sex),
+            smoker=False,
+            # US Census Bureau, 2022 poverty threshold for a family of four: $29,678.
+            poverty_ratio=round(income / 29_678, 2),
+        )
+        a["insurance_status"] = self._insurance(rng, income / 29_678)
+        # Rh(D)-negative: about 15% of people of European ancestry, 7-8% of African
+        # ancestry, 1% or less of Asian ancestry (AABB Technical Manual, 20th ed., 2020).
+        rh = {"white": 0.15, "black": 0.075, "asian": 0.01}.get(race, 0.07)
+        a["RH_NEG"] = rng.random() < rh
+        p.ses = self._ses(income, education)
+        p.extra["z"] = {name: rng.gauss(0.0, 1.0) for name in ("height", "weight") + _PACK_VITALS}
+        p.extra["smoking_u"] = rng.random()
+        p.death_due = self._natural_death(rng, birth, sex)
+        p.death_cause = None
+        return p
+
+    @staticmethod
+    def _ses(income: int, education: str) -> str:
+        """Socioeconomic category from household income and education (Synthea's three bands)."""
+        score = min(income / 150_000, 1.0) * 0.6 + {
+            "less_than_hs": 0.0, "hs_degree": 0.15, "some_college": 0.25, "bs_degree": 0.4,
+        }.get(education, 0.15)
+        return "Low" if score < 0.3 else ("High" if score >= 0.65 else "Middle")
+
+    @staticmethod
+    def _insurance(rng: random.Random, poverty_ratio: float) -> str:
+        """Insurance at simulation start; Medicare from 65 is set when the person turns 65.
+
+        Medicaid below 138% of the poverty line (ACA expansion threshold); 7.9% of the US
+        population uninsured in 2022 (US Census Bureau, Health Insurance Coverage in the
+        United States: 2022, P60-281).
+        """
+        if poverty_ratio < 1.38:
+            return "medicaid"
+        return "no_insurance" if rng.random() < 0.079 else "private"
+
+    def _natural_death(self, rng: random.Random, birth: int, sex: str) -> int | None:
+        """Age at death drawn year by year from the life table's q(x)."""
+        q = self.pack.annual_death_probability
+        age = 0
+        while True:
+            if rng.random() < q(age, sex):
+                when = birth + int((age + rng.random()) * YEAR_MS)
+                return when if when <= self.end else None
+            age += 1
+            if birth + age * YEAR_MS > self.end:
+                return None
+
+    # -- vital signs -----------------------------------------------------------
+    def vital(self, p: Person, name: str, t: int) -> float | None:
+        """The lifecycle's value of vital sign ``name`` for ``p`` at ``t``."""
+        name = _ALIASES.get(name, name)
+        age = (t - p.birth) / YEAR_MS
+        z = p.extra["z"]
+        pack = self.pack
+        if name == "Height":
+            return round(pack.height_cm(age, p.sex, z["height"]), 1)
+        if name == "Weight":
+            return round(pack.weight_kg(age, p.sex, z["weight"]), 1)
+        if name == "BMI":
+            h = p.vital("Height", t) / 100.0
+            return round(p.vital("Weight", t) / (h * h), 1) if h > 0 else None
+        if name in z:
+            mean, sd = pack.vital_reference(name, age, p.sex)
+            v = mean + sd * (z[name] + 0.25 * _noise(t, name))
+            return round(max(v, mean * 0.3), 1)
+        if name == "EGFR":
+            return round(ckd_epi_2021(p.vital("Creatinine", t), max(age, 18.0), p.sex), 1)
+        ref = _EXTRA_REFERENCE.get(name)
+        if ref is not None:
+            return round(ref[0] + ref[1] * 0.8 * _noise(t, name), 1)
+        if name == "Head Circumference":
+            # WHO Child Growth Standards: median 34.5 cm at birth, ~46 cm at 1 y, ~49 cm at 2 y.
+            return round(34.5 + 15.0 * (1 - math.exp(-age / 0.75)), 1)
+        return None
+
+    # -- scheduling --------------------------------------------------------------
+    def begin(self, p: Person, sim) -> None:
+        """Schedule the first wellness visit and the smoking and Medicare checkpoints."""
+        sim.schedule(p.birth + int(WELLNESS_AGES_MONTHS[0] * YEAR_MS / 12), self._wellness, sim)
+        for age in range(15, 90, 5):
+            sim.schedule(p.birth + age * YEAR_MS, self._smoking, sim)
+        sim.schedule(p.birth + 65 * YEAR_MS, self._medicare, sim)
+
+    def _smoking(self, sim, t: int) -> None:
+        """Smoking tracks the pack's prevalence at this age: a fixed propensity below it smokes."""
+        p = sim.person
+        age = (t - p.birth) / YEAR_MS
+        now = p.extra["smoking_u"] < self.pack.smoking_probability(age, p.sex)
+        was = p.attrs.get("smoker")
+        if now != was:
+            p.attrs["smoker"] = now
+            if was and not now:
+                p.attrs["quit smoking age"] = int(age)
+            p.version += 1
+
+    def _medicare(self, sim, t: int) -> None:
+        p = sim.person
+        p.attrs["insurance_status"] = "medicare"
+        p.version += 1
+
+    def _next_wellness(self, p: Person, t: int) -> int:
+        months = (t - p.birth) / YEAR_MS * 12
+        for m in WELLNESS_AGES_MONTHS:
+            if m > months + 0.5:
+                jitter = p.rng.randint(-3, 3) * DAY_MS if m >= 12 else 0
+                return max(t + DAY_MS, p.birth + int(m * YEAR_MS / 12) + jitter)
+        step = _adult_interval_years(months / 12)
+        return t + int(step * YEAR_MS) + p.rng.randint(-20, 20) * DAY_MS
+
+    def _wellness(self, sim, t: int) -> None:
+        p = sim.person
+        age = (t - p.birth) / YEAR_MS
+        enc = p.start_encounter(t, WELL_CHILD if age < 18 else GENERAL_EXAM, "wellness", MODULE,
+                                "Wellness_Encounter", minutes=30)
+        self._immunize(p, t, age * 12, enc)
+        sim.wellness_visit(enc, t)
+        sim.schedule(self._next_wellness(p, t), self._wellness, sim)
+
+    def _immunize(self, p: Person, t: int, age_months: float, enc: list) -> None:
+        """Give at this visit one dose of every vaccine that is due (catching up missed doses)."""
+        given = p.extra.setdefault("doses", {})
+        for v in self.pack.immunizations:
+            n = given.get(v.code, 0)
+            every = getattr(v, "every_months", None)
+            if every:
+                start = getattr(v, "from_months", 0.0) or 0.0
+                last = p.extra.setdefault("last_dose", {}).get(v.code)
+                if age_months >= start and (last is None or t - last >= (every - 1) * YEAR_MS / 12):
+                    p.extra["last_dose"][v.code] = t
+                    given[v.code] = n + 1
+                    p.record(t, "immunization", ("CVX", v.code, v.display), MODULE, "Immunization", enc)
+                continue
+            if n < len(v.ages_months) and v.ages_months[n] <= age_months:
+                given[v.code] = n + 1
+                p.record(t, "immunization", ("CVX", v.code, v.display), MODULE, "Immunization", enc)
