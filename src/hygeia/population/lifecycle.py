@@ -216,12 +216,13 @@ class Lifecycle:
             p.attrs["smoker"] = now
             if was and not now:
                 p.attrs["quit smoking age"] = int(age)
-            p.version += 1
+                p.dirty.add("quit smoking age")
+            p.dirty.add("smoker")
 
     def _medicare(self, sim, t: int) -> None:
         p = sim.person
         p.attrs["insurance_status"] = "medicare"
-        p.version += 1
+        p.dirty.add("insurance_status")
 
     def _next_wellness(self, p: Person, t: int) -> int:
         months = (t - p.birth) / YEAR_MS * 12

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hygeia.errors import ModuleValidationError
-from hygeia.population.engine._states import CallSubmodule, State, Terminal, compile_state
+from hygeia.population.engine._states import CallSubmodule, Delay, State, Terminal, compile_state
 from hygeia.population.engine._tables import LookupTable
 
 __all__ = ["Module", "ModuleSet", "default_modules_dir", "load_modules", "load_run_modules"]
@@ -86,6 +86,10 @@ def _compile_module(key: str, path: str, folder: str | None, data, submodule: bo
             states[name] = st
     for st in states.values():
         st.link(states, problems)
+    if not problems:
+        for st in states.values():
+            if isinstance(st, Delay):
+                st.prepare_fast()
     initial = states.get("Initial")
     if "Initial" not in data["states"]:
         problems.append(f"{path}: module has no state named 'Initial'")
@@ -93,6 +97,8 @@ def _compile_module(key: str, path: str, folder: str | None, data, submodule: bo
         for n in (name, since):
             if n is not None and n not in data["states"]:
                 problems.append(f"{where}: PriorState names missing state {n!r}")
+            elif n is not None and n in states:
+                states[n].tracked = True
     m = Module(key, str(data.get("name", key)), path, states, initial, submodule, list(data.get("remarks") or []))
     m._submodule_refs = ctx.submodule_refs  # type: ignore[attr-defined]
     return m

@@ -364,7 +364,15 @@ class Attribute(Condition):
             problems.append(f"{where}: Attribute with operator {self.op!r} needs a 'value'")
 
     def test(self, person, t):
-        return compare(person.attrs.get(self.attribute), self.value, self.op)
+        op = self.op
+        if op == "==":
+            v = person.attrs.get(self.attribute)
+            return v is not None and v == self.value
+        if op == "is not nil":
+            return person.attrs.get(self.attribute) is not None
+        if op == "is nil":
+            return person.attrs.get(self.attribute) is None
+        return compare(person.attrs.get(self.attribute), self.value, op)
 
 
 @_register("Symptom")
@@ -515,6 +523,38 @@ class PriorState(Condition):
         if when is None or when + self.within <= t:
             return None
         return when + self.within + 1
+
+
+#: Keys of what a condition reads, besides attribute names: the passage of time (ages and
+#: dates), the health record (active entries, observations, symptoms, vital signs set by
+#: states), vital signs that drift with age, and the module's own state history.
+TIME, RECORD, DRIFT, HISTORY = "@time", "@record", "@drift", "@history"
+
+
+def reads(cond: Condition | None) -> set[str]:
+    """What can flip ``cond``: attribute names and the keys TIME, RECORD, DRIFT, HISTORY."""
+    if cond is None:
+        return set()
+    if isinstance(cond, _Group):
+        out: set[str] = set()
+        for c in cond.children:
+            out |= reads(c)
+        return out
+    if isinstance(cond, Not):
+        return reads(cond.child)
+    if isinstance(cond, (Age, Date)):
+        return {TIME}
+    if isinstance(cond, Attribute):
+        return {cond.attribute}
+    if isinstance(cond, VitalSign):
+        return {RECORD, DRIFT}
+    if isinstance(cond, (_Active, Observation)):
+        return {RECORD, cond.attribute} if cond.attribute else {RECORD}
+    if isinstance(cond, Symptom):
+        return {RECORD}
+    if isinstance(cond, PriorState):
+        return {HISTORY, TIME} if cond.within is not None else {HISTORY}
+    return set()
 
 
 def compile_condition(spec: Any, ctx, where: str, problems: list[str]) -> Condition | None:

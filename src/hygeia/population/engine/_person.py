@@ -47,7 +47,7 @@ class Person:
     __slots__ = (
         "subject_id", "seed", "rng", "birth", "sex", "race", "ethnicity", "ses", "attrs", "vitals",
         "vital_fn", "rows", "conditions", "medications", "careplans", "allergies", "devices", "obs",
-        "symptoms", "prior", "version", "alive", "death_time", "death_cause", "death_due", "next_encounter",
+        "symptoms", "prior", "dirty", "alive", "death_time", "death_cause", "death_due", "next_encounter",
         "wellness", "lifecycle", "extra",
     )
 
@@ -73,7 +73,8 @@ class Person:
         self.obs: dict[str, Any] = {}
         self.symptoms: dict[str, dict[str, float]] = {}
         self.prior: dict[tuple[str, str], int] = {}
-        self.version = 0
+        #: What changed since the runner last looked: attribute names and "@record".
+        self.dirty: set[str] = set()
         self.alive = True
         self.death_time: int | None = None
         self.death_cause: list | None = None
@@ -109,7 +110,7 @@ class Person:
             code = (None, None, None)
         row = [t, end, kind, code[0], code[1], code[2], value, unit, text, enc_id, module, state]
         self.rows.append(row)
-        self.version += 1
+        self.dirty.add("@record")
         return row
 
     def start_encounter(self, t: int, code: tuple, enc_class: str, module: str, state: str,
@@ -120,7 +121,7 @@ class Person:
         row = [t, t + minutes * 60_000, "encounter", code[0], code[1], code[2], None, None, enc_class,
                enc_id, module, state]
         self.rows.append(row)
-        self.version += 1
+        self.dirty.add("@record")
         return row
 
     def activate(self, row: list) -> None:
@@ -135,7 +136,7 @@ class Person:
         if table.get(row[CODE]) is row:
             del table[row[CODE]]
             row[END] = t
-            self.version += 1
+            self.dirty.add("@record")
             return True
         return False
 
@@ -145,7 +146,7 @@ class Person:
         if row is None:
             return False
         row[END] = t
-        self.version += 1
+        self.dirty.add("@record")
         return True
 
     def die(self, t: int, cause: tuple | None, module: str, state: str) -> None:

@@ -14,6 +14,7 @@ person's seed.
 from __future__ import annotations
 
 import heapq
+import math
 
 from hygeia.errors import SimulationError
 from hygeia.population.engine._person import END, Person
@@ -25,13 +26,14 @@ __all__ = ["ModuleRun", "Simulation"]
 #: Most state changes one module may make at one instant before it is called an endless loop.
 MAX_STEPS_PER_INSTANT = 5000
 DRIFT_RECHECK_MS = 28 * DAY_MS
+_WAITING = object()
 
 
 class ModuleRun:
     """Where one module stands for one person."""
 
     __slots__ = ("module", "state", "stack", "wake", "encounter", "encounter_state", "pending", "entries",
-                 "last_wellness", "token")
+                 "last_wellness", "token", "anchor")
 
     def __init__(self, module) -> None:
         self.module = module
@@ -44,6 +46,7 @@ class ModuleRun:
         self.entries: dict[str, list] = {}
         self.last_wellness = None
         self.token = 0
+        self.anchor = 0
 
 
 class Simulation:
@@ -62,9 +65,9 @@ class Simulation:
         self.heap: list = []
         self.seq = 0
         self.guards: list[ModuleRun] = []
-        self.guard_version = -1
         self.waiting_wellness: list[ModuleRun] = []
         self.runs: list[ModuleRun] = []
+        self.fast: list[ModuleRun] = []
 
     # -- scheduling ------------------------------------------------------------
     def schedule(self, t: int, fn, arg=None) -> None:
@@ -85,6 +88,8 @@ class Simulation:
             if not p.alive:
                 break
         self.check_guards(t0)
+        if p.dirty:
+            self._changed(t0)
         heap, end = self.heap, self.end
         while heap and p.alive:
             t, _, fn, arg = heapq.heappop(heap)
@@ -95,8 +100,8 @@ class Simulation:
             if t > end:
                 break
             fn(arg, t)
-            if p.alive and self.guards and p.version != self.guard_version:
-                self.check_guards(t)
+            if p.dirty and p.alive:
+                self._changed(t)
         if p.alive and p.death_due is not None and p.death_due <= end:
             self._die_due()
         self._finish()
@@ -114,19 +119,28 @@ class Simulation:
         state = run.state
         steps = 0
         while True:
-            r = state.process(run, p, t)
+            r = ADVANCE if state.trivial else state.process(run, p, t)
             if r == ADVANCE:
-                nxt = state.transition.choose(p, t) if state.transition is not None else None
+                nxt = state.direct
+                if nxt is None:
+                    if state.fast is not None:
+                        nxt = self._fast_plan(run, state, t, True)
+                        if nxt is _WAITING:
+                            return
+                    elif state.transition is not None:
+                        nxt = state.transition.choose(p, t)
+                if not p.alive:
+                    run.state = state
+                    return
             elif r == CALL:
-                sub = state.target
                 run.stack.append(state)
-                nxt = sub.initial
+                nxt = state.target.initial
             elif r == TERMINAL:
                 if not run.stack:
                     run.state = state
                     return
                 caller = run.stack.pop()
-                nxt = caller.transition.choose(p, t) if caller.transition is not None else None
+                nxt = caller.direct or (caller.transition.choose(p, t) if caller.transition is not None else None)
             elif r == DELAY:
                 run.state = state
                 run.token += 1
@@ -142,16 +156,14 @@ class Simulation:
                 run.state = state
                 self.waiting_wellness.append(run)
                 return
-            if not p.alive:
-                run.state = state
-                return
             if nxt is None:
                 # No option matched: the module ends here, as if it reached Terminal.
                 run.stack.clear()
                 run.state = state
                 return
             state = nxt
-            prior[state.key] = t
+            if state.tracked:
+                prior[state.key] = t
             steps += 1
             if steps > MAX_STEPS_PER_INSTANT:
                 raise SimulationError(
@@ -161,6 +173,133 @@ class Simulation:
 
     def _wake(self, run: ModuleRun, t: int) -> None:
         self.advance(run, t)
+
+    # -- fast loops (see FastLoop) -------------------------------------------------
+    def _fast_plan(self, run: ModuleRun, state, g: int, now: bool):
+        """At grid time ``g`` of a self-looping Delay: leave now, or plan the next exit or re-check.
+
+        Returns the next state when leaving at ``g`` (only if ``now``), else ``_WAITING``.
+        """
+        p = self.person
+        probs = state.transition.probabilities(p, g)
+        q = 0.0
+        for st, pr in probs:
+            if st is state:
+                q += pr
+        if q <= 0.0:
+            k = 0
+        elif q >= 1.0:
+            k = -1  # never leaves while nothing changes
+        else:
+            u = 1.0 - p.rng.random()
+            k = int(math.log(u) / math.log(q))
+        if k == 0:
+            if now:
+                return self._pick_exit(probs, state, q)
+            return self._fast_schedule(run, state, g, g, self._fast_exit)
+        d = state.fast.period
+        horizon = None
+        for c in state.transition.conditions():
+            nc = c.next_change(p, g)
+            if nc is not None and (horizon is None or nc < horizon):
+                horizon = nc
+        nc = getattr(state.transition, "next_change", None)
+        if nc is not None:
+            h = nc(p, g)
+            if h is not None and (horizon is None or h < horizon):
+                horizon = h
+        if state.fast.drift and (horizon is None or horizon > g + DRIFT_RECHECK_MS):
+            horizon = g + DRIFT_RECHECK_MS
+        if horizon is not None:
+            horizon = g + max(1, -(-(horizon - g) // d)) * d  # first grid time at or after it
+        if k > 0 and (horizon is None or g + k * d < horizon):
+            return self._fast_schedule(run, state, g, g + k * d, self._fast_exit)
+        if horizon is not None:
+            return self._fast_schedule(run, state, g, horizon, self._fast_eval)
+        return self._fast_schedule(run, state, g, None, None)
+
+    def _fast_schedule(self, run, state, anchor, when, fn):
+        run.state = state
+        run.anchor = anchor
+        run.token += 1
+        self.fast.append(run)
+        if when is not None and when <= self.end:
+            self.schedule(when, fn, (run, run.token))
+        return _WAITING
+
+    def _pick_exit(self, probs, state, q):
+        r = self.person.rng.random() * (1.0 - q)
+        acc = 0.0
+        last = None
+        for st, pr in probs:
+            if st is state or pr <= 0.0:
+                continue
+            acc += pr
+            last = st
+            if r < acc:
+                return st
+        return last
+
+    def _fast_exit(self, arg, t: int) -> None:
+        run, token = arg
+        if run.token != token:
+            return
+        self.fast.remove(run)
+        run.token += 1
+        state = run.state
+        probs = state.transition.probabilities(self.person, t)
+        q = sum(pr for st, pr in probs if st is state)
+        nxt = self._pick_exit(probs, state, q) if q < 1.0 else None
+        if nxt is None:  # nothing leads out any more: plan again
+            self._fast_plan(run, state, t, False)
+            return
+        self._continue(run, nxt, t)
+
+    def _fast_eval(self, arg, t: int) -> None:
+        run, token = arg
+        if run.token != token:
+            return
+        self.fast.remove(run)
+        run.token += 1
+        nxt = self._fast_plan(run, run.state, t, True)
+        if nxt is not _WAITING:
+            self._continue(run, nxt, t)
+
+    def _continue(self, run: ModuleRun, nxt, t: int) -> None:
+        if nxt is None:
+            run.stack.clear()
+            return
+        run.state = nxt
+        if nxt.tracked:
+            self.person.prior[nxt.key] = t
+        self.advance(run, t)
+
+    def _changed(self, t: int) -> None:
+        """Something about the person changed at ``t``: open the Guards and re-plan the fast loops that read it.
+
+        Each opening may change more, so this repeats until nothing new has changed.
+        """
+        p = self.person
+        for _ in range(MAX_STEPS_PER_INSTANT):
+            dirty = p.dirty
+            if not dirty or not p.alive:
+                return
+            p.dirty = set()
+            if self.guards:
+                opened = [r for r in self.guards if not r.state.reads.isdisjoint(dirty) and r.state.allow.test(p, t)]
+                for r in opened:
+                    self.guards.remove(r)
+                    r.token += 1
+                for r in opened:
+                    if p.alive:
+                        self.advance(r, t)
+            if self.fast:
+                for run in [r for r in self.fast if not r.state.fast.reads.isdisjoint(dirty)]:
+                    self.fast.remove(run)
+                    d = run.state.fast.period
+                    g = run.anchor + ((t - run.anchor) // d + 1) * d
+                    self._fast_plan(run, run.state, g, False)
+        raise SimulationError(f"person {p.subject_id}: changes kept opening Guards at one instant; check for a loop")
 
     def _schedule_guard_tick(self, run: ModuleRun, t: int) -> None:
         cond = run.state.allow
@@ -182,21 +321,15 @@ class Simulation:
             self._schedule_guard_tick(run, t)
 
     def check_guards(self, t: int) -> None:
-        """Re-check every waiting Guard until none opens (each opening may open others)."""
+        """Test every waiting Guard once (at birth, after every module has started)."""
         p = self.person
-        while self.guards and p.alive:
-            self.guard_version = p.version
-            opened = [r for r in self.guards if r.state.allow.test(p, t)]
-            if not opened:
-                return
-            for r in opened:
-                self.guards.remove(r)
-                r.token += 1
-            for r in opened:
-                if p.alive:
-                    self.advance(r, t)
-            if p.version == self.guard_version:
-                return
+        opened = [r for r in self.guards if r.state.allow.test(p, t)]
+        for r in opened:
+            self.guards.remove(r)
+            r.token += 1
+        for r in opened:
+            if p.alive:
+                self.advance(r, t)
 
     def wellness_visit(self, encounter: list, t: int) -> None:
         """Run every module waiting for a wellness encounter inside ``encounter``."""

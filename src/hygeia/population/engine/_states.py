@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hygeia.population.engine._logic import compile_condition
+from hygeia.population.engine._logic import DRIFT, HISTORY, RECORD, TIME, compile_condition, reads
 from hygeia.population.engine._person import CODE, END
 from hygeia.population.engine._transitions import Direct, compile_transition
 from hygeia.population.engine._units import compile_duration, number_sampler
@@ -58,9 +58,13 @@ def _codes(spec: dict, where: str, problems: list[str], key: str = "codes", requ
 class State:
     """Base class of compiled states."""
 
-    __slots__ = ("name", "key", "module", "transition", "type")
+    __slots__ = ("name", "key", "module", "transition", "type", "direct", "tracked")
+    #: True for states whose ``process`` does nothing (the runner skips the call).
+    trivial = False
     #: True for states where time can pass (used to reject cycles that never advance time).
     waits = False
+    #: A :class:`FastLoop` on Delays that loop back to themselves; None elsewhere.
+    fast = None
 
     def __init__(self, spec: dict, ctx, where: str, problems: list[str]) -> None:
         self.name = where.rsplit(":", 1)[-1].strip()
@@ -68,10 +72,14 @@ class State:
         self.key = (ctx.key, self.name)
         self.type = spec.get("type")
         self.transition = compile_transition(spec, ctx, where, problems)
+        self.direct = None  # the next state, when the transition is a direct one
+        self.tracked = False  # whether a PriorState condition asks about this state
 
     def link(self, states: dict, problems: list[str]) -> None:
         if self.transition is not None:
             self.transition.link(states, problems)
+            if isinstance(self.transition, Direct):
+                self.direct = self.transition.state
 
     def targets(self) -> list[str]:
         return self.transition.targets() if self.transition is not None else []
@@ -88,6 +96,7 @@ def _needs_transition(state: State, where: str, problems: list[str]) -> None:
 @_register("Initial", "Simple")
 class Simple(State):
     __slots__ = ()
+    trivial = True
 
     def __init__(self, spec, ctx, where, problems):
         super().__init__(spec, ctx, where, problems)
@@ -102,9 +111,28 @@ class Terminal(State):
         return TERMINAL
 
 
+class FastLoop:
+    """How a Delay that loops back to itself can skip the loops that change nothing.
+
+    A Delay of fixed length ``period`` whose transition returns to itself with
+    probability ``q`` repeats a geometric number of times; the engine draws that
+    number at once instead of waking every period. The draw stays valid until
+    something the transition reads changes (``reads``: attribute names, or the
+    record), a time threshold passes, or, for drifting vital signs, 28 days pass;
+    then it is drawn again from the next loop.
+    """
+
+    __slots__ = ("period", "reads", "drift")
+
+    def __init__(self, period: int, reads: set) -> None:
+        self.period = period
+        self.drift = DRIFT in reads
+        self.reads = frozenset(reads - {TIME, DRIFT})
+
+
 @_register("Delay")
 class Delay(State):
-    __slots__ = ("duration",)
+    __slots__ = ("duration", "exact_ms", "fast")
     waits = True
 
     def __init__(self, spec, ctx, where, problems):
@@ -113,6 +141,26 @@ class Delay(State):
         self.duration = compile_duration(spec, where, problems)
         if self.duration is None and not any(k in spec for k in ("exact", "range", "distribution")):
             problems.append(f"{where}: a Delay needs 'exact', 'range' or 'distribution'")
+        self.exact_ms = None
+        dist = spec.get("distribution")
+        if self.duration is not None and (
+            "exact" in spec or (isinstance(dist, dict) and dist.get("kind") == "EXACT" and not dist.get("round"))
+        ):
+            self.exact_ms = self.duration(None)
+        self.fast = None
+
+    def prepare_fast(self) -> None:
+        """Enable :class:`FastLoop` when this Delay is fixed and loops to itself through readable choices."""
+        tr = self.transition
+        if not self.exact_ms or tr is None or self.name not in tr.targets():
+            return
+        deps: set = set(tr.attributes())
+        for c in tr.conditions():
+            deps |= reads(c)
+        if HISTORY in deps:
+            return
+        self.fast = FastLoop(self.exact_ms, deps)
+        self.direct = None  # the runner must see the loop, not a plain direct transition
 
     def process(self, run, person, t):
         if run.wake is None:
@@ -125,13 +173,15 @@ class Delay(State):
 
 @_register("Guard")
 class Guard(State):
-    __slots__ = ("allow",)
+    __slots__ = ("allow", "reads")
     waits = True
 
     def __init__(self, spec, ctx, where, problems):
         super().__init__(spec, ctx, where, problems)
         _needs_transition(self, where, problems)
         self.allow = compile_condition(spec.get("allow"), ctx, where + ".allow", problems)
+        #: What can open the guard besides time (attribute names and RECORD, HISTORY).
+        self.reads = frozenset(reads(self.allow) - {TIME, DRIFT})
 
     def process(self, run, person, t):
         return ADVANCE if self.allow.test(person, t) else GUARD
@@ -161,7 +211,7 @@ class SetAttribute(State):
         else:
             v = self.value
         person.attrs[self.attribute] = v
-        person.version += 1
+        person.dirty.add(self.attribute)
         return ADVANCE
 
 
@@ -182,7 +232,7 @@ class Counter(State):
     def process(self, run, person, t):
         v = person.attrs.get(self.attribute)
         person.attrs[self.attribute] = (v if isinstance(v, (int, float)) else 0) + self.delta
-        person.version += 1
+        person.dirty.add(self.attribute)
         return ADVANCE
 
 
@@ -238,6 +288,7 @@ class _Coded(State):
         run.entries[self.name] = row
         if self.assign:
             person.attrs[self.assign] = row
+            person.dirty.add(self.assign)
         return row
 
 
@@ -323,6 +374,7 @@ class ConditionOnset(_Coded):
             run.entries[self.name] = row
             if self.assign:
                 person.attrs[self.assign] = row
+                person.dirty.add(self.assign)
 
 
 
@@ -622,7 +674,7 @@ class Symptom(State):
     def process(self, run, person, t):
         if self.probability >= 1.0 or person.rng.random() < self.probability:
             person.symptoms.setdefault(self.symptom, {})[self.cause] = self.sampler(person.rng)
-            person.version += 1
+            person.dirty.add(RECORD)
         return ADVANCE
 
 
@@ -640,7 +692,7 @@ class VitalSignState(State):
 
     def process(self, run, person, t):
         person.vitals[self.vital] = self.sampler(person.rng)
-        person.version += 1
+        person.dirty.add(RECORD)
         return ADVANCE
 
 

@@ -34,7 +34,7 @@ def _parse_range(cell: str, where: str, problems: list[str]) -> tuple[float, flo
 class LookupTable:
     """A probability table keyed by person attributes; ``lookup`` returns cumulative probabilities."""
 
-    __slots__ = ("path", "key_cols", "range_cols", "index")
+    __slots__ = ("path", "key_cols", "range_cols", "index", "getters", "by_age")
 
     def __init__(self, path: str, outcomes: list[str], where: str, problems: list[str]) -> None:
         self.path = path
@@ -76,24 +76,27 @@ class LookupTable:
             k = tuple(r[i].strip().lower() for i in key_idx)
             ranges = tuple(_parse_range(r[i], w, problems) for i in range_idx)
             self.index.setdefault(k, []).append((ranges, cum))
-
-    def _value(self, person, col: str, t: int):
-        if col == "gender":
-            return person.sex.lower()
-        if col == "race":
-            return person.race
-        if col == "ethnicity":
-            return person.ethnicity
-        return _norm(person.attrs.get(col))
+        self.getters = [_GETTERS.get(c) or _attribute_getter(c) for c in self.key_cols]
+        self.by_age = self.range_cols == ["age"]
 
     def lookup(self, person, t: int):
         """Cumulative probabilities of the row matching the person at ``t``, or None."""
-        k = tuple(self._value(person, c, t) for c in self.key_cols)
-        rows = self.index.get(k)
+        getters = self.getters
+        if len(getters) == 1:
+            rows = self.index.get((getters[0](person),))
+        else:
+            rows = self.index.get(tuple(g(person) for g in getters))
         if not rows:
             return None
         if not self.range_cols:
             return rows[0][1]
+        if self.by_age:
+            age = (t - person.birth) // 31_556_952_000
+            for ranges, cum in rows:
+                lo, hi = ranges[0]
+                if lo <= age <= hi:
+                    return cum
+            return None
         vals = [(t - person.birth) // 31_556_952_000 if c == "age" else t for c in self.range_cols]
         for ranges, cum in rows:
             for (lo, hi), v in zip(ranges, vals):
@@ -102,3 +105,14 @@ class LookupTable:
             else:
                 return cum
         return None
+
+
+def _attribute_getter(col: str):
+    return lambda person: _norm(person.attrs.get(col))
+
+
+_GETTERS = {
+    "gender": lambda person: person.sex.lower(),
+    "race": lambda person: person.race,
+    "ethnicity": lambda person: person.ethnicity,
+}

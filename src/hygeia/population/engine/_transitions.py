@@ -30,6 +30,30 @@ class Transition:
     def choose(self, person, t: int):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def probabilities(self, person, t: int) -> list:
+        """``[(state, probability), ...]`` of what ``choose`` would return now."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def conditions(self) -> list:
+        """Every condition this transition reads."""
+        return []
+
+    def attributes(self) -> set[str]:
+        """Attributes read by the transition itself (not through conditions)."""
+        return set()
+
+
+def _cum_to_probs(states: list, cum: list, total: float = 1.0) -> list:
+    """Probabilities of the options of a cumulative table, as ``bisect`` on ``r * total`` picks them."""
+    out, prev = [], 0.0
+    last = len(states) - 1
+    for i, st in enumerate(states):
+        c = total if i == last else min(max(cum[i], 0.0), total)
+        p = max(c - prev, 0.0)
+        prev = max(prev, c)
+        out.append((st, p / total if total > 0 else (1.0 if i == last else 0.0)))
+    return out
+
 
 def _resolve(name: Any, states: dict, where: str, problems: list[str]):
     st = states.get(name) if isinstance(name, str) else None
@@ -55,6 +79,9 @@ class Direct(Transition):
 
     def choose(self, person, t):
         return self.state
+
+    def probabilities(self, person, t):
+        return [(self.state, 1.0)]
 
 
 class Distributed(Transition):
@@ -120,6 +147,28 @@ class Distributed(Transition):
                 return st
         return self.states[-1]  # as Synthea: leftover probability goes to the last option
 
+    def _cum(self, person):
+        if self.static_cum is not None:
+            return self.static_cum
+        acc, cum = 0.0, []
+        attrs = person.attrs
+        for p, a in zip(self.probs, self.attrs):
+            if a is not None:
+                v = attrs.get(a)
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    p = float(v)
+            acc += p
+            cum.append(acc)
+        return cum
+
+    def probabilities(self, person, t):
+        if not self.states:
+            return [(None, 1.0)]
+        return _cum_to_probs(self.states, self._cum(person))
+
+    def attributes(self):
+        return {a for a in self.attrs if a is not None}
+
 
 class Conditional(Transition):
     """The first option whose condition holds (an option without one always holds)."""
@@ -150,6 +199,12 @@ class Conditional(Transition):
             if cond is None or cond.test(person, t):
                 return st
         return None
+
+    def probabilities(self, person, t):
+        return [(self.choose(person, t), 1.0)]
+
+    def conditions(self):
+        return [c for c, _ in self.options if c is not None]
 
 
 class Complex(Transition):
@@ -190,6 +245,21 @@ class Complex(Transition):
             if cond is None or cond.test(person, t):
                 return inner.choose(person, t)
         return None
+
+    def probabilities(self, person, t):
+        for cond, inner in self.options:
+            if cond is None or cond.test(person, t):
+                return inner.probabilities(person, t)
+        return [(None, 1.0)]
+
+    def conditions(self):
+        return [c for c, _ in self.options if c is not None]
+
+    def attributes(self):
+        out = set()
+        for _, inner in self.options:
+            out |= inner.attributes()
+        return out
 
 
 class LookupTable(Transition):
@@ -242,6 +312,30 @@ class LookupTable(Transition):
         i = bisect.bisect_right(cum, r)
         return self.states[i if i < len(self.states) else -1]
 
+    def probabilities(self, person, t):
+        cum = self.table.lookup(person, t) if self.table is not None else None
+        if cum is None:
+            cum = self.default_cum
+        total = cum[-1] if cum and cum[-1] > 0 else 1.0
+        return _cum_to_probs(self.states, cum, total)
+
+    def attributes(self):
+        static = {"gender", "race", "ethnicity"}
+        return {c for c in self.table.key_cols if c not in static} if self.table is not None else set()
+
+    def next_change(self, person, t):
+        """Rows keyed by age change on birthdays; rows keyed by time are re-read monthly."""
+        if self.table is None:
+            return None
+        best = None
+        if "age" in self.table.range_cols:
+            years = (t - person.birth) // 31_556_952_000
+            best = person.birth + (years + 1) * 31_556_952_000
+        if "time" in self.table.range_cols:
+            m = t + 30 * 86_400_000
+            best = m if best is None else min(best, m)
+        return best
+
 
 class TypeOfCare(Transition):
     """Synthea's type_of_care_transition: ambulatory, emergency or telemedicine care.
@@ -267,6 +361,9 @@ class TypeOfCare(Transition):
 
     def choose(self, person, t):
         return self.state
+
+    def probabilities(self, person, t):
+        return [(self.state, 1.0)]
 
 
 TRANSITIONS: dict[str, type[Transition]] = {
