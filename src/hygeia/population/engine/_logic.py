@@ -17,6 +17,7 @@ event instead of stepping every week as Synthea does.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import operator as op
 from collections.abc import Callable
 from typing import Any
@@ -260,34 +261,53 @@ class SocioeconomicStatus(Condition):
 
 @_register("Age")
 class Age(Condition):
-    """Whole elapsed units of age (as Synthea: floor of years or months), compared."""
+    """Whole elapsed units of age (as Synthea: floor of years or months), compared.
 
-    __slots__ = ("f", "quantity", "unit_ms", "op")
+    Compiled to an interval of elapsed milliseconds since birth, ``lo <= t - birth < hi``,
+    (negated for ``!=``), so a test is one subtraction and one comparison.
+    """
+
+    __slots__ = ("lo", "hi", "negate")
 
     def __init__(self, spec, ctx, where, problems):
-        self.op = _operator(spec, where, problems, allow_nil=False)
-        self.f = _OPS[self.op]
+        op = _operator(spec, where, problems, allow_nil=False)
         q = spec.get("quantity")
         if isinstance(q, bool) or not isinstance(q, (int, float)):
             problems.append(f"{where}: Age needs a numeric 'quantity'; got {q!r}")
             q = 0
-        self.quantity = q
         unit = spec.get("unit", "years")
         if unit not in MS:
             problems.append(f"{where}: unknown age unit {unit!r}; use years, months, weeks or days")
             unit = "years"
-        self.unit_ms = MS[unit]
+        u = MS[unit]
+        inf = float("inf")
+        # floor(x) compared with q, as an interval of x (elapsed units since birth).
+        self.negate = op == "!="
+        if op == ">=":
+            lo, hi = math.ceil(q), inf
+        elif op == ">":
+            lo, hi = math.floor(q) + 1, inf
+        elif op == "<":
+            lo, hi = -inf, math.ceil(q)
+        elif op == "<=":
+            lo, hi = -inf, math.floor(q) + 1
+        elif float(q).is_integer():  # == or !=
+            lo, hi = q, q + 1
+        else:
+            lo, hi = 0, 0  # == a fractional quantity never holds
+        self.lo = lo * u if lo != -inf else -inf
+        self.hi = hi * u if hi != inf else inf
 
     def test(self, person, t):
-        return self.f((t - person.birth) // self.unit_ms, self.quantity)
+        inside = self.lo <= t - person.birth < self.hi
+        return not inside if self.negate else inside
 
     def next_change(self, person, t):
-        # Truth changes only when whole age crosses quantity or quantity+1.
-        u = self.unit_ms
-        for k in (self.quantity, self.quantity + 1):
-            at = person.birth + int(k * u)
-            if at > t:
-                return at
+        for edge in (self.lo, self.hi):
+            if edge not in (-math.inf, math.inf):
+                at = person.birth + int(edge)
+                if at > t:
+                    return at
         return None
 
 
@@ -441,6 +461,7 @@ class _Active(Condition):
 
     __slots__ = ("codes", "attribute")
     table = ""
+    kind = ""
 
     def __init__(self, spec, ctx, where, problems):
         self.attribute = spec.get("referenced_by_attribute")
@@ -460,24 +481,28 @@ class _Active(Condition):
 @_register("Active Condition")
 class ActiveCondition(_Active):
     __slots__ = ()
+    kind = "condition"
     table = "conditions"
 
 
 @_register("Active Medication")
 class ActiveMedication(_Active):
     __slots__ = ()
+    kind = "medication"
     table = "medications"
 
 
 @_register("Active CarePlan")
 class ActiveCarePlan(_Active):
     __slots__ = ()
+    kind = "careplan"
     table = "careplans"
 
 
 @_register("Active Allergy")
 class ActiveAllergy(_Active):
     __slots__ = ()
+    kind = "allergy"
     table = "allergies"
 
 
@@ -526,13 +551,22 @@ class PriorState(Condition):
 
 
 #: Keys of what a condition reads, besides attribute names: the passage of time (ages and
-#: dates), the health record (active entries, observations, symptoms, vital signs set by
-#: states), vital signs that drift with age, and the module's own state history.
-TIME, RECORD, DRIFT, HISTORY = "@time", "@record", "@drift", "@history"
+#: dates), vital signs that drift with age, the module's own state history, and parts of
+#: the health record: "@" + a record kind ("@condition", "@observation"...), "@symptom",
+#: and "@vital" (vital signs set by states).
+TIME, DRIFT, HISTORY, SYMPTOMS, VITALS = "@time", "@drift", "@history", "@symptom", "@vital"
+
+
+def record_key(kind: str) -> str:
+    """The change key of a record kind (what the runner sees when such a row changes)."""
+    return RECORD_KEYS.get(kind) or "@" + kind
+
+
+RECORD_KEYS = {k: "@" + k for k in ("condition", "medication", "careplan", "allergy", "device", "observation")}
 
 
 def reads(cond: Condition | None) -> set[str]:
-    """What can flip ``cond``: attribute names and the keys TIME, RECORD, DRIFT, HISTORY."""
+    """What can flip ``cond``: attribute names and the change keys above."""
     if cond is None:
         return set()
     if isinstance(cond, _Group):
@@ -547,11 +581,12 @@ def reads(cond: Condition | None) -> set[str]:
     if isinstance(cond, Attribute):
         return {cond.attribute}
     if isinstance(cond, VitalSign):
-        return {RECORD, DRIFT}
+        return {VITALS, DRIFT}
     if isinstance(cond, (_Active, Observation)):
-        return {RECORD, cond.attribute} if cond.attribute else {RECORD}
+        key = "@observation" if isinstance(cond, Observation) else record_key(cond.kind)
+        return {key, cond.attribute} if cond.attribute else {key}
     if isinstance(cond, Symptom):
-        return {RECORD}
+        return {SYMPTOMS}
     if isinstance(cond, PriorState):
         return {HISTORY, TIME} if cond.within is not None else {HISTORY}
     return set()

@@ -12,6 +12,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from hygeia.population.engine._logic import record_key
+
 __all__ = ["ROW_FIELDS", "Person"]
 
 #: Layout of one record row (subject_id is added when a shard is written).
@@ -73,7 +75,7 @@ class Person:
         self.obs: dict[str, Any] = {}
         self.symptoms: dict[str, dict[str, float]] = {}
         self.prior: dict[tuple[str, str], int] = {}
-        #: What changed since the runner last looked: attribute names and "@record".
+        #: What changed since the runner last looked: attribute names and record keys.
         self.dirty: set[str] = set()
         self.alive = True
         self.death_time: int | None = None
@@ -110,7 +112,7 @@ class Person:
             code = (None, None, None)
         row = [t, end, kind, code[0], code[1], code[2], value, unit, text, enc_id, module, state]
         self.rows.append(row)
-        self.dirty.add("@record")
+        self.dirty.add(record_key(kind))
         return row
 
     def start_encounter(self, t: int, code: tuple, enc_class: str, module: str, state: str,
@@ -121,7 +123,7 @@ class Person:
         row = [t, t + minutes * 60_000, "encounter", code[0], code[1], code[2], None, None, enc_class,
                enc_id, module, state]
         self.rows.append(row)
-        self.dirty.add("@record")
+        self.dirty.add("@encounter")
         return row
 
     def activate(self, row: list) -> None:
@@ -136,7 +138,7 @@ class Person:
         if table.get(row[CODE]) is row:
             del table[row[CODE]]
             row[END] = t
-            self.dirty.add("@record")
+            self.dirty.add(record_key(row[KIND]))
             return True
         return False
 
@@ -146,7 +148,7 @@ class Person:
         if row is None:
             return False
         row[END] = t
-        self.dirty.add("@record")
+        self.dirty.add(record_key(kind))
         return True
 
     def die(self, t: int, cause: tuple | None, module: str, state: str) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hygeia.population.engine._logic import DRIFT, HISTORY, RECORD, TIME, compile_condition, reads
+from hygeia.population.engine._logic import DRIFT, HISTORY, SYMPTOMS, TIME, VITALS, compile_condition, reads
 from hygeia.population.engine._person import CODE, END
 from hygeia.population.engine._transitions import Direct, compile_transition
 from hygeia.population.engine._units import compile_duration, number_sampler
@@ -180,7 +180,7 @@ class Guard(State):
         super().__init__(spec, ctx, where, problems)
         _needs_transition(self, where, problems)
         self.allow = compile_condition(spec.get("allow"), ctx, where + ".allow", problems)
-        #: What can open the guard besides time (attribute names and RECORD, HISTORY).
+        #: What can open the guard besides time: attribute names and record keys.
         self.reads = frozenset(reads(self.allow) - {TIME, DRIFT})
 
     def process(self, run, person, t):
@@ -565,7 +565,7 @@ class ImagingStudy(State):
 class _ObservationValue:
     """How one observation gets its value."""
 
-    __slots__ = ("code", "unit", "sampler", "vital", "attribute", "value_code", "text")
+    __slots__ = ("code", "unit", "sampler", "vital", "attribute", "value_code", "code_text", "text")
 
     def __init__(self, spec, where, problems):
         codes = _codes(spec, where, problems)
@@ -581,6 +581,7 @@ class _ObservationValue:
         self.attribute = spec.get("attribute")
         vc = spec.get("value_code")
         self.value_code = _code(vc, where + ".value_code", problems) if vc is not None else None
+        self.code_text = "|".join(str(x) for x in self.value_code) if self.value_code else None
         self.text = spec.get("sampled_text")
         if "sampled_data" in spec:
             self.text = "sampled data of " + ", ".join(spec["sampled_data"].get("attributes", []))
@@ -592,6 +593,7 @@ class _ObservationValue:
                             "attribute, value_code, sampled_data or attachment")
 
     def record(self, person, t, module, state, encounter):
+        """Append the observation's row (built inline: this is the engine's hottest write)."""
         value = text = None
         if self.sampler is not None:
             value = self.sampler(person.rng)
@@ -604,15 +606,24 @@ class _ObservationValue:
             elif v is not None:
                 text = str(v[5] if isinstance(v, list) else v)
         elif self.value_code is not None:
-            vc = self.value_code
-            text = f"{vc[0]}|{vc[1]}|{vc[2]}"
+            text = self.code_text
         else:
             text = self.text
-        if self.code is not None:
-            person.obs[self.code[1]] = value if value is not None else (
+        code = self.code
+        if code is not None:
+            person.obs[code[1]] = value if value is not None else (
                 self.value_code[1] if self.value_code is not None else text)
-        return person.record(t, "observation", self.code, module, state, encounter, value=value, unit=self.unit,
-                             text=text)
+        else:
+            code = (None, None, None)
+        if encounter is not None:
+            enc_id = encounter[9]
+            if encounter[1] < t:
+                encounter[1] = t
+        else:
+            enc_id = None
+        person.rows.append([t, None, "observation", code[0], code[1], code[2], value, self.unit, text, enc_id,
+                            module, state])
+        person.dirty.add("@observation")
 
 
 @_register("Observation")
@@ -674,7 +685,7 @@ class Symptom(State):
     def process(self, run, person, t):
         if self.probability >= 1.0 or person.rng.random() < self.probability:
             person.symptoms.setdefault(self.symptom, {})[self.cause] = self.sampler(person.rng)
-            person.dirty.add(RECORD)
+            person.dirty.add(SYMPTOMS)
         return ADVANCE
 
 
@@ -692,7 +703,7 @@ class VitalSignState(State):
 
     def process(self, run, person, t):
         person.vitals[self.vital] = self.sampler(person.rng)
-        person.dirty.add(RECORD)
+        person.dirty.add(VITALS)
         return ADVANCE
 
 

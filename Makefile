@@ -1,0 +1,35 @@
+# Hygeia developer tasks. Every target makes .venv first if it is missing.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install -q
+BENCH_N ?= 10000
+BENCH_OUT ?= build/bench
+
+.PHONY: demo test bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Stamps: reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PIP) -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/hygeia generate -n 1000 --seed 1 --out output --overwrite --workers 2
+	$(VENV)/bin/hygeia inspect output
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: $(VENV)/.installed
+	$(VENV)/bin/hygeia generate -n $(BENCH_N) --seed 1 --out $(BENCH_OUT) --overwrite
+	$(VENV)/bin/hygeia inspect $(BENCH_OUT) | head -n 6
+
+clean:
+	rm -rf output build dist

@@ -1,0 +1,82 @@
+"""``hygeia generate``: simulate a population into a run folder."""
+
+from __future__ import annotations
+
+import click
+
+__all__ = ["generate_command"]
+
+
+@click.command(
+    "generate",
+    epilog="""\b
+Examples:
+  hygeia generate -n 1000 --seed 1 --out output
+  hygeia generate -n 100000 --seed 7 --out big --workers 8
+  hygeia generate -n 500 --modules ./my_modules --no-default-modules --out mine
+  hygeia generate -n 1000000 --scheduler tcp://scheduler:8786 --out /data/pop
+
+The same seed gives the same records on any number of workers or executors.""",
+)
+@click.option("-n", "n", type=int, required=True, metavar="N", help="Number of persons to make, alive or dead.")
+@click.option("--seed", type=int, default=None, metavar="S", help="Run seed. Default: a fresh random one (recorded in run.json and printed).")
+@click.option("--out", default="output", show_default=True, metavar="DIR", help="Output folder (must not exist or be empty).")
+@click.option("--modules", "modules", multiple=True, metavar="DIR", help="Folder of Synthea-format JSON modules to run as well (repeatable).")
+@click.option("--no-default-modules", is_flag=True, help="Do not run Hygeia's embedded module library.")
+@click.option("--locale", default="us", show_default=True, help="Locale pack (demographics, names, addresses).")
+@click.option("--start", default=None, metavar="DATE", help="First date kept in the records (YYYY-MM-DD). Default: whole lifetimes.")
+@click.option("--end", default=None, metavar="DATE", help="The simulated present (YYYY-MM-DD). Default: 2026-01-01.")
+@click.option("--workers", type=int, default=None, metavar="K", help="Local worker processes. Default: one per CPU, at most one per shard.")
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="Run on a Dask cluster (tcp://host:8786), or 'local-dask'.")
+@click.option("--shard-size", type=int, default=250, show_default=True, metavar="N", help="Persons per shard (one Parquet file per shard).")
+@click.option("--overwrite", is_flag=True, help="Replace the output folder if it holds a previous run.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+def generate_command(
+    n: int,
+    seed: int | None,
+    out: str,
+    modules: tuple[str, ...],
+    no_default_modules: bool,
+    locale: str,
+    start: str | None,
+    end: str | None,
+    workers: int | None,
+    scheduler: str | None,
+    shard_size: int,
+    overwrite: bool,
+    quiet: bool,
+) -> None:
+    """Simulate N synthetic patients with lifetime records into DIR.
+
+    Writes DIR/persons/*.parquet, DIR/events/*.parquet and DIR/run.json (the
+    options, the seed and the module versions used). Nothing is left behind if
+    the run fails.
+    """
+    from hygeia.core.config import DEFAULT_END, RunConfig
+    from hygeia.core.executors import default_workers
+    from hygeia.population.generate import generate
+
+    if workers is None:
+        workers = 1 if scheduler else default_workers(n, shard_size)
+    config = RunConfig(
+        n=n,
+        seed=seed,
+        out=out,
+        modules=modules,
+        default_modules=not no_default_modules,
+        locale=locale,
+        start=start,
+        end=end if end is not None else DEFAULT_END,
+        workers=workers,
+        scheduler=scheduler,
+        shard_size=shard_size,
+    )
+    result = generate(config, overwrite=overwrite, quiet=quiet)
+    if not quiet:
+        click.echo(
+            f"Made {result.n_persons:,} persons and {result.n_events:,} events in {result.seconds:.1f} s "
+            f"(seed {result.seed}) -> {result.out}"
+        )
+        if seed is None:
+            click.echo(f"To make the same records again, pass --seed {result.seed}.")
+        click.echo(f"Summarize with: hygeia inspect {out}")

@@ -1,0 +1,53 @@
+"""The ``hygeia`` command group.
+
+Every :class:`~hygeia.errors.HygeiaError` is shown as a short message without
+a traceback and exits with status 2, like click's own usage errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from hygeia import __version__
+from hygeia.cli.generate import generate_command
+from hygeia.cli.inspect import inspect_command
+from hygeia.errors import HygeiaError
+
+__all__ = ["CliError", "main"]
+
+
+class CliError(click.ClickException):
+    """A :class:`HygeiaError` as the CLI shows it: ``Error: <message>``, exit status 2."""
+
+    exit_code = 2
+
+
+class HygeiaGroup(click.Group):
+    """A click group that turns Hygeia's errors into clean CLI errors."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HygeiaError as e:
+            raise CliError(str(e)) from None
+
+
+@click.group(
+    cls=HygeiaGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="""\b
+Example:
+  hygeia generate -n 1000 --seed 1 --out output
+  hygeia inspect output
+
+Run 'hygeia COMMAND --help' for the options of a command.""",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="hygeia", message="%(prog)s %(version)s")
+def main() -> None:
+    """Hygeia: synthetic patients and generative AI for healthcare."""
+
+
+main.add_command(generate_command)
+main.add_command(inspect_command)

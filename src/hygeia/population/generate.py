@@ -1,0 +1,208 @@
+"""Make a synthetic population and write it to a run folder.
+
+:func:`generate` is the one entry point that the CLI (``hygeia generate``) and
+the service call: it resolves and records the seed, validates the options and
+the modules before touching the disk, splits the ``n`` persons into shards,
+runs them on the configured executor, streams every finished shard to Parquet,
+and moves the folder into place only once everything succeeded.
+
+Example:
+    >>> import tempfile, os
+    >>> out = os.path.join(tempfile.mkdtemp(), "output")
+    >>> result = generate(n=20, seed=1, out=out)
+    >>> (result.seed, sorted(os.listdir(out)))
+    (1, ['events', 'persons', 'run.json'])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from hygeia import __version__
+from hygeia.core.config import SPEC_VERSION, RunConfig
+from hygeia.core.executors import Executor, make_executor
+from hygeia.core.progress import Progress
+from hygeia.core.seeding import resolve_seed
+from hygeia.core.storage import RunWriter, hash_folder
+from hygeia.errors import ConfigError
+
+__all__ = ["DEFAULT_MODULES_DIR", "GenerateResult", "Shard", "generate", "module_sources"]
+
+#: Hygeia's embedded module library.
+DEFAULT_MODULES_DIR = Path(__file__).resolve().parent / "modules"
+
+
+@dataclasses.dataclass(frozen=True)
+class Shard:
+    """Persons ``first .. first+count-1`` of a run, written as ``part-<index>``."""
+
+    index: int
+    first: int
+    count: int
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerateResult:
+    """What a run made and where.
+
+    Attributes:
+        out: the run folder.
+        n_persons: rows written to ``persons``.
+        n_events: rows written to ``events``.
+        seconds: wall-clock time of the run.
+        seed: the run seed (resolved; pass it again to reproduce the run).
+        config: the full configuration, as saved in ``run.json``.
+    """
+
+    out: Path
+    n_persons: int
+    n_events: int
+    seconds: float
+    seed: int
+    config: RunConfig
+
+
+def _shards(n: int, size: int) -> Iterator[Shard]:
+    for index, first in enumerate(range(0, n, size)):
+        yield Shard(index, first, min(size, n - first))
+
+
+def _run_shard(config: RunConfig, shard: Shard) -> tuple[pa.Table, pa.Table]:
+    """Worker entry point: simulate one shard (module-level so it pickles)."""
+    from hygeia.population import simulate  # imported here: reading runs needs no engine
+
+    return simulate.simulate_shard(config, shard.first, shard.count)
+
+
+def module_sources(config: RunConfig) -> list[dict[str, Any]]:
+    """The module folders a run uses, each with its module names and a content hash."""
+    folders: list[tuple[str, Path]] = []
+    if config.default_modules:
+        folders.append(("default", DEFAULT_MODULES_DIR))
+    folders.extend(("user", Path(m).resolve()) for m in config.modules)
+    out = []
+    for source, folder in folders:
+        names = sorted(p.relative_to(folder).with_suffix("").as_posix() for p in folder.rglob("*.json")) if folder.is_dir() else []
+        out.append({"source": source, "path": str(folder), "hash": hash_folder(folder), "modules": names})
+    return out
+
+
+def _validate_modules(config: RunConfig) -> None:
+    """Load and validate every module before any output is created.
+
+    Raises:
+        ModuleValidationError: listing every problem in every module.
+    """
+    try:
+        from hygeia.population.engine import load_run_modules
+    except ImportError as e:
+        # Tolerate only the engine, or its loader, not existing yet: an import
+        # error from inside a broken engine must fail loudly.
+        if e.name == "hygeia.population.engine":
+            return
+        raise
+    load_run_modules(config)
+
+
+def _build_config(config: RunConfig | None, options: dict[str, Any]) -> RunConfig:
+    if config is None:
+        if "n" not in options:
+            raise ConfigError(
+                "generate() needs n, the number of persons to make; e.g. generate(n=100, seed=1, out='output')"
+            )
+        return RunConfig.from_dict(options)
+    if not isinstance(config, RunConfig):
+        raise ConfigError(f"config must be a RunConfig or None; got {type(config).__name__}")
+    if options:
+        fields = {f.name for f in dataclasses.fields(RunConfig)}
+        unknown = sorted(set(options) - fields)
+        if unknown:
+            raise ConfigError(f"unknown run option(s) {unknown}; known options are {sorted(fields)}")
+        config = dataclasses.replace(config, **options)
+    return config
+
+
+def generate(
+    config: RunConfig | None = None,
+    *,
+    overwrite: bool = False,
+    quiet: bool = True,
+    executor: Executor | None = None,
+    **options: Any,
+) -> GenerateResult:
+    """Simulate a population and write it to ``config.out``.
+
+    Args:
+        config: the run options; or pass them as keywords (``n=100, seed=1``),
+            which also override fields of ``config``.
+        overwrite: replace ``out`` if it holds a previous run.
+        quiet: no progress bar (it is drawn on stderr only when that is a terminal).
+        executor: run on this executor instead of the one ``config`` asks for
+            (it is not closed afterwards).
+        **options: fields of :class:`~hygeia.core.config.RunConfig`.
+
+    Returns:
+        A :class:`GenerateResult`.
+
+    Raises:
+        ConfigError: an option is invalid, or the Dask scheduler cannot be reached.
+        ModuleValidationError: a module is malformed (nothing is written).
+        OutputError: ``out`` cannot be written or already holds something.
+        SimulationError: a module failed while simulating a person (nothing is written).
+
+    Example:
+        >>> import tempfile, os
+        >>> r = generate(n=10, seed=7, out=os.path.join(tempfile.mkdtemp(), "run"))
+        >>> r.seed, r.config.n
+        (7, 10)
+    """
+    started = time.monotonic()
+    started_at = dt.datetime.now(dt.timezone.utc)
+    config = _build_config(config, options)
+    config = dataclasses.replace(config, seed=resolve_seed(config.seed))
+    _validate_modules(config)
+    shards = -(-config.n // config.shard_size)
+    writer = RunWriter(config.out, shards=shards, overwrite=overwrite)  # checks only
+    own_executor = executor is None
+    ex = make_executor(config) if executor is None else executor
+    try:
+        task = functools.partial(_run_shard, config)
+        with writer, Progress(config.n, unit="persons", quiet=quiet) as bar:
+            for shard, (persons, events) in ex.map_shards(task, _shards(config.n, config.shard_size)):
+                writer.write_shard(shard.index, persons, events)
+                del persons, events
+                bar.update(shard.count)
+            seconds = time.monotonic() - started
+            info = {
+                "hygeia_version": __version__,
+                "spec_version": SPEC_VERSION,
+                "config": config.to_dict(),
+                "modules": module_sources(config),
+                "executor": repr(ex),
+                "timing": {
+                    "started_at": started_at.isoformat(),
+                    "seconds": round(seconds, 3),
+                },
+                "counts": {"shards": shards},
+                "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+            }
+            out = writer.finish(info)
+    finally:
+        if own_executor:
+            ex.close()
+    return GenerateResult(
+        out=out,
+        n_persons=writer.counts["persons"],
+        n_events=writer.counts["events"],
+        seconds=seconds,
+        seed=config.seed,
+        config=config,
+    )
