@@ -9,6 +9,7 @@ a shard's records depend only on the run options and the person indexes.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from functools import lru_cache
 
 import pyarrow as pa
@@ -23,6 +24,7 @@ from hygeia.population.lifecycle import Lifecycle, to_ms_date
 
 __all__ = ["simulate_person", "simulate_shard"]
 
+_by_time = operator.itemgetter(T)
 _ONGOING = frozenset({"condition", "medication", "careplan", "allergy", "device"})
 
 
@@ -101,10 +103,12 @@ def simulate_shard(config: RunConfig, first: int, count: int) -> tuple[pa.Table,
         ):
             pcols[k].append(v)
         rows = p.rows if start is None else _keep_from(p.rows, start)
-        rows.sort(key=lambda r: r[T])
+        if not rows:
+            continue
+        rows.sort(key=_by_time)
         ecols[0].extend([p.subject_id] * len(rows))
-        for j in range(12):
-            ecols[j + 1].extend([r[j] for r in rows])
+        for col, values in zip(ecols[1:], zip(*rows)):
+            col.extend(values)
     pcols["birth_time"] = _ts(pcols["birth_time"])
     pcols["death_time"] = _ts(pcols["death_time"])
     persons = pa.Table.from_pydict(pcols, schema=PERSONS_SCHEMA)

@@ -5,6 +5,7 @@ Example:
     >>> modules = load_modules([default_modules_dir()])
 """
 
+from hygeia.population.engine._api import simulate
 from hygeia.population.engine._loader import (
     Module,
     ModuleSet,
@@ -29,4 +30,5 @@ __all__ = [
     "default_modules_dir",
     "load_modules",
     "load_run_modules",
+    "simulate",
 ]

@@ -129,9 +129,6 @@ class Simulation:
                             return
                     elif state.transition is not None:
                         nxt = state.transition.choose(p, t)
-                if not p.alive:
-                    run.state = state
-                    return
             elif r == CALL:
                 run.stack.append(state)
                 nxt = state.target.initial
@@ -152,9 +149,12 @@ class Simulation:
                 self.guards.append(run)
                 self._schedule_guard_tick(run, t)
                 return
-            else:  # WELLNESS
+            elif r == WELLNESS:
                 run.state = state
                 self.waiting_wellness.append(run)
+                return
+            else:  # DIED
+                run.state = state
                 return
             if nxt is None:
                 # No option matched: the module ends here, as if it reached Terminal.

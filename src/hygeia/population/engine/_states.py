@@ -10,7 +10,8 @@ problem is reported with the module file and state name. At run time
 * ``GUARD``: wait until the condition holds;
 * ``WELLNESS``: wait for the person's next wellness encounter;
 * ``CALL``: run the submodule ``state.submodule`` first;
-* ``TERMINAL``: the module (or submodule) is finished.
+* ``TERMINAL``: the module (or submodule) is finished;
+* ``DIED``: the person died here; nothing more happens to them.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from hygeia.population.engine._person import CODE, END
 from hygeia.population.engine._transitions import Direct, compile_transition
 from hygeia.population.engine._units import compile_duration, number_sampler
 
-__all__ = ["ADVANCE", "CALL", "DELAY", "GUARD", "STATES", "State", "TERMINAL", "WELLNESS", "compile_state"]
+__all__ = ["ADVANCE", "CALL", "DELAY", "DIED", "GUARD", "STATES", "State", "TERMINAL", "WELLNESS", "compile_state"]
 
-ADVANCE, DELAY, GUARD, WELLNESS, CALL, TERMINAL = range(6)
+ADVANCE, DELAY, GUARD, WELLNESS, CALL, TERMINAL, DIED = range(7)
 
 STATES: dict[str, type["State"]] = {}
 
@@ -731,6 +732,7 @@ class Death(State):
         if when <= t:
             person.death_cause = cause
             person.die(t, cause, self.module, self.name)
+            return DIED
         elif person.death_due is None or when < person.death_due:
             person.death_due = when
             person.death_cause = cause
