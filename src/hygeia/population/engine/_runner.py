@@ -105,6 +105,12 @@ class Simulation:
         if p.alive and p.death_due is not None and p.death_due <= end:
             self._die_due()
         self._finish()
+        # Break the reference cycles (heap entries hold bound methods of this object) so
+        # that a simulated person is freed by reference counting alone.
+        self.heap.clear()
+        self.guards.clear()
+        self.fast.clear()
+        self.waiting_wellness.clear()
 
     def _die_due(self) -> None:
         p = self.person
@@ -286,7 +292,7 @@ class Simulation:
                 return
             p.dirty = set()
             if self.guards:
-                opened = [r for r in self.guards if not r.state.reads.isdisjoint(dirty) and r.state.allow.test(p, t)]
+                opened = [r for r in self.guards if not r.state.reads.isdisjoint(dirty) and r.state.test(p, t)]
                 for r in opened:
                     self.guards.remove(r)
                     r.token += 1
@@ -313,7 +319,7 @@ class Simulation:
         run, token = arg
         if run.token != token:
             return
-        if run.state.allow.test(self.person, t):
+        if run.state.test(self.person, t):
             self.guards.remove(run)
             run.token += 1
             self.advance(run, t)
@@ -323,7 +329,7 @@ class Simulation:
     def check_guards(self, t: int) -> None:
         """Test every waiting Guard once (at birth, after every module has started)."""
         p = self.person
-        opened = [r for r in self.guards if r.state.allow.test(p, t)]
+        opened = [r for r in self.guards if r.state.test(p, t)]
         for r in opened:
             self.guards.remove(r)
             r.token += 1

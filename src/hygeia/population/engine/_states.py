@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hygeia.population.engine._codegen import compile_test
 from hygeia.population.engine._logic import DRIFT, HISTORY, SYMPTOMS, TIME, VITALS, compile_condition, reads
 from hygeia.population.engine._person import CODE, END
 from hygeia.population.engine._transitions import Direct, compile_transition
@@ -174,7 +175,7 @@ class Delay(State):
 
 @_register("Guard")
 class Guard(State):
-    __slots__ = ("allow", "reads")
+    __slots__ = ("allow", "reads", "test")
     waits = True
 
     def __init__(self, spec, ctx, where, problems):
@@ -183,9 +184,10 @@ class Guard(State):
         self.allow = compile_condition(spec.get("allow"), ctx, where + ".allow", problems)
         #: What can open the guard besides time: attribute names and record keys.
         self.reads = frozenset(reads(self.allow) - {TIME, DRIFT})
+        self.test = compile_test(self.allow) if self.allow is not None else None
 
     def process(self, run, person, t):
-        return ADVANCE if self.allow.test(person, t) else GUARD
+        return ADVANCE if self.test(person, t) else GUARD
 
 
 @_register("SetAttribute")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
+from hygeia.population.engine._codegen import compile_choice
 from hygeia.population.engine._logic import compile_condition
 
 __all__ = ["TRANSITIONS", "Transition", "compile_transition"]
@@ -171,9 +172,12 @@ class Distributed(Transition):
 
 
 class Conditional(Transition):
-    """The first option whose condition holds (an option without one always holds)."""
+    """The first option whose condition holds (an option without one always holds).
 
-    __slots__ = ("options", "states")
+    ``link`` replaces ``choose`` with a compiled equivalent (see ``_codegen``).
+    """
+
+    __slots__ = ("options", "states", "choose")
 
     def __init__(self, spec, ctx, where, problems):
         self.where = where
@@ -187,14 +191,18 @@ class Conditional(Transition):
                 continue
             cond = compile_condition(d["condition"], ctx, f"{where}[{i}].condition", problems) if "condition" in d else None
             self.options.append((cond, d["transition"]))
+        self.choose = self.choose_slow
 
     def targets(self):
         return [n for _, n in self.options]
 
     def link(self, states, problems):
         self.states = [(c, _resolve(n, states, self.where, problems)) for c, n in self.options]
+        if not problems:
+            self.choose = compile_choice(self.states)
 
-    def choose(self, person, t):
+    def choose_slow(self, person, t):
+        """The reference implementation, node by node (``choose`` is compiled from the same options)."""
         for cond, st in self.states:
             if cond is None or cond.test(person, t):
                 return st
@@ -208,9 +216,12 @@ class Conditional(Transition):
 
 
 class Complex(Transition):
-    """Conditions, each leading to one state or a distribution over several."""
+    """Conditions, each leading to one state or a distribution over several.
 
-    __slots__ = ("options",)
+    ``link`` replaces ``choose`` with a compiled equivalent (see ``_codegen``).
+    """
+
+    __slots__ = ("options", "choose")
 
     def __init__(self, spec, ctx, where, problems):
         self.where = where
@@ -232,6 +243,7 @@ class Complex(Transition):
                 problems.append(f"{w}: needs 'transition' or 'distributions'")
                 continue
             self.options.append((cond, inner))
+        self.choose = self.choose_slow
 
     def targets(self):
         return [n for _, inner in self.options for n in inner.targets()]
@@ -239,8 +251,12 @@ class Complex(Transition):
     def link(self, states, problems):
         for _, inner in self.options:
             inner.link(states, problems)
+        if not problems:
+            self.choose = compile_choice(
+                [(c, inner.state if type(inner) is Direct else inner) for c, inner in self.options])
 
-    def choose(self, person, t):
+    def choose_slow(self, person, t):
+        """The reference implementation, node by node (``choose`` is compiled from the same options)."""
         for cond, inner in self.options:
             if cond is None or cond.test(person, t):
                 return inner.choose(person, t)

@@ -1,0 +1,92 @@
+"""Compile conditions and conditional choices into plain Python functions.
+
+A condition tree evaluated node by node costs a method call per node. The
+engine evaluates millions of them, so at load each tree is also written out as
+one Python expression (``p.sex == 'F' and t - p.birth >= 568...``) and compiled
+once; node types without a simple expression call their own ``test``. The
+generated code only reads the person, so it behaves exactly as the tree does
+(the tests compare both).
+"""
+
+from __future__ import annotations
+
+import math
+
+from hygeia.population.engine import _logic as L
+
+__all__ = ["compile_choice", "compile_test"]
+
+
+def _expr(cond, consts: list) -> str:
+    def const(value) -> str:
+        consts.append(value)
+        return f"C[{len(consts) - 1}]"
+
+    if type(cond) is L.TrueCondition:
+        return "True"
+    if type(cond) is L.FalseCondition:
+        return "False"
+    if type(cond) is L.And:
+        return "(" + " and ".join(_expr(c, consts) for c in cond.children) + ")"
+    if type(cond) is L.Or:
+        return "(" + " or ".join(_expr(c, consts) for c in cond.children) + ")"
+    if type(cond) is L.Not:
+        return f"(not {_expr(cond.child, consts)})"
+    if type(cond) is L.Gender:
+        return f"(p.sex == {cond.gender!r})"
+    if type(cond) is L.Race:
+        if cond.race == "hispanic":
+            return "(p.ethnicity == 'hispanic')"
+        return f"(p.race == {cond.race!r})"
+    if type(cond) is L.SocioeconomicStatus:
+        return f"(p.ses == {cond.category!r})"
+    if type(cond) is L.Age:
+        parts = []
+        if cond.lo != -math.inf:
+            parts.append(f"{const(cond.lo)} <= t - p.birth")
+        if cond.hi != math.inf:
+            parts.append(f"t - p.birth < {const(cond.hi)}")
+        body = " and ".join(parts) or "True"
+        return f"(not ({body}))" if cond.negate else f"({body})"
+    if type(cond) is L.Attribute:
+        get = f"p.attrs.get({cond.attribute!r})"
+        if cond.op == "is nil":
+            return f"({get} is None)"
+        if cond.op == "is not nil":
+            return f"({get} is not None)"
+        if cond.op == "==" and cond.value is not None:
+            return f"({get} == {const(cond.value)})"
+    return f"{const(cond)}.test(p, t)"
+
+
+def compile_test(cond):
+    """A function ``(person, t) -> bool`` equivalent to ``cond.test``."""
+    consts: list = []
+    src = f"lambda p, t: {_expr(cond, consts)}"
+    return eval(src, {"C": tuple(consts)})  # noqa: S307 - source built above from validated conditions
+
+
+def compile_choice(options: list, fallback=None):
+    """A function ``(person, t) -> State | None`` taking the first option whose condition holds.
+
+    Args:
+        options: ``(condition or None, target)`` pairs; a target is a State, or an
+            object with ``choose(person, t)`` (a distribution) that picks one.
+    """
+    consts: list = []
+    targets: list = []
+    lines = ["def choose(p, t):"]
+    for cond, target in options:
+        targets.append(target)
+        k = len(targets) - 1
+        result = f"T[{k}]" if not hasattr(target, "choose") else f"T[{k}].choose(p, t)"
+        if cond is None:
+            lines.append(f"    return {result}")
+            break
+        lines.append(f"    if {_expr(cond, consts)}:")
+        lines.append(f"        return {result}")
+    else:
+        lines.append("    return None")
+    scope = {"C": tuple(consts), "T": tuple(targets)}
+    exec("\n".join(lines), scope)  # noqa: S102 - source built above from validated conditions
+    return scope["choose"]
