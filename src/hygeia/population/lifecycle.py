@@ -172,8 +172,16 @@ class Lifecycle:
 
     # -- vital signs -----------------------------------------------------------
     def vital(self, p: Person, name: str, t: int) -> float | None:
-        """The lifecycle's value of vital sign ``name`` for ``p`` at ``t``."""
-        name = _ALIASES.get(name, name)
+        """The lifecycle's value of vital sign ``name`` for ``p`` at ``t`` (cached per instant)."""
+        cache = p.extra.get("vitals_at")
+        if cache is None or cache[0] != t:
+            cache = p.extra["vitals_at"] = (t, {})
+        v = cache[1].get(name)
+        if v is None:
+            v = cache[1][name] = self._vital(p, _ALIASES.get(name, name), t)
+        return v
+
+    def _vital(self, p: Person, name: str, t: int) -> float | None:
         age = (t - p.birth) / YEAR_MS
         z = p.extra["z"]
         pack = self.pack

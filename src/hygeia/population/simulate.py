@@ -61,8 +61,13 @@ def simulate_person(config: RunConfig, index: int) -> Person:
     return person
 
 
-def _keep_from(rows: list[list], start: int) -> list[list]:
-    """Facts still relevant on ``start``: everything from then on, and what is still ongoing."""
+def _keep_from(rows: list[list], start: int, death: int | None) -> list[list]:
+    """Facts still relevant on ``start``: everything from then on, and what is still ongoing.
+
+    An entry without an end is ongoing until the person's death, if they died.
+    """
+    if death is not None and death < start:
+        return []
     kept = [
         r for r in rows
         if r[T] >= start or (r[KIND] in _ONGOING and (r[END] is None or r[END] >= start))
@@ -113,7 +118,7 @@ def _simulate_shard(config: RunConfig, first: int, count: int) -> tuple[pa.Table
             ("marital_status", a.get("marital_status")), ("seed", p.seed),
         ):
             pcols[k].append(v)
-        rows = p.rows if start is None else _keep_from(p.rows, start)
+        rows = p.rows if start is None else _keep_from(p.rows, start, p.death_time)
         if not rows:
             continue
         rows.sort(key=_by_time)

@@ -47,6 +47,7 @@ class ModuleSet:
     modules: list[Module]
     submodules: dict[str, Module]
     sources: list[dict]
+    warnings: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.modules)
@@ -62,7 +63,7 @@ class _Context:
         self.tables = tables
         self.prior_refs: list[tuple[str, str, str | None]] = []
         self.submodule_refs: list[tuple[str, str]] = []
-        self.state_refs: list[tuple[str, str]] = []
+        self.state_refs: list[tuple[str, str, str]] = []
 
     def lookup_table(self, name: str, outcomes: list[str], where: str, problems: list[str]):
         base = self.folder or os.path.dirname(self.path)
@@ -74,7 +75,7 @@ class _Context:
 
 
 def _compile_module(key: str, path: str, folder: str | None, data, submodule: bool, tables: dict,
-                    problems: list[str]) -> Module | None:
+                    problems: list[str], warnings: list[str]) -> Module | None:
     if not isinstance(data, dict) or not isinstance(data.get("states"), dict):
         problems.append(f"{path}: a module must be an object with a 'states' object")
         return None
@@ -86,19 +87,22 @@ def _compile_module(key: str, path: str, folder: str | None, data, submodule: bo
             states[name] = st
     for st in states.values():
         st.link(states, problems)
-    if not problems:
-        for st in states.values():
-            if isinstance(st, Delay):
-                st.prepare_fast()
     initial = states.get("Initial")
     if "Initial" not in data["states"]:
         problems.append(f"{path}: module has no state named 'Initial'")
+    for where, field_name, name in ctx.state_refs:
+        if name not in data["states"]:
+            warnings.append(f"{where}: {field_name} names missing state {name!r}; it will never match")
     for where, name, since in ctx.prior_refs:
         for n in (name, since):
             if n is not None and n not in data["states"]:
                 problems.append(f"{where}: PriorState names missing state {n!r}")
             elif n is not None and n in states:
                 states[n].tracked = True
+    if not problems:
+        for st in states.values():
+            if isinstance(st, Delay):
+                st.prepare_fast()
     m = Module(key, str(data.get("name", key)), path, states, initial, submodule, list(data.get("remarks") or []))
     m._submodule_refs = ctx.submodule_refs  # type: ignore[attr-defined]
     return m
@@ -191,11 +195,18 @@ def _module_files(folder: Path) -> list[tuple[Path, bool]]:
     return out
 
 
-def load_modules(paths, *, problems_only: bool = False) -> ModuleSet:
+def load_modules(paths, *, strict: bool = False) -> ModuleSet:
     """Load and validate every module in ``paths`` (folders or single JSON files).
+
+    Problems that make a module unrunnable are errors. A state named by a field
+    other than a transition (``target_encounter``, ``condition_onset``,
+    ``medication_order``...) that does not exist is a warning, kept in
+    ``ModuleSet.warnings`` and in ``run.json``: Synthea's own modules have a few,
+    and Synthea ignores them. ``strict=True`` makes warnings errors.
 
     Args:
         paths: an iterable of module folders and/or module files.
+        strict: treat warnings as errors.
 
     Returns:
         The compiled :class:`ModuleSet`.
@@ -209,6 +220,7 @@ def load_modules(paths, *, problems_only: bool = False) -> ModuleSet:
         True
     """
     problems: list[str] = []
+    warnings: list[str] = []
     tables: dict = {}
     modules: list[Module] = []
     submodules: dict[str, Module] = {}
@@ -243,7 +255,7 @@ def load_modules(paths, *, problems_only: bool = False) -> ModuleSet:
                 key = path.stem
                 if key in keys:
                     key = f"{root.name}/{path.stem}"
-            m = _compile_module(key, str(path), folder, data, is_sub, tables, problems)
+            m = _compile_module(key, str(path), folder, data, is_sub, tables, problems, warnings)
             if m is None:
                 continue
             count += 1
@@ -274,9 +286,11 @@ def load_modules(paths, *, problems_only: bool = False) -> ModuleSet:
 
     for m in modules + list(submodules.values()):
         _check_cycles(m, waits_of_call, problems)
+    if strict:
+        problems.extend(warnings)
     if problems:
         raise ModuleValidationError(problems)
-    return ModuleSet(modules, submodules, sources)
+    return ModuleSet(modules, submodules, sources, warnings)
 
 
 def load_run_modules(config) -> ModuleSet:

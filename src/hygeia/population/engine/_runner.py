@@ -182,39 +182,27 @@ class Simulation:
 
     # -- fast loops (see FastLoop) -------------------------------------------------
     def _fast_plan(self, run: ModuleRun, state, g: int, now: bool):
-        """At grid time ``g`` of a self-looping Delay: leave now, or plan the next exit or re-check.
+        """At grid time ``g`` of a fast-looping Delay: leave now, or plan the next exit or re-check.
 
         Returns the next state when leaving at ``g`` (only if ``now``), else ``_WAITING``.
         """
         p = self.person
-        probs = state.transition.probabilities(p, g)
-        q = 0.0
-        for st, pr in probs:
-            if st is state:
-                q += pr
+        fast = state.fast
+        q, exits = fast.outcomes(state, p, g)
         if q <= 0.0:
             k = 0
-        elif q >= 1.0:
+        elif q >= 1.0 or not exits:
             k = -1  # never leaves while nothing changes
         else:
             u = 1.0 - p.rng.random()
             k = int(math.log(u) / math.log(q))
         if k == 0:
             if now:
-                return self._pick_exit(probs, state, q)
+                return self._pick_exit(exits, q)
             return self._fast_schedule(run, state, g, g, self._fast_exit)
-        d = state.fast.period
-        horizon = None
-        for c in state.transition.conditions():
-            nc = c.next_change(p, g)
-            if nc is not None and (horizon is None or nc < horizon):
-                horizon = nc
-        nc = getattr(state.transition, "next_change", None)
-        if nc is not None:
-            h = nc(p, g)
-            if h is not None and (horizon is None or h < horizon):
-                horizon = h
-        if state.fast.drift and (horizon is None or horizon > g + DRIFT_RECHECK_MS):
+        d = fast.period
+        horizon = fast.horizon(p, g)
+        if fast.drift and (horizon is None or horizon > g + DRIFT_RECHECK_MS):
             horizon = g + DRIFT_RECHECK_MS
         if horizon is not None:
             horizon = g + max(1, -(-(horizon - g) // d)) * d  # first grid time at or after it
@@ -233,13 +221,12 @@ class Simulation:
             self.schedule(when, fn, (run, run.token))
         return _WAITING
 
-    def _pick_exit(self, probs, state, q):
+    def _pick_exit(self, exits: list, q: float):
+        """One way out, drawn in proportion to the exit probabilities (which sum to 1 - q)."""
         r = self.person.rng.random() * (1.0 - q)
         acc = 0.0
         last = None
-        for st, pr in probs:
-            if st is state or pr <= 0.0:
-                continue
+        for st, pr in exits:
             acc += pr
             last = st
             if r < acc:
@@ -253,13 +240,11 @@ class Simulation:
         self.fast.remove(run)
         run.token += 1
         state = run.state
-        probs = state.transition.probabilities(self.person, t)
-        q = sum(pr for st, pr in probs if st is state)
-        nxt = self._pick_exit(probs, state, q) if q < 1.0 else None
-        if nxt is None:  # nothing leads out any more: plan again
+        q, exits = state.fast.outcomes(state, self.person, t)
+        if q >= 1.0 or not exits:  # nothing leads out any more: plan again
             self._fast_plan(run, state, t, False)
             return
-        self._continue(run, nxt, t)
+        self._continue(run, self._pick_exit(exits, q), t)
 
     def _fast_eval(self, arg, t: int) -> None:
         run, token = arg

@@ -82,6 +82,8 @@ class State:
             self.transition.link(states, problems)
             if isinstance(self.transition, Direct):
                 self.direct = self.transition.state
+        if isinstance(self, Delay):
+            self._module_states = states
 
     def targets(self) -> list[str]:
         return self.transition.targets() if self.transition is not None else []
@@ -116,25 +118,63 @@ class Terminal(State):
 class FastLoop:
     """How a Delay that loops back to itself can skip the loops that change nothing.
 
-    A Delay of fixed length ``period`` whose transition returns to itself with
-    probability ``q`` repeats a geometric number of times; the engine draws that
-    number at once instead of waking every period. The draw stays valid until
-    something the transition reads changes (``reads``: attribute names, or the
-    record), a time threshold passes, or, for drifting vital signs, 28 days pass;
-    then it is drawn again from the next loop.
+    A Delay of fixed length ``period`` whose transition comes back to it, directly or
+    through ``pure`` states (Simple states: choices without side effects), with
+    probability ``q``, repeats a geometric number of times; the engine draws that
+    number at once instead of waking every period, and picks the way out from the
+    exit probabilities. The draw stays valid until something the choices read
+    changes (``reads``: attribute names or record keys), a time threshold passes
+    (``horizon``), or, for drifting vital signs, 28 days pass; then it is drawn
+    again from the next loop.
     """
 
-    __slots__ = ("period", "reads", "drift")
+    __slots__ = ("period", "reads", "drift", "pure", "transitions", "conditions")
 
-    def __init__(self, period: int, reads: set) -> None:
+    def __init__(self, period: int, reads: set, pure: frozenset, transitions: list, conditions: list) -> None:
         self.period = period
         self.drift = DRIFT in reads
         self.reads = frozenset(reads - {TIME, DRIFT})
+        self.pure = pure
+        self.transitions = transitions
+        self.conditions = conditions
+
+    def outcomes(self, delay, person, t: int) -> tuple[float, list]:
+        """``(q, exits)``: the chance of coming back to ``delay`` and ``[(state, probability)]`` of leaving."""
+        q = 0.0
+        exits: dict = {}
+        stack = [(delay.transition, 1.0)]
+        pure = self.pure
+        while stack:
+            tr, w = stack.pop()
+            for st, pr in tr.probabilities(person, t):
+                if pr <= 0.0:
+                    continue
+                if st is delay:
+                    q += w * pr
+                elif st in pure:
+                    stack.append((st.transition, w * pr))
+                else:
+                    exits[st] = exits.get(st, 0.0) + w * pr
+        return q, list(exits.items())
+
+    def horizon(self, person, t: int) -> int | None:
+        """The next time after ``t`` at which a time threshold may change the outcomes."""
+        best = None
+        for c in self.conditions:
+            n = c.next_change(person, t)
+            if n is not None and (best is None or n < best):
+                best = n
+        for tr in self.transitions:
+            nc = getattr(tr, "next_change", None)
+            n = nc(person, t) if nc is not None else None
+            if n is not None and (best is None or n < best):
+                best = n
+        return best
 
 
 @_register("Delay")
 class Delay(State):
-    __slots__ = ("duration", "exact_ms", "fast")
+    __slots__ = ("duration", "exact_ms", "fast", "_module_states")
     waits = True
 
     def __init__(self, spec, ctx, where, problems):
@@ -152,16 +192,49 @@ class Delay(State):
         self.fast = None
 
     def prepare_fast(self) -> None:
-        """Enable :class:`FastLoop` when this Delay is fixed and loops to itself through readable choices."""
+        """Enable :class:`FastLoop` when this fixed Delay comes back to itself through pure choices."""
         tr = self.transition
-        if not self.exact_ms or tr is None or self.name not in tr.targets():
+        if not self.exact_ms or tr is None or self.tracked:
+            return  # a PriorState asks about this Delay: every loop must be recorded
+        pure: dict[str, State] = {}
+        state_of = {}
+        # Walk the choices reachable without passing a state that does something.
+        colour: dict[str, int] = {}
+        loops = False
+
+        def visit(trans) -> bool:
+            nonlocal loops
+            for name in trans.targets():
+                st = state_of.get(name)
+                if st is None:
+                    continue
+                if st is self:
+                    loops = True
+                elif type(st) is Simple and not st.tracked and st.transition is not None:
+                    c = colour.get(name, 0)
+                    if c == 1:
+                        return False  # a loop among pure states: leave it to the normal path
+                    if c == 0:
+                        colour[name] = 1
+                        pure[name] = st
+                        if not visit(st.transition):
+                            return False
+                        colour[name] = 2
+            return True
+
+        state_of.update(self._module_states)
+        if not visit(tr) or not loops:
             return
-        deps: set = set(tr.attributes())
-        for c in tr.conditions():
-            deps |= reads(c)
+        transitions = [tr] + [st.transition for st in pure.values()]
+        conditions, deps = [], set()
+        for x in transitions:
+            deps |= x.attributes()
+            for c in x.conditions():
+                conditions.append(c)
+                deps |= reads(c)
         if HISTORY in deps:
             return
-        self.fast = FastLoop(self.exact_ms, deps)
+        self.fast = FastLoop(self.exact_ms, deps, frozenset(pure.values()), transitions, conditions)
         self.direct = None  # the runner must see the loop, not a plain direct transition
 
     def process(self, run, person, t):
@@ -357,6 +430,8 @@ class ConditionOnset(_Coded):
     def __init__(self, spec, ctx, where, problems):
         super().__init__(spec, ctx, where, problems)
         self.target = spec.get("target_encounter")
+        if self.target is not None:
+            ctx.state_refs.append((where, "target_encounter", self.target))
 
     def process(self, run, person, t):
         if self.target and run.encounter_state != self.target:
@@ -403,6 +478,8 @@ class _End(State):
             "codes") else ()
         if not (self.ref_state or self.ref_attr or self.codes):
             problems.append(f"{where}: needs {self.ref_key!r}, 'referenced_by_attribute' or 'codes'")
+        if self.ref_state:
+            ctx.state_refs.append((where, self.ref_key, self.ref_state))
 
     def process(self, run, person, t):
         if self.ref_state:
@@ -606,6 +683,16 @@ class _ObservationValue:
             v = person.attrs.get(self.attribute)
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 value = float(v)
+            elif isinstance(v, tuple) and len(v) == 3:  # a code set by SetAttribute value_code
+                text = f"{v[0]}|{v[1]}|{v[2]}"
+                person.obs[self.code[1] if self.code else None] = v[1]
+                code = self.code or (None, None, None)
+                person.rows.append([t, None, "observation", code[0], code[1], code[2], None, self.unit, text,
+                                    encounter[9] if encounter is not None else None, module, state])
+                if encounter is not None and encounter[1] < t:
+                    encounter[1] = t
+                person.dirty.add("@observation")
+                return
             elif v is not None:
                 text = str(v[5] if isinstance(v, list) else v)
         elif self.value_code is not None:
@@ -722,6 +809,8 @@ class Death(State):
         self.code = codes[0] if codes else None
         self.ref_state = spec.get("condition_onset")
         self.ref_attr = spec.get("referenced_by_attribute")
+        if self.ref_state:
+            ctx.state_refs.append((where, "condition_onset", self.ref_state))
         self.delay = compile_duration(spec, where, problems)
 
     def process(self, run, person, t):

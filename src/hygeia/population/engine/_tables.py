@@ -79,6 +79,21 @@ class LookupTable:
         self.getters = [_GETTERS.get(c) or _attribute_getter(c) for c in self.key_cols]
         self.by_age = self.range_cols == ["age"]
 
+    def next_age_edge(self, person, years: int) -> float | None:
+        """The next age (whole years) above ``years`` at which this person's matching row may change."""
+        getters = self.getters
+        rows = self.index.get(tuple(g(person) for g in getters))
+        if not rows:
+            return None
+        i = self.range_cols.index("age")
+        best = None
+        for ranges, _ in rows:
+            lo, hi = ranges[i]
+            for edge in (lo, hi + 1):
+                if edge > years and (best is None or edge < best):
+                    best = edge
+        return best
+
     def lookup(self, person, t: int):
         """Cumulative probabilities of the row matching the person at ``t``, or None."""
         getters = self.getters

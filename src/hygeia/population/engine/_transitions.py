@@ -346,7 +346,9 @@ class LookupTable(Transition):
         best = None
         if "age" in self.table.range_cols:
             years = (t - person.birth) // 31_556_952_000
-            best = person.birth + (years + 1) * 31_556_952_000
+            edge = self.table.next_age_edge(person, years)
+            if edge is not None:
+                best = person.birth + int(edge * 31_556_952_000)
         if "time" in self.table.range_cols:
             m = t + 30 * 86_400_000
             best = m if best is None else min(best, m)
