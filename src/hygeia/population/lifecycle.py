@@ -100,6 +100,14 @@ class Lifecycle:
     def __init__(self, pack, end: int) -> None:
         self.pack = pack
         self.end = end
+        # (code, CVX code triple, repeat interval in ms or None, first month, dose ages in months)
+        self._vaccines = []
+        for v in pack.immunizations:
+            every = getattr(v, "every_months", None)
+            self._vaccines.append((
+                v.code, ("CVX", v.code, v.display), int((every - 1) * YEAR_MS / 12) if every else None,
+                getattr(v, "from_months", 0.0) or 0.0, tuple(v.ages_months),
+            ))
 
     # -- a new person ----------------------------------------------------------
     def make_person(self, subject_id: int, seed: int) -> Person:
@@ -252,18 +260,18 @@ class Lifecycle:
 
     def _immunize(self, p: Person, t: int, age_months: float, enc: list) -> None:
         """Give at this visit one dose of every vaccine that is due (catching up missed doses)."""
-        given = p.extra.setdefault("doses", {})
-        for v in self.pack.immunizations:
-            n = given.get(v.code, 0)
-            every = getattr(v, "every_months", None)
-            if every:
-                start = getattr(v, "from_months", 0.0) or 0.0
-                last = p.extra.setdefault("last_dose", {}).get(v.code)
-                if age_months >= start and (last is None or t - last >= (every - 1) * YEAR_MS / 12):
-                    p.extra["last_dose"][v.code] = t
-                    given[v.code] = n + 1
-                    p.record(t, "immunization", ("CVX", v.code, v.display), MODULE, "Immunization", enc)
-                continue
-            if n < len(v.ages_months) and v.ages_months[n] <= age_months:
-                given[v.code] = n + 1
-                p.record(t, "immunization", ("CVX", v.code, v.display), MODULE, "Immunization", enc)
+        given = p.extra.get("doses")
+        if given is None:
+            given = p.extra["doses"] = {}
+        for code, cvx, every_ms, start, ages in self._vaccines:
+            n = given.get(code, 0)
+            if every_ms:
+                if age_months >= start:
+                    last = given.get((code, "last"))
+                    if last is None or t - last >= every_ms:
+                        given[(code, "last")] = t
+                        given[code] = n + 1
+                        p.record(t, "immunization", cvx, MODULE, "Immunization", enc)
+            elif n < len(ages) and ages[n] <= age_months:
+                given[code] = n + 1
+                p.record(t, "immunization", cvx, MODULE, "Immunization", enc)

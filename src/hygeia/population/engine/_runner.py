@@ -68,6 +68,8 @@ class Simulation:
         self.waiting_wellness: list[ModuleRun] = []
         self.runs: list[ModuleRun] = []
         self.fast: list[ModuleRun] = []
+        #: How many waiting Guards and fast loops read each change key.
+        self.watched: dict[str, int] = {}
 
     # -- scheduling ------------------------------------------------------------
     def schedule(self, t: int, fn, arg=None) -> None:
@@ -153,6 +155,7 @@ class Simulation:
                 run.state = state
                 run.token += 1
                 self.guards.append(run)
+                self._watch(state.reads)
                 self._schedule_guard_tick(run, t)
                 return
             elif r == WELLNESS:
@@ -217,6 +220,7 @@ class Simulation:
         run.anchor = anchor
         run.token += 1
         self.fast.append(run)
+        self._watch(state.fast.reads)
         if when is not None and when <= self.end:
             self.schedule(when, fn, (run, run.token))
         return _WAITING
@@ -238,6 +242,7 @@ class Simulation:
         if run.token != token:
             return
         self.fast.remove(run)
+        self._unwatch(run.state.fast.reads)
         run.token += 1
         state = run.state
         q, exits = state.fast.outcomes(state, self.person, t)
@@ -251,6 +256,7 @@ class Simulation:
         if run.token != token:
             return
         self.fast.remove(run)
+        self._unwatch(run.state.fast.reads)
         run.token += 1
         nxt = self._fast_plan(run, run.state, t, True)
         if nxt is not _WAITING:
@@ -265,6 +271,20 @@ class Simulation:
             self.person.prior[nxt.key] = t
         self.advance(run, t)
 
+    def _watch(self, keys) -> None:
+        w = self.watched
+        for k in keys:
+            w[k] = w.get(k, 0) + 1
+
+    def _unwatch(self, keys) -> None:
+        w = self.watched
+        for k in keys:
+            n = w[k] - 1
+            if n:
+                w[k] = n
+            else:
+                del w[k]
+
     def _changed(self, t: int) -> None:
         """Something about the person changed at ``t``: open the Guards and re-plan the fast loops that read it.
 
@@ -276,10 +296,17 @@ class Simulation:
             if not dirty or not p.alive:
                 return
             p.dirty = set()
+            watched = self.watched
+            for k in dirty:
+                if k in watched:
+                    break
+            else:
+                continue  # nothing waiting reads what changed
             if self.guards:
                 opened = [r for r in self.guards if not r.state.reads.isdisjoint(dirty) and r.state.test(p, t)]
                 for r in opened:
                     self.guards.remove(r)
+                    self._unwatch(r.state.reads)
                     r.token += 1
                 for r in opened:
                     if p.alive:
@@ -287,6 +314,7 @@ class Simulation:
             if self.fast:
                 for run in [r for r in self.fast if not r.state.fast.reads.isdisjoint(dirty)]:
                     self.fast.remove(run)
+                    self._unwatch(run.state.fast.reads)
                     d = run.state.fast.period
                     g = run.anchor + ((t - run.anchor) // d + 1) * d
                     self._fast_plan(run, run.state, g, False)
@@ -306,6 +334,7 @@ class Simulation:
             return
         if run.state.test(self.person, t):
             self.guards.remove(run)
+            self._unwatch(run.state.reads)
             run.token += 1
             self.advance(run, t)
         else:
@@ -317,6 +346,7 @@ class Simulation:
         opened = [r for r in self.guards if r.state.test(p, t)]
         for r in opened:
             self.guards.remove(r)
+            self._unwatch(r.state.reads)
             r.token += 1
         for r in opened:
             if p.alive:
