@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from hygeia.population.engine._codegen import compile_test
-from hygeia.population.engine._logic import DRIFT, HISTORY, SYMPTOMS, TIME, VITALS, compile_condition, reads
+from hygeia.population.engine._logic import DRIFT, HISTORY, SYMPTOMS, TIME, VITALS, compile_condition, reads, record_key
 from hygeia.population.engine._person import CODE, END
 from hygeia.population.engine._transitions import Direct, compile_transition
 from hygeia.population.engine._units import compile_duration, number_sampler
@@ -346,7 +346,7 @@ class Physiology(State):
 class _Coded(State):
     """A state that records one coded fact in the module's current encounter."""
 
-    __slots__ = ("codes", "code", "assign")
+    __slots__ = ("codes", "code", "assign", "key_changed")
     kind = ""
 
     def __init__(self, spec, ctx, where, problems, key="codes"):
@@ -356,11 +356,22 @@ class _Coded(State):
             (_code(spec.get("code"), where + ".code", problems),) if spec.get("code") else ())
         if key == "code" and not self.codes:
             problems.append(f"{where}: needs a 'code'")
-        self.code = self.codes[0] if self.codes and self.codes[0] else None
+        self.code = self.codes[0] if self.codes and self.codes[0] else (None, None, None)
         self.assign = spec.get("assign_to_attribute")
+        self.key_changed = record_key(self.kind)
 
-    def start(self, run, person, t, **kw) -> list:
-        row = person.record(t, self.kind, self.code, self.module, self.name, run.encounter, **kw)
+    def start(self, run, person, t, text=None, end=None) -> list:
+        code = self.code
+        enc = run.encounter
+        if enc is not None:
+            enc_id = enc[9]
+            if enc[1] < t:
+                enc[1] = t
+        else:
+            enc_id = None
+        row = [t, end, self.kind, code[0], code[1], code[2], None, None, text, enc_id, self.module, self.name]
+        person.rows.append(row)
+        person.dirty.add(self.key_changed)
         run.entries[self.name] = row
         if self.assign:
             person.attrs[self.assign] = row

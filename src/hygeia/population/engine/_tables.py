@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import csv
 import os
 
@@ -34,11 +35,12 @@ def _parse_range(cell: str, where: str, problems: list[str]) -> tuple[float, flo
 class LookupTable:
     """A probability table keyed by person attributes; ``lookup`` returns cumulative probabilities."""
 
-    __slots__ = ("path", "key_cols", "range_cols", "index", "getters", "by_age")
+    __slots__ = ("path", "key_cols", "range_cols", "index", "getters", "by_age", "edges")
 
     def __init__(self, path: str, outcomes: list[str], where: str, problems: list[str]) -> None:
         self.path = path
         self.index: dict[tuple, list] = {}
+        self.edges: dict[tuple, list] = {}  # age edges of the rows of each key, filled on demand
         self.key_cols: list[str] = []
         self.range_cols: list[str] = []
         if not os.path.isfile(path):
@@ -81,18 +83,14 @@ class LookupTable:
 
     def next_age_edge(self, person, years: int) -> float | None:
         """The next age (whole years) above ``years`` at which this person's matching row may change."""
-        getters = self.getters
-        rows = self.index.get(tuple(g(person) for g in getters))
-        if not rows:
-            return None
-        i = self.range_cols.index("age")
-        best = None
-        for ranges, _ in rows:
-            lo, hi = ranges[i]
-            for edge in (lo, hi + 1):
-                if edge > years and (best is None or edge < best):
-                    best = edge
-        return best
+        key = tuple(g(person) for g in self.getters)
+        edges = self.edges.get(key)
+        if edges is None:
+            rows = self.index.get(key) or ()
+            i = self.range_cols.index("age")
+            edges = self.edges[key] = sorted({e for ranges, _ in rows for e in (ranges[i][0], ranges[i][1] + 1)})
+        j = bisect.bisect_right(edges, years)
+        return edges[j] if j < len(edges) else None
 
     def lookup(self, person, t: int):
         """Cumulative probabilities of the row matching the person at ``t``, or None."""

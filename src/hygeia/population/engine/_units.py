@@ -149,4 +149,8 @@ def compile_duration(spec: dict, where: str, problems: list[str], default_unit: 
     if unit is None or f is None:
         return None
     scale = MS[unit]
-    return lambda rng, f=f, scale=scale: max(0, int(f(rng) * scale))
+    def duration(rng, f=f, scale=scale) -> int:
+        ms = int(f(rng) * scale)
+        return ms if ms > 0 else 0
+
+    return duration
