@@ -103,9 +103,27 @@ def _compile_module(key: str, path: str, folder: str | None, data, submodule: bo
         for st in states.values():
             if isinstance(st, Delay):
                 st.prepare_fast()
+        _compress_direct_chains(states)
     m = Module(key, str(data.get("name", key)), path, states, initial, submodule, list(data.get("remarks") or []))
     m._submodule_refs = ctx.submodule_refs  # type: ignore[attr-defined]
     return m
+
+
+def _compress_direct_chains(states: dict[str, State]) -> None:
+    """Let direct transitions jump over Simple states that only pass on directly.
+
+    Such a state does nothing and chooses nothing, so skipping it changes no record;
+    states asked about by a PriorState condition are never skipped.
+    """
+    for st in states.values():
+        seen = 0
+        nxt = st.direct
+        while (nxt is not None and nxt.trivial and not nxt.tracked and nxt.direct is not None
+               and nxt.direct is not st and seen < len(states)):
+            nxt = nxt.direct
+            seen += 1
+        if nxt is not st.direct and nxt is not None:
+            st.direct = nxt
 
 
 def _may_pass_without_waiting(module: Module, waits_of_call) -> bool:

@@ -126,9 +126,10 @@ class Simulation:
         prior = p.prior
         state = run.state
         steps = 0
+        advance_ = ADVANCE
         while True:
-            r = ADVANCE if state.trivial else state.process(run, p, t)
-            if r == ADVANCE:
+            r = advance_ if state.trivial else state.process(run, p, t)
+            if r == advance_:
                 nxt = state.direct
                 if nxt is None:
                     if state.fast is not None:
