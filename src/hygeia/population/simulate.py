@@ -26,6 +26,7 @@ from hygeia.population.lifecycle import Lifecycle, to_ms_date
 __all__ = ["simulate_person", "simulate_shard"]
 
 _by_time = operator.itemgetter(T)
+_FIELD_GETTERS = [operator.itemgetter(j) for j in range(12)]
 _ONGOING = frozenset({"condition", "medication", "careplan", "allergy", "device"})
 
 
@@ -123,8 +124,8 @@ def _simulate_shard(config: RunConfig, first: int, count: int) -> tuple[pa.Table
             continue
         rows.sort(key=_by_time)
         ecols[0].extend([p.subject_id] * len(rows))
-        for col, values in zip(ecols[1:], zip(*rows)):
-            col.extend(values)
+        for col, get in zip(ecols[1:], _FIELD_GETTERS):
+            col.extend(map(get, rows))
     pcols["birth_time"] = _ts(pcols["birth_time"])
     pcols["death_time"] = _ts(pcols["death_time"])
     persons = pa.Table.from_pydict(pcols, schema=PERSONS_SCHEMA)
