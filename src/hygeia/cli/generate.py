@@ -23,7 +23,7 @@ The same seed gives the same records on any number of workers or executors.""",
 @click.option("--out", default="output", show_default=True, metavar="DIR", help="Output folder (must not exist or be empty).")
 @click.option("--modules", "modules", multiple=True, metavar="DIR", help="Folder of Synthea-format JSON modules to run as well (repeatable).")
 @click.option("--no-default-modules", is_flag=True, help="Do not run Hygeia's embedded module library.")
-@click.option("--locale", default="us", show_default=True, help="Locale pack (demographics, names, addresses).")
+@click.option("--locale", default="us", show_default=True, help="Locale pack (demographics, names, states of residence).")
 @click.option("--start", default=None, metavar="DATE", help="First date kept in the records (YYYY-MM-DD). Default: whole lifetimes.")
 @click.option("--end", default=None, metavar="DATE", help="The simulated present (YYYY-MM-DD). Default: 2026-01-01.")
 @click.option("--workers", type=int, default=None, metavar="K", help="Local worker processes. Default: one per CPU, at most one per shard.")

@@ -95,8 +95,8 @@ def module_sources(config: RunConfig) -> list[dict[str, Any]]:
     return out
 
 
-def _validate_modules(config: RunConfig) -> None:
-    """Load and validate every module before any output is created.
+def _validate_modules(config: RunConfig) -> list[str]:
+    """Load and validate every module before any output is created; returns the load warnings.
 
     Raises:
         ModuleValidationError: listing every problem in every module.
@@ -107,9 +107,9 @@ def _validate_modules(config: RunConfig) -> None:
         # Tolerate only the engine, or its loader, not existing yet: an import
         # error from inside a broken engine must fail loudly.
         if e.name == "hygeia.population.engine":
-            return
+            return []
         raise
-    load_run_modules(config)
+    return list(load_run_modules(config).warnings)
 
 
 def _build_config(config: RunConfig | None, options: dict[str, Any]) -> RunConfig:
@@ -168,7 +168,7 @@ def generate(
     started_at = dt.datetime.now(dt.timezone.utc)
     config = _build_config(config, options)
     config = dataclasses.replace(config, seed=resolve_seed(config.seed))
-    _validate_modules(config)
+    warnings = _validate_modules(config)
     shards = -(-config.n // config.shard_size)
     writer = RunWriter(config.out, shards=shards, overwrite=overwrite)  # checks only
     own_executor = executor is None
@@ -186,6 +186,7 @@ def generate(
                 "spec_version": SPEC_VERSION,
                 "config": config.to_dict(),
                 "modules": module_sources(config),
+                "module_warnings": warnings,
                 "executor": repr(ex),
                 "timing": {
                     "started_at": started_at.isoformat(),

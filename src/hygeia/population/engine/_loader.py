@@ -91,6 +91,8 @@ def _compile_module(key: str, path: str, folder: str | None, data, submodule: bo
     if "Initial" not in data["states"]:
         problems.append(f"{path}: module has no state named 'Initial'")
     for where, field_name, name in ctx.state_refs:
+        if submodule and field_name == "target_encounter":
+            continue  # a submodule's diagnosis may wait for an encounter of the module that calls it
         if name not in data["states"]:
             warnings.append(f"{where}: {field_name} names missing state {name!r}; it will never match")
     for where, name, since in ctx.prior_refs:
