@@ -238,13 +238,20 @@ class Simulation:
                 return st
         return last
 
-    def _fast_exit(self, arg, t: int) -> None:
+    def _claim_fast(self, arg) -> ModuleRun | None:
+        """The run a fast-loop wake-up is for, taken out of the fast list; None if the plan is stale."""
         run, token = arg
         if run.token != token:
-            return
+            return None
         self.fast.remove(run)
         self._unwatch(run.state.fast.reads)
         run.token += 1
+        return run
+
+    def _fast_exit(self, arg, t: int) -> None:
+        run = self._claim_fast(arg)
+        if run is None:
+            return
         state = run.state
         q, exits = state.fast.outcomes(state, self.person, t)
         if q >= 1.0 or not exits:  # nothing leads out any more: plan again
@@ -253,12 +260,9 @@ class Simulation:
         self._continue(run, self._pick_exit(exits, q), t)
 
     def _fast_eval(self, arg, t: int) -> None:
-        run, token = arg
-        if run.token != token:
+        run = self._claim_fast(arg)
+        if run is None:
             return
-        self.fast.remove(run)
-        self._unwatch(run.state.fast.reads)
-        run.token += 1
         nxt = self._fast_plan(run, run.state, t, True)
         if nxt is not _WAITING:
             self._continue(run, nxt, t)
