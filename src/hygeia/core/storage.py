@@ -32,6 +32,7 @@ import json
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ import pyarrow.parquet as pq
 from hygeia.core.schema import EVENTS_SCHEMA, PERSONS_SCHEMA
 from hygeia.errors import DataValidationError, OutputError, SimulationError
 
-__all__ = ["RUN_FILE", "RunWriter", "connect", "hash_folder", "read_records", "read_run_info"]
+__all__ = ["RUN_FILE", "RunWriter", "connect", "hash_folder", "iter_shards", "read_records", "read_run_info"]
 
 RUN_FILE = "run.json"
 TABLES = {"persons": PERSONS_SCHEMA, "events": EVENTS_SCHEMA}
@@ -268,6 +269,23 @@ def read_records(path: str | os.PathLike[str]) -> tuple[pa.Table, pa.Table]:
         else:
             out.append(schema.empty_table())
     return out[0], out[1]
+
+
+def iter_shards(path: str | os.PathLike[str]) -> Iterator[tuple[pa.Table, pa.Table]]:
+    """Yield a run's ``(persons, events)`` one shard at a time (memory stays flat in N).
+
+    The persons of one shard and their events come together (``part-K`` of both tables).
+    """
+    root = _check_run_folder(path)
+    persons = {p.name: p for p in _parts(root, "persons")}
+    events = {p.name: p for p in _parts(root, "events")}
+    for name in sorted(set(persons) | set(events)):
+        yield (
+            pq.read_table(persons[name], schema=TABLES["persons"]) if name in persons
+            else TABLES["persons"].empty_table(),
+            pq.read_table(events[name], schema=TABLES["events"]) if name in events
+            else TABLES["events"].empty_table(),
+        )
 
 
 def connect(path: str | os.PathLike[str]) -> Any:

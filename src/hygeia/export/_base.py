@@ -1,0 +1,95 @@
+"""The exporter interface and registry.
+
+Every format is one :class:`Exporter` subclass registered under a name. An
+exporter reads a Hygeia run folder shard by shard (:func:`iter_shards`), so
+memory stays flat as N grows, and writes into a temporary path that is renamed
+into place only when everything succeeded: an interrupted export leaves nothing
+that looks complete.
+
+Example:
+    >>> from hygeia.export import EXPORTERS
+    >>> sorted(EXPORTERS)  # doctest: +SKIP
+    ['csv', 'fhir', 'meds', 'ndjson', 'omop']
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pyarrow as pa
+
+from hygeia.core.storage import iter_shards, read_run_info
+from hygeia.errors import ConfigError, OutputError
+
+__all__ = ["EXPORTERS", "Exporter", "export", "register_exporter"]
+
+EXPORTERS: dict[str, type["Exporter"]] = {}
+
+
+def register_exporter(name: str):
+    """Class decorator: make an :class:`Exporter` available as ``--format name``."""
+
+    def deco(cls: type[Exporter]) -> type[Exporter]:
+        cls.format = name
+        EXPORTERS[name] = cls
+        return cls
+
+    return deco
+
+
+class Exporter:
+    """Base class: subclasses implement :meth:`write` and may accept keyword options.
+
+    ``__init__`` stores its keyword options unchanged (as ``self.options``).
+    """
+
+    format: ClassVar[str] = ""
+    #: Whether the output is one file (True) or a folder (False).
+    single_file: ClassVar[bool] = False
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+
+    def write(self, shards: Iterator[tuple[pa.Table, pa.Table]], out: Path, run_info: dict) -> dict[str, int]:
+        """Write every shard to ``out`` (a fresh temporary path); return counts written."""
+        raise NotImplementedError
+
+    def export(self, run: str | os.PathLike[str], out: str | os.PathLike[str], *, overwrite: bool = False) -> dict:
+        """Export the run folder ``run`` to ``out`` atomically; returns counts written."""
+        info = read_run_info(run)
+        dest = Path(out).expanduser()
+        if dest.exists() and not overwrite:
+            raise OutputError(f"{str(dest)!r} already exists; choose another --out or pass --overwrite")
+        if not dest.parent.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f"{dest.name}.tmp-{secrets.token_hex(4)}")
+        try:
+            counts = self.write(iter_shards(run), tmp, info)
+            if dest.exists():
+                shutil.rmtree(dest) if dest.is_dir() else dest.unlink()
+            os.replace(tmp, dest)
+        except BaseException:
+            if tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+            elif tmp.exists():
+                tmp.unlink()
+            raise
+        return counts
+
+
+def export(run: str | os.PathLike[str], format: str, out: str | os.PathLike[str], *, overwrite: bool = False,
+           **options: Any) -> dict:
+    """Export a run folder to ``format``; see :data:`EXPORTERS` for the formats.
+
+    Raises:
+        ConfigError: an unknown format.
+    """
+    cls = EXPORTERS.get(format)
+    if cls is None:
+        raise ConfigError(f"unknown export format {format!r}; choose one of {sorted(EXPORTERS)}")
+    return cls(**options).export(run, out, overwrite=overwrite)
