@@ -1,5 +1,7 @@
 """Exporters: one per format behind one interface (:class:`Exporter`) and a registry."""
 
 from hygeia.export._base import EXPORTERS, Exporter, export, register_exporter
+from hygeia.export import _csv as _csv  # registers "csv"
+from hygeia.export import _meds as _meds  # registers "meds"
 
 __all__ = ["EXPORTERS", "Exporter", "export", "register_exporter"]
