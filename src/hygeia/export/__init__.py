@@ -3,5 +3,6 @@
 from hygeia.export._base import EXPORTERS, Exporter, export, register_exporter
 from hygeia.export import _csv as _csv  # registers "csv"
 from hygeia.export import _meds as _meds  # registers "meds"
+from hygeia.export import omop as omop  # registers "omop"
 
 __all__ = ["EXPORTERS", "Exporter", "export", "register_exporter"]

@@ -1,0 +1,295 @@
+"""The OMOP CDM v5.4 tables Hygeia loads, as data, rendered to DuckDB or PostgreSQL DDL.
+
+Table names, column names, column order, types and required (``NOT NULL``) flags
+follow the OHDSI CDM v5.4 specification (the clinical, health-system and
+derived tables listed in :data:`CDM_TABLES`). Types are the specification's own
+(``integer``, ``bigint``, ``float``, ``date``, ``datetime``, ``varchar(n)``,
+``text``) and are rendered per engine as OHDSI renders them for PostgreSQL:
+``datetime`` becomes ``TIMESTAMP`` and ``float`` becomes ``NUMERIC``. DuckDB's
+``NUMERIC`` means ``DECIMAL(18,3)``, which would round measurements, so
+``float`` becomes ``DOUBLE`` there.
+
+Primary keys are those of the specification's primary-key file and are added
+after the load (faster, and a duplicate id fails the whole load). The foreign
+keys and indices of the official release are left out: they refer to the
+vocabulary tables, which are not loaded (see docs/omop.md).
+
+Example:
+    >>> print(render_table("death", "postgresql").splitlines()[0])
+    CREATE TABLE death (
+    >>> "person" in CDM_TABLES
+    True
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+__all__ = ["CDM_TABLES", "CDM_VERSION", "PRIMARY_KEYS", "Dialect", "render_ddl", "render_primary_keys",
+           "render_table", "varchar_length"]
+
+CDM_VERSION = "5.4"
+
+Dialect = Literal["duckdb", "postgresql"]
+
+#: (column, CDM type, required) per table, in specification order.
+CDM_TABLES: dict[str, tuple[tuple[str, str, bool], ...]] = {
+    "person": (
+        ("person_id", "integer", True),
+        ("gender_concept_id", "integer", True),
+        ("year_of_birth", "integer", True),
+        ("month_of_birth", "integer", False),
+        ("day_of_birth", "integer", False),
+        ("birth_datetime", "datetime", False),
+        ("race_concept_id", "integer", True),
+        ("ethnicity_concept_id", "integer", True),
+        ("location_id", "integer", False),
+        ("provider_id", "integer", False),
+        ("care_site_id", "integer", False),
+        ("person_source_value", "varchar(50)", False),
+        ("gender_source_value", "varchar(50)", False),
+        ("gender_source_concept_id", "integer", False),
+        ("race_source_value", "varchar(50)", False),
+        ("race_source_concept_id", "integer", False),
+        ("ethnicity_source_value", "varchar(50)", False),
+        ("ethnicity_source_concept_id", "integer", False),
+    ),
+    "observation_period": (
+        ("observation_period_id", "integer", True),
+        ("person_id", "integer", True),
+        ("observation_period_start_date", "date", True),
+        ("observation_period_end_date", "date", True),
+        ("period_type_concept_id", "integer", True),
+    ),
+    "visit_occurrence": (
+        ("visit_occurrence_id", "integer", True),
+        ("person_id", "integer", True),
+        ("visit_concept_id", "integer", True),
+        ("visit_start_date", "date", True),
+        ("visit_start_datetime", "datetime", False),
+        ("visit_end_date", "date", True),
+        ("visit_end_datetime", "datetime", False),
+        ("visit_type_concept_id", "integer", True),
+        ("provider_id", "integer", False),
+        ("care_site_id", "integer", False),
+        ("visit_source_value", "varchar(50)", False),
+        ("visit_source_concept_id", "integer", False),
+        ("admitted_from_concept_id", "integer", False),
+        ("admitted_from_source_value", "varchar(50)", False),
+        ("discharged_to_concept_id", "integer", False),
+        ("discharged_to_source_value", "varchar(50)", False),
+        ("preceding_visit_occurrence_id", "integer", False),
+    ),
+    "condition_occurrence": (
+        ("condition_occurrence_id", "integer", True),
+        ("person_id", "integer", True),
+        ("condition_concept_id", "integer", True),
+        ("condition_start_date", "date", True),
+        ("condition_start_datetime", "datetime", False),
+        ("condition_end_date", "date", False),
+        ("condition_end_datetime", "datetime", False),
+        ("condition_type_concept_id", "integer", True),
+        ("condition_status_concept_id", "integer", False),
+        ("stop_reason", "varchar(20)", False),
+        ("provider_id", "integer", False),
+        ("visit_occurrence_id", "integer", False),
+        ("visit_detail_id", "integer", False),
+        ("condition_source_value", "varchar(50)", False),
+        ("condition_source_concept_id", "integer", False),
+        ("condition_status_source_value", "varchar(50)", False),
+    ),
+    "drug_exposure": (
+        ("drug_exposure_id", "integer", True),
+        ("person_id", "integer", True),
+        ("drug_concept_id", "integer", True),
+        ("drug_exposure_start_date", "date", True),
+        ("drug_exposure_start_datetime", "datetime", False),
+        ("drug_exposure_end_date", "date", True),
+        ("drug_exposure_end_datetime", "datetime", False),
+        ("verbatim_end_date", "date", False),
+        ("drug_type_concept_id", "integer", True),
+        ("stop_reason", "varchar(20)", False),
+        ("refills", "integer", False),
+        ("quantity", "float", False),
+        ("days_supply", "integer", False),
+        ("sig", "text", False),
+        ("route_concept_id", "integer", False),
+        ("lot_number", "varchar(50)", False),
+        ("provider_id", "integer", False),
+        ("visit_occurrence_id", "integer", False),
+        ("visit_detail_id", "integer", False),
+        ("drug_source_value", "varchar(50)", False),
+        ("drug_source_concept_id", "integer", False),
+        ("route_source_value", "varchar(50)", False),
+        ("dose_unit_source_value", "varchar(50)", False),
+    ),
+    "procedure_occurrence": (
+        ("procedure_occurrence_id", "integer", True),
+        ("person_id", "integer", True),
+        ("procedure_concept_id", "integer", True),
+        ("procedure_date", "date", True),
+        ("procedure_datetime", "datetime", False),
+        ("procedure_end_date", "date", False),
+        ("procedure_end_datetime", "datetime", False),
+        ("procedure_type_concept_id", "integer", True),
+        ("modifier_concept_id", "integer", False),
+        ("quantity", "integer", False),
+        ("provider_id", "integer", False),
+        ("visit_occurrence_id", "integer", False),
+        ("visit_detail_id", "integer", False),
+        ("procedure_source_value", "varchar(50)", False),
+        ("procedure_source_concept_id", "integer", False),
+        ("modifier_source_value", "varchar(50)", False),
+    ),
+    "measurement": (
+        ("measurement_id", "integer", True),
+        ("person_id", "integer", True),
+        ("measurement_concept_id", "integer", True),
+        ("measurement_date", "date", True),
+        ("measurement_datetime", "datetime", False),
+        ("measurement_time", "varchar(10)", False),
+        ("measurement_type_concept_id", "integer", True),
+        ("operator_concept_id", "integer", False),
+        ("value_as_number", "float", False),
+        ("value_as_concept_id", "integer", False),
+        ("unit_concept_id", "integer", False),
+        ("range_low", "float", False),
+        ("range_high", "float", False),
+        ("provider_id", "integer", False),
+        ("visit_occurrence_id", "integer", False),
+        ("visit_detail_id", "integer", False),
+        ("measurement_source_value", "varchar(50)", False),
+        ("measurement_source_concept_id", "integer", False),
+        ("unit_source_value", "varchar(50)", False),
+        ("unit_source_concept_id", "integer", False),
+        ("value_source_value", "varchar(50)", False),
+        ("measurement_event_id", "bigint", False),
+        ("meas_event_field_concept_id", "integer", False),
+    ),
+    "observation": (
+        ("observation_id", "integer", True),
+        ("person_id", "integer", True),
+        ("observation_concept_id", "integer", True),
+        ("observation_date", "date", True),
+        ("observation_datetime", "datetime", False),
+        ("observation_type_concept_id", "integer", True),
+        ("value_as_number", "float", False),
+        ("value_as_string", "varchar(60)", False),
+        ("value_as_concept_id", "integer", False),
+        ("qualifier_concept_id", "integer", False),
+        ("unit_concept_id", "integer", False),
+        ("provider_id", "integer", False),
+        ("visit_occurrence_id", "integer", False),
+        ("visit_detail_id", "integer", False),
+        ("observation_source_value", "varchar(50)", False),
+        ("observation_source_concept_id", "integer", False),
+        ("unit_source_value", "varchar(50)", False),
+        ("qualifier_source_value", "varchar(50)", False),
+        ("value_source_value", "varchar(50)", False),
+        ("observation_event_id", "bigint", False),
+        ("obs_event_field_concept_id", "integer", False),
+    ),
+    "death": (
+        ("person_id", "integer", True),
+        ("death_date", "date", True),
+        ("death_datetime", "datetime", False),
+        ("death_type_concept_id", "integer", False),
+        ("cause_concept_id", "integer", False),
+        ("cause_source_value", "varchar(50)", False),
+        ("cause_source_concept_id", "integer", False),
+    ),
+    "location": (
+        ("location_id", "integer", True),
+        ("address_1", "varchar(50)", False),
+        ("address_2", "varchar(50)", False),
+        ("city", "varchar(50)", False),
+        ("state", "varchar(2)", False),
+        ("zip", "varchar(9)", False),
+        ("county", "varchar(20)", False),
+        ("location_source_value", "varchar(50)", False),
+        ("country_concept_id", "integer", False),
+        ("country_source_value", "varchar(80)", False),
+        ("latitude", "float", False),
+        ("longitude", "float", False),
+    ),
+    "care_site": (
+        ("care_site_id", "integer", True),
+        ("care_site_name", "varchar(255)", False),
+        ("place_of_service_concept_id", "integer", False),
+        ("location_id", "integer", False),
+        ("care_site_source_value", "varchar(50)", False),
+        ("place_of_service_source_value", "varchar(50)", False),
+    ),
+    "provider": (
+        ("provider_id", "integer", True),
+        ("provider_name", "varchar(255)", False),
+        ("npi", "varchar(20)", False),
+        ("dea", "varchar(20)", False),
+        ("specialty_concept_id", "integer", False),
+        ("care_site_id", "integer", False),
+        ("year_of_birth", "integer", False),
+        ("gender_concept_id", "integer", False),
+        ("provider_source_value", "varchar(50)", False),
+        ("specialty_source_value", "varchar(50)", False),
+        ("specialty_source_concept_id", "integer", False),
+        ("gender_source_value", "varchar(50)", False),
+        ("gender_source_concept_id", "integer", False),
+    ),
+}
+
+#: The primary key of each table that has one in the specification (death has none).
+PRIMARY_KEYS: dict[str, str] = {
+    "person": "person_id",
+    "observation_period": "observation_period_id",
+    "visit_occurrence": "visit_occurrence_id",
+    "condition_occurrence": "condition_occurrence_id",
+    "drug_exposure": "drug_exposure_id",
+    "procedure_occurrence": "procedure_occurrence_id",
+    "measurement": "measurement_id",
+    "observation": "observation_id",
+    "location": "location_id",
+    "care_site": "care_site_id",
+    "provider": "provider_id",
+}
+
+_VARCHAR = re.compile(r"varchar\((\d+)\)")
+
+
+def varchar_length(cdm_type: str) -> int | None:
+    """The length ``n`` of a ``varchar(n)`` type, else None."""
+    m = _VARCHAR.fullmatch(cdm_type)
+    return int(m.group(1)) if m else None
+
+
+def sql_type(cdm_type: str, dialect: Dialect) -> str:
+    """The engine type of one CDM type."""
+    if cdm_type == "float":
+        return "DOUBLE" if dialect == "duckdb" else "NUMERIC"
+    if cdm_type == "datetime":
+        return "TIMESTAMP"
+    if cdm_type == "text":
+        return "TEXT"
+    n = varchar_length(cdm_type)
+    if n is not None:
+        return f"VARCHAR({n})"
+    return cdm_type.upper()
+
+
+def render_table(table: str, dialect: Dialect) -> str:
+    """``CREATE TABLE`` for one CDM table in ``dialect``."""
+    cols = ",\n".join(
+        f"  {name} {sql_type(typ, dialect)} {'NOT NULL' if required else 'NULL'}"
+        for name, typ, required in CDM_TABLES[table]
+    )
+    return f"CREATE TABLE {table} (\n{cols}\n);"
+
+
+def render_ddl(dialect: Dialect) -> str:
+    """``CREATE TABLE`` statements for every table in :data:`CDM_TABLES`."""
+    return "\n\n".join(render_table(t, dialect) for t in CDM_TABLES) + "\n"
+
+
+def render_primary_keys() -> list[str]:
+    """``ALTER TABLE ... ADD CONSTRAINT xpk_<table> PRIMARY KEY`` statements (both engines)."""
+    return [f"ALTER TABLE {t} ADD CONSTRAINT xpk_{t} PRIMARY KEY ({c});" for t, c in PRIMARY_KEYS.items()]

@@ -1,0 +1,66 @@
+"""The ``omop`` exporter: OMOP CDM v5.4 into a DuckDB file or a PostgreSQL database."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from hygeia.core.storage import iter_shards, read_run_info
+from hygeia.errors import ConfigError
+from hygeia.export._base import Exporter, register_exporter
+from hygeia.export.omop._load import DuckDBSink, PostgresSink, load
+
+__all__ = ["OmopExporter"]
+
+_OPTIONS = ("omop_url", "omop_schema")
+
+
+@register_exporter("omop")
+class OmopExporter(Exporter):
+    """Export a run as OMOP CDM v5.4.
+
+    Without ``omop_url`` the CDM goes into one DuckDB file (``out``), written
+    under a temporary name and renamed when complete. With ``omop_url`` it is
+    loaded into that PostgreSQL database in one transaction (``out`` is
+    ignored): all tables appear together, or none do.
+
+    Options:
+        omop_url: ``postgresql://user[:password]@host[:port]/database``.
+        omop_schema: PostgreSQL schema for the tables (created if missing);
+            default the connection's current schema, normally ``public``.
+
+    Example:
+        >>> from hygeia.export import export
+        >>> export("output", "omop", "cdm.duckdb")  # doctest: +SKIP
+        {'person': 1000, 'observation_period': 1000, 'visit_occurrence': 82344, ...}
+        >>> export("output", "omop", None, omop_url="postgresql://me@localhost/cdm")  # doctest: +SKIP
+    """
+
+    single_file = True
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        unknown = sorted(set(options) - set(_OPTIONS))
+        if unknown:
+            raise ConfigError(f"unknown omop export option(s) {unknown}; the options are {list(_OPTIONS)}")
+        if options.get("omop_schema") is not None and not options.get("omop_url"):
+            raise ConfigError("omop_schema goes with omop_url (a DuckDB file keeps its tables in 'main')")
+
+    def export(self, run: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
+               overwrite: bool = False) -> dict:
+        """Export ``run``; see the class docstring. Returns rows written per CDM table."""
+        url = self.options.get("omop_url")
+        if not url:
+            if out is None:
+                raise ConfigError("an OMOP export needs an output path (--out cdm.duckdb) or --omop-url")
+            return super().export(run, out, overwrite=overwrite)
+        info = read_run_info(run)
+        sink = PostgresSink(url, schema=self.options.get("omop_schema"), overwrite=overwrite)
+        return load(iter_shards(run), sink, info)
+
+    def write(self, shards: Iterator[tuple[pa.Table, pa.Table]], out: Path, run_info: dict) -> dict[str, int]:
+        return load(shards, DuckDBSink(out), run_info)

@@ -1,0 +1,300 @@
+"""Load CDM rows into DuckDB (one file) or PostgreSQL (one transaction).
+
+A *sink* receives the rows: :meth:`begin` creates the tables, :meth:`insert`
+appends one Arrow table, :meth:`finish` adds the primary keys and makes the
+result visible, :meth:`abort` throws everything away. :func:`load` drives a
+sink with the rows of every shard, so memory stays flat in N.
+
+- :class:`DuckDBSink` writes a ``.duckdb`` file at a temporary path (the
+  exporter renames it into place); an abort deletes it and its WAL.
+- :class:`PostgresSink` runs everything in one transaction on a ``pg8000``
+  connection (the BSD-licensed pure-Python driver): a failure or an interrupt
+  rolls back, and a killed process's transaction is rolled back by the server.
+
+Example:
+    >>> safe_url("postgresql://alice:secret@db.example:5433/cdm")
+    'postgresql://alice:***@db.example:5433/cdm'
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import socket
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from hygeia.errors import ConfigError, MissingExtraError, OutputError
+from hygeia.export.omop._ddl import CDM_TABLES, render_primary_keys, render_table
+from hygeia.export.omop._transform import ShardTransformer
+
+__all__ = ["DuckDBSink", "PgTarget", "PostgresSink", "connect_postgres", "load", "parse_url", "safe_url"]
+
+_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+#: How long to wait for a PostgreSQL server to accept the TCP connection.
+CONNECT_TIMEOUT_S = 10.0
+
+
+def load(shards: Iterable[tuple[pa.Table, pa.Table]], sink: Any, run_info: dict) -> dict[str, int]:
+    """Map every shard to CDM rows and write them through ``sink``; returns rows per table."""
+    counts = {table: 0 for table in CDM_TABLES}
+    transformer = ShardTransformer(run_info)
+    try:
+        sink.begin()
+        for persons, events in shards:
+            for table, rows in transformer.transform(persons, events):
+                if rows.num_rows:
+                    sink.insert(table, rows)
+                    counts[table] += rows.num_rows
+        sink.finish()
+    except BaseException:
+        sink.abort()
+        raise
+    finally:
+        transformer.close()
+    return counts
+
+
+# -- DuckDB ---------------------------------------------------------------------
+class DuckDBSink:
+    """Writes the CDM into a new DuckDB file at ``path`` (which must not exist)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.con: Any = None
+
+    def begin(self) -> None:
+        import duckdb
+
+        try:
+            self.con = duckdb.connect(str(self.path))
+        except duckdb.Error as e:
+            raise OutputError(f"cannot create the DuckDB file {str(self.path)!r}: {e}. "
+                              "Choose an --out path in a folder you can write to.") from e
+        for table in CDM_TABLES:
+            self.con.execute(render_table(table, "duckdb"))
+
+    def insert(self, table: str, rows: pa.Table) -> None:
+        self.con.register("_rows", rows)
+        try:
+            self.con.execute(f"INSERT INTO {table} SELECT * FROM _rows")
+        finally:
+            self.con.unregister("_rows")
+
+    def finish(self) -> None:
+        for statement in render_primary_keys():
+            self.con.execute(statement)
+        self.con.execute("CHECKPOINT")
+        self.con.close()
+        self.con = None
+
+    def abort(self) -> None:
+        if self.con is not None:
+            try:
+                self.con.close()
+            finally:
+                self.con = None
+        for p in (self.path, self.path.with_name(self.path.name + ".wal")):
+            p.unlink(missing_ok=True)
+
+
+# -- PostgreSQL -----------------------------------------------------------------
+@dataclass(frozen=True)
+class PgTarget:
+    """Where a ``postgresql://user:password@host:port/database`` URL points."""
+
+    user: str
+    password: str | None
+    host: str
+    port: int
+    database: str
+    ssl: bool
+    url: str  # as given; never print it (it may hold a password): use safe_url()
+
+
+def safe_url(url: str) -> str:
+    """``url`` with its password replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return parts._replace(netloc=f"{user}:***@{netloc[1]}").geturl()
+
+
+def parse_url(url: str) -> PgTarget:
+    """Parse a PostgreSQL URL.
+
+    Raises:
+        ConfigError: not a ``postgresql://`` URL, no database named, or an unknown option.
+    """
+    shown = safe_url(url)
+    example = "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+    try:
+        parts = urlsplit(url)
+        port = parts.port or 5432
+    except ValueError as e:
+        raise ConfigError(f"--omop-url {shown!r} is not a valid URL ({e}); write it as {example}") from None
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ConfigError(f"--omop-url {shown!r} is not a PostgreSQL URL; write it as {example} "
+                          "(or leave out --omop-url to write a DuckDB file)")
+    database = unquote(parts.path.lstrip("/"))
+    if not database:
+        raise ConfigError(f"--omop-url {shown!r} names no database; write it as {example}")
+    query = parse_qs(parts.query)
+    unknown = sorted(set(query) - {"sslmode"})
+    if unknown:
+        raise ConfigError(f"--omop-url {shown!r} has unsupported option(s) {unknown}; only sslmode is understood")
+    sslmode = query.get("sslmode", ["prefer"])[-1]
+    if sslmode not in ("disable", "allow", "prefer", "require"):
+        raise ConfigError(f"--omop-url {shown!r}: sslmode={sslmode!r} is not supported; use disable or require")
+    return PgTarget(
+        user=unquote(parts.username) if parts.username else "postgres",
+        password=unquote(parts.password) if parts.password is not None else None,
+        host=parts.hostname or "localhost",
+        port=port,
+        database=database,
+        ssl=sslmode == "require",
+        url=url,
+    )
+
+
+def connect_postgres(url: str) -> Any:
+    """Open a ``pg8000.native.Connection`` to ``url``, or explain why not.
+
+    Raises:
+        ConfigError: a malformed URL.
+        MissingExtraError: pg8000 is not installed.
+        OutputError: the server refuses, cannot be reached, or rejects the login/database.
+    """
+    target = parse_url(url)
+    shown = safe_url(url)
+    try:
+        import pg8000.native
+    except ImportError:
+        raise MissingExtraError("pg8000", "postgres", "Loading OMOP into PostgreSQL") from None
+    where = f"{target.host}:{target.port}"
+    # Probe first with a timeout, so a closed port or an unreachable host fails fast and clearly.
+    try:
+        socket.create_connection((target.host, target.port), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        if isinstance(e, TimeoutError) or isinstance(e, socket.timeout):
+            reason = f"no answer within {CONNECT_TIMEOUT_S:g} s"
+        raise OutputError(
+            f"cannot connect to the PostgreSQL server of --omop-url {shown!r}: {where} refused or did not "
+            f"answer ({reason}). Start the server (or fix host/port in the URL), or leave out --omop-url to "
+            "write a DuckDB file instead."
+        ) from None
+    try:
+        con = pg8000.native.Connection(
+            user=target.user, password=target.password, host=target.host, port=target.port,
+            database=target.database, ssl_context=True if target.ssl else None,
+            timeout=None, application_name="hygeia-omop",
+        )
+    except pg8000.native.DatabaseError as e:
+        detail = e.args[0] if e.args and isinstance(e.args[0], dict) else {}
+        message = detail.get("M", str(e))
+        code = detail.get("C", "")
+        hint = {
+            "3D000": f"create it first (createdb -h {target.host} -p {target.port} -U {target.user} "
+                     f"{target.database}) or name an existing database in the URL",
+            "28P01": "check the user name and password in the URL",
+            "28000": "check the user name in the URL and the server's pg_hba.conf",
+        }.get(code, "check the user, password and database in the URL")
+        raise OutputError(f"the PostgreSQL server of --omop-url {shown!r} refused the connection: {message}. "
+                          f"Fix: {hint}.") from None
+    except (pg8000.native.InterfaceError, OSError) as e:
+        raise OutputError(f"cannot connect to the PostgreSQL server of --omop-url {shown!r} at {where}: {e}. "
+                          "Check that it is a PostgreSQL server and that the URL is right.") from None
+    return con
+
+
+class PostgresSink:
+    """Writes the CDM into PostgreSQL in one transaction.
+
+    Args:
+        url: ``postgresql://user[:password]@host[:port]/database``.
+        schema: the schema for the tables (created if missing); default: the
+            connection's current schema (normally ``public``).
+        overwrite: replace the CDM tables if the schema already has any of them.
+
+    Raises:
+        OutputError: on connection (see :func:`connect_postgres`), or if the
+            tables exist and ``overwrite`` is false.
+    """
+
+    def __init__(self, url: str, *, schema: str | None = None, overwrite: bool = False) -> None:
+        if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
+            raise ConfigError(f"omop_schema {schema!r} is not a plain SQL name; use letters, digits and _ only")
+        self.url = url
+        self.schema = schema
+        self.overwrite = overwrite
+        self.con: Any = None
+
+    def begin(self) -> None:
+        self.con = connect_postgres(self.url)
+        con = self.con
+        con.run("BEGIN")
+        if self.schema is not None:
+            con.run(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            con.run(f'SET LOCAL search_path TO "{self.schema}"')
+        names = ", ".join(f"'{t}'" for t in CDM_TABLES)
+        existing = [r[0] for r in con.run(
+            "SELECT table_name FROM information_schema.tables "
+            f"WHERE table_schema = current_schema() AND table_name IN ({names}) ORDER BY table_name")]
+        if existing and not self.overwrite:
+            schema = con.run("SELECT current_schema()")[0][0]
+            raise OutputError(
+                f"the PostgreSQL database of --omop-url {safe_url(self.url)!r} already has OMOP tables in schema "
+                f"{schema!r} ({', '.join(existing)}); pass --overwrite (overwrite=True) to replace them, "
+                "or choose another database or schema."
+            )
+        for table in existing:
+            con.run(f"DROP TABLE {table} CASCADE")
+        for table in CDM_TABLES:
+            con.run(render_table(table, "postgresql"))
+
+    def insert(self, table: str, rows: pa.Table) -> None:
+        for chunk in _csv_chunks(rows):
+            self.con.run(f"COPY {table} FROM STDIN WITH (FORMAT csv)", stream=chunk)
+
+    def finish(self) -> None:
+        for statement in render_primary_keys():
+            self.con.run(statement)
+        self.con.run("COMMIT")
+        self.con.close()
+        self.con = None
+
+    def abort(self) -> None:
+        con, self.con = self.con, None
+        if con is None:
+            return
+        try:
+            con.run("ROLLBACK")
+        except Exception:  # noqa: BLE001 - the connection may be gone; the server rolls back then
+            pass
+        finally:
+            try:
+                con.close()
+            except Exception:  # noqa: BLE001 - closing a broken socket
+                pass
+
+
+def _csv_chunks(rows: pa.Table, batch_rows: int = 200_000) -> Iterator[io.BytesIO]:
+    """``rows`` as CSV (no header; null unquoted-empty, "" quoted), in bounded chunks."""
+    options = pacsv.WriteOptions(include_header=False)
+    for start in range(0, rows.num_rows, batch_rows):
+        buf = io.BytesIO()
+        pacsv.write_csv(rows.slice(start, batch_rows), buf, options)
+        buf.seek(0)
+        yield buf
