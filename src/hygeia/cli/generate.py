@@ -30,6 +30,8 @@ The same seed gives the same records on any number of workers or executors.""",
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Run on a Dask cluster (tcp://host:8786), or 'local-dask'.")
 @click.option("--shard-size", type=int, default=250, show_default=True, metavar="N", help="Persons per shard (one Parquet file per shard).")
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it holds a previous run.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(("fhir", "ndjson", "omop", "meds", "csv")), help="Also export the run to this format, into DIR/<format> (repeatable; omop: DIR/omop.duckdb).")
+@click.option("--omop-url", default=None, metavar="URL", help="With --format omop: load into this PostgreSQL database instead.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
 def generate_command(
     n: int,
@@ -44,6 +46,8 @@ def generate_command(
     scheduler: str | None,
     shard_size: int,
     overwrite: bool,
+    formats: tuple[str, ...],
+    omop_url: str | None,
     quiet: bool,
 ) -> None:
     """Simulate N synthetic patients with lifetime records into DIR.
@@ -80,3 +84,9 @@ def generate_command(
         if seed is None:
             click.echo(f"To make the same records again, pass --seed {result.seed}.")
         click.echo(f"Summarize with: hygeia inspect {out}")
+    if formats:
+        from hygeia.cli.export import export_formats
+
+        for line in export_formats(str(result.out), formats, omop_url, overwrite):
+            if not quiet:
+                click.echo(line)

@@ -11,6 +11,8 @@ from typing import Any
 import click
 
 from hygeia import __version__
+from hygeia.cli.evaluate import evaluate_command
+from hygeia.cli.export import export_command, import_fhir_command
 from hygeia.cli.generate import generate_command
 from hygeia.cli.inspect import inspect_command
 from hygeia.errors import HygeiaError
@@ -41,6 +43,7 @@ class HygeiaGroup(click.Group):
 Example:
   hygeia generate -n 1000 --seed 1 --out output
   hygeia inspect output
+  hygeia export output --format fhir --out fhir
 
 Run 'hygeia COMMAND --help' for the options of a command.""",
 )
@@ -51,3 +54,6 @@ def main() -> None:
 
 main.add_command(generate_command)
 main.add_command(inspect_command)
+main.add_command(export_command)
+main.add_command(import_fhir_command)
+main.add_command(evaluate_command)
