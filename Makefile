@@ -24,8 +24,13 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/hygeia generate -n 1000 --seed 1 --out output --overwrite --workers 2
 	$(VENV)/bin/hygeia inspect output
 
+# The tests use a real PostgreSQL server and a real headless Chromium: both are
+# installed with apt-get when missing (root), and the server is stopped at the end.
 test: $(VENV)/.installed-test
-	$(PY) -m pytest -q -p no:cacheprovider
+	DEBIAN_FRONTEND=noninteractive scripts/ensure-chromium.sh >/dev/null
+	@url=$$(DEBIAN_FRONTEND=noninteractive scripts/test-postgres.sh) || exit 1; \
+	HYGEIA_TEST_POSTGRES_URL="$$url" $(PY) -m pytest -q -p no:cacheprovider; rc=$$?; \
+	scripts/test-postgres.sh stop "$$url" >/dev/null 2>&1; exit $$rc
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/hygeia generate -n $(BENCH_N) --seed 1 --out $(BENCH_OUT) --overwrite
