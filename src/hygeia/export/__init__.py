@@ -4,5 +4,6 @@ from hygeia.export._base import EXPORTERS, Exporter, export, register_exporter
 from hygeia.export import _csv as _csv  # registers "csv"
 from hygeia.export import _meds as _meds  # registers "meds"
 from hygeia.export import omop as omop  # registers "omop"
+from hygeia.export import fhir as fhir  # registers "fhir" and "ndjson"
 
 __all__ = ["EXPORTERS", "Exporter", "export", "register_exporter"]

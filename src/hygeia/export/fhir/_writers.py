@@ -1,0 +1,233 @@
+"""The two FHIR exporters: transaction Bundles (``fhir``) and bulk-data NDJSON (``ndjson``).
+
+Both read a run shard by shard and build each shard's resources (in worker
+processes with ``workers=N``; the output is the same for any N), writing shards
+in order, so memory stays flat as N grows; :meth:`Exporter.export` writes into a
+temporary folder renamed into place only when every file is complete.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hygeia import __version__
+from hygeia.core.executors import ProcessExecutor
+from hygeia.errors import ConfigError
+from hygeia.export._base import Exporter, register_exporter
+from hygeia.export.fhir._codes import HTEST_TAG, HYGEIA, ORG_SYSTEM, PRACTITIONER_SYSTEM
+from hygeia.export.fhir._patient import organization, practitioner, provider_key
+from hygeia.export.fhir._resources import patient_resources
+
+__all__ = ["FhirBundleExporter", "FhirNdjsonExporter", "iter_people", "run_meta"]
+
+_TIMES = ("birth_time", "death_time", "time", "end_time")
+
+
+def _pylist(table: pa.Table) -> list[dict]:
+    cols = {}
+    for name in table.column_names:
+        col = table[name]
+        cols[name] = (col.cast(pa.int64()) if name in _TIMES else col).to_pylist()
+    names = list(cols)
+    return [dict(zip(names, values)) for values in zip(*cols.values())]
+
+
+def iter_people(shards: Iterator[tuple[pa.Table, pa.Table]], skipped: dict[str, int]) -> Iterator[tuple[dict, list]]:
+    """Yield ``(person, events)`` per person, events ordered by time (ties keep record order).
+
+    Events of a subject with no persons row cannot be referenced; they are counted in
+    ``skipped["events without a person"]``.
+    """
+    for persons, events in shards:
+        events = events.append_column("_i", pa.array(range(events.num_rows), pa.int64()))
+        order = pc.sort_indices(events, sort_keys=[("subject_id", "ascending"), ("time", "ascending"),
+                                                   ("_i", "ascending")])
+        by_subject: dict[int, list[dict]] = {}
+        for row in _pylist(events.take(order).drop_columns(["_i"])):
+            by_subject.setdefault(row["subject_id"], []).append(row)
+        for p in _pylist(persons):
+            yield p, by_subject.pop(p["subject_id"], [])
+        for rows in by_subject.values():
+            skipped["events without a person"] = skipped.get("events without a person", 0) + len(rows)
+
+
+def run_meta(run_info: dict) -> tuple[Any, dict]:
+    """The run seed and the ``meta`` every resource carries: the synthetic tag and its source."""
+    seed = (run_info.get("config") or {}).get("seed", run_info.get("seed"))
+    version = run_info.get("hygeia_version") or __version__
+    return seed, {"source": f"{HYGEIA}:hygeia-{version}:seed-{seed}", "tag": [HTEST_TAG]}
+
+
+def _dumps(res: dict) -> str:
+    return json.dumps(res, ensure_ascii=False, separators=(",", ":"))
+
+
+def _ndjson_ref(rtype: str, rid: str) -> dict:
+    return {"reference": f"{rtype}/{rid}"}
+
+
+def _bundle_ref(rtype: str, rid: str) -> dict:
+    return {"reference": f"urn:uuid:{rid}"}
+
+
+def _counted(counts: dict[str, int], skipped: dict[str, int]) -> dict[str, int]:
+    out = dict(sorted(counts.items()))
+    out.update({f"skipped: {k}": v for k, v in sorted(skipped.items())})
+    return out
+
+
+def _ndjson_shard(job: tuple) -> tuple[dict[str, list[str]], set[str], dict[str, int]]:
+    """One shard as NDJSON lines by resource type (runs in a worker process when ``workers`` > 1)."""
+    persons, events, seed, meta = job
+    lines: dict[str, list[str]] = {}
+    providers: set[str] = set()
+    skipped: dict[str, int] = {}
+    for person, rows in iter_people([(persons, events)], skipped):
+        providers.add(provider_key(person["state"]))
+        for res in patient_resources(person, rows, seed, meta, _ndjson_ref, skipped):
+            lines.setdefault(res["resourceType"], []).append(_dumps(res) + "\n")
+    return lines, providers, skipped
+
+
+def _bundle_shard(job: tuple) -> tuple[list[tuple[str, str]], dict[str, int], dict[str, int]]:
+    """One shard as (file name, Bundle JSON) pairs, one per patient."""
+    persons, events, seed, meta = job
+    files: list[tuple[str, str]] = []
+    counts: dict[str, int] = {}
+    skipped: dict[str, int] = {}
+    for person, rows in iter_people([(persons, events)], skipped):
+        key = provider_key(person["state"])
+        entries = [_entry(organization(key, meta), f"identifier={ORG_SYSTEM}|{key}"),
+                   _entry(practitioner(key, meta), f"identifier={PRACTITIONER_SYSTEM}|{key}")]
+        entries += [_entry(res) for res in patient_resources(person, rows, seed, meta, _bundle_ref, skipped)]
+        for e in entries:
+            rtype = e["resource"]["resourceType"]
+            counts[rtype] = counts.get(rtype, 0) + 1
+        bundle = {"resourceType": "Bundle", "id": entries[2]["resource"]["id"], "meta": meta,
+                  "type": "transaction", "entry": entries}
+        files.append((f"patient-{person['subject_id']}.json", _dumps(bundle) + "\n"))
+    counts["Bundle"] = len(files)
+    return files, counts, skipped
+
+
+def _in_order(fn, shards: Iterator[tuple[pa.Table, pa.Table]], run_info: dict, workers: int) -> Iterator:
+    """``fn`` of every shard, in shard order, computed on ``workers`` processes."""
+    seed, meta = run_meta(run_info)
+    jobs = ((i, (persons, events, seed, meta)) for i, (persons, events) in enumerate(shards))
+    done: dict[int, Any] = {}
+    following = 0
+    with ProcessExecutor(workers) as ex:
+        for (i, _job), result in ex.map_shards(_Indexed(fn), jobs):
+            done[i] = result
+            while following in done:
+                yield done.pop(following)
+                following += 1
+
+
+class _Indexed:
+    """A picklable ``(index, job) -> fn(job)``."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+
+    def __call__(self, item: tuple[int, tuple]) -> Any:
+        return self.fn(item[1])
+
+
+def _add(total: dict[str, int], part: dict[str, int]) -> None:
+    for k, v in part.items():
+        total[k] = total.get(k, 0) + v
+
+
+class _FhirExporter(Exporter):
+    """Shared options: ``workers`` (processes that build resources; output is the same for any number)."""
+
+    def _workers(self) -> int:
+        workers = self.options.get("workers", 1)
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ConfigError(f"workers must be a positive integer; got {workers!r}")
+        return workers
+
+
+@register_exporter("ndjson")
+class FhirNdjsonExporter(_FhirExporter):
+    """FHIR R4 bulk data: one ``<ResourceType>.ndjson`` file per resource type.
+
+    References are ``Type/id``; Organization and Practitioner files hold the synthetic
+    provider of each state that some patient lives in.
+
+    Example:
+        >>> from hygeia.export import export
+        >>> export("output", "ndjson", "bulk", workers=2)["Patient"]  # doctest: +SKIP
+        1000
+    """
+
+    def write(self, shards: Iterator[tuple[pa.Table, pa.Table]], out: Path, run_info: dict) -> dict[str, int]:
+        workers = self._workers()
+        _seed, meta = run_meta(run_info)
+        out.mkdir(parents=True)
+        files: dict[str, IO[str]] = {}
+        counts: dict[str, int] = {}
+        skipped: dict[str, int] = {}
+        providers: set[str] = set()
+
+        def emit(rtype: str, lines: list[str]) -> None:
+            f = files.get(rtype)
+            if f is None:
+                f = files[rtype] = open(out / f"{rtype}.ndjson", "w", encoding="utf-8")
+            f.writelines(lines)
+            counts[rtype] = counts.get(rtype, 0) + len(lines)
+
+        try:
+            for lines, keys, shard_skipped in _in_order(_ndjson_shard, shards, run_info, workers):
+                for rtype, chunk in lines.items():
+                    emit(rtype, chunk)
+                providers |= keys
+                _add(skipped, shard_skipped)
+            for key in sorted(providers):
+                emit("Organization", [_dumps(organization(key, meta)) + "\n"])
+                emit("Practitioner", [_dumps(practitioner(key, meta)) + "\n"])
+        finally:
+            for f in files.values():
+                f.close()
+        return _counted(counts, skipped)
+
+
+@register_exporter("fhir")
+class FhirBundleExporter(_FhirExporter):
+    """FHIR R4 transaction Bundles: ``patient-<subject_id>.json``, one per patient.
+
+    Entries carry ``urn:uuid:`` fullUrls and every reference points inside the Bundle;
+    the patient's Organization and Practitioner come with it as conditional creates
+    (``ifNoneExist`` on their identifier) so loading many Bundles makes each provider once.
+
+    Example:
+        >>> from hygeia.export import export
+        >>> export("output", "fhir", "bundles")["Bundle"]  # doctest: +SKIP
+        1000
+    """
+
+    def write(self, shards: Iterator[tuple[pa.Table, pa.Table]], out: Path, run_info: dict) -> dict[str, int]:
+        workers = self._workers()
+        out.mkdir(parents=True)
+        counts: dict[str, int] = {}
+        skipped: dict[str, int] = {}
+        for files, shard_counts, shard_skipped in _in_order(_bundle_shard, shards, run_info, workers):
+            for name, text in files:
+                (out / name).write_text(text, encoding="utf-8")
+            _add(counts, shard_counts)
+            _add(skipped, shard_skipped)
+        return _counted(counts, skipped)
+
+
+def _entry(res: dict, if_none_exist: str | None = None) -> dict:
+    request = {"method": "POST", "url": res["resourceType"]}
+    if if_none_exist is not None:
+        request["ifNoneExist"] = if_none_exist
+    return {"fullUrl": f"urn:uuid:{res['id']}", "resource": res, "request": request}
