@@ -1,0 +1,39 @@
+"""``hygeia export`` and ``hygeia generate --format``: the CLI over the exporters."""
+
+from __future__ import annotations
+
+import re
+
+from click.testing import CliRunner
+
+from hygeia.cli.main import main
+
+
+def test_generate_with_formats_exports_into_the_run(tmp_path) -> None:
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["generate", "-n", "8", "--seed", "3", "--out", str(out), "--workers", "1",
+                                       "--format", "csv", "--format", "omop"])
+    assert result.exit_code == 0, result.output
+    assert (out / "csv" / "patients.csv").is_file()
+    assert (out / "omop.duckdb").is_file()
+    assert re.search(r"csv: [\d,]+ records", result.output)
+
+
+def test_export_command_writes_the_format_and_refuses_to_overwrite(tmp_path) -> None:
+    run = tmp_path / "run"
+    runner = CliRunner()
+    assert runner.invoke(main, ["generate", "-n", "5", "--seed", "1", "--out", str(run), "-q", "--workers", "1"]
+                         ).exit_code == 0
+    dest = tmp_path / "meds"
+    first = runner.invoke(main, ["export", str(run), "--format", "meds", "--out", str(dest)])
+    assert first.exit_code == 0, first.output
+    assert (dest / "metadata" / "dataset.json").is_file()
+    again = runner.invoke(main, ["export", str(run), "--format", "meds", "--out", str(dest)])
+    assert again.exit_code == 2
+    assert "already exists; choose another --out or pass --overwrite" in again.output
+
+
+def test_omop_url_needs_the_omop_format(tmp_path) -> None:
+    result = CliRunner().invoke(main, ["export", str(tmp_path), "--format", "csv", "--omop-url", "postgresql://x"])
+    assert result.exit_code == 2
+    assert "--omop-url goes with --format omop" in result.output
