@@ -308,14 +308,7 @@ class Simulation:
             else:
                 continue  # nothing waiting reads what changed
             if self.guards:
-                opened = [r for r in self.guards if not r.state.reads.isdisjoint(dirty) and r.state.test(p, t)]
-                for r in opened:
-                    self.guards.remove(r)
-                    self._unwatch(r.state.reads)
-                    r.token += 1
-                for r in opened:
-                    if p.alive:
-                        self.advance(r, t)
+                self._open([r for r in self.guards if not r.state.reads.isdisjoint(dirty) and r.state.test(p, t)], t)
             if self.fast:
                 for run in [r for r in self.fast if not r.state.fast.reads.isdisjoint(dirty)]:
                     self.fast.remove(run)
@@ -338,23 +331,23 @@ class Simulation:
         if run.token != token:
             return
         if run.state.test(self.person, t):
-            self.guards.remove(run)
-            self._unwatch(run.state.reads)
-            run.token += 1
-            self.advance(run, t)
+            self._open([run], t)
         else:
             self._schedule_guard_tick(run, t)
 
     def check_guards(self, t: int) -> None:
         """Test every waiting Guard once (at birth, after every module has started)."""
         p = self.person
-        opened = [r for r in self.guards if r.state.test(p, t)]
+        self._open([r for r in self.guards if r.state.test(p, t)], t)
+
+    def _open(self, opened: list[ModuleRun], t: int) -> None:
+        """Take the Guards whose condition now holds off the waiting list, then move each on."""
         for r in opened:
             self.guards.remove(r)
             self._unwatch(r.state.reads)
             r.token += 1
         for r in opened:
-            if p.alive:
+            if self.person.alive:
                 self.advance(r, t)
 
     def wellness_visit(self, encounter: list, t: int) -> None:
