@@ -127,3 +127,20 @@ def test_different_seed_different_records(tmp_path_factory, baseline: Records) -
     assert not events.equals(base_events)
     # Not just a shift: the two populations are born on different days.
     assert set(persons["birth_time"].to_pylist()).isdisjoint(base_persons["birth_time"].to_pylist())
+
+
+def test_threads_running_shards_leave_the_garbage_collector_as_it_was() -> None:
+    import gc
+    import threading
+
+    from hygeia.core.config import RunConfig
+    from hygeia.population.simulate import simulate_shard
+
+    cfg = RunConfig(n=4, seed=2)
+    assert gc.isenabled()
+    threads = [threading.Thread(target=simulate_shard, args=(cfg, i, 2)) for i in (0, 2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert gc.isenabled()

@@ -8,9 +8,11 @@ a shard's records depend only on the run options and the person indexes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import operator
+import threading
 from functools import lru_cache
 
 import pyarrow as pa
@@ -95,13 +97,37 @@ def simulate_shard(config: RunConfig, first: int, count: int) -> tuple[pa.Table,
         ``(persons, events)`` with :data:`PERSONS_SCHEMA` and :data:`EVENTS_SCHEMA`,
         events sorted by (subject_id, time).
     """
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # the engine frees each person by reference counting; the cyclic GC only costs time here
-    try:
+    with _no_cyclic_gc():
         return _simulate_shard(config, first, count)
+
+
+_gc_lock = threading.Lock()
+_gc_holders = 0
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    """Pause the cyclic garbage collector while simulating (thread-safe, re-entrant).
+
+    The engine frees each person by reference counting (it breaks its own cycles),
+    so the cyclic collector only costs time here: it would rescan every live row.
+    Shards may run in several threads of one process (Dask), so the collector is
+    turned back on only when the last of them finishes, and only if it was on.
+    """
+    global _gc_holders, _gc_was_enabled
+    with _gc_lock:
+        if _gc_holders == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_holders += 1
+    try:
+        yield
     finally:
-        if gc_was_enabled:
-            gc.enable()
+        with _gc_lock:
+            _gc_holders -= 1
+            if _gc_holders == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def _simulate_shard(config: RunConfig, first: int, count: int) -> tuple[pa.Table, pa.Table]:
