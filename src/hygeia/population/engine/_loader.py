@@ -9,7 +9,6 @@ collected and raised as one :class:`~hygeia.errors.ModuleValidationError`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -42,7 +41,12 @@ class Module:
 
 @dataclass
 class ModuleSet:
-    """The modules of a run: those run for everyone, and the submodules they call."""
+    """The modules of a run: those run for everyone, and the submodules they call.
+
+    ``sources`` lists each folder loaded and its module count; the content hash that
+    ``run.json`` records comes from :func:`hygeia.core.storage.hash_folder`, which
+    also covers the lookup tables.
+    """
 
     modules: list[Module]
     submodules: dict[str, Module]
@@ -256,12 +260,10 @@ def load_modules(paths, *, strict: bool = False) -> ModuleSet:
         else:
             problems.append(f"{root}: no such module folder or file")
             continue
-        digest = hashlib.sha256()
         count = 0
         for path, is_sub in files:
             try:
                 text = path.read_bytes()
-                digest.update(str(path.relative_to(root) if folder else path.name).encode() + b"\0" + text)
                 data = json.loads(text)
             except json.JSONDecodeError as e:
                 problems.append(f"{path}: bad JSON at line {e.lineno} column {e.colno}: {e.msg}")
@@ -284,7 +286,7 @@ def load_modules(paths, *, strict: bool = False) -> ModuleSet:
             else:
                 keys.add(key)
                 modules.append(m)
-        sources.append({"path": str(root), "modules": count, "sha256": digest.hexdigest()})
+        sources.append({"path": str(root), "modules": count})
     # Bind CallSubmodule targets, then look for endless cycles.
     for m in modules + list(submodules.values()):
         for where, ref in m._submodule_refs:  # type: ignore[attr-defined]
