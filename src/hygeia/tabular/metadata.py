@@ -1,0 +1,416 @@
+"""Table metadata: what each column is, detected from a DataFrame, overridable, saved as JSON.
+
+Every tabular generator starts from a :class:`Metadata`. A column is one of
+
+* ``numeric``: numbers; ``integer`` says whether values are whole, ``decimals``
+  how many decimal places the data shows (samples are rounded to it), ``low``
+  / ``high`` the observed range;
+* ``categorical``: labels, codes, booleans and integers with few distinct
+  values; ``categories`` lists the observed values (JSON scalars);
+* ``datetime``: timestamps (modelled as numbers, written back as timestamps);
+* ``id``: identifiers (one distinct value per row); never modelled, samples get
+  fresh ids ``0..n-1``;
+* ``text``: free text; never modelled, samples get empty values.
+
+``missing`` is the observed share of missing values; generators model
+missingness as a separate indicator so it is reproduced.
+
+Example:
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"age": [40.5, 51.0, 63.25], "sex": ["F", "M", "F"], "death": [0, 1, 0]})
+    >>> meta = Metadata.detect(df)
+    >>> [(c.name, c.type) for c in meta.columns]
+    [('age', 'numeric'), ('sex', 'categorical'), ('death', 'categorical')]
+    >>> Metadata.from_dict(meta.to_dict()) == meta
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hygeia.errors import ConfigError, DataValidationError
+
+__all__ = ["COLUMN_TYPES", "ColumnSpec", "Metadata", "METADATA_SPEC_VERSION"]
+
+METADATA_SPEC_VERSION = 1
+COLUMN_TYPES = ("numeric", "categorical", "datetime", "id", "text")
+
+#: Integer columns with at most this many distinct values are categorical.
+MAX_INTEGER_CATEGORIES = 10
+#: Above this many distinct string values (and > half the rows) a column is text or an id.
+_TEXT_MIN_LENGTH = 30
+
+
+@dataclass
+class ColumnSpec:
+    """One column: its type and what the data showed."""
+
+    name: str
+    type: str
+    dtype: str = "object"
+    missing: float = 0.0
+    integer: bool = False
+    decimals: int | None = None
+    low: float | None = None
+    high: float | None = None
+    categories: list[Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass
+class Metadata:
+    """The columns of one table plus its keys and constraints.
+
+    Args:
+        columns: one :class:`ColumnSpec` per column, in table order.
+        primary_key: the row id column, if any.
+        sequence_key: for longitudinal tables, the column that identifies the subject.
+        sequence_index: for longitudinal tables, the column that orders a subject's rows (time).
+        constraints: list of constraint dicts (see :mod:`hygeia.tabular.constraints`).
+    """
+
+    columns: list[ColumnSpec]
+    primary_key: str | None = None
+    sequence_key: str | None = None
+    sequence_index: str | None = None
+    constraints: list[dict[str, Any]] = field(default_factory=list)
+
+    # -- access ---------------------------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise ConfigError(f"no column {name!r} in the metadata; columns are {self.names}")
+
+    def of_type(self, *types: str) -> list[ColumnSpec]:
+        return [c for c in self.columns if c.type in types]
+
+    @property
+    def modelled(self) -> list[ColumnSpec]:
+        """Columns a generator learns (everything but ids and text)."""
+        return [c for c in self.columns if c.type in ("numeric", "categorical", "datetime")]
+
+    # -- detection ------------------------------------------------------------------------------
+    @classmethod
+    def detect(
+        cls,
+        df: pd.DataFrame,
+        *,
+        types: dict[str, str] | None = None,
+        primary_key: str | None = None,
+        sequence_key: str | None = None,
+        sequence_index: str | None = None,
+        constraints: list[dict[str, Any]] | None = None,
+    ) -> "Metadata":
+        """Detect the metadata of ``df``.
+
+        Args:
+            df: the real table.
+            types: ``{column: type}`` overrides (one of :data:`COLUMN_TYPES`).
+            primary_key, sequence_key, sequence_index, constraints: see the class.
+
+        Raises:
+            DataValidationError: every problem at once (empty table, duplicate or unknown
+                column names, unknown types, all-missing columns, mixed types in a column...).
+        """
+        problems: list[str] = []
+        types = dict(types or {})
+        if not isinstance(df, pd.DataFrame):
+            raise DataValidationError([f"expected a pandas DataFrame, got {type(df).__name__}"], header="invalid table")
+        if df.shape[1] == 0:
+            problems.append("the table has no columns")
+        if len(df) == 0:
+            problems.append("the table has no rows; a generator needs at least 2 rows to learn from")
+        elif len(df) == 1:
+            problems.append("the table has 1 row; a generator needs at least 2 rows to learn from")
+        dupes = sorted({str(c) for c in df.columns if list(df.columns).count(c) > 1})
+        if dupes:
+            problems.append(f"duplicate column names {dupes}; rename them")
+        for name, kind in types.items():
+            if name not in df.columns:
+                problems.append(f"type override for {name!r}: no such column (columns: {list(map(str, df.columns))})")
+            if kind not in COLUMN_TYPES:
+                problems.append(f"type override {name!r}: {kind!r} is not one of {COLUMN_TYPES}")
+        for key, label in ((primary_key, "primary_key"), (sequence_key, "sequence_key"), (sequence_index, "sequence_index")):
+            if key is not None and key not in df.columns:
+                problems.append(f"{label} {key!r} is not a column")
+        if problems:
+            raise DataValidationError(problems, header="cannot learn from this table")
+        columns = []
+        for name in df.columns:
+            forced = types.get(name)
+            if name == primary_key:
+                forced = "id"
+            elif name == sequence_key and forced is None:
+                forced = "id"
+            columns.append(_detect_column(str(name), df[name], forced, problems))
+        if problems:
+            raise DataValidationError(problems, header="cannot learn from this table")
+        meta = cls(columns, primary_key, sequence_key, sequence_index, list(constraints or []))
+        if meta.constraints:
+            from hygeia.tabular.constraints import check_constraints
+
+            check_constraints(df, meta.constraints, meta)
+        return meta
+
+    # -- validation -----------------------------------------------------------------------------
+    def validate(self, df: pd.DataFrame, *, label: str = "data") -> None:
+        """Check that ``df`` has this metadata's columns with convertible values."""
+        problems = []
+        missing = [n for n in self.names if n not in df.columns]
+        if missing:
+            problems.append(f"{label} lacks columns {missing}")
+        for c in self.columns:
+            if c.name not in df.columns:
+                continue
+            s = df[c.name]
+            if c.type == "numeric" and not _is_numeric(s):
+                bad = _first_bad(s, lambda v: pd.to_numeric(pd.Series([v]), errors="coerce").isna().iloc[0])
+                problems.append(f"{label} column {c.name!r} is numeric in the metadata but holds {bad!r}")
+            if c.type == "datetime" and not pd.api.types.is_datetime64_any_dtype(s):
+                conv = pd.to_datetime(s, errors="coerce", format="mixed")
+                if (conv.isna() & s.notna()).any():
+                    bad = s[conv.isna() & s.notna()].iloc[0]
+                    problems.append(f"{label} column {c.name!r} is datetime in the metadata but holds {bad!r}")
+        if problems:
+            raise DataValidationError(problems, header=f"{label} does not match the metadata")
+
+    # -- serialization --------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "spec_version": METADATA_SPEC_VERSION,
+            "columns": [c.to_dict() for c in self.columns],
+            "primary_key": self.primary_key,
+            "sequence_key": self.sequence_key,
+            "sequence_index": self.sequence_index,
+            "constraints": self.constraints,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Metadata":
+        problems = []
+        version = data.get("spec_version")
+        if version is None or int(version) > METADATA_SPEC_VERSION:
+            problems.append(f"spec_version {version!r}: this Hygeia reads metadata up to version {METADATA_SPEC_VERSION}")
+        cols = []
+        for i, c in enumerate(data.get("columns", [])):
+            if c.get("type") not in COLUMN_TYPES:
+                problems.append(f"columns[{i}] ({c.get('name')!r}): type {c.get('type')!r} is not one of {COLUMN_TYPES}")
+                continue
+            cols.append(ColumnSpec(**c))
+        if not cols and not problems:
+            problems.append("no columns")
+        if problems:
+            raise DataValidationError(problems, header="malformed metadata")
+        return cls(
+            cols, data.get("primary_key"), data.get("sequence_key"), data.get("sequence_index"),
+            list(data.get("constraints", [])),
+        )
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the metadata as JSON (edit it, then pass it back with ``load``)."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> "Metadata":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise DataValidationError([f"{path}: {exc}"], header="unreadable metadata file") from exc
+        return cls.from_dict(data)
+
+    # -- restoring output -----------------------------------------------------------------------
+    def restore(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Put sampled columns back into the input's order and dtypes.
+
+        Numeric values are rounded to the observed ``decimals`` and clipped to the
+        observed range; ids become ``0..n-1``; text columns are empty.
+        """
+        n = len(df)
+        out = {}
+        for c in self.columns:
+            if c.type == "id":
+                values = pd.Series(np.arange(n))
+                out[c.name] = values.astype(str) if c.dtype in ("object", "string", "str") else values
+                continue
+            if c.type == "text":
+                out[c.name] = pd.Series([None] * n, dtype="object")
+                continue
+            s = df[c.name].reset_index(drop=True) if c.name in df.columns else pd.Series([np.nan] * n)
+            if c.type == "numeric":
+                s = pd.to_numeric(s, errors="coerce")
+                if c.low is not None and c.high is not None:
+                    s = s.clip(c.low, c.high)
+                if c.decimals is not None:
+                    s = s.round(c.decimals)
+                if c.integer:
+                    s = s.round()
+                out[c.name] = _cast(s, c.dtype)
+            elif c.type == "datetime":
+                if not pd.api.types.is_datetime64_any_dtype(s):
+                    s = pd.to_datetime(pd.to_numeric(s, errors="coerce"), unit="ns")
+                out[c.name] = s
+            else:
+                out[c.name] = _cast(s, c.dtype)
+        return pd.DataFrame(out, columns=self.names)
+
+
+def _cast(s: pd.Series, dtype: str) -> pd.Series:
+    if dtype.startswith(("int", "uint")) and s.isna().any():
+        return s.astype("Int64")
+    try:
+        return s.astype(dtype)
+    except (TypeError, ValueError):
+        return s
+
+
+def _is_numeric(s: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def _first_bad(s: pd.Series, bad: Any) -> Any:
+    for v in s.dropna():
+        if bad(v):
+            return v
+    return None
+
+
+def _decimals(values: np.ndarray) -> int | None:
+    """The number of decimal places the data shows (up to 6), or None for full precision."""
+    v = values[np.isfinite(values)][:5000]
+    for d in range(7):
+        if np.allclose(v, np.round(v, d), rtol=0, atol=1e-9 * max(1.0, float(np.abs(v).max(initial=0)))):
+            return d
+    return None
+
+
+def _json_scalar(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and v.is_integer():
+        return v
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
+
+
+def _detect_column(name: str, s: pd.Series, forced: str | None, problems: list[str]) -> ColumnSpec:
+    n = len(s)
+    missing = float(s.isna().mean()) if n else 0.0
+    spec = ColumnSpec(name=name, type="categorical", dtype=str(s.dtype), missing=round(missing, 6))
+    non_null = s.dropna()
+    if len(non_null) == 0 and forced not in ("id", "text"):
+        problems.append(
+            f"column {name!r} is entirely missing; drop it or declare it type 'text' so it is carried as empty"
+        )
+        return spec
+    kind = forced
+    if kind is None:
+        kind = _guess_type(name, s, non_null, problems)
+        if kind is None:
+            return spec
+    spec.type = kind
+    if kind == "numeric":
+        values = pd.to_numeric(non_null, errors="coerce")
+        if values.isna().any():
+            bad = non_null[values.isna()].iloc[0]
+            problems.append(f"column {name!r} is numeric but holds {bad!r}; clean it or declare it categorical")
+            return spec
+        arr = values.to_numpy(dtype=float)
+        if not np.isfinite(arr).all():
+            problems.append(f"column {name!r} holds infinite values; replace them with missing values or bounds")
+            return spec
+        spec.integer = bool(np.all(arr == np.round(arr)))
+        spec.decimals = 0 if spec.integer else _decimals(arr)
+        spec.low, spec.high = float(arr.min()), float(arr.max())
+    elif kind == "categorical":
+        cats = pd.unique(non_null)
+        try:
+            cats = sorted(cats)
+        except TypeError:
+            cats = sorted(cats, key=lambda v: (type(v).__name__, str(v)))
+        spec.categories = [_json_scalar(v) for v in cats]
+    elif kind == "datetime":
+        conv = non_null if pd.api.types.is_datetime64_any_dtype(non_null) else pd.to_datetime(
+            non_null, errors="coerce", format="mixed"
+        )
+        if conv.isna().any():
+            bad = non_null[conv.isna()].iloc[0]
+            problems.append(f"column {name!r} is datetime but holds {bad!r}; fix the value or declare it categorical")
+            return spec
+        spec.dtype = "datetime64[ns]"
+        ns = conv.astype("datetime64[ns]").astype("int64").to_numpy()
+        spec.low, spec.high = float(ns.min()), float(ns.max())
+    return spec
+
+
+def _guess_type(name: str, s: pd.Series, non_null: pd.Series, problems: list[str]) -> str | None:
+    n = len(s)
+    lowered = name.lower()
+    if pd.api.types.is_bool_dtype(s):
+        return "categorical"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "datetime"
+    unique = non_null.nunique()
+    named_id = lowered == "id" or lowered.endswith(("_id", ".id", "id_"))
+    if _is_numeric(s):
+        if named_id and unique == len(non_null) and n > 1:
+            return "id"
+        arr = non_null.to_numpy(dtype=float)
+        whole = bool(np.all(arr == np.round(arr)))
+        if whole and unique <= MAX_INTEGER_CATEGORIES:
+            return "categorical"
+        return "numeric"
+    kinds = {type(v).__name__ for v in non_null.head(10_000)}
+    numeric_kinds = {"int", "float", "int64", "float64", "Decimal"}
+    if len(kinds) > 1 and kinds & numeric_kinds and kinds & {"str"}:
+        examples = [repr(v) for v in non_null.head(10_000) if isinstance(v, str)][:1] + [
+            repr(v) for v in non_null.head(10_000) if not isinstance(v, str)
+        ][:1]
+        problems.append(
+            f"column {name!r} mixes numbers and strings (e.g. {', '.join(examples)}); "
+            "convert it to one type or declare it categorical"
+        )
+        return None
+    if kinds <= numeric_kinds:
+        return "numeric"
+    if named_id and unique == len(non_null) and n > 1:
+        return "id"
+    if kinds == {"str"} and unique > max(20, len(non_null) // 2):
+        lengths = non_null.str.len()
+        if lengths.mean() >= _TEXT_MIN_LENGTH or non_null.str.contains(" ").mean() > 0.5:
+            return "text"
+        if unique == len(non_null):
+            return "id"
+    if kinds == {"str"} and unique > 20 and unique <= len(non_null) // 2:
+        conv = pd.to_datetime(non_null.head(200), errors="coerce", format="mixed")
+        if conv.notna().all():
+            return "datetime"
+    if kinds == {"str"} and unique <= 20:
+        conv = pd.to_datetime(non_null.head(200), errors="coerce", format="mixed")
+        if conv.notna().all() and non_null.str.contains(r"\d{4}-\d{2}-\d{2}").all():
+            return "datetime"
+    return "categorical"
+
+
+def _finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)
