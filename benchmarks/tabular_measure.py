@@ -44,7 +44,10 @@ def quality(real: pd.DataFrame, synthetic: pd.DataFrame, types: dict[str, str] |
     report = QualityReport()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        report.generate(real, synthetic[real.columns], sdv_metadata(real, types), verbose=False)
+        report.generate(
+            {"table": real}, {"table": synthetic[real.columns]}, {"tables": {"table": sdv_metadata(real, types)}},
+            verbose=False,
+        )
     props = report.get_properties().set_index("Property")["Score"]
     return {
         "quality": float(report.get_score()),

@@ -124,7 +124,7 @@ class SelfiesTokenizer(Tokenizer):
     name = "selfies"
 
     def __init__(self) -> None:
-        self._sf = _import_selfies()
+        _import_selfies()  # fail early, with the extra to install
 
     def tokenize(self, text: str) -> list[str]:
         """Tokens of a SELFIES string.
@@ -134,7 +134,7 @@ class SelfiesTokenizer(Tokenizer):
         """
         if not isinstance(text, str):
             raise TokenizationError([f"expected a SELFIES string, got {type(text).__name__} {text!r}"])
-        tokens = list(self._sf.split_selfies(text)) if text else []
+        tokens = list(_import_selfies().split_selfies(text)) if text else []
         if not tokens or "".join(tokens) != text or any(not _is_selfies_symbol(t) for t in tokens):
             raise TokenizationError(
                 [f"{text!r} is not a sequence of SELFIES symbols such as '[C][=O]'"], header="not a SELFIES string"
@@ -147,9 +147,10 @@ class SelfiesTokenizer(Tokenizer):
         Raises:
             TokenizationError: if SELFIES cannot encode ``smiles``.
         """
+        sf = _import_selfies()
         try:
-            out = self._sf.encoder(smiles, strict=True)
-        except self._sf.EncoderError as exc:
+            out = sf.encoder(smiles, strict=True)
+        except sf.EncoderError as exc:
             raise TokenizationError([f"{smiles!r}: {_first_line(exc)}"], header="SELFIES cannot encode") from None
         if not out:
             raise TokenizationError([f"{smiles!r}: empty encoding"], header="SELFIES cannot encode")
@@ -157,9 +158,10 @@ class SelfiesTokenizer(Tokenizer):
 
     def to_smiles(self, text: str) -> str:
         """SELFIES → SMILES (``""`` when the symbols encode no atom)."""
+        sf = _import_selfies()
         try:
-            return self._sf.decoder(text) or ""
-        except self._sf.DecoderError:
+            return sf.decoder(text) or ""
+        except sf.DecoderError:
             return ""
 
 
