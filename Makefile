@@ -18,6 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PIP) -e '.[test]'
+	$(PIP) --no-deps molsets==0.3.1
 	@touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed

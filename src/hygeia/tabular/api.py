@@ -1,0 +1,207 @@
+"""Fit a table generator to a file and sample from a saved model: what ``hygeia fit``/``sample`` run.
+
+Example:
+    >>> import pandas as pd, tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> df = pd.DataFrame({"age": [31.5, 47.0, 52.5, 60.0, 71.5, 38.0] * 5, "sex": list("FMFMFF") * 5})
+    >>> df.to_csv(os.path.join(d, "real.csv"), index=False)
+    >>> model, choice = fit_file(os.path.join(d, "real.csv"), model="copula", out=os.path.join(d, "model"), seed=0)
+    >>> path = sample_file(os.path.join(d, "model"), 10, seed=1, out=os.path.join(d, "synth.parquet"))
+    >>> list(read_table(path).columns)
+    ['age', 'sex']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hygeia.core.generator import Generator, get_generator_class, load_generator
+from hygeia.errors import ConfigError, DataValidationError, OutputError
+from hygeia.tabular.metadata import Metadata
+
+__all__ = ["MODELS", "ModelChoice", "fit_file", "fit_table", "read_table", "sample_file", "write_table"]
+
+#: CLI model names -> registered generator names (and the module that registers each).
+MODELS = {
+    "copula": ("tabular.copula", "hygeia.tabular.copula"),
+    "cart": ("tabular.cart", "hygeia.tabular.cart"),
+    "dp": ("tabular.dp", "hygeia.tabular.dp"),
+    "neural": ("tabular.neural", "hygeia.tabular.neural"),
+    "sequence": ("tabular.sequence", "hygeia.tabular.sequence"),
+}
+_TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
+
+
+@dataclass
+class ModelChoice:
+    """Which generator was fitted, with which parameters, and why."""
+
+    model: str
+    generator: str
+    params: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""
+
+
+def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a CSV or Parquet table; errors name the file and what to do."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataValidationError([f"{str(p)!r} does not exist or is not a file"], header="cannot read the table")
+    suffix = p.suffix.lower()
+    if suffix not in _TABLE_SUFFIXES:
+        raise DataValidationError(
+            [f"{str(p)!r}: unknown file type {suffix or '(none)'!r}; use .csv or .parquet"], header="cannot read the table"
+        )
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(p)
+        return pd.read_parquet(p)
+    except pd.errors.EmptyDataError:
+        raise DataValidationError([f"{str(p)!r} is empty"], header="cannot read the table") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise DataValidationError([f"{str(p)!r}: {exc}"], header="cannot read the table") from exc
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, provenance: dict[str, Any], overwrite: bool = False) -> Path:
+    """Write ``df`` to ``.csv`` or ``.parquet`` (by extension) atomically, plus ``PATH.hygeia.json``.
+
+    Parquet files also carry the provenance in their schema metadata (key ``hygeia``).
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in _TABLE_SUFFIXES:
+        raise ConfigError(f"output {str(p)!r} must end in .csv or .parquet (got {suffix or 'no extension'!r})")
+    side = p.with_name(p.name + ".hygeia.json")
+    if p.exists() and not overwrite:
+        raise OutputError(f"{str(p)!r} already exists; choose a new path or pass --overwrite")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.tmp-", dir=p.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from exc
+    tmp = Path(tmp_name)
+    try:
+        if suffix == ".csv":
+            df.to_csv(tmp, index=False)
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            meta = dict(table.schema.metadata or {})
+            meta[b"hygeia"] = json.dumps(provenance).encode()
+            pq.write_table(table.replace_schema_metadata(meta), tmp)
+        side_tmp = side.with_name(side.name + ".tmp")
+        side_tmp.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, p)
+        os.replace(side_tmp, side)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        side.with_name(side.name + ".tmp").unlink(missing_ok=True)
+        raise
+    return p
+
+
+def _generator_class(model: str) -> type[Generator]:
+    if model not in MODELS:
+        raise ConfigError(f"unknown model {model!r}; choose one of auto, {', '.join(MODELS)}")
+    name, module = MODELS[model]
+    import importlib
+
+    importlib.import_module(module)
+    return get_generator_class(name)
+
+
+def fit_table(
+    df: pd.DataFrame,
+    *,
+    model: str = "auto",
+    metadata: Metadata | None = None,
+    epsilon: float | None = None,
+    delta: float | None = None,
+    params: dict[str, Any] | None = None,
+    seed: int | None = None,
+) -> tuple[Generator, ModelChoice]:
+    """Fit the named generator (or the one ``auto`` picks) to ``df``.
+
+    Args:
+        df: the real table.
+        model: ``auto`` or one of :data:`MODELS`.
+        metadata: column types, keys and constraints (detected when ``None``).
+        epsilon, delta: differential privacy budget (``auto`` then picks the DP model).
+        params: extra constructor parameters of the generator.
+        seed: seed of the fit's randomness where the generator takes one.
+    """
+    if model not in ("auto", *MODELS):
+        raise ConfigError(f"unknown model {model!r}; choose one of auto, {', '.join(MODELS)}")
+    meta = metadata if metadata is not None else Metadata.detect(df)
+    params = dict(params or {})
+    if model == "auto":
+        from hygeia.tabular.auto import choose_model
+
+        name, auto_params, reason = choose_model(df, meta, epsilon=epsilon)
+        model = next(k for k, (reg, _) in MODELS.items() if reg == name)
+        params = {**auto_params, **params}
+    else:
+        reason = f"asked for with --model {model}"
+    cls = _generator_class(model)
+    accepted = cls().get_params()
+    if epsilon is not None:
+        if "epsilon" not in accepted:
+            raise ConfigError(f"--epsilon applies to the dp (and neural) models, not to {model!r}; drop it or use --model dp")
+        params["epsilon"] = epsilon
+    if delta is not None:
+        if "delta" not in accepted:
+            raise ConfigError(f"--delta applies to the dp (and neural) models, not to {model!r}")
+        params["delta"] = delta
+    if seed is not None and "seed" in accepted and "seed" not in params:
+        params["seed"] = seed
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise ConfigError(f"{model} model has no parameter(s) {unknown}; its parameters are {sorted(accepted)}")
+    generator = cls(**params).fit(df, metadata=meta)
+    return generator, ModelChoice(model, cls.generator_name, params, reason)
+
+
+def fit_file(
+    data: str | os.PathLike[str],
+    *,
+    out: str | os.PathLike[str],
+    model: str = "auto",
+    metadata: str | os.PathLike[str] | Metadata | None = None,
+    overwrite: bool = False,
+    **kwargs: Any,
+) -> tuple[Generator, ModelChoice]:
+    """Read ``data``, fit, and save the model folder to ``out`` (see :func:`fit_table`)."""
+    if Path(out).exists() and not overwrite:
+        raise OutputError(f"model folder {str(out)!r} already exists; choose a new path or pass --overwrite")
+    df = read_table(data)
+    meta = Metadata.load(metadata) if isinstance(metadata, (str, os.PathLike)) else metadata
+    generator, choice = fit_table(df, model=model, metadata=meta, **kwargs)
+    generator.save(out, overwrite=overwrite)
+    return generator, choice
+
+
+def sample_file(
+    model_dir: str | os.PathLike[str], n: int, *, seed: int | None, out: str | os.PathLike[str], overwrite: bool = False
+) -> Path:
+    """Load a saved model, sample ``n`` rows (or subjects) and write them to ``out``."""
+    suffix = Path(out).suffix.lower()
+    if suffix not in _TABLE_SUFFIXES:
+        raise ConfigError(f"output {str(out)!r} must end in .csv or .parquet (got {suffix or 'no extension'!r})")
+    if Path(out).exists() and not overwrite:
+        raise OutputError(f"{str(out)!r} already exists; choose a new path or pass --overwrite")
+    generator = load_generator(model_dir)
+    df = generator.sample(n, seed=seed)
+    provenance = dict(df.attrs.get("hygeia", {}))
+    provenance["model"] = str(Path(model_dir).resolve())
+    provenance["n"] = int(n)
+    return write_table(df, out, provenance=provenance, overwrite=overwrite)
