@@ -63,7 +63,7 @@ def fit_sdv(model: str, train: pd.DataFrame, seed: int) -> tuple[Any, dict[str, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         np.random.seed(seed)
-        _, cpu = tabular_measure.cpu_seconds(lambda: synth.fit(train))
+        _, cpu = tabular_measure.cpu_seconds(lambda: synth.fit({"table": train}))
     return synth, {"generator": f"sdv.{cls.__name__}", "fit_cpu_s": cpu}
 
 
@@ -71,7 +71,8 @@ def sample(model: str, generator: Any, rows: int, seed: int) -> pd.DataFrame:
     if model.startswith("sdv_"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return generator.sample(rows)
+            out = generator.sample(rows)
+            return out["table"] if isinstance(out, dict) else out
     return generator.sample(rows, seed=seed)
 
 
@@ -124,8 +125,9 @@ def run_sequence(rows: int, seed: int, with_par: bool) -> dict[str, Any]:
         par = PARSynthesizer(smeta, context_columns=["futime", "status", "trt", "age", "sex"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _, cpu = tabular_measure.cpu_seconds(lambda: par.fit(train))
+            _, cpu = tabular_measure.cpu_seconds(lambda: par.fit({"table": train}))
             psynth = par.sample(num_sequences=n_subjects)
+            psynth = psynth["table"] if isinstance(psynth, dict) else psynth
         out["sdv_par"] = _round({"fit_cpu_s": cpu, **_sequence_figures(train, psynth)})
     return out
 

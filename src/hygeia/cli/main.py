@@ -15,6 +15,7 @@ from hygeia.cli.evaluate import evaluate_command
 from hygeia.cli.export import export_command, import_fhir_command
 from hygeia.cli.generate import generate_command
 from hygeia.cli.inspect import inspect_command
+from hygeia.cli.molecules import molecules_group
 from hygeia.cli.tabular import fit_command, metadata_command, sample_command
 from hygeia.errors import HygeiaError
 
@@ -47,6 +48,7 @@ Example:
   hygeia export output --format fhir --out fhir
   hygeia fit cohort.csv --out cohort_model
   hygeia sample cohort_model -n 10000 --seed 1 --out synthetic.parquet
+  hygeia molecules sample -n 1000 --seed 1 --out novel.smi
 
 Run 'hygeia COMMAND --help' for the options of a command.""",
 )
@@ -63,3 +65,4 @@ main.add_command(evaluate_command)
 main.add_command(metadata_command)
 main.add_command(fit_command)
 main.add_command(sample_command)
+main.add_command(molecules_group)
