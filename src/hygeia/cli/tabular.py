@@ -56,8 +56,7 @@ def _metadata(data: str, metadata: str | None, sequence_key: str | None, sequenc
 Example:
   hygeia fit cohort.csv --out cohort_model                      # --model auto
   hygeia fit cohort.csv --model dp --epsilon 1 --out dp_model
-  hygeia fit visits.parquet --model sequence --sequence-key id --sequence-index day \\
-      --set end_column=futime --out visit_model
+  hygeia fit visits.parquet --sequence-key id --sequence-index day --end-column futime --out visit_model
   hygeia sample cohort_model -n 10000 --seed 1 --out synthetic.parquet""",
 )
 @click.argument("data", metavar="DATA")
@@ -70,23 +69,28 @@ Example:
               help="Override a detected column type: numeric, categorical, datetime, id or text (repeatable).")
 @click.option("--sequence-key", default=None, metavar="COL", help="Subject column of a long (one row per visit) table.")
 @click.option("--sequence-index", default=None, metavar="COL", help="Visit time column of a long table.")
+@click.option("--end-column", default=None, metavar="COL",
+              help="Sequence model: follow-up end (same units as --sequence-index); no visit is made after it.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="A generator parameter (JSON value; repeatable).")
 @click.option("--seed", type=int, default=None, help="Seed of the fit (models that draw noise or initial weights).")
 @click.option("--out", required=True, metavar="MODEL_DIR", help="Model folder to write (spec.json + arrays.npz).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model folder.")
 def fit_command(
     data: str, model: str, epsilon: float | None, delta: float | None, metadata: str | None, types: tuple[str, ...],
-    sequence_key: str | None, sequence_index: str | None, settings: tuple[str, ...], seed: int | None, out: str,
-    overwrite: bool,
+    sequence_key: str | None, sequence_index: str | None, end_column: str | None, settings: tuple[str, ...],
+    seed: int | None, out: str, overwrite: bool,
 ) -> None:
     """Learn a generator from a real table (CSV or Parquet) and save it to MODEL_DIR."""
     from hygeia.tabular.api import fit_file
 
     meta = _metadata(data, metadata, sequence_key, sequence_index, types)
+    params = _parse_set(settings)
+    if end_column:
+        params["end_column"] = end_column
     start = time.perf_counter()
     cpu = time.process_time()
     generator, choice = fit_file(
-        data, out=out, model=model, metadata=meta, epsilon=epsilon, delta=delta, params=_parse_set(settings),
+        data, out=out, model=model, metadata=meta, epsilon=epsilon, delta=delta, params=params,
         seed=seed, overwrite=overwrite,
     )
     click.echo(f"model: {choice.model} ({choice.generator}) — {choice.reason}")
