@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import tempfile
@@ -162,12 +163,15 @@ def fit_table(
         if "delta" not in accepted:
             raise ConfigError(f"--delta applies to the dp (and neural) models, not to {model!r}")
         params["delta"] = delta
-    if seed is not None and "seed" in accepted and "seed" not in params:
+    fit_kwargs: dict[str, Any] = {}
+    if seed is not None and "seed" in inspect.signature(cls.fit).parameters:
+        fit_kwargs["seed"] = seed  # a seed of the fit's noise is not saved with the model (dp)
+    elif seed is not None and "seed" in accepted and "seed" not in params:
         params["seed"] = seed
     unknown = sorted(set(params) - set(accepted))
     if unknown:
         raise ConfigError(f"{model} model has no parameter(s) {unknown}; its parameters are {sorted(accepted)}")
-    generator = cls(**params).fit(df, metadata=meta)
+    generator = cls(**params).fit(df, metadata=meta, **fit_kwargs)
     return generator, ModelChoice(model, cls.generator_name, params, reason)
 
 
