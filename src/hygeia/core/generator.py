@@ -184,6 +184,9 @@ class Generator:
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes 0700; a model folder gets the usual permissions
         except OSError as exc:
             raise OutputError(f"cannot write the model folder {str(dest)!r}: {exc.strerror or exc}") from exc
         try:

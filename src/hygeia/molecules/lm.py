@@ -207,8 +207,8 @@ class ChemicalLM(Generator):
         return torch.device("cuda" if self.device == "auto" else self.device)
 
     # -- data ---------------------------------------------------------------------------------
-    def _texts(self, smiles: Iterable[str], what: str) -> tuple[list[str], list[str]]:
-        """(SMILES, strings in the representation), every invalid molecule reported at once."""
+    def _prepare(self, smiles: Iterable[str], what: str) -> tuple[list[str], list[str], list[list[str]]]:
+        """(SMILES, strings in the representation, their tokens); every unusable molecule reported at once."""
         if isinstance(smiles, str):
             raise DataValidationError(
                 [f"got the single string {smiles[:60]!r}"], header=f"{what} takes a list of SMILES strings"
@@ -222,6 +222,7 @@ class ChemicalLM(Generator):
         tokenizer = get_tokenizer(self.representation)
         problems: list[str] = []
         texts: list[str] = []
+        tokens: list[list[str]] = []
         with _quiet_rdkit():
             for i, s in enumerate(molecules):
                 if not isinstance(s, str) or not s:
@@ -231,21 +232,25 @@ class ChemicalLM(Generator):
                     problems.append(f"molecule {i}: {s!r} is not a valid SMILES (RDKit could not parse it)")
                     continue
                 try:
-                    texts.append(tokenizer.from_smiles(s))
+                    text = tokenizer.from_smiles(s)
+                    tokens.append(tokenizer.tokenize(text))
                 except TokenizationError as exc:
                     problems.append(f"molecule {i}: {exc.problems[0]}")
+                    continue
+                texts.append(text)
         if problems:
             raise DataValidationError(
                 _cap(problems), header=f"{what}: {len(problems)} of {len(molecules)} molecules cannot be used"
             )
-        return molecules, texts
+        return molecules, texts, tokens
 
-    def _encode_texts(self, molecules: Sequence[str], texts: Sequence[str], vocab: Vocabulary) -> list[list[int]]:
+    def _encode_tokens(self, molecules: Sequence[str], texts: Sequence[str], tokens: Sequence[list[str]],
+                       vocab: Vocabulary) -> list[list[int]]:
         problems: list[str] = []
         seqs: list[list[int]] = []
-        for i, (mol, text) in enumerate(zip(molecules, texts)):
+        for i, (mol, text, toks) in enumerate(zip(molecules, texts, tokens)):
             try:
-                seqs.append(vocab.encode(text))
+                seqs.append(vocab.encode_tokens(toks, text=text))
             except TokenizationError as exc:
                 where = f"molecule {i} ({mol!r})" if text != mol else f"molecule {i}"
                 problems.append(f"{where}: {exc.problems[0]}")
@@ -253,7 +258,8 @@ class ChemicalLM(Generator):
             raise TokenizationError(
                 _cap(problems),
                 header=f"{len(problems)} of {len(molecules)} molecules hold tokens outside the model's vocabulary "
-                "(leave them out, or fit a new model on data that contains them)",
+                "(atoms, charges or stereo marks its training data lacked: leave these molecules out, strip "
+                "what the vocabulary lacks, or fit a new model on data that contains them)",
             )
         return seqs
 
@@ -263,10 +269,13 @@ class ChemicalLM(Generator):
         """Train from scratch on ``smiles`` (builds the vocabulary).
 
         Args:
-            smiles: the training molecules (SMILES strings; all must parse).
+            smiles: the training molecules (SMILES strings; all must parse). They are used as
+                written: canonicalize them first (:func:`hygeia.molecules.data.canonical`,
+                :func:`~hygeia.molecules.data.read_smiles`) to train on canonical SMILES.
             callback: called as ``callback(model, record)`` after each validation measurement,
                 ``record`` holding ``step``, ``molecules_seen``, ``train_loss``, ``val_loss`` and
-                ``elapsed_s`` (e.g. to log, or to save a checkpoint with ``model.save``).
+                ``elapsed_s`` (e.g. to log, or to save a checkpoint with ``model.save``); training
+                stops there if it returns a true value.
             progress: draw a progress bar on stderr (when it is a terminal).
 
         Raises:
@@ -275,9 +284,9 @@ class ChemicalLM(Generator):
         """
         self._validate_params()
         torch = _torch()
-        molecules, texts = self._texts(smiles, "fit")
-        vocab = Vocabulary.build(texts, get_tokenizer(self.representation))
-        seqs = self._encode_texts(molecules, texts, vocab)
+        molecules, texts, tokens = self._prepare(smiles, "fit")
+        vocab = Vocabulary.from_token_lists(tokens, get_tokenizer(self.representation))
+        seqs = self._encode_tokens(molecules, texts, tokens, vocab)
         seed = resolve_seed(self.seed)
         for attr in ("module_", "vocabulary_", "max_length_", "seed_", "training_log_"):
             self.__dict__.pop(attr, None)
@@ -323,8 +332,8 @@ class ChemicalLM(Generator):
             raise ConfigError(f"fine_tune learning_rate must be positive; got {learning_rate!r}")
         if steps is None and epochs is None:
             steps, epochs = self.max_steps, self.epochs
-        molecules, texts = self._texts(smiles, "fine_tune")
-        seqs = self._encode_texts(molecules, texts, self.vocabulary_)
+        molecules, texts, tokens = self._prepare(smiles, "fine_tune")
+        seqs = self._encode_tokens(molecules, texts, tokens, self.vocabulary_)
         self.max_length_ = self._derived_max_length(seqs, self.max_length_)
         self._train(seqs, kind="fine_tune", epochs=epochs, max_steps=steps,
                     learning_rate=float(learning_rate if learning_rate is not None else self.learning_rate),
@@ -392,16 +401,15 @@ class ChemicalLM(Generator):
         start_time = time.monotonic()
         interval_loss, interval_tokens = 0.0, 0
         step = 0
+        stop = False
         bar = Progress(total, unit="steps", quiet=not progress)
         try:
             with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
                 torch.manual_seed(_derive(self.seed_, run + 1))
-                while step < total:
-                    perm = train_rows[rng.permutation(len(train_rows))]
-                    for start in range(0, len(perm), bs):
-                        if step >= total:
+                while step < total and not stop:
+                    for rows in _length_buckets(train_rows, lengths, bs, rng):
+                        if step >= total or stop:
                             break
-                        rows = perm[start:start + bs]
                         ids = batch(rows)
                         self.module_.train()
                         tokens = int((lengths[rows] - 1).sum())
@@ -426,8 +434,9 @@ class ChemicalLM(Generator):
                             point["elapsed_s"] = record["wall_time_s"]
                             record["history"].append(point)
                             interval_loss, interval_tokens = 0.0, 0
-                            if callback is not None:
-                                callback(self, dict(point, step=step))
+                            if callback is not None and callback(self, dict(point, step=step)):
+                                stop = True
+                                record["stopped_early"] = True
         finally:
             bar.close()
             self.module_.eval()
@@ -499,7 +508,9 @@ class ChemicalLM(Generator):
         if tokens.ndim != 2 or tokens.shape[1] == 0:
             raise ConfigError(f"tokens must be a 2-D tensor (n, T) with T ≥ 1; got shape {tuple(tokens.shape)}")
         if int(tokens.min()) < 0 or int(tokens.max()) >= len(self.vocabulary_):
-            raise ConfigError(f"token ids must lie in [0, {len(self.vocabulary_)}); got {int(tokens.min())}..{int(tokens.max())}")
+            raise ConfigError(
+                f"token ids must lie in [0, {len(self.vocabulary_)}); got {int(tokens.min())}..{int(tokens.max())}"
+            )
         bos = torch.full((tokens.shape[0], 1), Vocabulary.bos_id, dtype=torch.long, device=device)
         logits, _ = self.module_(torch.cat([bos, tokens[:, :-1]], dim=1))
         logp = torch.log_softmax(self._masked_logits(logits), dim=-1)
@@ -519,8 +530,8 @@ class ChemicalLM(Generator):
         torch = _torch()
         if isinstance(smiles, str):
             smiles = [smiles]
-        molecules, texts = self._texts(smiles, "encode")
-        seqs = [s[1:] for s in self._encode_texts(molecules, texts, self.vocabulary_)]
+        molecules, texts, tokens = self._prepare(smiles, "encode")
+        seqs = [s[1:] for s in self._encode_tokens(molecules, texts, tokens, self.vocabulary_)]
         width = max(len(s) for s in seqs)
         out = torch.full((len(seqs), width), Vocabulary.pad_id, dtype=torch.long)
         for i, s in enumerate(seqs):
@@ -616,6 +627,20 @@ def default_prior() -> ChemicalLM:
     if not isinstance(model, ChemicalLM):  # pragma: no cover - the shipped folder is ours
         raise DataValidationError([f"{PRIOR_DIR} holds a {type(model).__name__}"], header="damaged prior")
     return model
+
+
+def _length_buckets(rows: np.ndarray, lengths: np.ndarray, batch_size: int, rng: np.random.Generator):
+    """One epoch of batches: shuffled, then sorted by length within windows of 50 batches
+    (little padding), and the batches themselves shuffled."""
+    perm = rows[rng.permutation(len(rows))]
+    window = 50 * batch_size
+    batches = []
+    for start in range(0, len(perm), window):
+        chunk = perm[start:start + window]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
+    for i in rng.permutation(len(batches)):
+        yield batches[i]
 
 
 def _derive(seed: int, index: int) -> int:

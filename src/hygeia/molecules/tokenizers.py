@@ -134,7 +134,10 @@ class SelfiesTokenizer(Tokenizer):
         """
         if not isinstance(text, str):
             raise TokenizationError([f"expected a SELFIES string, got {type(text).__name__} {text!r}"])
-        tokens = list(_import_selfies().split_selfies(text)) if text else []
+        try:
+            tokens = list(_import_selfies().split_selfies(text)) if text else []
+        except ValueError:  # a hanging bracket
+            tokens = []
         if not tokens or "".join(tokens) != text or any(not _is_selfies_symbol(t) for t in tokens):
             raise TokenizationError(
                 [f"{text!r} is not a sequence of SELFIES symbols such as '[C][=O]'"], header="not a SELFIES string"
@@ -217,7 +220,9 @@ class Vocabulary:
     def __init__(self, tokens: Sequence[str], tokenizer: Tokenizer) -> None:
         tokens = list(tokens)
         if tuple(tokens[: len(SPECIAL_TOKENS)]) != SPECIAL_TOKENS:
-            raise ConfigError(f"a vocabulary must start with the special tokens {list(SPECIAL_TOKENS)}; got {tokens[:3]}")
+            raise ConfigError(
+                f"a vocabulary must start with the special tokens {list(SPECIAL_TOKENS)}; got {tokens[:3]}"
+            )
         if len(set(tokens)) != len(tokens):
             dupes = sorted({t for t in tokens if tokens.count(t) > 1})
             raise ConfigError(f"a vocabulary lists each token once; repeated: {dupes}")
@@ -232,9 +237,14 @@ class Vocabulary:
     @classmethod
     def build(cls, strings: Iterable[str], tokenizer: Tokenizer) -> Vocabulary:
         """The vocabulary of every token in ``strings`` (written in the tokenizer's representation), sorted."""
+        return cls.from_token_lists((tokenizer.tokenize(s) for s in strings), tokenizer)
+
+    @classmethod
+    def from_token_lists(cls, token_lists: Iterable[Iterable[str]], tokenizer: Tokenizer) -> Vocabulary:
+        """The vocabulary of every token in already tokenized strings, sorted."""
         seen: set[str] = set()
-        for s in strings:
-            seen.update(tokenizer.tokenize(s))
+        for tokens in token_lists:
+            seen.update(tokens)
         return cls([*SPECIAL_TOKENS, *sorted(seen - set(SPECIAL_TOKENS))], tokenizer)
 
     def __len__(self) -> int:
@@ -244,11 +254,17 @@ class Vocabulary:
         return f"Vocabulary({len(self)} tokens, {self.tokenizer.name})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Vocabulary) and self.tokens == other.tokens and self.tokenizer.name == other.tokenizer.name
+        return (
+            isinstance(other, Vocabulary)
+            and self.tokens == other.tokens
+            and self.tokenizer.name == other.tokenizer.name
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
-    def encode_tokens(self, tokens: Sequence[str], *, text: str | None = None, bos: bool = True, eos: bool = True) -> list[int]:
+    def encode_tokens(
+        self, tokens: Sequence[str], *, text: str | None = None, bos: bool = True, eos: bool = True
+    ) -> list[int]:
         """Ids of ``tokens`` (framed by ``<bos>``/``<eos>``); ``text`` names the string in errors."""
         try:
             ids = [self.index[t] for t in tokens]

@@ -1,0 +1,221 @@
+"""Train the chemical language model shipped with Hygeia (``hygeia.molecules.default_prior``).
+
+Trains :class:`hygeia.molecules.lm.ChemicalLM` on (a random subset of) the MOSES
+training split, saves checkpoints into the output folder as it goes (so a usable
+model exists early), then samples ``--eval-samples`` molecules and records their
+validity, uniqueness and novelty (against the whole MOSES training split) in the
+saved ``spec.json`` together with the data, steps, molecules seen, losses, wall
+time and this command line.
+
+Runs on the CPU alone (one thread by default); ``--device cuda`` and bigger sizes
+for a GPU::
+
+    python scripts/train_prior.py --out src/hygeia/molecules/prior --molecules 250000 --max-minutes 55
+    python scripts/train_prior.py --device cuda --hidden-dim 512 --num-layers 3 --batch-size 512 \
+        --molecules 0 --epochs 5 --out prior-gpu
+    python scripts/train_prior.py --resume --seed 1 --exclude-subset 0:250000 --molecules 60000 --max-minutes 30 \
+        --learning-rate 5e-4
+    python scripts/train_prior.py --evaluate-only src/hygeia/molecules/prior   # re-measure a saved model
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default="src/hygeia/molecules/prior", help="model folder to write (replaced)")
+    ap.add_argument("--representation", default="selfies", choices=["selfies", "smiles"])
+    ap.add_argument("--cell", default="gru", choices=["gru", "lstm"])
+    ap.add_argument("--embedding-dim", type=int, default=64)
+    ap.add_argument("--hidden-dim", type=int, default=256)
+    ap.add_argument("--num-layers", type=int, default=2)
+    ap.add_argument("--dropout", type=float, default=0.0)
+    ap.add_argument("--learning-rate", type=float, default=1e-3)
+    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--epochs", type=int, default=None, help="passes over the training molecules")
+    ap.add_argument("--max-steps", type=int, default=None)
+    ap.add_argument("--max-minutes", type=float, default=None, help="stop training after this long")
+    ap.add_argument("--molecules", type=int, default=250_000,
+                    help="random subset of MOSES train to use (0: all 1,584,663)")
+    ap.add_argument("--eval-every", type=int, default=100, help="steps between validation-loss measurements")
+    ap.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
+    ap.add_argument("--eval-samples", type=int, default=10_000)
+    ap.add_argument("--weights-dtype", default="float32", choices=["float32", "float16"])
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--evaluate-only", metavar="MODEL", help="only measure a saved model and record the figures")
+    ap.add_argument("--exclude-subset", action="append", default=[], metavar="SEED:SIZE",
+                    help="leave out the subset an earlier run drew with --seed SEED --molecules SIZE (repeatable)")
+    ap.add_argument("--resume", action="store_true",
+                    help="go on training the model saved in --out (fine_tune on a fresh subset drawn with --seed; "
+                         "the architecture options are then ignored)")
+    args = ap.parse_args(argv)
+    if args.epochs is None and args.max_steps is None and args.max_minutes is None:
+        args.epochs = 1
+    return args
+
+
+def _log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def _novelty_key(smiles: str) -> str:
+    """Characters of a SMILES that do not depend on atom order (no ring digits, stereo marks or
+    bond directions): equal for two canonical SMILES of one molecule written by different RDKit
+    versions, so only training molecules with a generated molecule's key need re-canonicalizing."""
+    return "".join(sorted(c for c in smiles if not c.isdigit() and c not in "@/\\%"))
+
+
+#: What ``fine_tune`` does when called without ``steps``/``epochs`` on the shipped model.
+FINE_TUNE_DEFAULTS = {"epochs": 10, "max_steps": None}
+
+
+def _ship(model) -> None:
+    """Set the parameters a user's ``fine_tune`` falls back on (training may have run by time, with
+    ``max_steps`` huge); the training log keeps what was actually run."""
+    for name, value in FINE_TUNE_DEFAULTS.items():
+        setattr(model, name, value)
+    model.training_log_[-1]["params_set_after_training"] = dict(FINE_TUNE_DEFAULTS)
+
+
+def _subset(total: int, size: int, seed: int) -> np.ndarray:
+    """Indices of a random subset (as drawn by earlier runs of this script)."""
+    return np.random.default_rng(seed).choice(total, size=size, replace=False)
+
+
+def evaluate(model, n: int, seed: int) -> dict:
+    """Validity, uniqueness and novelty (vs. the whole MOSES train split) of ``n`` samples."""
+    from hygeia.molecules.data import canonical, moses_split
+
+    t0 = time.monotonic()
+    samples = model.sample(n, seed=seed)
+    t_sample = time.monotonic() - t0
+    valid = [c for c in (canonical(s) for s in samples) if c is not None]
+    unique = set(valid)
+    train = moses_split("train")
+    keys = {_novelty_key(s) for s in unique}
+    candidates = [s for s in train if _novelty_key(s) in keys]
+    train_canonical = {canonical(s) for s in candidates}
+    novel = unique - train_canonical
+    lengths = [len(s) for s in valid]
+    return {
+        "samples": n,
+        "sample_seed": seed,
+        "validity": len(valid) / n,
+        "uniqueness": len(unique) / max(1, len(valid)),
+        "novelty": len(novel) / max(1, len(unique)),
+        "mean_smiles_length": float(np.mean(lengths)) if lengths else 0.0,
+        "sampling_s": round(t_sample, 2),
+        "reference": "novelty against all 1,584,663 MOSES train molecules, canonicalized by this RDKit",
+        "examples": sorted(unique)[:5],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from hygeia.core.generator import load_generator
+    from hygeia.molecules.data import moses_split
+    from hygeia.molecules.lm import ChemicalLM
+
+    command = "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
+    if args.evaluate_only:
+        model = load_generator(args.evaluate_only)
+        _log(f"evaluating {args.evaluate_only} on {args.eval_samples} samples")
+        metrics = evaluate(model, args.eval_samples, seed=args.seed)
+        model.training_log_[-1]["evaluation"] = metrics
+        model.training_log_[-1]["evaluation_command"] = command
+        _ship(model)
+        model.save(args.evaluate_only, overwrite=True)
+        _log(f"metrics: {metrics}")
+        return 0
+
+    t0 = time.monotonic()
+    smiles = moses_split("train")
+    total = len(smiles)
+    pool = np.arange(total)
+    for item in args.exclude_subset:
+        seed, size = (int(x) for x in item.split(":"))
+        pool = np.setdiff1d(pool, _subset(total, size, seed))
+    if args.molecules and args.molecules < len(pool):
+        pool = pool[np.sort(_subset(len(pool), args.molecules, args.seed))]
+    smiles = [smiles[i] for i in pool]
+    out = Path(args.out)
+    data_note = f"MOSES train split (molsets 0.3.1): {len(smiles):,} of {total:,} molecules"
+    if args.exclude_subset:
+        data_note += f", leaving out the subsets {args.exclude_subset} (seed:size) of earlier runs"
+    if len(smiles) < total:
+        data_note += f", drawn at random with numpy seed {args.seed}"
+    _log(f"data: {data_note}")
+    if args.resume:
+        model = ChemicalLM.load(out)
+        _log(f"resuming {out}: {sum(r['steps'] for r in model.training_log_)} steps so far")
+    else:
+        model = ChemicalLM(
+            representation=args.representation, cell=args.cell, embedding_dim=args.embedding_dim,
+            hidden_dim=args.hidden_dim, num_layers=args.num_layers, dropout=args.dropout,
+            learning_rate=args.learning_rate, batch_size=args.batch_size, epochs=args.epochs,
+            max_steps=args.max_steps if args.max_steps is not None else (None if args.epochs else 10**9),
+            validation_fraction=min(0.05, 5000 / len(smiles)), eval_every=args.eval_every,
+            weights_dtype=args.weights_dtype, device=args.device, seed=args.seed,
+        )
+    fit_start = time.monotonic()
+    last_checkpoint = [0]
+
+    def annotate(m) -> None:
+        rec = m.training_log_[-1]
+        rec["data"] = data_note
+        rec["command"] = command
+        rec["torch_threads"] = args.threads
+
+    def callback(m, point: dict) -> bool:
+        _log(f"step {point['step']:>6}  seen {point['molecules_seen']:>9,}  train {point['train_loss']:.4f}  "
+             f"val {point['val_loss'] if point['val_loss'] is None else round(point['val_loss'], 4)}  "
+             f"{point['elapsed_s']:.0f}s")
+        if point["step"] - last_checkpoint[0] >= args.checkpoint_every:
+            annotate(m)
+            m.training_log_[-1]["checkpoint"] = True
+            m.save(out, overwrite=True)
+            last_checkpoint[0] = point["step"]
+            _log(f"checkpoint saved to {out}")
+        return args.max_minutes is not None and (time.monotonic() - fit_start) / 60 >= args.max_minutes
+
+    _log("encoding molecules and training ...")
+    if args.resume:
+        steps = args.max_steps if args.max_steps is not None else (None if args.epochs else 10**9)
+        model.fine_tune(smiles, steps=steps, epochs=args.epochs, learning_rate=args.learning_rate, callback=callback)
+    else:
+        model.fit(smiles, callback=callback)
+    annotate(model)
+    model.training_log_[-1].pop("checkpoint", None)
+    rec = model.training_log_[-1]
+    rec["preprocessing_and_training_wall_time_s"] = round(time.monotonic() - fit_start, 1)
+    rec["total_steps"] = sum(r["steps"] for r in model.training_log_)
+    rec["total_molecules_seen"] = sum(r["molecules_seen"] for r in model.training_log_)
+    _log(f"trained: {rec['steps']} steps, {rec['molecules_seen']:,} molecules seen, train loss {rec['train_loss']:.4f}, "
+         f"val loss {rec['val_loss']}, training {rec['wall_time_s']:.0f}s")
+    _ship(model)
+    model.save(out, overwrite=True)
+    _log(f"sampling {args.eval_samples} molecules to evaluate ...")
+    rec["evaluation"] = evaluate(model, args.eval_samples, seed=args.seed)
+    rec["total_wall_time_s"] = round(time.monotonic() - t0, 1)
+    model.save(out, overwrite=True)
+    _log(f"metrics: {rec['evaluation']}")
+    _log(f"saved {out} (total {rec['total_wall_time_s']:.0f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
