@@ -186,8 +186,8 @@ class Objective:
     Example:
         >>> from rdkit.Chem import QED
         >>> qed = Objective("qed", QED.qed, "drug-likeness")
-        >>> [round(v, 3) for v in qed(["CCO", "c1ccccc1O"])]
-        [0.407, 0.469]
+        >>> qed(["CCO", "c1ccccc1O", "C1CC"]).round(3).tolist()
+        [0.407, 0.515, 0.0]
     """
 
     def __init__(self, name: str, score_mol: MolScore, description: str = "") -> None:

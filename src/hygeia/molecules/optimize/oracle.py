@@ -133,7 +133,7 @@ class Oracle:
             ConfigError: if ``smiles`` is a bare string, or the score function returns
                 the wrong number of scores or a non-finite one.
         """
-        if isinstance(smiles, str) or not isinstance(smiles, Sequence):
+        if isinstance(smiles, str) or not isinstance(smiles, (Sequence, np.ndarray)):
             raise ConfigError(f"Oracle takes a list of SMILES; got {type(smiles).__name__} {smiles!r:.60}. "
                               "Wrap one molecule as [smiles].")
         keys: list[str | None] = [canonical(s) if isinstance(s, str) else None for s in smiles]
