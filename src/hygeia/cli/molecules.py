@@ -228,10 +228,12 @@ def _alert_hits(smiles: list[str]) -> list[str]:
 @molecules_group.command("benchmark")
 @click.argument("data", metavar="SMILES_FILE")
 @click.option("--train", default=None, metavar="FILE", help="Training SMILES for novelty (default: MOSES train).")
+@click.option("--test", "test", default=None, metavar="FILE",
+              help="Reference SMILES for the /Test metrics (default: MOSES test and scaffold test, shipped statistics).")
 @click.option("--no-fcd", is_flag=True, help="Skip the Fréchet ChemNet Distance (needs torch).")
 @click.option("--threads", type=int, default=1, show_default=True)
 @click.option("--out", default=None, metavar="FILE", help="Write the metrics as JSON here too.")
-def benchmark_command(data: str, train: str | None, no_fcd: bool, threads: int, out: str | None) -> None:
+def benchmark_command(data: str, train: str | None, test: str | None, no_fcd: bool, threads: int, out: str | None) -> None:
     """MOSES distribution metrics of SMILES_FILE (validity, uniqueness, novelty, FCD, SNN, Frag, Scaf, IntDiv, Filters)."""
     from hygeia.molecules.data import read_smiles
     from hygeia.molecules.metrics import moses_metrics
@@ -240,7 +242,8 @@ def benchmark_command(data: str, train: str | None, no_fcd: bool, threads: int, 
     generated = [line.split()[0] for line in Path(data).read_text(encoding="utf-8").splitlines() if line.strip()]
     if not generated:
         raise ConfigError(f"{data!r} holds no SMILES")
-    metrics = moses_metrics(generated, train=read_smiles(train) if train else None, fcd=not no_fcd)
+    reference: dict[str, Any] = {"test": read_smiles(test), "test_scaffolds": False} if test else {}
+    metrics = moses_metrics(generated, train=read_smiles(train) if train else None, fcd=not no_fcd, **reference)
     text = json.dumps(metrics, indent=2)
     if out:
         Path(out).write_text(text + "\n", encoding="utf-8")
