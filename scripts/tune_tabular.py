@@ -1,7 +1,8 @@
 """Scratch: measure the copula / CART table generators on the benchmark tables.
 
 Usage (from the repository root):
-    .venv/bin/python scripts/tune_tabular.py --models copula,cart --datasets flchain,aids,support2 [--params '{"min_samples_leaf": 20}']
+    .venv/bin/python scripts/tune_tabular.py --models cart,copula --datasets flchain,aids,support2 \
+        [--params '{"min_samples_leaf": 20}'] [--seed 0] [--split 0] [--quick]
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import tabular_measure  # noqa: E402
 from hygeia.core.generator import get_generator_class  # noqa: E402
 
 
-def run(model: str, dataset: str, params: dict, n: int = 10_000, seed: int = 0, quick: bool = False) -> dict:
+def run(model: str, dataset: str, params: dict, n: int = 10_000, seed: int = 0, quick: bool = False, split: int = 0) -> dict:
     import importlib
 
     importlib.import_module(f"hygeia.tabular.{model}")
     cls = get_generator_class(f"tabular.{model}")
     df = tabular_datasets.load(dataset)
-    train, holdout = tabular_datasets.split(df, seed=0)
+    train, holdout = tabular_datasets.split(df, seed=split)
     gen, cpu = tabular_measure.cpu_seconds(lambda: cls(**params).fit(train))
     syn, cpu_s = tabular_measure.cpu_seconds(lambda: gen.sample(n, seed=seed))
     if quick:
@@ -71,12 +72,13 @@ def main() -> None:
     ap.add_argument("--datasets", default="flchain,aids,support2")
     ap.add_argument("--params", default="{}")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--split", type=int, default=0, help="seed of the 80/20 split")
+    ap.add_argument("--quick", action="store_true", help="quality, TSTR, MIA, DCR and copies only")
     args = ap.parse_args()
     for model in args.models.split(","):
         for dataset in args.datasets.split(","):
-            res = run(model, dataset, json.loads(args.params), seed=args.seed, quick=args.quick)
-            print(json.dumps({"model": model, "dataset": dataset, "params": json.loads(args.params), **res}), flush=True)
+            res = run(model, dataset, json.loads(args.params), seed=args.seed, quick=args.quick, split=args.split)
+            print(json.dumps({"model": model, "dataset": dataset, "split": args.split, **res}), flush=True)
 
 
 if __name__ == "__main__":

@@ -71,10 +71,11 @@ class CategoryCodec:
     def fit(cls, values: Any) -> "CategoryCodec":
         """Learn the labels of ``values`` (``None``/NaN are left out: missingness is modelled apart)."""
         s = pd.Series(list(values) if not isinstance(values, pd.Series) else values, dtype=object)
-        s = s[s.notna()].map(_key)
-        counts = s.value_counts(sort=False)
-        order = np.argsort(-counts.to_numpy(), kind="stable")
-        return cls([_plain(counts.index[i]) for i in order], [int(counts.iloc[i]) for i in order])
+        raw = s[s.notna()].value_counts(sort=False)  # equal keys (1, 1.0) are already merged here
+        labels = [_key(v) for v in raw.index]
+        counts = raw.to_numpy(dtype=np.int64)
+        order = np.argsort(-counts, kind="stable")
+        return cls([_plain(labels[i]) for i in order], [int(counts[i]) for i in order])
 
     def __len__(self) -> int:
         return len(self.categories)
@@ -88,7 +89,8 @@ class CategoryCodec:
         """Integer codes; missing and unseen labels get ``len(self)``."""
         s = pd.Series(list(values) if not isinstance(values, pd.Series) else values, dtype=object)
         # hash lookup: 1, 1.0 and np.int64(1) are equal keys; None/NaN and unseen labels find nothing
-        lookup = pd.Series(np.arange(len(self.categories), dtype=np.float64), index=pd.Index(self.categories, dtype=object))
+        index = pd.Index(self.categories, dtype=object)
+        lookup = pd.Series(np.arange(len(self.categories), dtype=np.float64), index=index)
         codes = s.map(lookup).to_numpy(dtype=np.float64)
         return np.where(np.isnan(codes), len(self.categories), codes).astype(np.int64)
 

@@ -10,8 +10,9 @@ takes its value from a training row of the leaf it lands in (a *donor*).
 * Continuous values are smoothed: a uniform draw is read through the leaf's
   sorted donor values with linear interpolation between neighbours, so samples
   lie between training values (then rounded to the decimals the data shows)
-  instead of copying them. Whole-number columns with at most ``discrete_max``
-  distinct values, and labels, take a donor's value as is.
+  instead of copying them (``smoothing="kernel"`` adds Gaussian noise instead).
+  Whole-number columns with at most ``discrete_max`` distinct values, and
+  labels, take a donor's value as is.
 * A column with missing values first gets a missing-indicator tree; its values
   are drawn from a second tree fitted on the rows where it is present. Missing
   predictors go down the side the tree learned for them.
@@ -33,11 +34,11 @@ private as the data.
 Example:
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
-    >>> x = rng.normal(size=600)
-    >>> df = pd.DataFrame({"x": x, "y": 2 * x + rng.normal(scale=0.3, size=600), "g": np.where(x > 0, "hi", "lo")})
+    >>> x = rng.normal(size=2000)
+    >>> df = pd.DataFrame({"x": x, "y": 2 * x + rng.normal(scale=0.3, size=2000), "g": np.where(x > 0, "hi", "lo")})
     >>> syn = CARTSynthesizer().fit(df).sample(2000, seed=1)
-    >>> round(float(np.corrcoef(syn["x"], syn["y"])[0, 1]), 1)
-    1.0
+    >>> bool(np.corrcoef(syn["x"], syn["y"])[0, 1] > 0.95)
+    True
     >>> bool((syn.loc[syn["x"] > 0.5, "g"] == "hi").mean() > 0.95)
     True
 """
@@ -67,11 +68,16 @@ class CARTSynthesizer(TabularGenerator):
 
     Args:
         min_samples_leaf: smallest number of training rows in a leaf (privacy and smoothing).
+            The default, 50, kept membership inference and DCR share near 0.52 on flchain;
+            20 gave 0.55. A column with fewer than twice this many rows to learn from
+            gets no tree and is drawn from its own distribution.
         max_depth: depth limit of each tree (``None``: limited by ``min_samples_leaf`` only).
         order: ``None`` for the default order, ``"data"`` for the table's order, or the
             modelled columns in visiting order.
-        smoothing: ``"interpolate"`` (between neighbouring donor values) or ``"none"``
-            (donor values as they are) for continuous columns.
+        smoothing: for continuous columns, ``"interpolate"`` (between neighbouring donor
+            values), ``"kernel"`` (donor plus Gaussian noise of the leaf's Silverman
+            bandwidth, shrunk to keep the leaf's variance; more private, less faithful) or
+            ``"none"`` (donor values as they are).
         discrete_max: whole-number columns with at most this many distinct values are discrete.
         onehot_max: labels with at most this many values enter later trees as indicators.
         max_classes: labels with more values are predicted through their frequency rank.
@@ -82,7 +88,7 @@ class CARTSynthesizer(TabularGenerator):
     def __init__(
         self,
         *,
-        min_samples_leaf: int = 20,
+        min_samples_leaf: int = 50,
         max_depth: int | None = None,
         order: str | list[str] | None = None,
         smoothing: str = "interpolate",
@@ -115,11 +121,12 @@ class CARTSynthesizer(TabularGenerator):
             problems.append(f"smoothing must be 'interpolate', 'kernel' or 'none'; got {self.smoothing!r}")
         names = [c.name for c in meta.modelled]
         if self.order is not None and self.order != "data":
-            order = [self.order] if isinstance(self.order, str) else list(self.order)
-            if sorted(map(str, order)) != sorted(names):
+            order = [str(c) for c in ([self.order] if isinstance(self.order, str) else self.order)]
+            if sorted(order) != sorted(names):
+                missing, unknown = sorted(set(names) - set(order)), sorted(set(order) - set(names))
                 problems.append(
                     f"order must be 'data' or list every modelled column once; got {self.order!r} "
-                    f"(missing {sorted(set(names) - set(map(str, order)))}, unknown {sorted(set(map(str, order)) - set(names))})"
+                    f"(missing {missing}, unknown {unknown})"
                 )
         if problems:
             raise ConfigError("invalid CARTSynthesizer parameters: " + "; ".join(problems))
@@ -132,9 +139,7 @@ class CARTSynthesizer(TabularGenerator):
         columns: dict[str, dict[str, Any]] = {}
         targets: dict[str, np.ndarray] = {}
         for name in names:
-            col, kind = self._describe(df[name], types[name])
-            columns[name] = col
-            targets[name] = kind
+            columns[name], targets[name] = self._describe(df[name], types[name])
         if self.order is None:
             order = _default_order(names, columns)
         else:
@@ -281,12 +286,12 @@ class CARTSynthesizer(TabularGenerator):
 
 
 def _leaf_moments(donors: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    size = np.diff(offsets).astype(float)
+    """Mean and standard deviation of each leaf's donors (leaves are never empty)."""
+    size = np.diff(offsets)
     starts = offsets[:-1]
-    total = np.add.reduceat(donors, starts) if len(donors) else np.zeros(len(size))
-    mean = total / np.maximum(size, 1)
-    sq = np.add.reduceat((donors - np.repeat(mean, np.diff(offsets))) ** 2, starts) if len(donors) else np.zeros(len(size))
-    return mean, np.sqrt(sq / np.maximum(size, 1))
+    mean = np.add.reduceat(donors, starts) / size
+    sq = np.add.reduceat((donors - np.repeat(mean, size)) ** 2, starts)
+    return mean, np.sqrt(sq / size)
 
 
 def _default_order(names: list[str], columns: dict[str, dict[str, Any]]) -> list[str]:

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from hygeia.core.generator import register_generator
 from hygeia.errors import ConfigError
@@ -159,13 +160,16 @@ class GaussianCopula(TabularGenerator):
             spreads.append(a)
         self.dims_ = dims
         self.arrays_ = arrays
-        self.correlation_ = _correlation(np.column_stack(scores), np.asarray(spreads), float(self.min_eigenvalue))
+        # small matrices: one BLAS thread avoids oversubscription stalls on busy machines
+        with threadpool_limits(limits=1, user_api="blas"):
+            self.correlation_ = _correlation(np.column_stack(scores), np.asarray(spreads), float(self.min_eigenvalue))
         self._prepare()
 
     def _prepare(self) -> None:
         w, v = np.linalg.eigh(self.correlation_)
         self._factor = v * np.sqrt(np.clip(w, 0, None))
-        self._codecs = {i: CategoryCodec.from_state(d["codec"]) for i, d in enumerate(self.dims_) if d["kind"] == "label"}
+        labels = [(i, d) for i, d in enumerate(self.dims_) if d["kind"] == "label"]
+        self._codecs = {i: CategoryCodec.from_state(d["codec"]) for i, d in labels}
 
     # -- sample ---------------------------------------------------------------------------------
     def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:

@@ -70,6 +70,7 @@ _MAX_QUANTILES = 512
 _DP_BINS = 20
 _DP_HISTOGRAM_SHARE = 0.2  # share of epsilon spent on the transform's histograms
 _EPS = 1e-6
+_CHUNK = 65_536  # rows decoded at a time while sampling
 #: Renyi orders for the accountant. opacus's defaults stop at 63, too low for the strongly noised
 #: histograms alone (their optimum order sits in the thousands; full-batch orders cost nothing);
 #: orders of subsampled steps cost time linear in the order, so those stop at 1024.
@@ -605,10 +606,13 @@ class NeuralSynthesizer(TabularGenerator):
 
     # -- sampling -----------------------------------------------------------------------------
     def _sample(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        parts = [self._sample_chunk(min(_CHUNK, n - start), rng) for start in range(0, n, _CHUNK)]
+        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+    def _sample_chunk(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
         torch = _torch()
         t = self.transform_
-        z = rng.standard_normal((n, int(self.embedding_dim)))
-        z = z.astype(np.float32)
+        z = rng.standard_normal((n, int(self.embedding_dim))).astype(np.float32)
         with torch.no_grad():
             net = self.network_
             out = net.decode(torch.from_numpy(z)).numpy().astype(float)
@@ -616,7 +620,7 @@ class NeuralSynthesizer(TabularGenerator):
         scores = out[:, : t.n_num] + rng.standard_normal((n, t.n_num)) * sigma
         codes = np.zeros((n, len(t.cat_blocks)), dtype=np.int64)
         start = t.n_num
-        for b, (_, w) in enumerate(t.cat_blocks):
+        for b, (_, w) in enumerate(t.cat_blocks):  # one categorical draw per block, by inverse CDF
             logits = out[:, start: start + w]
             p = np.exp(logits - logits.max(axis=1, keepdims=True))
             cdf = np.cumsum(p, axis=1)

@@ -23,10 +23,10 @@ def visits() -> pd.DataFrame:
 
 
 def test_default_table_model() -> None:
-    name, params, reason = choose_model(table(500))
+    name, params, reason = choose_model(table(600))
     assert name == DEFAULT_MODEL == "tabular.cart"
     assert params == {}
-    assert "default table model for 500 rows x 3 modelled columns" in reason
+    assert "default table model for 600 rows x 3 modelled columns" in reason
 
 
 def test_epsilon_picks_the_dp_model() -> None:
@@ -64,7 +64,7 @@ def test_bad_epsilon_is_refused(epsilon: object) -> None:
 def test_fit_table_auto_fits_the_chosen_model() -> None:
     from hygeia.tabular.api import fit_table
 
-    generator, choice = fit_table(table(400), model="auto", seed=0)
+    generator, choice = fit_table(table(600), model="auto", seed=0)
     assert choice.generator == "tabular.cart" and type(generator).generator_name == "tabular.cart"
     assert choice.reason.startswith("default table model")
     assert len(generator.sample(20, seed=1)) == 20

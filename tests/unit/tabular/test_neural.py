@@ -97,6 +97,15 @@ def test_seed_determinism(table: pd.DataFrame) -> None:
     assert not np.array_equal(a.loss_history_, c.loss_history_)
 
 
+def test_large_samples_are_decoded_in_chunks(fitted: NeuralSynthesizer, monkeypatch) -> None:
+    from hygeia.tabular import neural
+
+    monkeypatch.setattr(neural, "_CHUNK", 64)
+    a, b = fitted.sample(150, seed=4), fitted.sample(150, seed=4)
+    assert len(a) == 150 and a.index.tolist() == list(range(150))
+    pd.testing.assert_frame_equal(a, b)
+
+
 def test_seed_none_is_drawn_and_recorded(table: pd.DataFrame) -> None:
     model = NeuralSynthesizer(**{**TINY, "epochs": 1}).fit(table)
     assert isinstance(model.seed_, int) and model.seed is None
