@@ -180,8 +180,11 @@ class Metadata:
                 continue
             s = df[c.name]
             if c.type == "numeric" and not _is_numeric(s):
-                bad = _first_bad(s, lambda v: pd.to_numeric(pd.Series([v]), errors="coerce").isna().iloc[0])
-                problems.append(f"{label} column {c.name!r} is numeric in the metadata but holds {bad!r}")
+                converted = pd.to_numeric(s, errors="coerce")
+                unparsed = converted.isna() & s.notna()
+                if unparsed.any():
+                    bad = s[unparsed].iloc[0]
+                    problems.append(f"{label} column {c.name!r} is numeric in the metadata but holds {bad!r}")
             if c.type == "datetime" and not pd.api.types.is_datetime64_any_dtype(s):
                 conv = pd.to_datetime(s, errors="coerce", format="mixed")
                 if (conv.isna() & s.notna()).any():
@@ -285,13 +288,6 @@ def _cast(s: pd.Series, dtype: str) -> pd.Series:
 
 def _is_numeric(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
-
-
-def _first_bad(s: pd.Series, bad: Any) -> Any:
-    for v in s.dropna():
-        if bad(v):
-            return v
-    return None
 
 
 def _decimals(values: np.ndarray) -> int | None:

@@ -28,13 +28,17 @@ column), and each categorical block a softmax. Sampling is deterministic given
 generator, and decoding always runs on the CPU.
 
 Differential privacy: with ``epsilon`` set, training uses DP-SGD (per-example
-gradient clipping to ``max_grad_norm`` and Gaussian noise, through opacus) and
-the transform is learned from Gaussian-noised histograms instead of the exact
-quantiles. Both releases go through opacus's RDP accountant; the epsilon spent
-is recorded in ``privacy_`` and in the saved model. The metadata (column types,
-categories, numeric bounds) is treated as public, as in other DP synthesizers:
-pass a :class:`Metadata` with public bounds and categories for a strict
-guarantee.
+gradient clipping to ``max_grad_norm``, Gaussian noise and Poisson-sampled
+batches, through opacus), and the transform is learned from Gaussian-noised
+histograms (20 bins per numeric column between its metadata bounds, log-spaced
+for wide positive ranges; one count per category) instead of exact quantiles.
+The histograms get about a fifth of the budget, DP-SGD the rest; both go
+through opacus's RDP accountant, and the epsilon spent is recorded in
+``privacy_`` (with delta, noise multipliers, sample rate and steps) and in the
+saved model. The metadata (column types, categories, numeric bounds) is treated
+as public, as in other DP synthesizers: pass a :class:`Metadata` with public
+bounds and categories for a strict guarantee. The noise comes from torch's
+seeded generator (reproducible), not a cryptographic one.
 
 Weights are saved as numpy arrays in ``arrays.npz``; loading rebuilds the
 network from them (no ``torch.save``, no pickles).
@@ -398,8 +402,9 @@ class NeuralSynthesizer(TabularGenerator):
         verbose: print the loss of each epoch.
 
     Example:
-        >>> NeuralSynthesizer(epochs=50, seed=0)
-        NeuralSynthesizer(epochs=50, batch_size=None, embedding_dim=64, hidden_dims=(128, 128), learning_rate=None, weight_decay=1e-05, loss_factor=2.0, max_categories=50, seed=0, device='cpu', epsilon=None, delta=None, max_grad_norm=1.0, verbose=False)
+        >>> model = NeuralSynthesizer(epochs=50, seed=0)
+        >>> model.get_params()["epochs"], model.get_params()["batch_size"]
+        (50, None)
     """
 
     spec_version = 1
@@ -635,7 +640,8 @@ class NeuralSynthesizer(TabularGenerator):
         for k, v in self.network_.state_dict().items():
             arrays[f"network/{k}"] = v.detach().cpu().numpy()
         arrays["loss_history"] = self.loss_history_
-        state = {"columns": self.transform_.columns, "seed": self.seed_, "epochs": self.epochs_, "privacy": self.privacy_}
+        state = {"columns": self.transform_.columns, "seed": self.seed_, "epochs": self.epochs_,
+                 "privacy": self.privacy_}
         return state, arrays
 
     def _set_model_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
