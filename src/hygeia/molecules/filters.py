@@ -37,6 +37,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from hygeia.errors import ConfigError, MissingExtraError
 
 try:
@@ -99,6 +101,12 @@ def compile_smarts(smarts: str, *, where: str = "SMARTS") -> Chem.Mol:
     return pattern
 
 
+def _packed_bits(fp: DataStructs.ExplicitBitVect) -> np.ndarray:
+    on = np.zeros(fp.GetNumBits(), dtype=bool)
+    on[list(fp.GetOnBits())] = True
+    return np.packbits(on)
+
+
 class SmartsFilter:
     """Named SMARTS alerts.
 
@@ -127,14 +135,16 @@ class SmartsFilter:
         self.smarts = dict(patterns)
         self._compiled = [(k, compile_smarts(v, where=f"{name} pattern {k!r}")) for k, v in self.smarts.items()]
         self.screen = len(self._compiled) > 50 if screen is None else bool(screen)
-        self._screens = [Chem.PatternFingerprint(p) for _, p in self._compiled] if self.screen else []
+        if self.screen:  # one row of packed pattern-fingerprint bits per pattern
+            self._screens = np.stack([_packed_bits(Chem.PatternFingerprint(p)) for _, p in self._compiled])
 
     def _candidates(self, mol: Chem.Mol) -> tuple[Chem.Mol, list[tuple[str, Chem.Mol]]]:
         target = Chem.AddHs(mol) if self.explicit_hydrogens else mol
         if not self.screen:
             return target, self._compiled
-        fp = Chem.PatternFingerprint(target)
-        return target, [c for c, q in zip(self._compiled, self._screens) if DataStructs.AllProbeBitsMatch(q, fp)]
+        # a pattern can match only if every bit of its fingerprint is set in the molecule's
+        missing = self._screens & ~_packed_bits(Chem.PatternFingerprint(target))
+        return target, [self._compiled[i] for i in np.flatnonzero(~missing.any(axis=1))]
 
     def hits(self, mol: Chem.Mol) -> list[str]:
         """Names of the patterns ``mol`` matches."""

@@ -15,9 +15,10 @@ a pretrained language model, the *prior*, towards high scores:
   memory of the best ``experience_size`` seen so far (in proportion to reward);
 - a **diversity filter** (Blaschke et al., 2020, "Memory-assisted reinforcement
   learning") keeps one bucket per Bemis-Murcko scaffold for molecules scoring at
-  least ``df_min_score``; once a bucket holds ``bucket_size`` molecules, every further
-  molecule with that scaffold gets reward 0 (the oracle still records its true
-  score), so the agent has to leave a scaffold it has exploited.
+  least ``df_min_score``; a molecule already in a bucket gets reward 0 when sampled
+  again, and once a bucket holds ``bucket_size`` molecules every further molecule
+  with that scaffold gets reward 0 too (the oracle still records true scores), so
+  the agent has to leave what it has exploited.
 
 The run stops when the oracle's budget is spent, after ``max_steps`` steps, or on
 **mode collapse**: when fewer than ``min_new_fraction`` of a batch's valid
@@ -72,7 +73,12 @@ def _scaffold(smiles: str) -> str:
 
 
 class DiversityFilter:
-    """Scaffold buckets that zero the reward of molecules from an exhausted scaffold.
+    """Scaffold buckets that zero the reward of repeats and of molecules from an exhausted scaffold.
+
+    As REINVENT 2.0's identical-Murcko-scaffold filter: a molecule scoring at least
+    ``min_score`` joins the bucket of its Bemis-Murcko scaffold; one already in a bucket
+    (a repeat) gets reward 0, and so does a new one whose bucket already holds
+    ``bucket_size`` molecules.
 
     Args:
         bucket_size: molecules a scaffold may collect before its reward is zeroed.
@@ -80,14 +86,15 @@ class DiversityFilter:
 
     Example:
         >>> df = DiversityFilter(bucket_size=1, min_score=0.5)
-        >>> df(["c1ccccc1CO", "c1ccccc1CN", "CCO"], np.array([0.9, 0.8, 0.9])).tolist()
-        [0.9, 0.0, 0.9]
+        >>> df(["c1ccccc1CO", "c1ccccc1CN", "CCO", "OCc1ccccc1"], np.array([0.9, 0.8, 0.9, 0.9])).tolist()
+        [0.9, 0.0, 0.9, 0.0]
     """
 
     def __init__(self, bucket_size: int = 25, min_score: float = 0.4) -> None:
         self.bucket_size = bucket_size
         self.min_score = min_score
         self.buckets: dict[str, set[str]] = {}
+        self._seen: set[str] = set()
 
     def __call__(self, smiles: Sequence[str | None], scores: np.ndarray) -> np.ndarray:
         """Rewards for canonical ``smiles`` (``None`` for invalid ones) with the given scores."""
@@ -95,13 +102,15 @@ class DiversityFilter:
         for i, smi in enumerate(smiles):
             if smi is None or out[i] < self.min_score:
                 continue
-            bucket = self.buckets.setdefault(_scaffold(smi), set())
-            if smi in bucket:
+            if smi in self._seen:
+                out[i] = 0.0
                 continue
+            bucket = self.buckets.setdefault(_scaffold(smi), set())
             if len(bucket) >= self.bucket_size:
                 out[i] = 0.0
             else:
                 bucket.add(smi)
+                self._seen.add(smi)
         return out
 
 
