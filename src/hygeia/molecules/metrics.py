@@ -203,13 +203,17 @@ class TanimotoIndex:
         """For each query fingerprint, its largest similarity to the set."""
         return np.array([self.similarities(q).max() if self.n else 0.0 for q in queries], dtype=np.float64)
 
-    def mean_power(self, queries: np.ndarray, p: float = 1.0) -> np.ndarray:
-        """For each query fingerprint, the mean over the set of similarity ** p."""
-        out = np.empty(len(queries), dtype=np.float64)
+    def mean_power(self, queries: np.ndarray, p: float | Sequence[float] = 1.0) -> np.ndarray:
+        """For each query fingerprint, the mean over the set of similarity ** p.
+
+        With a sequence of exponents, one column per exponent (one pass over the set).
+        """
+        ps = [p] if np.isscalar(p) else list(p)
+        out = np.empty((len(queries), len(ps)), dtype=np.float64)
         for i, q in enumerate(queries):
             s = self.similarities(q).astype(np.float64)
-            out[i] = (s if p == 1 else s**p).mean()
-        return out
+            out[i] = [(s if e == 1 else s**e).mean() for e in ps]
+        return out[:, 0] if np.isscalar(p) else out
 
     def nearest(self, queries: np.ndarray, k: int) -> np.ndarray:
         """Indices of the ``k`` most similar members for each query, shape (m, k)."""
@@ -720,9 +724,9 @@ def moses_metrics(
                 raise ConfigError("the test reference statistics hold no properties; compute them with properties=True")
             prop_out = {k: float(wasserstein_distance(d.properties[k], ref.properties[k])) for k in PROPERTIES}
         del ref
-    index = TanimotoIndex(d.fps)
-    out["IntDiv"] = float(1.0 - index.mean_power(d.fps, 1).mean())
-    out["IntDiv2"] = float(1.0 - math.sqrt(index.mean_power(d.fps, 2).mean()))
+    mean_t, mean_t2 = TanimotoIndex(d.fps).mean_power(d.fps, (1, 2)).mean(axis=0)
+    out["IntDiv"] = float(1.0 - mean_t)
+    out["IntDiv2"] = float(1.0 - math.sqrt(mean_t2))
     out["Filters"] = float(np.mean(d.passes))
     if train is not False:
         if train is None:

@@ -97,6 +97,8 @@ def test_tanimoto_index_matches_rdkit(test_set) -> None:
     np.testing.assert_allclose(np.stack([idx.similarities(q) for q in fa]), brute, rtol=1e-6)
     np.testing.assert_allclose(idx.max_similarity(fa), brute.max(1), rtol=1e-6)
     np.testing.assert_allclose(idx.mean_power(fa, 2), (brute**2).mean(1), rtol=1e-6)
+    np.testing.assert_allclose(idx.mean_power(fa, (1, 2)), np.column_stack([brute.mean(1), (brute**2).mean(1)]),
+                               rtol=1e-6)
     nearest = idx.nearest(fa, 3)
     for i in range(len(a)):
         assert sorted(brute[i, nearest[i]]) == pytest.approx(sorted(np.sort(brute[i])[-3:]))
