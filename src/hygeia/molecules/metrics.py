@@ -628,10 +628,6 @@ def _as_reference(ref: Any, split: str, name: str, *, fcd: bool, properties: boo
     if ref is False:
         return None
     if ref is None:
-        if split == "test_scaffolds" and not all(p.is_file() for p in (moses_fcd_path(split), moses_counts_path(split))):
-            # The scaffold-split statistics are not shipped in this release (their ChemNet pass did not
-            # finish on the CPU): the /TestSF keys are left out unless test_scaffolds is given.
-            return None
         return moses_reference(split, cache_dir=cache_dir, properties=properties, n_jobs=n_jobs)
     if isinstance(ref, ReferenceStats):
         return ref
@@ -661,9 +657,7 @@ def moses_metrics(
             stored); ``False``: skip.
         test: reference for the ``/Test`` metrics: SMILES, :class:`ReferenceStats`, ``None`` (MOSES
             test set) or ``False`` (skip). Property distances are measured against it.
-        test_scaffolds: reference for the ``/TestSF`` metrics, likewise (``None``: MOSES scaffold test,
-            when its statistics are shipped; they are not in this release, so the ``/TestSF`` keys are
-            left out unless SMILES or :class:`ReferenceStats` are given).
+        test_scaffolds: reference for the ``/TestSF`` metrics, likewise (``None``: MOSES scaffold test set).
         n_jobs: worker processes for the per-molecule work (parsing, fingerprints, fragments,
             filters, properties).
         ks: the ``k`` of the ``unique@k`` keys.

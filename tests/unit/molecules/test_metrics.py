@@ -201,8 +201,6 @@ def test_shipped_moses_fcd_statistics_are_plain_arrays() -> None:
     from hygeia.molecules.metrics import moses_fcd_path
 
     for split, n in (("test", 176_074), ("test_scaffolds", 176_225)):
-        if split == "test_scaffolds" and not moses_fcd_path(split).is_file():
-            continue  # not shipped in this release (see moses_metrics); the test split always is
         stats = chemnet.FCDStats.load(moses_fcd_path(split))  # allow_pickle=False inside
         assert stats.mu.shape == (512,) and stats.sigma.shape == (512, 512) and stats.n == n
         assert np.allclose(stats.sigma, stats.sigma.T, atol=1e-6)
@@ -264,13 +262,13 @@ def test_moses_defaults_use_shipped_statistics_and_cache_fingerprints(
     mine = chemnet.fcd_stats(generated)
     assert out["FCD/Test"] == pytest.approx(chemnet.frechet_distance(mine.mu, mine.sigma, shipped.mu, shipped.sigma))
     assert out["SNN/Test"] == pytest.approx(snn(generated, small["test"]))
-    if metrics.moses_counts_path("test_scaffolds").is_file() and metrics.moses_fcd_path("test_scaffolds").is_file():
-        counts = metrics._read_counts(metrics.moses_counts_path("test_scaffolds"))
-        assert counts["n"] == 176_225 and counts["scaffold_min_rings"] == 2
-        gen_scaf = metrics._counts([metrics._describe(generated, {"scaffolds"}).scaffolds])
-        assert out["Scaf/TestSF"] == pytest.approx(cosine_similarity(gen_scaf, counts["scaffolds"]))
-    else:  # the scaffold-split statistics are not shipped: no /TestSF keys by default
-        assert not any(k.endswith("/TestSF") for k in out)
+    counts = metrics._read_counts(metrics.moses_counts_path("test_scaffolds"))
+    assert counts["n"] == 176_225 and counts["scaffold_min_rings"] == 2
+    gen_scaf = metrics._counts([metrics._describe(generated, {"scaffolds"}).scaffolds])
+    assert out["Scaf/TestSF"] == pytest.approx(cosine_similarity(gen_scaf, counts["scaffolds"]))
+    shipped_sf = chemnet.FCDStats.load(metrics.moses_fcd_path("test_scaffolds"))
+    assert out["FCD/TestSF"] == pytest.approx(
+        chemnet.frechet_distance(mine.mu, mine.sigma, shipped_sf.mu, shipped_sf.sigma))
     # the second call reads the cache: describing the reference again would fail here
     real_describe = metrics._describe
     monkeypatch.setattr(metrics, "_describe", lambda smiles, parts, n_jobs=1: (
