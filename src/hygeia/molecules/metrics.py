@@ -14,8 +14,10 @@ its valid molecules those RDKit parses (non-empty):
   Bemis-Murcko scaffolds in the valid molecules and in the reference set;
   as in MOSES's published results, only scaffolds of two rings or more are
   counted (:data:`SCAFFOLD_MIN_RINGS`);
-- ``IntDiv``/``IntDiv2``: ``1 - (mean over all ordered pairs (i, j) of the
-  valid molecules, i = j included, of T(i, j)^p)^(1/p)`` for p = 1, 2;
+- ``IntDiv``/``IntDiv2``: as MOSES computes them, ``1 - mean_i (mean_j T(i, j)^p)^(1/p)``
+  for p = 1, 2, over all valid molecules i and j (duplicates kept, i = j included): the
+  p-th root is taken per molecule, then averaged (for p = 2 this is not
+  ``1 - sqrt(mean T^2)``, the power mean over all pairs);
 - ``Filters``: share of valid molecules passing the MOSES filters (:mod:`.filters`);
 - ``logP``, ``SA``, ``QED``, ``weight`` (optional): Wasserstein-1 distance of
   the property's distribution to the reference set's.
@@ -559,14 +561,25 @@ def _fps(smiles_or_fps: Sequence[str] | np.ndarray) -> np.ndarray:
     return morgan_fingerprints(mols)
 
 
-def internal_diversity(generated: Sequence[str] | np.ndarray, p: int = 1) -> float:
-    """IntDiv_p: 1 - (mean over all ordered pairs of valid molecules of T^p)^(1/p).
+def _intdiv(mean_powers: np.ndarray, p: float) -> float:
+    """IntDiv_p from each molecule's mean of T^p over the set: MOSES's per-molecule root, then mean."""
+    return float(1.0 - np.mean(mean_powers ** (1.0 / p)))
 
+
+def internal_diversity(generated: Sequence[str] | np.ndarray, p: int = 1) -> float:
+    """IntDiv_p as MOSES computes it: ``1 - mean_i (mean_j T(i, j)^p)^(1/p)``.
+
+    i and j run over all valid molecules, duplicates and i = j included; the root is
+    taken per molecule before the mean (so IntDiv2 is not ``1 - sqrt(mean T^2)``).
     ``generated`` may also be a boolean fingerprint array.
+
+    Example:
+        >>> fps = np.array([[1, 0], [1, 0], [0, 1]], bool)  # two identical molecules and a third
+        >>> round(internal_diversity(fps, p=2), 4)  # 1 - (2 * sqrt(2/3) + sqrt(1/3)) / 3
+        0.2632
     """
     fps = _fps(generated)
-    mean = TanimotoIndex(fps).mean_power(fps, p).mean()
-    return float(1.0 - mean ** (1.0 / p))
+    return _intdiv(TanimotoIndex(fps).mean_power(fps, p), p)
 
 
 def _reference_fps(reference: Sequence[str] | ReferenceStats | np.ndarray) -> np.ndarray:
@@ -718,9 +731,9 @@ def moses_metrics(
                 raise ConfigError("the test reference statistics hold no properties; compute them with properties=True")
             prop_out = {k: float(wasserstein_distance(d.properties[k], ref.properties[k])) for k in PROPERTIES}
         del ref
-    mean_t, mean_t2 = TanimotoIndex(d.fps).mean_power(d.fps, (1, 2)).mean(axis=0)
-    out["IntDiv"] = float(1.0 - mean_t)
-    out["IntDiv2"] = float(1.0 - math.sqrt(mean_t2))
+    powers = TanimotoIndex(d.fps).mean_power(d.fps, (1, 2))
+    out["IntDiv"] = _intdiv(powers[:, 0], 1)
+    out["IntDiv2"] = _intdiv(powers[:, 1], 2)
     out["Filters"] = float(np.mean(d.passes))
     if train is not False:
         if train is None:

@@ -110,7 +110,18 @@ def test_snn_and_intdiv_follow_their_definitions(test_set) -> None:
     assert snn(gen, gen) == pytest.approx(1.0)
     t = _rdkit_tanimoto(gen, gen)
     assert internal_diversity(gen) == pytest.approx(1 - t.mean(), rel=1e-6)
-    assert internal_diversity(gen, p=2) == pytest.approx(1 - math.sqrt((t**2).mean()), rel=1e-6)
+    # MOSES: the root per molecule (row), then the mean -- not the power mean over all pairs
+    assert internal_diversity(gen, p=2) == pytest.approx(1 - np.sqrt((t**2).mean(1)).mean(), rel=1e-6)
+    assert internal_diversity(gen, p=2) != pytest.approx(1 - math.sqrt((t**2).mean()), rel=1e-6)
+
+
+def test_intdiv2_takes_the_root_per_molecule_as_moses_does() -> None:
+    # similarity rows: [1, 1, 0], [1, 1, 0], [0, 0, 1]
+    fps = np.array([[1, 0], [1, 0], [0, 1]], bool)
+    assert internal_diversity(fps, p=2) == pytest.approx(1 - (2 * math.sqrt(2 / 3) + math.sqrt(1 / 3)) / 3)
+    assert internal_diversity(fps) == pytest.approx(1 - 5 / 9)
+    # two empty fingerprints count as identical (MOSES sets 0/0 to 1)
+    assert internal_diversity(np.zeros((3, 4), bool), p=2) == 0.0
 
 
 def test_intdiv_of_identical_molecules_is_zero() -> None:
@@ -225,6 +236,7 @@ def test_moses_metrics_against_explicit_references(test_set, tmp_path: Path) -> 
     valid = test_set[:40] + test_set[:10] + ["CC[NH3+]"]
     assert out["SNN/Test"] == pytest.approx(snn(valid, ref))
     assert out["IntDiv"] == pytest.approx(internal_diversity(valid))
+    assert out["IntDiv2"] == pytest.approx(internal_diversity(valid, p=2))
     assert out["Frag/Test"] == pytest.approx(fragment_similarity(valid, ref))
     assert out["Scaf/TestSF"] == pytest.approx(scaffold_similarity(valid, test_set[300:360]))
     assert out["FCD/Test"] == pytest.approx(chemnet.fcd(valid, ref), rel=1e-6)
