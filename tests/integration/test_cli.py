@@ -78,7 +78,7 @@ def runner() -> CliRunner:
 
 def assert_no_output(out: Path) -> None:
     assert not out.exists()
-    assert not list(out.parent.glob(out.name + ".tmp-*"))
+    assert not list(out.parent.glob("." + out.name + ".tmp-*"))
 
 
 def test_generate_then_inspect(tmp_path: Path, runner: CliRunner, fake_sim: None) -> None:

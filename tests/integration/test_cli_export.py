@@ -30,7 +30,7 @@ def test_export_command_writes_the_format_and_refuses_to_overwrite(tmp_path) -> 
     assert (dest / "metadata" / "dataset.json").is_file()
     again = runner.invoke(main, ["export", str(run), "--format", "meds", "--out", str(dest)])
     assert again.exit_code == 2
-    assert "already exists; choose another --out or pass --overwrite" in again.output
+    assert "already exists. Choose another --out, or pass --overwrite" in again.output
 
 
 def test_omop_url_needs_the_omop_format(tmp_path) -> None:

@@ -79,8 +79,8 @@ def fake_sim(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def assert_no_output(out: Path) -> None:
     assert not out.exists()
-    assert not list(out.parent.glob(out.name + ".tmp-*"))
-    assert not list(out.parent.glob(out.name + ".old-*"))
+    assert not list(out.parent.glob("." + out.name + ".tmp-*"))
+    assert not list(out.parent.glob("." + out.name + ".old-*"))
 
 
 def _tables(n: int = 3) -> tuple[pa.Table, pa.Table]:
@@ -97,13 +97,13 @@ def test_writer_layout_and_atomic_rename(tmp_path: Path) -> None:
         w.write_shard(1, p, e)
         w.write_shard(0, p, e)
         assert not out.exists()  # nothing final until finish()
-        assert len(list(tmp_path.glob("run.tmp-*"))) == 1
+        assert len(list(tmp_path.glob(".run.tmp-*"))) == 1
         w.finish({"hello": 1})
     assert sorted(x.name for x in (out / "persons").iterdir()) == ["part-00000.parquet", "part-00001.parquet"]
     assert sorted(x.name for x in (out / "events").iterdir()) == ["part-00000.parquet", "part-00001.parquet"]
     info = read_run_info(out)
     assert info["hello"] == 1 and info["counts"] == {"persons": 6, "events": 12}
-    assert not list(tmp_path.glob("run.tmp-*"))
+    assert not list(tmp_path.glob(".run.tmp-*"))
 
 
 def test_writer_padding_grows_with_shard_count(tmp_path: Path) -> None:

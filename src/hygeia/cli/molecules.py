@@ -169,7 +169,8 @@ def optimize_command(config: str | None, objective: str | None, method: str, bud
     from hygeia import __version__
     from hygeia.core.seeding import resolve_seed
     from hygeia.molecules.optimize import GraphGA, Oracle, Reinvent
-    from hygeia.molecules.report import atomic_folder, write_molecules, write_report
+    from hygeia.core.atomic import atomic_output
+    from hygeia.molecules.report import write_molecules, write_report
 
     _threads(threads)
     scorer, label = _scorer(config, objective)
@@ -198,7 +199,7 @@ def optimize_command(config: str | None, objective: str | None, method: str, bud
         "optimizer_params": result.params,
         "top10_passing_pains_brenk": sum(1 for a in alerts[:10] if not a) / max(1, min(10, len(alerts))),
     }
-    with atomic_folder(out, overwrite=overwrite) as tmp:
+    with atomic_output(out, folder=True, overwrite=overwrite, what="output folder") as tmp:
         write_molecules(calls, tmp / "molecules.csv")
         write_molecules(top_table, tmp / "top.sdf")
         write_report(tmp / "report.html", title=f"Hygeia molecule optimization: {label}", top=top_table, summary=summary)
@@ -246,5 +247,7 @@ def benchmark_command(data: str, train: str | None, test: str | None, no_fcd: bo
     metrics = moses_metrics(generated, train=read_smiles(train) if train else None, fcd=not no_fcd, **reference)
     text = json.dumps(metrics, indent=2)
     if out:
-        Path(out).write_text(text + "\n", encoding="utf-8")
+        from hygeia.core.atomic import write_text
+
+        write_text(out, text + "\n", what="metrics file")
     click.echo(text)

@@ -44,13 +44,12 @@ import importlib
 import inspect
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from hygeia.core.atomic import atomic_output
 from hygeia.errors import ConfigError, DataValidationError, OutputError
 
 __all__ = [
@@ -181,23 +180,9 @@ class Generator:
             "state": _jsonable(state),
             "arrays": sorted(arrays),
         }
-        try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
-            mask = os.umask(0)
-            os.umask(mask)
-            os.chmod(tmp, 0o777 & ~mask)  # mkdtemp makes 0700; a model folder gets the usual permissions
-        except OSError as exc:
-            raise OutputError(f"cannot write the model folder {str(dest)!r}: {exc.strerror or exc}") from exc
-        try:
+        with atomic_output(dest, folder=True, overwrite=overwrite, what="model folder") as tmp:
             (tmp / SPEC_FILE).write_text(json.dumps(spec, indent=2, sort_keys=False) + "\n", encoding="utf-8")
             np.savez_compressed(tmp / ARRAYS_FILE, **{k: np.asarray(v) for k, v in arrays.items()})
-            if dest.exists():
-                shutil.rmtree(dest)
-            os.replace(tmp, dest)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return dest
 
     @classmethod

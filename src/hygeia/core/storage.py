@@ -30,8 +30,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,6 +37,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from hygeia.core.atomic import commit, discard, make_temp
 from hygeia.core.schema import EVENTS_SCHEMA, PERSONS_SCHEMA
 from hygeia.errors import DataValidationError, OutputError, SimulationError
 
@@ -149,12 +148,15 @@ class RunWriter:
             p = p.parent
         self._made_parents = missing
         try:
-            parent.mkdir(parents=True, exist_ok=True)
-            tmp = parent / f"{self.out.name}.tmp-{secrets.token_hex(4)}"
-            tmp.mkdir()
-            self.tmp = tmp
+            self.tmp = make_temp(self.out, folder=True, overwrite=True, what="output folder")
             for name in TABLES:
-                (tmp / name).mkdir()
+                (self.tmp / name).mkdir()
+        except OutputError:
+            self.abort()
+            raise OutputError(
+                f"cannot write the output folder {str(self.out)!r}: cannot create files in "
+                f"{str(parent)!r}. Choose an --out folder whose parent you can write to."
+            ) from None
         except OSError as e:
             self.abort()
             raise OutputError(
@@ -164,9 +166,8 @@ class RunWriter:
 
     def abort(self) -> None:
         """Delete everything this writer created (idempotent)."""
-        if self.tmp is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            self.tmp = None
+        discard(self.tmp)
+        self.tmp = None
         for p in self._made_parents:  # innermost first; only if still empty
             try:
                 p.rmdir()
@@ -202,24 +203,10 @@ class RunWriter:
         info.setdefault("counts", {})
         info["counts"] = {**self.counts, **info["counts"]}
         (self.tmp / RUN_FILE).write_text(json.dumps(info, indent=2, sort_keys=True, default=str) + "\n")
-        out = self.out
-        old: Path | None = None
-        try:
-            if out.is_dir() and any(out.iterdir()):
-                old = out.parent / f"{out.name}.old-{secrets.token_hex(4)}"
-                os.rename(out, old)
-            elif out.is_dir():
-                out.rmdir()
-            os.rename(self.tmp, out)
-        except OSError as e:
-            if old is not None and not out.exists():
-                os.rename(old, out)
-            raise OutputError(f"cannot move the finished run into {str(out)!r}: {e}") from e
+        commit(self.tmp, self.out, what="run folder")  # the old run stays whole until the swap
         self.tmp = None
         self._made_parents = []
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        return out
+        return self.out
 
 
 # -- reading -----------------------------------------------------------------

@@ -24,13 +24,12 @@ import datetime as dt
 import json
 import math
 import os
-import secrets
-import shutil
 from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from hygeia.core.atomic import atomic_output, write_text
 from hygeia.evaluate import _svg
 from hygeia.evaluate._inputs import load_inputs
 from hygeia.errors import OutputError
@@ -303,9 +302,7 @@ def write_report(result: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> 
     data = _clean({**{s: {} for s in SECTIONS}, **dict(result)})
     json_path, html_path = out / "report.json", out / "report.html"
     for path, text in ((json_path, json.dumps(data, indent=2, allow_nan=False) + "\n"), (html_path, render_html(data))):
-        tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        write_text(path, text, what="report file")
     return json_path, html_path
 
 
@@ -373,21 +370,5 @@ def run_evaluation(
 
 
 def _write_atomically(result: Mapping[str, Any], dest: Path) -> None:
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.parent / f".{dest.name}.tmp-{secrets.token_hex(4)}"
-        tmp.mkdir()
-    except OSError as e:
-        raise OutputError(f"cannot write the report folder {str(dest)!r}: {e}. Choose another --out.") from None
-    try:
+    with atomic_output(dest, folder=True, overwrite=True, what="report folder") as tmp:
         write_report(result, tmp)
-        old = None
-        if dest.exists():
-            old = dest.parent / f".{dest.name}.old-{secrets.token_hex(4)}"
-            os.rename(dest, old)
-        os.rename(tmp, dest)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)

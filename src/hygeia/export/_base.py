@@ -15,16 +15,15 @@ Example:
 from __future__ import annotations
 
 import os
-import secrets
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pyarrow as pa
 
+from hygeia.core.atomic import commit, discard, make_temp
 from hygeia.core.storage import iter_shards, read_run_info
-from hygeia.errors import ConfigError, OutputError
+from hygeia.errors import ConfigError
 
 __all__ = ["EXPORTERS", "Exporter", "export", "register_exporter"]
 
@@ -63,22 +62,15 @@ class Exporter:
         """Export the run folder ``run`` to ``out`` atomically; returns counts written."""
         info = read_run_info(run)
         dest = Path(out).expanduser()
-        if dest.exists() and not overwrite:
-            raise OutputError(f"{str(dest)!r} already exists; choose another --out or pass --overwrite")
-        if not dest.parent.exists():
-            dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f"{dest.name}.tmp-{secrets.token_hex(4)}")
+        what = "export file" if self.single_file else "export folder"
+        tmp = make_temp(dest, folder=False, overwrite=overwrite, what=what)
+        tmp.unlink()  # the writer creates its own file or folder at this name
         try:
             counts = self.write(iter_shards(run), tmp, info)
-            if dest.exists():
-                shutil.rmtree(dest) if dest.is_dir() else dest.unlink()
-            os.replace(tmp, dest)
         except BaseException:
-            if tmp.is_dir():
-                shutil.rmtree(tmp, ignore_errors=True)
-            elif tmp.exists():
-                tmp.unlink()
+            discard(tmp)
             raise
+        commit(tmp, dest, what=what)  # the previous export stays whole until the swap
         return counts
 
 

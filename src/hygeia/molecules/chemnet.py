@@ -38,6 +38,7 @@ from typing import Sequence
 
 import numpy as np
 
+from hygeia.core.atomic import atomic_output
 from hygeia.errors import ConfigError, DataValidationError, MissingExtraError
 
 try:
@@ -257,10 +258,9 @@ class FCDStats:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write ``mu``, ``sigma`` (float32) and ``n`` to an ``.npz`` file (atomically)."""
-        dest = Path(path)
-        tmp = dest.with_name(f".{dest.name}.tmp.npz")
-        np.savez_compressed(tmp, mu=self.mu.astype(np.float32), sigma=self.sigma.astype(np.float32), n=self.n)
-        os.replace(tmp, dest)
+        with atomic_output(path, overwrite=True, what="ChemNet statistics file") as tmp:
+            with open(tmp, "wb") as fh:  # a file object: np.savez would append ".npz" to a bare name
+                np.savez_compressed(fh, mu=self.mu.astype(np.float32), sigma=self.sigma.astype(np.float32), n=self.n)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "FCDStats":

@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from hygeia.core.atomic import atomic_output
 from hygeia.errors import ConfigError, DataValidationError, OutputError
 
 __all__ = ["QSARModel"]
@@ -256,20 +255,9 @@ class QSARModel:
             arrays = {"coef": self.coef_}
         else:
             arrays = {"train_fps": np.packbits(self.train_fps_, axis=1), "train_y": self.train_y_}
-        try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
-        except OSError as exc:
-            raise OutputError(f"cannot write the model folder {str(dest)!r}: {exc.strerror or exc}") from exc
-        try:
+        with atomic_output(dest, folder=True, overwrite=True, what="model folder") as tmp:
             (tmp / "spec.json").write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
             np.savez_compressed(tmp / "arrays.npz", **arrays)
-            if dest.exists():
-                shutil.rmtree(dest)
-            os.replace(tmp, dest)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return dest
 
     @classmethod

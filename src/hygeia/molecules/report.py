@@ -18,60 +18,17 @@ import html
 import io
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from hygeia.errors import ConfigError, OutputError
+from hygeia.core.atomic import atomic_output
+from hygeia.errors import ConfigError
 
-__all__ = ["MOLECULE_FORMATS", "atomic_folder", "grid_png", "write_molecules", "write_report"]
+__all__ = ["MOLECULE_FORMATS", "grid_png", "write_molecules", "write_report"]
 
 MOLECULE_FORMATS = (".smi", ".csv", ".sdf")
-
-
-@contextmanager
-def _atomic_file(path: Path, overwrite: bool) -> Iterator[Path]:
-    if path.exists() and not overwrite:
-        raise OutputError(f"{str(path)!r} already exists; choose a new path or pass --overwrite")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-        os.close(fd)
-    except OSError as exc:
-        raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def atomic_folder(path: str | os.PathLike[str], *, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary folder that becomes ``path`` when the block ends without error."""
-    dest = Path(path)
-    if dest.exists() and not overwrite:
-        raise OutputError(f"{str(dest)!r} already exists; choose a new path or pass --overwrite")
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
-    except OSError as exc:
-        raise OutputError(f"cannot write {str(dest)!r}: {exc.strerror or exc}") from exc
-    try:
-        yield tmp
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def write_molecules(table: pd.DataFrame, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
@@ -88,7 +45,7 @@ def write_molecules(table: pd.DataFrame, path: str | os.PathLike[str], *, overwr
         raise ConfigError(f"output {str(out)!r} must end in one of {', '.join(MOLECULE_FORMATS)}")
     if "smiles" not in table.columns:
         raise ConfigError(f"the table to write has no 'smiles' column (columns: {list(table.columns)})")
-    with _atomic_file(out, overwrite) as tmp:
+    with atomic_output(out, overwrite=overwrite, what="file") as tmp:
         if suffix == ".smi":
             tmp.write_text("".join(f"{s}\n" for s in table["smiles"]), encoding="utf-8")
         elif suffix == ".csv":
@@ -157,7 +114,7 @@ td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left}}pre{{background:#f
 </body></html>
 """
     out = Path(path)
-    with _atomic_file(out, overwrite) as tmp:
+    with atomic_output(out, overwrite=overwrite, what="file") as tmp:
         tmp.write_text(doc, encoding="utf-8")
     return out
 

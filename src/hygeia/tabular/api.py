@@ -16,13 +16,13 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from hygeia.core.atomic import atomic_output, write_text
 from hygeia.core.generator import Generator, get_generator_class, load_generator
 from hygeia.errors import ConfigError, DataValidationError, OutputError
 from hygeia.tabular.metadata import Metadata
@@ -82,14 +82,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, provenance: d
     side = p.with_name(p.name + ".hygeia.json")
     if p.exists() and not overwrite:
         raise OutputError(f"{str(p)!r} already exists; choose a new path or pass --overwrite")
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.tmp-", dir=p.parent)
-        os.close(fd)
-    except OSError as exc:
-        raise OutputError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from exc
-    tmp = Path(tmp_name)
-    try:
+    with atomic_output(p, overwrite=overwrite, what="sample file") as tmp:
         if suffix == ".csv":
             df.to_csv(tmp, index=False)
         else:
@@ -100,14 +93,9 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, provenance: d
             meta = dict(table.schema.metadata or {})
             meta[b"hygeia"] = json.dumps(provenance).encode()
             pq.write_table(table.replace_schema_metadata(meta), tmp)
-        side_tmp = side.with_name(side.name + ".tmp")
-        side_tmp.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, p)
-        os.replace(side_tmp, side)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        side.with_name(side.name + ".tmp").unlink(missing_ok=True)
-        raise
+        # the side file goes first: a crash before the table's swap leaves the old table
+        # beside a newer provenance file, never a new table without one
+        write_text(side, json.dumps(provenance, indent=2) + "\n", what="provenance file")
     return p
 
 

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hygeia.core.atomic import write_text
 from hygeia.errors import ConfigError, DataValidationError
 
 __all__ = ["COLUMN_TYPES", "ColumnSpec", "Metadata", "METADATA_SPEC_VERSION"]
@@ -227,11 +228,7 @@ class Metadata:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the metadata as JSON (edit it, then pass it back with ``load``)."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        return write_text(path, json.dumps(self.to_dict(), indent=2) + "\n", what="metadata file")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "Metadata":

@@ -47,7 +47,7 @@ def test_files_grow_shard_by_shard(run, tmp_path, monkeypatch):
 
     def lazy(path) -> Iterator[tuple[pa.Table, pa.Table]]:
         for shard in real(path):
-            tmp = next(tmp_path.glob("csv.tmp-*"), None)
+            tmp = next(tmp_path.glob(".csv.tmp-*"), None)
             sizes.append((tmp / "patients.csv").stat().st_size if tmp else 0)
             yield shard
 
@@ -87,7 +87,7 @@ def test_an_interrupted_export_leaves_no_output(run, tmp_path, monkeypatch, erro
     monkeypatch.setattr(_base, "iter_shards", broken)
     with pytest.raises(error, match="interrupted"):
         export(run, "csv", tmp_path / "out" / "csv")
-    assert list((tmp_path / "out").iterdir()) == []  # neither csv/ nor csv.tmp-*
+    assert list((tmp_path / "out").iterdir()) == []  # neither csv/ nor .csv.tmp-*
 
 
 def test_no_shards_gives_headers_only(tmp_path):

@@ -49,7 +49,7 @@ def test_shards_are_pulled_lazily_and_written_before_the_next(run, tmp_path, mon
     def lazy(path) -> Iterator[tuple[pa.Table, pa.Table]]:
         for k, shard in enumerate(real(path)):
             if k:  # the previous shard is on disk before this one is read
-                (tmp,) = tmp_path.glob("meds.tmp-*")
+                (tmp,) = tmp_path.glob(".meds.tmp-*")
                 assert list((tmp / "data").glob(f"*/{k - 1:05d}.parquet")), f"shard {k - 1} not written yet"
             pulled.append(k)
             yield shard
@@ -90,7 +90,7 @@ def test_an_interrupted_export_leaves_no_output(run, tmp_path, monkeypatch, erro
     monkeypatch.setattr(_base, "iter_shards", broken)
     with pytest.raises(error, match="interrupted"):
         export(run, "meds", tmp_path / "out" / "meds")
-    assert list((tmp_path / "out").iterdir()) == []  # neither meds/ nor meds.tmp-*
+    assert list((tmp_path / "out").iterdir()) == []  # neither meds/ nor .meds.tmp-*
 
 
 def test_an_empty_shard_is_fine(tmp_path):

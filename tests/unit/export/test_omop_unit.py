@@ -179,7 +179,7 @@ def test_duckdb_export_is_deterministic(run: Path, tmp_path: Path):
 def test_existing_duckdb_file_needs_overwrite(run: Path, tmp_path: Path):
     out = tmp_path / "cdm.duckdb"
     out.write_text("not a database")
-    with pytest.raises(OutputError, match=re.escape("already exists; choose another --out or pass --overwrite")):
+    with pytest.raises(OutputError, match=re.escape("already exists. Choose another --out, or pass --overwrite")):
         export(run, "omop", out)
     export(run, "omop", out, overwrite=True)
     with duckdb.connect(str(out), read_only=True) as con:

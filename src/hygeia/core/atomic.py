@@ -1,0 +1,242 @@
+"""The one atomic writer: write aside, swap, roll back.
+
+Every Hygeia output — run folders, model folders, exports, reports, molecule files,
+cached reference statistics — is written under a hidden temporary sibling of its
+destination and swapped into place only when it is complete. A crash, a kill or an
+error at any point leaves the destination holding either the previous output, whole,
+or the new one, whole: never neither, never a mixture.
+
+How the swap works:
+
+- a file replaces a file with ``os.replace`` (one atomic ``rename``);
+- a folder (or a file replacing a folder, or the reverse) is exchanged with the
+  destination in one atomic ``renameat2(RENAME_EXCHANGE)`` call on Linux; the old
+  output, now at the temporary name, is deleted afterwards;
+- where the exchange is not available (another OS, a file system without it), the old
+  output is first renamed to ``.NAME.old-XXXX`` and the new one renamed into place; a
+  failure between the two renames puts the old one back, and a crash between them is
+  repaired by :func:`recover`, which every writer runs on its destination first.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> dest = pathlib.Path(tempfile.mkdtemp()) / "model"
+    >>> with atomic_output(dest, folder=True) as tmp:
+    ...     _ = (tmp / "spec.json").write_text("{}")
+    >>> sorted(p.name for p in dest.iterdir())
+    ['spec.json']
+    >>> with atomic_output(dest / "notes.txt") as tmp:
+    ...     _ = tmp.write_text("hello")
+    >>> (dest / "notes.txt").read_text()
+    'hello'
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import secrets
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from hygeia.errors import OutputError
+
+__all__ = ["atomic_output", "commit", "discard", "make_temp", "recover", "write_bytes", "write_text"]
+
+_TMP = ".tmp-"
+_OLD = ".old-"
+
+
+def _step(name: str) -> None:
+    """Called after each step of a swap; tests replace it to kill the writer there."""
+
+
+# -- the exchange system call --------------------------------------------------
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _load_renameat2() -> Callable[[bytes, bytes], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+
+    def exchange(a: bytes, b: bytes) -> int:
+        if fn(_AT_FDCWD, a, _AT_FDCWD, b, _RENAME_EXCHANGE) == 0:
+            return 0
+        return ctypes.get_errno()
+
+    return exchange
+
+
+_exchange = _load_renameat2()
+
+
+def _swap_in(tmp: Path, dest: Path) -> Path | None:
+    """Put ``tmp`` at ``dest`` atomically; return where the old output now is (or None)."""
+    if not os.path.lexists(dest):
+        os.rename(tmp, dest)
+        return None
+    if tmp.is_file() and not tmp.is_symlink() and dest.is_file() and not dest.is_symlink():
+        os.replace(tmp, dest)  # atomic for two files
+        return None
+    if _exchange is not None:
+        err = _exchange(os.fsencode(tmp), os.fsencode(dest))
+        if err == 0:
+            return tmp  # the old output now sits at the temporary name
+        # EINVAL/ENOSYS/EXDEV...: the file system cannot exchange; fall back to two renames
+    old = dest.with_name(f".{dest.name}{_OLD}{secrets.token_hex(4)}")
+    os.rename(dest, old)
+    _step("old-moved-aside")
+    try:
+        os.rename(tmp, dest)
+    except BaseException:
+        os.rename(old, dest)  # roll back
+        raise
+    return old
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+# -- public helpers ------------------------------------------------------------
+def recover(dest: str | os.PathLike[str]) -> None:
+    """Repair ``dest`` after a writer was killed mid-swap, and delete leftovers.
+
+    If ``dest`` is missing and a ``.NAME.old-*`` sibling exists (a crash between the
+    two renames of the fallback swap), that old output is put back; other ``.old-*``
+    siblings are deleted. Temporary siblings (``.NAME.tmp-*``) are left alone: they may
+    belong to a writer still running, and never hold the only copy of anything.
+    """
+    dest = Path(dest).expanduser().absolute()
+    parent = dest.parent
+    if not parent.is_dir():
+        return
+    olds = sorted(parent.glob(f".{dest.name}{_OLD}*"), key=lambda p: p.stat().st_mtime if p.exists() else 0)
+    if olds and not os.path.lexists(dest):
+        os.rename(olds.pop(), dest)
+    for p in olds:
+        _remove(p)
+
+
+def make_temp(dest: str | os.PathLike[str], *, folder: bool, overwrite: bool = False, what: str = "output") -> Path:
+    """Create the hidden temporary sibling of ``dest`` that :func:`commit` will swap in.
+
+    Args:
+        dest: the final path.
+        folder: make an empty folder (True) or reserve an empty file (False). The name is
+            hidden and ends in ``.tmp-XXXX``, so no tool mistakes it for a finished output
+            (pass an open file to writers that would append a suffix, such as ``np.savez``).
+        overwrite: allow replacing an existing ``dest``; without it an existing
+            non-empty ``dest`` is refused before anything is written.
+        what: what the output is, for error messages ("model folder", "report"...).
+
+    Raises:
+        OutputError: ``dest`` exists (without ``overwrite``) or its folder cannot be written.
+    """
+    dest = Path(dest).expanduser().absolute()
+    recover(dest)
+    if os.path.lexists(dest) and not overwrite and not (dest.is_dir() and not any(dest.iterdir())):
+        raise OutputError(f"{what} {str(dest)!r} already exists. Choose another --out, or pass --overwrite "
+                          "(overwrite=True) to replace it.")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}{_TMP}{secrets.token_hex(4)}")
+        mask = os.umask(0)
+        os.umask(mask)
+        if folder:
+            tmp.mkdir(mode=0o777 & ~mask)
+        else:
+            fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666 & ~mask)
+            os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"cannot write the {what} {str(dest)!r}: {exc.strerror or exc}. "
+                          "Choose a path in a folder you can write to, and check free disk space.") from None
+    return tmp
+
+
+def commit(tmp: str | os.PathLike[str], dest: str | os.PathLike[str], *, what: str = "output") -> Path:
+    """Swap the finished ``tmp`` into ``dest`` and delete the old output; returns ``dest``.
+
+    On an error the old output stays (or is put back) at ``dest`` and ``tmp`` is deleted.
+    """
+    tmp, dest = Path(tmp), Path(dest).expanduser().absolute()
+    _step("written")
+    try:
+        old = _swap_in(tmp, dest)
+    except OSError as exc:
+        _remove(tmp)
+        raise OutputError(f"cannot move the finished {what} into {str(dest)!r}: {exc.strerror or exc}. "
+                          "The previous output, if any, is unchanged.") from None
+    _step("swapped")
+    if old is not None:
+        _remove(old)
+    _step("cleaned")
+    return dest
+
+
+def discard(tmp: str | os.PathLike[str] | None) -> None:
+    """Delete a temporary output (idempotent)."""
+    if tmp is not None:
+        _remove(Path(tmp))
+
+
+@contextmanager
+def atomic_output(dest: str | os.PathLike[str], *, folder: bool = False, overwrite: bool = False,
+                  what: str = "output") -> Iterator[Path]:
+    """Write ``dest`` atomically: yields a temporary path; swaps it in if the block succeeds.
+
+    Args:
+        dest: the file or folder to write.
+        folder: yield an empty folder (True) or an empty file path (False).
+        overwrite: replace an existing ``dest``.
+        what: what the output is, named in errors.
+
+    Raises:
+        OutputError: ``dest`` exists (without ``overwrite``) or cannot be written.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "a.csv"
+        >>> with atomic_output(out) as tmp:
+        ...     _ = tmp.write_text("x\\n1\\n")
+        >>> out.read_text()
+        'x\\n1\\n'
+    """
+    tmp = make_temp(dest, folder=folder, overwrite=overwrite, what=what)
+    try:
+        yield tmp
+    except BaseException:
+        discard(tmp)
+        raise
+    commit(tmp, dest, what=what)
+
+
+def write_text(dest: str | os.PathLike[str], text: str, *, overwrite: bool = True, what: str = "file") -> Path:
+    """Write ``text`` (UTF-8) to ``dest`` atomically; returns ``dest``."""
+    with atomic_output(dest, overwrite=overwrite, what=what) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(dest)
+
+
+def write_bytes(dest: str | os.PathLike[str], data: bytes, *, overwrite: bool = True, what: str = "file") -> Path:
+    """Write ``data`` to ``dest`` atomically; returns ``dest``."""
+    with atomic_output(dest, overwrite=overwrite, what=what) as tmp:
+        tmp.write_bytes(data)
+    return Path(dest)
