@@ -16,6 +16,24 @@ never bare pickles: a saved model is data, readable without running code from
 the folder. Saving writes to a temporary folder and renames it, so a failed
 save leaves nothing.
 
+One vocabulary across generators (the conformance suite checks it):
+
+- ``seed``: the fit's randomness (weights, noise, batches) is a constructor
+  parameter named ``seed`` on every generator whose fit draws random numbers;
+  ``sample(n, *, seed=None)`` takes the sampling seed. No ``random_state``, no
+  ``fit(..., seed=...)``. A generator may keep a seed out of its saved files
+  (``unsaved_params``): the DP model's noise seed would let anyone subtract
+  the noise;
+- ``workers``: the one name for parallelism (as in ``hygeia generate
+  --workers``), never ``n_jobs`` or ``threads``;
+- ``privacy_report_``: every fitted model has one (a dict with at least
+  ``guarantee`` and ``summary``); models without a formal guarantee say so.
+  It is saved in ``spec.json`` under ``privacy``.
+
+``fit`` is all-or-nothing and never mutates its arguments: the base class
+clears the learned attributes before a fit and again when a fit fails, so a
+failed (re)fit leaves the generator unfitted, never half-fitted.
+
 Subclasses implement :meth:`Generator._get_state` and
 :meth:`Generator._set_state` and register themselves:
 
@@ -40,6 +58,7 @@ Subclasses implement :meth:`Generator._get_state` and
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import json
@@ -54,6 +73,7 @@ from hygeia.errors import ConfigError, DataValidationError, OutputError
 
 __all__ = [
     "Generator",
+    "NO_GUARANTEE",
     "NotFittedError",
     "SPEC_FILE",
     "ARRAYS_FILE",
@@ -71,6 +91,14 @@ _FORMAT = "hygeia-generator"
 _REGISTRY: dict[str, type["Generator"]] = {}
 
 G = TypeVar("G", bound="Generator")
+
+
+#: ``privacy_report_`` of a model without a formal privacy guarantee.
+NO_GUARANTEE: dict[str, Any] = {
+    "guarantee": "none",
+    "summary": "no formal privacy guarantee: the model is learned from the data without differential privacy "
+    "and its files may hold values of the training rows",
+}
 
 
 class NotFittedError(ConfigError):
@@ -111,6 +139,13 @@ class Generator:
     generator_name: ClassVar[str] = ""
     #: Version of this generator's saved state; bump when ``_get_state`` changes.
     spec_version: ClassVar[int] = 1
+    #: Constructor parameters written as ``null`` in saved files and provenance (secrets such as a noise seed).
+    unsaved_params: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "fit" in cls.__dict__:
+            cls.fit = _all_or_nothing(cls.__dict__["fit"])
 
     # -- parameters ---------------------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
@@ -121,6 +156,27 @@ class Generator:
             for name, p in sig.parameters.items()
             if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
         }
+
+    def saved_params(self) -> dict[str, Any]:
+        """The constructor parameters as saved and recorded in provenance (``unsaved_params`` as ``None``)."""
+        return {k: (None if k in self.unsaved_params else v) for k, v in self.get_params().items()}
+
+    @property
+    def privacy_report_(self) -> dict[str, Any]:
+        """What privacy the fitted model's files have (:data:`NO_GUARANTEE` unless the model sets one)."""
+        self._check_fitted()
+        report = self.__dict__.get("_privacy_report")
+        return dict(NO_GUARANTEE) if report is None else report
+
+    @privacy_report_.setter
+    def privacy_report_(self, report: dict[str, Any] | None) -> None:
+        self.__dict__["_privacy_report"] = report
+
+    def _clear_fitted(self) -> None:
+        """Forget everything learned (attributes ending in ``_``, and the privacy report)."""
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
+            delattr(self, name)
+        self.__dict__.pop("_privacy_report", None)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -176,7 +232,8 @@ class Generator:
             "module": type(self).__module__,
             "spec_version": self.spec_version,
             "hygeia_version": __version__,
-            "params": _jsonable(self.get_params()),
+            "params": _jsonable(self.saved_params()),
+            "privacy": _jsonable(self.privacy_report_),
             "state": _jsonable(state),
             "arrays": sorted(arrays),
         }
@@ -255,7 +312,34 @@ def load_generator(path: str | os.PathLike[str]) -> Generator:
         raise DataValidationError([f"{arrays_path}: missing arrays {missing}"], header="incomplete model folder")
     model = cls(**spec["params"])
     model._set_state(spec["state"], arrays)
+    if isinstance(spec.get("privacy"), dict):
+        model.privacy_report_ = spec["privacy"]
     return model
+
+
+def _all_or_nothing(fit: Any) -> Any:
+    """Wrap a ``fit`` so that it starts from an unfitted generator and leaves one when it fails."""
+    if getattr(fit, "_all_or_nothing", False):
+        return fit
+
+    @functools.wraps(fit)
+    def wrapped(self: Generator, *args: Any, **kwargs: Any) -> Any:
+        outermost = not self.__dict__.get("_fitting", False)
+        if outermost:
+            self._clear_fitted()
+            self.__dict__["_fitting"] = True
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            if outermost:
+                self._clear_fitted()
+            raise
+        finally:
+            if outermost:
+                self.__dict__.pop("_fitting", None)
+
+    wrapped._all_or_nothing = True  # type: ignore[attr-defined]
+    return wrapped
 
 
 def _jsonable(value: Any) -> Any:

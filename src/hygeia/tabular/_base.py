@@ -26,7 +26,7 @@ from hygeia.core.generator import Generator
 from hygeia.core.seeding import resolve_seed
 from hygeia.errors import ConfigError, DataValidationError
 from hygeia.tabular.constraints import check_constraints, resolve_constraints, sample_with_constraints
-from hygeia.tabular.metadata import Metadata
+from hygeia.tabular.metadata import Metadata, to_utc_naive
 
 __all__ = ["TabularGenerator", "check_n", "to_model_frame"]
 
@@ -48,7 +48,7 @@ def to_model_frame(df: pd.DataFrame, meta: Metadata) -> pd.DataFrame:
         elif c.type == "datetime":
             if not pd.api.types.is_datetime64_any_dtype(s):
                 s = pd.to_datetime(s, errors="coerce", format="mixed")
-            ns = s.astype("datetime64[ns]")
+            ns = to_utc_naive(s)
             out[c.name] = ns.astype("int64").astype(float).where(ns.notna(), np.nan)
         else:
             values = s.astype(object)
@@ -65,16 +65,37 @@ def _plain(v: Any) -> Any:
 
 
 class TabularGenerator(Generator):
-    """Base class of the table generators (see the module documentation)."""
+    """Base class of the table generators (see the module documentation).
+
+    ``fit`` and ``sample`` are templates over four hooks a subclass may override
+    beyond the abstract ones: :meth:`_check_table` (validate the input, return the
+    table and a private copy of the metadata), :meth:`_model_frame` (what ``_fit``
+    learns from), and :meth:`_sample_table` (``n`` rows, or ``n`` subjects for a
+    sequence model, from a seed). The caller's table and metadata are never modified.
+    """
 
     def fit(self, data: pd.DataFrame, metadata: Metadata | None = None) -> "TabularGenerator":
-        """Learn from ``data`` (a DataFrame); ``metadata`` is detected when not given."""
+        """Learn from ``data`` (a DataFrame); ``metadata`` is detected when not given.
+
+        Raises:
+            DataValidationError: every problem of the table at once.
+            ConfigError: bad parameters, metadata or constraints.
+        """
+        df, meta = self._check_table(data, metadata)
+        self._fit(self._model_frame(df, meta), meta)
+        self.metadata_ = meta
+        return self
+
+    def _check_table(self, data: Any, metadata: Metadata | None) -> tuple[pd.DataFrame, Metadata]:
+        """The table to learn from and a copy of its metadata (detected when ``None``), both checked."""
         if not isinstance(data, pd.DataFrame):
             raise DataValidationError(
                 [f"expected a pandas DataFrame, got {type(data).__name__}"], header="cannot learn from this table"
             )
-        meta = metadata if metadata is not None else Metadata.detect(data)
-        if metadata is not None:
+        if metadata is None:
+            meta = Metadata.detect(data)
+        else:
+            meta = metadata.copy()
             meta.validate(data, label="the training table")
             if len(data) < 2:
                 raise DataValidationError(
@@ -89,15 +110,23 @@ class TabularGenerator(Generator):
                 [f"no column to learn from: every column is an id or text ({meta.names})"],
                 header="cannot learn from this table",
             )
-        self._fit(to_model_frame(data, meta), meta)
-        self.metadata_ = meta
-        return self
+        return data, meta
+
+    def _model_frame(self, df: pd.DataFrame, meta: Metadata) -> pd.DataFrame:
+        """What :meth:`_fit` learns from: the modelled columns as numbers and labels."""
+        return to_model_frame(df, meta)
 
     def sample(self, n: int, *, seed: int | None = None) -> pd.DataFrame:
         """``n`` synthetic rows with the training table's columns and dtypes."""
         self._check_fitted()
         n = check_n(n)
         seed = resolve_seed(seed)
+        out = self._sample_table(n, seed)
+        out.attrs["hygeia"] = {**self.provenance(seed), **out.attrs.get("hygeia", {})}
+        return out
+
+    def _sample_table(self, n: int, seed: int) -> pd.DataFrame:
+        """``n`` rows drawn with :meth:`_sample`, constraints enforced by rejection, ids renumbered."""
         rng = np.random.default_rng(seed)
         meta = self.metadata_
 
@@ -107,13 +136,14 @@ class TabularGenerator(Generator):
         out = sample_with_constraints(draw, n, meta.constraints, rng)
         if meta.primary_key or meta.of_type("id"):
             out = meta.restore(out)  # renumber ids 0..n-1 after rejection
-        out.attrs["hygeia"] = self.provenance(seed)
         return out
 
     def provenance(self, seed: int) -> dict[str, Any]:
+        """What a sample records about where it came from (saved parameters only; no secrets)."""
         from hygeia import __version__
 
-        return {"generator": self.generator_name, "hygeia_version": __version__, "seed": seed, "params": self.get_params()}
+        return {"generator": self.generator_name, "hygeia_version": __version__, "seed": seed,
+                "params": self.saved_params()}
 
     # -- state ----------------------------------------------------------------------------------
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -37,13 +37,21 @@ zCDP (:mod:`hygeia.tabular._privacy_accounting`). ``model.privacy_report_``
 range the noise hid (``range_not_found``: pass public bounds for those). With few
 rows or a small ``epsilon``, public bounds also give far better numeric columns.
 
-What is treated as public (not protected): the metadata's column names and
-types, categories, nullability, ``integer``/``decimals`` and dtypes, and the
-bounds you pass. Detected metadata reads these from the data; for a formal
-guarantee pass metadata written from public knowledge (a codebook). The
-metadata's observed ``low``/``high`` and ``missing`` share are *not* used as
-public: they are replaced in the saved model by the DP grid's range and the DP
-estimate of the missing share. The noise seed is never saved (whoever knows it
+What the guarantee does not cover: the column names, types and dtypes (the
+public schema), and the metadata fields the model saves as they are:
+categories, nullability (``missing > 0``), ``integer``/``decimals``, and the
+bounds of columns with public bounds. Each must be *declared* by the user
+(public knowledge such as a codebook; see :mod:`hygeia.tabular.metadata`);
+fields detected from the data are refused unless
+``release_detected_metadata=True`` says in words that they are released (see
+:mod:`hygeia.tabular._public_domain`). Numeric and datetime columns without
+declared bounds get a DP range estimate (charged to the budget); the saved
+``low``/``high`` and ``missing`` share are the DP grid's range and the DP
+estimate of the missing share (origin ``"dp-estimate"``), never the data's.
+Values outside a declared domain are clipped to the bounds; a category
+outside the declared categories counts as missing (when the column is declared
+nullable) and is never saved. ``privacy_report_["summary"]`` names what is and
+is not covered. The noise seed (``seed``) is never saved (whoever knows it
 could subtract the noise). Noise is drawn with numpy's floating-point
 generators, which are not hardened against floating-point side channels.
 
@@ -52,7 +60,7 @@ Example:
     >>> rng = np.random.default_rng(0)
     >>> df = pd.DataFrame({"age": rng.integers(20, 90, 2000).astype(float),
     ...                    "sex": rng.choice(["F", "M"], 2000)})
-    >>> model = DPSynthesizer(epsilon=1.0).fit(df, seed=0)
+    >>> model = DPSynthesizer(epsilon=1.0, seed=0, release_detected_metadata=True).fit(df)
     >>> round(model.privacy_report_["epsilon_spent"], 6) <= 1.0
     True
     >>> synth = model.sample(5, seed=1)
@@ -63,7 +71,6 @@ Example:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -73,6 +80,7 @@ from hygeia.core.generator import register_generator
 from hygeia.core.seeding import resolve_seed
 from hygeia.errors import ConfigError, DataValidationError
 from hygeia.tabular._base import TabularGenerator
+from hygeia.tabular._public_domain import check_public_domain, domain_report, guarantee_summary
 from hygeia.tabular._privacy_accounting import (
     ZCDPAccountant,
     epsilon_from_rho,
@@ -80,57 +88,32 @@ from hygeia.tabular._privacy_accounting import (
     rho_from_epsilon,
 )
 from hygeia.tabular.metadata import Metadata
+from hygeia.tabular._dp_cells import (
+    _Attr,
+    _N_OCTAVE_CELLS,
+    _coarse_groups,
+    _contingency,
+    _decode,
+    _draw,
+    _draw_cells,
+    _encode,
+    _fit_table,
+    _key,
+    _octave_grid,
+    _octave_index,
+    _orient,
+    _project_simplex,
+    _snap,
+    _trim,
+    _weighted_total,
+    _within_shares,
+)
 
 __all__ = ["DEFAULT_BUDGET", "DPSynthesizer"]
 
 #: Default split of the zCDP budget between the four steps (shares of unused steps are redistributed).
 DEFAULT_BUDGET = {"bounds": 0.05, "one_way": 0.25, "select": 0.1, "two_way": 0.6}
 _STEPS = tuple(DEFAULT_BUDGET)
-#: Powers of two covered by the DP range histogram; magnitudes below 2**_E_MIN count as zero.
-_E_MIN, _E_MAX = -20, 70
-#: Penalty per bucket (in noise standard deviations) when locating the data in the range histogram.
-_RANGE_PENALTY = 2.0
-#: Data are located in a noisy histogram only when its heaviest three cells exceed this many noise SDs.
-_FOUND_SD = 4.0
-#: Buckets taken around the heaviest ones when nothing in the range histogram clears the noise.
-_WINDOW = 8
-#: A sign is kept when its noisy mass in the range exceeds this many noise standard deviations.
-_SIGN_SD = 3.0
-#: A category (or the missing cell) gets its own coarse bin when its noisy count reaches this many sigmas.
-_RARE_SD = 3.0
-#: Numeric coarse bins: about sqrt(N / (_CELL_SD * sigma)), so two-way cells stay above the noise.
-_CELL_SD = 3.0
-_IPF_ITERATIONS = 500
-#: Cells of the linear region around zero, below the magnitudes' range.
-_ZERO_CELLS = 8
-#: Penalty per cell (in noise standard deviations) when cutting the fine grid's empty tails.
-_TRIM_PENALTY = 0.75
-
-
-@dataclass
-class _Attr:
-    """One modelled column as the model sees it: cells, coarse bins and their public description."""
-
-    name: str
-    kind: str  # numeric | datetime | categorical
-    nullable: bool
-    categories: list[Any] | None = None
-    edges: np.ndarray | None = None  # numeric/datetime: fine cell edges
-    step: float | None = None  # lattice step of the values (10**-decimals), None for continuous
-    dp_bounds: bool = False
-    groups: np.ndarray | None = None  # cell -> coarse bin
-    within: np.ndarray | None = None  # share of each cell inside its coarse bin
-
-    @property
-    def n_cells(self) -> int:
-        base = len(self.categories) if self.kind == "categorical" else len(self.edges) - 1
-        return base + int(self.nullable)
-
-    @property
-    def n_groups(self) -> int:
-        return int(self.groups.max()) + 1
-
-
 @register_generator("tabular.dp")
 class DPSynthesizer(TabularGenerator):
     """Differentially private table generator (MST-style; see the module documentation).
@@ -142,23 +125,31 @@ class DPSynthesizer(TabularGenerator):
         n_bins: most coarse bins per numeric/datetime column in the two-way marginals.
         fine_bins: most cells of the fine grid on which numeric one-ways are measured
             (DP-estimated ranges use fewer when the noise is large).
-        bounds: public value ranges: ``None`` (estimate every range with DP),
-            ``"metadata"`` (the metadata's ``low``/``high`` are public knowledge)
-            or ``{column: [low, high]}`` (the other numeric columns estimated with DP).
+        bounds: public value ranges: ``None`` (the metadata's *declared* ``low``/``high``;
+            every other range estimated with DP), ``"metadata"`` (every metadata ``low``/``high``,
+            detected ones only with ``release_detected_metadata``) or ``{column: [low, high]}``
+            (the other numeric columns estimated with DP).
             Datetime bounds may be strings or timestamps.
         budget: shares of the budget for ``bounds``, ``one_way``, ``select`` and
             ``two_way`` (see :data:`DEFAULT_BUDGET`); normalized to sum to 1.
         max_categories: a categorical column with more categories is refused.
+        seed: seed of the privacy noise (``None``: OS entropy). It is never saved (see ``unsaved_params``).
+        release_detected_metadata: accept that metadata fields detected from the data (categories,
+            nullability, decimals, bounds with ``bounds="metadata"``) are saved outside the guarantee;
+            without it they must be declared public or the fit is refused.
 
     Example:
         >>> import pandas as pd
+        >>> from hygeia.tabular.metadata import Metadata
         >>> df = pd.DataFrame({"x": [1.0, 2.5, 3.0, 4.5] * 50, "y": ["a", "b"] * 100})
-        >>> m = DPSynthesizer(epsilon=5, bounds={"x": [0, 10]}).fit(df, seed=0)
+        >>> meta = Metadata.detect(df).as_declared()  # here: the codebook says exactly this
+        >>> m = DPSynthesizer(epsilon=5, bounds={"x": [0, 10]}, seed=0).fit(df, meta)
         >>> m.privacy_report_["selected_pairs"]
         [['x', 'y']]
     """
 
     spec_version = 1
+    unsaved_params = frozenset({"seed"})
 
     def __init__(
         self,
@@ -169,6 +160,8 @@ class DPSynthesizer(TabularGenerator):
         bounds: dict[str, Any] | str | None = None,
         budget: dict[str, float] | None = None,
         max_categories: int = 1000,
+        seed: int | None = None,
+        release_detected_metadata: bool = False,
     ) -> None:
         self.epsilon = epsilon
         self.delta = delta
@@ -177,34 +170,44 @@ class DPSynthesizer(TabularGenerator):
         self.bounds = bounds
         self.budget = budget
         self.max_categories = max_categories
+        self.seed = seed
+        self.release_detected_metadata = release_detected_metadata
 
     # -- fit ------------------------------------------------------------------------------------
-    def fit(self, data: pd.DataFrame, metadata: Metadata | None = None, *, seed: int | None = None) -> "DPSynthesizer":
+    def fit(self, data: pd.DataFrame, metadata: Metadata | None = None) -> "DPSynthesizer":
         """Learn a DP model of ``data``.
 
         Args:
             data: the real table.
-            metadata: column types and schema (detected when ``None``; see the module notes on what is public).
-            seed: seed of the privacy noise (``None``: OS entropy). It is not saved with the model.
+            metadata: column types and the public domain (detected when ``None``, and then refused
+                unless ``release_detected_metadata``; see the module notes on what is public).
 
         Raises:
-            ConfigError: invalid parameters, bounds or constraints.
+            ConfigError: invalid parameters, bounds or constraints, or metadata fields detected from
+                the data without ``release_detected_metadata`` (the message lists them and both fixes).
             DataValidationError: the data does not fit the declared schema.
         """
         self._check_params()
-        for c in (metadata.constraints if metadata is not None else []):
-            if c.get("type") == "allowed" and c.get("combinations") == "observed":
-                raise ConfigError(
-                    f"constraint on {c.get('columns')!r} uses combinations='observed', which copies combinations "
-                    "from the data and would break the DP guarantee; list the allowed combinations explicitly"
-                )
-        self._noise_rng = np.random.default_rng(resolve_seed(seed))
+        self._noise_rng = np.random.default_rng(resolve_seed(self.seed))
         try:
             super().fit(data, metadata)
         finally:
             del self._noise_rng
         self.metadata_ = self._public_metadata(self.metadata_)
         return self
+
+    def _check_table(self, data: Any, metadata: Metadata | None) -> tuple[pd.DataFrame, Metadata]:
+        for c in (metadata.constraints if metadata is not None else []):
+            if c.get("type") == "allowed" and c.get("combinations") == "observed":
+                raise ConfigError(
+                    f"constraint on {c.get('columns')!r} uses combinations='observed', which copies combinations "
+                    "from the data and would break the DP guarantee; list the allowed combinations explicitly"
+                )
+        df, meta = super()._check_table(data, metadata)
+        self._needed = _needed_fields(meta, self.bounds)
+        self._released = check_public_domain(meta, self._needed, release=bool(self.release_detected_metadata),
+                                             model="dp")
+        return df, meta
 
     def _check_params(self) -> None:
         eps, delta = self.epsilon, self.delta
@@ -235,6 +238,10 @@ class DPSynthesizer(TabularGenerator):
                     f"budget must map some of {list(_STEPS)} to shares >= 0 (one_way > 0); got budget={self.budget!r}. "
                     f"Pass e.g. budget={DEFAULT_BUDGET}."
                 )
+        if not isinstance(self.release_detected_metadata, bool):
+            raise ConfigError(
+                f"release_detected_metadata must be True or False; got {self.release_detected_metadata!r}"
+            )
         if not (self.bounds is None or self.bounds == "metadata" or isinstance(self.bounds, dict)):
             raise ConfigError(
                 f"bounds must be None, 'metadata' or a dict {{column: [low, high]}}; got bounds={self.bounds!r}"
@@ -242,6 +249,7 @@ class DPSynthesizer(TabularGenerator):
 
     def _fit(self, df: pd.DataFrame, meta: Metadata) -> None:
         rng = self._noise_rng
+        self._metadata_for_report = meta
         attrs, raw = self._build_attrs(df, meta)
         d = len(attrs)
         needs_range = [a for a in attrs if a.dp_bounds]
@@ -301,6 +309,7 @@ class DPSynthesizer(TabularGenerator):
         self.edges_ = [(int(i), int(j)) for i, j in edges]
         self._noisy = {"range": noisy_range, "one_way": one_way, "two_way": [t for t, _ in two_way]}
         self.privacy_report_ = self._report(acct, shares, step_rho, attrs, edges, lost)
+        del self._metadata_for_report, self._needed, self._released
 
     def _build_attrs(self, df: pd.DataFrame, meta: Metadata) -> tuple[list[_Attr], dict[str, np.ndarray]]:
         public = _public_bounds(self.bounds, meta)
@@ -327,13 +336,15 @@ class DPSynthesizer(TabularGenerator):
                 index = {_key(v): k for k, v in enumerate(cats)}
                 keys = [None if v is None or (isinstance(v, float) and math.isnan(v)) else _key(v) for v in values]
                 unknown = sorted({str(k) for k in keys if k is not None and k not in index})
-                if unknown:
+                if unknown and not nullable:
                     problems.append(
-                        f"column {c.name!r} holds values outside its metadata categories: {unknown[:5]}; "
-                        "add them to the column's categories (the categories are the public domain)"
+                        f"column {c.name!r} holds values outside its declared categories: {unknown[:5]}; "
+                        "add them to the column's categories (the categories are the public domain), or "
+                        "declare the column nullable (missing > 0) so such values count as missing"
                     )
                     continue
                 miss = len(cats)
+                keys = [None if k not in index else k for k in keys]  # out of the public domain: missing
                 raw[c.name] = np.array([miss if k is None else index[k] for k in keys], dtype=np.int64)
                 attrs.append(_Attr(c.name, "categorical", nullable, categories=cats))
                 continue
@@ -344,6 +355,7 @@ class DPSynthesizer(TabularGenerator):
             raw[c.name] = values.to_numpy(dtype=float)
             if c.name in public:
                 low, high = public[c.name]
+                raw[c.name] = np.clip(raw[c.name], low, high)  # NaN stays NaN
                 a.edges = np.linspace(low, high, self.fine_bins + 1) if high > low else np.array([low, high])
                 if step is not None:  # half a step above high, so high is inside the last cell
                     a.edges[-1] = (math.floor(high / step + 1e-9) + 0.5) * step
@@ -421,12 +433,15 @@ class DPSynthesizer(TabularGenerator):
 
     def _report(self, acct, shares, step_rho, attrs, edges, lost) -> dict[str, Any]:
         spent = acct.spent
-        public = {
-            "schema": "column names, types, categories, nullability, integer/decimals and dtypes of the metadata",
-            "bounds": sorted(a.name for a in attrs if a.kind != "categorical" and not a.dp_bounds),
-        }
+        public = domain_report(self._metadata_for_report, self._needed, self._released)
+        public["bounds"] = sorted(a.name for a in attrs if a.kind != "categorical" and not a.dp_bounds)
+        estimated = [f"bounds of {', '.join(sorted(a.name for a in attrs if a.dp_bounds))}"] if any(
+            a.dp_bounds for a in attrs) else []
+        if any(a.nullable for a in attrs):
+            estimated.append("missing shares")
         return {
             "guarantee": "(epsilon, delta)-differential privacy for adding or removing one row, via rho-zCDP",
+            "summary": guarantee_summary(float(self.epsilon), float(self.delta), public, estimated),
             "epsilon": float(self.epsilon),
             "delta": float(self.delta),
             "rho": acct.rho,
@@ -456,9 +471,12 @@ class DPSynthesizer(TabularGenerator):
                 if a.step is not None:  # the lattice values inside the grid
                     c.low = round(math.ceil(c.low / a.step - 1e-9) * a.step, 12)
                     c.high = round(math.floor(c.high / a.step + 1e-9) * a.step, 12)
+                if a.dp_bounds:
+                    c.origin["low"] = c.origin["high"] = "dp-estimate"
             if a.nullable:
                 share = self._missing_share(a)
                 c.missing = round(max(share, 1e-6), 6)
+                c.origin["missing"] = "dp-estimate"
         return out
 
     def _missing_share(self, a: _Attr) -> float:
@@ -511,7 +529,7 @@ class DPSynthesizer(TabularGenerator):
             arrays[f"noisy_two_way_{k}"] = table
         state = {
             "attributes": attrs, "edges": [list(e) for e in self.edges_], "order": self.order_,
-            "parent": {str(k): v for k, v in self.parent_.items()}, "privacy": self.privacy_report_,
+            "parent": {str(k): v for k, v in self.parent_.items()},
         }
         return state, arrays
 
@@ -534,7 +552,24 @@ class DPSynthesizer(TabularGenerator):
         rng_ = {a.name: arrays[f"noisy_range_{i}"] for i, a in enumerate(attrs) if f"noisy_range_{i}" in arrays}
         two = [arrays[f"noisy_two_way_{k}"] for k in range(len(self.edges_))]
         self._noisy = {"range": rng_, "one_way": one, "two_way": two}
-        self.privacy_report_ = state["privacy"]
+        if "privacy" in state:  # models saved before the report moved to spec.json
+            self.privacy_report_ = state["privacy"]
+
+
+def _needed_fields(meta: Metadata, bounds: Any) -> dict[str, list[str]]:
+    """The metadata fields the DP model saves as they are, per modelled column (see the module notes)."""
+    public = _public_bounds(bounds, meta) if bounds is None or bounds == "metadata" else {}
+    needed: dict[str, list[str]] = {}
+    for c in meta.modelled:
+        fields = ["missing"]
+        if c.type == "categorical":
+            fields.append("categories")
+        if c.type == "numeric":
+            fields += ["integer"] + (["decimals"] if c.decimals is not None else [])
+        if c.name in public:
+            fields += ["low", "high"]
+        needed[c.name] = fields
+    return needed
 
 
 # -- budget and bounds ------------------------------------------------------------------------------
@@ -563,10 +598,10 @@ def _shares(budget: dict[str, float] | None, *, needs_range: bool, d: int) -> di
 
 def _public_bounds(bounds: Any, meta: Metadata) -> dict[str, tuple[float, float]]:
     numeric = {c.name: c for c in meta.modelled if c.type in ("numeric", "datetime")}
+    known = {n: c for n, c in numeric.items() if c.low is not None and c.high is not None}
     if bounds is None:
-        return {}
-    if bounds == "metadata":
-        known = {n: c for n, c in numeric.items() if c.low is not None and c.high is not None}
+        known = {n: c for n, c in known.items() if c.origin_of("low") == c.origin_of("high") == "declared"}
+    if bounds is None or bounds == "metadata":
         return {n: (float(c.low), float(c.high)) for n, c in known.items()}
     out, problems = {}, []
     for name, pair in bounds.items():
@@ -590,257 +625,3 @@ def _public_bounds(bounds: Any, meta: Metadata) -> dict[str, tuple[float, float]
     return out
 
 
-# -- grids and encodings ----------------------------------------------------------------------------
-_N_OCTAVES = _E_MAX - _E_MIN + 1
-_N_OCTAVE_CELLS = 2 * _N_OCTAVES + 1
-
-
-def _octave_index(x: np.ndarray) -> np.ndarray:
-    """Bucket of each value by sign and power of two, most negative first; tiny magnitudes in the middle."""
-    ax = np.abs(x)
-    small = ax < 2.0**_E_MIN
-    e = np.clip(np.floor(np.log2(np.where(small, 1.0, ax))), _E_MIN, _E_MAX).astype(np.int64)
-    idx = np.where(x < 0, _E_MAX - e, _N_OCTAVES + 1 + (e - _E_MIN))
-    return np.where(small, _N_OCTAVES, idx).astype(np.int64)
-
-
-def _octave_grid(noisy: np.ndarray, sigma: float, sigma_one: float, fine_bins: int) -> tuple[np.ndarray, bool]:
-    """Fine cell edges from the noisy sign/power-of-two histogram (post-processing only).
-
-    The magnitudes' range comes from the histogram folded over the sign (see
-    :func:`_support`; when that finds nothing, the ``_WINDOW`` adjacent octaves with
-    the largest noisy mass); each sign is kept when its noisy mass in that range
-    clears the noise (non-negative values are assumed when neither does).
-    Magnitudes below the range form one linear region around zero (``_ZERO_CELLS``
-    cells). The number of cells grows with the noisy row count relative to the
-    one-way noise ``sigma_one`` (at most ``fine_bins``); each octave gets cells in
-    proportion to its noisy mass (at least one). Returns the edges and whether
-    the data were found above the noise.
-    """
-    neg, pos = noisy[:_N_OCTAVES][::-1], noisy[_N_OCTAVES + 1 :]  # both by magnitude, smallest first
-    folded = neg + pos
-    found = _support(folded, sigma * math.sqrt(2.0), _RANGE_PENALTY)
-    if found is None:
-        lo = int(np.argmax(np.convolve(folded, np.ones(_WINDOW), mode="valid")))
-        hi = lo + _WINDOW - 1
-    else:
-        lo, hi = found
-    octaves = np.arange(lo, hi + 1)
-    noise = sigma * math.sqrt(len(octaves))
-    has_neg, has_pos = neg[octaves].sum() > _SIGN_SD * noise, pos[octaves].sum() > _SIGN_SD * noise
-    has_pos = has_pos or not has_neg  # when the noise hides the sign, assume non-negative values
-    sides = [(side, mass) for side, mass, keep in ((-1, neg, has_neg), (1, pos, has_pos)) if keep]
-    mass = np.concatenate([np.maximum(m[octaves], 0.0) for _, m in sides])
-    total = max(float(mass.sum()), 1.0)
-    n_cells = int(np.clip(round(2.0 * (total / sigma_one) ** (2.0 / 3.0)), 8, fine_bins))
-    share = mass / mass.sum() if mass.sum() > 0 else np.full(len(mass), 1.0 / len(mass))
-    inner = 2.0 ** (lo + _E_MIN)
-    parts = [np.linspace(-inner if has_neg else 0.0, inner if has_pos else 0.0, _ZERO_CELLS + 1)]
-    for (side, _), shares in zip(sides, np.split(share, len(sides))):
-        for e, s in zip(octaves + _E_MIN, shares):
-            k = max(1, int(round(n_cells * s)))
-            parts.append(side * np.linspace(2.0**e, 2.0 ** (e + 1), k + 1))
-    return np.unique(np.concatenate(parts)), found is not None
-
-
-def _trim(a: _Attr, noisy: np.ndarray, sigma: float) -> np.ndarray:
-    """Cut the grid's empty tails, judged from the noisy one-way (post-processing only).
-
-    Returns the one-way restricted to the kept cells (plus the missing cell);
-    ``a.edges`` shrinks to them. See :func:`_support`.
-    """
-    k = len(a.edges) - 1
-    found = _support(noisy[:k], sigma, _TRIM_PENALTY)
-    if found is None:
-        return noisy
-    lo, hi = found
-    a.edges = a.edges[lo : hi + 2]
-    return np.concatenate([noisy[lo:hi + 1], noisy[k:]])
-
-
-def _support(cells: np.ndarray, sigma: float, penalty: float) -> tuple[int, int] | None:
-    """Where the data plausibly lie in a noisy histogram: ``(first, last)`` cell, or None.
-
-    Each cell scores ``count / sigma - penalty``, so a running sum of scores drifts
-    down across empty cells. Starting from the heaviest cell of the heaviest three
-    adjacent cells, the last cell is where the running sum to the right peaks and the first where the
-    running sum to the left peaks; gaps inside the data are crossed when the data
-    beyond outweigh them. None when even the heaviest three cells hold less than
-    ``_FOUND_SD`` standard deviations of their noise (pure noise reaches that
-    somewhere among 100 cells with probability about 0.3%).
-    """
-    k = len(cells)
-    window = np.convolve(cells, np.ones(3), mode="same")
-    centre = int(np.argmax(window))
-    if window[centre] <= _FOUND_SD * sigma * math.sqrt(3.0):
-        return None
-    anchor = max(centre - 1, 0) + int(np.argmax(cells[max(centre - 1, 0) : centre + 2]))
-    score = cells / sigma - penalty
-    right = np.cumsum(score[anchor:])
-    left = np.cumsum(score[anchor::-1])
-    return anchor - int(np.argmax(left)), min(anchor + int(np.argmax(right)), k - 1)
-
-
-def _snap(edges: np.ndarray, step: float | None) -> np.ndarray:
-    """Move edges half-way between lattice points so every cell holds whole lattice values."""
-    if step is None or len(edges) < 2 or (edges[-1] - edges[0]) / step > 1e12:
-        return edges
-    snapped = (np.ceil(edges / step - 1e-9) - 0.5) * step
-    snapped[-1] = max(snapped[-1], snapped[0] + step)
-    out = np.unique(snapped)
-    return out if len(out) >= 2 else np.array([out[0], out[0] + step])
-
-
-def _encode(a: _Attr, values: np.ndarray) -> np.ndarray:
-    """Cell index of each value (the last cell is 'missing' when the column is nullable)."""
-    if a.kind == "categorical":
-        return values
-    k = len(a.edges) - 1
-    idx = np.clip(np.searchsorted(a.edges, np.nan_to_num(values), side="right") - 1, 0, k - 1)
-    return np.where(np.isnan(values), k, idx).astype(np.int64)
-
-
-def _key(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v
-
-
-# -- coarse bins ------------------------------------------------------------------------------------
-def _coarse_groups(a: _Attr, cells: np.ndarray, sigma_two: float, n_bins: int) -> np.ndarray:
-    """Map each cell to a coarse bin, from the projected noisy one-way (post-processing only)."""
-    threshold = _RARE_SD * sigma_two
-    if a.kind == "categorical":
-        k = len(a.categories) + int(a.nullable)
-        common = np.flatnonzero(cells[:k] >= threshold)
-        groups = np.full(k, len(common), dtype=np.int64)  # the rare cells share one bin
-        groups[common] = np.arange(len(common))
-        return groups
-    k = len(a.edges) - 1
-    values = cells[:k]
-    total = values.sum()
-    want = int(np.clip(math.floor(math.sqrt(max(total, 0.0) / (_CELL_SD * sigma_two))), 2, n_bins))
-    want = min(want, k)
-    if total <= 0:
-        values = np.ones(k)
-        total = float(k)
-    middle = (np.cumsum(values) - values / 2.0) / total
-    raw = np.minimum((middle * want).astype(np.int64), want - 1)
-    _, groups = np.unique(raw, return_inverse=True)
-    groups = groups.astype(np.int64)
-    if a.nullable:
-        if cells[k] >= threshold:
-            groups = np.append(groups, groups.max() + 1)
-        else:
-            sizes = np.bincount(groups, weights=values)
-            groups = np.append(groups, int(np.argmax(sizes)))
-    return groups
-
-
-def _within_shares(cells: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Each cell's share of its coarse bin (uniform where the bin has no mass)."""
-    mass = np.bincount(groups, weights=cells)
-    size = np.bincount(groups)
-    share = np.where(mass[groups] > 0, cells / np.where(mass[groups] > 0, mass[groups], 1.0), 1.0 / size[groups])
-    return share
-
-
-# -- estimation -------------------------------------------------------------------------------------
-def _weighted_total(measurements: list[tuple[np.ndarray, float]]) -> float:
-    """Inverse-variance weighted estimate of the row count from noisy tables."""
-    num = sum(t.sum() / (s**2 * t.size) for t, s in measurements)
-    den = sum(1.0 / (s**2 * t.size) for t, s in measurements)
-    return max(float(num / den), 1.0)
-
-
-def _project_simplex(v: np.ndarray, total: float) -> np.ndarray:
-    """Euclidean projection of ``v`` onto {x >= 0, sum(x) = total}."""
-    flat = np.asarray(v, dtype=float).ravel()
-    u = np.sort(flat)[::-1]
-    css = np.cumsum(u) - total
-    ranks = np.arange(1, len(u) + 1)
-    ok = u - css / ranks > 0
-    r = int(ranks[ok][-1])
-    theta = css[ok][-1] / r
-    return np.maximum(flat - theta, 0.0).reshape(np.shape(v))
-
-
-def _fit_table(noisy: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Non-negative table close to ``noisy`` whose margins are ``rows`` and ``cols`` (projection + IPF)."""
-    total = rows.sum()
-    table = _project_simplex(noisy, total)
-    table = table + 1e-6 * np.outer(rows, cols) / max(total, 1e-12)
-    for _ in range(_IPF_ITERATIONS):
-        r = table.sum(axis=1)
-        table *= np.divide(rows, r, out=np.zeros_like(r), where=r > 0)[:, None]
-        c = table.sum(axis=0)
-        table *= np.divide(cols, c, out=np.zeros_like(c), where=c > 0)[None, :]
-        if np.abs(table.sum(axis=1) - rows).max() <= 1e-9 * max(total, 1.0):
-            break
-    return table
-
-
-def _contingency(x: np.ndarray, y: np.ndarray, kx: int, ky: int) -> np.ndarray:
-    return np.bincount(x * ky + y, minlength=kx * ky).reshape(kx, ky).astype(float)
-
-
-def _orient(d: int, edges: list[tuple[int, int]]) -> tuple[list[int], dict[int, int]]:
-    """Breadth-first order of the tree from attribute 0, and each node's parent."""
-    neighbours: dict[int, list[int]] = {i: [] for i in range(d)}
-    for u, v in edges:
-        neighbours[u].append(v)
-        neighbours[v].append(u)
-    order, parent, seen = [0], {}, {0}
-    for node in order:
-        for nb in sorted(neighbours[node]):
-            if nb not in seen:
-                seen.add(nb)
-                parent[nb] = node
-                order.append(nb)
-    return order, parent
-
-
-# -- sampling ---------------------------------------------------------------------------------------
-def _draw(cond: np.ndarray, given: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One draw per row from the row ``given[i]`` of the conditional table ``cond``."""
-    cum = np.cumsum(cond, axis=1)
-    cum /= np.where(cum[:, -1:] > 0, cum[:, -1:], 1.0)
-    u = rng.random(len(given))
-    out = np.empty(len(given), dtype=np.int64)
-    for g in np.unique(given):
-        mask = given == g
-        out[mask] = np.minimum(np.searchsorted(cum[g], u[mask], side="right"), cond.shape[1] - 1)
-    return out
-
-
-def _draw_cells(a: _Attr, groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    u = rng.random(len(groups))
-    out = np.empty(len(groups), dtype=np.int64)
-    for g in np.unique(groups):
-        members = np.flatnonzero(a.groups == g)
-        cum = np.cumsum(a.within[members])
-        mask = groups == g
-        pos = np.searchsorted(cum / cum[-1], u[mask], side="right")
-        out[mask] = members[np.minimum(pos, len(members) - 1)]
-    return out
-
-
-def _decode(a: _Attr, cells: np.ndarray, rng: np.random.Generator) -> Any:
-    if a.kind == "categorical":
-        values = np.array(list(a.categories) + [None], dtype=object)
-        return values[np.minimum(cells, len(values) - 1)]
-    k = len(a.edges) - 1
-    missing = cells >= k
-    c = np.minimum(cells, k - 1)
-    lo, hi = a.edges[c], a.edges[c + 1]
-    if a.step is not None and (a.edges[-1] - a.edges[0]) / a.step <= 1e12:
-        first = np.ceil(lo / a.step - 1e-9)
-        count = np.maximum(np.floor(hi / a.step + 1e-9) - first + 1, 1)
-        count = np.where(first * a.step >= hi, 1, count)
-        x = (first + np.floor(rng.random(len(c)) * count)) * a.step
-        x = np.minimum(x, hi)
-    else:
-        x = lo + rng.random(len(c)) * (hi - lo)
-    return np.where(missing, np.nan, x)

@@ -15,6 +15,18 @@ Every tabular generator starts from a :class:`Metadata`. A column is one of
 ``missing`` is the observed share of missing values; generators model
 missingness as a separate indicator so it is reproduced.
 
+Every field that can come from the data (:data:`DATA_FIELDS`: type,
+nullability and missing share, ``integer``, ``decimals``, bounds, categories)
+records its origin in ``ColumnSpec.origin``: ``"declared"`` (the user stated
+it, e.g. from a codebook: public knowledge), ``"detected"`` (read from the
+data by :meth:`Metadata.detect`) or ``"dp-estimate"`` (a differentially
+private estimate written by a DP model). Differentially private models refuse
+detected fields unless the user declares them (:meth:`ColumnSpec.declare`,
+:meth:`Metadata.as_declared`, ``"public": true`` on a column in the JSON, or
+``"origin": {"categories": "declared"}``) or accepts in words that they are
+released. Metadata JSON has ``spec_version`` 2; version 1 files (no origins)
+load with every field ``"detected"``.
+
 Example:
     >>> import pandas as pd
     >>> df = pd.DataFrame({"age": [40.5, 51.0, 63.25], "sex": ["F", "M", "F"], "death": [0, 1, 0]})
@@ -23,10 +35,15 @@ Example:
     [('age', 'numeric'), ('sex', 'categorical'), ('death', 'categorical')]
     >>> Metadata.from_dict(meta.to_dict()) == meta
     True
+    >>> meta.column("sex").origin_of("categories")
+    'detected'
+    >>> meta.column("sex").declare(categories=["F", "M", "X"]).origin_of("categories")
+    'declared'
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -40,10 +57,14 @@ import pandas as pd
 from hygeia.core.atomic import write_text
 from hygeia.errors import ConfigError, DataValidationError
 
-__all__ = ["COLUMN_TYPES", "ColumnSpec", "Metadata", "METADATA_SPEC_VERSION"]
+__all__ = ["COLUMN_TYPES", "DATA_FIELDS", "ORIGINS", "ColumnSpec", "Metadata", "METADATA_SPEC_VERSION", "to_utc_naive"]
 
-METADATA_SPEC_VERSION = 1
+METADATA_SPEC_VERSION = 2
 COLUMN_TYPES = ("numeric", "categorical", "datetime", "id", "text")
+#: Column fields whose values can be read from the data (and so may be private).
+DATA_FIELDS = ("type", "missing", "integer", "decimals", "low", "high", "categories")
+#: Where a field's value came from.
+ORIGINS = ("declared", "detected", "dp-estimate")
 
 #: Integer columns with at most this many distinct values are categorical.
 MAX_INTEGER_CATEGORIES = 10
@@ -64,9 +85,38 @@ class ColumnSpec:
     low: float | None = None
     high: float | None = None
     categories: list[Any] | None = None
+    origin: dict[str, str] = field(default_factory=dict)
+
+    def origin_of(self, name: str) -> str:
+        """Where the field ``name`` came from: ``declared``, ``detected`` (the default) or ``dp-estimate``."""
+        return self.origin.get(name, "detected")
+
+    def declare(self, **values: Any) -> "ColumnSpec":
+        """Set fields from public knowledge and mark them ``declared`` (no value: mark the current one).
+
+        Example:
+            >>> ColumnSpec("sex", "categorical").declare(categories=["F", "M"], missing=0.0).origin
+            {'categories': 'declared', 'missing': 'declared'}
+
+        Raises:
+            ConfigError: for a name that is not one of :data:`DATA_FIELDS`.
+        """
+        for name, value in values.items():
+            if name not in DATA_FIELDS:
+                raise ConfigError(f"cannot declare {name!r} of column {self.name!r}; declarable fields are {DATA_FIELDS}")
+            if value is not None:
+                setattr(self, name, value)
+            self.origin[name] = "declared"
+        return self
+
+    def data_fields(self) -> list[str]:
+        """The :data:`DATA_FIELDS` this column has a value for."""
+        return [f for f in DATA_FIELDS if getattr(self, f) is not None]
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None}
+        out = {k: v for k, v in asdict(self).items() if v is not None and k != "origin"}
+        out["origin"] = {f: self.origin_of(f) for f in self.data_fields()}
+        return out
 
 
 @dataclass
@@ -100,6 +150,22 @@ class Metadata:
 
     def of_type(self, *types: str) -> list[ColumnSpec]:
         return [c for c in self.columns if c.type in types]
+
+    def copy(self) -> "Metadata":
+        """A deep copy (generators work on one, never on the caller's metadata)."""
+        return copy.deepcopy(self)
+
+    def as_declared(self) -> "Metadata":
+        """A copy with every field marked ``declared``: the user states it is public knowledge (a codebook).
+
+        This is what ``hygeia fit --public-metadata FILE`` does with FILE. Use it only for
+        metadata written from public knowledge; for metadata detected from the private table
+        it turns the data's values into "public" ones and a DP guarantee would not cover them.
+        """
+        out = self.copy()
+        for c in out.columns:
+            c.origin = {f: "declared" for f in c.data_fields()}
+        return out
 
     @property
     def modelled(self) -> list[ColumnSpec]:
@@ -159,7 +225,11 @@ class Metadata:
                 forced = "id"
             elif name == sequence_key and forced is None:
                 forced = "id"
-            columns.append(_detect_column(str(name), df[name], forced, problems))
+            col = _detect_column(str(name), df[name], forced, problems)
+            col.origin = {f: "detected" for f in col.data_fields()}
+            if name in types or name == primary_key:
+                col.origin["type"] = "declared"
+            columns.append(col)
         if problems:
             raise DataValidationError(problems, header="cannot learn from this table")
         meta = cls(columns, primary_key, sequence_key, sequence_index, list(constraints or []))
@@ -196,6 +266,7 @@ class Metadata:
 
     # -- serialization --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
+        """The metadata as JSON-able data (``spec_version`` 2, every data field with its origin)."""
         return {
             "spec_version": METADATA_SPEC_VERSION,
             "columns": [c.to_dict() for c in self.columns],
@@ -207,16 +278,36 @@ class Metadata:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Metadata":
+        """Read :meth:`to_dict`'s output; version 1 (no origins) is upgraded with every field ``detected``.
+
+        A column may say ``"public": true`` (every field declared) or give ``"origin"``
+        per field; fields without an origin count as ``detected``.
+        """
         problems = []
         version = data.get("spec_version")
         if version is None or int(version) > METADATA_SPEC_VERSION:
             problems.append(f"spec_version {version!r}: this Hygeia reads metadata up to version {METADATA_SPEC_VERSION}")
+        known = {f.name for f in ColumnSpec.__dataclass_fields__.values()}
         cols = []
-        for i, c in enumerate(data.get("columns", [])):
+        for i, raw in enumerate(data.get("columns", [])):
+            c = dict(raw)
+            where = f"columns[{i}] ({c.get('name')!r})"
             if c.get("type") not in COLUMN_TYPES:
-                problems.append(f"columns[{i}] ({c.get('name')!r}): type {c.get('type')!r} is not one of {COLUMN_TYPES}")
+                problems.append(f"{where}: type {c.get('type')!r} is not one of {COLUMN_TYPES}")
                 continue
-            cols.append(ColumnSpec(**c))
+            public = c.pop("public", False)
+            unknown = sorted(set(c) - known)
+            if unknown or not isinstance(public, bool):
+                problems.append(f"{where}: unknown keys {unknown or ['public']}; 'public' takes true or false")
+                continue
+            origin = c.pop("origin", None) or {}
+            bad = {k: v for k, v in origin.items() if k not in DATA_FIELDS or v not in ORIGINS}
+            if bad:
+                problems.append(f"{where}: origin {bad} is not a map from {DATA_FIELDS} to one of {ORIGINS}")
+                continue
+            col = ColumnSpec(**c)
+            col.origin = {f: "declared" if public else origin.get(f, "detected") for f in col.data_fields()}
+            cols.append(col)
         if not cols and not problems:
             problems.append("no columns")
         if problems:
@@ -268,10 +359,27 @@ class Metadata:
             elif c.type == "datetime":
                 if not pd.api.types.is_datetime64_any_dtype(s):
                     s = pd.to_datetime(pd.to_numeric(s, errors="coerce"), unit="ns")
-                out[c.name] = s
+                out[c.name] = _with_zone(s, c.dtype)
             else:
                 out[c.name] = _cast(s, c.dtype)
         return pd.DataFrame(out, columns=self.names)
+
+
+def to_utc_naive(s: pd.Series) -> pd.Series:
+    """Timestamps as ``datetime64[ns]``: time-zone-aware ones converted to UTC and made naive."""
+    if getattr(s.dtype, "tz", None) is not None:
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    return s.astype("datetime64[ns]")
+
+
+def _with_zone(s: pd.Series, dtype: str) -> pd.Series:
+    """Naive UTC timestamps back in the time zone named by ``dtype`` (``datetime64[ns, Europe/Paris]``)."""
+    zone = dtype[len("datetime64[ns, "):-1] if dtype.startswith("datetime64[ns, ") else None
+    if zone is None:
+        return s
+    if getattr(s.dtype, "tz", None) is not None:
+        return s.dt.tz_convert(zone)
+    return s.dt.tz_localize("UTC").dt.tz_convert(zone)
 
 
 def _cast(s: pd.Series, dtype: str) -> pd.Series:
@@ -350,8 +458,9 @@ def _detect_column(name: str, s: pd.Series, forced: str | None, problems: list[s
             bad = non_null[conv.isna()].iloc[0]
             problems.append(f"column {name!r} is datetime but holds {bad!r}; fix the value or declare it categorical")
             return spec
-        spec.dtype = "datetime64[ns]"
-        ns = conv.astype("datetime64[ns]").astype("int64").to_numpy()
+        tz = getattr(conv.dtype, "tz", None)
+        spec.dtype = f"datetime64[ns, {tz}]" if tz is not None else "datetime64[ns]"
+        ns = to_utc_naive(conv).astype("int64").to_numpy()
         spec.low, spec.high = float(ns.min()), float(ns.max())
     return spec
 

@@ -34,11 +34,17 @@ histograms (20 bins per numeric column between its metadata bounds, log-spaced
 for wide positive ranges; one count per category) instead of exact quantiles.
 The histograms get about a fifth of the budget, DP-SGD the rest; both go
 through opacus's RDP accountant, and the epsilon spent is recorded in
-``privacy_`` (with delta, noise multipliers, sample rate and steps) and in the
-saved model. The metadata (column types, categories, numeric bounds) is treated
-as public, as in other DP synthesizers: pass a :class:`Metadata` with public
-bounds and categories for a strict guarantee. The noise comes from torch's
-seeded generator (reproducible), not a cryptographic one.
+``privacy_report_`` (with delta, noise multipliers, sample rate and steps) and
+in the saved model. The metadata the model saves and clips to (categories,
+bounds, nullability, ``integer``/``decimals``) is outside the guarantee, so it
+must be *declared* public (a codebook; see :mod:`hygeia.tabular.metadata`):
+fields detected from the data are refused unless
+``release_detected_metadata=True`` says in words that they are released. Values
+outside the declared bounds are clipped to them, and a category outside the
+declared ones counts as missing (the column must be declared nullable) so it
+never reaches the saved files. ``privacy_report_["summary"]`` names what is
+and is not covered. The noise comes from torch's seeded generator
+(reproducible), not a cryptographic one; under DP the seed is not saved.
 
 Weights are saved as numpy arrays in ``arrays.npz``; loading rebuilds the
 network from them (no ``torch.save``, no pickles).
@@ -66,6 +72,7 @@ from hygeia.core.generator import register_generator
 from hygeia.core.seeding import resolve_seed
 from hygeia.errors import ConfigError, DataValidationError, MissingExtraError
 from hygeia.tabular._base import TabularGenerator
+from hygeia.tabular._public_domain import check_public_domain, domain_report, guarantee_summary
 from hygeia.tabular.metadata import Metadata
 
 __all__ = ["NeuralSynthesizer"]
@@ -181,12 +188,15 @@ class _Transform:
                 hist = np.histogram(np.clip(x[ok], low, high), bins=edges)[0].astype(float)
                 hist = np.clip(hist + rng.normal(0.0, sigma, hist.shape), 0.0, None) + 1e-3
                 p = np.r_[0.0, np.cumsum(hist) / hist.sum()]
-                columns.append({"name": spec.name, "kind": "num", "discrete": False,
-                                "missing": bool(spec.missing > 0 or not ok.all())})
+                if not ok.all() and not spec.missing > 0:
+                    unseen.append(f"column {spec.name!r} has missing values but its declared missing share is 0; "
+                                  "declare it nullable (missing > 0)")
+                    continue
+                columns.append({"name": spec.name, "kind": "num", "discrete": False, "missing": bool(spec.missing > 0)})
                 arrays[f"{spec.name}.v"], arrays[f"{spec.name}.p"] = edges, p
             else:
                 values = list(spec.categories or [])
-                if spec.missing > 0 or s.isna().any():
+                if spec.missing > 0:
                     values.append(None)
                 codes = {_key(v): i for i, v in enumerate(values)}
                 observed = np.zeros(len(values))
@@ -394,11 +404,15 @@ class NeuralSynthesizer(TabularGenerator):
         loss_factor: weight of the numeric reconstruction term (TVAE's default 2).
         max_categories: categorical columns with more categories keep the most frequent
             ``max_categories - 1`` and pool the rest (sampled by frequency).
-        seed: seed of the training run (weights, batches, noise); ``None`` draws one, recorded in ``seed_``.
+        seed: seed of the training run (weights, batches, noise); ``None`` draws one, recorded in ``seed_``
+            (under DP neither is saved: whoever knows the seed could subtract the noise).
         device: ``"cpu"`` or a CUDA device (``"cuda"``, ``"cuda:1"``) for training; sampling runs on the CPU.
         epsilon: privacy budget; when set, training is DP-SGD (needs opacus: ``pip install 'hygeia[dp-neural]'``).
         delta: DP delta; ``None`` means ``min(1e-5, 1 / (10 n))`` for ``n`` training rows.
         max_grad_norm: DP-SGD's per-example gradient clipping bound.
+        release_detected_metadata: under DP, accept that metadata fields detected from the data
+            (categories, bounds, nullability, decimals) are saved outside the guarantee; without it
+            they must be declared public or the fit is refused.
         verbose: print the loss of each epoch.
 
     Example:
@@ -425,6 +439,7 @@ class NeuralSynthesizer(TabularGenerator):
         epsilon: float | None = None,
         delta: float | None = None,
         max_grad_norm: float = 1.0,
+        release_detected_metadata: bool = False,
         verbose: bool = False,
     ) -> None:
         self.epochs = epochs
@@ -440,9 +455,46 @@ class NeuralSynthesizer(TabularGenerator):
         self.epsilon = epsilon
         self.delta = delta
         self.max_grad_norm = max_grad_norm
+        self.release_detected_metadata = release_detected_metadata
         self.verbose = verbose
 
     # -- parameters ---------------------------------------------------------------------------
+    def saved_params(self) -> dict[str, Any]:
+        """The parameters as saved: under DP without the noise seed."""
+        params = super().saved_params()
+        if self.epsilon is not None:
+            params["seed"] = None
+        return params
+
+    # -- the public domain under DP -------------------------------------------------------------
+    def _check_table(self, data: Any, metadata: Metadata | None) -> tuple[pd.DataFrame, Metadata]:
+        self._check_params()
+        if self.epsilon is not None:
+            _opacus()
+        df, meta = super()._check_table(data, metadata)
+        if self.epsilon is not None:
+            self._needed = {c.name: ["missing"] + (["categories"] if c.type == "categorical" else ["low", "high"])
+                            + (["integer"] + (["decimals"] if c.decimals is not None else [])
+                               if c.type == "numeric" else [])
+                            for c in meta.modelled}
+            self._released = check_public_domain(meta, self._needed, release=bool(self.release_detected_metadata),
+                                                 model="neural (DP-SGD)")
+        return df, meta
+
+    def _model_frame(self, df: pd.DataFrame, meta: Metadata) -> pd.DataFrame:
+        """Under DP, values outside the declared domain: numbers clipped, categories made missing."""
+        frame = super()._model_frame(df, meta)
+        if self.epsilon is None:
+            return frame
+        for c in meta.modelled:
+            s = frame[c.name]
+            if c.type == "categorical" and c.missing > 0:
+                allowed = {_key(v) for v in c.categories or []}
+                frame[c.name] = s.map(lambda v: v if v is None or _key(v) in allowed else None)
+            elif c.type != "categorical" and c.low is not None and c.high is not None:
+                frame[c.name] = s.clip(float(c.low), float(c.high))
+        return frame
+
     def _check_params(self) -> None:
         def positive_int(name: str) -> None:
             v = getattr(self, name)
@@ -510,7 +562,9 @@ class NeuralSynthesizer(TabularGenerator):
             steps = epochs * per_epoch
             noise_hist, noise_sgd = _split_budget(float(self.epsilon), delta, 1.0 / per_epoch, steps)
             transform = _Transform.fit_private(df, meta, int(self.max_categories), noise_hist, rng)
-            privacy = {"epsilon_target": float(self.epsilon), "delta": delta, "noise_multiplier": noise_sgd,
+            privacy = {"guarantee": "(epsilon, delta)-differential privacy for adding or removing one row "
+                       "(DP-SGD and noised histograms, RDP accountant)",
+                       "epsilon_target": float(self.epsilon), "delta": delta, "noise_multiplier": noise_sgd,
                        "histogram_noise_multiplier": noise_hist, "sample_rate": 1.0 / per_epoch, "steps": steps,
                        "max_grad_norm": float(self.max_grad_norm)}
         inputs, present, codes = transform.encode(df, rng)
@@ -526,12 +580,15 @@ class NeuralSynthesizer(TabularGenerator):
             else:
                 history, spent = self._train_private(torch, net, loss_fn, data, epochs, batch, lr, privacy, seed)
                 privacy["epsilon"] = spent
+                domain = domain_report(meta, self._needed, self._released)
+                privacy["public_inputs"] = domain
+                privacy["summary"] = guarantee_summary(spent, delta, domain, [])
         self.transform_ = transform
         self.network_ = net.to("cpu").eval()
         self.seed_ = seed
         self.loss_history_ = np.asarray(history, dtype=float)
         self.epochs_ = epochs
-        self.privacy_ = privacy
+        self.privacy_report_ = privacy
 
     def _train(self, torch: Any, net: Any, loss_fn: _Loss, data: list[Any], epochs: int, batch: int,
                lr: float) -> list[float]:
@@ -640,8 +697,8 @@ class NeuralSynthesizer(TabularGenerator):
         for k, v in self.network_.state_dict().items():
             arrays[f"network/{k}"] = v.detach().cpu().numpy()
         arrays["loss_history"] = self.loss_history_
-        state = {"columns": self.transform_.columns, "seed": self.seed_, "epochs": self.epochs_,
-                 "privacy": self.privacy_}
+        state = {"columns": self.transform_.columns, "epochs": self.epochs_,
+                 "seed": None if self.epsilon is not None else self.seed_}
         return state, arrays
 
     def _set_model_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -661,7 +718,8 @@ class NeuralSynthesizer(TabularGenerator):
         self.network_ = net.eval()
         self.seed_ = state["seed"]
         self.loss_history_ = np.asarray(arrays["loss_history"], dtype=float)
-        self.privacy_ = state.get("privacy")
+        if state.get("privacy"):  # models saved before the report moved to spec.json
+            self.privacy_report_ = state["privacy"]
         self.epochs_ = int(state["epochs"])
 
 

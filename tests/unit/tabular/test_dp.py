@@ -40,7 +40,7 @@ def data() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def model(data: pd.DataFrame) -> DPSynthesizer:
-    return DPSynthesizer(epsilon=1.0).fit(data, seed=11)
+    return DPSynthesizer(epsilon=1.0, seed=11, release_detected_metadata=True).fit(data)
 
 
 def _tv(a: pd.Series, b: pd.Series) -> float:
@@ -102,7 +102,7 @@ def test_selected_pairs_form_a_spanning_tree(model: DPSynthesizer, data: pd.Data
 
 
 def test_strongly_dependent_pair_is_selected_at_large_epsilon(data: pd.DataFrame) -> None:
-    m = DPSynthesizer(epsilon=100.0).fit(data, seed=0)
+    m = DPSynthesizer(epsilon=100.0, seed=0, release_detected_metadata=True).fit(data)
     assert sorted(["age", "death"]) in [sorted(p) for p in m.privacy_report_["selected_pairs"]]
 
 
@@ -111,7 +111,7 @@ def test_noise_has_the_stated_sigma() -> None:
     rng = np.random.default_rng(3)
     codes = [f"c{i:03d}" for i in range(400)]
     df = pd.DataFrame({"code": rng.choice(codes, 4000), "flag": rng.choice(["a", "b"], 4000)})
-    m = DPSynthesizer(epsilon=1.0).fit(df, seed=5)
+    m = DPSynthesizer(epsilon=1.0, seed=5, release_detected_metadata=True).fit(df)
     state, arrays = m._get_model_state()
     attr = next(i for i, a in enumerate(m.attrs_) if a.name == "code")
     true = df["code"].map({c: k for k, c in enumerate(m.attrs_[attr].categories)}).value_counts().sort_index()
@@ -122,9 +122,9 @@ def test_noise_has_the_stated_sigma() -> None:
 
 
 def test_different_seeds_give_different_noise_and_the_same_seed_the_same(data: pd.DataFrame) -> None:
-    a = DPSynthesizer(epsilon=1.0).fit(data, seed=1)
-    b = DPSynthesizer(epsilon=1.0).fit(data, seed=2)
-    c = DPSynthesizer(epsilon=1.0).fit(data, seed=1)
+    a = DPSynthesizer(epsilon=1.0, seed=1, release_detected_metadata=True).fit(data)
+    b = DPSynthesizer(epsilon=1.0, seed=2, release_detected_metadata=True).fit(data)
+    c = DPSynthesizer(epsilon=1.0, seed=1, release_detected_metadata=True).fit(data)
     sa, sb, sc = (m._get_model_state()[1] for m in (a, b, c))
     assert not np.array_equal(sa["noisy_one_way_1"], sb["noisy_one_way_1"])
     assert sa.keys() == sc.keys() and all(np.array_equal(sa[k], sc[k]) for k in sa)
@@ -134,7 +134,7 @@ def test_different_seeds_give_different_noise_and_the_same_seed_the_same(data: p
 
 
 def test_huge_epsilon_matches_the_data_closely(data: pd.DataFrame) -> None:
-    m = DPSynthesizer(epsilon=1e6, bounds={"age": [0, 120]}).fit(data, seed=0)
+    m = DPSynthesizer(epsilon=1e6, bounds={"age": [0, 120]}, seed=0, release_detected_metadata=True).fit(data)
     synth = m.sample(20_000, seed=0)
     for col in ("sex", "site", "death"):
         assert _tv(synth[col], data[col]) < 0.02, col
@@ -150,7 +150,7 @@ def test_huge_epsilon_matches_the_data_closely(data: pd.DataFrame) -> None:
 
 
 def test_tiny_epsilon_is_far_from_the_data(data: pd.DataFrame) -> None:
-    m = DPSynthesizer(epsilon=0.01).fit(data, seed=0)
+    m = DPSynthesizer(epsilon=0.01, seed=0, release_detected_metadata=True).fit(data)
     _, arrays = m._get_model_state()
     site = next(i for i, a in enumerate(m.attrs_) if a.name == "site")
     true = data["site"].value_counts().reindex(SITES).to_numpy()
@@ -180,7 +180,7 @@ def test_samples_follow_the_domain(model: DPSynthesizer, data: pd.DataFrame) -> 
 
 def test_public_bounds_skip_range_estimation_and_bound_the_samples(data: pd.DataFrame) -> None:
     bounds = {"age": [18, 100], "lab": [0, 10], "visit": ["2014-01-01", "2021-01-01"]}
-    m = DPSynthesizer(epsilon=1.0, bounds=bounds).fit(data, seed=0)
+    m = DPSynthesizer(epsilon=1.0, bounds=bounds, seed=0, release_detected_metadata=True).fit(data)
     report = m.privacy_report_
     assert report["dp_bounds"] == [] and "bounds" not in report["steps"]
     assert report["public_inputs"]["bounds"] == ["age", "lab", "visit"]
@@ -196,7 +196,7 @@ def test_dp_ranges_find_both_signs_and_single_octave_data() -> None:
         "temp": rng.normal(37.0, 0.6, 3000).round(1),  # every value within one power of two
         "g": rng.choice(["a", "b"], 3000),
     })
-    m = DPSynthesizer(epsilon=1.0).fit(df, seed=0)
+    m = DPSynthesizer(epsilon=1.0, seed=0, release_detected_metadata=True).fit(df)
     assert m.privacy_report_["range_not_found"] == []
     synth = m.sample(5000, seed=0)
     assert (synth["z"] < -1).mean() == pytest.approx((df["z"] < -1).mean(), abs=0.05)
@@ -208,13 +208,13 @@ def test_dp_ranges_find_both_signs_and_single_octave_data() -> None:
 def test_a_range_hidden_by_the_noise_is_reported() -> None:
     rng = np.random.default_rng(2)
     df = pd.DataFrame({"x": rng.normal(100, 10, 60), "g": rng.choice(["a", "b"], 60)})
-    m = DPSynthesizer(epsilon=0.05).fit(df, seed=0)
+    m = DPSynthesizer(epsilon=0.05, seed=0, release_detected_metadata=True).fit(df)
     assert m.privacy_report_["range_not_found"] == ["x"]
     assert len(m.sample(20, seed=0)) == 20
 
 
 def test_metadata_bounds_are_taken_as_public(data: pd.DataFrame) -> None:
-    m = DPSynthesizer(epsilon=1.0, bounds="metadata").fit(data, seed=0)
+    m = DPSynthesizer(epsilon=1.0, bounds="metadata", seed=0, release_detected_metadata=True).fit(data)
     assert m.privacy_report_["public_inputs"]["bounds"] == ["age", "lab", "visit"]
     synth = m.sample(2000, seed=0)
     assert synth["age"].between(data["age"].min(), data["age"].max()).all()
@@ -223,11 +223,11 @@ def test_metadata_bounds_are_taken_as_public(data: pd.DataFrame) -> None:
 def test_small_tables_with_one_or_two_columns() -> None:
     rng = np.random.default_rng(0)
     one = pd.DataFrame({"x": rng.normal(5, 1, 500)})
-    m1 = DPSynthesizer(epsilon=2.0).fit(one, seed=0)
+    m1 = DPSynthesizer(epsilon=2.0, seed=0, release_detected_metadata=True).fit(one)
     assert m1.privacy_report_["selected_pairs"] == [] and set(m1.privacy_report_["steps"]) == {"bounds", "one_way"}
     assert len(m1.sample(10, seed=0)) == 10
     two = pd.DataFrame({"x": rng.normal(5, 1, 500), "g": rng.choice(["a", "b"], 500)})
-    m2 = DPSynthesizer(epsilon=2.0).fit(two, seed=0)
+    m2 = DPSynthesizer(epsilon=2.0, seed=0, release_detected_metadata=True).fit(two)
     assert "select" not in m2.privacy_report_["steps"], "one possible pair: nothing to select"
     assert m2.privacy_report_["rho_spent"] == pytest.approx(m2.privacy_report_["rho"])
 
@@ -242,7 +242,7 @@ def test_save_load_round_trip_keeps_samples_and_report(model: DPSynthesizer, tmp
 
 
 def test_saved_model_holds_no_noise_seed_and_no_raw_ranges(data: pd.DataFrame, tmp_path: Path) -> None:
-    m = DPSynthesizer(epsilon=1.0).fit(data, seed=987654321)
+    m = DPSynthesizer(epsilon=1.0, seed=987654321, release_detected_metadata=True).fit(data)
     text = (m.save(tmp_path / "dp") / "spec.json").read_text()
     assert "987654321" not in text
     saved = Metadata.from_dict(json.loads(text)["state"]["metadata"])
@@ -285,7 +285,7 @@ def test_bad_delta_is_refused(data: pd.DataFrame, delta: object) -> None:
 )
 def test_bad_parameters_are_refused(data: pd.DataFrame, params: dict, needle: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(needle)):
-        DPSynthesizer(**params).fit(data, seed=0)
+        DPSynthesizer(**params, seed=0, release_detected_metadata=True).fit(data)
 
 
 def test_values_outside_the_declared_schema_are_refused(data: pd.DataFrame) -> None:
@@ -295,9 +295,9 @@ def test_values_outside_the_declared_schema_are_refused(data: pd.DataFrame) -> N
     bad = data.copy()
     bad.loc[0, "age"] = np.nan
     with pytest.raises(DataValidationError) as info:
-        DPSynthesizer().fit(bad, meta, seed=0)
+        DPSynthesizer(seed=0, release_detected_metadata=True).fit(bad, meta)
     text = str(info.value)
-    assert "column 'site' holds values outside its metadata categories: ['site10', 'site11']" in text
+    assert "column 'site' holds values outside its declared categories: ['site10', 'site11']" in text
     assert "column 'age' has missing values but the metadata says it has none" in text
 
 
@@ -305,4 +305,4 @@ def test_observed_combinations_are_refused(data: pd.DataFrame) -> None:
     observed = {"type": "allowed", "columns": ["sex", "site"], "combinations": "observed"}
     meta = Metadata.detect(data, constraints=[observed])
     with pytest.raises(ConfigError, match="combinations='observed'"):
-        DPSynthesizer().fit(data, meta, seed=0)
+        DPSynthesizer(seed=0, release_detected_metadata=True).fit(data, meta)

@@ -113,15 +113,18 @@ def test_seed_none_is_drawn_and_recorded(table: pd.DataFrame) -> None:
 
 def test_dp_sgd_records_the_epsilon_spent(table: pd.DataFrame, tmp_path) -> None:
     pytest.importorskip("opacus")
-    model = NeuralSynthesizer(**{**TINY, "epochs": 1}, epsilon=1.0, delta=1e-5, max_grad_norm=1.0, seed=0)
+    model = NeuralSynthesizer(**{**TINY, "epochs": 1}, epsilon=1.0, delta=1e-5, max_grad_norm=1.0, seed=0,
+                              release_detected_metadata=True)
     model.fit(table)
-    spent = model.privacy_["epsilon"]
+    spent = model.privacy_report_["epsilon"]
     assert 0.5 < spent <= 1.0 + 1e-6
-    assert model.privacy_["steps"] >= 1 and model.privacy_["noise_multiplier"] > 0
+    assert model.privacy_report_["steps"] >= 1 and model.privacy_report_["noise_multiplier"] > 0
+    assert "ward.categories" in model.privacy_report_["public_inputs"]["released_detected"]
     out = model.sample(50, seed=0)
     assert list(out.columns) == list(table.columns)
     spec = json.loads((model.save(tmp_path / "dp") / SPEC_FILE).read_text())
-    assert spec["state"]["model"]["privacy"]["epsilon"] == pytest.approx(spent)
+    assert spec["privacy"]["epsilon"] == pytest.approx(spent)
+    assert spec["params"]["seed"] is None and spec["state"]["model"]["seed"] is None, "the noise seed is not saved"
 
 
 @pytest.mark.parametrize(
