@@ -21,16 +21,19 @@ from threadpoolctl import threadpool_limits
 
 from hygeia.core.seeding import SeedTree
 from hygeia.evaluate._fairness import fairness as _fairness
+from hygeia.evaluate._caveats import caveats as _caveats
+from hygeia.evaluate._coverage import knn_precision_recall
 from hygeia.evaluate._fidelity import (
-    alpha_precision_beta_recall,
     column_pair_trends,
     column_shapes,
     correlation_matrices,
     detection_auc,
     marginals,
+    pair_trend_scores,
 )
 from hygeia.evaluate._metadata import Encoder, prepare, validate_inputs
 from hygeia.evaluate._privacy import privacy as _privacy
+from hygeia.evaluate._utility import outcome_task
 from hygeia.evaluate._utility import utility as _utility
 
 __all__ = ["evaluate_tables", "jsonable"]
@@ -87,11 +90,16 @@ def evaluate_tables(
 ) -> dict:
     """Audit a synthetic table against the real table it was learned from.
 
+    Nothing is scored on the rows the generator learned from: without a
+    ``holdout``, utility (TSTR/TRTR), membership inference, the DCR share and
+    per-subgroup utility gaps are "not measured", with the reason in the
+    section's ``not_measured`` (or ``reason``) field and in ``caveats``.
+
     Args:
         real: the training table the generator saw.
         synthetic: the generated table (same columns).
-        holdout: real rows the generator did not see; needed for the DCR share,
-            membership inference and attack controls, and used as the utility test set.
+        holdout: real rows the generator did not see; needed for utility, the DCR
+            share, membership inference and attack controls.
         target: outcome column for utility and fairness.
         time_column, event_column: survival outcome (C-index utility).
         quasi_identifiers: columns an attacker may know (k-anonymity, linkability).
@@ -101,8 +109,9 @@ def evaluate_tables(
         seed: seeds every subsample and model.
 
     Returns:
-        ``{"fidelity", "utility", "privacy", "fairness", "meta"}``, JSON-ready
-        (NaN becomes ``None``).
+        ``{"fidelity", "utility", "privacy", "fairness", "caveats", "meta"}``,
+        JSON-ready (NaN becomes ``None``); ``caveats`` is a list of sentences on
+        what the numbers do not show.
 
     Raises:
         DataValidationError: naming every problem with the inputs.
@@ -134,15 +143,16 @@ def _audit(real, synthetic, holdout, types, *, target, time_column, event_column
     enc = Encoder(cols, types).fit(r)
     xr, xs = enc.transform(r), enc.transform(s)
     f_seed = _seed(tree, _STREAM_FIDELITY)
-    shape_score, pair_score = _mean(shapes.values()), _mean(p["score"] for p in pairs.values())
+    shape_score, pair_scores = _mean(shapes.values()), pair_trend_scores(pairs)
+    coverage = knn_precision_recall(xr, xs, seed=f_seed)
     fidelity = {
         "column_shapes": shape_score,
-        "column_pair_trends": pair_score,
-        "overall": _mean([shape_score, pair_score]),
+        **pair_scores,
+        "overall": _mean([shape_score, pair_scores["column_pair_trends"]]),
         "column_shapes_detail": shapes,
         "column_pair_trends_detail": pairs,
         "detection_auc": detection_auc(xr, xs, seed=f_seed),
-        **alpha_precision_beta_recall(xr, xs, seed=f_seed),
+        **{f"manifold_{k}": v for k, v in coverage.items()},
         "marginals": marginals(r, s, types),
         "correlation": correlation_matrices(r, s, types),
     }
@@ -160,13 +170,12 @@ def _audit(real, synthetic, holdout, types, *, target, time_column, event_column
         r, s, h, types, target=target, quasi_identifiers=quasi_identifiers, sensitive=sensitive,
         seed=_seed(tree, _STREAM_PRIVACY),
     )
-    if h is None:
-        privacy["note"] = "pass a holdout (real rows not used for training) for the DCR share, MIA AUC and attack controls"
     timings["privacy"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     fair = _fairness(
         r, s, types, subgroups=subgroups, target=target, event_column=event_column, predictions=predictions,
+        task=outcome_task(types, r, target, time_column),
     )
     timings["fairness"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - start
@@ -185,4 +194,6 @@ def _audit(real, synthetic, holdout, types, *, target, time_column, event_column
         "sensitive": sensitive,
         "seconds": timings,
     }
-    return jsonable({"fidelity": fidelity, "utility": utility, "privacy": privacy, "fairness": fair, "meta": meta})
+    notes = _caveats(fidelity, utility, privacy, fair, n_holdout=meta["n_holdout"], n_synthetic=len(synthetic))
+    return jsonable({"fidelity": fidelity, "utility": utility, "privacy": privacy, "fairness": fair,
+                     "caveats": notes, "meta": meta})

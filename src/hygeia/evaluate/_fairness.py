@@ -7,7 +7,13 @@ declared column):
 * outcome-rate error: ``|outcome rate in synthetic - in real|`` within the group
   (rate of the rarer class of a binary target, of the rarest class of a
   multi-class one, mean of a numeric one, event rate in survival);
-* utility gap: the TRTR score minus the TSTR score on the group's test rows.
+* utility gap: the TRTR score minus the TSTR score on the group's holdout rows.
+
+The first two compare the synthetic table with the real one and need no model,
+so they are measured with or without a holdout. The utility gap reuses the
+utility models' predictions on the holdout; without a holdout it is **not
+measured** (``utility_gap`` is ``None`` and ``not_measured`` says why), never
+computed on training rows.
 
 Numeric columns are cut into bands: clinical age bands for columns named like
 ``age``, real quartiles otherwise.
@@ -23,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hygeia.evaluate._utility import Predictions, score_predictions
+from hygeia.evaluate._utility import NO_HOLDOUT_REASON, Predictions, score_predictions
 
 __all__ = ["bands", "default_subgroups", "fairness"]
 
@@ -54,12 +60,12 @@ def bands(s: pd.Series, name: str, real_edges: np.ndarray | None) -> pd.Series:
     return cut.astype(object).where(s.notna(), "(missing)").astype(str)
 
 
-def _outcome(df: pd.DataFrame, preds: Predictions | None, target: str | None, event: str | None, positive):
-    if preds is None:
+def _outcome(df: pd.DataFrame, task: str | None, target: str | None, event: str | None, positive):
+    if task is None:
         return None
-    if preds.task == "classification":
+    if task == "classification":
         return df[target].astype(object).eq(positive).astype(float)
-    if preds.task == "regression":
+    if task == "regression":
         return df[target].astype(float)
     e = pd.to_numeric(df[event], errors="coerce") if df[event].dtype != object else df[event].isin(["1", "True", "true", "yes"])
     return e.astype(float)
@@ -74,15 +80,38 @@ def fairness(
     target: str | None,
     event_column: str | None,
     predictions: Predictions | None,
+    task: str | None = None,
 ) -> dict:
-    """Per-subgroup representation, outcome and utility gaps (prepared tables in)."""
+    """Per-subgroup representation, outcome and utility gaps (prepared tables in).
+
+    Args:
+        real, synthetic: prepared tables.
+        types: column types.
+        subgroups: columns to audit; by default :func:`default_subgroups`.
+        target, event_column: the outcome (rates of its rarer class, mean, or event rate).
+        predictions: the utility models' holdout predictions, or ``None`` (no holdout).
+        task: the outcome task (``classification``, ``regression``, ``survival``),
+            needed for outcome rates when ``predictions`` is ``None``.
+
+    Returns:
+        ``{"columns", "outcome", "subgroups": [...], "max_representation_error",
+        "max_outcome_rate_error", "max_utility_gap", "not_measured": {metric: reason}}``.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"sex": ["F", "M", "F", "M"]})
+        >>> fairness(df, df, {"sex": "categorical"}, subgroups=None, target=None, event_column=None,
+        ...          predictions=None)["max_representation_error"]
+        0.0
+    """
     columns = list(subgroups) if subgroups is not None else default_subgroups(types)
+    task = predictions.task if predictions is not None else task
     positive = None
-    if predictions is not None and predictions.task == "classification":
+    if task == "classification":
         counts = real[target].dropna().value_counts()
         positive = counts.index[-1] if len(counts) else None
-    y_real = _outcome(real, predictions, target, event_column, positive)
-    y_syn = _outcome(synthetic, predictions, target, event_column, positive)
+    y_real = _outcome(real, task, target, event_column, positive)
+    y_syn = _outcome(synthetic, task, target, event_column, positive)
     rows = []
     for c in columns:
         edges = None
@@ -126,11 +155,18 @@ def fairness(
         vals = [r[key] for r in rows if r[key] is not None]
         return float(max(np.abs(vals))) if vals else None
 
+    not_measured = {}
+    if task is None:
+        not_measured["outcome_rate_error"] = "no outcome was declared: pass --target COL (or --time-column and --event-column)"
+        not_measured["utility_gap"] = not_measured["outcome_rate_error"]
+    elif predictions is None:
+        not_measured["utility_gap"] = NO_HOLDOUT_REASON
     return {
         "columns": columns,
-        "outcome": None if predictions is None else {"task": predictions.task, "positive": None if positive is None else str(positive)},
+        "outcome": None if task is None else {"task": task, "positive": None if positive is None else str(positive)},
         "subgroups": rows,
         "max_representation_error": worst("representation_error"),
         "max_outcome_rate_error": worst("outcome_rate_error"),
         "max_utility_gap": worst("utility_gap"),
+        "not_measured": not_measured,
     }

@@ -9,10 +9,17 @@ Definitions follow SDMetrics' published metrics so that the numbers agree:
   otherwise (ContingencySimilarity), numbers cut into 10 equal-width bins of each
   table's own range (as SDMetrics' QualityReport does) and missing values
   counted as a level;
-* overall: mean of the two property scores.
+* pair-trend score: as SDMetrics' QualityReport does by default (sdmetrics 0.32),
+  the headline averages only the pairs whose *real* association is strong:
+  ``|r| > 0.5`` for two numeric/date columns, Cramér's V (no bias correction,
+  on the same contingency table) ``> 0.3`` otherwise. Pairs with no real
+  association score near 1 whatever the generator does, so averaging every pair
+  rewards a table whose columns were shuffled independently; the all-pairs mean
+  is still reported beside the headline;
+* overall: mean of the column-shape score and the headline pair-trend score.
 
 Beyond these: a detection AUC (a classifier telling real rows from synthetic
-ones; 0.5 is ideal) and α-precision / β-recall (Alaa et al., ICML 2022).
+ones; 0.5 is ideal) and k-NN manifold precision/recall (:mod:`._coverage`).
 
 Example:
     >>> import pandas as pd
@@ -30,12 +37,14 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
-from sklearn.neighbors import NearestNeighbors
+from scipy.stats.contingency import association
 
 __all__ = [
-    "alpha_precision_beta_recall",
+    "ASSOCIATION_THRESHOLD",
+    "CORRELATION_THRESHOLD",
     "column_pair_trends",
     "column_shapes",
+    "pair_trend_scores",
     "correlation_matrices",
     "detection_auc",
     "ks_complement",
@@ -44,6 +53,11 @@ __all__ = [
 ]
 
 _CONTINUOUS = ("numeric", "datetime")
+#: SDMetrics' QualityReport defaults (``DEFAULT_REAL_CORRELATION_THRESHOLD`` and
+#: ``DEFAULT_REAL_ASSOCIATION_THRESHOLD`` in sdmetrics 0.32): a pair counts in the
+#: headline pair-trend score only when its real association exceeds these.
+CORRELATION_THRESHOLD = 0.5
+ASSOCIATION_THRESHOLD = 0.3
 
 
 def ks_complement(real: np.ndarray, synthetic: np.ndarray) -> float:
@@ -101,14 +115,38 @@ def _codes(real: pd.DataFrame, synthetic: pd.DataFrame, c: str, t: str) -> tuple
     return levels.get_indexer(r_obj), levels.get_indexer(s_obj), len(levels)
 
 
+def _cramers_v(codes_a: np.ndarray, codes_b: np.ndarray) -> float:
+    """Cramér's V of two integer-coded columns (no bias correction); NaN below 2x2."""
+    _, ia = np.unique(codes_a, return_inverse=True)
+    _, ib = np.unique(codes_b, return_inverse=True)
+    if ia.max(initial=0) < 1 or ib.max(initial=0) < 1:
+        return float("nan")
+    table = np.zeros((ia.max() + 1, ib.max() + 1), dtype=np.int64)
+    np.add.at(table, (ia, ib), 1)
+    return float(association(table, method="cramer"))
+
+
 def column_pair_trends(
     real: pd.DataFrame, synthetic: pd.DataFrame, types: dict[str, str]
 ) -> dict[str, dict[str, object]]:
     """Per-pair trend similarity in [0, 1], keyed ``"a | b"``.
 
+    Args:
+        real, synthetic: prepared tables (numbers and dates as float, labels as str).
+        types: column types; ``id`` columns are skipped.
+
     Returns:
         ``{"a | b": {"columns": [a, b], "metric": "correlation" | "contingency",
-        "score": float, "real": r or None, "synthetic": r or None}}``.
+        "score": float, "real": r or None, "synthetic": r or None,
+        "real_association": |r| or Cramér's V, "counted": bool}}``, where
+        ``counted`` says whether the pair passes SDMetrics' default threshold and
+        so enters the headline score.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [2.0, 4.0, 7.0]})
+        >>> column_pair_trends(df, df, {"x": "numeric", "y": "numeric"})["x | y"]["counted"]
+        True
     """
     cols = [c for c, t in types.items() if t in (*_CONTINUOUS, "categorical")]
     cont = [c for c in cols if types[c] in _CONTINUOUS]
@@ -120,15 +158,47 @@ def column_pair_trends(
         if types[a] in _CONTINUOUS and types[b] in _CONTINUOUS:
             rr, ss = float(r_corr.loc[a, b]), float(s_corr.loc[a, b])
             score = float("nan") if np.isnan(rr) or np.isnan(ss) else 1.0 - abs(rr - ss) / 2.0
-            out[f"{a} | {b}"] = {"columns": [a, b], "metric": "correlation", "score": score, "real": rr, "synthetic": ss}
+            strength = abs(rr)
+            out[f"{a} | {b}"] = {"columns": [a, b], "metric": "correlation", "score": score, "real": rr,
+                                 "synthetic": ss, "real_association": strength,
+                                 "counted": bool(not np.isnan(strength) and strength > CORRELATION_THRESHOLD)}
             continue
         ra, sa, ka = codes[a]
         rb, sb, kb = codes[b]
         p = np.bincount(ra * kb + rb, minlength=ka * kb) / len(ra)
         q = np.bincount(sa * kb + sb, minlength=ka * kb) / len(sa)
         score = 1.0 - 0.5 * float(np.abs(p - q).sum())
-        out[f"{a} | {b}"] = {"columns": [a, b], "metric": "contingency", "score": score, "real": None, "synthetic": None}
+        strength = _cramers_v(ra, rb)
+        out[f"{a} | {b}"] = {"columns": [a, b], "metric": "contingency", "score": score, "real": None,
+                             "synthetic": None, "real_association": strength,
+                             "counted": bool(not np.isnan(strength) and strength > ASSOCIATION_THRESHOLD)}
     return out
+
+
+def pair_trend_scores(pairs: dict[str, dict[str, object]]) -> dict[str, object]:
+    """The headline (SDMetrics-compatible) and all-pairs means of :func:`column_pair_trends`.
+
+    Returns:
+        ``{"column_pair_trends": mean over counted pairs (NaN if none),
+        "column_pair_trends_all_pairs": mean over every pair,
+        "pairs_counted": int, "pairs_total": int}``.
+
+    Example:
+        >>> pair_trend_scores({"a | b": {"score": 0.5, "counted": True}, "a | c": {"score": 1.0, "counted": False}})
+        {'column_pair_trends': 0.5, 'column_pair_trends_all_pairs': 0.75, 'pairs_counted': 1, 'pairs_total': 2}
+    """
+
+    def mean(values: list[float]) -> float:
+        vals = [float(v) for v in values if v is not None and not np.isnan(v)]
+        return float(np.mean(vals)) if vals else float("nan")
+
+    counted = [p["score"] for p in pairs.values() if p.get("counted")]
+    return {
+        "column_pair_trends": mean(counted),
+        "column_pair_trends_all_pairs": mean([p["score"] for p in pairs.values()]),
+        "pairs_counted": len(counted),
+        "pairs_total": len(pairs),
+    }
 
 
 def detection_auc(real_x: np.ndarray, synthetic_x: np.ndarray, *, seed: int = 0, max_rows: int = 5000) -> float:
@@ -150,44 +220,6 @@ def detection_auc(real_x: np.ndarray, synthetic_x: np.ndarray, *, seed: int = 0,
         model.fit(x[tr], y[tr])
         scores[te] = model.predict_proba(x[te])[:, 1]
     return float(roc_auc_score(y, scores))
-
-
-def alpha_precision_beta_recall(
-    real_x: np.ndarray, synthetic_x: np.ndarray, *, seed: int = 0, max_rows: int = 5000, n_levels: int = 30
-) -> dict[str, float]:
-    """α-precision and β-recall (Alaa et al. 2022) on the standardised encoding.
-
-    α-precision: for each α, the share of synthetic rows inside the ball around the
-    real centre that holds a fraction α of the real rows; the score is one minus
-    the normalised area between that curve and the diagonal. β-recall: for each β,
-    the share of real rows whose nearest synthetic row is closer than their nearest
-    real neighbour and lies in the synthetic β-support; scored the same way.
-    Both are 1 for a perfect generator.
-    """
-    rng = np.random.default_rng(seed)
-    real = real_x[rng.permutation(len(real_x))[:max_rows]]
-    syn = synthetic_x[rng.permutation(len(synthetic_x))[:max_rows]]
-    if len(real) < 2 or len(syn) < 1:
-        return {"alpha_precision": float("nan"), "beta_recall": float("nan")}
-    levels = np.linspace(0.0, 1.0, n_levels)
-    centre = real.mean(axis=0)
-    radii = np.quantile(np.linalg.norm(real - centre, axis=1), levels)
-    syn_to_centre = np.linalg.norm(syn - centre, axis=1)
-    precision_curve = np.array([(syn_to_centre <= r).mean() for r in radii])
-
-    real_to_real = NearestNeighbors(n_neighbors=2).fit(real).kneighbors(real)[0][:, 1]
-    d_syn, i_syn = NearestNeighbors(n_neighbors=1).fit(syn).kneighbors(real)
-    d_syn = d_syn[:, 0]
-    closest = syn[i_syn[:, 0]]
-    closest_to_syn_centre = np.linalg.norm(closest - syn.mean(axis=0), axis=1)
-    syn_radii = np.quantile(closest_to_syn_centre, levels)
-    covered = d_syn <= real_to_real
-    recall_curve = np.array([(covered & (closest_to_syn_centre <= r)).mean() for r in syn_radii])
-
-    def score(curve: np.ndarray) -> float:
-        return float(max(0.0, 1.0 - np.abs(levels - curve).sum() / levels.sum()))
-
-    return {"alpha_precision": score(precision_curve), "beta_recall": score(recall_curve)}
 
 
 def _shares(values: np.ndarray, edges: np.ndarray) -> list[float]:

@@ -3,12 +3,20 @@
 Distance metrics work on the standardised one-hot encoding of :class:`Encoder`:
 
 * exact-copy rate: share of synthetic rows identical to a training row;
-* distance to closest record (DCR): share of synthetic rows nearer to the
-  training set than to an equally large holdout (0.5 is ideal; 1.0 is copying);
-* nearest-neighbour distance ratio (NNDR): nearest over second-nearest training
-  distance per synthetic row (near 0 means close to one specific person);
+* distance to closest record (DCR): each synthetic row's distance to its nearest
+  row of the **whole** training set (a seeded sample of ``max_reference`` rows
+  beyond that size, never shrinking with the holdout), so the same near-copies
+  give the same DCR whatever the holdout size;
+* nearest-neighbour distance ratio (NNDR): nearest over second-nearest distance
+  to the same training reference (near 0 means close to one specific person);
+* DCR share: share of synthetic rows nearer to a training sample than to the
+  holdout, the training sample drawn as large as the holdout so that both
+  references are equally dense (0.5 is ideal; 1.0 is copying). Needs a holdout;
 * membership inference: AUC of an attacker who calls a row a member when a
-  synthetic row lies close to it (0.5 is ideal).
+  synthetic row lies close to it (0.5 is ideal). Needs a holdout.
+
+Without a holdout the DCR share and membership inference are **not measured**
+(``None``, with the reason under ``not_measured``).
 
 The three risks of the EU Article 29 Working Party (opinion 05/2014) follow the
 attacks of Giomi et al. (anonymeter, PoPETs 2023): singling out, linkability and
@@ -31,10 +39,13 @@ from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 
 from hygeia.evaluate._metadata import Encoder
+from hygeia.evaluate._utility import NO_HOLDOUT_REASON
 
 __all__ = ["attack_risk", "distance_metrics", "exact_copy_rate", "k_anonymity", "privacy", "wilson"]
 
 _Z95 = 1.959963984540054
+#: Training rows used as the DCR/NNDR reference; larger training sets are sampled to this size.
+MAX_REFERENCE_ROWS = 50_000
 
 
 def wilson(successes: int, trials: int, z: float = _Z95) -> tuple[float, float, float]:
@@ -81,33 +92,66 @@ def _sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
     return np.sort(rng.permutation(n)[: min(n, size)])
 
 
+def _nearest_distances(reference: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    return NearestNeighbors(n_neighbors=min(k, len(reference))).fit(reference).kneighbors(queries)[0]
+
+
 def distance_metrics(
-    x_train: np.ndarray, x_syn: np.ndarray, x_hold: np.ndarray | None, *, seed: int = 0, max_rows: int = 5000
+    x_train: np.ndarray,
+    x_syn: np.ndarray,
+    x_hold: np.ndarray | None,
+    *,
+    seed: int = 0,
+    max_rows: int = 5000,
+    max_reference: int = MAX_REFERENCE_ROWS,
 ) -> dict:
-    """DCR share, NNDR, membership-inference AUC and distance samples for plots."""
+    """DCR, NNDR, DCR share, membership-inference AUC and distance samples for plots.
+
+    Args:
+        x_train: encoded training rows (the reference of DCR and NNDR).
+        x_syn: encoded synthetic rows (a seeded sample of ``max_rows`` is scored).
+        x_hold: encoded holdout rows, or ``None``.
+        seed: seeds every sample.
+        max_rows: synthetic rows scored, and members/non-members of the attack.
+        max_reference: training rows used as the DCR/NNDR reference.
+
+    Returns:
+        The metrics; holdout-based ones are ``None`` without a holdout.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).normal(size=(50, 2))
+        >>> distance_metrics(x, x, None)["dcr_median_synthetic_to_train"]
+        0.0
+    """
     rng = np.random.default_rng(seed)
     syn = x_syn[_sample(len(x_syn), max_rows, rng)]
-    ref_size = len(x_hold) if x_hold is not None else len(x_train)
-    train_ref = x_train[_sample(len(x_train), min(ref_size, 2 * max_rows), rng)]
-    d_train = NearestNeighbors(n_neighbors=min(2, len(train_ref))).fit(train_ref).kneighbors(syn)[0]
-    d1 = d_train[:, 0]
-    d2 = d_train[:, -1]
+    train_ref = x_train if len(x_train) <= max_reference else x_train[_sample(len(x_train), max_reference, rng)]
+    d_train = _nearest_distances(train_ref, syn, 2)
+    d1, d2 = d_train[:, 0], d_train[:, -1]
     nndr = np.divide(d1, d2, out=np.ones_like(d1), where=d2 > 0)
     out: dict = {
         "dcr_median_synthetic_to_train": float(np.median(d1)),
+        "dcr_reference_rows": int(len(train_ref)),
         "nndr_mean": float(nndr.mean()),
         "nndr_median": float(np.median(nndr)),
-        "dcr": {"synthetic_to_train": d1[_sample(len(d1), 1000, rng)].tolist(), "synthetic_to_holdout": []},
+        "dcr": {"synthetic_to_train": d1[_sample(len(d1), 1000, rng)].tolist()},
         "dcr_closer_to_train_share": None,
         "mia_auc": None,
     }
     if x_hold is None:
         return out
-    hold_ref = x_hold[_sample(len(x_hold), 2 * max_rows, rng)]
-    d_hold = NearestNeighbors(n_neighbors=1).fit(hold_ref).kneighbors(syn)[0][:, 0]
-    out["dcr_closer_to_train_share"] = float((d1 < d_hold).mean() + 0.5 * (d1 == d_hold).mean())
+    hold_ref = x_hold[_sample(len(x_hold), max_reference, rng)]
+    # The share compares two references of equal size: a denser one would look closer by itself.
+    train_eq = x_train[_sample(len(x_train), len(hold_ref), rng)]
+    d_eq = _nearest_distances(train_eq, syn, 1)[:, 0]
+    d_hold = _nearest_distances(hold_ref, syn, 1)[:, 0]
+    out["dcr_closer_to_train_share"] = float((d_eq < d_hold).mean() + 0.5 * (d_eq == d_hold).mean())
+    out["dcr_share_reference_rows"] = int(len(hold_ref))
     out["dcr_median_synthetic_to_holdout"] = float(np.median(d_hold))
-    out["dcr"]["synthetic_to_holdout"] = d_hold[_sample(len(d_hold), 1000, rng)].tolist()
+    keep = _sample(len(d_hold), 1000, rng)
+    out["dcr"]["synthetic_to_train_sample_of_holdout_size"] = d_eq[keep].tolist()
+    out["dcr"]["synthetic_to_holdout"] = d_hold[keep].tolist()
     # Membership inference: members are training rows, non-members holdout rows, in equal numbers.
     m = min(len(x_train), len(x_hold), max_rows)
     members = x_train[_sample(len(x_train), m, rng)]
@@ -246,7 +290,14 @@ def privacy(
     seed: int = 0,
     n_attacks: int = 500,
 ) -> dict:
-    """Every privacy metric of the audit (prepared tables in, JSON-ready dict out)."""
+    """Every privacy metric of the audit (prepared tables in, JSON-ready dict out).
+
+    Example:
+        >>> import pandas as pd
+        >>> t = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "g": ["a", "b", "a", "b"]})
+        >>> privacy(t, t, None, {"x": "numeric", "g": "categorical"})["not_measured"]["mia_auc"][:18]
+        'no holdout was giv'
+    """
     rng = np.random.default_rng(seed)
     cols = [c for c, t in types.items() if t != "id"]
     enc = Encoder(cols, types).fit(train)
@@ -270,4 +321,8 @@ def privacy(
     out["k_anonymity"] = (
         k_anonymity(synthetic, train, list(quasi_identifiers), list(sensitive or [])) if quasi_identifiers else None
     )
+    out["attack_control"] = "holdout" if holdout is not None else "random guess (no holdout)"
+    out["not_measured"] = {} if holdout is not None else {
+        "dcr_closer_to_train_share": NO_HOLDOUT_REASON, "mia_auc": NO_HOLDOUT_REASON,
+    }
     return out

@@ -20,7 +20,7 @@ def report(cohort, holdout, fresh):
 
 
 def test_report_shape_and_ranges(report):
-    assert set(report) == {"fidelity", "utility", "privacy", "fairness", "meta"}
+    assert set(report) == {"fidelity", "utility", "privacy", "fairness", "caveats", "meta"}
     for section, key in [
         ("fidelity", "column_shapes"),
         ("fidelity", "column_pair_trends"),
@@ -89,3 +89,22 @@ def test_empty_tables_are_named(cohort):
 def test_time_without_event(cohort):
     with pytest.raises(DataValidationError, match="time_column and event_column must be given together"):
         evaluate_tables(cohort, cohort, time_column="age")
+
+
+def test_without_holdout_nothing_is_scored_on_training_rows(cohort):
+    report = evaluate_tables(cohort, cohort.copy(), target="diabetes", seed=7)
+    u, p, f = report["utility"], report["privacy"], report["fairness"]
+    assert u["status"] == "not measured" and "train_synthetic_test_real" not in u
+    assert u["reason"].startswith("no holdout was given")
+    assert p["mia_auc"] is None and p["dcr_closer_to_train_share"] is None
+    assert set(p["not_measured"]) == {"mia_auc", "dcr_closer_to_train_share"}
+    assert f["max_utility_gap"] is None and "utility_gap" in f["not_measured"]
+    assert all(row["utility_gap"] is None for row in f["subgroups"])
+    assert f["max_outcome_rate_error"] == pytest.approx(0.0)  # a model-free comparison is still made
+    assert report["caveats"][0].startswith("No holdout was given: utility (TSTR/TRTR), membership inference")
+    assert any("random guess as their control" in c for c in report["caveats"])
+
+
+def test_with_holdout_the_caveats_do_not_claim_missing_measures(report):
+    assert not any(c.startswith("No holdout") for c in report["caveats"])
+    assert report["utility"]["status"] == "measured" and report["privacy"]["not_measured"] == {}

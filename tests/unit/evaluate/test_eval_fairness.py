@@ -40,6 +40,9 @@ def test_honest_draw_has_small_errors(cohort, fresh):
     f = evaluate_tables(cohort, fresh, target="diabetes", subgroups=["sex", "age"])["fairness"]
     assert f["max_representation_error"] < 0.06
     assert f["max_outcome_rate_error"] < 0.1
+    # No holdout: the model-free comparisons are made, the utility gaps are not.
+    assert f["outcome"] == {"task": "classification", "positive": "yes"}
+    assert f["max_utility_gap"] is None and f["not_measured"]["utility_gap"].startswith("no holdout was given")
 
 
 def test_age_bands():

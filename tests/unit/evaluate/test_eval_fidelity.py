@@ -7,12 +7,14 @@ import pandas as pd
 import pytest
 
 from hygeia.evaluate import (
-    alpha_precision_beta_recall,
     column_pair_trends,
     column_shapes,
     detection_auc,
     infer_column_types,
+    knn_precision_recall,
     ks_complement,
+    manifold_coverage,
+    pair_trend_scores,
     prepare,
     tv_complement,
 )
@@ -63,12 +65,48 @@ def test_detection_auc_separates_shifted_data(cohort):
     assert detection_auc(enc.transform(cohort), enc.transform(shifted)) > 0.9
 
 
-def test_alpha_precision_beta_recall(cohort, fresh):
-    types = {"age": "numeric", "bmi": "numeric", "sbp": "numeric"}
+def test_manifold_coverage_known_answer():
+    reference = np.array([[0.0], [1.0], [2.0], [10.0]])
+    # k = 1 radii: 1, 1, 1, 8; 12 lies inside the ball of 10, 30 inside none.
+    assert manifold_coverage(reference, np.array([[0.5], [12.0], [30.0], [-1.0]]), k=1) == pytest.approx(0.75)
+
+
+def test_recall_matches_an_independent_draw_and_drops_for_a_collapsed_one(cohort, fresh):
+    types = {"age": "numeric", "bmi": "numeric", "sbp": "numeric", "sex": "categorical"}
     enc = Encoder(list(types), types).fit(cohort)
-    good = alpha_precision_beta_recall(enc.transform(cohort), enc.transform(fresh))
-    # A perfect generator covers about half the real rows by this definition (Alaa et al.).
-    assert good["alpha_precision"] > 0.85 and good["beta_recall"] > 0.4
-    collapsed = fresh.assign(age=55.0, bmi=27.0, sbp=133.0)
-    bad = alpha_precision_beta_recall(enc.transform(cohort), enc.transform(collapsed))
-    assert bad["beta_recall"] < good["beta_recall"] - 0.2
+    xr = enc.transform(cohort)
+    good = knn_precision_recall(xr, enc.transform(fresh), seed=1)
+    # An independent draw of the real distribution is what a perfect generator gives:
+    # it scores like the reference, and well above the 0.5 of the old 1-NN β-recall.
+    assert good["recall"] == pytest.approx(good["recall_reference"], abs=0.04)
+    assert good["precision"] == pytest.approx(good["precision_reference"], abs=0.04)
+    assert good["recall"] > 0.8 and good["n_rows"] == 750
+    copy = knn_precision_recall(xr, xr.copy(), seed=1)
+    assert copy["recall"] < good["recall"] + 0.06  # coverage, not a reward for copying
+    older = fresh[fresh["age"] > 60]  # a generator that lost everyone under 60
+    bad = knn_precision_recall(xr, enc.transform(older), seed=1)
+    assert bad["recall"] < good["recall_reference"] - 0.3
+    assert bad["precision"] > bad["precision_reference"] - 0.1  # the rows it makes are still realistic
+
+
+def test_headline_pair_trends_count_only_associated_pairs(cohort):
+    rng = np.random.default_rng(0)
+    shuffled = cohort.apply(lambda s: s.sample(frac=1, random_state=int(rng.integers(1 << 30))).to_numpy())
+    types = infer_column_types(cohort)
+    real, syn = prepare(cohort, types), prepare(shuffled, types)
+    pairs = column_pair_trends(real, syn, types)
+    counted = sorted(k for k, p in pairs.items() if p["counted"])
+    assert "age | sbp" in counted and "sex | race" not in counted
+    assert pairs["sex | race"]["real_association"] < 0.1  # drawn independently
+    scores = pair_trend_scores(pairs)
+    assert scores["pairs_counted"] == len(counted) and scores["pairs_total"] == 21
+    assert scores["column_pair_trends"] < scores["column_pair_trends_all_pairs"] - 0.1
+
+
+def test_cramers_v_known_answer():
+    types = {"g": "categorical", "h": "categorical"}
+    perfect = pd.DataFrame({"g": list("aabb"), "h": list("xxyy")})
+    none = pd.DataFrame({"g": list("aabb"), "h": list("xyxy")})
+    assert column_pair_trends(perfect, perfect, types)["g | h"]["real_association"] == pytest.approx(1.0)
+    assert column_pair_trends(none, none, types)["g | h"]["real_association"] == pytest.approx(0.0)
+    assert not column_pair_trends(none, none, types)["g | h"]["counted"]

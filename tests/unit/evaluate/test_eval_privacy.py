@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -36,10 +37,23 @@ def test_fresh_draw_is_not_flagged(cohort, holdout, fresh):
     assert p["singling_out"]["risk"] < 0.2
 
 
-def test_no_holdout_leaves_holdout_metrics_empty(cohort):
+def test_no_holdout_leaves_holdout_metrics_not_measured(cohort):
     p = evaluate_tables(cohort, cohort)["privacy"]
     assert p["mia_auc"] is None and p["dcr_closer_to_train_share"] is None
-    assert "holdout" in p["note"]
+    assert p["not_measured"]["mia_auc"].startswith("no holdout was given")
+    assert p["attack_control"] == "random guess (no holdout)"
+
+
+def test_dcr_does_not_depend_on_the_holdout_size(cohort, holdout):
+    rng = np.random.default_rng(0)
+    near = cohort.assign(bmi=cohort["bmi"] + rng.normal(0, 0.5, len(cohort)))
+    figures = []
+    for n in (1500, 150, None):
+        h = None if n is None else holdout.iloc[:n]
+        p = evaluate_tables(cohort, near, holdout=h, seed=3)["privacy"]
+        assert p["dcr_reference_rows"] == len(cohort)
+        figures.append((p["dcr_median_synthetic_to_train"], p["nndr_median"]))
+    assert figures[0] == figures[1] == figures[2]
 
 
 def test_exact_copy_rate_counts_rows():

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from hygeia.evaluate import c_index, evaluate_tables
+from hygeia.evaluate._utility import NO_HOLDOUT_REASON
 
 
 def test_c_index_known_answers():
@@ -31,11 +32,33 @@ def test_label_noise_lowers_tstr(cohort, holdout):
     assert u["gap"] > 0.1
 
 
-def test_regression_r2(cohort, fresh):
-    u = evaluate_tables(cohort, fresh, target="sbp")["utility"]
+def test_regression_r2(cohort, holdout, fresh):
+    u = evaluate_tables(cohort, fresh, holdout=holdout, target="sbp")["utility"]
     assert u["task"] == "regression" and u["metric"] == "r2"
-    assert u["test_set"] == "real_split_30pct"
+    assert u["test_set"] == "holdout"
     assert u["train_synthetic_test_real"] > 0.6
+    low, high = u["gap_ci95"]
+    assert low <= u["gap"] <= high and high - low < 0.2
+
+
+def test_without_holdout_utility_is_not_measured(cohort):
+    u = evaluate_tables(cohort, cohort.copy(), target="diabetes")["utility"]
+    assert u == {"status": "not measured", "task": "classification", "target": "diabetes", "metric": "roc_auc",
+                 "reason": NO_HOLDOUT_REASON}
+    assert "Pass --holdout" in NO_HOLDOUT_REASON
+
+
+def test_without_outcome_utility_is_not_measured(cohort, holdout):
+    u = evaluate_tables(cohort, cohort, holdout=holdout)["utility"]
+    assert u["status"] == "not measured" and u["reason"].startswith("no outcome was declared: pass --target COL")
+
+
+def test_a_copy_is_no_better_than_real_data_and_noise_is_reported(cohort, holdout):
+    boot = cohort.sample(len(cohort), replace=True, random_state=3).reset_index(drop=True)
+    u = evaluate_tables(cohort, boot, holdout=holdout, target="diabetes")["utility"]
+    low, high = u["gap_ci95"]
+    assert low < 0 < high  # a bootstrap of the training rows: within noise of real data
+    assert u["train_synthetic_test_real"] < u["train_real_test_real"] + (high - low)
 
 
 def test_survival_c_index(cohort, holdout):
