@@ -62,12 +62,43 @@ def test_parquet_output_carries_provenance(cohort: Path, tmp_path: Path) -> None
     assert pd.api.types.is_datetime64_any_dtype(synth["admit"])
 
 
-def test_dp_model_reports_its_guarantee(cohort: Path, tmp_path: Path) -> None:
-    res = _run("fit", str(cohort), "--epsilon", "1", "--seed", "0", "--out", str(tmp_path / "m"))
+def test_dp_fit_refuses_detected_metadata_and_names_both_fixes(cohort: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(main, ["fit", str(cohort), "--epsilon", "1", "--seed", "0", "--out", str(tmp_path / "m")])
+    assert res.exit_code == 2, res.output
+    assert "column 'sex': categories ['F', 'M'] was detected from the data" in res.output
+    assert "column 'age': decimals 1 was detected from the data" in res.output
+    assert "--public-metadata FILE" in res.output and "--release-detected-metadata" in res.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_dp_model_released_metadata_is_named_in_the_printed_guarantee(cohort: Path, tmp_path: Path) -> None:
+    res = _run("fit", str(cohort), "--epsilon", "1", "--seed", "0", "--release-detected-metadata",
+               "--out", str(tmp_path / "m"))
     assert res.exit_code == 0, res.output
-    assert "tabular.dp" in res.output and "differentially private" in res.output
+    assert "tabular.dp" in res.output
+    assert "privacy: (epsilon=1, delta=1e-09)-differential privacy for adding or removing one row covers" in res.output
+    assert "released by --release-detected-metadata: admit.missing, age.decimals" in res.output
+    assert "sex.categories" in res.output
     spec = json.loads((tmp_path / "m" / "spec.json").read_text())
     assert spec["generator"] == "tabular.dp" and spec["params"]["epsilon"] == 1.0
+    assert spec["params"]["seed"] is None, "the noise seed is never saved"
+    assert "sex.categories" in spec["privacy"]["public_inputs"]["released_detected"]
+
+
+def test_dp_model_with_a_public_codebook(cohort: Path, tmp_path: Path) -> None:
+    assert _run("metadata", str(cohort), "--out", str(tmp_path / "codebook.json")).exit_code == 0
+    res = _run("fit", str(cohort), "--epsilon", "1", "--seed", "0", "--public-metadata", str(tmp_path / "codebook.json"),
+               "--out", str(tmp_path / "m"))
+    assert res.exit_code == 0, res.output
+    assert "fields declared public by the user: admit.high, admit.low, admit.missing, age.decimals" in res.output
+    assert "released" not in res.output and "DP-estimated" not in res.output  # declared bounds are used as they are
+
+
+def test_non_dp_model_says_it_has_no_guarantee(cohort: Path, tmp_path: Path) -> None:
+    res = _run("fit", str(cohort), "--model", "copula", "--out", str(tmp_path / "m"))
+    assert res.exit_code == 0, res.output
+    assert "privacy: no formal privacy guarantee" in res.output
+    assert json.loads((tmp_path / "m" / "spec.json").read_text())["privacy"]["guarantee"] == "none"
 
 
 def test_metadata_round_trip_with_an_override(cohort: Path, tmp_path: Path) -> None:
@@ -113,6 +144,10 @@ def test_sequence_model_from_the_cli(tmp_path: Path) -> None:
         (["fit", "{tmp}/table.txt", "--out", "{tmp}/m"], "use .csv or .parquet"),
         (["sample", "{tmp}", "-n", "5", "--out", "{tmp}/s.csv"], "not a Hygeia model folder"),
         (["fit", "{data}", "--type", "age", "--out", "{tmp}/m"], "COLUMN=TYPE"),
+        (["fit", "{data}", "--model", "copula", "--release-detected-metadata", "--out", "{tmp}/m"],
+         "--release-detected-metadata applies to the differentially private models"),
+        (["fit", "{data}", "--metadata", "{tmp}/a.json", "--public-metadata", "{tmp}/b.json", "--out", "{tmp}/m"],
+         "both give the metadata; pass one"),
     ],
 )
 def test_bad_input_gives_a_clear_error_and_no_output(cohort: Path, tmp_path: Path, args: list[str], message: str) -> None:

@@ -28,12 +28,20 @@ def _parse_set(values: tuple[str, ...]) -> dict[str, Any]:
     return params
 
 
-def _metadata(data: str, metadata: str | None, sequence_key: str | None, sequence_index: str | None, types: tuple[str, ...]):
+def _metadata(data: str, metadata: str | None, sequence_key: str | None, sequence_index: str | None,
+              types: tuple[str, ...], public_metadata: str | None = None):
     from hygeia.tabular.api import read_table
     from hygeia.tabular.metadata import Metadata
 
-    if metadata:
-        meta = Metadata.load(metadata)
+    if metadata and public_metadata:
+        raise ConfigError(
+            f"--metadata {metadata!r} and --public-metadata {public_metadata!r} both give the metadata; pass one "
+            "(--public-metadata declares every field of its file public, --metadata keeps each field's origin)"
+        )
+    if metadata or public_metadata:
+        meta = Metadata.load(metadata or public_metadata)
+        if public_metadata:
+            meta = meta.as_declared()
         if sequence_key:
             meta.sequence_key = sequence_key
         if sequence_index:
@@ -55,7 +63,8 @@ def _metadata(data: str, metadata: str | None, sequence_key: str | None, sequenc
     epilog="""\b
 Example:
   hygeia fit cohort.csv --out cohort_model                      # --model auto
-  hygeia fit cohort.csv --model dp --epsilon 1 --out dp_model
+  hygeia fit cohort.csv --model dp --epsilon 1 --public-metadata codebook.json --out dp_model
+  hygeia fit cohort.csv --model dp --epsilon 1 --release-detected-metadata --out dp_model
   hygeia fit visits.parquet --sequence-key id --sequence-index day --end-column futime --out visit_model
   hygeia sample cohort_model -n 10000 --seed 1 --out synthetic.parquet""",
 )
@@ -64,7 +73,14 @@ Example:
               help="Generator: auto picks dp when --epsilon is given, sequence for --sequence-key, else the default table model.")
 @click.option("--epsilon", type=float, default=None, help="Differential-privacy budget ε (dp model; neural with DP-SGD).")
 @click.option("--delta", type=float, default=None, help="Differential-privacy δ (default: the model's).")
-@click.option("--metadata", default=None, metavar="FILE", help="Metadata JSON (from 'hygeia metadata', edited).")
+@click.option("--metadata", default=None, metavar="FILE",
+              help="Metadata JSON (from 'hygeia metadata', edited); each field keeps its declared/detected origin.")
+@click.option("--public-metadata", default=None, metavar="FILE",
+              help="Metadata JSON written from public knowledge (a codebook): every field in it is declared public, "
+                   "so DP models may save it (outside the guarantee, as the printed guarantee says).")
+@click.option("--release-detected-metadata", is_flag=True,
+              help="DP models: save the categories, bounds, decimals and nullability detected from the data as they "
+                   "are, outside the guarantee (without it, DP fits refuse metadata that was not declared).")
 @click.option("--type", "types", multiple=True, metavar="COL=TYPE",
               help="Override a detected column type: numeric, categorical, datetime, id or text (repeatable).")
 @click.option("--sequence-key", default=None, metavar="COL", help="Subject column of a long (one row per visit) table.")
@@ -72,18 +88,19 @@ Example:
 @click.option("--end-column", default=None, metavar="COL",
               help="Sequence model: follow-up end (same units as --sequence-index); no visit is made after it.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="A generator parameter (JSON value; repeatable).")
-@click.option("--seed", type=int, default=None, help="Seed of the fit (models that draw noise or initial weights).")
+@click.option("--seed", type=int, default=None,
+              help="Seed of the fit (models that draw noise or initial weights; a DP noise seed is never saved).")
 @click.option("--out", required=True, metavar="MODEL_DIR", help="Model folder to write (spec.json + arrays.npz).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing model folder.")
 def fit_command(
-    data: str, model: str, epsilon: float | None, delta: float | None, metadata: str | None, types: tuple[str, ...],
-    sequence_key: str | None, sequence_index: str | None, end_column: str | None, settings: tuple[str, ...],
+    data: str, model: str, epsilon: float | None, delta: float | None, metadata: str | None,
+    public_metadata: str | None, release_detected_metadata: bool, types: tuple[str, ...], sequence_key: str | None, sequence_index: str | None, end_column: str | None, settings: tuple[str, ...],
     seed: int | None, out: str, overwrite: bool,
 ) -> None:
     """Learn a generator from a real table (CSV or Parquet) and save it to MODEL_DIR."""
     from hygeia.tabular.api import fit_file
 
-    meta = _metadata(data, metadata, sequence_key, sequence_index, types)
+    meta = _metadata(data, metadata, sequence_key, sequence_index, types, public_metadata)
     params = _parse_set(settings)
     if end_column:
         params["end_column"] = end_column
@@ -91,12 +108,10 @@ def fit_command(
     cpu = time.process_time()
     generator, choice = fit_file(
         data, out=out, model=model, metadata=meta, epsilon=epsilon, delta=delta, params=params,
-        seed=seed, overwrite=overwrite,
+        seed=seed, overwrite=overwrite, release_detected_metadata=release_detected_metadata,
     )
     click.echo(f"model: {choice.model} ({choice.generator}) — {choice.reason}")
-    report = getattr(generator, "privacy_report_", None)
-    if isinstance(report, dict) and "epsilon" in report:
-        click.echo(f"privacy: (ε={report['epsilon']}, δ={report.get('delta')})-differentially private")
+    click.echo(f"privacy: {generator.privacy_report_['summary']}")
     click.echo(f"fitted in {time.perf_counter() - start:.2f} s ({time.process_time() - cpu:.2f} CPU-s); saved {out}")
 
 

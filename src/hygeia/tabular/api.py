@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 from dataclasses import dataclass, field
@@ -118,6 +117,7 @@ def fit_table(
     delta: float | None = None,
     params: dict[str, Any] | None = None,
     seed: int | None = None,
+    release_detected_metadata: bool = False,
 ) -> tuple[Generator, ModelChoice]:
     """Fit the named generator (or the one ``auto`` picks) to ``df``.
 
@@ -127,7 +127,13 @@ def fit_table(
         metadata: column types, keys and constraints (detected when ``None``).
         epsilon, delta: differential privacy budget (``auto`` then picks the DP model).
         params: extra constructor parameters of the generator.
-        seed: seed of the fit's randomness where the generator takes one.
+        seed: seed of the fit's randomness where the generator takes one (its ``seed`` parameter).
+        release_detected_metadata: DP models only: accept that metadata detected from the data
+            is saved outside the guarantee (else such metadata is refused; see
+            :mod:`hygeia.tabular._public_domain`).
+
+    Raises:
+        ConfigError: an unknown model or parameter, or an option the model does not take.
     """
     if model not in ("auto", *MODELS):
         raise ConfigError(f"unknown model {model!r}; choose one of auto, {', '.join(MODELS)}")
@@ -151,15 +157,19 @@ def fit_table(
         if "delta" not in accepted:
             raise ConfigError(f"--delta applies to the dp (and neural) models, not to {model!r}")
         params["delta"] = delta
-    fit_kwargs: dict[str, Any] = {}
-    if seed is not None and "seed" in inspect.signature(cls.fit).parameters:
-        fit_kwargs["seed"] = seed  # a seed of the fit's noise is not saved with the model (dp)
-    elif seed is not None and "seed" in accepted and "seed" not in params:
+    if release_detected_metadata:
+        if "release_detected_metadata" not in accepted:
+            raise ConfigError(
+                f"--release-detected-metadata applies to the differentially private models (dp, neural with "
+                f"--epsilon), not to {model!r}; drop it"
+            )
+        params["release_detected_metadata"] = True
+    if seed is not None and "seed" in accepted and "seed" not in params:
         params["seed"] = seed
     unknown = sorted(set(params) - set(accepted))
     if unknown:
         raise ConfigError(f"{model} model has no parameter(s) {unknown}; its parameters are {sorted(accepted)}")
-    generator = cls(**params).fit(df, metadata=meta, **fit_kwargs)
+    generator = cls(**params).fit(df, metadata=meta)
     return generator, ModelChoice(model, cls.generator_name, params, reason)
 
 
