@@ -66,8 +66,11 @@ def compile_test(cond):
     return eval(src, {"C": tuple(consts)})  # noqa: S307 - source built above from validated conditions
 
 
-def compile_choice(options: list, fallback=None):
-    """A function ``(person, t) -> State | None`` taking the first option whose condition holds.
+def compile_choice(options: list):
+    """A function ``(person, t) -> State`` taking the first option whose condition holds.
+
+    When no condition holds, the last option is taken whatever its condition (as
+    Synthea's ``ConditionalTransition.follow`` and ``ComplexTransition.follow`` do).
 
     Args:
         options: ``(condition or None, target)`` pairs; a target is a State, or an
@@ -76,6 +79,7 @@ def compile_choice(options: list, fallback=None):
     consts: list = []
     targets: list = []
     lines = ["def choose(p, t):"]
+    result = "None"
     for cond, target in options:
         targets.append(target)
         k = len(targets) - 1
@@ -86,7 +90,7 @@ def compile_choice(options: list, fallback=None):
         lines.append(f"    if {_expr(cond, consts)}:")
         lines.append(f"        return {result}")
     else:
-        lines.append("    return None")
+        lines.append(f"    return {result}")  # no option held: the last one, as Synthea
     scope = {"C": tuple(consts), "T": tuple(targets)}
     exec("\n".join(lines), scope)  # noqa: S102 - source built above from validated conditions
     return scope["choose"]

@@ -167,7 +167,9 @@ class Simulation:
                 run.state = state
                 return
             if nxt is None:
-                # No option matched: the module ends here, as if it reached Terminal.
+                # Unreachable for validated modules: every non-Terminal state has a transition and
+                # conditional/complex ones fall back to their last option (as Synthea's
+                # Transition.ConditionalTransition.follow). Kept as a guard: the module ends here.
                 run.stack.clear()
                 run.state = state
                 return

@@ -174,7 +174,10 @@ class Distributed(Transition):
 class Conditional(Transition):
     """The first option whose condition holds (an option without one always holds).
 
-    ``link`` replaces ``choose`` with a compiled equivalent (see ``_codegen``).
+    When no condition holds, the last option is followed whatever its condition,
+    as Synthea's ``Transition.ConditionalTransition.follow`` does: a module
+    never ends at a conditional transition. ``link`` replaces ``choose`` with a
+    compiled equivalent (see ``_codegen``).
     """
 
     __slots__ = ("options", "states", "choose")
@@ -206,7 +209,7 @@ class Conditional(Transition):
         for cond, st in self.states:
             if cond is None or cond.test(person, t):
                 return st
-        return None
+        return self.states[-1][1] if self.states else None  # no option holds: the last one
 
     def probabilities(self, person, t):
         return [(self.choose(person, t), 1.0)]
@@ -218,7 +221,10 @@ class Conditional(Transition):
 class Complex(Transition):
     """Conditions, each leading to one state or a distribution over several.
 
-    ``link`` replaces ``choose`` with a compiled equivalent (see ``_codegen``).
+    When no condition holds, the last option (its state, or a draw from its
+    distribution) is followed whatever its condition, as Synthea's
+    ``Transition.ComplexTransition.follow`` does. ``link`` replaces ``choose``
+    with a compiled equivalent (see ``_codegen``).
     """
 
     __slots__ = ("options", "choose")
@@ -260,13 +266,13 @@ class Complex(Transition):
         for cond, inner in self.options:
             if cond is None or cond.test(person, t):
                 return inner.choose(person, t)
-        return None
+        return self.options[-1][1].choose(person, t) if self.options else None  # the last option
 
     def probabilities(self, person, t):
         for cond, inner in self.options:
             if cond is None or cond.test(person, t):
                 return inner.probabilities(person, t)
-        return [(None, 1.0)]
+        return self.options[-1][1].probabilities(person, t) if self.options else [(None, 1.0)]
 
     def conditions(self):
         return [c for c, _ in self.options if c is not None]
