@@ -12,6 +12,8 @@ problem it finds into one error rather than stopping at the first.
     ├── OutputError            the output location cannot be written
     ├── SimulationError        a module failed while simulating a person
     └── MissingExtraError      an optional dependency is not installed
+
+    Terminated (a BaseException, like KeyboardInterrupt)  SIGTERM received: unwind and clean up
 """
 
 from __future__ import annotations
@@ -28,11 +30,18 @@ __all__ = [
     "OutputError",
     "Problem",
     "SimulationError",
+    "Terminated",
 ]
 
 
 class HygeiaError(Exception):
     """Base class of every error Hygeia raises on purpose."""
+
+
+class Terminated(BaseException):
+    """The process received SIGTERM: like :class:`KeyboardInterrupt`, it unwinds every
+    ``with`` block (temporary outputs deleted, workers stopped) and is never swallowed by
+    ``except Exception``. See :func:`hygeia.core.executors.raise_on_sigterm`."""
 
 
 class ConfigError(HygeiaError, ValueError):

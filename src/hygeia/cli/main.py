@@ -1,7 +1,9 @@
 """The ``hygeia`` command group.
 
 Every :class:`~hygeia.errors.HygeiaError` is shown as a short message without
-a traceback and exits with status 2, like click's own usage errors.
+a traceback and exits with status 2, like click's own usage errors. Ctrl-C
+(SIGINT) and SIGTERM stop the workers, delete temporary output (a previous
+output stays as it was) and exit with 130 and 143, as shells expect.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from hygeia.cli.generate import generate_command
 from hygeia.cli.inspect import inspect_command
 from hygeia.cli.molecules import molecules_group
 from hygeia.cli.tabular import fit_command, metadata_command, sample_command
-from hygeia.errors import HygeiaError
+from hygeia.core.executors import raise_on_sigterm
+from hygeia.errors import HygeiaError, Terminated
 
 __all__ = ["CliError", "main"]
 
@@ -32,10 +35,16 @@ class HygeiaGroup(click.Group):
     """A click group that turns Hygeia's errors into clean CLI errors."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        raise_on_sigterm()
         try:
             return super().invoke(ctx)
         except HygeiaError as e:
             raise CliError(str(e)) from None
+        except (KeyboardInterrupt, Terminated) as e:
+            what = "interrupted (Ctrl-C)" if isinstance(e, KeyboardInterrupt) else "terminated (SIGTERM)"
+            click.echo(f"\nStopped: {what}. Workers were stopped and no partial output was left; "
+                       "any previous output is unchanged.", err=True)
+            raise click.exceptions.Exit(130 if isinstance(e, KeyboardInterrupt) else 143) from None
 
 
 @click.group(

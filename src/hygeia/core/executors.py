@@ -26,10 +26,12 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar, TypeVar
 
-from hygeia.errors import ConfigError, MissingExtraError
+from hygeia.errors import ConfigError, MissingExtraError, Terminated
 
 __all__ = [
     "DaskExecutor",
@@ -40,6 +42,7 @@ __all__ = [
     "available_cpus",
     "default_workers",
     "make_executor",
+    "raise_on_sigterm",
     "register_executor",
 ]
 
@@ -91,11 +94,18 @@ class Executor:
     def close(self) -> None:
         """Release workers or connections (idempotent)."""
 
+    def abort(self) -> None:
+        """Stop at once on an interruption: running shards are abandoned (default: :meth:`close`)."""
+        self.close()
+
     def __enter__(self) -> "Executor":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is not None and issubclass(exc_type, (KeyboardInterrupt, Terminated)):
+            self.abort()
+        else:
+            self.close()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -176,6 +186,24 @@ class ProcessExecutor(Executor):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def abort(self) -> None:
+        """Terminate the worker processes now (Ctrl-C, SIGTERM): no shard is waited for."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # concurrent.futures has no public way to stop running tasks before Python 3.14
+        # (ProcessPoolExecutor.terminate_workers); its process table is the documented-in-code way.
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in processes:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=5)
 
     def __repr__(self) -> str:
         return f"ProcessExecutor(workers={self.workers})"
@@ -277,6 +305,21 @@ class DaskExecutor(Executor):
 
     def __repr__(self) -> str:
         return f"DaskExecutor({self.address!r})"
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated(f"received signal {signal.Signals(signum).name}")
+
+
+def raise_on_sigterm() -> None:
+    """Make SIGTERM raise :class:`~hygeia.errors.Terminated` in this process's main thread.
+
+    A plain SIGTERM kills Python without unwinding, leaving temporary outputs and worker
+    processes behind; raised as an exception, it runs every cleanup that Ctrl-C runs.
+    The command line installs it; a library caller may too. No-op outside the main thread.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
 
 
 def available_cpus() -> int:

@@ -32,7 +32,7 @@ from hygeia.core.executors import Executor, make_executor
 from hygeia.core.progress import Progress
 from hygeia.core.seeding import resolve_seed
 from hygeia.core.storage import RunWriter, hash_folder
-from hygeia.errors import ConfigError
+from hygeia.errors import ConfigError, Terminated
 
 __all__ = ["DEFAULT_MODULES_DIR", "GenerateResult", "Shard", "generate", "module_sources"]
 
@@ -196,6 +196,10 @@ def generate(
                 "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
             }
             out = writer.finish(info)
+    except (KeyboardInterrupt, Terminated):
+        if own_executor:
+            ex.abort()  # stop the workers now instead of waiting for their shards
+        raise
     finally:
         if own_executor:
             ex.close()
