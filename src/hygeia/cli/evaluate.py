@@ -51,4 +51,13 @@ def evaluate_command(
     fid = result.get("fidelity") or {}
     if "overall" in fid:
         click.echo(f"fidelity (overall): {fid['overall']}")
+    util = result.get("utility") or {}
+    if util.get("status") == "not measured":
+        click.echo(f"utility: not measured ({util.get('reason')})")
+    elif "gap" in util:
+        click.echo(f"utility ({util.get('metric')}): TRTR {util['train_real_test_real']:.4g}, "
+                   f"TSTR {util['train_synthetic_test_real']:.4g}")
+    caveats = result.get("caveats") or []
+    if caveats:
+        click.echo(f"{len(caveats)} caveat(s): read them at the top of report.html")
     click.echo(f"plausibility violation rate: {plaus.get('overall_violation_rate', 0.0):.4g}")

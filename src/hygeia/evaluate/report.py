@@ -7,7 +7,10 @@ and the clinical plausibility checks, and writes both files atomically.
 :func:`write_report` turns a result dict into the two files. The HTML has one
 ``<section>`` per top-level key (``fidelity``, ``utility``, ``privacy``,
 ``fairness``, ``plausibility``, ``meta``), readable tables and inline SVG plots;
-it needs no network, script or style sheet from elsewhere.
+it needs no network, script or style sheet from elsewhere. Each section opens
+with its headline numbers, one sentence each on what the number means and a
+verdict (good, fair, poor; "not measured" with the reason); the report's
+``caveats`` are listed above the sections.
 
 Example:
     >>> import tempfile
@@ -31,6 +34,7 @@ from typing import Any
 
 from hygeia.core.atomic import atomic_output, write_text
 from hygeia.evaluate import _svg
+from hygeia.evaluate._explain import NOT_MEASURED, headline
 from hygeia.evaluate._inputs import load_inputs
 from hygeia.errors import OutputError
 
@@ -43,6 +47,8 @@ _TITLES = {
     "plausibility": "Clinical plausibility", "meta": "About this report",
 }
 _MAX_MARGINALS = 40
+_DCR_LABELS = {"synthetic_to_train": "to train (all)", "synthetic_to_train_sample_of_holdout_size": "to train (n = holdout)",
+               "synthetic_to_holdout": "to holdout"}
 
 
 # -- JSON ----------------------------------------------------------------------------
@@ -156,8 +162,36 @@ def _marginal_svg(col: str, m: Any) -> str | None:
     return None
 
 
+def _headline(section: str, d: Mapping[str, Any]) -> str:
+    """The explained headline numbers of one section, as a table with verdict badges."""
+    rows = headline(section, d)
+    if not rows:
+        return ""
+    body = "".join(
+        f'<tr class="verdict-{escape(r.verdict.replace(" ", "-"))}"><th>{escape(r.label)}</th>'
+        f"<td class=\"value\">{escape(NOT_MEASURED) if r.value == NOT_MEASURED else _fmt(r.value)}</td>"
+        f'<td><span class="badge">{escape(r.verdict)}</span></td><td>{escape(r.sentence)}</td></tr>'
+        for r in rows
+    )
+    head = "<thead><tr><th>Metric</th><th>Value</th><th>Verdict</th><th>What it means</th></tr></thead>"
+    return f'<table class="headline" id="{section}-headline">{head}<tbody>{body}</tbody></table>'
+
+
+def _all_values(table: str) -> str:
+    return f"<details><summary>All values</summary>{table}</details>"
+
+
+def _caveats_html(notes: Any) -> str:
+    if not isinstance(notes, list) or not notes:
+        return ""
+    items = "".join(f"<li>{escape(str(n))}</li>" for n in notes)
+    return f'<aside id="caveats"><h2>Caveats: read before using these numbers</h2><ul>{items}</ul></aside>'
+
+
 def _section_fidelity(d: Mapping[str, Any]) -> str:
-    parts = [_kv_table(d, skip=("marginals", "correlation"))]
+    parts = [_headline("fidelity", d),
+             _all_values(_kv_table(d, skip=("marginals", "correlation", "column_pair_trends_detail"))
+                         + _pairs_table(d.get("column_pair_trends_detail")))]
     marginals = d.get("marginals") or {}
     figs = []
     if isinstance(marginals, Mapping):
@@ -181,6 +215,15 @@ def _section_fidelity(d: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+def _pairs_table(pairs: Any) -> str:
+    if not isinstance(pairs, Mapping) or not pairs:
+        return ""
+    rows = [{"pair": k, "metric": v.get("metric"), "score": v.get("score"),
+             "real association": v.get("real_association"), "in headline": v.get("counted")}
+            for k, v in pairs.items() if isinstance(v, Mapping)]
+    return f"<h3>Column pairs</h3>{_records_table(rows)}"
+
+
 def _sub(a: Any, b: Any) -> float | None:
     try:
         r = float(a) - float(b)
@@ -190,9 +233,10 @@ def _sub(a: Any, b: Any) -> float | None:
 
 
 def _section_privacy(d: Mapping[str, Any]) -> str:
-    parts = [_kv_table(d, skip=("dcr",))]
+    parts = [_headline("privacy", d), _all_values(_kv_table(d, skip=("dcr",)))]
     dcr = d.get("dcr") or {}
-    samples = {k: v for k, v in dcr.items() if isinstance(v, list) and v} if isinstance(dcr, Mapping) else {}
+    samples = {_DCR_LABELS.get(k, k): v for k, v in dcr.items() if isinstance(v, list) and v} \
+        if isinstance(dcr, Mapping) else {}
     if samples:
         svg = _svg.histogram_of(samples, title="Distance to closest record", xlabel="distance")
         parts.append(f'<h3>Distances to closest record</h3><div class="plots" id="privacy-dcr">{_figure(svg)}</div>')
@@ -201,7 +245,7 @@ def _section_privacy(d: Mapping[str, Any]) -> str:
 
 def _section_fairness(d: Mapping[str, Any]) -> str:
     groups = d.get("subgroups") or []
-    parts = [_kv_table(d, skip=("subgroups",))]
+    parts = [_headline("fairness", d), _all_values(_kv_table(d, skip=("subgroups",)))]
     if groups:
         labels = [f"{g.get('column')}={g.get('group')}" for g in groups]
         figs = [_figure(_svg.bars(labels, {"real": [g.get("real_share") for g in groups],
@@ -219,7 +263,7 @@ def _section_fairness(d: Mapping[str, Any]) -> str:
 
 def _section_plausibility(d: Mapping[str, Any]) -> str:
     rules = d.get("rules") or []
-    parts = [_kv_table(d, skip=("rules",))]
+    parts = [_headline("plausibility", d), _all_values(_kv_table(d, skip=("rules",)))]
     if rules:
         rows = [{"id": r.get("id"), "description": r.get("description"),
                  "applicable": r.get("applicable", True), "checked": r.get("checked"),
@@ -238,6 +282,10 @@ def _section_plausibility(d: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+def _section_utility(d: Mapping[str, Any]) -> str:
+    return _headline("utility", d) + _all_values(_kv_table(d))
+
+
 def _section_generic(d: Mapping[str, Any]) -> str:
     parts = [_kv_table(d)]
     for k, v in d.items():
@@ -248,6 +296,7 @@ def _section_generic(d: Mapping[str, Any]) -> str:
 
 _RENDERERS = {
     "fidelity": _section_fidelity,
+    "utility": _section_utility,
     "privacy": _section_privacy,
     "fairness": _section_fairness,
     "plausibility": _section_plausibility,
@@ -262,6 +311,14 @@ table.kv th{background:#f4f6f8;font-weight:normal;font-family:monospace}
 table.grid thead th{background:#f4f6f8}.muted{color:#777}
 .plots{display:flex;flex-wrap:wrap;gap:12px}figure.plot{margin:0;border:1px solid #eee}
 figcaption{font-size:12px;color:#555;padding:2px 6px}details{margin:6px 0}
+table.headline{width:100%;font-size:14px}table.headline td.value{font-family:monospace;white-space:nowrap}
+table.headline th{background:#f4f6f8;font-weight:600;white-space:nowrap}
+.badge{display:inline-block;padding:1px 8px;border-radius:9px;background:#e6e6e6;white-space:nowrap}
+.verdict-good .badge{background:#c8ecc9;color:#14532d}.verdict-fair .badge{background:#fdecc8;color:#7a4b00}
+.verdict-poor .badge{background:#f8c9c9;color:#7f1d1d}.verdict-not-measured .badge{background:#dfe3ea;color:#333}
+.verdict-not-measured td{color:#444;font-style:italic}
+aside#caveats{border:1px solid #e0b252;background:#fff8e6;padding:4px 16px;margin:16px 0}
+aside#caveats h2{border:none;margin-top:8px;font-size:18px}
 """
 
 
@@ -280,6 +337,7 @@ def render_html(result: Mapping[str, Any]) -> str:
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         f"<title>Hygeia evaluation report</title><style>{_CSS}</style></head><body>"
         f"<h1>Hygeia evaluation report</h1><p class=\"muted\">{created}</p><nav>{nav}</nav>"
+        + _caveats_html(result.get("caveats"))
         + "".join(sections)
         + "</body></html>\n"
     )

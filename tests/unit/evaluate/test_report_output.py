@@ -209,3 +209,26 @@ def test_with_the_real_metrics_when_available(tmp_path) -> None:
     assert 0.0 <= data["fidelity"]["overall"] <= 1.0
     html = (tmp_path / "report" / "report.html").read_text()
     assert 'id="fidelity-marginals"' in html and 'id="privacy-dcr"' in html
+
+
+def test_html_explains_each_headline_number_and_why_it_is_not_measured() -> None:
+    from hygeia.evaluate._utility import NO_HOLDOUT_REASON
+
+    result = {
+        "fidelity": {"overall": 0.95, "column_shapes": 0.97, "column_pair_trends": 0.7,
+                     "column_pair_trends_all_pairs": 0.97, "pairs_counted": 4, "pairs_total": 10},
+        "utility": {"status": "not measured", "task": "classification", "reason": NO_HOLDOUT_REASON},
+        "privacy": {"exact_copy_rate": 0.0, "mia_auc": None, "not_measured": {"mia_auc": NO_HOLDOUT_REASON}},
+        "caveats": ["No holdout was given: utility is not measured."],
+    }
+    html = render_html(result)
+    assert '<aside id="caveats">' in html and "No holdout was given: utility is not measured." in html
+    fidelity = html.split('id="fidelity-headline"', 1)[1].split("</table>", 1)[0]
+    assert fidelity.count("<tr class=") == 4
+    assert '<tr class="verdict-poor"><th>Pair trends (headline)</th>' in fidelity
+    assert "the 4 of 10 column pairs that are strongly associated" in fidelity
+    utility = html.split('id="utility-headline"', 1)[1].split("</table>", 1)[0]
+    assert '<span class="badge">not measured</span>' in utility and "No holdout was given: every real row" in utility
+    privacy = html.split('id="privacy-headline"', 1)[1].split("</table>", 1)[0]
+    assert '<tr class="verdict-good"><th>Exact copies</th>' in privacy
+    assert '<tr class="verdict-not-measured"><th>Membership inference AUC</th>' in privacy
