@@ -1,0 +1,427 @@
+"""The state types that write the health record: onsets, ends, orders, procedures, observations...
+
+Registered in :data:`~hygeia.population.engine._states.STATES` on import (``_states``
+imports this module at its end). Each class names the Synthea ``State`` subclass whose
+behaviour it follows.
+"""
+
+from __future__ import annotations
+
+from hygeia.population.engine._logic import SYMPTOMS, VITALS, record_key
+from hygeia.population.engine._person import END
+from hygeia.population.engine._states import ADVANCE, State, _code, _codes, _needs_transition, _register
+from hygeia.population.engine._units import compile_duration, number_sampler
+
+__all__ = ["ConditionOnset", "ImagingStudy", "Observation", "Procedure"]
+
+class _Coded(State):
+    """A state that records one coded fact in the module's current encounter."""
+
+    __slots__ = ("codes", "code", "assign", "key_changed")
+    kind = ""
+
+    def __init__(self, spec, ctx, where, problems, key="codes"):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.codes = _codes(spec, where, problems, key) if key != "code" else (
+            (_code(spec.get("code"), where + ".code", problems),) if spec.get("code") else ())
+        if key == "code" and not self.codes:
+            problems.append(f"{where}: needs a 'code'")
+        self.code = self.codes[0] if self.codes and self.codes[0] else (None, None, None)
+        self.assign = spec.get("assign_to_attribute")
+        self.key_changed = record_key(self.kind)
+
+    def start(self, run, person, t, text=None, end=None) -> list:
+        code = self.code
+        enc = run.encounter
+        if enc is not None:
+            enc_id = enc[9]
+            if enc[1] < t:
+                enc[1] = t
+        else:
+            enc_id = None
+        row = [t, end, self.kind, code[0], code[1], code[2], None, None, text, enc_id, self.module, self.name]
+        person.rows.append(row)
+        person.dirty.add(self.key_changed)
+        run.entries[self.name] = row
+        if self.assign:
+            person.attrs[self.assign] = row
+            person.dirty.add(self.assign)
+        return row
+
+
+@_register("ConditionOnset")
+class ConditionOnset(_Coded):
+    """Onset now; recorded now, or at the ``target_encounter`` when not in it yet."""
+
+    __slots__ = ("target",)
+    kind = "condition"
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        self.target = spec.get("target_encounter")
+        if self.target is not None:
+            ctx.state_refs.append((where, "target_encounter", self.target))
+
+    def process(self, run, person, t):
+        if self.target and run.encounter_state != self.target:
+            run.pending.append((self.target, self))
+        else:
+            self.diagnose(run, person, t)
+        return ADVANCE
+
+    def diagnose(self, run, person, t):
+        if self.code is None:
+            return
+        active = person.conditions if self.kind == "condition" else person.allergies
+        row = active.get(self.code[1])
+        if row is None:
+            row = self.start(run, person, t)
+            person.activate(row)
+        else:  # already active: refer to the same entry (as Synthea does)
+            run.entries[self.name] = row
+            if self.assign:
+                person.attrs[self.assign] = row
+                person.dirty.add(self.assign)
+
+
+
+@_register("AllergyOnset")
+class AllergyOnset(ConditionOnset):
+    __slots__ = ()
+    kind = "allergy"
+
+
+class _End(State):
+    """Ends an entry named by the state that started it, by an attribute, or by codes."""
+
+    __slots__ = ("ref_state", "ref_attr", "codes")
+    kind = ""
+    ref_key = ""
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.ref_state = spec.get(self.ref_key)
+        self.ref_attr = spec.get("referenced_by_attribute")
+        self.codes = tuple(c[1] for c in _codes(spec, where, problems, required=False) if c) if spec.get(
+            "codes") else ()
+        if not (self.ref_state or self.ref_attr or self.codes):
+            problems.append(f"{where}: needs {self.ref_key!r}, 'referenced_by_attribute' or 'codes'")
+        if self.ref_state:
+            ctx.state_refs.append((where, self.ref_key, self.ref_state))
+
+    def process(self, run, person, t):
+        if self.ref_state:
+            person.end_entry(run.entries.get(self.ref_state), t)
+        elif self.ref_attr:
+            person.end_entry(person.attrs.get(self.ref_attr), t)
+        else:
+            for c in self.codes:
+                person.end_code(self.kind, c, t)
+        return ADVANCE
+
+
+@_register("ConditionEnd")
+class ConditionEnd(_End):
+    __slots__ = ()
+    kind, ref_key = "condition", "condition_onset"
+
+
+@_register("AllergyEnd")
+class AllergyEnd(_End):
+    __slots__ = ()
+    kind, ref_key = "allergy", "allergy_onset"
+
+
+@_register("MedicationEnd")
+class MedicationEnd(_End):
+    __slots__ = ()
+    kind, ref_key = "medication", "medication_order"
+
+
+@_register("CarePlanEnd")
+class CarePlanEnd(_End):
+    __slots__ = ()
+    kind, ref_key = "careplan", "careplan"
+
+
+@_register("DeviceEnd")
+class DeviceEnd(_End):
+    __slots__ = ()
+    kind, ref_key = "device", "device"
+
+
+@_register("MedicationOrder")
+class MedicationOrder(_Coded):
+    __slots__ = ("chronic",)
+    kind = "medication"
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        self.chronic = bool(spec.get("chronic"))
+
+    def process(self, run, person, t):
+        if self.code is not None:
+            old = person.medications.get(self.code[1])
+            if old is not None:  # a renewed order replaces the active one
+                person.end_entry(old, t)
+            person.activate(self.start(run, person, t, text="chronic" if self.chronic else None))
+        return ADVANCE
+
+
+@_register("CarePlanStart")
+class CarePlanStart(_Coded):
+    __slots__ = ("activities",)
+    kind = "careplan"
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        acts = [_code(a, where + ".activities", problems) for a in spec.get("activities", [])]
+        self.activities = "; ".join(a[2] or a[1] for a in acts if a) or None
+
+    def process(self, run, person, t):
+        if self.code is not None:
+            old = person.careplans.get(self.code[1])
+            if old is not None:
+                person.end_entry(old, t)
+            person.activate(self.start(run, person, t, text=self.activities))
+        return ADVANCE
+
+
+@_register("Device")
+class Device(_Coded):
+    __slots__ = ()
+    kind = "device"
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems, key="code")
+
+    def process(self, run, person, t):
+        if self.code is not None:
+            person.activate(self.start(run, person, t))
+        return ADVANCE
+
+
+@_register("Procedure")
+class Procedure(_Coded):
+    __slots__ = ("duration",)
+    kind = "procedure"
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        d = dict(spec)
+        if "duration" in spec and isinstance(spec["duration"], dict):
+            d = {"range": spec["duration"], "unit": spec["duration"].get("unit", spec.get("unit"))}
+        self.duration = compile_duration(d, where, problems, default_unit="minutes")
+
+    def process(self, run, person, t):
+        end = t + self.duration(person.rng) if self.duration else None
+        self.start(run, person, t, end=end)
+        enc = run.encounter
+        if end is not None and enc is not None and enc[END] < end:
+            enc[END] = end
+        return ADVANCE
+
+
+@_register("Vaccine", "Immunization")
+class Vaccine(_Coded):
+    __slots__ = ()
+    kind = "immunization"
+
+    def process(self, run, person, t):
+        self.start(run, person, t)
+        return ADVANCE
+
+
+@_register("SupplyList")
+class SupplyList(State):
+    __slots__ = ("supplies",)
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.supplies = []
+        for i, s in enumerate(spec.get("supplies") or []):
+            code = _code(s.get("code") if isinstance(s, dict) else None, f"{where}.supplies[{i}]", problems)
+            if code:
+                self.supplies.append((code, float(s.get("quantity", 1))))
+
+    def process(self, run, person, t):
+        for code, q in self.supplies:
+            person.record(t, "supply", code, self.module, self.name, run.encounter, value=q)
+        return ADVANCE
+
+
+@_register("ImagingStudy")
+class ImagingStudy(State):
+    __slots__ = ("code", "series")
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.code = _code(spec.get("procedure_code"), where + ".procedure_code", problems)
+        parts = []
+        for s in spec.get("series") or []:
+            bs, mod = s.get("body_site") or {}, s.get("modality") or {}
+            parts.append(f"{mod.get('code')}:{bs.get('display') or bs.get('code')}")
+        self.series = "; ".join(parts) or None
+
+    def process(self, run, person, t):
+        person.record(t, "imaging", self.code, self.module, self.name, run.encounter, text=self.series)
+        return ADVANCE
+
+
+class _ObservationValue:
+    """How one observation gets its value."""
+
+    __slots__ = ("code", "unit", "sampler", "vital", "attribute", "value_code", "code_text", "text")
+
+    def __init__(self, spec, where, problems):
+        codes = _codes(spec, where, problems)
+        self.code = codes[0] if codes else None
+        self.unit = spec.get("unit") or None
+        exact = spec.get("exact")
+        if isinstance(exact, dict) and isinstance(exact.get("quantity", exact.get("value")), str):
+            # Some modules record a text answer as an "exact" quantity; keep it as text.
+            spec = {k: v for k, v in spec.items() if k != "exact"}
+            spec["sampled_text"] = exact.get("quantity", exact.get("value"))
+        self.sampler = number_sampler(spec, where, problems)
+        self.vital = spec.get("vital_sign")
+        self.attribute = spec.get("attribute")
+        vc = spec.get("value_code")
+        self.value_code = _code(vc, where + ".value_code", problems) if vc is not None else None
+        self.code_text = "|".join(str(x) for x in self.value_code) if self.value_code else None
+        self.text = spec.get("sampled_text")
+        if "sampled_data" in spec:
+            self.text = "sampled data of " + ", ".join(spec["sampled_data"].get("attributes", []))
+        elif "attachment" in spec:
+            self.text = "attachment"
+        if (self.sampler is None and self.vital is None and self.attribute is None and self.value_code is None
+                and self.text is None):
+            problems.append(f"{where}: an observation needs a value: exact, range, distribution, vital_sign, "
+                            "attribute, value_code, sampled_data or attachment")
+
+    def record(self, person, t, module, state, encounter):
+        """Append the observation's row (built inline: this is the engine's hottest write)."""
+        value = text = None
+        if self.sampler is not None:
+            value = self.sampler(person.rng)
+        elif self.vital is not None:
+            value = person.vital(self.vital, t)
+        elif self.attribute is not None:
+            v = person.attrs.get(self.attribute)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                value = float(v)
+            elif isinstance(v, tuple) and len(v) == 3:  # a code set by SetAttribute value_code
+                text = f"{v[0]}|{v[1]}|{v[2]}"
+                person.obs[self.code[1] if self.code else None] = v[1]
+                code = self.code or (None, None, None)
+                person.rows.append([t, None, "observation", code[0], code[1], code[2], None, self.unit, text,
+                                    encounter[9] if encounter is not None else None, module, state])
+                if encounter is not None and encounter[1] < t:
+                    encounter[1] = t
+                person.dirty.add("@observation")
+                return
+            elif v is not None:
+                text = str(v[5] if isinstance(v, list) else v)
+        elif self.value_code is not None:
+            text = self.code_text
+        else:
+            text = self.text
+        code = self.code
+        if code is not None:
+            person.obs[code[1]] = value if value is not None else (
+                self.value_code[1] if self.value_code is not None else text)
+        else:
+            code = (None, None, None)
+        if encounter is not None:
+            enc_id = encounter[9]
+            if encounter[1] < t:
+                encounter[1] = t
+        else:
+            enc_id = None
+        person.rows.append([t, None, "observation", code[0], code[1], code[2], value, self.unit, text, enc_id,
+                            module, state])
+        person.dirty.add("@observation")
+
+
+@_register("Observation")
+class Observation(State):
+    __slots__ = ("obs",)
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.obs = _ObservationValue(spec, where, problems)
+
+    def process(self, run, person, t):
+        self.obs.record(person, t, self.module, self.name, run.encounter)
+        return ADVANCE
+
+
+@_register("MultiObservation", "DiagnosticReport")
+class MultiObservation(State):
+    """A panel (MultiObservation) or report (DiagnosticReport) and its observations."""
+
+    __slots__ = ("code", "kind", "children")
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        codes = _codes(spec, where, problems)
+        self.code = codes[0] if codes else None
+        self.kind = "diagnostic_report" if spec.get("type") == "DiagnosticReport" else "observation"
+        obs = spec.get("observations")
+        if not isinstance(obs, list):
+            problems.append(f"{where}: needs a list of 'observations'")
+            obs = []
+        self.children = [_ObservationValue(o, f"{where}.observations[{i}]", problems) for i, o in enumerate(obs)]
+
+    def process(self, run, person, t):
+        enc = run.encounter
+        person.record(t, self.kind, self.code, self.module, self.name, enc)
+        for child in self.children:
+            child.record(person, t, self.module, self.name, enc)
+        return ADVANCE
+
+
+@_register("Symptom")
+class Symptom(State):
+    __slots__ = ("symptom", "cause", "probability", "sampler")
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.symptom = spec.get("symptom")
+        if not isinstance(self.symptom, str):
+            problems.append(f"{where}: Symptom needs a 'symptom' name")
+        self.cause = spec.get("cause") or ctx.key
+        self.probability = float(spec.get("probability", 1.0))
+        self.sampler = number_sampler(spec, where, problems)
+        if self.sampler is None:
+            problems.append(f"{where}: Symptom needs a severity: exact, range or distribution")
+
+    def process(self, run, person, t):
+        if self.probability >= 1.0 or person.rng.random() < self.probability:
+            person.symptoms.setdefault(self.symptom, {})[self.cause] = self.sampler(person.rng)
+            person.dirty.add(SYMPTOMS)
+        return ADVANCE
+
+
+@_register("VitalSign")
+class VitalSignState(State):
+    __slots__ = ("vital", "sampler")
+
+    def __init__(self, spec, ctx, where, problems):
+        super().__init__(spec, ctx, where, problems)
+        _needs_transition(self, where, problems)
+        self.vital = spec.get("vital_sign")
+        self.sampler = number_sampler(spec, where, problems)
+        if not isinstance(self.vital, str) or self.sampler is None:
+            problems.append(f"{where}: VitalSign needs 'vital_sign' and a value (exact, range or distribution)")
+
+    def process(self, run, person, t):
+        person.vitals[self.vital] = self.sampler(person.rng)
+        person.dirty.add(VITALS)
+        return ADVANCE
