@@ -57,35 +57,35 @@ Example:
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit, ndtr, ndtri
+from scipy.special import expit
 
 from hygeia.core.generator import Generator, get_generator_class, register_generator
-from hygeia.core.seeding import resolve_seed
 from hygeia.errors import ConfigError, DataValidationError
-from hygeia.tabular._base import check_n, to_model_frame
-from hygeia.tabular._marginals import interval_scores, normal_scores, quantile_grid
+from hygeia.tabular._base import TabularGenerator, to_model_frame
 from hygeia.tabular.metadata import Metadata
+from hygeia.tabular._sequence_parts import (
+    _Linear,
+    _Logistic,
+    _StaticEncoder,
+    _VisitColumn,
+    _fresh,
+    _label,
+    _lagged,
+    _time_inputs,
+)
 
 __all__ = ["SequenceSynthesizer"]
 
-#: Points kept of each visit column's quantile function.
-_GRID = 256
-#: Numeric visit columns with at most this many distinct values are sampled as discrete values.
-_DISCRETE_MAX = 20
-#: Static labels one-hot encoded as inputs of the visit model (most frequent first).
-_MAX_ONEHOT = 20
-_EPS = 1e-9
 _HEADER = "cannot learn from this table"
 _SHORT_NAMES = {"copula": "tabular.copula", "cart": "tabular.cart"}
 
 
 @register_generator("tabular.sequence")
-class SequenceSynthesizer(Generator):
+class SequenceSynthesizer(TabularGenerator):
     """Visit sequences: a subject model plus an autoregressive visit model (see the module docs).
 
     Args:
@@ -102,9 +102,13 @@ class SequenceSynthesizer(Generator):
             (``"tabular.cart"``, ``"tabular.copula"``) or its short form.
         static_params: constructor parameters of ``static_model``.
         ridge: L2 penalty of the visit regressions (on standardized inputs).
+
+    It runs on :class:`~hygeia.tabular._base.TabularGenerator`'s hooks: ``fit`` checks the
+    table in :meth:`_check_table`, learns from the whole long table (:meth:`_model_frame`)
+    in :meth:`_fit`, and ``sample`` draws ``n`` subjects in :meth:`_sample_table`.
     """
 
-    spec_version = 1
+    spec_version = 2  # 2: state under {"metadata", "model"} like the table generators
 
     def __init__(
         self,
@@ -128,30 +132,18 @@ class SequenceSynthesizer(Generator):
         self.ridge = ridge
 
     # -- fit ------------------------------------------------------------------------------------
-    def fit(self, data: pd.DataFrame, metadata: Metadata | None = None) -> "SequenceSynthesizer":
-        """Learn from a long table (one row per visit).
+    # ``fit(data, metadata=None)`` is TabularGenerator's: it learns from a long table (one row per
+    # visit) and raises ConfigError when no sequence key or index is given or a parameter is bad,
+    # DataValidationError for every problem of the table at once (non-numeric times, two visits at
+    # one time, visits after the subject's own follow-up end, "static" columns that vary within a
+    # subject...). A failed fit leaves the generator unfitted.
 
-        Raises:
-            ConfigError: no sequence key or index given, or a bad parameter.
-            DataValidationError: every problem of the table at once (non-numeric times,
-                two visits at one time, visits after the subject's own follow-up end,
-                "static" columns that vary within a subject...).
-        """
+    def _model_frame(self, df: pd.DataFrame, meta: Metadata) -> pd.DataFrame:
+        """The sequence model learns from the whole long table (keys and times included)."""
+        return df
+
+    def _fit(self, df: pd.DataFrame, meta: Metadata) -> None:
         static_cls = self._static_class()
-        if not isinstance(self.ridge, (int, float)) or isinstance(self.ridge, bool) or not self.ridge >= 0:
-            raise ConfigError(f"ridge must be a non-negative number; got {self.ridge!r}. Pass e.g. ridge=1.0.")
-        df, meta = self._check_table(data, metadata)
-        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
-            delattr(self, name)  # a refit starts afresh
-        try:
-            self._fit(df, meta, static_cls)
-        except BaseException:
-            for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
-                delattr(self, name)  # a failed fit leaves no half-fitted model
-            raise
-        return self
-
-    def _fit(self, df: pd.DataFrame, meta: Metadata, static_cls: type[Generator]) -> None:
         key, index, end = meta.sequence_key, meta.sequence_index, self.end_column
         static_cols = self._static_columns(df, meta)
         g = df.groupby(key, sort=False)
@@ -199,7 +191,7 @@ class SequenceSynthesizer(Generator):
 
         # 2. visit times between the first and the last visit
         tprev = np.where(first, t, np.roll(t, 1))
-        self.static_columns_, self.meta_ = static_cols, meta
+        self.static_columns_ = static_cols
         mid = (~first) & (pos < k - 1)
         if mid.any():
             r = (t - tprev)[mid] / (t_last - tprev)[mid]
@@ -252,6 +244,9 @@ class SequenceSynthesizer(Generator):
             return get_generator_class(name)
 
     def _check_table(self, data: Any, metadata: Metadata | None) -> tuple[pd.DataFrame, Metadata]:
+        self._static_class()
+        if not isinstance(self.ridge, (int, float)) or isinstance(self.ridge, bool) or not self.ridge >= 0:
+            raise ConfigError(f"ridge must be a non-negative number; got {self.ridge!r}. Pass e.g. ridge=1.0.")
         if not isinstance(data, pd.DataFrame):
             raise DataValidationError([f"expected a pandas DataFrame, got {type(data).__name__}"], header=_HEADER)
         key = self.sequence_key or (metadata.sequence_key if metadata is not None else None)
@@ -385,15 +380,12 @@ class SequenceSynthesizer(Generator):
         return np.column_stack([S, T, onehot, np.log1p(pos), missprev, missnow])
 
     # -- sample ---------------------------------------------------------------------------------
-    def sample(self, n: int, *, seed: int | None = None) -> pd.DataFrame:
+    def _sample_table(self, n: int, seed: int) -> pd.DataFrame:
         """Visits of ``n`` synthetic subjects (ids ``0..n-1``), with the training table's columns and dtypes."""
-        self._check_fitted()
-        n = check_n(n)
-        seed = resolve_seed(seed)
         static_seq, visit_seq = np.random.SeedSequence(seed).spawn(2)
         static = self.static_.sample(n, seed=int(static_seq.generate_state(1, np.uint64)[0] >> 1)).reset_index(drop=True)
         rng = np.random.default_rng(visit_seq)
-        meta, key, index, end = self.meta_, self.meta_.sequence_key, self.meta_.sequence_index, self.end_column
+        meta, key, index, end = self.metadata_, self.metadata_.sequence_key, self.metadata_.sequence_index, self.end_column
         S = self.encoder_.transform(static)
         k = pd.to_numeric(static[self.n_visits_col_], errors="coerce").fillna(1).round().clip(1, self.kmax_).to_numpy(int)
         wanted = k
@@ -413,10 +405,7 @@ class SequenceSynthesizer(Generator):
         ids = pd.Series(subj)
         dtype = meta.column(key).dtype
         out[key] = ids.astype(str) if dtype in ("object", "string", "str") else ids.astype(dtype)
-        from hygeia import __version__
-
         out.attrs["hygeia"] = {
-            "generator": self.generator_name, "hygeia_version": __version__, "seed": seed, "params": self.get_params(),
             "subjects": n, "visits": total,
             # subjects whose sampled visit count did not fit before their end on the time grid / whose end was moved
             "visits_capped": int((k < wanted).sum()), "end_raised": int(raised.sum()),
@@ -512,7 +501,7 @@ class SequenceSynthesizer(Generator):
         return subj, pos, [np.concatenate(v) if v else np.zeros(0) for v in values]
 
     # -- state ----------------------------------------------------------------------------------
-    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    def _get_model_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         static_state, static_arrays = self.static_._get_state()
         arrays = {f"static__{name}": a for name, a in static_arrays.items()}
         for prefix, model in (("time", self.time_model_), ("first", self.first_model_), ("follow", self.follow_model_)):
@@ -524,7 +513,6 @@ class SequenceSynthesizer(Generator):
         enc_state, enc_arrays = self.encoder_.state()
         arrays |= enc_arrays
         state = {
-            "metadata": self.meta_.to_dict(),
             "static_columns": self.static_columns_,
             "helpers": [self.n_visits_col_, self.first_col_, self.last_col_],
             "time": {"t0": self.t0_, "step": self.step_, "gap_min": self.gap_min_, "tscale": self.tscale_,
@@ -538,6 +526,11 @@ class SequenceSynthesizer(Generator):
         return state, arrays
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        if "model" not in state:  # spec_version 1 kept one flat state
+            state = {"metadata": state["metadata"], "model": state}
+        super()._set_state(state, arrays)
+
+    def _set_model_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         nested = state["static"]
         if not str(nested["module"]).startswith("hygeia."):
             raise ConfigError(f"nested static model module {nested['module']!r} is not part of Hygeia; refusing to import it")
@@ -548,7 +541,6 @@ class SequenceSynthesizer(Generator):
         static = cls(**nested["params"])
         static._set_state(nested["state"], {k[len("static__"):]: a for k, a in arrays.items() if k.startswith("static__")})
         self.static_ = static
-        self.meta_ = Metadata.from_dict(state["metadata"])
         self.static_columns_ = list(state["static_columns"])
         self.n_visits_col_, self.first_col_, self.last_col_ = state["helpers"]
         tm = state["time"]
@@ -562,282 +554,4 @@ class SequenceSynthesizer(Generator):
         self.follow_model_ = _Linear.from_arrays(arrays, "follow")
         self.miss_models_ = [_Logistic.from_arrays(arrays, f"miss{r}") for r in range(len(self.missing_))]
 
-
-# -- helpers ------------------------------------------------------------------------------------
-def _fresh(name: str, taken: set[str]) -> str:
-    while name in taken:
-        name = "_" + name
-    return name
-
-
-def _lagged(Z: np.ndarray, observed: np.ndarray, subj: np.ndarray, first: np.ndarray):
-    """Previous observed score (carried forward, 0 before any), whether there is one, previous missingness."""
-    prev = pd.DataFrame(np.where(observed, Z, np.nan)).groupby(subj).shift(1)
-    locf = prev.groupby(subj).ffill().to_numpy()
-    has = ~np.isnan(locf)
-    missing_cols = [j for j in range(Z.shape[1]) if not observed[:, j].all()]
-    missprev = np.roll(~observed[:, missing_cols], 1, axis=0).astype(float)
-    missprev[first] = 0.0
-    return np.nan_to_num(locf), has.astype(float), missprev
-
-
-def _time_inputs(t, tprev, t0, F, t_last, tscale, has_end) -> np.ndarray:
-    """Time since entry, share of the follow-up (or of the visit span) elapsed, time since the previous visit."""
-    elapsed = t - t0
-    denom = (F - t0) if has_end else (t_last - t0)
-    share = np.where(denom > 0, elapsed / np.where(denom > 0, denom, 1.0), 0.0)
-    return np.column_stack([np.log1p(elapsed / tscale), share, np.log1p((t - tprev) / tscale)])
-
-
-class _Arrays:
-    """Saved as the named arrays of its dataclass fields."""
-
-    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
-        return {f"{prefix}_{f.name}": getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str) -> Any:
-        return cls(*(np.asarray(arrays[f"{prefix}_{f.name}"], float) for f in fields(cls)))
-
-
-@dataclass
-class _Linear(_Arrays):
-    """Ridge regression on standardized inputs with a joint Gaussian residual (Cholesky factor)."""
-
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    chol: np.ndarray
-
-    @property
-    def sd(self) -> np.ndarray:
-        return np.sqrt((self.chol**2).sum(axis=1))
-
-    @classmethod
-    def empty(cls, p: int, v: int) -> "_Linear":
-        return cls(np.zeros(p), np.ones(p), np.zeros((p + 1, v)), np.eye(v))
-
-    @classmethod
-    def fit(cls, X: np.ndarray, Y: np.ndarray, ridge: float) -> "_Linear":
-        mean, scale = X.mean(axis=0), X.std(axis=0)
-        scale = np.where(scale > 1e-12, scale, 1.0)
-        Xa = np.column_stack([np.ones(len(X)), (X - mean) / scale])
-        penalty = ridge * np.eye(Xa.shape[1])
-        penalty[0, 0] = 0.0
-        coef = np.zeros((Xa.shape[1], Y.shape[1]))
-        resid = np.full(Y.shape, np.nan)
-        for j in range(Y.shape[1]):
-            ok = ~np.isnan(Y[:, j])
-            if ok.sum() == 0:
-                continue
-            A = Xa[ok].T @ Xa[ok] + penalty + 1e-9 * np.eye(Xa.shape[1])
-            coef[:, j] = np.linalg.solve(A, Xa[ok].T @ Y[ok, j])
-            resid[ok, j] = Y[ok, j] - Xa[ok] @ coef[:, j]
-        return cls(mean, scale, coef, _chol(resid))
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.coef[0] + ((X - self.mean) / self.scale) @ self.coef[1:]
-
-
-
-def _chol(resid: np.ndarray) -> np.ndarray:
-    """Cholesky factor of the residual covariance (pairwise over rows where both are observed, made positive definite)."""
-    if resid.shape[1] == 0:
-        return np.zeros((0, 0))
-    cov = pd.DataFrame(resid).cov(min_periods=2).to_numpy()
-    cov = np.where(np.isnan(cov), np.eye(len(cov)), cov)
-    w, U = np.linalg.eigh((cov + cov.T) / 2)
-    w = np.maximum(w, 1e-6 * max(float(w.max()), 1e-12))
-    return np.linalg.cholesky((U * w) @ U.T)
-
-
-@dataclass
-class _Logistic(_Arrays):
-    """L2-penalized logistic regression fitted by Newton's method."""
-
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-
-    @classmethod
-    def fit(cls, X: np.ndarray, y: np.ndarray, ridge: float, iters: int = 50) -> "_Logistic":
-        mean, scale = X.mean(axis=0), X.std(axis=0)
-        scale = np.where(scale > 1e-12, scale, 1.0)
-        Xa = np.column_stack([np.ones(len(X)), (X - mean) / scale])
-        penalty = ridge * np.eye(Xa.shape[1])
-        penalty[0, 0] = 1e-6
-        w = np.zeros(Xa.shape[1])
-        p0 = np.clip(y.mean(), 1e-4, 1 - 1e-4)
-        w[0] = np.log(p0 / (1 - p0))
-
-        def loss(w: np.ndarray) -> float:
-            eta = Xa @ w
-            return float(np.sum(np.logaddexp(0.0, eta) - y * eta) + 0.5 * w @ penalty @ w)
-
-        current = loss(w)
-        for _ in range(iters):
-            p = expit(Xa @ w)
-            grad = Xa.T @ (p - y) + penalty @ w
-            hess = (Xa * (p * (1 - p))[:, None]).T @ Xa + penalty
-            delta = np.linalg.solve(hess, grad)
-            step = 1.0
-            while step > 1e-4 and loss(w - step * delta) > current:  # damped Newton: never increase the loss
-                step /= 2
-            w = w - step * delta
-            new = loss(w)
-            if current - new < 1e-10 * max(1.0, abs(current)):
-                break
-            current = new
-        return cls(mean, scale, w)
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return expit(self.coef[0] + ((X - self.mean) / self.scale) @ self.coef[1:])
-
-
-class _VisitColumn:
-    """One visit-level column: its normal scores, and the calibrated way back from scores to values.
-
-    ``kind`` is ``continuous`` (numbers through a quantile grid), ``discrete`` (few distinct
-    numbers) or ``label`` (categories in the metadata's order); discrete kinds use interval means.
-    """
-
-    def __init__(self, name: str, kind: str, values: list[Any], probs: np.ndarray, quantiles: np.ndarray) -> None:
-        self.name, self.kind, self.values = name, kind, values
-        self.probs, self.quantiles = probs, quantiles
-        self.sim = np.zeros(0)
-        self.latent = np.zeros(0)
-
-    @classmethod
-    def fit(cls, name: str, s: pd.Series, ctype: str) -> "_VisitColumn":
-        present = s.notna().to_numpy()
-        if ctype in ("numeric", "datetime"):
-            x = s.to_numpy(dtype=float)
-            uniq = np.unique(x[present])
-            if len(uniq) > _DISCRETE_MAX:
-                probs, q = quantile_grid(x[present], _GRID)
-                col = cls(name, "continuous", [], probs, q)
-                col.latent = normal_scores(x)
-                return col
-            values: list[Any] = uniq.tolist()
-            codes = np.searchsorted(uniq, np.where(present, x, uniq[0]))
-            kind = "discrete"
-        else:
-            values = list(pd.unique(s[present]))
-            try:
-                values = sorted(values)
-            except TypeError:
-                values = sorted(values, key=lambda v: (type(v).__name__, str(v)))
-            values = [v.item() if isinstance(v, np.generic) else v for v in values]
-            lookup = {v: i for i, v in enumerate(values)}
-            codes = np.array([lookup[v] if ok else 0 for v, ok in zip(s, present)], dtype=np.int64)
-            kind = "label"
-        counts = np.bincount(codes[present], minlength=len(values)).astype(float)
-        col = cls(name, kind, values, counts / counts.sum(), np.zeros(0))
-        scores, _ = interval_scores(codes, col.probs)
-        col.latent = np.where(present, scores, np.nan)
-        return col
-
-    @property
-    def _means(self) -> np.ndarray:
-        return interval_scores(np.arange(len(self.values)), self.probs)[0]
-
-    def calibrate(self, pred: np.ndarray, sd: np.ndarray) -> None:
-        """Quantiles of the model's predictive scores over the training visits (a Gaussian mixture)."""
-        ok = ~np.isnan(self.latent)
-        mu, s = pred[ok], np.maximum(sd[ok], 1e-6)
-        grid = np.linspace(mu.min() - 6 * s.max(), mu.max() + 6 * s.max(), 1024)
-        cdf = np.zeros_like(grid)
-        for chunk in np.array_split(np.arange(len(mu)), max(1, len(mu) // 2000)):
-            cdf += ndtr((grid[:, None] - mu[chunk]) / s[chunk]).sum(axis=1)
-        cdf /= len(mu)
-        cdf = np.maximum.accumulate(cdf) + np.arange(len(grid)) * 1e-12
-        targets = self.probs if self.kind == "continuous" else np.cumsum(self.probs)[:-1]
-        self.sim = np.interp(targets, cdf, grid)
-        self.sim = self.sim + np.arange(len(self.sim)) * 1e-9
-
-    def decode(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Values of the scores ``z`` and the scores the values encode to (fed to the next visit)."""
-        if self.kind == "continuous":
-            u = np.interp(z, self.sim, self.probs)
-            return np.interp(u, self.probs, self.quantiles), ndtri(np.clip(u, _EPS, 1 - _EPS))
-        codes = np.searchsorted(self.sim, z)
-        table = np.empty(len(self.values), dtype=object if self.kind == "label" else float)
-        table[:] = self.values
-        return table[codes], self._means[codes]
-
-    def state(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "values": self.values}
-
-    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
-        return {f"{prefix}_probs": self.probs, f"{prefix}_quantiles": self.quantiles, f"{prefix}_sim": self.sim}
-
-    @classmethod
-    def from_state(cls, state: dict[str, Any], arrays: dict[str, np.ndarray], prefix: str) -> "_VisitColumn":
-        col = cls(state["name"], state["kind"], list(state["values"]), arrays[f"{prefix}_probs"], arrays[f"{prefix}_quantiles"])
-        col.sim = arrays[f"{prefix}_sim"]
-        return col
-
-
-class _StaticEncoder:
-    """Subject columns as regression inputs: numbers as normal scores, labels one-hot, missing flags."""
-
-    def __init__(self, items: list[dict[str, Any]], maps: dict[int, tuple[np.ndarray, np.ndarray]]) -> None:
-        self.items, self.maps = items, maps
-
-    @classmethod
-    def fit(cls, df: pd.DataFrame, meta: Metadata, numeric: list[str]) -> "_StaticEncoder":
-        items, maps = [], {}
-        mf = to_model_frame(df, meta)
-        for c in meta.modelled:
-            s = mf[c.name]
-            item: dict[str, Any] = {"name": c.name, "missing": bool(s.isna().any())}
-            if c.type in ("numeric", "datetime") or c.name in numeric:
-                probs, q = quantile_grid(s.to_numpy(dtype=float), _GRID)  # a grid, not every subject's value
-                xs, inverse = np.unique(q, return_inverse=True)
-                maps[len(items)] = (xs, np.bincount(inverse, weights=probs) / np.bincount(inverse))
-                item["kind"] = "numeric"
-            else:
-                top = s.dropna().map(_label).value_counts(sort=True).index[:_MAX_ONEHOT].tolist()
-                item["kind"], item["categories"] = "onehot", top
-            items.append(item)
-        return cls(items, maps)
-
-    def transform(self, df: pd.DataFrame) -> np.ndarray:
-        cols = []
-        for i, item in enumerate(self.items):
-            s = df[item["name"]]
-            if item["kind"] == "numeric":
-                if pd.api.types.is_datetime64_any_dtype(s):
-                    s = s.astype("datetime64[ns]").astype("int64").astype(float).where(s.notna(), np.nan)
-                x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
-                xs, us = self.maps[i]
-                u = np.interp(x, xs, us) if len(xs) > 1 else np.full(len(x), 0.5)
-                cols.append(np.nan_to_num(ndtri(np.clip(u, 1e-4, 1 - 1e-4))))
-                miss = np.isnan(x)
-            else:
-                labels = s.map(_label)
-                cols.extend((labels == c).to_numpy(dtype=float) for c in item["categories"])
-                miss = s.isna().to_numpy()
-            if item["missing"]:
-                cols.append(miss.astype(float))
-        return np.column_stack(cols) if cols else np.zeros((len(df), 0))
-
-    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        arrays = {f"enc{i}_{part}": a for i, pair in self.maps.items() for part, a in zip("xu", pair)}
-        return {"items": self.items}, arrays
-
-    @classmethod
-    def from_state(cls, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> "_StaticEncoder":
-        items = [dict(item) for item in state["items"]]
-        numeric = [i for i, item in enumerate(items) if item["kind"] == "numeric"]
-        return cls(items, {i: (arrays[f"enc{i}_x"], arrays[f"enc{i}_u"]) for i in numeric})
-
-
-def _label(v: Any) -> Any:
-    """A plain Python value (numpy scalars unwrapped, whole floats as ints): labels compare and print alike."""
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v
 
