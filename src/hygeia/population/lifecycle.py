@@ -18,6 +18,8 @@ import datetime as dt
 import math
 import random
 
+from hygeia.population._cardio import update_cardio_risk
+from hygeia.population._vitals import ATTRIBUTE_VITALS, attribute_vital
 from hygeia.population.engine._person import Person
 from hygeia.population.engine._units import DAY_MS, YEAR_MS
 
@@ -66,7 +68,10 @@ _PACK_VITALS = (
     "Systolic Blood Pressure", "Diastolic Blood Pressure", "Heart Rate", "Respiration Rate",
     "Total Cholesterol", "LDL", "HDL", "Triglycerides", "Glucose", "Creatinine",
 )
-_ALIASES = {"Blood Glucose": "Glucose"}
+#: Ages (years) from which the cardiovascular risk attributes are kept up to date: the
+#: Pooled Cohort Equations start at 40 (see :mod:`hygeia.population._cardio`).
+CARDIO_FROM_AGE = 40
+CARDIO_EVERY_MS = YEAR_MS // 4
 _NOISE_KEY = {name: i * 7919 + 104729 for i, name in enumerate(sorted(set(_PACK_VITALS) | set(_EXTRA_REFERENCE)))}
 
 
@@ -180,13 +185,24 @@ class Lifecycle:
 
     # -- vital signs -----------------------------------------------------------
     def vital(self, p: Person, name: str, t: int) -> float | None:
-        """The lifecycle's value of vital sign ``name`` for ``p`` at ``t`` (cached per instant)."""
+        """The lifecycle's value of vital sign ``name`` for ``p`` at ``t``.
+
+        Vital signs that follow attributes (HbA1c, lipids and glucose with diabetes,
+        kidney function with CKD, oxygen saturation with heart failure, blood pressure
+        with hypertension; see :mod:`hygeia.population._vitals`) are computed on every
+        read, since an attribute may change within an instant; the others come from the
+        pack's reference values and are cached per instant.
+        """
+        if name in ATTRIBUTE_VITALS:
+            v = attribute_vital(p, name, t)
+            if v is not None:
+                return v
         cache = p.extra.get("vitals_at")
         if cache is None or cache[0] != t:
             cache = p.extra["vitals_at"] = (t, {})
         v = cache[1].get(name)
         if v is None:
-            v = cache[1][name] = self._vital(p, _ALIASES.get(name, name), t)
+            v = cache[1][name] = self._vital(p, name, t)
         return v
 
     def _vital(self, p: Person, name: str, t: int) -> float | None:
@@ -221,6 +237,17 @@ class Lifecycle:
         for age in range(15, 90, 5):
             sim.schedule(p.birth + age * YEAR_MS, self._smoking, sim)
         sim.schedule(p.birth + 65 * YEAR_MS, self._medicare, sim)
+        sim.schedule(p.birth + CARDIO_FROM_AGE * YEAR_MS, self._cardio, sim)
+
+    def _cardio(self, sim, t: int) -> None:
+        """Keep Synthea's cardiovascular risk attributes current (``CardiovascularDiseaseModule``).
+
+        Synthea recomputes them every weekly time step; the corpus reads them once a
+        month. Hygeia recomputes them every quarter from age 40, which follows the
+        calculators' inputs (whole years of age, new diagnoses) within three months.
+        """
+        update_cardio_risk(sim.person, t)
+        sim.schedule(t + CARDIO_EVERY_MS, self._cardio, sim)
 
     def _smoking(self, sim, t: int) -> None:
         """Smoking tracks the pack's prevalence at this age: a fixed propensity below it smokes."""
