@@ -22,6 +22,7 @@ import operator as op
 from collections.abc import Callable
 from typing import Any
 
+from hygeia.population.engine._entries import Undiagnosed
 from hygeia.population.engine._units import MS
 
 __all__ = ["CONDITIONS", "Condition", "compile_condition", "compare"]
@@ -471,6 +472,8 @@ class _Active(Condition):
         active = getattr(person, self.table)
         if self.attribute:
             row = person.attrs.get(self.attribute)
+            if type(row) is Undiagnosed:  # Synthea's ActiveLogic.checkAttribute looks the code up
+                return row[4] in active
             return isinstance(row, list) and active.get(row[4]) is row
         for c in self.codes:
             if c in active:

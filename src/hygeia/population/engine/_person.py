@@ -12,9 +12,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from hygeia.population.engine._entries import Undiagnosed
 from hygeia.population.engine._logic import record_key
 
-__all__ = ["ROW_FIELDS", "Person"]
+__all__ = ["ROW_FIELDS", "Person", "Undiagnosed"]
 
 #: Layout of one record row (subject_id is added when a shard is written).
 ROW_FIELDS = (
@@ -131,9 +132,16 @@ class Person:
         getattr(self, ACTIVE_TABLE[row[KIND]])[row[CODE]] = row
 
     def end_entry(self, row: list | None, t: int) -> bool:
-        """End an active entry at ``t``; returns whether it was active."""
+        """End an active entry at ``t``; returns whether it was active.
+
+        An :class:`Undiagnosed` entry ends the active entry of its code, if any (Synthea's
+        ``ConditionEnd``/``AllergyEnd`` by ``referenced_by_attribute`` end by code).
+        """
         if not isinstance(row, list):
             return False
+        if type(row) is Undiagnosed:
+            row[END] = t
+            return self.end_code(row[KIND], row[CODE], t) if row[KIND] in ACTIVE_TABLE else False
         table = getattr(self, ACTIVE_TABLE.get(row[KIND], "extra"))
         if table.get(row[CODE]) is row:
             del table[row[CODE]]

@@ -8,7 +8,7 @@ behaviour it follows.
 from __future__ import annotations
 
 from hygeia.population.engine._logic import SYMPTOMS, VITALS, record_key
-from hygeia.population.engine._person import END
+from hygeia.population.engine._person import END, Undiagnosed
 from hygeia.population.engine._states import ADVANCE, State, _code, _codes, _needs_transition, _register
 from hygeia.population.engine._units import compile_duration, number_sampler
 
@@ -52,7 +52,13 @@ class _Coded(State):
 
 @_register("ConditionOnset")
 class ConditionOnset(_Coded):
-    """Onset now; recorded now, or at the ``target_encounter`` when not in it yet."""
+    """Onset now; recorded now, or at the ``target_encounter`` when not in it yet.
+
+    As Synthea's ``State.OnsetState.process``: an onset waiting for its target
+    encounter still sets its ``assign_to_attribute`` at once, to an
+    :class:`~hygeia.population.engine._person.Undiagnosed` entry (in no record),
+    so that other modules see the attribute before diagnosis.
+    """
 
     __slots__ = ("target",)
     kind = "condition"
@@ -66,6 +72,11 @@ class ConditionOnset(_Coded):
     def process(self, run, person, t):
         if self.target and run.encounter_state != self.target:
             run.pending.append((self.target, self))
+            if self.assign:
+                c = self.code
+                person.attrs[self.assign] = Undiagnosed(
+                    [t, None, self.kind, c[0], c[1], c[2], None, None, None, None, self.module, self.name])
+                person.dirty.add(self.assign)
         else:
             self.diagnose(run, person, t)
         return ADVANCE
@@ -83,7 +94,6 @@ class ConditionOnset(_Coded):
             if self.assign:
                 person.attrs[self.assign] = row
                 person.dirty.add(self.assign)
-
 
 
 @_register("AllergyOnset")
@@ -255,7 +265,16 @@ class SupplyList(State):
 
 @_register("ImagingStudy")
 class ImagingStudy(State):
+    """An imaging study, and the Procedure it amounts to.
+
+    As Synthea's ``State.ImagingStudy.process``: the study is recorded, and so is a
+    Procedure coded with its ``procedure_code``, lasting 30 minutes (here, as for a
+    Procedure state, the encounter then lasts at least that long).
+    """
+
     __slots__ = ("code", "series")
+    #: How long the Procedure recorded with a study lasts (Synthea: 30 minutes).
+    PROCEDURE_MS = 30 * 60_000
 
     def __init__(self, spec, ctx, where, problems):
         super().__init__(spec, ctx, where, problems)
@@ -268,7 +287,12 @@ class ImagingStudy(State):
         self.series = "; ".join(parts) or None
 
     def process(self, run, person, t):
-        person.record(t, "imaging", self.code, self.module, self.name, run.encounter, text=self.series)
+        enc = run.encounter
+        person.record(t, "imaging", self.code, self.module, self.name, enc, text=self.series)
+        end = t + self.PROCEDURE_MS
+        person.record(t, "procedure", self.code, self.module, self.name, enc, end=end)
+        if enc is not None and enc[END] < end:
+            enc[END] = end
         return ADVANCE
 
 
