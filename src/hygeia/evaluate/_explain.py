@@ -151,8 +151,12 @@ def _privacy(d: Mapping[str, Any]) -> list[Row | None]:
              lambda v: "poor" if v == 0 else "context"),
         _row(d, "nndr_median", "Median NNDR", "Median ratio of the nearest to the second-nearest training distance; "
              "near 0 means a synthetic row sits on one specific person (0.5 or more is good).", _higher(0.5, 0.2)),
-        _row(d, "dcr_closer_to_train_share", "DCR share", "Share of synthetic rows closer to training rows than to "
-             "as many holdout rows; 0.5 is ideal (good up to 0.55), 1 means copying.", _lower(0.55, 0.65), reasons),
+        _row(d, "dcr_closer_to_train_share", "DCR share", "Share of synthetic rows whose closest real row (training "
+             f"and holdout together) is a training row; a generator that does not copy gets "
+             f"{_f(d.get('dcr_share_expected'))}, the training rows' share of the two.", "context", reasons),
+        _row(d, "dcr_share_excess", "DCR share excess", "The DCR share rescaled so that 0 is what a generator that "
+             "does not copy gets and 1 means every synthetic row sits on a training row, whatever the holdout size; "
+             "up to 0.1 is good.", _lower(0.1, 0.3), reasons),
         _row(d, "mia_auc", "Membership inference AUC", "AUC of an attacker guessing which real rows were training "
              "rows from their distance to the synthetic rows; 0.5 is ideal (good up to 0.55).",
              _lower(0.55, 0.6), reasons),

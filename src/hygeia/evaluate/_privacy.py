@@ -9,9 +9,14 @@ Distance metrics work on the standardised one-hot encoding of :class:`Encoder`:
   give the same DCR whatever the holdout size;
 * nearest-neighbour distance ratio (NNDR): nearest over second-nearest distance
   to the same training reference (near 0 means close to one specific person);
-* DCR share: share of synthetic rows nearer to a training sample than to the
-  holdout, the training sample drawn as large as the holdout so that both
-  references are equally dense (0.5 is ideal; 1.0 is copying). Needs a holdout;
+* DCR share: share of synthetic rows whose closest record among the training
+  and holdout rows together is a training row. A generator that does not copy
+  makes rows as likely to land near any real row, so it gets
+  ``n_train / (n_train + n_holdout)`` (``dcr_share_expected``; 0.5 for equal
+  sizes); ``dcr_share_excess = (share - expected) / (1 - expected)`` is 0 for
+  such a generator and 1 when every synthetic row sits on a training row, whatever
+  the holdout size (subsampling the training rows to the holdout's size instead
+  would hide near-copies whose source was left out of the sample). Needs a holdout;
 * membership inference: AUC of an attacker who calls a row a member when a
   synthetic row lies close to it (0.5 is ideal). Needs a holdout.
 
@@ -137,21 +142,22 @@ def distance_metrics(
         "nndr_median": float(np.median(nndr)),
         "dcr": {"synthetic_to_train": d1[_sample(len(d1), 1000, rng)].tolist()},
         "dcr_closer_to_train_share": None,
+        "dcr_share_expected": None,
+        "dcr_share_excess": None,
         "mia_auc": None,
     }
     if x_hold is None:
         return out
     hold_ref = x_hold[_sample(len(x_hold), max_reference, rng)]
-    # The share compares two references of equal size: a denser one would look closer by itself.
-    train_eq = x_train[_sample(len(x_train), len(hold_ref), rng)]
-    d_eq = _nearest_distances(train_eq, syn, 1)[:, 0]
     d_hold = _nearest_distances(hold_ref, syn, 1)[:, 0]
-    out["dcr_closer_to_train_share"] = float((d_eq < d_hold).mean() + 0.5 * (d_eq == d_hold).mean())
-    out["dcr_share_reference_rows"] = int(len(hold_ref))
+    share = float((d1 < d_hold).mean() + 0.5 * (d1 == d_hold).mean())
+    expected = len(train_ref) / (len(train_ref) + len(hold_ref))
+    out["dcr_closer_to_train_share"] = share
+    out["dcr_share_expected"] = expected
+    out["dcr_share_excess"] = (share - expected) / (1.0 - expected)
+    out["dcr_share_reference_rows"] = {"train": int(len(train_ref)), "holdout": int(len(hold_ref))}
     out["dcr_median_synthetic_to_holdout"] = float(np.median(d_hold))
-    keep = _sample(len(d_hold), 1000, rng)
-    out["dcr"]["synthetic_to_train_sample_of_holdout_size"] = d_eq[keep].tolist()
-    out["dcr"]["synthetic_to_holdout"] = d_hold[keep].tolist()
+    out["dcr"]["synthetic_to_holdout"] = d_hold[_sample(len(d_hold), 1000, rng)].tolist()
     # Membership inference: members are training rows, non-members holdout rows, in equal numbers.
     m = min(len(x_train), len(x_hold), max_rows)
     members = x_train[_sample(len(x_train), m, rng)]
@@ -323,6 +329,7 @@ def privacy(
     )
     out["attack_control"] = "holdout" if holdout is not None else "random guess (no holdout)"
     out["not_measured"] = {} if holdout is not None else {
-        "dcr_closer_to_train_share": NO_HOLDOUT_REASON, "mia_auc": NO_HOLDOUT_REASON,
+        "dcr_closer_to_train_share": NO_HOLDOUT_REASON, "dcr_share_excess": NO_HOLDOUT_REASON,
+        "mia_auc": NO_HOLDOUT_REASON,
     }
     return out

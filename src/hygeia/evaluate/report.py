@@ -47,8 +47,7 @@ _TITLES = {
     "plausibility": "Clinical plausibility", "meta": "About this report",
 }
 _MAX_MARGINALS = 40
-_DCR_LABELS = {"synthetic_to_train": "to train (all)", "synthetic_to_train_sample_of_holdout_size": "to train (n = holdout)",
-               "synthetic_to_holdout": "to holdout"}
+_DCR_LABELS = {"synthetic_to_train": "to training rows", "synthetic_to_holdout": "to holdout rows"}
 
 
 # -- JSON ----------------------------------------------------------------------------

@@ -97,7 +97,7 @@ def test_without_holdout_nothing_is_scored_on_training_rows(cohort):
     assert u["status"] == "not measured" and "train_synthetic_test_real" not in u
     assert u["reason"].startswith("no holdout was given")
     assert p["mia_auc"] is None and p["dcr_closer_to_train_share"] is None
-    assert set(p["not_measured"]) == {"mia_auc", "dcr_closer_to_train_share"}
+    assert set(p["not_measured"]) == {"mia_auc", "dcr_closer_to_train_share", "dcr_share_excess"}
     assert f["max_utility_gap"] is None and "utility_gap" in f["not_measured"]
     assert all(row["utility_gap"] is None for row in f["subgroups"])
     assert f["max_outcome_rate_error"] == pytest.approx(0.0)  # a model-free comparison is still made

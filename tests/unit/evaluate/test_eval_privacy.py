@@ -32,6 +32,7 @@ def test_fresh_draw_is_not_flagged(cohort, holdout, fresh):
     assert p["exact_copy_rate"] == pytest.approx(0.0)
     assert 0.4 < p["mia_auc"] < 0.6
     assert 0.4 < p["dcr_closer_to_train_share"] < 0.6
+    assert p["dcr_share_expected"] == pytest.approx(0.5) and abs(p["dcr_share_excess"]) < 0.1
     low, high = p["singling_out"]["ci"]
     assert low <= p["singling_out"]["risk"] <= high
     assert p["singling_out"]["risk"] < 0.2
@@ -68,3 +69,15 @@ def test_k_anonymity_and_l_diversity():
     assert out["k_synthetic"] == 2
     assert out["l_diversity"] == {"dx": 1}
     assert out["share_rows_in_classes_below_5"] == 1.0
+
+
+def test_dcr_share_excess_does_not_shrink_with_the_holdout(cohort, holdout, fresh):
+    rng = np.random.default_rng(1)
+    near = cohort.assign(bmi=cohort["bmi"] + rng.normal(0, 0.5, len(cohort)))
+    for n in (1500, 150):
+        small = holdout.iloc[:n]
+        copied = evaluate_tables(cohort, near, holdout=small, seed=3)["privacy"]
+        honest = evaluate_tables(cohort, fresh, holdout=small, seed=3)["privacy"]
+        assert copied["dcr_share_expected"] == pytest.approx(1500 / (1500 + n))
+        assert copied["dcr_share_excess"] > 0.8, n
+        assert abs(honest["dcr_share_excess"]) < 0.15, n
