@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,6 +61,8 @@ class GenerateResult:
         seconds: wall-clock time of the run.
         seed: the run seed (resolved; pass it again to reproduce the run).
         config: the full configuration, as saved in ``run.json``.
+        module_warnings: what the module loader found questionable but ran anyway
+            (also in ``run.json`` and, unless ``quiet``, printed on stderr).
     """
 
     out: Path
@@ -68,6 +71,7 @@ class GenerateResult:
     seconds: float
     seed: int
     config: RunConfig
+    module_warnings: tuple[str, ...] = ()
 
 
 def _shards(n: int, size: int) -> Iterator[Shard]:
@@ -112,6 +116,15 @@ def _validate_modules(config: RunConfig) -> list[str]:
     return list(load_run_modules(config).warnings)
 
 
+def _print_module_warnings(warnings: list[str]) -> None:
+    """Show the module loader's warnings on stderr (they are also saved in ``run.json``)."""
+    n = len(warnings)
+    print(f"{n} module warning{'s' if n != 1 else ''} (the run goes on; also in run.json 'module_warnings'):",
+          file=sys.stderr)
+    for w in warnings:
+        print(f"  warning: {w}", file=sys.stderr)
+
+
 def _build_config(config: RunConfig | None, options: dict[str, Any]) -> RunConfig:
     if config is None:
         if "n" not in options:
@@ -144,7 +157,8 @@ def generate(
         config: the run options; or pass them as keywords (``n=100, seed=1``),
             which also override fields of ``config``.
         overwrite: replace ``out`` if it holds a previous run.
-        quiet: no progress bar (it is drawn on stderr only when that is a terminal).
+        quiet: no progress bar (it is drawn on stderr only when that is a terminal) and no module
+            warnings on stderr.
         executor: run on this executor instead of the one ``config`` asks for
             (it is not closed afterwards).
         **options: fields of :class:`~hygeia.core.config.RunConfig`.
@@ -169,6 +183,8 @@ def generate(
     config = _build_config(config, options)
     config = dataclasses.replace(config, seed=resolve_seed(config.seed))
     warnings = _validate_modules(config)
+    if warnings and not quiet:
+        _print_module_warnings(warnings)
     shards = -(-config.n // config.shard_size)
     writer = RunWriter(config.out, shards=shards, overwrite=overwrite)  # checks only
     own_executor = executor is None
@@ -210,4 +226,5 @@ def generate(
         seconds=seconds,
         seed=config.seed,
         config=config,
+        module_warnings=tuple(warnings),
     )

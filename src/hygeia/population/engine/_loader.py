@@ -98,7 +98,8 @@ def _compile_module(key: str, path: str, folder: str | None, data, submodule: bo
         if submodule and field_name == "target_encounter":
             continue  # a submodule's diagnosis may wait for an encounter of the module that calls it
         if name not in data["states"]:
-            warnings.append(f"{where}: {field_name} names missing state {name!r}; it will never match")
+            warnings.append(f"{where}: {field_name} names missing state {name!r}, so it will never match "
+                            f"(Synthea ignores it too); name one of the module's states or remove {field_name!r}")
     for where, name, since in ctx.prior_refs:
         for n in (name, since):
             if n is not None and n not in data["states"]:
