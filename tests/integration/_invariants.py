@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-import pytest
 
-from hygeia.core.config import DEFAULT_END
+from hygeia.core.config import BUILTIN_MODULE_FOLDERS, DEFAULT_END
 from hygeia.core.schema import EVENT_KINDS, EVENTS_SCHEMA, PERSONS_SCHEMA
 
 __all__ = [
@@ -39,8 +38,8 @@ __all__ = [
 
 #: The repository root (this file is tests/integration/_invariants.py).
 REPO_ROOT = Path(__file__).resolve().parents[2]
-#: Synthea's module corpus, checked out beside the repository (``../shared``).
-SYNTHEA_MODULES = REPO_ROOT.parent / "shared" / "synthea" / "modules"
+#: Synthea's module corpus, shipped with Hygeia (``--modules synthea``).
+SYNTHEA_MODULES = Path(BUILTIN_MODULE_FOLDERS["synthea"])
 
 #: Kinds of fact that last (and may still be going on when a record window opens).
 ONGOING_KINDS = ("condition", "medication", "careplan", "allergy", "device")
@@ -67,12 +66,8 @@ _EXAMPLES = 5
 
 
 def require_synthea() -> Path:
-    """The Synthea module corpus, or skip the calling test with the reason."""
-    if not SYNTHEA_MODULES.is_dir():
-        pytest.skip(
-            f"Synthea module corpus not found at {SYNTHEA_MODULES} "
-            "(expected ../shared/synthea/modules beside the repository checkout)"
-        )
+    """Synthea's module corpus as shipped with Hygeia (fails, never skips, if it is missing)."""
+    assert SYNTHEA_MODULES.is_dir(), f"Synthea's corpus is missing from the package: {SYNTHEA_MODULES}"
     return SYNTHEA_MODULES
 
 

@@ -1,8 +1,7 @@
 """Synthea's whole module corpus loads, and 1,000 patients run with all of it at once.
 
-The corpus is Synthea's ``src/main/resources/modules`` checked out beside the
-repository (``../shared/synthea/modules``); these tests skip, saying so, where
-it is absent. The population is generated once per module and held to every
+The corpus is Synthea's ``src/main/resources/modules`` as shipped with Hygeia
+(``--modules synthea``; see ``src/hygeia/population/synthea/README.md``). The population is generated once per module and held to every
 invariant in :mod:`_invariants`.
 """
 
@@ -20,8 +19,8 @@ from hygeia.population.engine import load_modules
 from hygeia.population.generate import generate
 
 #: Synthea's corpus: modules run for everyone, and submodules in sub-folders (lookup_tables/ aside).
-TOP_LEVEL_MODULES = 79
-SUBMODULES = 103
+TOP_LEVEL_MODULES = 99
+SUBMODULES = 157
 
 N = 1_000
 SEED = 20240601

@@ -14,6 +14,7 @@ Examples:
   hygeia generate -n 1000 --seed 1 --out output
   hygeia generate -n 100000 --seed 7 --out big --workers 8
   hygeia generate -n 500 --modules ./my_modules --no-default-modules --out mine
+  hygeia generate -n 500 --modules synthea --no-default-modules --out synthea_run
   hygeia generate -n 1000000 --scheduler tcp://scheduler:8786 --out /data/pop
 
 The same seed gives the same records on any number of workers or executors.""",
@@ -21,7 +22,7 @@ The same seed gives the same records on any number of workers or executors.""",
 @click.option("-n", "n", type=int, required=True, metavar="N", help="Number of persons to make, alive or dead.")
 @click.option("--seed", type=int, default=None, metavar="S", help="Run seed. Default: a fresh random one (recorded in run.json and printed).")
 @click.option("--out", default="output", show_default=True, metavar="DIR", help="Output folder (must not exist or be empty).")
-@click.option("--modules", "modules", multiple=True, metavar="DIR", help="Folder of Synthea-format JSON modules to run as well (repeatable).")
+@click.option("--modules", "modules", multiple=True, metavar="DIR", help="Folder of Synthea-format JSON modules to run as well (repeatable); 'synthea' runs Synthea's own corpus, shipped with Hygeia.")
 @click.option("--no-default-modules", is_flag=True, help="Do not run Hygeia's embedded module library.")
 @click.option("--locale", default="us", show_default=True, help="Locale pack (demographics, names, states of residence).")
 @click.option("--start", default=None, metavar="DATE", help="First date kept in the records (YYYY-MM-DD). Default: whole lifetimes.")

@@ -18,11 +18,12 @@ import dataclasses
 import datetime as dt
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from hygeia.errors import ConfigError
 
-__all__ = ["DEFAULT_END", "RunConfig", "SPEC_VERSION"]
+__all__ = ["BUILTIN_MODULE_FOLDERS", "DEFAULT_END", "RunConfig", "SPEC_VERSION", "resolve_module_folder"]
 
 SPEC_VERSION = 1
 #: A fixed default "present" so that the same seed gives the same records on any day.
@@ -39,6 +40,26 @@ def _as_date(value: Any, name: str, problems: list[str]) -> dt.date | None:
         return None
 
 
+#: Module folders shipped with Hygeia, by the name ``--modules`` accepts.
+BUILTIN_MODULE_FOLDERS = {
+    "synthea": Path(__file__).resolve().parents[1] / "population" / "synthea" / "modules",
+}
+
+
+def resolve_module_folder(folder: str | os.PathLike[str]) -> str:
+    """The folder a ``--modules`` value names: a built-in corpus by name, else the path itself.
+
+    Example:
+        >>> resolve_module_folder("synthea").endswith("synthea/modules")
+        True
+        >>> resolve_module_folder("./my_modules")
+        './my_modules'
+    """
+    folder = str(folder)
+    builtin = BUILTIN_MODULE_FOLDERS.get(folder)
+    return str(builtin) if builtin is not None else folder
+
+
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
     """Options of one population run.
@@ -48,7 +69,9 @@ class RunConfig:
         seed: run seed; ``None`` is resolved to fresh OS entropy by
             :func:`hygeia.core.seeding.resolve_seed` before the run starts.
         out: output folder.
-        modules: extra folders of Synthea-format modules to run.
+        modules: extra folders of Synthea-format modules to run; the name
+            ``"synthea"`` means Synthea's own corpus, shipped with Hygeia
+            (:data:`BUILTIN_MODULE_FOLDERS`; write ``./synthea`` for a local folder of that name).
         default_modules: whether to run Hygeia's embedded module library too.
         locale: locale pack name (``"us"``).
         start: first date kept in the records; facts that ended before it are
@@ -75,7 +98,7 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         problems: list[str] = []
-        object.__setattr__(self, "modules", tuple(str(m) for m in self.modules))
+        object.__setattr__(self, "modules", tuple(resolve_module_folder(m) for m in self.modules))
         object.__setattr__(self, "start", _as_date(self.start, "start", problems))
         end = _as_date(self.end, "end", problems)
         object.__setattr__(self, "end", end if end is not None else DEFAULT_END)

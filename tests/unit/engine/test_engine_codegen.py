@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from hygeia.core.config import BUILTIN_MODULE_FOLDERS
 from hygeia.population.engine import Person, default_modules_dir, load_modules
 from hygeia.population.engine._transitions import Complex, Conditional
 from hygeia.population.engine._units import YEAR_MS
 
-SYNTHEA = Path(__file__).resolve().parents[4] / "shared" / "synthea" / "modules"
+SYNTHEA = Path(BUILTIN_MODULE_FOLDERS["synthea"])  # Synthea's corpus, shipped with Hygeia
 
 
 def _folders() -> list[Path]:
-    return [default_modules_dir()] + ([SYNTHEA] if SYNTHEA.is_dir() else [])
+    return [default_modules_dir(), SYNTHEA]
 
 
 def _people(n: int, seed: int) -> list[Person]:

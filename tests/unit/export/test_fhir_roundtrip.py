@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from test_fhir_import import canonical
 
+from hygeia.core.config import BUILTIN_MODULE_FOLDERS
 from hygeia.core.storage import read_records
 from hygeia.export import export
 from hygeia.export.fhir import import_fhir
 from hygeia.population import generate
 
-SYNTHEA = Path(__file__).resolve().parents[3].parent / "shared" / "synthea" / "modules"
+SYNTHEA = Path(BUILTIN_MODULE_FOLDERS["synthea"])  # Synthea's corpus, shipped with Hygeia
 
 
 def _round_trip(run: Path, tmp: Path, fmt: str) -> None:
@@ -48,8 +49,6 @@ def test_default_modules_round_trip(tmp_path, fmt):
 
 def test_synthea_modules_round_trip(tmp_path):
     """Synthea's corpus adds allergies, imaging studies, supplies and devices."""
-    if not SYNTHEA.is_dir():
-        pytest.skip(f"Synthea module corpus not found at {SYNTHEA} (expected ../shared/synthea/modules)")
     run = tmp_path / "run"
     generate(n=8, seed=1, out=run, modules=[str(SYNTHEA)], default_modules=False)
     kinds = set(read_records(run)[1]["kind"].to_pylist())
