@@ -12,7 +12,7 @@ these and a scan of the corpus (:mod:`hygeia.population._corpus_scan`).
 
 Example:
     >>> LIFECYCLE_ATTRIBUTES["mi_risk"][0]
-    'lifecycle: cardiovascular risk (_cardio.update_cardio_risk), quarterly from age 40'
+    'lifecycle: cardiovascular risk (_cardio.update_cardio_risk), yearly from age 40'
     >>> classify("mi_risk"), classify("stroke_history"), classify("no_such_attribute")
     ('lifecycle', 'never set', None)
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 __all__ = ["LIFECYCLE_ATTRIBUTES", "NEVER_SET", "NOT_SUPPLIED", "classify"]
 
-_CARDIO = "lifecycle: cardiovascular risk (_cardio.update_cardio_risk), quarterly from age 40"
+_CARDIO = "lifecycle: cardiovascular risk (_cardio.update_cardio_risk), yearly from age 40"
 _PERSON = "lifecycle: Lifecycle.make_person"
 
 #: name -> (what supplies it in Hygeia, the Synthea Java it follows).

@@ -71,7 +71,7 @@ _PACK_VITALS = (
 #: Ages (years) from which the cardiovascular risk attributes are kept up to date: the
 #: Pooled Cohort Equations start at 40 (see :mod:`hygeia.population._cardio`).
 CARDIO_FROM_AGE = 40
-CARDIO_EVERY_MS = YEAR_MS // 4
+CARDIO_EVERY_MS = YEAR_MS
 _NOISE_KEY = {name: i * 7919 + 104729 for i, name in enumerate(sorted(set(_PACK_VITALS) | set(_EXTRA_REFERENCE)))}
 
 
@@ -243,8 +243,10 @@ class Lifecycle:
         """Keep Synthea's cardiovascular risk attributes current (``CardiovascularDiseaseModule``).
 
         Synthea recomputes them every weekly time step; the corpus reads them once a
-        month. Hygeia recomputes them every quarter from age 40, which follows the
-        calculators' inputs (whole years of age, new diagnoses) within three months.
+        month. Hygeia recomputes them on every birthday from 40: the calculators take
+        age in whole years, so this follows age exactly and the other inputs (blood
+        pressure, lipids, smoking, diabetes, hypertension, atrial fibrillation) within a
+        year, at a small fraction of the cost.
         """
         update_cardio_risk(sim.person, t)
         sim.schedule(t + CARDIO_EVERY_MS, self._cardio, sim)
