@@ -148,6 +148,6 @@ def test_report_without_holdout_shows_why_sections_are_not_measured(reports, tmp
     utility = dom.split('id="utility-headline"', 1)[1].split("</table>", 1)[0]
     assert 'class="verdict-not-measured"' in utility and "No holdout was given: every real row was a training" in utility
     privacy = dom.split('id="privacy-headline"', 1)[1].split("</table>", 1)[0]
-    assert privacy.count('class="verdict-not-measured"') == 2  # the DCR share and membership inference
+    assert privacy.count('class="verdict-not-measured"') == 3  # the DCR share, its excess, membership inference
     assert "train_synthetic_test_real" not in json.dumps(data["utility"])
     assert '<aside id="caveats">' in dom
