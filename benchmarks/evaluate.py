@@ -1,26 +1,29 @@
-"""Benchmark the evaluation audit; prints JSON.
+"""Benchmark the evaluation audit; writes ``benchmarks/results/evaluate.json``.
 
 Times ``evaluate_tables`` on a real/synthetic/holdout triple of ``--rows`` x 30
 columns (16 numeric, 12 categorical, 1 date, 1 id) with a binary target,
-quasi-identifiers, a sensitive column and subgroups: the median of ``--repeats`` runs.
+quasi-identifiers, a sensitive column and subgroups: one run per seed of
+``--seeds`` (the seed of the tables and of the audit), mean and spread over the seeds.
 
 Usage::
 
-    python benchmarks/evaluate.py [--rows 10000] [--repeats 3]
+    .venv/bin/python benchmarks/evaluate.py [--rows 10000] [--seeds 1,2,3,4,5]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import statistics
+import sys
 import time
 
 import numpy as np
 import pandas as pd
 
 from hygeia.evaluate import evaluate_tables
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _results  # noqa: E402
 
 
 def make_table(n: int, seed: int) -> pd.DataFrame:
@@ -42,30 +45,30 @@ def make_table(n: int, seed: int) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seeds", default="1,2,3,4,5", help="one run per seed (default 1..5)")
+    parser.add_argument("--out", default=None, help="result file (default benchmarks/results/evaluate.json)")
     args = parser.parse_args()
-    real, synthetic, holdout = (make_table(args.rows, s) for s in (1, 2, 3))
-    times, sections = [], []
-    for _ in range(args.repeats):
+    seeds = [int(s) for s in args.seeds.split(",") if s]
+    times, sections, fidelity = [], [], []
+    for seed in seeds:
+        real, synthetic, holdout = (make_table(args.rows, 3 * seed + k) for k in range(3))
         start = time.perf_counter()
         report = evaluate_tables(
             real, synthetic, holdout=holdout, target="outcome", quasi_identifiers=["age", "sex", "race"],
-            sensitive=["code_0"], subgroups=["sex", "race", "age"], seed=0,
+            sensitive=["code_0"], subgroups=["sex", "race", "age"], seed=seed,
         )
         times.append(time.perf_counter() - start)
-        sections.append(report["meta"]["seconds"])
-    print(json.dumps({
-        "benchmark": "evaluate_tables",
-        "rows": args.rows,
-        "columns": real.shape[1],
-        "holdout_rows": len(holdout),
-        "repeats": args.repeats,
-        "seconds_median": statistics.median(times),
-        "seconds_all": times,
-        "seconds_by_section_last": sections[-1],
-        "cpus": os.cpu_count(),
-        "overall_fidelity": report["fidelity"]["overall"],
-    }, indent=2))
+        sections.append(report["meta"].get("seconds", {}))
+        fidelity.append(report["fidelity"]["overall"])
+        print(f"seed {seed}: {times[-1]:.1f} s", file=sys.stderr, flush=True)
+    by_section = {k: _results.spread([s[k] for s in sections], 2)
+                  for k in sections[0] if all(isinstance(s.get(k), (int, float)) for s in sections)}
+    doc = _results.envelope(
+        "evaluate", seeds=seeds, sizes={"rows": args.rows, "holdout_rows": args.rows, "columns": real.shape[1]},
+        figures={"seconds": _results.spread(times, 2), "seconds_by_section": by_section,
+                 "overall_fidelity": _results.spread(fidelity)},
+    )
+    _results.write(doc, args.out)
 
 
 if __name__ == "__main__":

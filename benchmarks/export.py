@@ -1,14 +1,18 @@
-"""Benchmark the exporters; prints JSON.
+"""Benchmark the exporters and the FHIR validator; writes ``benchmarks/results/export.json``.
 
-Generates one run (``--n`` persons, embedded modules, seed 1), then exports it
-to every registered format and reports, per format, the records written
-(resources for FHIR, rows for OMOP/MEDS/CSV), the seconds (wall and CPU) and
-records per second. With ``--omop-url`` (or HYGEIA_TEST_POSTGRES_URL set) the
-OMOP export into PostgreSQL is measured too.
+For each seed of ``--seeds``, generates one run (``--n`` persons, embedded modules,
+one worker), then exports it to every registered format, each export in a fresh
+process, and records per format the records written (resources for FHIR, rows for
+OMOP/MEDS/CSV), wall and CPU seconds, records per wall-second and the peak resident
+memory of that process. Then it validates the NDJSON export with
+``validate_fhir`` (one worker), with Hygeia's rules and without them, and records
+microseconds of wall time per resource. Figures are the mean and spread over the
+seeds. With ``--omop-url`` (or HYGEIA_TEST_POSTGRES_URL set) the OMOP export into
+PostgreSQL is measured too.
 
 Usage::
 
-    python benchmarks/export.py [--n 500] [--omop-url postgresql://...]
+    .venv/bin/python benchmarks/export.py [--n 300] [--seeds 1,2,3,4,5] [--omop-url postgresql://...]
 """
 
 from __future__ import annotations
@@ -16,50 +20,95 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import _results  # noqa: E402
+
+_EXPORT_PROBE = r"""
+import json, sys, time
+from hygeia.export import export
+def hwm():  # this process's peak resident KiB (ru_maxrss would count the parent's size at fork)
+    return int([l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1])
+run, fmt, out, options = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+base = hwm()
+wall, cpu = time.perf_counter(), time.process_time()
+counts = export(run, fmt, out, **options)
+wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+peak = hwm()
+records = sum(v for v in counts.values() if isinstance(v, int))
+print(json.dumps({"records": records, "wall_seconds": wall, "cpu_seconds": cpu,
+                  "peak_rss_mib": peak / 1024, "rss_before_export_mib": base / 1024}))
+"""
+
 
 def _timed_export(run: Path, fmt: str, out: Path, **options) -> dict:
-    from hygeia.export import export
+    proc = subprocess.run([sys.executable, "-c", _EXPORT_PROBE, str(run), fmt, str(out), json.dumps(options)],
+                          check=True, capture_output=True, text=True)
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    res["records_per_second"] = res["records"] / res["wall_seconds"]
+    return res
 
-    wall, cpu = time.perf_counter(), time.process_time()
-    counts = export(run, fmt, out, **options)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    records = sum(v for v in counts.values() if isinstance(v, int))
-    return {
-        "records": records,
-        "wall_seconds": round(wall, 2),
-        "cpu_seconds": round(cpu, 2),
-        "records_per_second": round(records / wall, 1) if wall else None,
-        "counts": counts,
-    }
+
+def _timed_validation(folder: Path, rules: bool) -> dict:
+    from hygeia.export.fhir._validate import validate_fhir
+
+    wall = time.perf_counter()
+    report = validate_fhir(folder, workers=1, rules=rules)
+    wall = time.perf_counter() - wall
+    n = sum(report.by_type.values())
+    return {"resources": n, "wall_seconds": wall, "microseconds_per_resource": 1e6 * wall / n,
+            "errors": len(report.errors)}
+
+
+def _summarise(rows: list[dict]) -> dict:
+    keys = [k for k, v in rows[0].items() if isinstance(v, (int, float))]
+    return {k: _results.spread([r[k] for r in rows], 2) for k in keys}
 
 
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=500, help="persons in the run (default 500)")
+    ap.add_argument("--n", type=int, default=300, help="persons per run (default 300)")
+    ap.add_argument("--seeds", default="1,2,3,4,5", help="one run per seed (default 1..5)")
     ap.add_argument("--omop-url", default=os.environ.get("HYGEIA_TEST_POSTGRES_URL"), help="PostgreSQL URL")
+    ap.add_argument("--out", default=None, help="result file (default benchmarks/results/export.json)")
     args = ap.parse_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",") if s]
 
     from hygeia.export import EXPORTERS
     from hygeia.population import generate
 
-    result = {"benchmark": "export", "python": sys.version.split()[0], "n_persons": args.n, "formats": {}}
-    with tempfile.TemporaryDirectory() as tmp:
-        run = Path(tmp) / "run"
-        r = generate(n=args.n, seed=1, out=run, workers=1)
-        result["n_events"] = r.n_events
-        for fmt in sorted(EXPORTERS):
-            out = Path(tmp) / ("omop.duckdb" if fmt == "omop" else fmt)
-            result["formats"][fmt] = _timed_export(run, fmt, out)
-        if args.omop_url and "omop" in EXPORTERS:
-            result["formats"]["omop-postgresql"] = _timed_export(
-                run, "omop", Path(tmp) / "unused", omop_url=args.omop_url, overwrite=True)
-    print(json.dumps(result, indent=2))
-    return result
+    formats = sorted(EXPORTERS)
+    rows: dict[str, list[dict]] = {}
+    events = []
+    for seed in seeds:
+        with tempfile.TemporaryDirectory() as tmp:
+            run = Path(tmp) / "run"
+            events.append(generate(n=args.n, seed=seed, out=run, workers=1).n_events)
+            for fmt in formats:
+                out = Path(tmp) / ("omop.duckdb" if fmt == "omop" else fmt)
+                rows.setdefault(fmt, []).append(_timed_export(run, fmt, out))
+                print(f"seed {seed} {fmt}: {rows[fmt][-1]}", file=sys.stderr, flush=True)
+            if args.omop_url and "omop" in EXPORTERS:
+                rows.setdefault("omop-postgresql", []).append(
+                    _timed_export(run, "omop", Path(tmp) / "unused", omop_url=args.omop_url, overwrite=True))
+            if "ndjson" in EXPORTERS:
+                for rules in (True, False):
+                    key = "validate_fhir_rules" if rules else "validate_fhir_structure_only"
+                    rows.setdefault(key, []).append(_timed_validation(Path(tmp) / "ndjson", rules))
+                    print(f"seed {seed} {key}: {rows[key][-1]}", file=sys.stderr, flush=True)
+    figures = {"events": _results.spread(events, 1), **{k: _summarise(v) for k, v in rows.items()}}
+    doc = _results.envelope(
+        "export", seeds=seeds, sizes={"persons_per_run": args.n}, figures=figures,
+        argv=[sys.argv[0], *(sys.argv[1:] if argv is None else argv)], omop_postgresql=bool(args.omop_url),
+    )
+    _results.write(doc, args.out)
+    return doc
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
-"""Benchmark the drug-discovery module; prints JSON.
+"""Benchmark the drug-discovery module; writes ``benchmarks/results/molecules-<part>.json``.
 
-Two parts (``--part``):
+Two parts (``--part``), each its own result file:
 
-``moses``
+``moses`` (``molecules-moses.json``)
     The MOSES distribution-learning metrics (Polykovskiy et al., 2020) of the shipped
-    prior (:func:`hygeia.molecules.lm.default_prior`): ``--n`` samples (default 30,000,
-    as MOSES) for each of ``--seeds`` (default 0,1,2), with the published CharRNN and VAE
-    rows of the MOSES paper alongside.
+    prior (:func:`hygeia.molecules.lm.default_prior`): ``--n`` samples (MOSES uses 30,000)
+    for each of ``--seeds`` (default 0-4), mean and spread over the seeds, with the published
+    CharRNN and VAE rows of the MOSES paper alongside and the prior's training record
+    (copied from its spec, written by scripts/train_prior.py).
 
-``goal``
+``goal`` (``molecules-goal.json``)
     Goal-directed optimization under PMO's protocol (Gao et al., 2022): each optimizer
     spends ``--budget`` unique oracle calls (default 10,000) on each GuacaMol objective of
     ``--objectives``, for each of ``--seeds``; reported per objective (mean over seeds) and
@@ -22,14 +23,13 @@ Two parts (``--part``):
 Usage::
 
     # quick look (minutes on 2 cores)
-    python benchmarks/molecules.py --part goal --budget 1000 --seeds 0 \\
-        --objectives celecoxib_rediscovery,osimertinib_mpo,fexofenadine_mpo,perindopril_mpo,amlodipine_mpo,zaleplon_mpo
-    python benchmarks/molecules.py --part moses --n 2000 --seeds 0
+    .venv/bin/python benchmarks/molecules.py --part moses --n 2000
+    .venv/bin/python benchmarks/molecules.py --part goal --budget 500 --objectives celecoxib_rediscovery,osimertinib_mpo
     # full protocol (hours on 2 cores)
-    python benchmarks/molecules.py --part goal --budget 10000 --seeds 0,1,2
-    python benchmarks/molecules.py --part moses --n 30000 --seeds 0,1,2 --n-jobs 2
+    .venv/bin/python benchmarks/molecules.py --part goal --budget 10000
+    .venv/bin/python benchmarks/molecules.py --part moses --n 30000 --n-jobs 2
 
-Progress goes to stderr; ``--out FILE`` also writes the JSON to a file. mol_ga seeds its
+Progress goes to stderr; ``--out FILE`` writes elsewhere (one part only). mol_ga seeds its
 own ``random.Random`` but iterates Python sets of SMILES, so its runs repeat exactly only
 under a fixed ``PYTHONHASHSEED``.
 """
@@ -46,6 +46,9 @@ from typing import Any
 
 import numpy as np
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _results  # noqa: E402
 
 from hygeia.molecules.objectives import objective, objective_names
 from hygeia.molecules.optimize import BudgetExhausted, GraphGA, Oracle, Reinvent
@@ -105,12 +108,28 @@ def run_moses(args: argparse.Namespace) -> dict[str, Any]:
         runs.append({"seed": seed, "sample_seconds": round(sampled, 2),
                      "metrics_seconds": round(time.perf_counter() - start - sampled, 2), "metrics": metrics})
     keys = list(runs[0]["metrics"])
-    summary = {k: [float(np.mean([r["metrics"][k] for r in runs])), float(np.std([r["metrics"][k] for r in runs]))]
-               for k in keys}
-    return {"n": args.n, "seeds": args.seeds, "prior": args.prior or "default_prior()", "mean_std": summary,
-            "runs": runs, "reference": {name: {k: list(v) for k, v in row.items()}
-                                       for name, row in MOSES_REFERENCE.items()},
+    summary = {k: _results.spread([r["metrics"][k] for r in runs]) for k in keys}
+    return {"n": args.n, "seeds": args.seeds, "prior": args.prior or "default_prior()", "metrics": summary,
+            "runs": runs, "prior_training": prior_training(prior),
+            "reference": {name: {k: {"mean": v[0], "std": v[1]} for k, v in row.items()}
+                          for name, row in MOSES_REFERENCE.items()},
             "reference_source": "MOSES (Polykovskiy et al., 2020), repository README table"}
+
+
+def prior_training(prior) -> dict[str, Any] | None:
+    """The training record saved in the prior's spec by scripts/train_prior.py, summed over its runs."""
+    log = getattr(prior, "training_log_", None)
+    if not log:
+        return None
+    runs = [r for r in log if isinstance(r, dict) and "steps" in r]
+    return {
+        "runs": len(runs),
+        "steps": int(sum(r["steps"] for r in runs)),
+        "molecules_seen": int(sum(r.get("molecules_seen", 0) for r in runs)),
+        "training_minutes": round(sum(r.get("wall_time_s", 0.0) for r in runs) / 60, 1),
+        "final_val_loss": round(float(runs[-1]["val_loss"]), 4) if runs and runs[-1].get("val_loss") else None,
+        "device": runs[-1].get("device") if runs else None,
+    }
 
 
 # -- (b) goal-directed ------------------------------------------------------------------------------
@@ -180,8 +199,10 @@ def run_goal(args: argparse.Namespace) -> dict[str, Any]:
             rows = [r for r in runs if r["objective"] == name and r["optimizer"] == opt]
             table[name][opt] = {k: float(np.mean([r[k] for r in rows]))
                                 for k in ("auc_top10", "top1", "top10", "sa_top10", "alerts_pass_top10", "seconds")}
-            table[name][opt]["auc_top10_std"] = float(np.std([r["auc_top10"] for r in rows]))
-    total = {opt: float(sum(table[n][opt]["auc_top10"] for n in args.objectives)) for opt in args.optimizers}
+            table[name][opt]["auc_top10_std"] = float(np.std([r["auc_top10"] for r in rows], ddof=1)) \
+                if len(rows) > 1 else 0.0
+    total = {opt: _results.spread([sum(r["auc_top10"] for r in runs if r["optimizer"] == opt and r["seed"] == seed)
+                                   for seed in args.seeds]) for opt in args.optimizers}
     out = {"budget": args.budget, "seeds": args.seeds, "objectives": args.objectives,
            "initial_size": args.initial_size, "mol_ga": {"offspring_size": args.molga_offspring,
                                                          "population_size": args.molga_population},
@@ -197,7 +218,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=30_000, help="MOSES samples per seed")
     parser.add_argument("--n-jobs", type=int, default=1, help="worker processes for the MOSES metrics")
     parser.add_argument("--budget", type=int, default=10_000, help="oracle calls per optimization run")
-    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
+    parser.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds (default 0-4)")
     parser.add_argument("--objectives", default=",".join(DEFAULT_OBJECTIVES),
                         help=f"comma-separated objectives among {', '.join(objective_names())}")
     parser.add_argument("--optimizers", default=",".join(OPTIMIZERS), help="comma-separated: " + ", ".join(OPTIMIZERS))
@@ -214,19 +235,20 @@ def main() -> None:
               [o for o in args.optimizers if o not in OPTIMIZERS]
     if unknown:
         parser.error(f"unknown objective(s)/optimizer(s): {', '.join(unknown)}")
-    result: dict[str, Any] = {"benchmark": "molecules", "argv": sys.argv[1:], "torch_threads": torch.get_num_threads(),
-                              "cpu_count": os.cpu_count()}
-    if args.part in ("moses", "all"):
-        result["moses"] = run_moses(args)
-    if args.part in ("goal", "all"):
-        result["goal_directed"] = run_goal(args)
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.out:
-        tmp = f"{args.out}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, args.out)
+    if args.part == "all" and args.out:
+        parser.error("--out names one file: give --part moses or --part goal with it")
+    parts = ("moses", "goal") if args.part == "all" else (args.part,)
+    for part in parts:
+        if part == "moses":
+            figures = run_moses(args)
+            sizes = {"samples_per_seed": args.n}
+        else:
+            figures = run_goal(args)
+            sizes = {"oracle_budget": args.budget, "objectives": len(args.objectives),
+                     "initial_size": args.initial_size}
+        doc = _results.envelope(f"molecules-{part}", seeds=args.seeds, sizes=sizes, figures=figures,
+                                torch_threads=torch.get_num_threads())
+        _results.write(doc, args.out)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,14 @@
-"""Scratch: measure the copula / CART table generators on the benchmark tables.
+"""Tune the copula / CART table generators on the benchmark tables, on tuning splits only.
+
+Tuning uses the 80/20 split seeds ``tabular_datasets.TUNING_SPLITS`` (0-99); the published
+figures (benchmarks/tabular.py, benchmarks/results/tabular.json) are measured on
+``REPORT_SPLITS`` (101-105), which this script refuses, so that nothing is reported on the
+split it was tuned on. Prints one JSON line per model and dataset; nothing here is a
+published figure.
 
 Usage (from the repository root):
     .venv/bin/python scripts/tune_tabular.py --models cart,copula --datasets flchain,aids,support2 \
-        [--params '{"min_samples_leaf": 20}'] [--seed 0] [--split 0] [--quick]
+        [--params '{"min_samples_leaf": 20}'] [--seed 0] [--splits 0,1,2,3,4] [--quick]
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from hygeia.core.generator import get_generator_class  # noqa: E402
 def run(model: str, dataset: str, params: dict, n: int = 10_000, seed: int = 0, quick: bool = False, split: int = 0) -> dict:
     import importlib
 
+    tabular_datasets.check_tuning_split(split)
     importlib.import_module(f"hygeia.tabular.{model}")
     cls = get_generator_class(f"tabular.{model}")
     df = tabular_datasets.load(dataset)
@@ -72,13 +79,15 @@ def main() -> None:
     ap.add_argument("--datasets", default="flchain,aids,support2")
     ap.add_argument("--params", default="{}")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--split", type=int, default=0, help="seed of the 80/20 split")
+    ap.add_argument("--splits", default="0,1,2,3,4", help="seeds of the 80/20 splits (tuning seeds 0-99 only)")
     ap.add_argument("--quick", action="store_true", help="quality, TSTR, MIA, DCR and copies only")
     args = ap.parse_args()
+    splits = [tabular_datasets.check_tuning_split(int(s)) for s in args.splits.split(",") if s]
     for model in args.models.split(","):
         for dataset in args.datasets.split(","):
-            res = run(model, dataset, json.loads(args.params), seed=args.seed, quick=args.quick, split=args.split)
-            print(json.dumps({"model": model, "dataset": dataset, "split": args.split, **res}), flush=True)
+            for split in splits:
+                res = run(model, dataset, json.loads(args.params), seed=args.seed, quick=args.quick, split=split)
+                print(json.dumps({"model": model, "dataset": dataset, "split": split, **res}), flush=True)
 
 
 if __name__ == "__main__":
