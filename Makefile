@@ -16,9 +16,14 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PIP) -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(PY)
+# Test-time references installed without their pins: molsets (MOSES data files only) and
+# anonymeter (MIT, the reference for the privacy attacks; its metadata pins numpy<1.27 and
+# pyarrow<22 although it runs on numpy 2), the latter after its own needs numba and polars.
+$(VENV)/.installed-test: pyproject.toml Makefile | $(PY)
 	$(PIP) -e '.[test]'
 	$(PIP) --no-deps molsets==0.3.1
+	$(PIP) 'numba>=0.59' 'polars>=1.8'
+	$(PIP) --no-deps anonymeter==1.1.0
 	@touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
