@@ -42,8 +42,8 @@ LIFECYCLE_ATTRIBUTES: dict[str, tuple[str, str]] = {
     "mi_risk": (_CARDIO, "CardiovascularDiseaseModule.calculateAscvdRisk (ASCVD.ascvd10Year x MI_RATIO)"),
     "ihd_risk": (_CARDIO, "CardiovascularDiseaseModule.calculateAscvdRisk (monthly ASCVD risk x 5)"),
     "stroke_risk": (_CARDIO, "CardiovascularDiseaseModule.calculateStrokeRisk (CHADSVASC or ASCVD x STROKE_RATIO)"),
-    "atrial_fibrillation_risk": (_CARDIO, "CardiovascularDiseaseModule.calculateAtrialFibrillationRisk "
-                                          "(Framingham.atrialFibrillation10Year)"),
+    "atrial_fibrillation_risk": (_CARDIO, ("CardiovascularDiseaseModule.calculateAtrialFibrillationRisk "
+                                          "(Framingham.atrialFibrillation10Year)")),
     "BMI": ("lifecycle: the BMI vital sign (read through a #{BMI} expression)", "LifecycleModule.grow"),
 }
 

@@ -23,7 +23,7 @@ from hygeia.population._vitals import ATTRIBUTE_VITALS, attribute_vital
 from hygeia.population.engine._person import Person
 from hygeia.population.engine._units import DAY_MS, YEAR_MS
 
-__all__ = ["Lifecycle", "WELLNESS_AGES_MONTHS", "to_ms_date"]
+__all__ = ["WELLNESS_AGES_MONTHS", "Lifecycle", "to_ms_date"]
 
 MODULE = "lifecycle"
 

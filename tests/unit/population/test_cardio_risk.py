@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from hygeia.core.config import RunConfig
-from hygeia.population._cardio import af_10y, ascvd_10y, chadsvasc_1y, per_period, update_cardio_risk
+from hygeia.population._cardio import (
+    af_10y,
+    ascvd_10y,
+    chadsvasc_1y,
+    per_period,
+    update_cardio_risk,
+)
 from hygeia.population.engine._person import Person
 from hygeia.population.simulate import simulate_person
 

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from hygeia.population._attributes import LIFECYCLE_ATTRIBUTES, NEVER_SET, NOT_SUPPLIED, classify
+from hygeia.population._attributes import (
+    LIFECYCLE_ATTRIBUTES,
+    NEVER_SET,
+    NOT_SUPPLIED,
+    classify,
+)
 from hygeia.population._corpus_scan import scan
 
 CORPUS = Path(__file__).resolve().parents[4] / "shared" / "synthea" / "modules"
