@@ -47,9 +47,11 @@ def test_attack_risks_agree_with_anonymeter(kind):
             "inference": p["attribute_inference"]["death"]["risk"]}
     ref = _anonymeter(train, synthetic, control, list(df.columns))
     assert p["linkability"]["columns_a"] == list(df.columns)[: len(df.columns) // 2]
-    # Linkability and inference are the same attack: the risks agree within sampling noise.
+    # Linkability and inference are the same attack: ours falls inside anonymeter's 95% interval (a
+    # little wider for our own sampling noise: 500 attacks each, on different random targets).
     for name in ("linkability", "inference"):
-        assert ours[name] == pytest.approx(ref[name][0], abs=0.08), (name, ours[name], ref[name])
+        _, (low, high) = ref[name]
+        assert low - 0.05 <= ours[name] <= high + 0.05, (name, ours[name], ref[name])
     if kind == "copy":
         # Singling out differs in its predicates (ours: values unique in the synthetic table, which a copy
         # always shares; anonymeter also draws range queries), 0.99 against 0.79 here; both call it high.

@@ -66,6 +66,14 @@ def caveats(
             f"The holdout has only {n_holdout} rows: utility, membership inference and the DCR share are noisy "
             f"at this size (see utility's gap_ci95)."
         )
+    rows = privacy.get("attack_rows") or {}
+    if rows.get("control") is not None and rows["control"] < rows["training"]:
+        out.append(
+            f"The singling-out, linkability and inference attacks target the {rows['training']} training rows and "
+            f"use the {rows['control']} holdout rows as their control: a smaller control singles out and links "
+            "less often than an equal-size one would, so these risks may be overstated (never understated). "
+            "A holdout as large as the training set gives figures comparable with anonymeter's."
+        )
     if utility.get("status") == NOT_MEASURED and n_holdout is not None:
         out.append(f"Utility is not measured: {utility.get('reason')}.")
     counted, total = fidelity.get("pairs_counted"), fidelity.get("pairs_total")
