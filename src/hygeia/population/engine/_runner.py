@@ -26,6 +26,8 @@ __all__ = ["ModuleRun", "Simulation"]
 #: Most state changes one module may make at one instant before it is called an endless loop.
 MAX_STEPS_PER_INSTANT = 5000
 DRIFT_RECHECK_MS = 28 * DAY_MS
+#: Most pieces of constant loop probability one fast-loop plan walks before planning again.
+FAST_PIECES = 64
 _WAITING = object()
 
 
@@ -190,33 +192,56 @@ class Simulation:
     def _fast_plan(self, run: ModuleRun, state, g: int, now: bool):
         """At grid time ``g`` of a fast-looping Delay: leave now, or plan the next exit or re-check.
 
+        The chance ``q`` of looping once more is constant between the times at which an
+        age, a date or a drifting vital sign can change it (``FastLoop.horizon``): a
+        piece. One uniform ``u`` decides the whole walk: the loop survives the ``n``
+        decisions of a piece with probability ``q ** n``, so it leaves at decision
+        ``k = floor(log(u) / log(q))`` of the first piece where ``k < n``, and
+        otherwise goes on with ``log(u) - n log(q)``, the log of a fresh uniform
+        (inversion of the survival function: the same law as deciding every period).
+        The walk stops at the end of the simulation, and after ``FAST_PIECES`` pieces
+        (then it is planned again, with a new draw, from the next piece).
+
         Returns the next state when leaving at ``g`` (only if ``now``), else ``_WAITING``.
         """
         p = self.person
         fast = state.fast
-        q, exits = fast.outcomes(state, p, g)
-        if q <= 0.0:
-            k = 0
-        elif q >= 1.0 or not exits:
-            k = -1  # never leaves while nothing changes
-        else:
-            u = 1.0 - p.rng.random()
-            k = int(math.log(u) / math.log(q))
-        if k == 0:
-            if now:
-                return self._pick_exit(exits, q)
-            return self._fast_schedule(run, state, g, g, self._fast_exit)
         d = fast.period
-        horizon = fast.horizon(p, g)
-        if fast.drift and (horizon is None or horizon > g + DRIFT_RECHECK_MS):
-            horizon = g + DRIFT_RECHECK_MS
-        if horizon is not None:
-            horizon = g + max(1, -(-(horizon - g) // d)) * d  # first grid time at or after it
-        if k > 0 and (horizon is None or g + k * d < horizon):
-            return self._fast_schedule(run, state, g, g + k * d, self._fast_exit)
-        if horizon is not None:
-            return self._fast_schedule(run, state, g, horizon, self._fast_eval)
-        return self._fast_schedule(run, state, g, None, None)
+        drift = fast.drift
+        end = self.end
+        log_u = None
+        for _ in range(FAST_PIECES):
+            q, exits = fast.outcomes(state, p, g)
+            if q <= 0.0:
+                k = 0
+            elif q >= 1.0 or not exits:
+                k = -1  # never leaves while nothing changes
+            else:
+                if log_u is None:
+                    log_u = math.log(1.0 - p.rng.random())
+                k = int(log_u / math.log(q))
+            if k == 0:
+                if now:
+                    return self._pick_exit(exits, q)
+                return self._fast_schedule(run, state, g, g, self._fast_exit)
+            horizon = fast.horizon(p, g)
+            if drift and (horizon is None or horizon > g + DRIFT_RECHECK_MS):
+                horizon = g + DRIFT_RECHECK_MS
+            if horizon is None:
+                n = None
+            else:
+                n = max(1, -(-(horizon - g) // d))  # decisions in this piece; the next starts at g + n * d
+            if k > 0 and (n is None or k < n):
+                return self._fast_schedule(run, state, g, g + k * d, self._fast_exit)
+            if n is None:
+                return self._fast_schedule(run, state, g, None, None)
+            if k > 0:
+                log_u -= n * math.log(q)
+            now = False
+            g += n * d
+            if g > end:
+                return self._fast_schedule(run, state, g, None, None)
+        return self._fast_schedule(run, state, g, g, self._fast_eval)
 
     def _fast_schedule(self, run, state, anchor, when, fn):
         run.state = state

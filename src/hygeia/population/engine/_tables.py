@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import bisect
 import csv
+import math
 import os
 
-__all__ = ["LookupTable"]
+__all__ = ["YEAR_MS", "LookupTable"]
 
 _RANGE_KEYS = ("age", "time")
+#: The length of a year of age in a lookup table (365.2425 days), in milliseconds.
+YEAR_MS = 31_556_952_000
 
 
 def _norm(v) -> str:
@@ -33,16 +36,28 @@ def _parse_range(cell: str, where: str, problems: list[str]) -> tuple[float, flo
 
 
 class LookupTable:
-    """A probability table keyed by person attributes; ``lookup`` returns cumulative probabilities."""
+    """A probability table keyed by person attributes; ``lookup`` returns cumulative probabilities.
 
-    __slots__ = ("path", "key_cols", "range_cols", "index", "getters", "by_age", "edges")
+    Rows are matched as written: the first row (in file order) whose keys equal
+    the person's and whose ``age`` (whole years) and ``time`` (epoch ms) ranges,
+    both ends included, hold the person's values. The range ends of a key's rows
+    cut age and time into cells in which the matching row cannot change; the
+    match is found once per cell and remembered, and ``next_change`` tells when
+    the next cell begins.
+    """
+
+    __slots__ = ("path", "key_cols", "range_cols", "index", "getters", "edges", "cells", "age_at", "time_at")
 
     def __init__(self, path: str, outcomes: list[str], where: str, problems: list[str]) -> None:
         self.path = path
         self.index: dict[tuple, list] = {}
-        self.edges: dict[tuple, list] = {}  # age edges of the rows of each key, filled on demand
+        #: Per key: (sorted age edges in years or None, sorted time edges in ms or None), filled on demand.
+        self.edges: dict[tuple, tuple] = {}
+        #: (key, age cell, time cell) -> cumulative probabilities of the matching row, or None.
+        self.cells: dict[tuple, list | None] = {}
         self.key_cols: list[str] = []
         self.range_cols: list[str] = []
+        self.age_at = self.time_at = None
         if not os.path.isfile(path):
             problems.append(f"{where}: lookup table {os.path.basename(path)!r} not found at {path}")
             return
@@ -60,6 +75,10 @@ class LookupTable:
         keys = [i for i, h in enumerate(header) if h and h not in outcomes]
         self.range_cols = [header[i] for i in keys if header[i] in _RANGE_KEYS]
         self.key_cols = [header[i] for i in keys if header[i] not in _RANGE_KEYS]
+        if "age" in self.range_cols:
+            self.age_at = self.range_cols.index("age")
+        if "time" in self.range_cols:
+            self.time_at = self.range_cols.index("time")
         range_idx = [header.index(c) for c in self.range_cols]
         key_idx = [header.index(c) for c in self.key_cols]
         for n, r in enumerate(rows[1:], start=2):
@@ -79,45 +98,72 @@ class LookupTable:
             ranges = tuple(_parse_range(r[i], w, problems) for i in range_idx)
             self.index.setdefault(k, []).append((ranges, cum))
         self.getters = [_GETTERS.get(c) or _attribute_getter(c) for c in self.key_cols]
-        self.by_age = self.range_cols == ["age"]
 
-    def next_age_edge(self, person, years: int) -> float | None:
-        """The next age (whole years) above ``years`` at which this person's matching row may change."""
-        key = tuple(g(person) for g in self.getters)
-        edges = self.edges.get(key)
-        if edges is None:
-            rows = self.index.get(key) or ()
-            i = self.range_cols.index("age")
-            edges = self.edges[key] = sorted({e for ranges, _ in rows for e in (ranges[i][0], ranges[i][1] + 1)})
-        j = bisect.bisect_right(edges, years)
-        return edges[j] if j < len(edges) else None
+    def _key(self, person) -> tuple:
+        getters = self.getters
+        if len(getters) == 1:
+            return (getters[0](person),)
+        return tuple(g(person) for g in getters)
+
+    def _edges_of(self, key: tuple, rows: list) -> tuple:
+        """Integer values at which some row's range of ``key`` starts or stops holding."""
+        def cut(i: int | None) -> list[int] | None:
+            if i is None:
+                return None
+            return sorted({e for ranges, _ in rows for e in (math.ceil(ranges[i][0]), math.floor(ranges[i][1]) + 1)})
+
+        e = self.edges[key] = (cut(self.age_at), cut(self.time_at))
+        return e
 
     def lookup(self, person, t: int):
         """Cumulative probabilities of the row matching the person at ``t``, or None."""
-        getters = self.getters
-        if len(getters) == 1:
-            rows = self.index.get((getters[0](person),))
-        else:
-            rows = self.index.get(tuple(g(person) for g in getters))
+        key = self._key(person)
+        rows = self.index.get(key)
         if not rows:
             return None
         if not self.range_cols:
             return rows[0][1]
-        if self.by_age:
-            age = (t - person.birth) // 31_556_952_000
-            for ranges, cum in rows:
-                lo, hi = ranges[0]
-                if lo <= age <= hi:
-                    return cum
-            return None
-        vals = [(t - person.birth) // 31_556_952_000 if c == "age" else t for c in self.range_cols]
+        edges = self.edges.get(key) or self._edges_of(key, rows)
+        age_edges, time_edges = edges
+        age = (t - person.birth) // YEAR_MS
+        cell = (key, 0 if age_edges is None else bisect.bisect_right(age_edges, age),
+                0 if time_edges is None else bisect.bisect_right(time_edges, t))
+        try:
+            return self.cells[cell]
+        except KeyError:
+            pass
+        vals = [age if c == "age" else t for c in self.range_cols]
+        found = None
         for ranges, cum in rows:
             for (lo, hi), v in zip(ranges, vals):
                 if not lo <= v <= hi:
                     break
             else:
-                return cum
-        return None
+                found = cum
+                break
+        self.cells[cell] = found
+        return found
+
+    def next_change(self, person, t: int) -> int | None:
+        """The first time after ``t`` at which the row matching the person may change (by age or date), or None.
+
+        Exact: the age of a row is whole years of ``YEAR_MS`` since birth, as ``lookup`` computes it.
+        """
+        key = self._key(person)
+        rows = self.index.get(key)
+        if not rows or not self.range_cols:
+            return None
+        age_edges, time_edges = self.edges.get(key) or self._edges_of(key, rows)
+        best = None
+        if age_edges is not None:
+            j = bisect.bisect_right(age_edges, (t - person.birth) // YEAR_MS)
+            if j < len(age_edges):
+                best = person.birth + age_edges[j] * YEAR_MS
+        if time_edges is not None:
+            j = bisect.bisect_right(time_edges, t)
+            if j < len(time_edges) and (best is None or time_edges[j] < best):
+                best = time_edges[j]
+        return best
 
 
 def _attribute_getter(col: str):

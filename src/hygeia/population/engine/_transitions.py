@@ -346,19 +346,8 @@ class LookupTable(Transition):
         return {c for c in self.table.key_cols if c not in static} if self.table is not None else set()
 
     def next_change(self, person, t):
-        """Rows keyed by age change on birthdays; rows keyed by time are re-read monthly."""
-        if self.table is None:
-            return None
-        best = None
-        if "age" in self.table.range_cols:
-            years = (t - person.birth) // 31_556_952_000
-            edge = self.table.next_age_edge(person, years)
-            if edge is not None:
-                best = person.birth + int(edge * 31_556_952_000)
-        if "time" in self.table.range_cols:
-            m = t + 30 * 86_400_000
-            best = m if best is None else min(best, m)
-        return best
+        """The first time after ``t`` at which the matching row may change (an age or date range edge), or None."""
+        return self.table.next_change(person, t) if self.table is not None else None
 
 
 class TypeOfCare(Transition):
