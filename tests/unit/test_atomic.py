@@ -141,7 +141,7 @@ def test_existing_output_is_refused_without_overwrite(tmp_path: Path) -> None:
     dest = tmp_path / "out"
     _make_old_folder(dest)
     with pytest.raises(OutputError, match=re.escape(f"output {str(dest)!r} already exists. Choose another --out, "
-                                                    "or pass --overwrite (overwrite=True) to replace it.")):
+                                                    "or pass --overwrite to replace it.")):
         with atomic_output(dest, folder=True):
             pass
     assert _content(dest) == OLD

@@ -25,7 +25,6 @@ from hygeia.core.executors import (
     default_workers,
     make_executor,
 )
-from hygeia.core.progress import Progress, format_duration
 from hygeia.core.schema import EVENTS_SCHEMA, PERSONS_SCHEMA
 from hygeia.core.storage import RunWriter, connect, hash_folder, read_records, read_run_info
 from hygeia.errors import (
@@ -306,32 +305,6 @@ def test_default_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     assert default_workers(100, 250) == 1
     assert default_workers(1000, 250) == 4
     assert default_workers(10**6, 250) == 8
-
-
-# -- progress -----------------------------------------------------------------------
-
-
-def test_progress_draws_when_forced() -> None:
-    buf = io.StringIO()
-    with Progress(4, unit="persons", stream=buf, force=True, interval=0) as bar:
-        bar.update(2)
-        assert "2/4 persons" in buf.getvalue() and "ETA" in buf.getvalue()
-        bar.update(2)
-    assert "4/4 persons 100%" in buf.getvalue() and buf.getvalue().endswith("\n")
-
-
-def test_progress_silent_when_not_a_tty_or_quiet() -> None:
-    buf = io.StringIO()
-    with Progress(4, stream=buf) as bar:
-        bar.update(4)
-    with Progress(4, stream=buf, force=True, quiet=True) as bar:
-        bar.update(4)
-    assert buf.getvalue() == ""
-
-
-def test_format_duration() -> None:
-    assert format_duration(75) == "1:15"
-    assert format_duration(3700) == "1:01:40"
 
 
 # -- generate -----------------------------------------------------------------------

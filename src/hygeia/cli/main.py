@@ -1,7 +1,9 @@
 """The ``hygeia`` command group.
 
-Every :class:`~hygeia.errors.HygeiaError` is shown as a short message without
-a traceback and exits with status 2, like click's own usage errors. Ctrl-C
+Every :class:`~hygeia.errors.HygeiaError` is shown as a short message in the
+CLI's words (option names, not Python keywords) without a traceback and exits
+with status 2, like click's own usage errors; so does a missing optional package,
+naming the ``pip install 'hygeia[extra]'`` to run. Ctrl-C
 (SIGINT) and SIGTERM stop the workers, delete temporary output (a previous
 output stays as it was) and exit with 130 and 143, as shells expect.
 """
@@ -19,16 +21,11 @@ from hygeia.cli.generate import generate_command
 from hygeia.cli.inspect import inspect_command
 from hygeia.cli.molecules import molecules_group
 from hygeia.cli.tabular import fit_command, metadata_command, sample_command
+from hygeia.cli._common import CliError, cli_words, missing_extra
 from hygeia.core.executors import raise_on_sigterm
 from hygeia.errors import HygeiaError, Terminated
 
 __all__ = ["CliError", "main"]
-
-
-class CliError(click.ClickException):
-    """A :class:`HygeiaError` as the CLI shows it: ``Error: <message>``, exit status 2."""
-
-    exit_code = 2
 
 
 class HygeiaGroup(click.Group):
@@ -39,7 +36,12 @@ class HygeiaGroup(click.Group):
         try:
             return super().invoke(ctx)
         except HygeiaError as e:
-            raise CliError(str(e)) from None
+            raise CliError(cli_words(str(e), None)) from None
+        except ImportError as e:  # an optional package imported outside a command's own guard
+            message = missing_extra(e)
+            if message is None:
+                raise
+            raise CliError(message) from None
         except (KeyboardInterrupt, Terminated) as e:
             what = "interrupted (Ctrl-C)" if isinstance(e, KeyboardInterrupt) else "terminated (SIGTERM)"
             click.echo(f"\nStopped: {what}. Workers were stopped and no partial output was left; "

@@ -1,7 +1,13 @@
-"""``hygeia molecules``: train, sample, score, optimize and benchmark molecules (needs the ``molecules`` extra)."""
+"""``hygeia molecules``: train, sample, score, optimize and benchmark molecules (needs the ``molecules`` extra).
+
+Every subcommand first checks the optional packages it needs (torch, RDKit, SELFIES) and,
+if one is missing, stops with the ``pip install 'hygeia[molecules]'`` to run, before any
+work or output.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 from pathlib import Path
@@ -9,15 +15,61 @@ from typing import Any
 
 import click
 
-from hygeia.errors import ConfigError
+from hygeia.cli._common import HygeiaCommand, echo_summary, quiet_option
+from hygeia.core.progress import Progress, Summary, describe_output, status
+from hygeia.errors import ConfigError, MissingExtraError, OutputError
 
 __all__ = ["molecules_group"]
 
+_MOLECULE_FORMATS = (".smi", ".csv", ".sdf")
+_SKIPPED_LISTED = 10
+
+
+def _needs(purpose: str, *packages: str) -> None:
+    """Stop politely if an optional package of the molecules extra is missing."""
+    for package in packages:
+        if importlib.util.find_spec(package) is None:
+            raise MissingExtraError(package, "molecules", purpose)
+
 
 def _threads(threads: int) -> None:
-    import torch
+    if threads < 1:
+        raise ConfigError(f"--threads must be at least 1; got {threads}")
+    if importlib.util.find_spec("torch") is not None:
+        import torch
 
-    torch.set_num_threads(threads)
+        torch.set_num_threads(threads)
+
+
+def _refuse_existing(out: str, overwrite: bool, what: str) -> None:
+    """Refuse an existing output before any work (the atomic writer checks again at the end)."""
+    p = Path(out)
+    if p.exists() and not overwrite and not (p.is_dir() and not any(p.iterdir())):
+        raise OutputError(f"{what} {str(p)!r} already exists. Choose another --out, or pass --overwrite to replace it.")
+
+
+def _molecule_out(out: str) -> None:
+    if Path(out).suffix.lower() not in _MOLECULE_FORMATS:
+        raise ConfigError(f"--out {out!r} must end in one of {', '.join(_MOLECULE_FORMATS)} "
+                          "(.smi: one SMILES per line; .csv: a table; .sdf: structures with data fields)")
+
+
+def _read(path: str, skip_invalid: bool, quiet: bool) -> tuple[list[str], list[str]]:
+    """The valid molecules of ``path`` and the problems of the lines left out (``--skip-invalid``)."""
+    from hygeia.molecules.data import read_smiles, split_smiles
+
+    if not skip_invalid:
+        return read_smiles(path), []
+    valid, bad = split_smiles(path)
+    if bad and not quiet:
+        click.echo(f"skipped {len(bad):,} invalid SMILES line(s) of {path}:", err=True)
+        for problem in bad[:_SKIPPED_LISTED]:
+            click.echo(f"  {problem}", err=True)
+        if len(bad) > _SKIPPED_LISTED:
+            click.echo(f"  ... and {len(bad) - _SKIPPED_LISTED:,} more", err=True)
+    if not valid:
+        raise ConfigError(f"{path!r} holds no valid SMILES ({len(bad)} invalid line(s) skipped)")
+    return valid, bad
 
 
 def _load_model(model: str | None):
@@ -28,7 +80,8 @@ def _load_model(model: str | None):
         return default_prior()
     loaded = load_generator(model)
     if not isinstance(loaded, ChemicalLM):
-        raise ConfigError(f"{model!r} holds a {loaded.generator_name} model, not a chemical language model")
+        raise ConfigError(f"{model!r} holds a {loaded.generator_name} model, not a chemical language model; "
+                          "pass a folder written by 'hygeia molecules train'")
     return loaded
 
 
@@ -55,199 +108,286 @@ def _score_table(scorer: Any, smiles: list[str]):
     return pd.DataFrame({"smiles": smiles, "score": scorer(smiles)})
 
 
+_THREADS_HELP = "CPU threads for torch and RDKit work."
+_OVERWRITE_HELP = "Replace --out if it exists (without it an existing output is refused)."
+_SKIP_HELP = ("Leave out the lines RDKit cannot parse (how many, and which lines, are reported) "
+              "instead of refusing the whole file.")
+
+
 @click.group(
     "molecules",
     epilog="""\b
-Example:
+Examples:
   hygeia molecules sample -n 1000 --seed 1 --out novel.smi          # the shipped prior
   hygeia molecules score novel.smi --config druglike --out scored.csv
   hygeia molecules optimize --objective osimertinib_mpo --method graph_ga --budget 2000 --seed 1 --out run
   hygeia molecules train my_actives.smi --from prior --steps 500 --out my_model  # transfer learning
-  hygeia molecules benchmark novel.smi --out metrics.json                        # MOSES metrics""",
+  hygeia molecules benchmark novel.smi --out metrics.json                        # MOSES metrics
+
+Needs the molecules extra: pip install 'hygeia[molecules]'""",
 )
 def molecules_group() -> None:
     """Chemical language models, goal-directed optimization and in-silico scoring of molecules."""
 
 
-@molecules_group.command("train")
+@molecules_group.command("train", cls=HygeiaCommand, epilog="""\b
+Examples:
+  hygeia molecules train actives.smi --from prior --steps 500 --seed 1 --out my_model
+  hygeia molecules train chembl.smi --epochs 10 --hidden-dim 512 --layers 3 --device auto --out big_model
+  hygeia molecules sample --model my_model -n 1000 --out novel.smi""")
 @click.argument("data", metavar="SMILES_FILE")
-@click.option("--out", required=True, metavar="MODEL_DIR", help="Model folder to write.")
+@click.option("--out", required=True, metavar="MODEL_DIR", help="Model folder to write (spec.json + weights).")
 @click.option("--from", "base", default=None, metavar="MODEL_DIR|prior",
-              help="Transfer learning: go on training this model (or the shipped prior) on DATA.")
-@click.option("--representation", type=click.Choice(["selfies", "smiles"]), default="selfies", show_default=True)
-@click.option("--hidden-dim", type=int, default=256, show_default=True)
-@click.option("--layers", type=int, default=2, show_default=True)
-@click.option("--epochs", type=int, default=None, help="Passes over DATA (default 10 from scratch).")
-@click.option("--steps", type=int, default=None, help="Training steps (wins over --epochs).")
+              help="Transfer learning: go on training this model (or the shipped prior) on SMILES_FILE.")
+@click.option("--representation", type=click.Choice(["selfies", "smiles"]), default="selfies", show_default=True,
+              help="Token alphabet: SELFIES (every string decodes to a molecule) or SMILES.")
+@click.option("--hidden-dim", type=click.IntRange(min=1), default=256, show_default=True,
+              help="Width of each LSTM layer.")
+@click.option("--layers", type=click.IntRange(min=1), default=2, show_default=True, help="Number of LSTM layers.")
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Passes over SMILES_FILE (default 10 from scratch).")
+@click.option("--steps", type=click.IntRange(min=1), default=None, help="Training steps (wins over --epochs).")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto.")
-@click.option("--threads", type=int, default=1, show_default=True, help="CPU threads for torch.")
-@click.option("--seed", type=int, default=None, help="Seed of weights and shuffling (default: fresh, recorded).")
-@click.option("--overwrite", is_flag=True)
+@click.option("--threads", type=int, default=1, show_default=True, help=_THREADS_HELP)
+@click.option("--seed", type=int, default=None,
+              help="Seed of weights and shuffling. Default: a fresh random one (recorded in the model and printed).")
+@click.option("--skip-invalid", is_flag=True, help=_SKIP_HELP)
+@click.option("--overwrite", is_flag=True, help=_OVERWRITE_HELP)
+@quiet_option
 def train_command(data: str, out: str, base: str | None, representation: str, hidden_dim: int, layers: int,
-                  epochs: int | None, steps: int | None, device: str, threads: int, seed: int | None, overwrite: bool) -> None:
+                  epochs: int | None, steps: int | None, device: str, threads: int, seed: int | None,
+                  skip_invalid: bool, overwrite: bool, quiet: bool) -> None:
     """Train a chemical language model on SMILES_FILE (.smi, .txt or .csv with a smiles column)."""
-    from hygeia.molecules.data import read_smiles
+    _needs("Training a chemical language model ('hygeia molecules train')", "torch", "rdkit", "selfies")
+    from hygeia.core.seeding import resolve_seed
     from hygeia.molecules.lm import ChemicalLM
 
     _threads(threads)
-    if Path(out).exists() and not overwrite:
-        raise ConfigError(f"{out!r} already exists; choose a new path or pass --overwrite")
-    smiles = read_smiles(data)
+    _refuse_existing(out, overwrite, "model folder")
+    seed = resolve_seed(seed)
+    smiles, skipped = _read(data, skip_invalid, quiet)
     start = time.perf_counter()
     if base:
-        model = _load_model(base).fine_tune(smiles, steps=steps, epochs=epochs if steps is None else None, progress=True)
+        model = _load_model(base).fine_tune(smiles, steps=steps, epochs=epochs if steps is None else None,
+                                            progress=not quiet)
     else:
         model = ChemicalLM(
             representation=representation, hidden_dim=hidden_dim, num_layers=layers,
             epochs=epochs if epochs is not None else (None if steps else 10), max_steps=steps, device=device, seed=seed,
-        ).fit(smiles, progress=True)
+        ).fit(smiles, progress=not quiet)
     model.save(out, overwrite=overwrite)
-    click.echo(f"trained on {len(smiles)} molecules in {time.perf_counter() - start:.1f} s; saved {out}")
+    log = (getattr(model, "training_log_", None) or [{}])[-1]
+    summary = Summary(f"Trained a chemical language model on {len(smiles):,} molecules "
+                      f"in {time.perf_counter() - start:.1f} s", [("model", describe_output(out))])
+    if skipped:
+        summary.add("skipped", f"{len(skipped):,} invalid line(s)")
+    if log.get("steps"):
+        summary.add("steps", log["steps"])
+    if log.get("val_loss") is not None:
+        summary.add("validation loss", float(log["val_loss"]))
+    if not base:
+        summary.add("seed", f"{seed} (pass --seed {seed} to train the same model again)")
+    summary.next_steps.append(f"hygeia molecules sample --model {out} -n 1000 --out novel.smi")
+    echo_summary(summary, quiet=quiet)
 
 
-@molecules_group.command("sample")
+@molecules_group.command("sample", cls=HygeiaCommand, epilog="""\b
+Examples:
+  hygeia molecules sample -n 1000 --seed 1 --out novel.smi                    # the shipped prior
+  hygeia molecules sample --model my_model -n 500 --temperature 0.8 --out safer.smi
+  hygeia molecules sample -n 200 --config druglike --out scored.csv          # with scores""")
 @click.option("--model", default=None, metavar="MODEL_DIR", help="A trained model (default: the shipped prior).")
 @click.option("-n", "n", type=int, required=True, help="Valid molecules to write.")
-@click.option("--seed", type=int, default=None, help="Sampling seed (default: fresh OS entropy, recorded and printed).")
-@click.option("--temperature", type=float, default=1.0, show_default=True, help="Below 1: safer; above 1: more diverse.")
+@click.option("--seed", type=int, default=None, help="Sampling seed. Default: a fresh random one (printed).")
+@click.option("--temperature", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              help="Below 1: safer; above 1: more diverse.")
 @click.option("--config", default=None, metavar="FILE|NAME", help="Also score the molecules with this scoring config.")
 @click.option("--out", required=True, metavar="FILE", help="Output .smi (one SMILES per line), .csv or .sdf.")
-@click.option("--threads", type=int, default=1, show_default=True)
-@click.option("--overwrite", is_flag=True)
+@click.option("--threads", type=int, default=1, show_default=True, help=_THREADS_HELP)
+@click.option("--overwrite", is_flag=True, help=_OVERWRITE_HELP)
+@quiet_option
 def sample_command(model: str | None, n: int, seed: int | None, temperature: float, config: str | None, out: str,
-                   threads: int, overwrite: bool) -> None:
+                   threads: int, overwrite: bool, quiet: bool) -> None:
     """Sample N valid, canonical molecules from a chemical language model."""
+    _needs("Sampling molecules ('hygeia molecules sample')", "torch", "rdkit", "selfies")
     import pandas as pd
 
     from hygeia.core.seeding import resolve_seed
-    from hygeia.molecules.sampling import sample_valid
     from hygeia.molecules.report import write_molecules
+    from hygeia.molecules.sampling import sample_valid
 
     _threads(threads)
     if n < 1:
-        raise ConfigError(f"-n must be a positive number of molecules; got {n}")
+        raise ConfigError(f"-n must be a positive number of molecules; got {n}. Pass e.g. -n 1000.")
+    _molecule_out(out)
+    _refuse_existing(out, overwrite, "output")
     seed = resolve_seed(seed)
     lm = _load_model(model)
-    smiles, drawn = sample_valid(lm, n, seed=seed, temperature=temperature)
-    table = _score_table(_scorer(config, None)[0], smiles) if config else pd.DataFrame({"smiles": smiles})
+    scorer = _scorer(config, None)[0] if config else None
+    with status(f"sampling {n:,} molecules", quiet=quiet):
+        smiles, drawn = sample_valid(lm, n, seed=seed, temperature=temperature)
+        table = _score_table(scorer, smiles) if scorer else pd.DataFrame({"smiles": smiles})
     write_molecules(table, out, overwrite=overwrite)
-    click.echo(f"wrote {out}: {len(smiles)} valid molecules of {drawn} sampled (seed {seed})")
+    summary = Summary(f"Sampled {len(smiles):,} valid molecules", [
+        ("output", describe_output(out)), ("drawn", f"{drawn:,} ({len(smiles) / max(drawn, 1):.0%} valid)"),
+        ("unique", f"{len(set(smiles)):,}"), ("seed", f"{seed} (pass --seed {seed} to draw the same molecules)"),
+    ], [f"hygeia molecules benchmark {out} --out metrics.json"])
+    if scorer is not None:
+        summary.add("best score", float(table["score"].max()))
+    echo_summary(summary, quiet=quiet)
 
 
-@molecules_group.command("score")
+@molecules_group.command("score", cls=HygeiaCommand, epilog="""\b
+Examples:
+  hygeia molecules score novel.smi --config druglike --out scored.csv
+  hygeia molecules score novel.smi --objective osimertinib_mpo --out scored.sdf
+  hygeia molecules score vendor.smi --config my_scoring.toml --skip-invalid --out scored.csv""")
 @click.argument("data", metavar="SMILES_FILE")
 @click.option("--config", default=None, metavar="FILE|NAME", help="Scoring config (.toml/.json) or a shipped example name.")
 @click.option("--objective", default=None, metavar="NAME", help="A GuacaMol objective instead of a config.")
-@click.option("--out", required=True, metavar="FILE", help="Output .csv, .sdf or .smi.")
-@click.option("--overwrite", is_flag=True)
-def score_command(data: str, config: str | None, objective: str | None, out: str, overwrite: bool) -> None:
+@click.option("--out", required=True, metavar="FILE", help="Output .csv, .sdf or .smi, best molecule first.")
+@click.option("--skip-invalid", is_flag=True, help=_SKIP_HELP)
+@click.option("--overwrite", is_flag=True, help=_OVERWRITE_HELP)
+@quiet_option
+def score_command(data: str, config: str | None, objective: str | None, out: str, skip_invalid: bool,
+                  overwrite: bool, quiet: bool) -> None:
     """Score the molecules of SMILES_FILE: every component, the filters and the total."""
-    from hygeia.molecules.data import read_smiles
+    _needs("Scoring molecules ('hygeia molecules score')", "rdkit")
     from hygeia.molecules.report import write_molecules
 
+    _molecule_out(out)
+    _refuse_existing(out, overwrite, "output")
     scorer, label = _scorer(config, objective)
-    table = _score_table(scorer, read_smiles(data)).sort_values("score", ascending=False, kind="stable")
+    smiles, skipped = _read(data, skip_invalid, quiet)
+    with status(f"scoring {len(smiles):,} molecules", quiet=quiet):
+        table = _score_table(scorer, smiles).sort_values("score", ascending=False, kind="stable")
     write_molecules(table, out, overwrite=overwrite)
-    click.echo(f"scored {len(table)} molecules with {label}; best {table['score'].max():.3f}; wrote {out}")
+    summary = Summary(f"Scored {len(table):,} molecules with {label}",
+                      [("output", describe_output(out)), ("best score", float(table["score"].max())),
+                       ("median score", float(table["score"].median()))], [f"open {out}"])
+    if skipped:
+        summary.add("skipped", f"{len(skipped):,} invalid line(s)")
+    echo_summary(summary, quiet=quiet)
 
 
-@molecules_group.command("optimize")
+@molecules_group.command("optimize", cls=HygeiaCommand, epilog="""\b
+Examples:
+  hygeia molecules optimize --objective osimertinib_mpo --budget 2000 --seed 1 --out run        # REINVENT
+  hygeia molecules optimize --objective celecoxib_rediscovery --method graph_ga --budget 2000 --out ga_run
+  hygeia molecules optimize --config druglike --budget 5000 --out druglike_run""")
 @click.option("--config", default=None, metavar="FILE|NAME", help="Scoring config (.toml/.json) or a shipped example name.")
 @click.option("--objective", default=None, metavar="NAME", help="A GuacaMol objective, e.g. osimertinib_mpo.")
-@click.option("--method", type=click.Choice(["reinvent", "graph_ga"]), default="reinvent", show_default=True)
-@click.option("--budget", type=int, default=10_000, show_default=True, help="Oracle calls (unique molecules scored).")
+@click.option("--method", type=click.Choice(["reinvent", "graph_ga"]), default="reinvent", show_default=True,
+              help="reinvent: reinforcement learning of the chemical language model (needs torch); "
+                   "graph_ga: a graph genetic algorithm (RDKit only).")
+@click.option("--budget", type=int, default=10000, show_default=True, help="Oracle calls (unique molecules scored).")
 @click.option("--prior", default=None, metavar="MODEL_DIR", help="REINVENT's prior (default: the shipped prior).")
-@click.option("--seed", type=int, default=None, help="Seed of the run (default: fresh, recorded).")
-@click.option("--threads", type=int, default=1, show_default=True)
+@click.option("--seed", type=int, default=None, help="Seed of the run. Default: a fresh random one (recorded and printed).")
+@click.option("--threads", type=int, default=1, show_default=True, help=_THREADS_HELP)
 @click.option("--out", required=True, metavar="DIR", help="Folder: molecules.csv, top.sdf, report.html, run.json.")
-@click.option("--overwrite", is_flag=True)
+@click.option("--overwrite", is_flag=True, help=_OVERWRITE_HELP)
+@quiet_option
 def optimize_command(config: str | None, objective: str | None, method: str, budget: int, prior: str | None,
-                     seed: int | None, threads: int, out: str, overwrite: bool) -> None:
+                     seed: int | None, threads: int, out: str, overwrite: bool, quiet: bool) -> None:
     """Propose molecules that maximize a score, spending at most --budget oracle calls."""
-    import pandas as pd
-
-    from hygeia import __version__
+    if method == "reinvent":
+        _needs("REINVENT ('hygeia molecules optimize --method reinvent', the default)", "torch", "rdkit", "selfies")
+    else:
+        _needs("The graph genetic algorithm ('hygeia molecules optimize --method graph_ga')", "rdkit")
     from hygeia.core.seeding import resolve_seed
     from hygeia.molecules.optimize import GraphGA, Oracle, Reinvent
-    from hygeia.core.atomic import atomic_output
-    from hygeia.molecules.report import write_molecules, write_report
 
     _threads(threads)
+    if budget < 1:
+        raise ConfigError(f"--budget must be a positive number of oracle calls; got {budget}. Pass e.g. --budget 2000.")
     scorer, label = _scorer(config, objective)
     seed = resolve_seed(seed)
-    if Path(out).exists() and not overwrite:
-        raise ConfigError(f"{out!r} already exists; choose a new path or pass --overwrite")
-    oracle = Oracle(scorer, budget=budget)
+    _refuse_existing(out, overwrite, "output folder")
     optimizer = Reinvent(prior=_load_model(prior)) if method == "reinvent" else GraphGA()
-    start = time.perf_counter()
-    result = optimizer.optimize(oracle, seed=seed)
-    elapsed = time.perf_counter() - start
-    calls = pd.DataFrame({"call": range(1, len(result.smiles) + 1), "smiles": result.smiles, "score": result.scores})
-    top = calls.sort_values(["score", "call"], ascending=[False, True]).head(100)
-    top_table = _score_table(scorer, list(top["smiles"]))
-    if "sa" not in top_table.columns:
-        from hygeia.molecules.scoring import sa_score
+    with Progress(budget, unit="oracle calls", description=f"optimizing ({method})", quiet=quiet) as bar:
+        def counted(smiles: list[str]) -> Any:
+            scores = scorer(smiles)
+            bar.update(len(smiles))
+            return scores
 
-        from rdkit import Chem
+        start = time.perf_counter()
+        result = optimizer.optimize(Oracle(counted, budget=budget), seed=seed)
+        elapsed = time.perf_counter() - start
+    from hygeia.cli._molecules_output import write_optimization
 
-        top_table["sa_score"] = [sa_score(Chem.MolFromSmiles(s)) for s in top_table["smiles"]]
-    alerts = _alert_hits(list(top_table["smiles"]))
-    top_table["alerts"] = alerts
-    summary = {
-        "hygeia_version": __version__, "scoring": label, "method": method, "seed": seed, "budget": budget,
-        "stop_reason": result.stop_reason, "seconds": round(elapsed, 2), "metrics": result.metrics,
-        "optimizer_params": result.params,
-        "top10_passing_pains_brenk": sum(1 for a in alerts[:10] if not a) / max(1, min(10, len(alerts))),
-    }
-    with atomic_output(out, folder=True, overwrite=overwrite, what="output folder") as tmp:
-        write_molecules(calls, tmp / "molecules.csv")
-        write_molecules(top_table, tmp / "top.sdf")
-        write_report(tmp / "report.html", title=f"Hygeia molecule optimization: {label}", top=top_table, summary=summary)
-        (tmp / "run.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+    with status("writing molecules.csv, top.sdf and report.html", quiet=quiet):
+        top_passing = write_optimization(out, result, scorer, label=label, method=method, seed=seed, budget=budget,
+                                         seconds=elapsed, overwrite=overwrite)
     m = result.metrics
-    click.echo(
-        f"{method} on {label}: {len(result.smiles)} oracle calls ({result.stop_reason}); "
-        f"top-1 {m.get('top1', float('nan')):.3f}, top-10 {m.get('top10', float('nan')):.3f}, "
-        f"AUC top-10 {m.get('auc_top10', float('nan')):.3f}; wrote {out}"
-    )
+    echo_summary(Summary(f"{method} on {label}: {len(result.smiles):,} oracle calls ({result.stop_reason}) "
+                         f"in {elapsed:.1f} s", [
+        ("output", describe_output(out)),
+        ("top-1 score", m.get("top1", float("nan"))), ("top-10 mean", m.get("top10", float("nan"))),
+        ("AUC top-10", m.get("auc_top10", float("nan"))),
+        ("top 10 free of PAINS/Brenk alerts", f"{top_passing:.0%}"),
+        ("seed", f"{seed} (pass --seed {seed} to repeat the run)"),
+    ], [f"open {Path(out) / 'report.html'}"]), quiet=quiet)
 
 
-def _alert_hits(smiles: list[str]) -> list[str]:
-    from rdkit import Chem, rdBase
+@molecules_group.command("benchmark", cls=HygeiaCommand, epilog="""\b
+Examples:
+  hygeia molecules benchmark novel.smi --out metrics.json                  # against MOSES (shipped statistics)
+  hygeia molecules benchmark novel.smi --train actives.smi --test held_out.smi --no-fcd --out metrics.json
 
-    from hygeia.molecules.filters import catalog_filter
-
-    flt = catalog_filter("PAINS", "BRENK")
-    out = []
-    with rdBase.BlockLogs():
-        for s in smiles:
-            mol = Chem.MolFromSmiles(s)
-            out.append("; ".join(flt.hits(mol)) if mol is not None else "invalid")
-    return out
-
-
-@molecules_group.command("benchmark")
+Invalid SMILES lines are kept: validity is one of the metrics (the summary says how many and which lines).
+unique@k is reported for k = 1,000 and 10,000 only when the file holds at least k molecules
+(unique@N, for all N of them, when it holds fewer than 1,000).""")
 @click.argument("data", metavar="SMILES_FILE")
 @click.option("--train", default=None, metavar="FILE", help="Training SMILES for novelty (default: MOSES train).")
 @click.option("--test", "test", default=None, metavar="FILE",
               help="Reference SMILES for the /Test metrics (default: MOSES test and scaffold test, shipped statistics).")
 @click.option("--no-fcd", is_flag=True, help="Skip the Fréchet ChemNet Distance (needs torch).")
-@click.option("--threads", type=int, default=1, show_default=True)
-@click.option("--out", default=None, metavar="FILE", help="Write the metrics as JSON here too.")
-def benchmark_command(data: str, train: str | None, test: str | None, no_fcd: bool, threads: int, out: str | None) -> None:
-    """MOSES distribution metrics of SMILES_FILE (validity, uniqueness, novelty, FCD, SNN, Frag, Scaf, IntDiv, Filters)."""
-    from hygeia.molecules.data import read_smiles
+@click.option("--threads", type=int, default=1, show_default=True, help="Worker processes for the per-molecule work.")
+@click.option("--out", default=None, metavar="FILE", help="Also write the metrics as JSON here.")
+@click.option("--overwrite", is_flag=True, help="Replace the --out file if it exists.")
+@quiet_option
+def benchmark_command(data: str, train: str | None, test: str | None, no_fcd: bool, threads: int, out: str | None,
+                      overwrite: bool, quiet: bool) -> None:
+    """MOSES distribution metrics of SMILES_FILE (validity, uniqueness, novelty, FCD, SNN, Frag, Scaf, IntDiv, Filters).
+
+    The metrics are printed as JSON on stdout; the summary and progress go to stderr.
+    """
+    _needs("MOSES metrics ('hygeia molecules benchmark')", "rdkit")
+    if not no_fcd:
+        _needs("The Fréchet ChemNet Distance ('hygeia molecules benchmark'; skip it with --no-fcd)", "torch")
+    from hygeia.molecules.data import canonical, read_smiles
     from hygeia.molecules.metrics import moses_metrics
 
     _threads(threads)
-    generated = [line.split()[0] for line in Path(data).read_text(encoding="utf-8").splitlines() if line.strip()]
+    if out:
+        _refuse_existing(out, overwrite, "metrics file")
+    path = Path(data)
+    if not path.is_file():
+        raise ConfigError(f"SMILES_FILE {data!r} does not exist or is not a file")
+    lines = [(i, line.split()[0]) for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+             if line.strip()]
+    generated = [s for _, s in lines]
     if not generated:
-        raise ConfigError(f"{data!r} holds no SMILES")
+        raise ConfigError(f"{data!r} holds no SMILES; put one SMILES per line")
+    ks = [k for k in (1000, 10000) if k <= len(generated)] or [len(generated)]
     reference: dict[str, Any] = {"test": read_smiles(test), "test_scaffolds": False} if test else {}
-    metrics = moses_metrics(generated, train=read_smiles(train) if train else None, fcd=not no_fcd, **reference)
+    with status(f"computing the MOSES metrics of {len(generated):,} molecules", quiet=quiet):
+        metrics = moses_metrics(generated, train=read_smiles(train) if train else None, fcd=not no_fcd, ks=ks,
+                                n_jobs=threads, **reference)
     text = json.dumps(metrics, indent=2)
     if out:
         from hygeia.core.atomic import write_text
 
-        write_text(out, text + "\n", what="metrics file")
+        write_text(out, text + "\n", overwrite=overwrite, what="metrics file")
     click.echo(text)
+    if not quiet:
+        invalid = [f"line {i}" for i, s in lines if canonical(s) is None]
+        summary = Summary(f"MOSES metrics of {len(generated):,} molecules",
+                          [(k, v) for k, v in metrics.items() if k in ("valid", *(f"unique@{k}" for k in ks),
+                                                                         "Novelty", "FCD/Test", "IntDiv")])
+        if invalid:
+            listed = ", ".join(invalid[:_SKIPPED_LISTED]) + (" ..." if len(invalid) > _SKIPPED_LISTED else "")
+            summary.add("invalid", f"{len(invalid):,} ({listed}; counted against validity)")
+        if out:
+            summary.add("output", describe_output(out))
+        click.echo(summary.render(), err=True)
+

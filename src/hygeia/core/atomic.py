@@ -148,13 +148,15 @@ def make_temp(dest: str | os.PathLike[str], *, folder: bool, overwrite: bool = F
         what: what the output is, for error messages ("model folder", "report"...).
 
     Raises:
-        OutputError: ``dest`` exists (without ``overwrite``) or its folder cannot be written.
+        OutputError: ``dest`` exists (without ``overwrite``) or its folder cannot be written. Its
+            message speaks the CLI's words (``--out``, ``--overwrite``): in Python these are the
+            destination argument and ``overwrite=True``.
     """
     dest = Path(dest).expanduser().absolute()
     recover(dest)
     if os.path.lexists(dest) and not overwrite and not (dest.is_dir() and not any(dest.iterdir())):
         raise OutputError(f"{what} {str(dest)!r} already exists. Choose another --out, or pass --overwrite "
-                          "(overwrite=True) to replace it.")
+                          "to replace it.")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}{_TMP}{secrets.token_hex(4)}")

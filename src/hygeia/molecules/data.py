@@ -25,7 +25,7 @@ from pathlib import Path
 
 from hygeia.errors import ConfigError, DataValidationError, MissingExtraError
 
-__all__ = ["MOSES_SPLITS", "canonical", "moses_split", "read_smiles", "zinc250k"]
+__all__ = ["MOSES_SPLITS", "canonical", "moses_split", "read_smiles", "split_smiles", "zinc250k"]
 
 MOSES_SPLITS = ("train", "test", "test_scaffolds")
 #: Problems listed one by one in an error before the rest are only counted.
@@ -124,7 +124,7 @@ def canonical(smiles: str) -> str | None:
     return Chem.MolToSmiles(mol)
 
 
-def read_smiles(path: str | os.PathLike[str]) -> list[str]:
+def read_smiles(path: str | os.PathLike[str], *, skip_invalid: bool = False) -> list[str]:
     """Read a user's molecules, canonicalized by RDKit, in file order.
 
     Formats (by extension, ``.gz`` allowed on top): ``.smi``/``.smiles``/``.txt``
@@ -132,9 +132,37 @@ def read_smiles(path: str | os.PathLike[str]) -> list[str]:
     lines and lines starting with ``#`` are skipped, as is a first line ``smiles``);
     ``.csv`` with a column named ``smiles`` (any case).
 
+    Args:
+        path: the file.
+        skip_invalid: leave out the SMILES RDKit cannot parse instead of refusing the file
+            (:func:`split_smiles` also says which lines were left out).
+
     Raises:
         DataValidationError: if the file is missing, empty, lacks a SMILES column, or holds
-            SMILES RDKit cannot parse (every bad line is listed as ``file:line``).
+            SMILES RDKit cannot parse (every bad line is listed as ``file:line``) and
+            ``skip_invalid`` is false.
+    """
+    valid, bad = split_smiles(path)
+    if bad and not skip_invalid:
+        raise DataValidationError(_cap(bad), header=f"invalid SMILES in {path} ({len(bad)} of {len(valid) + len(bad)} "
+                                                    "lines); fix them or skip them with --skip-invalid")
+    return valid
+
+
+def split_smiles(path: str | os.PathLike[str]) -> tuple[list[str], list[str]]:
+    """The valid molecules of a file (canonical, in file order) and one problem per invalid line.
+
+    Reads the formats of :func:`read_smiles`; a problem reads ``file:line: 'X' is not a valid SMILES...``.
+
+    Raises:
+        DataValidationError: if the file is missing, empty, or lacks a SMILES column.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> f = pathlib.Path(tempfile.mkdtemp()) / "m.smi"; _ = f.write_text("OCC\\nC1CC(\\n")
+        >>> valid, bad = split_smiles(f)
+        >>> valid, bad[0].endswith(":2: 'C1CC(' is not a valid SMILES (RDKit could not parse it)")
+        (['CCO'], True)
     """
     p = Path(path)
     if not p.is_file():
@@ -169,9 +197,7 @@ def read_smiles(path: str | os.PathLike[str]) -> list[str]:
             bad.append(f"{p}:{line_no}: {smiles!r} is not a valid SMILES (RDKit could not parse it)")
         else:
             out.append(can)
-    if bad:
-        raise DataValidationError(_cap(bad), header=f"invalid SMILES in {p} ({len(bad)} of {len(entries)} lines)")
-    return out
+    return out, bad
 
 
 def _cap(problems: list[str]) -> list[str]:

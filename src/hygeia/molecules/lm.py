@@ -402,7 +402,7 @@ class ChemicalLM(Generator):
         interval_loss, interval_tokens = 0.0, 0
         step = 0
         stop = False
-        bar = Progress(total, unit="steps", quiet=not progress)
+        bar = Progress(total, unit="steps", description="training", quiet=not progress)
         try:
             with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
                 torch.manual_seed(_derive(self.seed_, run + 1))
