@@ -103,7 +103,9 @@ class LookupTable:
         getters = self.getters
         if len(getters) == 1:
             return (getters[0](person),)
-        return tuple(g(person) for g in getters)
+        if not getters:
+            return ()
+        return tuple([g(person) for g in getters])
 
     def _edges_of(self, key: tuple, rows: list) -> tuple:
         """Integer values at which some row's range of ``key`` starts or stops holding."""

@@ -88,7 +88,7 @@ class Direct(Transition):
 class Distributed(Transition):
     """Picks one state at random; a probability may be read from an attribute."""
 
-    __slots__ = ("names", "probs", "attrs", "states", "static_cum")
+    __slots__ = ("names", "probs", "attrs", "states", "static_cum", "static_probs")
 
     def __init__(self, spec, ctx, where, problems):
         self.where = where
@@ -128,6 +128,9 @@ class Distributed(Transition):
 
     def link(self, states, problems):
         self.states = [_resolve(n, states, self.where, problems) for n in self.names]
+        self.static_probs = None
+        if self.static_cum is not None and self.states:
+            self.static_probs = _cum_to_probs(self.states, self.static_cum)
 
     def choose(self, person, t):
         if not self.states:
@@ -163,6 +166,8 @@ class Distributed(Transition):
         return cum
 
     def probabilities(self, person, t):
+        if self.static_probs is not None:
+            return self.static_probs
         if not self.states:
             return [(None, 1.0)]
         return _cum_to_probs(self.states, self._cum(person))
@@ -227,11 +232,12 @@ class Complex(Transition):
     with a compiled equivalent (see ``_codegen``).
     """
 
-    __slots__ = ("options", "choose")
+    __slots__ = ("options", "choose", "which")
 
     def __init__(self, spec, ctx, where, problems):
         self.where = where
         self.options = []
+        self.which = None
         if not isinstance(spec, list) or not spec:
             problems.append(f"{where}: complex_transition must be a non-empty list")
             spec = []
@@ -260,6 +266,7 @@ class Complex(Transition):
         if not problems:
             self.choose = compile_choice(
                 [(c, inner.state if type(inner) is Direct else inner) for c, inner in self.options])
+            self.which = compile_choice([(c, i) for i, (c, _) in enumerate(self.options)])
 
     def choose_slow(self, person, t):
         """The reference implementation, node by node (``choose`` is compiled from the same options)."""
@@ -269,6 +276,8 @@ class Complex(Transition):
         return self.options[-1][1].choose(person, t) if self.options else None  # the last option
 
     def probabilities(self, person, t):
+        if self.which is not None:  # compiled: the index of the option ``choose`` would follow
+            return self.options[self.which(person, t)][1].probabilities(person, t)
         for cond, inner in self.options:
             if cond is None or cond.test(person, t):
                 return inner.probabilities(person, t)
@@ -293,7 +302,7 @@ class LookupTable(Transition):
     ``state`` and any attribute. No matching row uses ``default_probability``.
     """
 
-    __slots__ = ("names", "defaults", "table", "states", "default_cum")
+    __slots__ = ("names", "defaults", "table", "states", "default_cum", "probs_of")
 
     def __init__(self, spec, ctx, where, problems):
         self.where = where
@@ -325,6 +334,8 @@ class LookupTable(Transition):
 
     def link(self, states, problems):
         self.states = [_resolve(n, states, self.where, problems) for n in self.names]
+        #: id of a cumulative row (the table's rows and the defaults live as long as this) -> probabilities.
+        self.probs_of: dict[int, list] = {}
 
     def choose(self, person, t):
         cum = self.table.lookup(person, t) if self.table is not None else None
@@ -338,8 +349,11 @@ class LookupTable(Transition):
         cum = self.table.lookup(person, t) if self.table is not None else None
         if cum is None:
             cum = self.default_cum
-        total = cum[-1] if cum and cum[-1] > 0 else 1.0
-        return _cum_to_probs(self.states, cum, total)
+        probs = self.probs_of.get(id(cum))
+        if probs is None:
+            total = cum[-1] if cum and cum[-1] > 0 else 1.0
+            probs = self.probs_of[id(cum)] = _cum_to_probs(self.states, cum, total)
+        return probs
 
     def attributes(self):
         static = {"gender", "race", "ethnicity"}
