@@ -4,7 +4,9 @@
 ``(label, value, sentence, verdict)`` for the HTML report. Verdicts are
 ``good``, ``fair``, ``poor``, ``reference`` (a yardstick, not a score),
 ``context`` (no threshold on its own) or ``not measured`` (then the sentence
-is the reason).
+is the reason). Each row also says which way is better (``direction``).
+:func:`details` explains the section's other numbers the same way (see
+``_details.py``); the thresholds are listed in ``docs/evaluate.md``.
 
 Example:
     >>> rows = headline("utility", {"status": "not measured", "reason": "no holdout was given"})
@@ -16,12 +18,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-__all__ = ["Row", "headline"]
+__all__ = ["HIGHER", "LOWER", "NOT_MEASURED", "Row", "headline"]
 
 NOT_MEASURED = "not measured"
+HIGHER, LOWER, HALF = "higher is better", "lower is better", "0.5 is best"
+NEAR_REF, NEAR_ZERO = "close to its reference is best", "near 0 is best"
+YARDSTICK, CONTEXT = "yardstick", "for context"
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class Row:
     value: Any
     sentence: str
     verdict: str
+    direction: str = ""
 
 
 def _num(v: Any) -> float | None:
@@ -59,16 +65,18 @@ def _f(v: Any) -> str:
 
 
 def _row(d: Mapping[str, Any], key: str, label: str, sentence: str, judge: Callable[[float], str] | str,
-         reasons: Mapping[str, str] | None = None) -> Row | None:
+         reasons: Mapping[str, str] | None = None, direction: str = "") -> Row | None:
     value = d.get(key)
     reason = (reasons or {}).get(key)
     if value is None and reason:
-        return Row(label, NOT_MEASURED, _sentence(reason), NOT_MEASURED)
+        return Row(label, NOT_MEASURED, _sentence(reason), NOT_MEASURED, direction)
     if key not in d:
         return None
     n = _num(value)
     verdict = judge if isinstance(judge, str) else ("—" if n is None else judge(n))
-    return Row(label, value, sentence, verdict)
+    if not direction:
+        direction = YARDSTICK if verdict == "reference" else CONTEXT if verdict == "context" else ""
+    return Row(label, value, sentence, verdict, direction)
 
 
 def _fidelity(d: Mapping[str, Any]) -> list[Row | None]:
@@ -196,8 +204,31 @@ def _fairness(d: Mapping[str, Any]) -> list[Row | None]:
 
 
 def _plausibility(d: Mapping[str, Any]) -> list[Row | None]:
+    if d.get("total_checked") == 0 and d.get("rules"):
+        reasons = sorted({str(r.get("reason")) for r in d["rules"] if r.get("reason")})
+        why = "no rule applies to these data" + (f" ({'; '.join(reasons)})" if reasons else "")
+        return [Row("Rule violation rate", NOT_MEASURED, _sentence(why), NOT_MEASURED, LOWER)]
     return [_row(d, "overall_violation_rate", "Rule violation rate", "Share of checked facts that break a "
                  "clinical plausibility rule; up to 0.01 is good.", _lower(0.01, 0.05))]
+
+
+_DIRECTIONS = {
+    "Overall quality": HIGHER, "Column shapes": HIGHER, "Pair trends (headline)": HIGHER, "Detection AUC": HALF,
+    "Precision (realism)": NEAR_REF, "Recall (coverage)": NEAR_REF, "TSTR": HIGHER,
+    "Gap (TRTR − TSTR)": "lower is better (0: as useful as real data)", "Exact copies": LOWER,
+    "Median DCR": "0 is bad; otherwise for context", "Median NNDR": HIGHER, "DCR share": "close to the expected share",
+    "DCR share excess": LOWER, "Membership inference AUC": HALF, "k-anonymity": HIGHER,
+    "Worst representation error": LOWER, "Worst outcome-rate error": LOWER, "Worst subgroup utility gap": LOWER,
+    "Rule violation rate": LOWER, "Utility (TSTR vs TRTR)": "lower gap is better",
+}
+
+
+def _with_direction(row: Row) -> Row:
+    if row.direction and row.direction not in (CONTEXT,):
+        return row
+    if row.label.endswith("risk") or row.label.startswith("Attribute-inference risk"):
+        return replace(row, direction=LOWER)
+    return replace(row, direction=_DIRECTIONS.get(row.label, row.direction or CONTEXT))
 
 
 _SECTIONS: dict[str, Callable[[Mapping[str, Any]], list[Row | None]]] = {
@@ -223,4 +254,4 @@ def headline(section: str, data: Mapping[str, Any]) -> list[Row]:
     build = _SECTIONS.get(section)
     if build is None or not isinstance(data, Mapping):
         return []
-    return [r for r in build(data) if r is not None]
+    return [_with_direction(r) for r in build(data) if r is not None]
