@@ -85,7 +85,7 @@ def test_generate_then_inspect(tmp_path: Path, runner: CliRunner, fake_sim: None
     out = tmp_path / "out"
     res = runner.invoke(main, ["generate", "-n", "12", "--seed", "4", "--out", str(out), "--shard-size", "5", "--workers", "1"])
     assert res.exit_code == 0, res.output
-    assert "Made 12 persons and 12 events" in res.stdout and "(seed 4)" in res.stdout
+    assert "Made 12 persons and 12 events" in res.stdout and re.search(r"seed +4\n", res.stdout)
     assert f"hygeia inspect {out}" in res.stdout
     assert len(list((out / "persons").glob("part-*.parquet"))) == 3
     info = json.loads((out / "run.json").read_text())

@@ -16,7 +16,8 @@ def test_generate_with_formats_exports_into_the_run(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     assert (out / "csv" / "patients.csv").is_file()
     assert (out / "omop.duckdb").is_file()
-    assert re.search(r"csv: [\d,]+ records", result.output)
+    assert re.search(r"\n  csv +[\d,]+ records -> .*csv/ \(\d+ files, [\d.]+ [kMG]?B\)\n", result.stdout)
+    assert re.search(r"\n  omop +[\d,]+ records -> .*omop\.duckdb \([\d.]+ [kM]B\)\n", result.stdout)
 
 
 def test_export_command_writes_the_format_and_refuses_to_overwrite(tmp_path) -> None:

@@ -27,7 +27,7 @@ import click
 
 from hygeia.core.progress import Summary
 
-__all__ = ["CliError", "HygeiaCommand", "cli_words", "echo_summary", "missing_extra", "quiet_option"]
+__all__ = ["CliError", "HygeiaCommand", "cli_words", "echo_summary", "missing_extra", "quiet_option", "refuse_existing"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,6 +95,21 @@ def quiet_option(func: F) -> F:
     """The ``-q/--quiet`` flag: no progress and no summary (errors are still shown)."""
     return click.option("-q", "--quiet", is_flag=True,
                         help="No progress bar and no summary; errors are still shown.")(func)
+
+
+def refuse_existing(out: str, overwrite: bool, what: str) -> None:
+    """Refuse an existing output before any work (the atomic writer checks again when it writes).
+
+    Raises:
+        OutputError: ``out`` exists, is not an empty folder, and ``overwrite`` is false.
+    """
+    from pathlib import Path
+
+    from hygeia.errors import OutputError
+
+    p = Path(out)
+    if p.exists() and not overwrite and not (p.is_dir() and not any(p.iterdir())):
+        raise OutputError(f"{what} {str(p)!r} already exists. Choose another --out, or pass --overwrite to replace it.")
 
 
 def echo_summary(summary: Summary, *, quiet: bool = False) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from hygeia.cli._common import HygeiaCommand, quiet_option
+
 __all__ = ["evaluate_command"]
 
 
@@ -14,7 +16,7 @@ def _columns(value: str | None) -> list[str] | None:
 
 
 @click.command(
-    "evaluate",
+    "evaluate", cls=HygeiaCommand,
     epilog="""\b
 Example:
   hygeia evaluate --real train.csv --holdout test.csv --synthetic synth.csv \\
@@ -30,22 +32,35 @@ Example:
 @click.option("--event-column", default=None, metavar="COL", help="Survival event column.")
 @click.option("--subgroups", default=None, metavar="A,B", help="Comma-separated columns whose groups fairness compares.")
 @click.option("--rules", "rule_files", multiple=True, metavar="FILE", help="Extra plausibility rule file (repeatable).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice in the metrics.")
+@click.option("--seed", type=int, default=None, metavar="S",
+              help="Seed of every random choice in the metrics. Default: a fresh random one (recorded in report.json "
+                   "and printed).")
 @click.option("--out", required=True, metavar="DIR", help="Report folder (report.json, report.html).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing report folder.")
+@quiet_option
 def evaluate_command(
     real: str, synthetic: str, holdout: str | None, target: str | None, quasi_identifiers: str | None,
     time_column: str | None, event_column: str | None, subgroups: str | None, rule_files: tuple[str, ...],
-    seed: int, out: str, overwrite: bool,
+    seed: int | None, out: str, overwrite: bool, quiet: bool,
 ) -> None:
     """Measure fidelity, utility, privacy, fairness and clinical plausibility of synthetic data."""
     from hygeia.evaluate.report import run_evaluation
 
-    result = run_evaluation(
-        real, synthetic, holdout=holdout, target=target, quasi_identifiers=_columns(quasi_identifiers), out=out,
-        time_column=time_column, event_column=event_column, subgroups=_columns(subgroups), seed=seed,
-        extra_rule_files=rule_files, overwrite=overwrite,
-    )
+    from hygeia.core.progress import status
+    from hygeia.core.seeding import resolve_seed
+
+    chosen = seed
+    seed = resolve_seed(seed)
+    with status("evaluating (fidelity, utility, privacy, fairness, plausibility)", quiet=quiet):
+        result = run_evaluation(
+            real, synthetic, holdout=holdout, target=target, quasi_identifiers=_columns(quasi_identifiers), out=out,
+            time_column=time_column, event_column=event_column, subgroups=_columns(subgroups), seed=seed,
+            extra_rule_files=rule_files, overwrite=overwrite,
+        )
+    if quiet:
+        return
+    if chosen is None:
+        click.echo(f"seed: {seed} (pass --seed {seed} to repeat the evaluation exactly)")
     plaus = result.get("plausibility") or {}
     click.echo(f"wrote {out}/report.json and {out}/report.html")
     fid = result.get("fidelity") or {}

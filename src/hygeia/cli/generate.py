@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import click
 
+from hygeia.cli._common import HygeiaCommand, echo_summary, quiet_option
+from hygeia.core.progress import Summary, describe_output
+
 __all__ = ["generate_command"]
 
 
 @click.command(
-    "generate",
+    "generate", cls=HygeiaCommand,
     epilog="""\b
 Examples:
   hygeia generate -n 1000 --seed 1 --out output
@@ -24,16 +27,16 @@ The same seed gives the same records on any number of workers or executors.""",
 @click.option("--out", default="output", show_default=True, metavar="DIR", help="Output folder (must not exist or be empty).")
 @click.option("--modules", "modules", multiple=True, metavar="DIR", help="Folder of Synthea-format JSON modules to run as well (repeatable); 'synthea' runs Synthea's own corpus, shipped with Hygeia.")
 @click.option("--no-default-modules", is_flag=True, help="Do not run Hygeia's embedded module library.")
-@click.option("--locale", default="us", show_default=True, help="Locale pack (demographics, names, states of residence).")
+@click.option("--locale", default="us", show_default=True, metavar="NAME", help="Locale pack (demographics, names, states of residence).")
 @click.option("--start", default=None, metavar="DATE", help="First date kept in the records (YYYY-MM-DD). Default: whole lifetimes.")
 @click.option("--end", default=None, metavar="DATE", help="The simulated present (YYYY-MM-DD). Default: 2026-01-01.")
 @click.option("--workers", type=int, default=None, metavar="K", help="Local worker processes. Default: one per CPU, at most one per shard.")
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Run on a Dask cluster (tcp://host:8786), or 'local-dask'.")
 @click.option("--shard-size", type=int, default=250, show_default=True, metavar="N", help="Persons per shard (one Parquet file per shard).")
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it holds a previous run.")
-@click.option("--format", "formats", multiple=True, type=click.Choice(("fhir", "ndjson", "omop", "meds", "csv")), help="Also export the run to this format, into DIR/<format> (repeatable; omop: DIR/omop.duckdb).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(("fhir", "ndjson", "omop", "meds", "csv")), help="Also export the run to this format, into the folder DIR/<format> (repeatable; omop: the file DIR/omop.duckdb).")
 @click.option("--omop-url", default=None, metavar="URL", help="With --format omop: load into this PostgreSQL database instead.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+@quiet_option
 def generate_command(
     n: int,
     seed: int | None,
@@ -77,17 +80,15 @@ def generate_command(
         shard_size=shard_size,
     )
     result = generate(config, overwrite=overwrite, quiet=quiet)
-    if not quiet:
-        click.echo(
-            f"Made {result.n_persons:,} persons and {result.n_events:,} events in {result.seconds:.1f} s "
-            f"(seed {result.seed}) -> {result.out}"
-        )
-        if seed is None:
-            click.echo(f"To make the same records again, pass --seed {result.seed}.")
-        click.echo(f"Summarize with: hygeia inspect {out}")
+    summary = Summary(f"Made {result.n_persons:,} persons and {result.n_events:,} events in {result.seconds:.1f} s",
+                      [("output", describe_output(result.out)),
+                       ("seed", f"{result.seed}" + ("" if seed is not None else
+                                                    f" (pass --seed {result.seed} to make the same records again)"))],
+                      [f"hygeia inspect {out}", f"hygeia export {out} --format fhir --out {out}_fhir"])
     if formats:
         from hygeia.cli.export import export_formats
 
-        for line in export_formats(str(result.out), formats, omop_url, overwrite):
-            if not quiet:
-                click.echo(line)
+        for line in export_formats(str(result.out), formats, omop_url, overwrite, quiet=quiet):
+            fmt, _, rest = line.partition(": ")
+            summary.add(fmt, rest)
+    echo_summary(summary, quiet=quiet)

@@ -15,9 +15,9 @@ from typing import Any
 
 import click
 
-from hygeia.cli._common import HygeiaCommand, echo_summary, quiet_option
+from hygeia.cli._common import HygeiaCommand, echo_summary, quiet_option, refuse_existing
 from hygeia.core.progress import Progress, Summary, describe_output, status
-from hygeia.errors import ConfigError, MissingExtraError, OutputError
+from hygeia.errors import ConfigError, MissingExtraError
 
 __all__ = ["molecules_group"]
 
@@ -39,13 +39,6 @@ def _threads(threads: int) -> None:
         import torch
 
         torch.set_num_threads(threads)
-
-
-def _refuse_existing(out: str, overwrite: bool, what: str) -> None:
-    """Refuse an existing output before any work (the atomic writer checks again at the end)."""
-    p = Path(out)
-    if p.exists() and not overwrite and not (p.is_dir() and not any(p.iterdir())):
-        raise OutputError(f"{what} {str(p)!r} already exists. Choose another --out, or pass --overwrite to replace it.")
 
 
 def _molecule_out(out: str) -> None:
@@ -162,7 +155,7 @@ def train_command(data: str, out: str, base: str | None, representation: str, hi
     from hygeia.molecules.lm import ChemicalLM
 
     _threads(threads)
-    _refuse_existing(out, overwrite, "model folder")
+    refuse_existing(out, overwrite, "model folder")
     seed = resolve_seed(seed)
     smiles, skipped = _read(data, skip_invalid, quiet)
     start = time.perf_counter()
@@ -219,7 +212,7 @@ def sample_command(model: str | None, n: int, seed: int | None, temperature: flo
     if n < 1:
         raise ConfigError(f"-n must be a positive number of molecules; got {n}. Pass e.g. -n 1000.")
     _molecule_out(out)
-    _refuse_existing(out, overwrite, "output")
+    refuse_existing(out, overwrite, "output")
     seed = resolve_seed(seed)
     lm = _load_model(model)
     scorer = _scorer(config, None)[0] if config else None
@@ -255,7 +248,7 @@ def score_command(data: str, config: str | None, objective: str | None, out: str
     from hygeia.molecules.report import write_molecules
 
     _molecule_out(out)
-    _refuse_existing(out, overwrite, "output")
+    refuse_existing(out, overwrite, "output")
     scorer, label = _scorer(config, objective)
     smiles, skipped = _read(data, skip_invalid, quiet)
     with status(f"scoring {len(smiles):,} molecules", quiet=quiet):
@@ -301,7 +294,7 @@ def optimize_command(config: str | None, objective: str | None, method: str, bud
         raise ConfigError(f"--budget must be a positive number of oracle calls; got {budget}. Pass e.g. --budget 2000.")
     scorer, label = _scorer(config, objective)
     seed = resolve_seed(seed)
-    _refuse_existing(out, overwrite, "output folder")
+    refuse_existing(out, overwrite, "output folder")
     optimizer = Reinvent(prior=_load_model(prior)) if method == "reinvent" else GraphGA()
     with Progress(budget, unit="oracle calls", description=f"optimizing ({method})", quiet=quiet) as bar:
         def counted(smiles: list[str]) -> Any:
@@ -359,7 +352,7 @@ def benchmark_command(data: str, train: str | None, test: str | None, no_fcd: bo
 
     _threads(threads)
     if out:
-        _refuse_existing(out, overwrite, "metrics file")
+        refuse_existing(out, overwrite, "metrics file")
     path = Path(data)
     if not path.is_file():
         raise ConfigError(f"SMILES_FILE {data!r} does not exist or is not a file")

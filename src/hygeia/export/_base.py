@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 
 from hygeia.core.atomic import commit, discard, make_temp
+from hygeia.core.progress import track
 from hygeia.core.storage import iter_shards, read_run_info
 from hygeia.errors import ConfigError
 
@@ -58,15 +59,21 @@ class Exporter:
         """Write every shard to ``out`` (a fresh temporary path); return counts written."""
         raise NotImplementedError
 
-    def export(self, run: str | os.PathLike[str], out: str | os.PathLike[str], *, overwrite: bool = False) -> dict:
-        """Export the run folder ``run`` to ``out`` atomically; returns counts written."""
+    def export(self, run: str | os.PathLike[str], out: str | os.PathLike[str], *, overwrite: bool = False,
+               progress: bool = False) -> dict:
+        """Export the run folder ``run`` to ``out`` atomically; returns counts written.
+
+        ``progress`` shows the persons exported on stderr (a bar in a terminal, plain lines otherwise).
+        """
         info = read_run_info(run)
         dest = Path(out).expanduser()
         what = "export file" if self.single_file else "export folder"
         tmp = make_temp(dest, folder=False, overwrite=overwrite, what=what)
         tmp.unlink()  # the writer creates its own file or folder at this name
         try:
-            counts = self.write(iter_shards(run), tmp, info)
+            shards = track(iter_shards(run), total=(info.get("config") or {}).get("n"), weight=lambda s: s[0].num_rows,
+                           unit="persons", description=f"exporting {self.format}", quiet=not progress)
+            counts = self.write(shards, tmp, info)
         except BaseException:
             discard(tmp)
             raise
@@ -75,8 +82,10 @@ class Exporter:
 
 
 def export(run: str | os.PathLike[str], format: str, out: str | os.PathLike[str], *, overwrite: bool = False,
-           **options: Any) -> dict:
+           progress: bool = False, **options: Any) -> dict:
     """Export a run folder to ``format``; see :data:`EXPORTERS` for the formats.
+
+    ``progress=True`` shows the persons exported on stderr (quiet by default).
 
     Raises:
         ConfigError: an unknown format.
@@ -84,4 +93,4 @@ def export(run: str | os.PathLike[str], format: str, out: str | os.PathLike[str]
     cls = EXPORTERS.get(format)
     if cls is None:
         raise ConfigError(f"unknown export format {format!r}; choose one of {sorted(EXPORTERS)}")
-    return cls(**options).export(run, out, overwrite=overwrite)
+    return cls(**options).export(run, out, overwrite=overwrite, progress=progress)

@@ -191,7 +191,7 @@ def generate(
     ex = make_executor(config) if executor is None else executor
     try:
         task = functools.partial(_run_shard, config)
-        with writer, Progress(config.n, unit="persons", quiet=quiet) as bar:
+        with writer, Progress(config.n, unit="persons", description="generating", quiet=quiet) as bar:
             for shard, (persons, events) in ex.map_shards(task, _shards(config.n, config.shard_size)):
                 writer.write_shard(shard.index, persons, events)
                 del persons, events

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hygeia import __version__
+from hygeia.core.progress import status, track
 from hygeia.core.schema import EVENTS_SCHEMA, PERSONS_SCHEMA
 from hygeia.core.storage import RunWriter
 from hygeia.errors import DataValidationError
@@ -158,7 +159,7 @@ def _seed64(text: str) -> int:
 
 
 def import_fhir(path: str | os.PathLike[str], out: str | os.PathLike[str], *, overwrite: bool = False,
-                shard_size: int = 250) -> dict[str, Any]:
+                shard_size: int = 250, progress: bool = False) -> dict[str, Any]:
     """Read FHIR R4 NDJSON files or Bundles into a Hygeia run folder (persons/, events/, run.json).
 
     Patients become persons; Encounter, Condition, MedicationRequest, Observation, Procedure,
@@ -172,6 +173,7 @@ def import_fhir(path: str | os.PathLike[str], out: str | os.PathLike[str], *, ov
         out: the run folder to write.
         overwrite: replace ``out`` if it holds a previous run.
         shard_size: persons per Parquet shard.
+        progress: show progress on stderr (a bar in a terminal, plain lines otherwise).
 
     Returns:
         Counts: ``persons``, ``events``, ``resources`` read and ``skipped`` by reason.
@@ -193,7 +195,8 @@ def import_fhir(path: str | os.PathLike[str], out: str | os.PathLike[str], *, ov
     patients: dict[str, tuple[str, int, dict]] = {}
     encounters: dict[str, tuple[str, int, dict, str | None]] = {}
     total = 0
-    for where, n, res, urls in _read(files, problems):
+    for where, n, res, urls in track(_read(files, problems), unit="resources", quiet=not progress,
+                                     description="reading FHIR (pass 1 of 2: patients, encounters)"):
         total += 1
         if res["resourceType"] == "Patient":
             patients.setdefault(f"Patient/{res.get('id')}", (where, n, res))
@@ -226,7 +229,8 @@ def import_fhir(path: str | os.PathLike[str], out: str | os.PathLike[str], *, ov
     # Pass 2: every resource -> rows.
     cols: dict[str, list] = {name: [] for name in EVENTS_SCHEMA.names}
     skipped: dict[str, int] = {}
-    for where, n, res, urls in _read(files, problems):
+    for where, n, res, urls in track(_read(files, problems), total=total, unit="resources", quiet=not progress,
+                                     description="reading FHIR (pass 2 of 2: events)"):
         rtype = res["resourceType"]
         parse = PARSERS.get(rtype)
         if parse is None:
@@ -239,10 +243,11 @@ def import_fhir(path: str | os.PathLike[str], out: str | os.PathLike[str], *, ov
     if problems:
         _raise(problems, root)
     seed = seeds.pop() if len(seeds) == 1 else None
-    counts = _write(out, overwrite, persons, cols, shard_size, {
-        "config": {"seed": seed, "n": len(persons), "source": "fhir", "input": str(root)},
-        "hygeia_version": __version__, "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
-        "import": {"files": [str(f) for f in files], "resources": total, "skipped": skipped}})
+    with status("writing the run folder", quiet=not progress):
+        counts = _write(out, overwrite, persons, cols, shard_size, {
+            "config": {"seed": seed, "n": len(persons), "source": "fhir", "input": str(root)},
+            "hygeia_version": __version__, "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+            "import": {"files": [str(f) for f in files], "resources": total, "skipped": skipped}})
     return {**counts, "resources": total, "skipped": skipped}
 
 

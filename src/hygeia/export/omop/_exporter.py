@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from hygeia.core.progress import track
 from hygeia.core.storage import iter_shards, read_run_info
 from hygeia.errors import ConfigError
 from hygeia.export._base import Exporter, register_exporter
@@ -51,16 +52,18 @@ class OmopExporter(Exporter):
             raise ConfigError("omop_schema goes with omop_url (a DuckDB file keeps its tables in 'main')")
 
     def export(self, run: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
-               overwrite: bool = False) -> dict:
+               overwrite: bool = False, progress: bool = False) -> dict:
         """Export ``run``; see the class docstring. Returns rows written per CDM table."""
         url = self.options.get("omop_url")
         if not url:
             if out is None:
                 raise ConfigError("an OMOP export needs an output path (--out cdm.duckdb) or --omop-url")
-            return super().export(run, out, overwrite=overwrite)
+            return super().export(run, out, overwrite=overwrite, progress=progress)
         info = read_run_info(run)
         sink = PostgresSink(url, schema=self.options.get("omop_schema"), overwrite=overwrite)
-        return load(iter_shards(run), sink, info)
+        shards = track(iter_shards(run), total=(info.get("config") or {}).get("n"), weight=lambda s: s[0].num_rows,
+                       unit="persons", description="loading OMOP into PostgreSQL", quiet=not progress)
+        return load(shards, sink, info)
 
     def write(self, shards: Iterator[tuple[pa.Table, pa.Table]], out: Path, run_info: dict) -> dict[str, int]:
         return load(shards, DuckDBSink(out), run_info)
