@@ -44,7 +44,7 @@ def evaluate_command(
     seed: int | None, out: str, overwrite: bool, quiet: bool,
 ) -> None:
     """Measure fidelity, utility, privacy, fairness and clinical plausibility of synthetic data."""
-    from hygeia.evaluate.report import run_evaluation
+    from hygeia.evaluate.report import run_evaluation, summary_text
 
     from hygeia.core.progress import status
     from hygeia.core.seeding import resolve_seed
@@ -61,18 +61,6 @@ def evaluate_command(
         return
     if chosen is None:
         click.echo(f"seed: {seed} (pass --seed {seed} to repeat the evaluation exactly)")
-    plaus = result.get("plausibility") or {}
-    click.echo(f"wrote {out}/report.json and {out}/report.html")
-    fid = result.get("fidelity") or {}
-    if "overall" in fid:
-        click.echo(f"fidelity (overall): {fid['overall']}")
-    util = result.get("utility") or {}
-    if util.get("status") == "not measured":
-        click.echo(f"utility: not measured ({util.get('reason')})")
-    elif "gap" in util:
-        click.echo(f"utility ({util.get('metric')}): TRTR {util['train_real_test_real']:.4g}, "
-                   f"TSTR {util['train_synthetic_test_real']:.4g}")
-    caveats = result.get("caveats") or []
-    if caveats:
-        click.echo(f"{len(caveats)} caveat(s): read them at the top of report.html")
-    click.echo(f"plausibility violation rate: {plaus.get('overall_violation_rate', 0.0):.4g}")
+    from pathlib import Path
+
+    click.echo(summary_text(result, str(Path(out) / "report.html")))
