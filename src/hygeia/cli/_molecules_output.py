@@ -67,6 +67,7 @@ def write_optimization(out: str, result: Any, scorer: Any, *, label: str, method
     with atomic_output(out, folder=True, overwrite=overwrite, what="output folder") as tmp:
         write_molecules(calls, tmp / "molecules.csv")
         write_molecules(top_table, tmp / "top.sdf")
-        write_report(tmp / "report.html", title=f"Hygeia molecule optimization: {label}", top=top_table, summary=summary)
+        write_report(tmp / "report.html", title=f"Hygeia molecule optimization: {label}", top=top_table, summary=summary,
+                     calls=calls, scorer=scorer)
         (tmp / "run.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
     return passing
