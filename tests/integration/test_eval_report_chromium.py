@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from _flchain import utility_table
+from _flchain import flchain, utility_table
 from click.testing import CliRunner
 
 from hygeia.cli.evaluate import evaluate_command
@@ -129,6 +129,27 @@ def test_report_with_holdout_renders_every_section_and_plot(reports, tmp_path) -
     assert "Exact copies" in privacy and ">poor<" in privacy  # ...is called out
     for caveat in data["caveats"]:
         assert caveat.replace("'", "&#x27;")[:60] in dom or caveat[:60] in dom
+    # The summary on top names what was compared and a verdict per section; it precedes the sections.
+    summary = dom.split('id="summary"', 1)[1].split("</table>", 1)[0]
+    assert "2,000 synthetic rows against 2,000 real training rows and a holdout of 1,000" in summary
+    assert dom.index('id="summary"') < dom.index('<section id="fidelity">')
+    for s in ("Fidelity", "Utility", "Privacy", "Fairness"):
+        assert f">{s}</a>" in summary
+    assert "Overall verdict" in summary and ">poor<" in summary  # a bootstrap copy is never "good" overall
+    # Every other number is explained too, with the direction that is better.
+    privacy_more = dom.split('id="privacy-details"', 1)[1].split("</table>", 1)[0]
+    assert "Holdout exact copies" in privacy_more and "lower is better" in privacy_more
+    # Heat maps carry a colour scale and column labels; no cell prints a number when cells are small.
+    corr = dom.split('id="fidelity-correlation"', 1)[1].split("</div>", 1)[0]
+    assert corr.count("Pearson r") == 2 and "difference in r" in corr
+    # 0/1 and label columns are bars; the empty violations chart is a sentence instead.
+    assert 'id="plausibility-rates"' in dom
+    rates = dom.split('id="plausibility-rates"', 1)[0].rsplit("<", 1)[1]
+    assert rates.startswith("p ") and "<svg" not in dom.split('id="plausibility-rates"', 1)[1][:300]
+    # The k = 1 warning (age is nearly unique) is in the warnings box.
+    assert data["privacy"]["k_anonymity"]["k_synthetic"] == 1
+    warnings = dom.split('<aside id="warnings">', 1)[1].split("</aside>", 1)[0]
+    assert "k-anonymity is 1" in warnings
 
     png = tmp_path / "report.png"
     shot = subprocess.run([chromium, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}",
@@ -151,3 +172,27 @@ def test_report_without_holdout_shows_why_sections_are_not_measured(reports, tmp
     assert privacy.count('class="verdict-not-measured"') == 3  # the DCR share, its excess, membership inference
     assert "train_synthetic_test_real" not in json.dumps(data["utility"])
     assert '<aside id="caveats">' in dom
+    summary = dom.split('id="summary"', 1)[1].split("</table>", 1)[0]
+    assert "with no holdout" in summary
+    assert 'class="verdict-not-measured"><th><a href="#utility">Utility</a>' in summary
+
+
+def test_console_summary_and_leaky_column_warning(tmp_path) -> None:
+    """With chapter (cause of death) kept, 'hygeia evaluate' warns that it leaks the target and prints verdicts."""
+    df = flchain().sample(1500, random_state=2).reset_index(drop=True)
+    train, holdout = df.iloc[:1000], df.iloc[1000:]
+    for name, frame in (("train", train), ("holdout", holdout),
+                        ("synthetic", train.sample(len(train), replace=True, random_state=3))):
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    result = CliRunner().invoke(evaluate_command, [
+        "--real", str(tmp_path / "train.csv"), "--synthetic", str(tmp_path / "synthetic.csv"), "--holdout",
+        str(tmp_path / "holdout.csv"), "--target", "death", "--seed", "0", "--out", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    assert "fidelity (overall)" not in result.output
+    for line in ("Overall: ", "  Fidelity:", "  Utility:", "  Privacy:"):
+        assert line in result.output
+    assert "Column 'chapter' alone predicts 'death' with AUC" in result.output
+    assert f"Report: {tmp_path / 'report' / 'report.html'}" in result.output
+    data = json.loads((tmp_path / "report" / "report.json").read_text())
+    kinds = {w["kind"] for w in data["warnings"]}
+    assert "leaky_column" in kinds
