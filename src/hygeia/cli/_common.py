@@ -13,6 +13,9 @@ Example:
     ... def cmd(n, overwrite): ...
     >>> cli_words("n must be positive; got 0. Pass e.g. n=1000.", cmd)
     'n must be positive; got 0. Pass e.g. -n 1000.'
+    >>> from hygeia.cli.tabular import fit_command
+    >>> cli_words("Differentially private training (epsilon=...) needs opacus", fit_command)
+    'Differentially private training (--epsilon) needs opacus'
     >>> cli_words("'x' already exists. Choose another path, or pass overwrite=True to replace it.", cmd)
     "'x' already exists. Choose another path, or pass --overwrite to replace it."
 """
@@ -35,7 +38,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # string, or a bracketed tuple/list/dict
 _KEYWORD = re.compile(
     r"(?<![\w\-])([a-z][a-z0-9_]*)="
-    r"(True|False|None|[-+]?[0-9][0-9_]*(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?|'[^']*'|\"[^\"]*\"|\([^)]*\)|\[[^\]]*\]|\{[^}]*\})"
+    r"(\.\.\.|True|False|None|[-+]?[0-9][0-9_]*(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?|'[^']*'|\"[^\"]*\"|\([^)]*\)|\[[^\]]*\]|\{[^}]*\})"
 )
 # Python-only phrases and what the CLI user does instead
 _PHRASES = (
@@ -131,6 +134,17 @@ def _cli_value(raw: str) -> str:
     return raw
 
 
+def _json_value(raw: str) -> str:
+    """A Python literal as the JSON that ``--set KEY=VALUE`` reads (``(128, 128)`` → ``[128,128]``)."""
+    import ast
+    import json
+
+    try:
+        return json.dumps(ast.literal_eval(raw.replace("_", "") if raw[:1].isdigit() else raw), separators=(",", ":"))
+    except (ValueError, SyntaxError, TypeError):
+        return _cli_value(raw)
+
+
 def cli_words(message: str, command: click.Command | None) -> str:
     """Rewrite a Python-worded error ``message`` into the options of ``command``.
 
@@ -157,13 +171,16 @@ def cli_words(message: str, command: click.Command | None) -> str:
         param = options.get(name)
         if param is not None:
             flag = _flag(param)
+            if raw == "...":
+                return flag
             if param.is_flag:
                 if raw == "True":
                     return flag
                 return match.group(0)
             return f"{flag} {_cli_value(raw)}"
         if has_set and name not in ("seed", "n"):
-            return f"--set {name}={_cli_value(raw).replace(' ', '')}"
+            value = _json_value(raw)
+            return f"--set '{name}={value}'" if any(c in value for c in "{}[]() '\"") else f"--set {name}={value}"
         return match.group(0)
 
     start = 0
