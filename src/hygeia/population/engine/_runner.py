@@ -26,8 +26,10 @@ __all__ = ["ModuleRun", "Simulation"]
 #: Most state changes one module may make at one instant before it is called an endless loop.
 MAX_STEPS_PER_INSTANT = 5000
 DRIFT_RECHECK_MS = 28 * DAY_MS
-#: Most pieces of constant loop probability one fast-loop plan walks before planning again.
+#: Most pieces of constant loop probability one fast-loop plan walks before planning again,
+#: and how far ahead (a piece starting later is planned when it comes).
 FAST_PIECES = 64
+FAST_SPAN_MS = 91 * DAY_MS
 _WAITING = object()
 
 
@@ -199,8 +201,10 @@ class Simulation:
         ``k = floor(log(u) / log(q))`` of the first piece where ``k < n``, and
         otherwise goes on with ``log(u) - n log(q)``, the log of a fresh uniform
         (inversion of the survival function: the same law as deciding every period).
-        The walk stops at the end of the simulation, and after ``FAST_PIECES`` pieces
-        (then it is planned again, with a new draw, from the next piece).
+        The walk stops at the end of the simulation, and at the first piece that starts
+        ``FAST_SPAN_MS`` or more after ``g`` or after ``FAST_PIECES`` pieces: it is then
+        planned again, with a new draw, when that piece comes (by then a change of what
+        the choices read may have made the plan moot: walking far ahead would be wasted).
 
         Returns the next state when leaving at ``g`` (only if ``now``), else ``_WAITING``.
         """
@@ -210,6 +214,7 @@ class Simulation:
         drift = fast.drift
         end = self.end
         log_u = None
+        stop = g + FAST_SPAN_MS
         for _ in range(FAST_PIECES):
             q, exits = fast.outcomes(state, p, g)
             if q <= 0.0:
@@ -241,6 +246,8 @@ class Simulation:
             g += n * d
             if g > end:
                 return self._fast_schedule(run, state, g, None, None)
+            if g >= stop:
+                break
         return self._fast_schedule(run, state, g, g, self._fast_eval)
 
     def _fast_schedule(self, run, state, anchor, when, fn):
