@@ -220,21 +220,20 @@ class Progress:
             TaskProgressColumn,
             TextColumn,
             TimeElapsedColumn,
-            TimeRemainingColumn,
         )
         from rich.progress import Progress as RichProgress
 
         console = Console(file=self.stream, force_terminal=True, highlight=False)
         columns: list[Any] = [SpinnerColumn(finished_text="✓"), TextColumn("{task.description}"), BarColumn()]
         if self.total is not None:
-            columns += [MofNCompleteColumn(), TextColumn(self.unit), TaskProgressColumn(),
-                        TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn()]
+            columns += [MofNCompleteColumn(), TextColumn(self.unit), TaskProgressColumn(), TimeElapsedColumn(),
+                        TextColumn("{task.fields[left]}")]
         else:
             columns += [TextColumn("{task.completed:,.0f} " + self.unit if self.unit else ""), TimeElapsedColumn()]
         self._rich = RichProgress(*columns, console=console, transient=False, redirect_stdout=False,
                                   redirect_stderr=False, refresh_per_second=8)
         self._rich.start()
-        self._task = self._rich.add_task(self.description or "working", total=self.total)
+        self._task = self._rich.add_task(self.description or "working", total=self.total, left="")
 
     def line(self, now: float | None = None, *, final: bool = False) -> str:
         """The plain line that describes the work now (what non-terminals get)."""
@@ -267,7 +266,11 @@ class Progress:
         if self.quiet or self._closed:
             return
         if self.live:
-            self._rich.update(self._task, completed=self.count)
+            elapsed = time.monotonic() - self._start
+            left = ""
+            if self.total and 0 < self.count < self.total:
+                left = f"about {format_duration(elapsed * (self.total - self.count) / self.count)} left"
+            self._rich.update(self._task, completed=self.count, left=left)
             return
         now = time.monotonic()
         if now - self._last_line >= self.interval and (self.total is None or self.count < self.total):
@@ -292,7 +295,7 @@ class Progress:
         if self.live:
             if ok:
                 done = self.count if self.total is None else max(self.count, self.total)
-                self._rich.update(self._task, total=done, completed=done)
+                self._rich.update(self._task, total=done, completed=done, left="")
             self._rich.stop()
         elif ok:
             self._write(self.line(final=True))
