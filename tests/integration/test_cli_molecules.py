@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,7 @@ def test_optimize_writes_molecules_report_and_sdf(tmp_path: Path) -> None:
     summary = json.loads((run / "run.json").read_text())
     assert summary["metrics"]["n_calls"] <= 150 and summary["seed"] == 0
     html = (run / "report.html").read_text()
-    assert "data:image/png;base64," in html and "Top molecules" in html
+    assert "<svg" in html and "Top molecules" in html and 'id="score-curve"' in html  # molecules and the curve
     assert (run / "top.sdf").read_text().count("$$$$") >= 10
 
 
@@ -102,3 +103,30 @@ def test_bad_input_names_the_problem(tmp_path: Path, args: list[str], message: s
     assert res.exit_code == 2, res.output
     assert message in res.output
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_skip_invalid_reports_the_lines_it_left_out(tmp_path: Path) -> None:
+    (tmp_path / "in.smi").write_text("CCO\nC1CC(\nCCN\nnot_a_smiles\n")
+    res = CliRunner().invoke(main, ["molecules", "score", str(tmp_path / "in.smi"), "--config", "druglike",
+                                    "--skip-invalid", "--out", str(tmp_path / "s.csv")])
+    assert res.exit_code == 0, res.output
+    assert "skipped 2 invalid SMILES line(s)" in res.stderr
+    assert "in.smi:2: 'C1CC('" in res.stderr and "in.smi:4: 'not_a_smiles'" in res.stderr
+    assert re.search(r"skipped +2 invalid line\(s\)", res.stdout)
+    import pandas as pd
+
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 2
+
+
+def test_benchmark_reports_unique_at_k_only_for_k_it_has(tmp_path: Path) -> None:
+    (tmp_path / "gen.smi").write_text("\n".join(SMILES + ["not_a_smiles"]) + "\n")
+    (tmp_path / "ref.smi").write_text("\n".join(SMILES) + "\n")
+    res = _run("benchmark", str(tmp_path / "gen.smi"), "--train", str(tmp_path / "ref.smi"), "--no-fcd", "--test",
+               str(tmp_path / "ref.smi"), "--out", str(tmp_path / "m.json"))
+    assert res.exit_code == 0, res.output
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert [k for k in metrics if k.startswith("unique@")] == ["unique@13"]  # not unique@1000 or unique@10000
+    assert "invalid" in res.stderr and "line 13" in res.stderr  # kept: it counts against validity
+    again = _run("benchmark", str(tmp_path / "gen.smi"), "--no-fcd", "--train", str(tmp_path / "ref.smi"), "--test",
+                 str(tmp_path / "ref.smi"), "--out", str(tmp_path / "m.json"), "--overwrite", "-q")
+    assert again.exit_code == 0 and again.stderr == ""
