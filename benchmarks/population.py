@@ -2,10 +2,11 @@
 
 Measures, for full lifetimes (birth to death or the end date):
 
-* patients per CPU-second with (a) Hygeia's embedded modules and (b) the
-  Synthea module set (``--synthea DIR``, default ``../shared/synthea/modules``),
-  in one process (``simulate_shard``: simulation plus the Arrow tables): one run
-  of ``--n`` persons per seed of ``--seeds`` (mean and spread over the seeds);
+* patients per CPU-second with (a) Hygeia's embedded modules, (b) the
+  Synthea module set (``--synthea DIR``, default ``../shared/synthea/modules``)
+  and (c) Synthea's whole corpus as shipped (``--modules synthea``), in one
+  process (``simulate_shard``: simulation plus the Arrow tables): one run of
+  ``--n`` persons per seed of ``--seeds`` (mean and spread over the seeds);
 * peak resident memory of a whole ``generate`` run (one worker, streamed to
   Parquet) at two population sizes, each in a fresh process, to show that
   memory does not grow with N.
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> dict:
     figures = {"default_modules": throughput(args.n, seeds, [], True)}
     if synthea:
         figures["synthea_modules"] = throughput(args.n, seeds, synthea, False)
+    figures["synthea_whole_corpus"] = throughput(args.n, seeds, ["synthea"], False)
     figures["peak_memory_default_modules"] = peak_memory(sizes, [])
     if synthea:
         figures["peak_memory_synthea_modules"] = peak_memory(sizes, synthea)
