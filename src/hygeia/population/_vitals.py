@@ -17,6 +17,14 @@ keep the pack's calibrated lipids, glucose, blood pressure and kidney
 function). HbA1c (Synthea's ``Blood Glucose`` vital sign, in %) has no pack
 value: it always comes from here.
 
+:func:`synthea_vital` gives, in addition, the value Synthea gives a person whom
+no attribute drives (its ``biometrics.yml`` "normal" ranges: total cholesterol
+160-200, triglycerides 100-150, HDL 59-80 mg/dL, glucose 64-100 mg/dL,
+systolic 100-139 and diastolic 70-89 mm[Hg]...). The lifecycle uses it when
+only Synthea-format modules run (see ``Lifecycle(biometrics="synthea")``), so
+that Synthea's modules and its cardiovascular risk see the values Synthea's
+Java computes; Hygeia's own modules keep the pack's calibrated values.
+
 Where Synthea draws a fresh uniform value each time step, Hygeia draws it
 from a hash of (person seed, minute, vital sign), so a value depends only on
 the person and the instant (see :func:`uniform`).
@@ -34,7 +42,8 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["ATTRIBUTE_VITALS", "DIABETES_DRUG_HBA1C", "attribute_vital", "hba1c_percent", "uniform"]
+__all__ = ["ATTRIBUTE_VITALS", "DIABETES_DRUG_HBA1C", "SYNTHEA_VITALS", "attribute_vital", "hba1c_percent",
+           "synthea_normal", "synthea_vital", "uniform"]
 
 _YEAR_MS = 31_556_952_000
 
@@ -72,6 +81,22 @@ ATTRIBUTE_VITALS = frozenset({
     "EGFR", "Creatinine", "Microalbumin Creatinine Ratio", "Systolic Blood Pressure", "Diastolic Blood Pressure",
 })
 _SALT = {name: (i + 1) * 0x9E3779B1 for i, name in enumerate(sorted(ATTRIBUTE_VITALS | {"lipids"}))}
+
+#: biometrics.yml ranges Synthea draws from (uniformly, each time step) for a person whom no
+#: attribute drives: ``metabolic.blood_pressure.normal`` (BloodPressureValueGenerator.calculateMean),
+#: ``metabolic.basic_panel`` normal ranges and the first glucose band, ``cardiovascular`` and
+#: ``respiratory`` normal ranges (LifecycleModule.calculateVitalSigns).
+_SYNTHEA_NORMAL = {
+    "Systolic Blood Pressure": (100, 139), "Diastolic Blood Pressure": (70, 89),
+    "Glucose": (GLUCOSE[0], GLUCOSE[1]), "Oxygen Saturation": (90, 99),
+    "Microalbumin Creatinine Ratio": (0, 17), "Urea Nitrogen": (7, 20), "Carbon Dioxide": (20, 29),
+    "Chloride": (101, 111), "Potassium": (3.7, 5.2), "Sodium": (136, 144), "Calcium": (8.5, 10.2),
+    "Heart Rate": (60, 100), "Respiration Rate": (12, 16),
+}
+#: Vital signs :func:`synthea_vital` always answers.
+SYNTHEA_VITALS = ATTRIBUTE_VITALS | frozenset(_SYNTHEA_NORMAL)
+for _i, _name in enumerate(sorted(SYNTHEA_VITALS - ATTRIBUTE_VITALS)):
+    _SALT[_name] = (len(_SALT) + _i + 1) * 0x9E3779B1
 
 
 def uniform(seed: int, t: int, key: str) -> float:
@@ -143,6 +168,14 @@ def _ckd_stage(p) -> int:
     return int(s) if 1 <= s <= 4 else 0
 
 
+def _creatinine(p, t: int, crcl: float) -> float:
+    """Cockcroft-Gault solved for creatinine (LifecycleModule.reverseCalculateCreatinine)."""
+    age = int((t - p.birth) / _YEAR_MS)
+    weight = p.vital("Weight", t) or 70.0
+    cr = (140.0 - age) * weight / (72.0 * max(1.0, min(crcl, 100.0)))
+    return round(max(cr * (0.85 if p.sex == "F" else 1.0), 0.1), 2)
+
+
 def _clearance(p, t: int, stage: int) -> float:
     lo, hi = _CKD_CLEARANCE.get(stage) or _NORMAL_CLEARANCE.get(p.sex, _NORMAL_CLEARANCE["M"])
     return _between(p, t, "EGFR", lo, hi)
@@ -183,11 +216,7 @@ def attribute_vital(p, name: str, t: int) -> float | None:
         crcl = _clearance(p, t, stage)
         if name == "EGFR":
             return round(crcl, 1)
-        # Cockcroft-Gault solved for creatinine (LifecycleModule.reverseCalculateCreatinine).
-        age = int((t - p.birth) / _YEAR_MS)
-        weight = p.vital("Weight", t) or 70.0
-        cr = (140.0 - age) * weight / (72.0 * max(1.0, min(crcl, 100.0)))
-        return round(max(cr * (0.85 if p.sex == "F" else 1.0), 0.1), 2)
+        return _creatinine(p, t, crcl)
     if name in ("Systolic Blood Pressure", "Diastolic Blood Pressure"):
         if a.get("hypertension") is not True:
             return None
@@ -196,3 +225,44 @@ def attribute_vital(p, name: str, t: int) -> float | None:
         lo, hi = (_HTN_SYSTOLIC[1], _HTN_SYSTOLIC[2]) if a.get("hypertension_severe") else _HTN_SYSTOLIC[:2]
         return round(_between(p, t, name, lo, hi))
     return None
+
+
+def synthea_normal(p, name: str, t: int) -> dict[str, float]:
+    """Synthea's value of vital sign ``name`` for a person whom no attribute drives.
+
+    A uniform draw from the ``biometrics.yml`` "normal" range, as
+    ``LifecycleModule.calculateVitalSigns`` (lipids from the first ``lipid_panel`` band,
+    glucose from the first glucose band, creatinine clearance by sex, creatinine by
+    Cockcroft-Gault) and ``BloodPressureValueGenerator.calculateMean`` draw it. Returns
+    ``{name: value}``, or the whole lipid panel when ``name`` is one of its four values
+    (one draw gives all four, as in Synthea); empty for a vital sign Synthea's lifecycle
+    does not compute here (height, weight, BMI...).
+    """
+    if name in ("Total Cholesterol", "Triglycerides", "HDL", "LDL"):
+        return {k: round(v, 1) for k, v in _lipids(p, t, 0).items()}
+    if name == "EGFR":
+        return {name: round(_clearance(p, t, 0), 1)}
+    if name == "Creatinine":
+        return {name: _creatinine(p, t, _clearance(p, t, 0))}
+    rng = _SYNTHEA_NORMAL.get(name)
+    if rng is None:
+        return {}
+    if name == "Oxygen Saturation":
+        return {name: float(int(_between(p, t, name, *rng)))}
+    return {name: round(_between(p, t, name, *rng), 1)}
+
+
+def synthea_vital(p, name: str, t: int) -> float | None:
+    """The value Synthea's Java gives vital sign ``name`` of ``p`` at ``t``, attributes or not.
+
+    :func:`attribute_vital` where an attribute drives the value, else :func:`synthea_normal`;
+    ``None`` for a vital sign Synthea's lifecycle does not compute here.
+
+    Example:
+        >>> from hygeia.population.engine._person import Person
+        >>> p = Person(1, 42, 0, "F", "white", "nonhispanic")
+        >>> 59 <= synthea_vital(p, "HDL", 0) <= 80 and 100 <= synthea_vital(p, "Systolic Blood Pressure", 0) <= 139
+        True
+    """
+    v = attribute_vital(p, name, t)
+    return v if v is not None else synthea_normal(p, name, t).get(name)

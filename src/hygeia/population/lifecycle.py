@@ -18,8 +18,9 @@ import datetime as dt
 import math
 import random
 
+from hygeia.errors import ConfigError
 from hygeia.population._cardio import update_cardio_risk
-from hygeia.population._vitals import ATTRIBUTE_VITALS, attribute_vital
+from hygeia.population._vitals import ATTRIBUTE_VITALS, SYNTHEA_VITALS, attribute_vital, synthea_normal
 from hygeia.population.engine._person import Person
 from hygeia.population.engine._units import DAY_MS, YEAR_MS
 
@@ -100,11 +101,23 @@ class Lifecycle:
     Args:
         pack: the :class:`~hygeia.population.locale.LocalePack` to draw from.
         end: the simulation's end, epoch ms.
+        biometrics: where the lipids, glucose, blood pressure, kidney function and
+            the other lab values of a person whom no attribute drives come from:
+            ``"pack"`` (the pack's age- and sex-specific references, for Hygeia's own
+            modules) or ``"synthea"`` (Synthea's ``biometrics.yml`` normal ranges, as
+            Synthea's Java computes them, for runs of Synthea-format modules only; see
+            :func:`hygeia.population._vitals.synthea_normal`).
     """
 
-    def __init__(self, pack, end: int) -> None:
+    BIOMETRICS = ("pack", "synthea")
+
+    def __init__(self, pack, end: int, biometrics: str = "pack") -> None:
+        if biometrics not in self.BIOMETRICS:
+            raise ConfigError(f"biometrics must be one of {self.BIOMETRICS}; got {biometrics!r}")
         self.pack = pack
         self.end = end
+        self.biometrics = biometrics
+        self._synthea = biometrics == "synthea"
         # (code, CVX code triple, repeat interval in ms or None, first month, dose ages in months)
         self._vaccines = []
         for v in pack.immunizations:
@@ -191,7 +204,9 @@ class Lifecycle:
         kidney function with CKD, oxygen saturation with heart failure, blood pressure
         with hypertension; see :mod:`hygeia.population._vitals`) are computed on every
         read, since an attribute may change within an instant; the others come from the
-        pack's reference values and are cached per instant.
+        pack's reference values and are cached per instant. With
+        ``biometrics="synthea"``, the others come from Synthea's normal ranges instead
+        of the pack (cached per instant too).
         """
         if name in ATTRIBUTE_VITALS:
             v = attribute_vital(p, name, t)
@@ -202,7 +217,12 @@ class Lifecycle:
             cache = p.extra["vitals_at"] = (t, {})
         v = cache[1].get(name)
         if v is None:
-            v = cache[1][name] = self._vital(p, name, t)
+            if self._synthea and name in SYNTHEA_VITALS:
+                values = synthea_normal(p, name, t)
+                cache[1].update(values)
+                v = values.get(name)
+            else:
+                v = cache[1][name] = self._vital(p, name, t)
         return v
 
     def _vital(self, p: Person, name: str, t: int) -> float | None:

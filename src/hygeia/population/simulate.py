@@ -37,7 +37,10 @@ def _context(modules: tuple[str, ...], default_modules: bool, locale: str, end: 
     from hygeia.population.locale import load_locale
 
     cfg = RunConfig(n=1, modules=modules, default_modules=default_modules, locale=locale, end=end)
-    return load_run_modules(cfg), Lifecycle(load_locale(locale), to_ms_date(end))
+    # Synthea-format modules alone see Synthea's biometrics, as in Synthea; Hygeia's own
+    # modules are calibrated to the pack's reference values (docs/population.md).
+    biometrics = "pack" if default_modules else "synthea"
+    return load_run_modules(cfg), Lifecycle(load_locale(locale), to_ms_date(end), biometrics=biometrics)
 
 
 def _run_context(config: RunConfig):
