@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python scripts/attribute_table.py [../shared/synthea/modules]
+    .venv/bin/python scripts/attribute_table.py [MODULE_FOLDER]   # default: Synthea's corpus shipped with Hygeia
 
 The output is the table in ``docs/population.md`` ("Attributes the lifecycle supplies").
 """
@@ -35,5 +35,6 @@ def table(folder: str | Path) -> str:
 
 
 if __name__ == "__main__":
-    default = Path(__file__).resolve().parents[2] / "shared" / "synthea" / "modules"
-    print(table(sys.argv[1] if len(sys.argv) > 1 else default))
+    from hygeia.core.config import BUILTIN_MODULE_FOLDERS
+
+    print(table(sys.argv[1] if len(sys.argv) > 1 else BUILTIN_MODULE_FOLDERS["synthea"]))

@@ -65,7 +65,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=20240601)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--corpus", default=str(Path(__file__).resolve().parents[2] / "shared" / "synthea" / "modules"))
+    ap.add_argument("--corpus", default="synthea", help="module folder (default: Synthea's corpus shipped with Hygeia)")
     args = ap.parse_args()
     from hygeia.population.generate import generate
 

@@ -73,6 +73,7 @@ NOT_SUPPLIED: dict[str, str] = {
     "calibration.pregnancy.eclampsia_given_preeclampsia": "Generator (calibration settings copied to attributes)",
     "calibration.pregnancy.premature_birth": "Generator (calibration settings copied to attributes)",
     "calibration.reproduction.exposure": "Generator (calibration settings copied to attributes)",
+    "C19_FULLY_VACCINATED": "C19ImmunizationModule (COVID-19 vaccination, in Java)",
 }
 
 #: Set by nothing in Synthea's Java nor in the corpus checked: name -> why it is read anyway.
@@ -87,6 +88,9 @@ NEVER_SET: dict[str, str] = {
     "savrr_ico_los": "no setter upstream; the distribution default applies",
     "bicuspid_aortic_valve": "no setter upstream; the module takes its nil branch",
     "orthodontic_appliance": "no setter upstream; the module takes its nil branch",
+    "pregnancy": "no setter upstream (the corpus sets `pregnant`); the UTI modules take their nil branch",
+    "GU_pregnancy_check": "no setter upstream (the UTI modules set `GU_Pregnancy_Check`; names are case-sensitive)",
+    "UTI_ambulatory": "no setter upstream (the UTI modules set `UTI_Ambulatory`; names are case-sensitive)",
 }
 
 

@@ -18,7 +18,18 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from engine_testkit import BIRTH, DAY, MINUTE, YEAR, load, marks, one, rows, run
+from engine_testkit import (
+    BIRTH,
+    DAY,
+    FIXTURES,
+    MINUTE,
+    YEAR,
+    load,
+    marks,
+    one,
+    rows,
+    run,
+)
 
 from hygeia.population.engine import STATES
 from hygeia.population.engine._transitions import TRANSITIONS
@@ -230,9 +241,28 @@ def test_fidelity(name: str) -> None:
     CASES[name][1]()
 
 
-@pytest.mark.skip(reason="slot for issue 11 part D: units of vital signs (owned by the locale/lifecycle work)")
-def test_fidelity_vital_sign_units() -> None:
-    """``State.VitalSign``/``Observation`` with ``vital_sign``: the value in the unit the module names."""
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_fidelity_vital_sign_units(seed: int) -> None:
+    """``State.Observation`` with ``vital_sign`` records the lifecycle's value in Synthea's unit.
+
+    Synthea's ``Blood Glucose`` vital sign is HbA1c in %: ``LifecycleModule.estimateHbA1c``
+    gives 5.0-5.7 without, 5.8-6.4 with ``prediabetes`` and BMI / 4 bounded to 6.6-12.0 with
+    ``diabetes``. With Synthea's modules alone, a person whom no attribute drives has
+    ``biometrics.yml``'s normal HDL (59-80 mg/dL, ``LifecycleModule.calculateVitalSigns``)
+    and systolic pressure (100-139 mm[Hg], ``BloodPressureValueGenerator.calculateMean``).
+    """
+    from hygeia.core.config import RunConfig
+    from hygeia.population.simulate import simulate_person
+
+    folder = FIXTURES / "fidelity" / "vital_units"
+    p = simulate_person(RunConfig(n=1, seed=seed, modules=(str(folder),), default_modules=False), 0)
+    by_state = {r.state: r for r in rows(p, "observation", module="vital_units")}
+    assert {by_state[s].unit for s in ("HbA1c_Normal", "HbA1c_Prediabetes", "HbA1c_Diabetes")} == {"%"}
+    assert 5.0 <= by_state["HbA1c_Normal"].numeric_value <= 5.7
+    assert 5.8 <= by_state["HbA1c_Prediabetes"].numeric_value <= 6.4
+    assert 6.6 <= by_state["HbA1c_Diabetes"].numeric_value <= 12.0
+    assert 59 <= by_state["HDL"].numeric_value <= 80 and by_state["HDL"].unit == "mg/dL"
+    assert 100 <= by_state["Systolic"].numeric_value <= 139
 
 
 def test_every_state_type_and_transition_has_a_case() -> None:

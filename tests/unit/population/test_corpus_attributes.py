@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from hygeia.core.config import BUILTIN_MODULE_FOLDERS
 from hygeia.population._attributes import (
     LIFECYCLE_ATTRIBUTES,
     NEVER_SET,
@@ -15,13 +16,12 @@ from hygeia.population._attributes import (
 )
 from hygeia.population._corpus_scan import scan
 
-CORPUS = Path(__file__).resolve().parents[4] / "shared" / "synthea" / "modules"
+#: Synthea's whole corpus, shipped with Hygeia (``--modules synthea``).
+CORPUS = Path(BUILTIN_MODULE_FOLDERS["synthea"])
 
 
 @pytest.fixture(scope="module")
 def corpus_scan():
-    if not CORPUS.is_dir():
-        pytest.skip(f"Synthea's module corpus is not at {CORPUS}")
     return scan(CORPUS)
 
 
