@@ -23,7 +23,7 @@ import pandas as pd
 from hygeia.evaluate import evaluate_tables
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _results  # noqa: E402
+import _results
 
 
 def make_table(n: int, seed: int) -> pd.DataFrame:

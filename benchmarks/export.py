@@ -28,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import _results  # noqa: E402
+import _results
 
 _EXPORT_PROBE = r"""
 import json, sys, time

@@ -33,8 +33,9 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -44,7 +45,7 @@ DOCUMENTS = ("README.md", "docs/*.md", "src/hygeia/tabular/auto.py")
 
 FIG = re.compile(r"<!-- fig (?P<file>[\w.-]+):(?P<path>\S+) (?P<fmt>\S+) -->(?P<value>.*?)<!-- /fig -->")
 TABLE = re.compile(r"(?P<open><!-- table (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(?P<close>^[ \t]*<!-- /table -->)",
-                   re.S | re.M)
+                   re.DOTALL | re.MULTILINE)
 
 
 #: A number that is a setting, not a measurement (a timeout, a threshold): ``10 s<!-- setting -->``.
@@ -132,7 +133,7 @@ def _tabular(results: dict[str, Any], dataset: str) -> str:
         rows.append([label] + [fmt(m.get(k), f) for k, _, f in _TABULAR_COLS])
     trtr = next((m["trtr_auc"] for m in d["models"].values() if "trtr_auc" in m), None)
     base = d["real_holdout_vs_train"]
-    rows.append(["real holdout (TRTR)", fmt(base["quality"], ".3f"), fmt(trtr, ".3f")] + [""] * 5)
+    rows.append(["real holdout (quality; TRTR AUC)", fmt(base["quality"], ".3f"), fmt(trtr, ".3f")] + [""] * 5)
     return _md([dataset] + [h for _, h, _ in _TABULAR_COLS], rows)
 
 
@@ -188,7 +189,8 @@ def _molecules_moses(results: dict[str, Any]) -> str:
 def _molecules_goal(results: dict[str, Any]) -> str:
     d = lookup(results, "molecules-goal", "figures")
     opts = list(d["sum_auc_top10"])
-    rows = [[name] + [fmt(d["table"][name][o]["auc_top10"], ".3f") for o in opts] for name in d["objectives"]]
+    rows = [[name] + [fmt({"mean": d["table"][name][o]["auc_top10"], "std": d["table"][name][o]["auc_top10_std"]},
+                          ".3f") for o in opts] for name in d["objectives"]]
     rows.append(["sum (mean ± std over seeds)"] + [fmt(d["sum_auc_top10"][o], ".3f") for o in opts])
     return _md(["PMO AUC top-10"] + opts, rows)
 
@@ -229,12 +231,29 @@ def documents(root: Path = ROOT) -> list[Path]:
     return out
 
 
-def render(text: str, results: dict[str, Any]) -> str:
-    """``text`` with every marked figure and table rendered from ``results``."""
+def render(text: str, results: dict[str, Any], errors: list[str] | None = None) -> str:
+    """``text`` with every marked figure and table rendered from ``results``.
+
+    With ``errors``, a marker that cannot be rendered is left as it is and its problem appended;
+    without, it raises :class:`FigureError`.
+    """
+    def guard(fn: Callable[[re.Match], str]) -> Callable[[re.Match], str]:
+        def wrapped(m: re.Match) -> str:
+            try:
+                return fn(m)
+            except FigureError as exc:
+                if errors is None:
+                    raise
+                errors.append(f"{m.group(0).splitlines()[0]}: {exc}")
+                return m.group(0)
+        return wrapped
+
+    @guard
     def one(m: re.Match) -> str:
         value = fmt(lookup(results, m["file"], m["path"]), m["fmt"])
         return m.group(0).replace(f"-->{m['value']}<!--", f"-->{value}<!--", 1)
 
+    @guard
     def many(m: re.Match) -> str:
         if m["name"] not in TABLES:
             raise FigureError(f"no table renderer {m['name']!r} (known: {', '.join(sorted(TABLES))})")
@@ -263,10 +282,10 @@ def _strip(text: str) -> str:
     text = FIG.sub(blank, text)
     text = SETTING.sub(blank, text)
     text = LEVEL.sub(blank, text)
-    text = re.sub(r"^(```|~~~).*?^\1[^\n]*$", blank, text, flags=re.S | re.M)
+    text = re.sub(r"^(```|~~~).*?^\1[^\n]*$", blank, text, flags=re.DOTALL | re.MULTILINE)
     text = re.sub(r"`[^`\n]*`", blank, text)
     text = re.sub(r"\]\([^)]*\)", blank, text)
-    return re.sub(r"<!--.*?-->", blank, text, flags=re.S)
+    return re.sub(r"<!--.*?-->", blank, text, flags=re.DOTALL)
 
 
 def lint(path: Path, text: str, root: Path = ROOT) -> list[str]:
@@ -326,7 +345,7 @@ def write(root: Path = ROOT) -> list[Path]:
     changed = []
     for path in documents(root):
         text = path.read_text(encoding="utf-8")
-        new = render(text, results)
+        new = render(text, results, errors=[])
         if new != text:
             write_text(path, new, what="document")
             changed.append(path)

@@ -24,7 +24,8 @@ Usage::
 
     # quick look (minutes on 2 cores)
     .venv/bin/python benchmarks/molecules.py --part moses --n 2000
-    .venv/bin/python benchmarks/molecules.py --part goal --budget 500 --objectives celecoxib_rediscovery,osimertinib_mpo
+    PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part goal --budget 500 \\
+        --objectives celecoxib_rediscovery,thiothixene_rediscovery,osimertinib_mpo,fexofenadine_mpo,perindopril_mpo,zaleplon_mpo
     # full protocol (hours on 2 cores)
     .venv/bin/python benchmarks/molecules.py --part goal --budget 10000
     .venv/bin/python benchmarks/molecules.py --part moses --n 30000 --n-jobs 2
@@ -37,7 +38,6 @@ under a fixed ``PYTHONHASHSEED``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import sys
@@ -48,7 +48,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import _results  # noqa: E402
+import _results
 
 from hygeia.molecules.objectives import objective, objective_names
 from hygeia.molecules.optimize import BudgetExhausted, GraphGA, Oracle, Reinvent
@@ -247,7 +247,8 @@ def main() -> None:
             sizes = {"oracle_budget": args.budget, "objectives": len(args.objectives),
                      "initial_size": args.initial_size}
         doc = _results.envelope(f"molecules-{part}", seeds=args.seeds, sizes=sizes, figures=figures,
-                                torch_threads=torch.get_num_threads())
+                                torch_threads=torch.get_num_threads(),
+                                pythonhashseed=os.environ.get("PYTHONHASHSEED"))
         _results.write(doc, args.out)
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import _results  # noqa: E402
+import _results
 
 DEFAULT_SYNTHEA = HERE.parent.parent / "shared" / "synthea" / "modules"
 
@@ -55,7 +55,7 @@ def throughput(n: int, seeds: list[int], modules: list[str], default_modules: bo
     for seed in seeds:
         cfg = RunConfig(n=n, seed=seed, modules=tuple(modules), default_modules=default_modules)
         t = time.process_time()
-        persons, ev = simulate_shard(cfg, 0, n)
+        _persons, ev = simulate_shard(cfg, 0, n)
         rates.append(n / (time.process_time() - t))
         events.append(ev.num_rows / n)
     return {

@@ -33,9 +33,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(__file__))
-import _results  # noqa: E402
-import tabular_datasets  # noqa: E402
-import tabular_measure  # noqa: E402
+import _results
+import tabular_datasets
+import tabular_measure
 
 HYGEIA_MODELS = ["auto", "copula", "cart", "neural", "dp"]
 SDV_MODELS = ["sdv_gaussian_copula", "sdv_tvae"]
@@ -48,9 +48,9 @@ def _threads() -> None:
 
 
 def fit_hygeia(model: str, train: pd.DataFrame, seed: int, epsilon: float) -> tuple[Any, dict[str, Any]]:
-    from hygeia.tabular.api import fit_table
-
     import inspect
+
+    from hygeia.tabular.api import fit_table
 
     kwargs: dict[str, Any] = {"model": model, "seed": seed}
     if model == "dp":
@@ -107,7 +107,7 @@ def run_dataset(name: str, models: list[str], rows: int, splits: list[int], epsi
                 synth = sample(model, generator, rows, seed)
                 info["sample_cpu_s"] = time.process_time() - start
                 info.update(tabular_measure.measure(train, holdout, synth, name, seed=seed))
-            except Exception as exc:  # a benchmark reports a failing model and goes on
+            except Exception as exc:  # noqa: BLE001 - a benchmark reports a failing model and goes on
                 info = {"error": f"{type(exc).__name__}: {exc}"}
             runs[model].append({"split": seed, **_round(info)})
             print(f"[{name} split {seed}] {model}: {json.dumps(runs[model][-1])}", file=sys.stderr, flush=True)
@@ -143,10 +143,11 @@ def run_sequence(splits: list[int], with_par: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"subjects": int(df["id"].nunique()), "visits": len(df)}
     runs: dict[str, list[dict[str, Any]]] = {"hygeia_sequence": [], **({"sdv_par": []} if with_par else {})}
     for seed in splits:
-        train, holdout = tabular_datasets.split(df, seed=seed, group="id")
+        train, _holdout = tabular_datasets.split(df, seed=seed, group="id")
         meta = Metadata.detect(train, sequence_key="id", sequence_index="day")
-        (gen, choice), cpu = tabular_measure.cpu_seconds(
-            lambda: fit_table(train, model="sequence", metadata=meta, params={"end_column": "futime"}, seed=seed)
+        (gen, _choice), cpu = tabular_measure.cpu_seconds(
+            lambda train=train, meta=meta, seed=seed: fit_table(
+                train, model="sequence", metadata=meta, params={"end_column": "futime"}, seed=seed)
         )
         n_subjects = int(train["id"].nunique())
         synth = gen.sample(n_subjects, seed=seed)

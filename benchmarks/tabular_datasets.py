@@ -20,7 +20,7 @@ __all__ = ["REPORT_SPLITS", "TARGETS", "TUNING_SPLITS", "check_tuning_split", "l
 #: Nothing is tuned on them: scripts/tune_tabular.py refuses them.
 REPORT_SPLITS = (101, 102, 103, 104, 105)
 #: Seeds of the splits tuning may use (every earlier tuning used seeds 0-4).
-TUNING_SPLITS = range(0, 100)
+TUNING_SPLITS = range(100)
 
 #: Binary outcome per dataset (used for TSTR AUC and subgroup rates).
 TARGETS = {"flchain": "death", "aids": "censor", "support2": "event", "pbcseq": "status"}

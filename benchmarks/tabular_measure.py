@@ -16,9 +16,7 @@ import time
 import warnings
 from typing import Any
 
-import numpy as np
 import pandas as pd
-
 import tabular_datasets
 
 __all__ = ["LEAKY", "cpu_seconds", "measure", "quality", "sdv_metadata"]

@@ -28,7 +28,7 @@ from hygeia.molecules.data import moses_split
 from hygeia.molecules.metrics import moses_metrics, moses_reference
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks"))
-import _results  # noqa: E402
+import _results
 
 
 def timed(fn):
@@ -53,8 +53,8 @@ def main() -> None:
     rng.shuffle(generated)
     timings = {}
     for split in ("test", "test_scaffolds"):
-        _, wall, cpu = timed(lambda: moses_reference(split, cache_dir=args.cache_dir, properties=args.properties,
-                                                     n_jobs=args.n_jobs))
+        _, wall, cpu = timed(lambda split=split: moses_reference(
+            split, cache_dir=args.cache_dir, properties=args.properties, n_jobs=args.n_jobs))
         timings[f"reference_{split}"] = {"wall_seconds": wall, "cpu_seconds": cpu}
         print(f"reference {split}: {wall} s wall, {cpu} s CPU (this process)", flush=True)
     valid = [s for s in generated if s != "C1CC"]

@@ -19,10 +19,10 @@ import sys
 
 sys.path.insert(0, "benchmarks")
 
-import tabular_datasets  # noqa: E402
-import tabular_measure  # noqa: E402
+import tabular_datasets
+import tabular_measure
 
-from hygeia.core.generator import get_generator_class  # noqa: E402
+from hygeia.core.generator import get_generator_class
 
 
 def run(model: str, dataset: str, params: dict, n: int = 10_000, seed: int = 0, quick: bool = False, split: int = 0) -> dict:
