@@ -12,14 +12,27 @@ The rules, first match wins:
    least 50 rows a tree has fewer than 10 leaves (none below 100 rows, where
    CART draws every column on its own), while a copula needs only marginals
    and one correlation matrix.
-4. otherwise ``tabular.cart``, the default table model. Both models meet the
-   flchain targets (see :data:`MEASURED`); CART is chosen for fidelity: SDMetrics
-   quality 0.975 vs 0.934 on flchain, 0.985 vs 0.923 on support2, 0.987 vs
-   0.983 on aids, and TSTR 0.880 vs 0.829 on support2, at a privacy cost the
-   targets allow (flchain MIA 0.537 vs 0.499, DCR share 0.530 vs 0.486). Where
-   privacy matters more than fidelity, or the outcome is rare and the signal
-   weak (aids: TSTR 0.663 for CART, 0.751 for the copula, over five splits
-   0.655 vs 0.692 with TRTR 0.690), ask for ``--model copula``.
+4. otherwise ``tabular.cart``, the default table model, chosen for fidelity
+   (SDMetrics quality, highest on each benchmark table). It pays for it in
+   privacy figures (membership inference, DCR share), most on small tables:
+   where privacy matters more than fidelity, or the outcome is rare and the
+   signal weak (aids), ask for ``--model copula``.
+
+The measurements behind rule 4 are the means over the reported splits of
+``benchmarks/tabular.py`` (``benchmarks/results/tabular.json``, never the splits
+the models were tuned on), rendered here by ``benchmarks/figures.py`` and checked
+against the result file by ``tests/unit/test_benchmark_figures.py``:
+
+    <!-- table tabular-choice -->
+    | dataset | model | quality | TSTR AUC | MIA AUC | DCR share |
+    | --- | --- | --- | --- | --- | --- |
+    | flchain | cart | 0.964 | 0.830 | 0.517 | 0.827 |
+    | flchain | copula | 0.919 | 0.823 | 0.496 | 0.805 |
+    | aids | cart | 0.985 | 0.674 | 0.541 | 0.830 |
+    | aids | copula | 0.983 | 0.691 | 0.506 | 0.812 |
+    | support2 | cart | 0.981 | 0.881 | 0.502 | 0.814 |
+    | support2 | copula | 0.924 | 0.830 | 0.496 | 0.802 |
+    <!-- /table -->
 
 Example:
     >>> import pandas as pd
@@ -39,53 +52,11 @@ import pandas as pd
 from hygeia.errors import ConfigError
 from hygeia.tabular.metadata import Metadata
 
-__all__ = ["DEFAULT_MODEL", "MEASURED", "MIN_TREE_ROWS", "choose_model"]
+__all__ = ["DEFAULT_MODEL", "MIN_TREE_ROWS", "choose_model"]
 
 #: The default table model, and the table size below which the copula is chosen instead.
 DEFAULT_MODEL = "tabular.cart"
 MIN_TREE_ROWS = 500
-
-#: What the choice rests on: ``scripts/tune_tabular.py --models cart,copula --datasets flchain,aids,support2``
-#: (benchmarks/tabular_measure.py; 80/20 split seed 0; 10,000 rows, sample seed 0; fit CPU-seconds on a
-#: shared 2-core machine). Targets on flchain: quality >= 0.90, TSTR >= 0.80, MIA <= 0.55, no exact
-#: copies, DCR share <= 0.55, subgroup error <= 0.02, fit <= 1 CPU-second.
-MEASURED: dict[str, dict[str, dict[str, float]]] = {
-    "tabular.cart": {
-        "flchain": {
-            "quality": 0.9753, "tstr_auc": 0.8289, "trtr_auc": 0.8385,
-            "mia_auc": 0.5371, "exact_copy_rate": 0.0, "dcr_closer_to_train_share": 0.5298,
-            "subgroup_outcome_rate_error": 0.0048, "fit_cpu_s": 0.29,
-        },
-        "aids": {
-            "quality": 0.9871, "tstr_auc": 0.663, "trtr_auc": 0.7285,
-            "mia_auc": 0.5667, "exact_copy_rate": 0.0, "dcr_closer_to_train_share": 0.5208,
-            "subgroup_outcome_rate_error": 0.0008, "fit_cpu_s": 0.06,
-        },
-        "support2": {
-            "quality": 0.9845, "tstr_auc": 0.8803, "trtr_auc": 0.8836,
-            "mia_auc": 0.5061, "exact_copy_rate": 0.0, "dcr_closer_to_train_share": 0.4996,
-            "subgroup_outcome_rate_error": 0.0076, "fit_cpu_s": 3.09,
-        },
-    },
-    "tabular.copula": {
-        "flchain": {
-            "quality": 0.9337, "tstr_auc": 0.8271, "trtr_auc": 0.8385,
-            "mia_auc": 0.4989, "exact_copy_rate": 0.0, "dcr_closer_to_train_share": 0.486,
-            "subgroup_outcome_rate_error": 0.0039, "fit_cpu_s": 0.09,
-        },
-        "aids": {
-            "quality": 0.9827, "tstr_auc": 0.7513, "trtr_auc": 0.7285,
-            "mia_auc": 0.4927, "exact_copy_rate": 0.0, "dcr_closer_to_train_share": 0.4978,
-            "subgroup_outcome_rate_error": 0.0025, "fit_cpu_s": 0.08,
-        },
-        "support2": {
-            "quality": 0.9228, "tstr_auc": 0.8285, "trtr_auc": 0.8836,
-            "mia_auc": 0.5038, "exact_copy_rate": 0.0, "dcr_closer_to_train_share": 0.4996,
-            "subgroup_outcome_rate_error": 0.0037, "fit_cpu_s": 0.46,
-        },
-    },
-}
-
 
 def choose_model(
     df: pd.DataFrame, metadata: Metadata | None = None, *, epsilon: float | None = None
@@ -129,6 +100,5 @@ def choose_model(
         )
     return DEFAULT_MODEL, {}, (
         f"default table model for {len(df)} rows x {len(meta.modelled)} modelled columns: sequential CART, "
-        "measured best on quality (flchain 0.975, support2 0.985) with TSTR, privacy and subgroup figures "
-        "within the targets on flchain"
+        "measured best on SDMetrics quality on the benchmark tables (benchmarks/results/tabular.json)"
     )
