@@ -49,8 +49,6 @@ import gzip
 import json
 import math
 import os
-import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -62,7 +60,8 @@ from typing import Any
 
 import numpy as np
 
-from hygeia.errors import ConfigError, DataValidationError, OutputError
+from hygeia.core.atomic import atomic_output
+from hygeia.errors import ConfigError, DataValidationError
 
 try:
     from rdkit import Chem, rdBase
@@ -338,12 +337,7 @@ class ReferenceStats:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write to the folder ``path`` (``arrays.npz`` + ``counts.json.gz``), replacing it atomically."""
         dest = Path(path)
-        try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
-        except OSError as exc:
-            raise OutputError(f"cannot write reference statistics to {str(dest)!r}: {exc.strerror or exc}") from exc
-        try:
+        with atomic_output(dest, folder=True, overwrite=True, what="reference statistics folder") as tmp:
             arrays: dict[str, np.ndarray] = {"fps": np.packbits(self.fps, axis=1)}
             if self.fcd is not None:
                 arrays.update(fcd_mu=self.fcd.mu.astype(np.float32), fcd_sigma=self.fcd.sigma.astype(np.float32))
@@ -360,12 +354,6 @@ class ReferenceStats:
             }
             with gzip.open(tmp / "counts.json.gz", "wt", encoding="utf-8") as fh:
                 json.dump(meta, fh)
-            if dest.exists():
-                shutil.rmtree(dest)
-            os.replace(tmp, dest)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return dest
 
     @classmethod
@@ -446,13 +434,11 @@ def write_counts(path: str | os.PathLike[str], smiles: Sequence[str], *, n_jobs:
     """Write the BRICS fragment and scaffold counts of ``smiles`` to a ``.json.gz`` file (atomically)."""
     d = _describe(smiles, {"fragments", "scaffolds"}, n_jobs)
     dest = Path(path)
-    tmp = dest.with_name(f".{dest.name}.tmp")
     data = {"format": "hygeia-counts", "version": _CACHE_VERSION, "n": len(d.valid), "rdkit": rdBase.rdkitVersion,
             "scaffold_min_rings": SCAFFOLD_MIN_RINGS, **meta,
             "fragments": _counts(d.fragments), "scaffolds": _counts([d.scaffolds])}
-    with gzip.open(tmp, "wt", encoding="utf-8") as fh:
+    with atomic_output(dest, overwrite=True, what="counts file") as tmp, gzip.open(tmp, "wt", encoding="utf-8") as fh:
         json.dump(data, fh, sort_keys=True)
-    os.replace(tmp, dest)
     return dest
 
 
