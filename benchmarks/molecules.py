@@ -28,7 +28,7 @@ Usage::
         --objectives celecoxib_rediscovery,thiothixene_rediscovery,osimertinib_mpo,fexofenadine_mpo,perindopril_mpo,zaleplon_mpo
     # full protocol (hours on 2 cores)
     .venv/bin/python benchmarks/molecules.py --part goal --budget 10000
-    .venv/bin/python benchmarks/molecules.py --part moses --n 30000 --n-jobs 2
+    .venv/bin/python benchmarks/molecules.py --part moses --n 30000 --workers 2
 
 Progress goes to stderr; ``--out FILE`` writes elsewhere (one part only). mol_ga seeds its
 own ``random.Random`` but iterates Python sets of SMILES, so its runs repeat exactly only
@@ -104,7 +104,7 @@ def run_moses(args: argparse.Namespace) -> dict[str, Any]:
         smiles = prior.sample(args.n, seed=seed)
         sampled = time.perf_counter() - start
         log(f"moses: seed {seed}: {args.n} samples in {sampled:.1f} s; computing metrics")
-        metrics = moses_metrics(smiles, n_jobs=args.n_jobs)
+        metrics = moses_metrics(smiles, workers=args.workers)
         runs.append({"seed": seed, "sample_seconds": round(sampled, 2),
                      "metrics_seconds": round(time.perf_counter() - start - sampled, 2), "metrics": metrics})
     keys = list(runs[0]["metrics"])
@@ -216,7 +216,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("moses", "goal", "all"), default="all")
     parser.add_argument("--n", type=int, default=30_000, help="MOSES samples per seed")
-    parser.add_argument("--n-jobs", type=int, default=1, help="worker processes for the MOSES metrics")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes for the MOSES metrics")
     parser.add_argument("--budget", type=int, default=10_000, help="oracle calls per optimization run")
     parser.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds (default 0-4)")
     parser.add_argument("--objectives", default=",".join(DEFAULT_OBJECTIVES),

@@ -8,7 +8,7 @@ Prints the timings; with ``--out FILE`` (e.g. ``benchmarks/results/moses-metrics
 also writes them, with the metrics, in the benchmark result format (command, commit, machine, seed).
 
 Usage (from the repository root):
-    .venv/bin/python scripts/moses_metrics_bench.py [--n 30000] [--n-jobs 1] [--cache-dir DIR] [--properties] \
+    .venv/bin/python scripts/moses_metrics_bench.py [--n 30000] [--workers 1] [--cache-dir DIR] [--properties] \
         [--out FILE]
 """
 
@@ -40,7 +40,7 @@ def timed(fn):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=30_000)
-    ap.add_argument("--n-jobs", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--cache-dir", default=None)
     ap.add_argument("--properties", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
@@ -54,21 +54,21 @@ def main() -> None:
     timings = {}
     for split in ("test", "test_scaffolds"):
         _, wall, cpu = timed(lambda split=split: moses_reference(
-            split, cache_dir=args.cache_dir, properties=args.properties, n_jobs=args.n_jobs))
+            split, cache_dir=args.cache_dir, properties=args.properties, workers=args.workers))
         timings[f"reference_{split}"] = {"wall_seconds": wall, "cpu_seconds": cpu}
         print(f"reference {split}: {wall} s wall, {cpu} s CPU (this process)", flush=True)
     valid = [s for s in generated if s != "C1CC"]
     _, wall, cpu = timed(lambda: fcd_stats(valid, canonical=False))
     timings["chemnet_statistics_of_sample"] = {"wall_seconds": wall, "cpu_seconds": cpu}
     print(f"ChemNet statistics of the sample alone: {wall} s wall, {cpu} s CPU", flush=True)
-    out, wall, cpu = timed(lambda: moses_metrics(generated, n_jobs=args.n_jobs, cache_dir=args.cache_dir,
+    out, wall, cpu = timed(lambda: moses_metrics(generated, workers=args.workers, cache_dir=args.cache_dir,
                                                  properties=args.properties))
     timings["moses_metrics"] = {"wall_seconds": wall, "cpu_seconds": cpu}
-    print(f"moses_metrics(n={args.n}, n_jobs={args.n_jobs}): {wall} s wall, {cpu} s CPU (this process)")
+    print(f"moses_metrics(n={args.n}, workers={args.workers}): {wall} s wall, {cpu} s CPU (this process)")
     metrics = {k: round(v, 4) for k, v in out.items()}
     print(json.dumps(metrics, indent=1))
     if args.out:
-        doc = _results.envelope("moses-metrics-timing", seeds=[args.seed], sizes={"n": args.n, "n_jobs": args.n_jobs},
+        doc = _results.envelope("moses-metrics-timing", seeds=[args.seed], sizes={"n": args.n, "workers": args.workers},
                                 figures={"timings": timings, "metrics": metrics}, torch_threads=1)
         _results.write(doc, args.out)
 

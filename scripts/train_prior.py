@@ -51,7 +51,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--eval-samples", type=int, default=10_000)
     ap.add_argument("--weights-dtype", default="float32", choices=["float32", "float16"])
     ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    ap.add_argument("--workers", type=int, default=1, help="torch CPU threads (the one name for parallelism: --workers)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--evaluate-only", metavar="MODEL", help="only measure a saved model and record the figures")
     ap.add_argument("--exclude-subset", action="append", default=[], metavar="SEED:SIZE",
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     import torch
 
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.workers)
     from hygeia.core.generator import load_generator
     from hygeia.molecules.data import moses_split
     from hygeia.molecules.lm import ChemicalLM
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         rec = m.training_log_[-1]
         rec["data"] = data_note
         rec["command"] = command
-        rec["torch_threads"] = args.threads
+        rec["torch_threads"] = args.workers
 
     def callback(m, point: dict) -> bool:
         _log(f"step {point['step']:>6}  seen {point['molecules_seen']:>9,}  train {point['train_loss']:.4f}  "

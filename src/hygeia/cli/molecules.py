@@ -32,13 +32,13 @@ def _needs(purpose: str, *packages: str) -> None:
             raise MissingExtraError(package, "molecules", purpose)
 
 
-def _threads(threads: int) -> None:
-    if threads < 1:
-        raise ConfigError(f"--threads must be at least 1; got {threads}")
+def _workers(workers: int) -> None:
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1; got {workers}")
     if importlib.util.find_spec("torch") is not None:
         import torch
 
-        torch.set_num_threads(threads)
+        torch.set_num_threads(workers)
 
 
 def _molecule_out(out: str) -> None:
@@ -101,7 +101,7 @@ def _score_table(scorer: Any, smiles: list[str]):
     return pd.DataFrame({"smiles": smiles, "score": scorer(smiles)})
 
 
-_THREADS_HELP = "CPU threads for torch and RDKit work."
+_WORKERS_HELP = "CPU workers for torch and RDKit work (torch threads)."
 _OVERWRITE_HELP = "Replace --out if it exists (without it an existing output is refused)."
 _SKIP_HELP = ("Leave out the lines RDKit cannot parse (how many, and which lines, are reported) "
               "instead of refusing the whole file.")
@@ -140,21 +140,21 @@ Examples:
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Passes over SMILES_FILE (default 10 from scratch).")
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="Training steps (wins over --epochs).")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto.")
-@click.option("--threads", type=int, default=1, show_default=True, help=_THREADS_HELP)
+@click.option("--workers", type=int, default=1, show_default=True, help=_WORKERS_HELP)
 @click.option("--seed", type=int, default=None,
               help="Seed of weights and shuffling. Default: a fresh random one (recorded in the model and printed).")
 @click.option("--skip-invalid", is_flag=True, help=_SKIP_HELP)
 @click.option("--overwrite", is_flag=True, help=_OVERWRITE_HELP)
 @quiet_option
 def train_command(data: str, out: str, base: str | None, representation: str, hidden_dim: int, layers: int,
-                  epochs: int | None, steps: int | None, device: str, threads: int, seed: int | None,
+                  epochs: int | None, steps: int | None, device: str, workers: int, seed: int | None,
                   skip_invalid: bool, overwrite: bool, quiet: bool) -> None:
     """Train a chemical language model on SMILES_FILE (.smi, .txt or .csv with a smiles column)."""
     _needs("Training a chemical language model ('hygeia molecules train')", "torch", "rdkit", "selfies")
     from hygeia.core.seeding import resolve_seed
     from hygeia.molecules.lm import ChemicalLM
 
-    _threads(threads)
+    _workers(workers)
     refuse_existing(out, overwrite, "model folder")
     seed = resolve_seed(seed)
     smiles, skipped = _read(data, skip_invalid, quiet)
@@ -195,11 +195,11 @@ Examples:
               help="Below 1: safer; above 1: more diverse.")
 @click.option("--config", default=None, metavar="FILE|NAME", help="Also score the molecules with this scoring config.")
 @click.option("--out", required=True, metavar="FILE", help="Output .smi (one SMILES per line), .csv or .sdf.")
-@click.option("--threads", type=int, default=1, show_default=True, help=_THREADS_HELP)
+@click.option("--workers", type=int, default=1, show_default=True, help=_WORKERS_HELP)
 @click.option("--overwrite", is_flag=True, help=_OVERWRITE_HELP)
 @quiet_option
 def sample_command(model: str | None, n: int, seed: int | None, temperature: float, config: str | None, out: str,
-                   threads: int, overwrite: bool, quiet: bool) -> None:
+                   workers: int, overwrite: bool, quiet: bool) -> None:
     """Sample N valid, canonical molecules from a chemical language model."""
     _needs("Sampling molecules ('hygeia molecules sample')", "torch", "rdkit", "selfies")
     import pandas as pd
@@ -208,7 +208,7 @@ def sample_command(model: str | None, n: int, seed: int | None, temperature: flo
     from hygeia.molecules.report import write_molecules
     from hygeia.molecules.sampling import sample_valid
 
-    _threads(threads)
+    _workers(workers)
     if n < 1:
         raise ConfigError(f"-n must be a positive number of molecules; got {n}. Pass e.g. -n 1000.")
     _molecule_out(out)
@@ -275,12 +275,12 @@ Examples:
 @click.option("--budget", type=int, default=10000, show_default=True, help="Oracle calls (unique molecules scored).")
 @click.option("--prior", default=None, metavar="MODEL_DIR", help="REINVENT's prior (default: the shipped prior).")
 @click.option("--seed", type=int, default=None, help="Seed of the run. Default: a fresh random one (recorded and printed).")
-@click.option("--threads", type=int, default=1, show_default=True, help=_THREADS_HELP)
+@click.option("--workers", type=int, default=1, show_default=True, help=_WORKERS_HELP)
 @click.option("--out", required=True, metavar="DIR", help="Folder: molecules.csv, top.sdf, report.html, run.json.")
 @click.option("--overwrite", is_flag=True, help=_OVERWRITE_HELP)
 @quiet_option
 def optimize_command(config: str | None, objective: str | None, method: str, budget: int, prior: str | None,
-                     seed: int | None, threads: int, out: str, overwrite: bool, quiet: bool) -> None:
+                     seed: int | None, workers: int, out: str, overwrite: bool, quiet: bool) -> None:
     """Propose molecules that maximize a score, spending at most --budget oracle calls."""
     if method == "reinvent":
         _needs("REINVENT ('hygeia molecules optimize --method reinvent', the default)", "torch", "rdkit", "selfies")
@@ -289,7 +289,7 @@ def optimize_command(config: str | None, objective: str | None, method: str, bud
     from hygeia.core.seeding import resolve_seed
     from hygeia.molecules.optimize import GraphGA, Oracle, Reinvent
 
-    _threads(threads)
+    _workers(workers)
     if budget < 1:
         raise ConfigError(f"--budget must be a positive number of oracle calls; got {budget}. Pass e.g. --budget 2000.")
     scorer, label = _scorer(config, objective)
@@ -334,11 +334,11 @@ unique@k is reported for k = 1,000 and 10,000 only when the file holds at least 
 @click.option("--test", "test", default=None, metavar="FILE",
               help="Reference SMILES for the /Test metrics (default: MOSES test and scaffold test, shipped statistics).")
 @click.option("--no-fcd", is_flag=True, help="Skip the Fréchet ChemNet Distance (needs torch).")
-@click.option("--threads", type=int, default=1, show_default=True, help="Worker processes for the per-molecule work.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes for the per-molecule work.")
 @click.option("--out", default=None, metavar="FILE", help="Also write the metrics as JSON here.")
 @click.option("--overwrite", is_flag=True, help="Replace the --out file if it exists.")
 @quiet_option
-def benchmark_command(data: str, train: str | None, test: str | None, no_fcd: bool, threads: int, out: str | None,
+def benchmark_command(data: str, train: str | None, test: str | None, no_fcd: bool, workers: int, out: str | None,
                       overwrite: bool, quiet: bool) -> None:
     """MOSES distribution metrics of SMILES_FILE (validity, uniqueness, novelty, FCD, SNN, Frag, Scaf, IntDiv, Filters).
 
@@ -350,7 +350,7 @@ def benchmark_command(data: str, train: str | None, test: str | None, no_fcd: bo
     from hygeia.molecules.data import canonical, read_smiles
     from hygeia.molecules.metrics import moses_metrics
 
-    _threads(threads)
+    _workers(workers)
     if out:
         refuse_existing(out, overwrite, "metrics file")
     path = Path(data)
@@ -365,7 +365,7 @@ def benchmark_command(data: str, train: str | None, test: str | None, no_fcd: bo
     reference: dict[str, Any] = {"test": read_smiles(test), "test_scaffolds": False} if test else {}
     with status(f"computing the MOSES metrics of {len(generated):,} molecules", quiet=quiet):
         metrics = moses_metrics(generated, train=read_smiles(train) if train else None, fcd=not no_fcd, ks=ks,
-                                n_jobs=threads, **reference)
+                                workers=workers, **reference)
     text = json.dumps(metrics, indent=2)
     if out:
         from hygeia.core.atomic import write_text

@@ -105,7 +105,7 @@ FP_RADIUS, FP_BITS = 2, 1024
 SCAFFOLD_MIN_RINGS = 2
 _RESOURCES = Path(__file__).with_name("resources")
 _CACHE_VERSION = 1
-#: Below this many molecules, work stays in this process even with ``n_jobs > 1``.
+#: Below this many molecules, work stays in this process even with ``workers > 1``.
 _MIN_PARALLEL = 2000
 
 
@@ -272,17 +272,17 @@ def _describe_chunk(args: tuple[list[str], frozenset[str]]) -> list[tuple]:
     return rows
 
 
-def _describe(smiles: Sequence[str], parts: Iterable[str], n_jobs: int = 1) -> _Described:
+def _describe(smiles: Sequence[str], parts: Iterable[str], workers: int = 1) -> _Described:
     parts = frozenset(parts)
     smiles = list(smiles)
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ConfigError(f"n_jobs must be a positive integer; got {n_jobs!r}")
-    if n_jobs == 1 or len(smiles) < _MIN_PARALLEL:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"workers must be a positive integer; got {workers!r}")
+    if workers == 1 or len(smiles) < _MIN_PARALLEL:
         rows = _describe_chunk((smiles, parts))
     else:
-        size = max(200, math.ceil(len(smiles) / (n_jobs * 8)))
+        size = max(200, math.ceil(len(smiles) / (workers * 8)))
         chunks = [(smiles[i : i + size], parts) for i in range(0, len(smiles), size)]
-        with ProcessPoolExecutor(max_workers=n_jobs, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
             rows = [r for part in pool.map(_describe_chunk, chunks) for r in part]
     valid_rows = [r for r in rows if r[0] is not None]
     fps = (
@@ -385,7 +385,7 @@ class ReferenceStats:
 
 
 def reference_stats(
-    smiles: Sequence[str], *, fcd: bool = True, properties: bool = False, n_jobs: int = 1, **chemnet_kwargs: Any
+    smiles: Sequence[str], *, fcd: bool = True, properties: bool = False, workers: int = 1, **chemnet_kwargs: Any
 ) -> ReferenceStats:
     """Compute :class:`ReferenceStats` of a reference set (invalid SMILES are dropped).
 
@@ -393,14 +393,14 @@ def reference_stats(
         smiles: the reference molecules.
         fcd: also compute ChemNet statistics (needs torch and fcd-torch's weights).
         properties: also compute logP, SA, QED and weight.
-        n_jobs: worker processes for the per-molecule work.
+        workers: worker processes for the per-molecule work.
         **chemnet_kwargs: passed to :func:`~hygeia.molecules.chemnet.chemnet_activations`.
 
     Raises:
         DataValidationError: if no SMILES is valid.
     """
     parts = {"fps", "fragments", "scaffolds"} | ({"properties"} if properties else set())
-    d = _describe(smiles, parts, n_jobs)
+    d = _describe(smiles, parts, workers)
     if not d.valid:
         raise DataValidationError([f"none of {len(d.canonical)} SMILES is valid"], header="empty reference set")
     stats = None
@@ -430,9 +430,9 @@ def moses_fcd_path(split: str) -> Path:
     return _RESOURCES / f"moses_{split}_fcd.npz"
 
 
-def write_counts(path: str | os.PathLike[str], smiles: Sequence[str], *, n_jobs: int = 1, **meta: Any) -> Path:
+def write_counts(path: str | os.PathLike[str], smiles: Sequence[str], *, workers: int = 1, **meta: Any) -> Path:
     """Write the BRICS fragment and scaffold counts of ``smiles`` to a ``.json.gz`` file (atomically)."""
-    d = _describe(smiles, {"fragments", "scaffolds"}, n_jobs)
+    d = _describe(smiles, {"fragments", "scaffolds"}, workers)
     dest = Path(path)
     data = {"format": "hygeia-counts", "version": _CACHE_VERSION, "n": len(d.valid), "rdkit": rdBase.rdkitVersion,
             "scaffold_min_rings": SCAFFOLD_MIN_RINGS, **meta,
@@ -452,14 +452,14 @@ def _read_counts(path: Path) -> dict[str, Any]:
 
 
 def moses_reference(
-    split: str = "test", *, cache_dir: str | os.PathLike[str] | None = None, properties: bool = False, n_jobs: int = 1
+    split: str = "test", *, cache_dir: str | os.PathLike[str] | None = None, properties: bool = False, workers: int = 1
 ) -> ReferenceStats:
     """:class:`ReferenceStats` of a MOSES split (``"test"`` or ``"test_scaffolds"``).
 
     The ChemNet statistics and the fragment and scaffold counts ship with Hygeia
     (``resources/moses_<split>_fcd.npz`` and ``moses_<split>_counts.json.gz``, made by
     ``scripts/moses_fcd_stats.py``). The fingerprints (and the properties, if asked) are
-    computed on first use (about a minute of CPU per split; ``n_jobs`` helps) and cached in
+    computed on first use (about a minute of CPU per split; ``workers`` helps) and cached in
     ``cache_dir/molecules/moses-<split>``.
 
     Raises:
@@ -488,7 +488,7 @@ def moses_reference(
             stats = None  # stale or damaged cache: recompute below
     if stats is None or (properties and stats.properties is None):
         parts = {"fps"} if stats is None else set()
-        d = _describe(moses_split(split), parts | ({"properties"} if properties else set()), n_jobs)
+        d = _describe(moses_split(split), parts | ({"properties"} if properties else set()), workers)
         if stats is None:
             stats = ReferenceStats(len(d.valid), d.fps, counts["fragments"], counts["scaffolds"])
         if properties:
@@ -605,34 +605,34 @@ def filters_pass_rate(generated: Sequence[str]) -> float:
 
 
 def property_distances(
-    generated: Sequence[str], reference: Sequence[str] | ReferenceStats, *, n_jobs: int = 1
+    generated: Sequence[str], reference: Sequence[str] | ReferenceStats, *, workers: int = 1
 ) -> dict[str, float]:
     """Wasserstein-1 distance of logP, SA, QED and weight between valid generated and reference molecules."""
     from scipy.stats import wasserstein_distance
 
-    gen = _describe(generated, {"properties"}, n_jobs).properties
+    gen = _describe(generated, {"properties"}, workers).properties
     if isinstance(reference, ReferenceStats):
         if reference.properties is None:
             raise ConfigError("these reference statistics hold no properties; compute them with properties=True")
         ref = reference.properties
     else:
-        ref = _describe(reference, {"properties"}, n_jobs).properties
+        ref = _describe(reference, {"properties"}, workers).properties
     return {k: float(wasserstein_distance(gen[k], ref[k])) for k in PROPERTIES}
 
 
 # -- everything, as MOSES reports it ------------------------------------------------------------------
 
 
-def _as_reference(ref: Any, split: str, name: str, *, fcd: bool, properties: bool, cache_dir, n_jobs: int):
+def _as_reference(ref: Any, split: str, name: str, *, fcd: bool, properties: bool, cache_dir, workers: int):
     if ref is False:
         return None
     if ref is None:
-        return moses_reference(split, cache_dir=cache_dir, properties=properties, n_jobs=n_jobs)
+        return moses_reference(split, cache_dir=cache_dir, properties=properties, workers=workers)
     if isinstance(ref, ReferenceStats):
         return ref
     if isinstance(ref, str) or not isinstance(ref, Sequence):
         raise ConfigError(f"{name} must be a list of SMILES, ReferenceStats, None (MOSES) or False (skip); got {type(ref).__name__}")
-    return reference_stats(ref, fcd=fcd, properties=properties, n_jobs=n_jobs)
+    return reference_stats(ref, fcd=fcd, properties=properties, workers=workers)
 
 
 def moses_metrics(
@@ -641,7 +641,7 @@ def moses_metrics(
     train: Sequence[str] | None | bool = None,
     test: Sequence[str] | ReferenceStats | None | bool = None,
     test_scaffolds: Sequence[str] | ReferenceStats | None | bool = None,
-    n_jobs: int = 1,
+    workers: int = 1,
     ks: Sequence[int] = (1000, 10000),
     fcd: bool = True,
     properties: bool = False,
@@ -657,7 +657,7 @@ def moses_metrics(
         test: reference for the ``/Test`` metrics: SMILES, :class:`ReferenceStats`, ``None`` (MOSES
             test set) or ``False`` (skip). Property distances are measured against it.
         test_scaffolds: reference for the ``/TestSF`` metrics, likewise (``None``: MOSES scaffold test set).
-        n_jobs: worker processes for the per-molecule work (parsing, fingerprints, fragments,
+        workers: worker processes for the per-molecule work (parsing, fingerprints, fragments,
             filters, properties).
         ks: the ``k`` of the ``unique@k`` keys.
         fcd: compute the FCD keys (needs torch and ChemNet's weights from fcd-torch).
@@ -678,7 +678,7 @@ def moses_metrics(
     if any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in ks):
         raise ConfigError(f"ks must be positive integers (the k of unique@k); got {list(ks)!r}")
     parts = {"fps", "fragments", "scaffolds", "filters"} | ({"properties"} if properties else set())
-    d = _describe(generated, parts, n_jobs)
+    d = _describe(generated, parts, workers)
     valid = d.valid
     if len(valid) < 2:
         raise DataValidationError(
@@ -697,7 +697,7 @@ def moses_metrics(
     refs = (("Test", test, "test", "test"), ("TestSF", test_scaffolds, "test_scaffolds", "test_scaffolds"))
     for label, given, split, name in refs:
         ref = _as_reference(
-            given, split, name, fcd=fcd, properties=properties and label == "Test", cache_dir=cache_dir, n_jobs=n_jobs
+            given, split, name, fcd=fcd, properties=properties and label == "Test", cache_dir=cache_dir, workers=workers
         )
         if ref is None:
             continue
@@ -727,7 +727,7 @@ def moses_metrics(
 
             train_set = set(moses_split("train"))
         else:
-            train_set = set(_describe(train, (), n_jobs).valid)
+            train_set = set(_describe(train, (), workers).valid)
         distinct = set(valid)
         out["Novelty"] = len(distinct - train_set) / len(distinct)
     if properties and test is not False:

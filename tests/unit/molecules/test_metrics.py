@@ -283,8 +283,8 @@ def test_moses_defaults_use_shipped_statistics_and_cache_fingerprints(
         chemnet.frechet_distance(mine.mu, mine.sigma, shipped_sf.mu, shipped_sf.sigma))
     # the second call reads the cache: describing the reference again would fail here
     real_describe = metrics._describe
-    monkeypatch.setattr(metrics, "_describe", lambda smiles, parts, n_jobs=1: (
-        pytest.fail("cache not used") if smiles in small.values() else real_describe(smiles, parts, n_jobs)))
+    monkeypatch.setattr(metrics, "_describe", lambda smiles, parts, workers=1: (
+        pytest.fail("cache not used") if smiles in small.values() else real_describe(smiles, parts, workers)))
     again = moses_metrics(generated, cache_dir=tmp_path, fcd=False)
     assert again["SNN/Test"] == out["SNN/Test"] and "FCD/Test" not in again
     monkeypatch.setattr(metrics, "_describe", real_describe)
@@ -300,8 +300,8 @@ def test_worker_processes_give_the_same_description(test_set, monkeypatch: pytes
 
     monkeypatch.setattr(metrics, "_MIN_PARALLEL", 10)
     smiles = test_set[:300] + ["bad"]
-    one = metrics._describe(smiles, {"fps", "fragments", "scaffolds", "filters"}, n_jobs=1)
-    two = metrics._describe(smiles, {"fps", "fragments", "scaffolds", "filters"}, n_jobs=2)
+    one = metrics._describe(smiles, {"fps", "fragments", "scaffolds", "filters"}, workers=1)
+    two = metrics._describe(smiles, {"fps", "fragments", "scaffolds", "filters"}, workers=2)
     assert one.canonical == two.canonical and one.canonical[-1] is None
     np.testing.assert_array_equal(one.fps, two.fps)
     assert one.fragments == two.fragments and one.scaffolds == two.scaffolds and one.passes == two.passes
