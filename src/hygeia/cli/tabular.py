@@ -116,6 +116,7 @@ def fit_command(
             data, out=out, model=model, metadata=meta, epsilon=epsilon, delta=delta, params=params,
             seed=seed, overwrite=overwrite, release_detected_metadata=release_detected_metadata,
         )
+    _echo_warnings(choice.warnings, quiet)
     echo_summary(Summary(
         f"Fitted a {choice.model} model ({choice.generator}) in {time.perf_counter() - start:.2f} s "
         f"({time.process_time() - cpu:.2f} CPU-s)",
@@ -155,6 +156,13 @@ def sample_command(model_dir: str, n: int, seed: int | None, out: str, overwrite
         [f"hygeia evaluate --real REAL.csv --holdout HELD_OUT.csv --synthetic {path} --out report"]), quiet=quiet)
 
 
+def _echo_warnings(warnings: list[str], quiet: bool) -> None:
+    """Print what type detection was unsure of on stderr (unless quiet), each with its fix."""
+    if not quiet:
+        for message in warnings:
+            click.echo(f"Warning: {message}.", err=True)
+
+
 def _is_sequence(model_dir: str) -> bool:
     from hygeia.core.generator import read_spec
 
@@ -184,6 +192,7 @@ def metadata_command(data: str, types: tuple[str, ...], sequence_key: str | None
     refuse_existing(out, overwrite, "metadata file")
     meta = _metadata(data, None, sequence_key, sequence_index, types) or Metadata.detect(read_table(data))
     meta.save(out)
+    _echo_warnings(meta.warnings, quiet)
     summary = Summary(f"Detected the types of {len(meta.columns):,} columns of {data}", [
         (c.name, c.type + (f" ({c.missing:.1%} missing)" if c.missing else "")) for c in meta.columns])
     summary.add("output", describe_output(out))

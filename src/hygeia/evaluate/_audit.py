@@ -105,7 +105,8 @@ def evaluate_tables(
         quasi_identifiers: columns an attacker may know (k-anonymity, linkability).
         sensitive: columns to protect (attribute inference, l-diversity).
         subgroups: fairness columns; by default those named like sex, race, ethnicity, age.
-        column_types: ``{column: "numeric" | "categorical" | "datetime" | "id"}`` overrides.
+        column_types: declared types, ``{column: "numeric" | "categorical" | "datetime" | "id" | "text"}``;
+            the rest are detected (:mod:`hygeia.core.columns`, as ``hygeia fit`` does).
         seed: seeds every subsample and model.
 
     Returns:
@@ -122,10 +123,12 @@ def evaluate_tables(
     )
     # Models here are small; one OpenMP thread avoids oversubscription stalls on busy machines.
     with threadpool_limits(limits=1, user_api="openmp"):
-        return _audit(
+        result = _audit(
             real, synthetic, holdout, types, target=target, time_column=time_column, event_column=event_column,
             quasi_identifiers=quasi_identifiers, sensitive=sensitive, subgroups=subgroups, seed=seed,
         )
+    result["meta"]["declared_types"] = sorted(str(c) for c in (column_types or {}) if c in types)
+    return result
 
 
 def _audit(real, synthetic, holdout, types, *, target, time_column, event_column, quasi_identifiers, sensitive,
@@ -139,7 +142,7 @@ def _audit(real, synthetic, holdout, types, *, target, time_column, event_column
     t0 = time.perf_counter()
     shapes = column_shapes(r, s, types)
     pairs = column_pair_trends(r, s, types)
-    cols = [c for c, t in types.items() if t != "id"]
+    cols = [c for c, t in types.items() if t not in ("id", "text")]
     enc = Encoder(cols, types).fit(r)
     xr, xs = enc.transform(r), enc.transform(s)
     f_seed = _seed(tree, _STREAM_FIDELITY)

@@ -41,7 +41,7 @@ _MAX_GROUPS = 20
 
 def default_subgroups(types: dict[str, str]) -> list[str]:
     """Columns whose name marks a demographic attribute (sex, gender, race, ethnicity, age)."""
-    return [c for c, t in types.items() if t != "id" and any(k in str(c).lower() for k in _DEMOGRAPHIC)]
+    return [c for c, t in types.items() if t not in ("id", "text") and any(k in str(c).lower() for k in _DEMOGRAPHIC)]
 
 
 def bands(s: pd.Series, name: str, real_edges: np.ndarray | None) -> pd.Series:

@@ -19,7 +19,6 @@ from hygeia.errors import DataValidationError
 __all__ = ["Inputs", "load_inputs", "load_table", "person_features"]
 
 _COUNTED_KINDS = ("encounter", "condition", "medication", "procedure", "observation")
-_TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
 def _pandas() -> Any:
@@ -66,8 +65,11 @@ def person_features(run: str | os.PathLike[str]) -> Any:
 
 
 def load_table(path: str | os.PathLike[str], role: str, problems: list[str]) -> Any:
-    """Read one input as a DataFrame; record problems (and return None) instead of raising."""
-    pd = _pandas()
+    """Read one input as a DataFrame; record problems (and return None) instead of raising.
+
+    Files go through the one table reader (:func:`hygeia.core.tables.read_table`), as for ``hygeia fit``.
+    """
+    _pandas()
     p = Path(path).expanduser()
     if not p.exists():
         problems.append(f"{role}: {str(p)!r} does not exist")
@@ -85,25 +87,13 @@ def load_table(path: str | os.PathLike[str], role: str, problems: list[str]) -> 
             problems.append(f"{role}: the run folder {str(p)!r} has no persons")
             return None
         return frame
-    kind = _TABLE_SUFFIXES.get(p.suffix.lower())
-    if kind is None:
-        problems.append(f"{role}: {str(p)!r} is not a .csv or .parquet file or a run folder")
-        return None
-    if p.stat().st_size == 0:
-        problems.append(f"{role}: {str(p)!r} is empty")
-        return None
+    from hygeia.core.tables import read_table
+
     try:
-        frame = pd.read_csv(p) if kind == "csv" else pd.read_parquet(p)
-    except pd.errors.EmptyDataError:
-        problems.append(f"{role}: {str(p)!r} is empty")
+        return read_table(p)
+    except DataValidationError as e:
+        problems += [f"{role}: {x}" for x in e.problems]
         return None
-    except Exception as e:  # noqa: BLE001 - any parse failure is reported as a problem of this input
-        problems.append(f"{role}: cannot read {str(p)!r} as {kind} ({type(e).__name__}: {e})")
-        return None
-    if len(frame.columns) == 0 or len(frame) == 0:
-        problems.append(f"{role}: {str(p)!r} has no rows" if len(frame.columns) else f"{role}: {str(p)!r} is empty")
-        return None
-    return frame
 
 
 @dataclasses.dataclass

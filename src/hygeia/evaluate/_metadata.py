@@ -1,17 +1,20 @@
 """Column typing, input validation and the shared numeric encoding of the audit.
 
-Every column is one of four types:
+Every column is one of the types of the one detector that ``hygeia fit`` also uses
+(:mod:`hygeia.core.columns`), so a column is compared as the type it was learned as:
 
 * ``numeric``: numbers (compared with KS, Pearson, distances);
-* ``categorical``: labels, booleans, codes (compared with total variation);
+* ``categorical``: labels, booleans, codes, few-valued whole numbers (total variation);
 * ``datetime``: timestamps, compared as numbers (nanoseconds since the epoch);
-* ``id``: identifiers; left out of every metric.
+* ``id`` and ``text``: identifiers and free text; left out of every metric.
 
-Types are detected from pandas dtypes and may be overridden per column.
+Types are detected and may be declared per column (``--type COL=TYPE``,
+``--metadata FILE``, ``column_types=`` in Python). A column declared ``numeric``
+reads values that are not numbers (``'unknown'``) as missing.
 
 Example:
     >>> import pandas as pd
-    >>> df = pd.DataFrame({"age": [40.0, 51.0], "sex": ["F", "M"]})
+    >>> df = pd.DataFrame({"age": [40.5, 51.0], "sex": ["F", "M"]})
     >>> infer_column_types(df)
     {'age': 'numeric', 'sex': 'categorical'}
 """
@@ -23,47 +26,27 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from hygeia.core.columns import COLUMN_TYPES, detect_types, to_datetimes, to_numbers
 from hygeia.errors import DataValidationError
 
-__all__ = ["COLUMN_TYPES", "Encoder", "TableSpec", "infer_column_types", "prepare", "validate_inputs"]
+__all__ = ["COLUMN_TYPES", "UNCOMPARED", "Encoder", "TableSpec", "infer_column_types", "prepare", "validate_inputs"]
 
-COLUMN_TYPES = ("numeric", "categorical", "datetime", "id")
+#: Column types left out of every metric.
+UNCOMPARED = ("id", "text")
 _MAX_ONE_HOT = 20
 
 
-def _looks_like_id(name: str, s: pd.Series) -> bool:
-    lowered = str(name).lower()
-    named = lowered == "id" or lowered.endswith("_id") or lowered.endswith(".id")
-    return named and len(s) > 1 and s.nunique(dropna=True) == len(s)
-
-
 def infer_column_types(df: pd.DataFrame, overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """Detect each column's type from its pandas dtype.
+    """Each column's type, from the one detector (:func:`hygeia.core.columns.detect_types`).
 
     Args:
         df: the (real) table.
         overrides: ``{column: type}`` that wins over detection.
 
     Returns:
-        ``{column: "numeric" | "categorical" | "datetime" | "id"}`` in column order.
+        ``{column: "numeric" | "categorical" | "datetime" | "id" | "text"}`` in column order.
     """
-    overrides = overrides or {}
-    types: dict[str, str] = {}
-    for name in df.columns:
-        s = df[name]
-        if name in overrides:
-            types[name] = overrides[name]
-        elif _looks_like_id(name, s):
-            types[name] = "id"
-        elif pd.api.types.is_bool_dtype(s):
-            types[name] = "categorical"
-        elif pd.api.types.is_datetime64_any_dtype(s):
-            types[name] = "datetime"
-        elif pd.api.types.is_numeric_dtype(s):
-            types[name] = "numeric"
-        else:
-            types[name] = "categorical"
-    return types
+    return detect_types(df, overrides).types
 
 
 def _check_convertible(df: pd.DataFrame, label: str, types: dict[str, str], problems: list[str]) -> None:
@@ -74,13 +57,14 @@ def _check_convertible(df: pd.DataFrame, label: str, types: dict[str, str], prob
         if kind == "numeric":
             if pd.api.types.is_bool_dtype(s):
                 continue
-            conv = pd.to_numeric(s, errors="coerce") if not pd.api.types.is_numeric_dtype(s) else s
+            conv = to_numbers(s)
         else:
             if pd.api.types.is_datetime64_any_dtype(s):
                 continue
-            conv = pd.to_datetime(s.astype("string"), errors="coerce", format="ISO8601")
+            conv = to_datetimes(s)
         bad = s.notna() & conv.isna()
-        if bad.any():
+        # a numeric column reads text ('unknown') as missing; only a column with no number at all is refused
+        if bad.any() and (kind == "datetime" or not (s.notna() & conv.notna()).any()):
             examples = ", ".join(repr(v) for v in s[bad].astype(str).unique()[:3])
             problems.append(
                 f"{label} column {name!r} is declared {kind} but holds {int(bad.sum())} value(s) that are not"
@@ -142,19 +126,22 @@ def validate_inputs(
                 problems.append(f"{arg} names {value!r}, which is not a column of real; columns are {cols}")
     for name, kind in (column_types or {}).items():
         if name not in cols:
-            problems.append(f"column_types names {name!r}, which is not a column of real")
+            problems.append(f"--type {name}={kind} (in Python: column_types) names {name!r}, which is not a column "
+                            f"of real; columns are {cols}")
         if kind not in COLUMN_TYPES:
-            problems.append(f"column_types[{name!r}] is {kind!r}; use one of {list(COLUMN_TYPES)}")
+            problems.append(f"--type {name}={kind} (in Python: column_types): {kind!r} is not a column type; use one "
+                            f"of {', '.join(COLUMN_TYPES)}")
     known = {k: v for k, v in (column_types or {}).items() if k in cols and v in COLUMN_TYPES}
     types = infer_column_types(real, known)
     for label, df in frames.items():
         _check_convertible(df, label, types, problems)
     if time_column in types and types[time_column] != "numeric":
         problems.append(f"time_column {time_column!r} must be numeric; it is {types[time_column]}")
-    if target is not None and types.get(target) == "id":
-        problems.append(f"target {target!r} is an id column; choose an outcome column")
-    if not any(t != "id" for t in types.values()):
-        problems.append("no column left to compare once id columns are set aside")
+    if target is not None and types.get(target) in UNCOMPARED:
+        problems.append(f"target {target!r} is an {types[target]} column; choose an outcome column, or declare its "
+                        f"type (--type {target}=categorical)")
+    if not any(t not in UNCOMPARED for t in types.values()):
+        problems.append("no column left to compare once id and text columns are set aside")
     if problems:
         raise DataValidationError(problems)
     return types
@@ -166,10 +153,9 @@ def prepare(df: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
     for name, kind in types.items():
         s = df[name]
         if kind == "numeric":
-            out[name] = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            out[name] = to_numbers(s).to_numpy(dtype="float64", na_value=np.nan)
         elif kind == "datetime":
-            if not pd.api.types.is_datetime64_any_dtype(s):
-                s = pd.to_datetime(s.astype("string"), errors="coerce", format="ISO8601")
+            s = to_datetimes(s)
             if getattr(s.dt, "tz", None) is not None:
                 s = s.dt.tz_convert("UTC").dt.tz_localize(None)
             ns = s.astype("datetime64[ns]")
@@ -224,7 +210,7 @@ class Encoder:
                 mean, std = float(finite.mean()), float(finite.std())
                 self.stats_[c] = (mean, std if std > 0 else 1.0, float(np.median(finite)), bool(np.isnan(v).any()))
             else:
-                counts = s.fillna("<NA>").value_counts()
+                counts = s.astype(object).where(s.notna(), "<NA>").value_counts()
                 self.levels_[c] = [str(x) for x in counts.index[:_MAX_ONE_HOT]]
         return self
 
@@ -242,7 +228,7 @@ class Encoder:
                     blocks.append(nan.astype(float)[:, None])
             else:
                 levels = self.levels_[c]
-                vals = s.fillna("<NA>").to_numpy(dtype=object)
+                vals = s.astype(object).where(s.notna(), "<NA>").to_numpy(dtype=object)
                 codes = pd.Categorical(vals, categories=levels).codes
                 onehot = np.zeros((len(vals), len(levels) + 1))
                 onehot[np.arange(len(vals)), np.where(codes < 0, len(levels), codes)] = 1.0

@@ -305,7 +305,7 @@ def privacy(
         'no holdout was giv'
     """
     rng = np.random.default_rng(seed)
-    cols = [c for c, t in types.items() if t != "id"]
+    cols = [c for c, t in types.items() if t not in ("id", "text")]
     enc = Encoder(cols, types).fit(train)
     x_hold = enc.transform(holdout) if holdout is not None else None
     out: dict = {"exact_copy_rate": exact_copy_rate(train, synthetic, cols)}

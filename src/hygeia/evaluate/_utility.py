@@ -202,7 +202,7 @@ def utility(
                 "metric": metric, "reason": NO_HOLDOUT_REASON}, None
     train, test, test_set = real, holdout, "holdout"
     outcome = {target, time_column, event_column} - {None}
-    features = [c for c, t in types.items() if t != "id" and c not in outcome]
+    features = [c for c, t in types.items() if t not in ("id", "text") and c not in outcome]
     enc = Encoder(features, types).fit(train)
     x_train, x_syn, x_test = enc.transform(train), enc.transform(synthetic), enc.transform(test)
 

@@ -27,12 +27,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hygeia.core.columns import detect_types, not_numbers, to_numbers
 from hygeia.evaluate._details import SMALL_GROUP, subgroup_verdicts
 from hygeia.evaluate._metadata import infer_column_types
 
 __all__ = ["KINDS", "LEAK_AUC", "data_warnings", "leaky_columns", "result_warnings", "type_disagreements"]
 
-KINDS = ("utility_gap", "k_anonymity", "small_subgroup", "leaky_column", "type_disagreement")
+KINDS = ("utility_gap", "k_anonymity", "small_subgroup", "leaky_column", "type_disagreement", "mixed_type", "id_like",
+         "declared_numeric")
 #: A single column predicting the target with at least this AUC is called leaky.
 LEAK_AUC = 0.95
 _MAX_ROWS = 20_000
@@ -148,7 +150,7 @@ def leaky_columns(
     classes = classes.index[:1] if len(classes) == 2 else classes.index
     found: dict[str, float] = {}
     for col, kind in types.items():
-        if col == target or col in skip or kind == "id" or col not in df.columns:
+        if col == target or col in skip or kind in ("id", "text") or col not in df.columns:
             continue
         codes = _codes(df[col])
         aucs = [_cross_fitted_auc(codes, (labels == c).to_numpy(dtype=float), rng) for c in classes]
@@ -159,25 +161,35 @@ def leaky_columns(
 
 
 def _not_numbers(s: pd.Series) -> tuple[float, list[str]]:
-    vals = s.dropna()
-    bad = vals[pd.to_numeric(vals, errors="coerce").isna()] if len(vals) else vals
-    return (len(bad) / len(vals) if len(vals) else 0.0), [str(v) for v in pd.unique(bad.astype(str))[:3]]
+    _, share, examples = not_numbers(s)
+    return share, examples
+
+
+def _family(kind: str | None, s: pd.Series) -> str | None:
+    """``"numbers"`` for a column of numbers only (whatever its type: a sample may hold fewer distinct values)."""
+    if kind in ("numeric", "categorical", "id") and not pd.api.types.is_bool_dtype(s):
+        if not_numbers(s)[0] == 0 and to_numbers(s).notna().any():
+            return "numbers"
+    return kind
 
 
 def type_disagreements(
-    frames: Mapping[str, pd.DataFrame], used: Mapping[str, str]
+    frames: Mapping[str, pd.DataFrame], used: Mapping[str, str], declared: Sequence[str] = ()
 ) -> list[dict[str, str]]:
     """Columns whose detected type differs between the real table and another (synthetic, holdout).
 
     Args:
         frames: ``{"real": df, "synthetic": df, "holdout": df}`` (holdout optional).
         used: the types the evaluation used (detected on the real table or declared).
+        declared: columns whose type the user declared (not second-guessed here).
     """
     detected = {label: infer_column_types(df) for label, df in frames.items() if df is not None}
     out = []
     for col, kind in used.items():
+        if col in declared:
+            continue
         seen = {label: t.get(col) for label, t in detected.items() if col in t}
-        if len(set(seen.values())) <= 1:
+        if len({_family(t, frames[label][col]) for label, t in seen.items()}) <= 1:
             continue
         parts = []
         for label, t in seen.items():
@@ -205,13 +217,22 @@ def data_warnings(
     time_column: str | None = None,
     event_column: str | None = None,
     seed: int = 0,
+    declared: Mapping[str, str] | None = None,
 ) -> list[dict[str, str]]:
-    """Warnings read from the tables: leaky columns and type disagreements.
+    """Warnings read from the tables: how the real table's columns were typed, leaky columns, type disagreements.
 
-    Only the real training rows are used to find leaky columns: leakage is a
-    property of the data, not a score of the generator.
+    The typing notes are those ``hygeia fit`` prints for the same table (one detector,
+    :mod:`hygeia.core.columns`): numbers mixed with text, id-like columns, text in a
+    column declared numeric. Only the real training rows are used to find leaky
+    columns: leakage is a property of the data, not a score of the generator.
+
+    Args:
+        declared: the types the user declared (``--type``, ``--metadata``); the others were detected.
     """
-    out = type_disagreements({"real": real, "synthetic": synthetic, "holdout": holdout}, types)
+    known = {c: t for c, t in (declared or {}).items() if c in real.columns}
+    out = [_warn(note.kind, "fidelity", note.message[:1].upper() + note.message[1:] + ".")
+           for note in detect_types(real, known).notes]
+    out += type_disagreements({"real": real, "synthetic": synthetic, "holdout": holdout}, types, list(known))
     outcome = target or event_column
     if outcome:
         kinds = {**types, outcome: "categorical"} if outcome == event_column else types

@@ -124,6 +124,7 @@ def run_evaluation(
     seed: int = 0,
     extra_rule_files: Sequence[str | os.PathLike[str]] = (),
     overwrite: bool = False,
+    column_types: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Evaluate synthetic data against real data and write the report to ``out``.
 
@@ -139,6 +140,9 @@ def run_evaluation(
         seed: seed of every random choice in the metrics.
         extra_rule_files: plausibility rule files added to the defaults.
         overwrite: replace an existing report folder.
+        column_types: declared types (``--type COL=TYPE``, ``--metadata FILE``); the rest are detected
+            by the detector ``hygeia fit`` uses. ``report.json`` records every type used
+            (``meta.column_types``) and which were declared (``meta.declared_types``).
 
     Returns:
         The report as written to ``report.json``.
@@ -160,12 +164,13 @@ def run_evaluation(
         inputs.real, inputs.synthetic, holdout=inputs.holdout, target=target, time_column=time_column,
         event_column=event_column, quasi_identifiers=list(quasi_identifiers) if quasi_identifiers else None,
         subgroups=list(subgroups) if subgroups else None, seed=seed,
+        column_types=dict(column_types) if column_types else None,
     ))
     result["plausibility"] = inputs.plausibility()
     used_types = (result.get("meta") or {}).get("column_types") or {}
     result["warnings"] = data_warnings(
         inputs.real, inputs.synthetic, inputs.holdout, used_types, target=target, time_column=time_column,
-        event_column=event_column, seed=seed,
+        event_column=event_column, seed=seed, declared=column_types,
     ) + result_warnings(result)
     meta = dict(result.get("meta") or {})
     meta.update({

@@ -23,7 +23,8 @@ import pandas as pd
 
 from hygeia.core.atomic import atomic_output, write_text
 from hygeia.core.generator import Generator, get_generator_class, load_generator
-from hygeia.errors import ConfigError, DataValidationError, OutputError
+from hygeia.core.tables import read_table
+from hygeia.errors import ConfigError, OutputError
 from hygeia.tabular.metadata import Metadata
 
 __all__ = ["MODELS", "ModelChoice", "fit_file", "fit_table", "read_table", "sample_file", "write_table"]
@@ -47,26 +48,8 @@ class ModelChoice:
     generator: str
     params: dict[str, Any] = field(default_factory=dict)
     reason: str = ""
-
-
-def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a CSV or Parquet table; errors name the file and what to do."""
-    p = Path(path)
-    if not p.is_file():
-        raise DataValidationError([f"{str(p)!r} does not exist or is not a file"], header="cannot read the table")
-    suffix = p.suffix.lower()
-    if suffix not in _TABLE_SUFFIXES:
-        raise DataValidationError(
-            [f"{str(p)!r}: unknown file type {suffix or '(none)'!r}; use .csv or .parquet"], header="cannot read the table"
-        )
-    try:
-        if suffix == ".csv":
-            return pd.read_csv(p)
-        return pd.read_parquet(p)
-    except pd.errors.EmptyDataError:
-        raise DataValidationError([f"{str(p)!r} is empty"], header="cannot read the table") from None
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise DataValidationError([f"{str(p)!r}: {exc}"], header="cannot read the table") from exc
+    #: What type detection was unsure of (:attr:`Metadata.warnings`), for the user to read.
+    warnings: list[str] = field(default_factory=list)
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, provenance: dict[str, Any], overwrite: bool = False) -> Path:
@@ -170,7 +153,7 @@ def fit_table(
     if unknown:
         raise ConfigError(f"{model} model has no parameter(s) {unknown}; its parameters are {sorted(accepted)}")
     generator = cls(**params).fit(df, metadata=meta)
-    return generator, ModelChoice(model, cls.generator_name, params, reason)
+    return generator, ModelChoice(model, cls.generator_name, params, reason, list(meta.warnings))
 
 
 def fit_file(

@@ -12,6 +12,12 @@ Every tabular generator starts from a :class:`Metadata`. A column is one of
   fresh ids ``0..n-1``;
 * ``text``: free text; never modelled, samples get empty values.
 
+Types come from the one detector that ``hygeia evaluate`` also uses
+(:mod:`hygeia.core.columns`), so a column is the same type when a model learns it
+and when the audit compares it. What detection was unsure of (numbers mixed with
+text, columns that look like a row index) is in ``Metadata.warnings``; a column
+declared ``numeric`` reads its text values (``'unknown'``) as missing.
+
 ``missing`` is the observed share of missing values; generators model
 missingness as a separate indicator so it is reproduced.
 
@@ -55,21 +61,23 @@ import numpy as np
 import pandas as pd
 
 from hygeia.core.atomic import write_text
+from hygeia.core.columns import (
+    COLUMN_TYPES,
+    detect_types,
+    not_numbers,
+    to_datetimes,
+    to_numbers,
+)
 from hygeia.errors import ConfigError, DataValidationError
 
 __all__ = ["COLUMN_TYPES", "DATA_FIELDS", "ORIGINS", "ColumnSpec", "Metadata", "METADATA_SPEC_VERSION", "to_utc_naive"]
 
 METADATA_SPEC_VERSION = 2
-COLUMN_TYPES = ("numeric", "categorical", "datetime", "id", "text")
 #: Column fields whose values can be read from the data (and so may be private).
 DATA_FIELDS = ("type", "missing", "integer", "decimals", "low", "high", "categories")
 #: Where a field's value came from.
 ORIGINS = ("declared", "detected", "dp-estimate")
 
-#: Integer columns with at most this many distinct values are categorical.
-MAX_INTEGER_CATEGORIES = 10
-#: Above this many distinct string values (and > half the rows) a column is text or an id.
-_TEXT_MIN_LENGTH = 30
 
 
 @dataclass
@@ -136,6 +144,8 @@ class Metadata:
     sequence_key: str | None = None
     sequence_index: str | None = None
     constraints: list[dict[str, Any]] = field(default_factory=list)
+    #: What detection was unsure of (mixed numbers and text, id-like columns), in the CLI's words; not saved.
+    warnings: list[str] = field(default_factory=list, compare=False, repr=False)
 
     # -- access ---------------------------------------------------------------------------------
     @property
@@ -218,14 +228,15 @@ class Metadata:
                 problems.append(f"{label} {key!r} is not a column")
         if problems:
             raise DataValidationError(problems, header="cannot learn from this table")
+        forced = dict(types)
+        if primary_key is not None:
+            forced[primary_key] = "id"
+        if sequence_key is not None:
+            forced.setdefault(sequence_key, "id")
+        found = detect_types(df, forced)
         columns = []
         for name in df.columns:
-            forced = types.get(name)
-            if name == primary_key:
-                forced = "id"
-            elif name == sequence_key and forced is None:
-                forced = "id"
-            col = _detect_column(str(name), df[name], forced, problems)
+            col = _detect_column(str(name), df[name], found.types[name], problems)
             col.origin = {f: "detected" for f in col.data_fields()}
             if name in types or name == primary_key:
                 col.origin["type"] = "declared"
@@ -233,6 +244,7 @@ class Metadata:
         if problems:
             raise DataValidationError(problems, header="cannot learn from this table")
         meta = cls(columns, primary_key, sequence_key, sequence_index, list(constraints or []))
+        meta.warnings = [note.message for note in found.notes]
         if meta.constraints:
             from hygeia.tabular.constraints import check_constraints
 
@@ -251,13 +263,13 @@ class Metadata:
                 continue
             s = df[c.name]
             if c.type == "numeric" and not _is_numeric(s):
-                converted = pd.to_numeric(s, errors="coerce")
-                unparsed = converted.isna() & s.notna()
-                if unparsed.any():
-                    bad = s[unparsed].iloc[0]
-                    problems.append(f"{label} column {c.name!r} is numeric in the metadata but holds {bad!r}")
+                n_bad, _, examples = not_numbers(s)
+                if n_bad and n_bad == s.notna().sum():
+                    problems.append(
+                        f"{label} column {c.name!r} is numeric in the metadata but none of its values is a number "
+                        f"(e.g. {', '.join(map(repr, examples))}); declare it categorical")
             if c.type == "datetime" and not pd.api.types.is_datetime64_any_dtype(s):
-                conv = pd.to_datetime(s, errors="coerce", format="mixed")
+                conv = to_datetimes(s)
                 if (conv.isna() & s.notna()).any():
                     bad = s[conv.isna() & s.notna()].iloc[0]
                     problems.append(f"{label} column {c.name!r} is datetime in the metadata but holds {bad!r}")
@@ -414,28 +426,28 @@ def _json_scalar(v: Any) -> Any:
     return v
 
 
-def _detect_column(name: str, s: pd.Series, forced: str | None, problems: list[str]) -> ColumnSpec:
+def _detect_column(name: str, s: pd.Series, kind: str, problems: list[str]) -> ColumnSpec:
+    """The spec of a column of type ``kind`` (declared, or from :func:`hygeia.core.columns.detect_types`)."""
     n = len(s)
     missing = float(s.isna().mean()) if n else 0.0
     spec = ColumnSpec(name=name, type="categorical", dtype=str(s.dtype), missing=round(missing, 6))
     non_null = s.dropna()
-    if len(non_null) == 0 and forced not in ("id", "text"):
+    if len(non_null) == 0 and kind not in ("id", "text"):
         problems.append(
             f"column {name!r} is entirely missing; drop it or declare it type 'text' so it is carried as empty"
         )
         return spec
-    kind = forced
-    if kind is None:
-        kind = _guess_type(name, s, non_null, problems)
-        if kind is None:
-            return spec
     spec.type = kind
     if kind == "numeric":
-        values = pd.to_numeric(non_null, errors="coerce")
-        if values.isna().any():
-            bad = non_null[values.isna()].iloc[0]
-            problems.append(f"column {name!r} is numeric but holds {bad!r}; clean it or declare it categorical")
+        values = to_numbers(non_null)
+        if values.isna().all():
+            examples = ", ".join(repr(v) for v in pd.unique(non_null.astype(str))[:3])
+            problems.append(f"column {name!r} is declared numeric but none of its values is a number "
+                            f"(e.g. {examples}); declare it categorical (--type {name}=categorical)")
             return spec
+        if values.isna().any():  # declared numeric: text such as 'unknown' is read as missing
+            spec.missing = round(float(missing + values.isna().sum() / n), 6)
+            values = values.dropna()
         arr = values.to_numpy(dtype=float)
         if not np.isfinite(arr).all():
             problems.append(f"column {name!r} holds infinite values; replace them with missing values or bounds")
@@ -451,9 +463,7 @@ def _detect_column(name: str, s: pd.Series, forced: str | None, problems: list[s
             cats = sorted(cats, key=lambda v: (type(v).__name__, str(v)))
         spec.categories = [_json_scalar(v) for v in cats]
     elif kind == "datetime":
-        conv = non_null if pd.api.types.is_datetime64_any_dtype(non_null) else pd.to_datetime(
-            non_null, errors="coerce", format="mixed"
-        )
+        conv = to_datetimes(non_null)
         if conv.isna().any():
             bad = non_null[conv.isna()].iloc[0]
             problems.append(f"column {name!r} is datetime but holds {bad!r}; fix the value or declare it categorical")
@@ -463,55 +473,6 @@ def _detect_column(name: str, s: pd.Series, forced: str | None, problems: list[s
         ns = to_utc_naive(conv).astype("int64").to_numpy()
         spec.low, spec.high = float(ns.min()), float(ns.max())
     return spec
-
-
-def _guess_type(name: str, s: pd.Series, non_null: pd.Series, problems: list[str]) -> str | None:
-    n = len(s)
-    lowered = name.lower()
-    if pd.api.types.is_bool_dtype(s):
-        return "categorical"
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return "datetime"
-    unique = non_null.nunique()
-    named_id = lowered == "id" or lowered.endswith(("_id", ".id", "id_"))
-    if _is_numeric(s):
-        if named_id and unique == len(non_null) and n > 1:
-            return "id"
-        arr = non_null.to_numpy(dtype=float)
-        whole = bool(np.all(arr == np.round(arr)))
-        if whole and unique <= MAX_INTEGER_CATEGORIES:
-            return "categorical"
-        return "numeric"
-    kinds = {type(v).__name__ for v in non_null.head(10_000)}
-    numeric_kinds = {"int", "float", "int64", "float64", "Decimal"}
-    if len(kinds) > 1 and kinds & numeric_kinds and kinds & {"str"}:
-        examples = [repr(v) for v in non_null.head(10_000) if isinstance(v, str)][:1] + [
-            repr(v) for v in non_null.head(10_000) if not isinstance(v, str)
-        ][:1]
-        problems.append(
-            f"column {name!r} mixes numbers and strings (e.g. {', '.join(examples)}); "
-            "convert it to one type or declare it categorical"
-        )
-        return None
-    if kinds <= numeric_kinds:
-        return "numeric"
-    if named_id and unique == len(non_null) and n > 1:
-        return "id"
-    if kinds == {"str"} and unique > max(20, len(non_null) // 2):
-        lengths = non_null.str.len()
-        if lengths.mean() >= _TEXT_MIN_LENGTH or non_null.str.contains(" ").mean() > 0.5:
-            return "text"
-        if unique == len(non_null):
-            return "id"
-    if kinds == {"str"} and unique > 20 and unique <= len(non_null) // 2:
-        conv = pd.to_datetime(non_null.head(200), errors="coerce", format="mixed")
-        if conv.notna().all():
-            return "datetime"
-    if kinds == {"str"} and unique <= 20:
-        conv = pd.to_datetime(non_null.head(200), errors="coerce", format="mixed")
-        if conv.notna().all() and non_null.str.contains(r"\d{4}-\d{2}-\d{2}").all():
-            return "datetime"
-    return "categorical"
 
 
 def _finite(x: float | None) -> bool:

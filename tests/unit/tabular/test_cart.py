@@ -202,9 +202,14 @@ def test_all_missing_column_is_refused() -> None:
         CARTSynthesizer().fit(pd.DataFrame({"a": [1.0, 2.0, 3.0], "gone": [np.nan] * 3}))
 
 
-def test_mixed_types_in_one_column_are_refused() -> None:
-    with pytest.raises(DataValidationError, match=re.escape("column 'mix' mixes numbers and strings")):
-        CARTSynthesizer().fit(pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "mix": [1, "two", 3, "four"]}))
+def test_mixed_types_in_one_column_are_labels_with_a_warning() -> None:
+    df = pd.DataFrame({"a": [1.5, 2.0, 3.0, 4.0] * 10, "mix": [1, "two", 3, "four"] * 10})
+    meta = CARTSynthesizer().fit(df).metadata_
+    assert meta.column("mix").type == "categorical"
+    assert meta.column("mix").categories == [1, 3, "four", "two"]
+    [warning] = meta.warnings
+    assert warning.startswith("column 'mix' mixes numbers with text: 50.0% of its values (20) are not numbers")
+    assert "pass --type mix=numeric (those values become missing)" in warning
 
 
 def test_constraint_the_data_violates_is_refused() -> None:

@@ -176,10 +176,12 @@ def test_all_missing_column_is_refused() -> None:
         GaussianCopula().fit(df)
 
 
-def test_mixed_types_in_one_column_are_refused() -> None:
-    df = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "mix": [1, "two", 3, "four"]})
-    with pytest.raises(DataValidationError, match=re.escape("column 'mix' mixes numbers and strings")):
-        GaussianCopula().fit(df)
+def test_mixed_types_in_one_column_are_labels_with_a_warning() -> None:
+    df = pd.DataFrame({"a": [1.5, 2.0, 3.0, 4.0], "mix": [1, "two", 3, "four"]})
+    model = GaussianCopula().fit(df)
+    assert model.metadata_.column("mix").type == "categorical"
+    assert "mixes numbers with text" in model.metadata_.warnings[0]
+    assert set(map(str, model.sample(20, seed=0)["mix"])) <= {"1", "3", "two", "four"}
 
 
 def test_constraint_the_data_violates_is_refused() -> None:

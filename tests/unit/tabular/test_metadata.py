@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -19,6 +21,7 @@ def test_object_column_of_numbers_with_missing_values_validates() -> None:
 def test_validate_names_a_value_that_is_not_a_number() -> None:
     df = pd.DataFrame({"n": [1.5, 2.5, 3.5, 4.5], "g": list("abab")})
     meta = Metadata.detect(df)
-    bad = df.assign(n=pd.Series([1.5, "twelve", None, 2.0], dtype=object))
-    with pytest.raises(DataValidationError, match="'twelve'"):
+    meta.validate(df.assign(n=pd.Series([1.5, "twelve", None, 2.0], dtype=object)))  # 'twelve' reads as missing
+    bad = df.assign(n=pd.Series(["twelve", "ten", None, "n/a"], dtype=object))
+    with pytest.raises(DataValidationError, match=re.escape("none of its values is a number (e.g. 'twelve', 'ten'")):
         meta.validate(bad)
