@@ -71,6 +71,17 @@ _PACK_VITALS = (
 )
 #: Ages (years) from which the cardiovascular risk attributes are kept up to date: the
 #: Pooled Cohort Equations start at 40 (see :mod:`hygeia.population._cardio`).
+#: Synthea's socioeconomic score (``synthea.properties``,
+#: ``generate.demographics.socioeconomic.*``): the income that maps to level 0 and 1,
+#: and the education level's band for each education.
+_SES_POVERTY = 17_550
+_SES_HIGH_INCOME = 75_000
+_SES_EDUCATION = {
+    "less_than_hs": (0.0, 0.5), "hs_degree": (0.1, 0.75), "some_college": (0.3, 0.85), "bs_degree": (0.5, 1.0),
+}
+#: Salt of the person's seed for the socioeconomic draws (a stream of their own).
+_SES_SALT = 0x5E5C0DE
+
 CARDIO_FROM_AGE = 40
 CARDIO_EVERY_MS = YEAR_MS
 _NOISE_KEY = {name: i * 7919 + 104729 for i, name in enumerate(sorted(set(_PACK_VITALS) | set(_EXTRA_REFERENCE)))}
@@ -157,7 +168,7 @@ class Lifecycle:
         # ancestry, 1% or less of Asian ancestry (AABB Technical Manual, 20th ed., 2020).
         rh = {"white": 0.15, "black": 0.075, "asian": 0.01}.get(race, 0.07)
         a["RH_NEG"] = rng.random() < rh
-        p.ses = self._ses(income, education)
+        p.ses = self._ses(income, education, random.Random(seed ^ _SES_SALT))
         p.extra["z"] = {name: rng.gauss(0.0, 1.0) for name in ("height", "weight") + _PACK_VITALS}
         p.extra["smoking_u"] = rng.random()
         p.death_due = self._natural_death(rng, birth, sex)
@@ -165,12 +176,23 @@ class Lifecycle:
         return p
 
     @staticmethod
-    def _ses(income: int, education: str) -> str:
-        """Socioeconomic category from household income and education (Synthea's three bands)."""
-        score = min(income / 150_000, 1.0) * 0.6 + {
-            "less_than_hs": 0.0, "hs_degree": 0.15, "some_college": 0.25, "bs_degree": 0.4,
-        }.get(education, 0.15)
-        return "Low" if score < 0.3 else ("High" if score >= 0.65 else "Middle")
+    def _ses(income: int, education: str, rng: random.Random) -> str:
+        """Socioeconomic category as Synthea computes it (``Demographics.socioeconomicScore``).
+
+        The score is 0.2 x income level + 0.7 x education level + 0.1 x occupation level:
+        income level maps the poverty line to 0 and $75,000 to 1
+        (``Demographics.incomeLevel``), the education level is drawn uniformly from the
+        band of the person's education (``Demographics.educationLevel``) and occupation
+        is uniform on [0, 1] (``Generator``). ``Demographics.socioeconomicCategory``: High
+        from 0.66, Middle from 0.25, else Low (weights, bands and thresholds from
+        ``synthea.properties``, ``generate.demographics.socioeconomic.*``). ``rng`` is the
+        person's own stream for these two draws, so the other draws do not move.
+        """
+        income_level = min(max((income - _SES_POVERTY) / (_SES_HIGH_INCOME - _SES_POVERTY), 0.0), 1.0)
+        band = _SES_EDUCATION.get(education)
+        education_level = rng.uniform(*band) if band else 0.0
+        score = 0.2 * income_level + 0.7 * education_level + 0.1 * rng.random()
+        return "High" if score >= 0.66 else ("Middle" if score >= 0.25 else "Low")
 
     @staticmethod
     def _insurance(rng: random.Random, poverty_ratio: float) -> str:

@@ -269,3 +269,67 @@ def test_every_state_type_and_transition_has_a_case() -> None:
     covered = frozenset().union(*(c for c, _ in CASES.values()))
     missing = (set(STATES) | set(TRANSITIONS)) - covered
     assert not missing, f"no fidelity case for {sorted(missing)}: add one citing Synthea's Java class"
+
+
+class _Quantiles:
+    """A stand-in for ``random.Random`` whose draws are fixed quantiles (education band, occupation)."""
+
+    def __init__(self, u: float, occupation: float) -> None:
+        self.u, self.occupation = u, occupation
+
+    def uniform(self, low: float, high: float) -> float:
+        return low + (high - low) * self.u
+
+    def random(self) -> float:
+        return self.occupation
+
+
+def test_fidelity_socioeconomic_category_thresholds() -> None:
+    """``Demographics.socioeconomicScore`` = 0.2 income level + 0.7 education level + 0.1 occupation;
+    ``socioeconomicCategory``: High from 0.66, Middle from 0.25, else Low. The income level maps
+    $17,550 (the poverty line of ``synthea.properties``) to 0 and $75,000 to 1
+    (``Demographics.incomeLevel``); the education level is uniform in its band
+    (``Demographics.educationLevel``: high school 0.1-0.75, bachelor's 0.5-1.0)."""
+    from hygeia.population.lifecycle import Lifecycle
+
+    ses = Lifecycle._ses
+    # bachelor's at its band's top (0.7), income level 1 (0.2): 0.9 + occupation -> High
+    assert ses(75_000, "bs_degree", _Quantiles(1.0, 0.0)) == "High"
+    # income level 0.5 at $46,275; 0.2 x 0.5 + 0.7 x 0.75 = 0.625, + 0.1 x 0.36 = 0.661 -> High,
+    # + 0.1 x 0.34 = 0.659 -> Middle
+    assert ses(46_275, "hs_degree", _Quantiles(1.0, 0.36)) == "High"
+    assert ses(46_275, "hs_degree", _Quantiles(1.0, 0.34)) == "Middle"
+    # at or under the poverty line, high school at its band's bottom: 0.07 + 0.1 x 0.5 = 0.12 -> Low
+    assert ses(10_000, "hs_degree", _Quantiles(0.0, 0.5)) == "Low"
+    # 0.7 x 0.1 + 0.2 x income level: 0.251 at level 0.905 -> Middle, 0.249 at level 0.895 -> Low
+    assert ses(17_550 + int(0.905 * 57_450), "hs_degree", _Quantiles(0.0, 0.0)) == "Middle"
+    assert ses(17_550 + int(0.895 * 57_450), "hs_degree", _Quantiles(0.0, 0.0)) == "Low"
+
+
+def test_fidelity_socioeconomic_category_from_income_and_education() -> None:
+    """``Logic.SocioeconomicStatus`` sees the category ``Generator`` derives from the person's own income
+    and education (``Demographics.socioeconomicCategory``), not a category drawn on its own: every
+    person's category lies between the scores their income and education allow, and a person with a
+    bachelor's degree is never Low nor one without high school High."""
+    from hygeia.core.config import RunConfig
+    from hygeia.population.simulate import simulate_person
+
+    def category(score: float) -> str:
+        return "High" if score >= 0.66 else ("Middle" if score >= 0.25 else "Low")
+
+    bands = {"less_than_hs": (0.0, 0.5), "hs_degree": (0.1, 0.75), "some_college": (0.3, 0.85),
+             "bs_degree": (0.5, 1.0)}
+    config = RunConfig(n=120, seed=11, modules=(str(FIXTURES / "fidelity" / "ses"),), default_modules=False)
+    seen = Counter()
+    for i in range(config.n):
+        p = simulate_person(config, i)
+        (got,) = marks(p)
+        income = min(max((p.attrs["income"] - 17_550) / (75_000 - 17_550), 0.0), 1.0)
+        lo, hi = bands[p.attrs["education"]]
+        order = ["Low", "Middle", "High"]
+        lowest = order.index(category(0.2 * income + 0.7 * lo))
+        highest = order.index(category(0.2 * income + 0.7 * hi + 0.1))
+        assert got in order[lowest:highest + 1], (p.attrs["income"], p.attrs["education"], got)
+        seen[(p.attrs["education"], got)] += 1
+    assert seen[("bs_degree", "Low")] == 0 and seen[("less_than_hs", "High")] == 0
+    assert {c for _, c in seen} == {"Low", "Middle", "High"}
