@@ -11,9 +11,11 @@ BENCH_OUT ?= build/bench
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# Stamps: reinstall only when pyproject.toml changes.
+# Stamps: reinstall only when pyproject.toml changes. The first install takes a minute or
+# two: pip prints each package it collects and a progress bar for each download.
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PIP) -e .
+	@echo "Installing Hygeia and its dependencies into $(VENV) (a minute or two the first time)..."
+	$(PY) -m pip install --progress-bar on -e .
 	@touch $@
 
 # Test-time references installed without their pins: molsets (MOSES data files only) and
@@ -26,9 +28,10 @@ $(VENV)/.installed-test: pyproject.toml Makefile | $(PY)
 	$(PIP) --no-deps anonymeter==1.1.0
 	@touch $@ $(VENV)/.installed
 
+# Every example writes under runs/ (git-ignored, removed by 'make clean').
 demo: $(VENV)/.installed
-	$(VENV)/bin/hygeia generate -n 1000 --seed 1 --out output --overwrite --workers 2
-	$(VENV)/bin/hygeia inspect output
+	$(VENV)/bin/hygeia generate -n 1000 --seed 1 --out runs/demo --overwrite --workers 2
+	$(VENV)/bin/hygeia inspect runs/demo
 
 # The tests use a real PostgreSQL server and a real headless Chromium: both are
 # installed with apt-get when missing (root), and the server is stopped at the end.
@@ -43,4 +46,4 @@ bench: $(VENV)/.installed
 	$(VENV)/bin/hygeia inspect $(BENCH_OUT) | head -n 6
 
 clean:
-	rm -rf output build dist
+	rm -rf runs output build dist
