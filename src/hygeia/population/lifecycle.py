@@ -21,7 +21,7 @@ import random
 from hygeia.errors import ConfigError
 from hygeia.population._cardio import update_cardio_risk
 from hygeia.population._vitals import ATTRIBUTE_VITALS, SYNTHEA_VITALS, attribute_vital, synthea_normal
-from hygeia.population.engine._person import Person
+from hygeia.population.engine._person import TEXT, Person
 from hygeia.population.engine._units import DAY_MS, YEAR_MS
 
 __all__ = ["WELLNESS_AGES_MONTHS", "Lifecycle", "to_ms_date"]
@@ -46,6 +46,30 @@ def _adult_interval_years(age: float) -> float:
     if age < 50:
         return 2.0
     return 1.0
+
+
+_MONTH_MS = YEAR_MS // 12
+
+
+def synthea_wellness_interval(p: Person, t: int) -> int:
+    """Time (ms) Synthea wants between wellness visits at ``t``
+    (``EncounterModule.recommendedTimeBetweenWellnessVisits``).
+
+    To age 3 (whole years) by age in months: 1 month to 1 month old, 2 months to 5, 3
+    months to 17, then 6 months; yearly to 19; every 3 years to 39, 2 years to 49, then
+    yearly. A person with an active chronic medication (a MedicationOrder with
+    ``chronic``) is seen at least yearly.
+    """
+    age = t - p.birth
+    if age < 4 * YEAR_MS:
+        months = age // _MONTH_MS
+        interval = (1 if months <= 1 else 2 if months <= 5 else 3 if months <= 17 else 6) * _MONTH_MS
+    else:
+        years = age // YEAR_MS
+        interval = (1 if years <= 19 else 3 if years <= 39 else 2 if years <= 49 else 1) * YEAR_MS
+    if interval > YEAR_MS and any(r[TEXT] == "chronic" for r in p.medications.values()):
+        interval = YEAR_MS
+    return interval
 
 
 WELL_CHILD = ("SNOMED-CT", "410620009", "Well child visit (procedure)")
@@ -327,7 +351,27 @@ class Lifecycle:
                                 "Wellness_Encounter", minutes=30)
         self._immunize(p, t, age * 12, enc)
         sim.wellness_visit(enc, t)
-        sim.schedule(self._next_wellness(p, t), self._wellness, sim)
+        if self._synthea:
+            p.extra["last_wellness"] = t
+            sim.schedule(t + min(synthea_wellness_interval(p, t), YEAR_MS), self._synthea_wellness_due, sim)
+        else:
+            sim.schedule(self._next_wellness(p, t), self._wellness, sim)
+
+    def _synthea_wellness_due(self, sim, t: int) -> None:
+        """Synthea's schedule: a visit once the time since the last reaches the interval now due.
+
+        Synthea checks every weekly time step (``EncounterModule.process``); the interval
+        depends on age and on chronic medications at that step, so a chronic prescription
+        between visits brings the next one forward to a year after the last. Hygeia checks
+        when the interval first can be due, then monthly while it is not.
+        """
+        p = sim.person
+        since = t - p.extra["last_wellness"]
+        interval = synthea_wellness_interval(p, t)
+        if since >= interval:
+            self._wellness(sim, t)
+        else:
+            sim.schedule(min(p.extra["last_wellness"] + interval, t + _MONTH_MS), self._synthea_wellness_due, sim)
 
     def _immunize(self, p: Person, t: int, age_months: float, enc: list) -> None:
         """Give at this visit one dose of every vaccine that is due (catching up missed doses)."""

@@ -16,6 +16,7 @@ them), not where Synthea rounds to its time step.
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 
 import pytest
 from engine_testkit import (
@@ -333,3 +334,33 @@ def test_fidelity_socioeconomic_category_from_income_and_education() -> None:
         seen[(p.attrs["education"], got)] += 1
     assert seen[("bs_degree", "Low")] == 0 and seen[("less_than_hs", "High")] == 0
     assert {c for _, c in seen} == {"Low", "Middle", "High"}
+
+
+def test_fidelity_wellness_schedule_with_synthea_modules() -> None:
+    """``EncounterModule.recommendedTimeBetweenWellnessVisits``: with Synthea's modules alone, a wellness
+    visit comes once the time since the last reaches the interval due now: yearly to age 19, then
+    every 3 years to 39 (2 to 49, then yearly), but at least yearly while a chronic medication
+    (``State.MedicationOrder`` with ``chronic``, ``Person.chronicMedications``) is active, so the
+    prescription at 25 years 6 months brings the next visit forward to then (Synthea checks weekly,
+    Hygeia monthly). The interval is the one due at the time of the check, as in Synthea."""
+    from hygeia.core.config import RunConfig
+    from hygeia.population.simulate import simulate_person
+
+    config = RunConfig(n=400, seed=5, modules=(str(FIXTURES / "fidelity" / "wellness_chronic"),),
+                       default_modules=False)
+    for i in range(config.n):
+        p = simulate_person(config, i)
+        meds = rows(p, "medication")
+        if p.alive and meds and meds[0].time < p.birth + 32 * YEAR:
+            break
+    else:
+        pytest.fail("no person lived from 25 to 32 among the fixture's persons")
+    start = one(p, "medication").time
+    assert start == p.birth + 25 * YEAR + YEAR // 2
+    visits = [r.time for r in rows(p, "encounter", module="lifecycle")]
+    # the visits at 18 and 19 (whole years) are a year apart; at 20 the interval due is 3 years
+    before = [v for v in visits if p.birth + 18 * YEAR <= v <= start]
+    assert [(b - a) / YEAR for a, b in pairwise(before)] == [1.0, 3.0]
+    after = [v for v in visits if start < v <= p.birth + 32 * YEAR]
+    assert 0 < after[0] - start <= YEAR // 12  # at the first monthly check after the prescription
+    assert all((b - a) == YEAR for a, b in pairwise(after))
