@@ -21,12 +21,14 @@ a line with ``pip install``                 not run: the built environment has e
 ``--omop-url postgresql://...``             ``$HYGEIA_TEST_POSTGRES_URL``; the line is skipped without it
 ``-n 1000`` / ``-n 1500`` / ``-n 10000``    ``-n 40`` / ``-n 300`` / ``-n 200``
 ``--budget 2000``                           ``--budget 60``
-``benchmarks/X.py ...``                     the same with small sizes appended (see ``BENCH_SIZES``)
+``benchmarks/X.py ...``                     the same with small sizes appended (see ``BENCH_SIZES``) and
+                                            ``--out runs/bench/X-K.json``, so the committed results (which
+                                            ``figures.py --write`` then renders) are left alone
 ==========================================  ===========================================================
 
 After each block that does not run a benchmark, the clone must be unchanged apart from
-git-ignored files: every example writes under ``runs/``. (Benchmarks write their JSON
-under ``benchmarks/results/`` and re-render the figures, by design.)
+git-ignored files: every example writes under ``runs/``. (``figures.py --write``
+re-renders the figures in place, by design.)
 """
 
 from __future__ import annotations
@@ -65,9 +67,9 @@ def readme_blocks(text: str) -> list[tuple[str, str]]:
 def _shell(body: str) -> tuple[str, list[str]]:
     """The block as run here, and the lines left out (with why)."""
     venv = str(VENV_BIN.parent)
-    lines, skipped = [], []
+    lines, skipped = ["mkdir -p runs/bench"], []
     for line in body.replace("\\\n", " ").splitlines():
-        command = line.split("#", 1)[0].strip() if not line.lstrip().startswith("PYTHONHASHSEED") else line.strip()
+        command = line.split("#", 1)[0].strip()  # README commands have no '#' but their comments
         if not command:
             continue
         if "pip install" in command:
@@ -88,7 +90,7 @@ def _shell(body: str) -> tuple[str, list[str]]:
             command = re.sub(pattern, small, command)
         for script, extra in BENCH_SIZES.items():
             if script in command:
-                command = f"{command} {extra}"
+                command = f"{command} {extra} --out runs/bench/{Path(script).stem}-{len(lines)}.json"
         lines.append(command)
     return "set -euo pipefail\n" + "\n".join(lines) + "\n", skipped
 
@@ -102,7 +104,10 @@ def test_markdown_blocks_are_parsed() -> None:
     text = "a\n```sh\necho 1 \\\n  2\n```\n```text\n$ out\n```\n"
     assert readme_blocks(text) == [("sh", "echo 1 \\\n  2\n"), ("text", "$ out\n")]
     script, skipped = _shell(".venv/bin/hygeia generate -n 1000 --out runs/x   # comment\npip install x\n")
-    assert script.splitlines()[1:] == ["hygeia generate -n 40 --out runs/x"] and len(skipped) == 1
+    assert script.splitlines()[2:] == ["hygeia generate -n 40 --out runs/x"] and len(skipped) == 1
+    script, _ = _shell("PYTHONHASHSEED=0 .venv/bin/python benchmarks/population.py   # population.json\n")
+    assert script.splitlines()[2] == ("PYTHONHASHSEED=0 python benchmarks/population.py --n 10 --seeds 1 "
+                                      "--sizes 20,40 --out runs/bench/population-1.json")
 
 
 @pytest.mark.slow
