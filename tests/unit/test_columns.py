@@ -64,8 +64,8 @@ def test_declared_numeric_reads_text_as_missing_in_fit_and_evaluate() -> None:
     meta = Metadata.detect(df, types={"lab": "numeric"})
     lab = meta.column("lab")
     assert (lab.type, lab.missing) == ("numeric", pytest.approx(0.14))
-    assert meta.warnings[1:] == ["column 'lab' is declared numeric: 42 of its values (14.0%, e.g. 'unknown') are "
-                                 "not numbers and are read as missing"]
+    assert meta.warnings[1:] == [("column 'lab' is declared numeric: 42 of its values (14.0%, e.g. 'unknown') are "
+                                  "not numbers and are read as missing")]
     assert int(to_numbers(df["lab"]).isna().sum()) == 42
 
 
