@@ -116,7 +116,7 @@ def _md(header: list[str], rows: list[list[str]]) -> str:
 _TABULAR_MODELS = {"cart": "Hygeia cart", "copula": "Hygeia copula", "neural": "Hygeia neural (TVAE)",
                    "dp": "Hygeia dp", "sdv_gaussian_copula": "SDV GaussianCopula", "sdv_tvae": "SDV TVAE"}
 _TABULAR_COLS = [("quality", "quality", ".3f"), ("tstr_auc", "TSTR AUC", ".3f"), ("mia_auc", "MIA AUC", ".3f"),
-                 ("exact_copy_rate", "exact copies", ".3f"), ("dcr_closer_to_train_share", "DCR share", ".3f"),
+                 ("exact_copy_rate", "exact copies", ".3f"), ("dcr_share_excess", "DCR excess", ".3f"),
                  ("subgroup_outcome_rate_error", "sex subgroup error", ".3f"), ("fit_cpu_s", "fit CPU-s", ".2f")]
 
 
@@ -149,8 +149,8 @@ def _tabular_choice(results: dict[str, Any]) -> str:
             m = d["models"].get(model, {})
             if "quality" in m:
                 rows.append([dataset, model] + [fmt(m[k]["mean"], ".3f") for k in
-                                                ("quality", "tstr_auc", "mia_auc", "dcr_closer_to_train_share")])
-    return _md(["dataset", "model", "quality", "TSTR AUC", "MIA AUC", "DCR share"], rows)
+                                                ("quality", "tstr_auc", "mia_auc", "dcr_share_excess")])
+    return _md(["dataset", "model", "quality", "TSTR AUC", "MIA AUC", "DCR excess"], rows)
 
 
 @table("tabular-sequence")

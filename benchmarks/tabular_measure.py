@@ -75,6 +75,7 @@ def measure(
         mia_auc=full["mia_auc"],
         exact_copy_rate=full["exact_copy_rate"],
         dcr_closer_to_train_share=full["dcr_closer_to_train_share"],
+        dcr_share_excess=full["dcr_share_excess"],
         subgroup_outcome_rate_error=fair["max_outcome_rate_error"],
     )
     return out

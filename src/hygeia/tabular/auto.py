@@ -14,7 +14,7 @@ The rules, first match wins:
    and one correlation matrix.
 4. otherwise ``tabular.cart``, the default table model, chosen for fidelity
    (SDMetrics quality, highest on each benchmark table). It pays for it in
-   privacy figures (membership inference, DCR share), most on small tables:
+   privacy figures (membership inference, DCR excess), most on small tables:
    where privacy matters more than fidelity, or the outcome is rare and the
    signal weak (aids), ask for ``--model copula``.
 
@@ -24,14 +24,14 @@ the models were tuned on), rendered here by ``benchmarks/figures.py`` and checke
 against the result file by ``tests/unit/test_benchmark_figures.py``:
 
     <!-- table tabular-choice -->
-    | dataset | model | quality | TSTR AUC | MIA AUC | DCR share |
+    | dataset | model | quality | TSTR AUC | MIA AUC | DCR excess |
     | --- | --- | --- | --- | --- | --- |
-    | flchain | cart | 0.964 | 0.830 | 0.517 | 0.827 |
-    | flchain | copula | 0.919 | 0.823 | 0.496 | 0.805 |
-    | aids | cart | 0.985 | 0.674 | 0.541 | 0.830 |
-    | aids | copula | 0.983 | 0.691 | 0.506 | 0.812 |
-    | support2 | cart | 0.981 | 0.881 | 0.502 | 0.814 |
-    | support2 | copula | 0.924 | 0.830 | 0.496 | 0.802 |
+    | flchain | cart | 0.964 | 0.831 | 0.517 | 0.139 |
+    | flchain | copula | 0.919 | 0.822 | 0.494 | 0.008 |
+    | aids | cart | 0.985 | 0.686 | 0.543 | 0.152 |
+    | aids | copula | 0.983 | 0.691 | 0.507 | 0.049 |
+    | support2 | cart | 0.981 | 0.885 | 0.504 | 0.070 |
+    | support2 | copula | 0.927 | 0.837 | 0.498 | 0.012 |
     <!-- /table -->
 
 Example:
