@@ -72,6 +72,9 @@ MUST_SHOW = {
     "atrial fibrillation": ("49436004",),
 }
 KINDS = ("condition", "medication", "procedure")
+#: The port's record of a visit to myocardial_infarction.json's ``Pre-Hospital Death`` state
+#: (20 % of ``MI_Onset``s, before the ``Emergency_Encounter`` that diagnoses the MI).
+PREHOSPITAL_MI_DEATH = "myocardial_infarction.Pre-Hospital Death_visited"
 
 # The reference driver runs under the port's interpreter. It changes, at run time and in
 # this process only, what the port computes where Synthea computes it in Java (see the
@@ -206,7 +209,8 @@ def read_reference(folder: str) -> dict:
                      and dt.datetime.fromisoformat(str(e["time"])).timestamp() >= adult)
         persons.append({"stratum": (a["gender"], _age_band(birth, stop)), "codes": codes,
                         "ses": str(a.get("socioeconomic_status") or "").capitalize() or None,
-                        "adult_wellness_visits": visits})
+                        "adult_wellness_visits": visits,
+                        "mi_prehospital_death": PREHOSPITAL_MI_DEATH in a})
     info_file = Path(folder, "reference.json")
     info = json.loads(info_file.read_text(encoding="utf-8")) if info_file.exists() else {}
     return {"persons": persons, "names": names, "info": info}
@@ -361,6 +365,12 @@ def diagnostics(hyg: dict, ref: dict) -> dict:
       (encounter/sdoh_hrsn) and substance use screening is drawn at one.
     * ``reference_by_ses``: the reference's persons by socioeconomic category, with chronic
       pain (82423001) and, among those 30 or older at the end, AUDIT-C (763302001).
+    * ``cardio_all_persons``: myocardial infarction and atrial fibrillation over all Hygeia
+      persons (not only the first ``--must-show-n``) against the reference, reweighted; for
+      myocardial infarction also the reference without persons whose only MI record is an
+      undiagnosed ``MI_Onset`` before a pre-hospital death (the port exports undiagnosed
+      conditions; Synthea's ``State.OnsetState.process`` records a condition only at its
+      target encounter, and ``DeathModule.process`` the cause of death as an observation).
     """
     out = {}
     gingivitis, referral, care = _has("condition", "66383009"), _has("procedure", "103697008"), \
@@ -388,6 +398,32 @@ def diagnostics(hyg: dict, ref: dict) -> dict:
                    "audit_c_aged_30_plus": share([p for p in ps if p["stratum"][1] >= 3] or ps,
                                                  _has("procedure", "763302001"))}
         for ses, ps in sorted(by.items(), key=lambda kv: str(kv[0]))}
+    out["cardio_all_persons"] = _cardio_all_persons(hyg, ref)
+    return out
+
+
+def _cardio_all_persons(hyg: dict, ref: dict) -> dict:
+    weights = Counter(p["stratum"] for p in hyg["persons"])
+    weights = {s: c / len(hyg["persons"]) for s, c in weights.items()}
+    mi, af = MUST_SHOW["myocardial infarction"], MUST_SHOW["atrial fibrillation"]
+
+    def has_mi(p):
+        return any(c in p["codes"]["condition"] for c in mi)
+
+    def has_af(p):
+        return any(c in p["codes"]["condition"] for c in af)
+
+    def has_mi_diagnosed(p):
+        return has_mi(p) and not p.get("mi_prehospital_death")
+
+    out = {}
+    for name, has in (("myocardial_infarction", has_mi), ("atrial_fibrillation", has_af)):
+        out[name] = {"hygeia": share(hyg["persons"], has),
+                     "reference": {**share(ref["persons"], has),
+                                   "reweighted": reweighted(ref["persons"], has, weights)}}
+    out["myocardial_infarction"]["reference_diagnosed"] = {
+        **share(ref["persons"], has_mi_diagnosed), "reweighted": reweighted(ref["persons"], has_mi_diagnosed, weights),
+        "prehospital_deaths": sum(1 for p in ref["persons"] if p.get("mi_prehospital_death"))}
     return out
 
 

