@@ -17,12 +17,22 @@ from hygeia.population.engine import ModuleSet, Person, load_modules, simulate
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
-#: The engine's time units (Synthea's): a year is 365.2425 days, a month a twelfth of it.
 MINUTE = 60_000
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
+#: Units of age (calendar averages, as Synthea's calendar ages): a year is 365.2425 days,
+#: a month a twelfth of it.
 YEAR = 31_556_952_000
 MONTH = YEAR // 12
+#: A month of a duration (a Delay, a PriorState window): 30 days, as Synthea's
+#: ``Utilities.convertTime``.
+DELAY_MONTH = 30 * DAY
+
+
+def delay_years(n: float) -> int:
+    """Milliseconds of an ``exact``/``range`` duration of ``n`` years: Synthea's
+    ``Utilities.convertTime(String, double)``, ``(long) (365.25 * n)`` whole days."""
+    return int(365.25 * n) * DAY
 
 #: The layout of a record row (``hygeia.population.engine._person.ROW_FIELDS``).
 FIELDS = ("time", "end_time", "kind", "code_system", "code", "display", "numeric_value", "unit", "text_value",

@@ -7,11 +7,13 @@ import random
 import statistics
 
 import pytest
-from engine_testkit import BIRTH, MONTH, YEAR, load, marks, one, rows, run
+from engine_testkit import BIRTH, DELAY_MONTH, YEAR, load, marks, ms, one, rows, run
 
 N_SEEDS = 400
-END = "2100-01-01"  # just after month 1200; a person still waiting then is censored (CENSORED)
-CENSORED = 1201
+END = "2100-01-01"  # a person still waiting then is censored (CENSORED)
+#: The last loop (of the Delay's 30-day months, Synthea's ``Utilities.convertTime``) before END.
+LAST = (ms(END) - BIRTH) // DELAY_MONTH
+CENSORED = LAST + 1
 HTN = "38341003"
 
 
@@ -25,8 +27,8 @@ def _onset_months(fixture: str, n: int = N_SEEDS) -> list[int | None]:
             out.append(None)
             continue
         elapsed = found[0].time - BIRTH
-        assert elapsed % MONTH == 0, "a fast-forwarded exit must fall on the Delay's own grid"
-        out.append(elapsed // MONTH)
+        assert elapsed % DELAY_MONTH == 0, "a fast-forwarded exit must fall on the Delay's own grid"
+        out.append(elapsed // DELAY_MONTH)
     return out
 
 
@@ -59,7 +61,7 @@ def test_mean_onset_matches_the_geometric_expectation() -> None:
 def test_the_stepped_model_steps_every_month() -> None:
     for seed in range(5):
         p = run(load("slow_loop.json"), seed=seed, end=END)
-        assert p.attrs["months"] == (one(p, "condition").time - BIRTH) // MONTH
+        assert p.attrs["months"] == (one(p, "condition").time - BIRTH) // DELAY_MONTH
 
 
 @pytest.mark.parametrize("fixture", ["fast_loop.json", "fast_loop_via_simple.json"])
@@ -70,13 +72,14 @@ def test_fast_loop_matches_the_same_model_stepped_every_month(fixture: str) -> N
 
 
 def _brute_force_onset_months(n: int, seed: int = 20240601) -> list[int | None]:
-    """fast_loop_age stepped month by month: risk 0.015 while younger than 10, then 0.005."""
+    """fast_loop_age stepped every 30-day month: risk 0.015 while younger than 10 (in years of
+    age, calendar averages), then 0.005."""
     rng = random.Random(seed)
     out: list[int | None] = []
     for _ in range(n):
         month, onset = 1, None
-        while month * MONTH <= 100 * YEAR:
-            risk = 0.015 if month * MONTH < 10 * YEAR else 0.005
+        while month <= LAST:
+            risk = 0.015 if month * DELAY_MONTH < 10 * YEAR else 0.005
             if rng.random() < risk:
                 onset = month
                 break
@@ -89,20 +92,21 @@ def test_age_limited_risk_matches_a_brute_force_monte_carlo() -> None:
     engine = [CENSORED if m is None else m for m in _onset_months("fast_loop_age.json")]
     brute = [CENSORED if m is None else m for m in _brute_force_onset_months(10_000)]
     assert _ks(engine, brute) < 1.95 * (1 / N_SEEDS + 1 / len(brute)) ** 0.5  # alpha = 0.001
-    # The share falling ill before 10: 1 - 0.985 ** 119 in theory.
-    p_child = 1 - 0.985**119
+    # The share falling ill before 10 (months 1-121: 121 * 30 days < 10 * 365.2425 days):
+    # 1 - 0.985 ** 121 in theory.
+    p_child = 1 - 0.985**121
     se = (p_child * (1 - p_child) / N_SEEDS) ** 0.5
-    assert sum(m < 120 for m in engine) / N_SEEDS == pytest.approx(p_child, abs=4 * se)
-    assert sum(m < 120 for m in brute) / len(brute) == pytest.approx(p_child, abs=0.02)
-    # After 10 the monthly risk is 0.005: the adult onsets are geometric from month 120.
+    assert sum(m <= 121 for m in engine) / N_SEEDS == pytest.approx(p_child, abs=4 * se)
+    assert sum(m <= 121 for m in brute) / len(brute) == pytest.approx(p_child, abs=0.02)
+    # After 10 the monthly risk is 0.005: the adult onsets are geometric from month 122.
 
 
 def test_fast_loop_replans_when_an_attribute_it_reads_changes() -> None:
     # risk is unset (0) until trigger.json sets it to 1 at 1827 days (5 years and ~1 day);
-    # the next monthly decision, month 61, then takes the onset.
+    # the next decision of the 30-day loop, month 61 (day 1,830), then takes the onset.
     for seed in range(5):
         p = run(load("fast_loop_attribute"), seed=seed)
-        assert one(p, "condition").time == BIRTH + 61 * MONTH
+        assert one(p, "condition").time == BIRTH + 61 * DELAY_MONTH
         assert one(p, "condition").module == "loop"
 
 

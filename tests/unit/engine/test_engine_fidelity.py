@@ -22,14 +22,18 @@ import pytest
 from engine_testkit import (
     BIRTH,
     DAY,
+    DELAY_MONTH,
     FIXTURES,
+    HOUR,
     MINUTE,
     YEAR,
+    delay_years,
     load,
     marks,
     one,
     rows,
     run,
+    verdicts,
 )
 
 from hygeia.population.engine import STATES
@@ -113,6 +117,23 @@ def delay_exact() -> None:
     assert marks(run("state_delay.json"))["after_days"] == [BIRTH + 3 * DAY]
 
 
+@case("Delay")
+def delay_months_and_years_as_convert_time() -> None:
+    """``State.Delay.endOfDelay`` through ``Utilities.convertTime``: ``exact`` (``ExactWithUnit<Double>``)
+    and ``range`` (a ``double`` from ``person.rand``) take the ``double`` overload, ``(long) (30.0 * value)``
+    days a month and ``(long) (365.25 * value)`` days a year; a ``distribution`` is cast to ``long`` first
+    and takes the ``long`` overload, where ``(long) 365.25 * value`` makes a year 365 days."""
+    m = {k: v[0] for k, v in marks(run("fidelity/durations.json")).items()}
+    assert m["after_one_month"] - BIRTH == 30 * DAY
+    assert m["after_one_year"] - m["after_one_month"] == 365 * DAY
+    assert m["after_four_years"] - m["after_one_year"] == 1461 * DAY
+    assert m["after_four_years_distribution"] - m["after_four_years"] == 4 * 365 * DAY  # 4.9 cast to 4
+    for seed in range(20):
+        m = {k: v[0] for k, v in marks(run("fidelity/durations.json", seed=seed)).items()}
+        gap = m["after_range"] - m["after_four_years_distribution"]
+        assert gap % DAY == 0 and 730 * DAY <= gap < 1096 * DAY  # whole days of 2-3 years of 365.25 days
+
+
 @case("Guard")
 def guard_waits_for_age() -> None:
     """``State.Guard.process``: passes once ``allow`` holds (age 18 here)."""
@@ -139,6 +160,28 @@ def death_records_cause() -> None:
     assert not p.alive and one(p, "death").code == "44054006"
 
 
+def test_fidelity_prior_state_within_months() -> None:
+    """``Logic.PriorState.test``: ``within`` is an ``ExactWithUnit<Double>`` converted by
+    ``Utilities.convertTime(String, double)``, so a month is 30 days: the state is within a month
+    29 days later, not 30.25 days later (it was with the calendar-average month of 30.44 days)."""
+    v = verdicts(run("fidelity/prior_state_within.json"))
+    assert v == {"within_month_day_29": True, "within_month_day_30_quarter": False}
+
+
+def test_fidelity_convert_time_overloads() -> None:
+    """``Utilities.convertTime``: the ``double`` overload truncates to whole steps, ``(long) (60.0 * value)``
+    minutes of an hour, ``(long) (24.0 * value)`` hours of a day, ``(long) (365.25 * value)`` days of a
+    year; the ``long`` overload makes a year 365 days."""
+    from hygeia.population.engine._units import duration_ms
+
+    assert duration_ms(1.5, "hours") == 90 * MINUTE
+    assert duration_ms(0.999, "hours") == 59 * MINUTE
+    assert duration_ms(2.5, "days") == 60 * HOUR
+    assert duration_ms(4, "years") == 1461 * DAY and duration_ms(4, "years", whole=True) == 1460 * DAY
+    assert duration_ms(1, "years", whole=True) == duration_ms(1, "years") == 365 * DAY
+    assert duration_ms(2, "months", whole=True) == duration_ms(2, "months") == 60 * DAY
+
+
 # -- states that write the record ----------------------------------------------------------------
 @case("Encounter", "EncounterEnd")
 def encounter_then_end() -> None:
@@ -157,8 +200,8 @@ def onset_visible_before_diagnosis() -> None:
     p = run(load("fidelity/onset_visible"))
     m = marks(p)
     assert m["sees_food_allergy"] == [BIRTH] and m["sees_peanut_allergy"] == [BIRTH]
-    assert m["food_allergy_active"] == [BIRTH + YEAR]
-    assert one(p, "condition").time == BIRTH + YEAR and one(p, "allergy").time == BIRTH + YEAR
+    assert m["food_allergy_active"] == [BIRTH + delay_years(1)]
+    assert one(p, "condition").time == BIRTH + delay_years(1) and one(p, "allergy").time == BIRTH + delay_years(1)
     assert p.attrs["food_allergy"] is p.conditions["414285001"]  # replaced by the recorded entry
 
 
@@ -202,7 +245,7 @@ def medication_order_and_end() -> None:
 def device_and_end() -> None:
     """``State.Device.process`` records the device; ``State.DeviceEnd.process`` removes it a year later."""
     dev = one(run("state_device.json"), "device")
-    assert (dev.time, dev.end_time) == (BIRTH, BIRTH + YEAR)
+    assert (dev.time, dev.end_time) == (BIRTH, BIRTH + delay_years(1))
 
 
 @case("Procedure")
@@ -369,7 +412,7 @@ def test_fidelity_wellness_schedule_with_synthea_modules() -> None:
     else:
         pytest.fail("no person lived from 25 to 32 among the fixture's persons")
     start = one(p, "medication").time
-    assert start == p.birth + 25 * YEAR + YEAR // 2
+    assert start == p.birth + 25 * YEAR + 6 * DELAY_MONTH  # a Guard on age 25, then a 6-month Delay
     visits = [r.time for r in rows(p, "encounter", module="lifecycle")]
     # the visits at 18 and 19 (whole years) are a year apart; at 20 the interval due is 3 years
     before = [v for v in visits if p.birth + 18 * YEAR <= v <= start]

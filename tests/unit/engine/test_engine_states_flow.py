@@ -3,10 +3,11 @@ Counter, CallSubmodule, Physiology."""
 
 from __future__ import annotations
 
+import math
 import statistics
 
 import pytest
-from engine_testkit import BIRTH, DAY, FIELDS, MONTH, YEAR, load, marks, one, rows, run
+from engine_testkit import BIRTH, DAY, DELAY_MONTH, FIELDS, YEAR, delay_years, load, marks, one, rows, run
 
 HTN = "38341003"
 
@@ -52,8 +53,8 @@ def test_guard_blocks_until_its_condition_holds() -> None:
 def test_guards_open_when_another_module_changes_what_they_read() -> None:
     p = run("guard_cross_module")
     m = marks(p)
-    assert m["attribute_guard_opened"] == [BIRTH + 3 * YEAR]
-    assert m["condition_guard_opened"] == [BIRTH + 5 * YEAR]
+    assert m["attribute_guard_opened"] == [BIRTH + delay_years(3)]  # setter's Delays: 3, then 2 years
+    assert m["condition_guard_opened"] == [BIRTH + delay_years(3) + delay_years(2)]
     assert one(p, "observation", code="attribute_guard_opened").module == "waiter_attribute"
     assert one(p, "condition").module == "setter"
 
@@ -61,8 +62,8 @@ def test_guards_open_when_another_module_changes_what_they_read() -> None:
 def test_delay_exact_range_and_exact_distribution_in_each_unit() -> None:
     m = {k: v[0] for k, v in marks(run("state_delay.json")).items()}
     assert m["after_days"] == BIRTH + 3 * DAY
-    assert m["after_years"] == m["after_days"] + 2 * YEAR
-    assert m["after_months"] == m["after_years"] + 5 * MONTH
+    assert m["after_years"] == m["after_days"] + delay_years(2)  # 730 days
+    assert m["after_months"] == m["after_years"] + 5 * DELAY_MONTH  # 150 days
     assert 10 * DAY <= m["after_range"] - m["after_months"] <= 20 * DAY
     assert m["after_exact_distribution"] == m["after_range"] + 7 * DAY
 
@@ -82,27 +83,35 @@ def _gaps_in_days(name: str) -> list[float]:
     return [(b - a) / DAY for a, b in zip([BIRTH] + ticks, ticks)]
 
 
+# A Delay's distribution is drawn, then cut to a whole number of its unit (State.Delay.endOfDelay:
+# ``convertTime(unit, (long) distribution.generate(person))``): whole days here, on average half a
+# day less than the distribution's mean.
+
+
 def test_delay_uniform_distribution() -> None:
     gaps = _gaps_in_days("state_delay_uniform.json")
     assert len(gaps) > 1000
-    assert min(gaps) >= 5 and max(gaps) <= 15
-    assert statistics.fmean(gaps) == pytest.approx(10, abs=0.25)  # sd 2.9 / sqrt(1000): 4 sigma
-    assert statistics.pstdev(gaps) == pytest.approx(10 / 12**0.5, rel=0.1)
+    assert all(g == int(g) for g in gaps)
+    assert min(gaps) >= 5 and max(gaps) <= 14  # floor of U(5, 15): 5, 6, ..., 14
+    assert statistics.fmean(gaps) == pytest.approx(9.5, abs=0.25)  # sd 2.9 / sqrt(1000): 4 sigma
+    assert statistics.pstdev(gaps) == pytest.approx((99 / 12) ** 0.5, rel=0.1)
 
 
 def test_delay_gaussian_distribution() -> None:
     gaps = _gaps_in_days("state_delay_gaussian.json")
     assert len(gaps) > 1000
-    assert statistics.fmean(gaps) == pytest.approx(10, abs=0.25)  # sd 2 / sqrt(1000): 4 sigma
-    assert statistics.pstdev(gaps) == pytest.approx(2, rel=0.1)
+    assert all(g == int(g) for g in gaps)
+    assert statistics.fmean(gaps) == pytest.approx(9.5, abs=0.25)  # sd 2 / sqrt(1000): 4 sigma
+    assert statistics.pstdev(gaps) == pytest.approx((4 + 1 / 12) ** 0.5, rel=0.1)
 
 
 def test_delay_exponential_distribution() -> None:
     gaps = _gaps_in_days("state_delay_exponential.json")
     assert len(gaps) > 1000
-    assert min(gaps) >= 0
-    assert statistics.fmean(gaps) == pytest.approx(10, rel=0.12)  # sd 10 / sqrt(1000): 4 sigma
-    assert sum(g > 10 for g in gaps) / len(gaps) == pytest.approx(0.368, abs=0.06)  # P(X > mean) = 1/e
+    assert min(gaps) >= 0 and all(g == int(g) for g in gaps)
+    mean = math.exp(-0.1) / (1 - math.exp(-0.1))  # E[floor(X)], X exponential of mean 10: 9.51
+    assert statistics.fmean(gaps) == pytest.approx(mean, rel=0.12)  # sd 10 / sqrt(1000): 4 sigma
+    assert sum(g > 10 for g in gaps) / len(gaps) == pytest.approx(math.exp(-1.1), abs=0.06)  # X >= 11
 
 
 def test_set_attribute() -> None:

@@ -5,7 +5,7 @@ signs, vaccines."""
 from __future__ import annotations
 
 import pytest
-from engine_testkit import BIRTH, DAY, HOUR, MINUTE, MONTH, YEAR, load, one, rows, run, verdicts
+from engine_testkit import BIRTH, DAY, DELAY_MONTH, HOUR, MINUTE, YEAR, delay_years, load, one, rows, run, verdicts
 
 HTN, DM, ASTHMA = "38341003", "44054006", "195967001"
 PEANUT, LATEX = "91935009", "300916003"
@@ -61,7 +61,7 @@ def test_encounter_end_stretches_the_encounter_and_closes_it() -> None:
 def test_condition_onset_now_deferred_to_target_encounter_and_in_it() -> None:
     p = run("state_condition_onset.json")
     visit = one(p, "encounter")
-    assert visit.time == BIRTH + 2 * MONTH
+    assert visit.time == BIRTH + 2 * DELAY_MONTH
     htn = one(p, "condition", code=HTN)
     assert (htn.time, htn.end_time, htn.encounter_id, htn.state) == (BIRTH, None, None, "Hypertension")
     assert p.attrs["htn"] == list(htn)
@@ -73,7 +73,7 @@ def test_condition_onset_now_deferred_to_target_encounter_and_in_it() -> None:
 
 
 def test_condition_onset_with_target_encounter_is_not_recorded_before_it() -> None:
-    p = run("state_condition_onset.json", end=BIRTH + 2 * MONTH - 1)
+    p = run("state_condition_onset.json", end=BIRTH + 2 * DELAY_MONTH - 1)
     assert set(p.conditions) == {HTN}
     assert rows(p, "condition", code=DM) == []
 
@@ -94,12 +94,12 @@ def test_allergy_onset_and_end() -> None:
     p = run("state_allergy.json")
     got = {r.code: (r.time, r.end_time, r.module, r.state) for r in rows(p, "allergy")}
     assert got == {
-        PEANUT: (BIRTH, BIRTH + YEAR, "state_allergy", "Peanut"),
-        LATEX: (BIRTH, BIRTH + 2 * YEAR, "state_allergy", "Latex"),
+        PEANUT: (BIRTH, BIRTH + delay_years(1), "state_allergy", "Peanut"),
+        LATEX: (BIRTH, BIRTH + 2 * delay_years(1), "state_allergy", "Latex"),
     }
     assert p.allergies == {}
     assert p.attrs["peanut"][4] == PEANUT
-    midway = run("state_allergy.json", end=BIRTH + YEAR + DAY)
+    midway = run("state_allergy.json", end=BIRTH + delay_years(1) + DAY)
     assert set(midway.allergies) == {LATEX}
 
 
@@ -111,11 +111,11 @@ def test_medication_order_and_end() -> None:
     assert (lis.time, lis.text_value, lis.encounter_id) == (BIRTH, "chronic", visit.encounter_id)
     assert (met.time, met.text_value, met.encounter_id) == (BIRTH, None, visit.encounter_id)
     assert p.attrs["bp_med"] is not None and p.attrs["bp_med"][4] == LISINOPRIL
-    assert lis.end_time == BIRTH + MONTH  # by referenced_by_attribute
-    assert met.end_time == BIRTH + MONTH  # by medication_order
+    assert lis.end_time == BIRTH + DELAY_MONTH  # by referenced_by_attribute
+    assert met.end_time == BIRTH + DELAY_MONTH  # by medication_order
     first, renewal = rows(p, "medication", code=INHALER)
-    assert (first.time, first.end_time) == (BIRTH, BIRTH + 2 * MONTH)  # replaced by the renewal
-    assert (renewal.time, renewal.end_time) == (BIRTH + 2 * MONTH, BIRTH + 3 * MONTH)  # by codes
+    assert (first.time, first.end_time) == (BIRTH, BIRTH + 2 * DELAY_MONTH)  # replaced by the renewal
+    assert (renewal.time, renewal.end_time) == (BIRTH + 2 * DELAY_MONTH, BIRTH + 3 * DELAY_MONTH)  # by codes
     assert renewal.encounter_id is None
     assert p.medications == {}
 
@@ -129,10 +129,10 @@ def test_careplan_start_and_end() -> None:
     p = run("state_careplan.json")
     dm = one(p, "careplan", code=DIABETES_PLAN)
     asthma = one(p, "careplan", code=ASTHMA_PLAN)
-    assert (dm.time, dm.end_time, dm.text_value) == (BIRTH, BIRTH + 6 * MONTH, "Diabetic diet; Exercise therapy")
-    assert (asthma.time, asthma.end_time, asthma.text_value) == (BIRTH, BIRTH + 6 * MONTH, None)
+    assert (dm.time, dm.end_time, dm.text_value) == (BIRTH, BIRTH + 6 * DELAY_MONTH, "Diabetic diet; Exercise therapy")
+    assert (asthma.time, asthma.end_time, asthma.text_value) == (BIRTH, BIRTH + 6 * DELAY_MONTH, None)
     assert p.careplans == {}
-    assert set(run("state_careplan.json", end=BIRTH + MONTH).careplans) == {DIABETES_PLAN, ASTHMA_PLAN}
+    assert set(run("state_careplan.json", end=BIRTH + DELAY_MONTH).careplans) == {DIABETES_PLAN, ASTHMA_PLAN}
 
 
 def test_procedure_duration_sets_its_end_and_the_encounter_covers_it() -> None:
@@ -195,7 +195,7 @@ def test_imaging_study() -> None:
 def test_device_and_device_end() -> None:
     p = run("state_device.json")
     dev = one(p, "device")
-    assert (dev.code, dev.time, dev.end_time, dev.state) == ("72506001", BIRTH, BIRTH + YEAR, "Implant")
+    assert (dev.code, dev.time, dev.end_time, dev.state) == ("72506001", BIRTH, BIRTH + delay_years(1), "Implant")
     assert p.devices == {}
     assert set(run("state_device.json", end=BIRTH + DAY).devices) == {"72506001"}
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hygeia.population.engine._entries import Undiagnosed
-from hygeia.population.engine._units import MS
+from hygeia.population.engine._units import DURATION_MS, MS, duration_ms
 
 __all__ = ["CONDITIONS", "Condition", "compile_condition", "compare"]
 
@@ -523,10 +523,13 @@ class PriorState(Condition):
         self.within = None
         w = spec.get("within")
         if w is not None:
-            if not isinstance(w, dict) or w.get("unit") not in MS or not isinstance(w.get("quantity"), (int, float)):
+            if not isinstance(w, dict) or w.get("unit") not in DURATION_MS or not isinstance(
+                    w.get("quantity"), (int, float)):
                 problems.append(f"{where}: PriorState 'within' needs quantity and a time unit; got {w!r}")
             else:
-                self.within = int(w["quantity"] * MS[w["unit"]])
+                # Logic.PriorState: within is an ExactWithUnit<Double>, so convertTime's double
+                # overload (a month is 30 days, a year 365.25 days truncated to whole days).
+                self.within = duration_ms(w["quantity"], w["unit"])
         self.key = (ctx.key, self.name)
         self.since_key = (ctx.key, self.since)
         ctx.prior_refs.append((where, self.name, self.since))

@@ -180,7 +180,9 @@ class Delay(State):
     def __init__(self, spec, ctx, where, problems):
         super().__init__(spec, ctx, where, problems)
         _needs_transition(self, where, problems)
-        self.duration = compile_duration(spec, where, problems)
+        # State.Delay.endOfDelay: exact and range through convertTime's double overload, a
+        # distribution's draw cast to long first (its long overload: a year is 365 days).
+        self.duration = compile_duration(spec, where, problems, whole_distribution=True)
         if self.duration is None and not any(k in spec for k in ("exact", "range", "distribution")):
             problems.append(f"{where}: a Delay needs 'exact', 'range' or 'distribution'")
         self.exact_ms = None
@@ -409,6 +411,7 @@ class Death(State):
         self.ref_attr = spec.get("referenced_by_attribute")
         if self.ref_state:
             ctx.state_refs.append((where, "condition_onset", self.ref_state))
+        # State.Death.process: exact and range (Double) through convertTime's double overload.
         self.delay = compile_duration(spec, where, problems)
 
     def process(self, run, person, t):

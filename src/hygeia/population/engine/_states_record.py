@@ -223,6 +223,8 @@ class Procedure(_Coded):
         d = dict(spec)
         if "duration" in spec and isinstance(spec["duration"], dict):
             d = {"range": spec["duration"], "unit": spec["duration"].get("unit", spec.get("unit"))}
+        # State.Procedure.processOnce: a double drawn from the range (or the distribution)
+        # through convertTime's double overload.
         self.duration = compile_duration(d, where, problems, default_unit="minutes")
 
     def process(self, run, person, t):

@@ -2,6 +2,19 @@
 
 Times inside the engine are integer milliseconds since the Unix epoch (UTC),
 as in Synthea; they become Arrow timestamps only when a shard is written.
+
+Two tables, because Synthea measures two things differently:
+
+- :data:`MS`, calendar averages (a year of 365.2425 days, a month a twelfth of it),
+  for ages: Synthea's ``Person.ageInYears``/``ageInMonths`` count calendar years and
+  months since birth, which these averages approximate.
+- :data:`DURATION_MS` and :func:`duration_ms`, for durations (delays, ``within``
+  windows, procedure lengths, delayed deaths), exactly as Synthea's
+  ``org.mitre.synthea.helpers.Utilities.convertTime``: a month is 30 days, and a
+  year 365 days for a whole quantity (the ``long`` overload: ``(long) 365.25 * value``
+  casts 365.25 before multiplying) or ``(long) (365.25 * value)`` whole days for a
+  fractional one (the ``double`` overload, which also truncates months and weeks to
+  whole days, days to whole hours, hours to whole minutes, minutes to whole seconds).
 """
 
 from __future__ import annotations
@@ -11,9 +24,18 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["MS", "YEAR_MS", "compile_distribution", "compile_duration", "number_sampler", "to_ms"]
+__all__ = [
+    "DURATION_MS",
+    "MS",
+    "YEAR_MS",
+    "compile_distribution",
+    "compile_duration",
+    "duration_ms",
+    "number_sampler",
+    "to_ms",
+]
 
-#: Milliseconds per unit, for every unit the module format uses.
+#: Milliseconds per unit, calendar averages: for ages (see the module docstring).
 MS: dict[str, int] = {
     "milliseconds": 1,
     "seconds": 1000,
@@ -27,11 +49,62 @@ MS: dict[str, int] = {
 YEAR_MS = MS["years"]
 DAY_MS = MS["days"]
 
-Sampler = Callable[[random.Random], float]
+#: Milliseconds per whole unit of a duration: ``Utilities.convertTime(String, long)``.
+#: ``milliseconds`` is Hygeia's own (Synthea's modules do not use it).
+DURATION_MS: dict[str, int] = {
+    "milliseconds": 1,
+    "seconds": 1000,
+    "minutes": 60_000,
+    "hours": 3_600_000,
+    "days": DAY_MS,
+    "weeks": 7 * DAY_MS,
+    "months": 30 * DAY_MS,
+    "years": 365 * DAY_MS,  # (long) 365.25 * value: the cast binds to 365.25
+}
+
+#: ``Utilities.convertTime(String, double)``: unit -> (factor, ms), the duration being
+#: ``(long) (factor * value)`` whole steps of ``ms`` (Java's cast truncates toward zero).
+_FRACTIONAL: dict[str, tuple[float, int]] = {
+    "milliseconds": (1.0, 1),
+    "seconds": (1000.0, 1),
+    "minutes": (60.0, 1000),
+    "hours": (60.0, 60_000),
+    "days": (24.0, 3_600_000),
+    "weeks": (7.0, DAY_MS),
+    "months": (30.0, DAY_MS),
+    "years": (365.25, DAY_MS),
+}
+
+
+def duration_ms(quantity: float, unit: str, *, whole: bool = False) -> int:
+    """Milliseconds of a duration, as Synthea's ``Utilities.convertTime``.
+
+    Args:
+        quantity: How many ``unit``.
+        unit: A key of :data:`DURATION_MS`.
+        whole: Use the ``long`` overload (the quantity is truncated to a whole number,
+            a year is 365 days); otherwise the ``double`` overload (a year is 365.25
+            days, truncated to whole days).
+
+    Returns:
+        Whole milliseconds.
+
+    Example:
+        >>> duration_ms(1, "months") // DAY_MS, duration_ms(2, "years") // DAY_MS
+        (30, 730)
+        >>> duration_ms(2, "years", whole=True) // DAY_MS
+        730
+        >>> duration_ms(4, "years") // DAY_MS, duration_ms(4, "years", whole=True) // DAY_MS
+        (1461, 1460)
+    """
+    if whole:
+        return int(quantity) * DURATION_MS[unit]
+    factor, step = _FRACTIONAL[unit]
+    return int(factor * quantity) * step
 
 
 def to_ms(quantity: float, unit: str) -> int:
-    """Convert ``quantity`` of ``unit`` to whole milliseconds."""
+    """Convert ``quantity`` of ``unit`` to whole milliseconds (calendar-average units, as ages)."""
     return int(round(quantity * MS[unit]))
 
 
@@ -49,6 +122,9 @@ def _num(d: dict, key: str, where: str, problems: list[str]) -> float | None:
         problems.append(f"{where}: {key!r} must be a number; got {v!r}")
         return None
     return float(v)
+
+
+Sampler = Callable[[random.Random], float]
 
 
 def compile_distribution(spec: Any, where: str, problems: list[str]) -> Sampler | None:
@@ -135,10 +211,23 @@ def number_sampler(spec: dict, where: str, problems: list[str]) -> Sampler | Non
     return None
 
 
-def compile_duration(spec: dict, where: str, problems: list[str], default_unit: str | None = None):
+def compile_duration(
+    spec: dict,
+    where: str,
+    problems: list[str],
+    default_unit: str | None = None,
+    *,
+    whole_distribution: bool = False,
+):
     """Compile a duration (``exact``/``range``/``distribution`` plus ``unit``) to a ms sampler.
 
-    Returns a callable ``rng -> int ms`` or None when the spec has no duration.
+    The quantity goes through Synthea's ``Utilities.convertTime`` (:func:`duration_ms`):
+    the ``double`` overload for ``exact`` and ``range`` (Java reads them as ``Double``, or
+    draws a ``double`` from the range), and for a ``distribution`` unless
+    ``whole_distribution``, where Java casts the drawn value to ``long`` first
+    (``State.Delay.endOfDelay``: ``convertTime(unit, (long) distribution.generate(person))``).
+
+    Returns a callable ``rng -> int ms`` (never negative) or None when the spec has no duration.
     """
     if not any(k in spec for k in ("exact", "range", "distribution")):
         return None
@@ -148,9 +237,17 @@ def compile_duration(spec: dict, where: str, problems: list[str], default_unit: 
     f = number_sampler(spec, where, problems)
     if unit is None or f is None:
         return None
-    scale = MS[unit]
-    def duration(rng, f=f, scale=scale) -> int:
-        ms = int(f(rng) * scale)
-        return ms if ms > 0 else 0
+    if whole_distribution and "exact" not in spec and "range" not in spec:
+        step = DURATION_MS[unit]
+
+        def duration(rng, f=f, step=step) -> int:
+            ms = int(f(rng)) * step
+            return ms if ms > 0 else 0
+    else:
+        factor, step = _FRACTIONAL[unit]
+
+        def duration(rng, f=f, factor=factor, step=step) -> int:
+            ms = int(factor * f(rng)) * step
+            return ms if ms > 0 else 0
 
     return duration
