@@ -19,7 +19,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-HYGEIA = [sys.executable, "-c", "from hygeia.cli.main import main; main()"]
+HYGEIA = [sys.executable, "-c", "from hygeia.cli.main import run; run()"]  # the console entry point
 
 
 def _wait_for(predicate, timeout: float, what: str) -> None:
@@ -53,7 +53,7 @@ def test_signal_mid_run_stops_workers_and_keeps_the_previous_run(tmp_path: Path,
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+            proc.communicate()  # reap it and close its pipes
     assert proc.returncode == code, stderr
     assert "Stopped:" in stderr and "Traceback" not in stderr, stderr
     _, alive = psutil.wait_procs(workers, timeout=20)

@@ -319,7 +319,8 @@ def test_generate_writes_a_run(tmp_path: Path, fake_sim: None) -> None:
     assert info["config"] == RunConfig(n=7, seed=3, out=str(out), shard_size=3).to_dict()
     assert info["hygeia_version"] == hygeia.__version__
     assert info["spec_version"] == SPEC_VERSION
-    assert info["counts"] == {"persons": 7, "events": 14, "shards": 3}
+    alive = info["counts"].pop("alive_at_end")
+    assert info["counts"] == {"persons": 7, "events": 14, "shards": 3, "dead_at_end": 7 - alive}
     assert info["modules"][0]["source"] == "default" and info["modules"][0]["hash"].startswith("sha256:")
     assert info["timing"]["seconds"] >= 0
     assert dt.datetime.fromisoformat(info["created_at"]).tzinfo is not None
@@ -333,7 +334,8 @@ def test_generate_records_a_resolved_seed(tmp_path: Path, fake_sim: None) -> Non
 
 def test_generate_user_modules_are_recorded(tmp_path: Path, fake_sim: None, monkeypatch: pytest.MonkeyPatch) -> None:
     gen = importlib.import_module("hygeia.population.generate")  # the module, not the function
-    monkeypatch.setattr(gen, "_validate_modules", lambda config: None)
+    monkeypatch.setattr(gen, "_validate_modules", lambda config: [])  # no load warnings
+    monkeypatch.setattr(gen, "_demography_info", lambda config: {})  # it reads the (here bogus) modules
     mods = tmp_path / "mods"
     (mods / "sub").mkdir(parents=True)
     (mods / "flu.json").write_text("{}")

@@ -10,11 +10,14 @@ output stays as it was) and exit with 130 and 143, as shells expect.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 import click
 
 from hygeia import __version__
+from hygeia.cli.calibrate import calibrate_group
 from hygeia.cli.evaluate import evaluate_command
 from hygeia.cli.export import export_command, import_fhir_command
 from hygeia.cli.generate import generate_command
@@ -25,7 +28,7 @@ from hygeia.cli._common import CliError, cli_words, missing_extra
 from hygeia.core.executors import raise_on_sigterm
 from hygeia.errors import HygeiaError, Terminated
 
-__all__ = ["CliError", "main"]
+__all__ = ["CliError", "main", "run"]
 
 
 class HygeiaGroup(click.Group):
@@ -70,6 +73,7 @@ def main() -> None:
 
 main.add_command(generate_command)
 main.add_command(inspect_command)
+main.add_command(calibrate_group)
 main.add_command(export_command)
 main.add_command(import_fhir_command)
 main.add_command(evaluate_command)
@@ -77,3 +81,22 @@ main.add_command(metadata_command)
 main.add_command(fit_command)
 main.add_command(sample_command)
 main.add_command(molecules_group)
+
+
+def run() -> None:
+    """The ``hygeia`` console command: :data:`main`, and an interrupted run ends at once.
+
+    By the time Ctrl-C or SIGTERM reaches here as exit status 130 or 143, every ``with``
+    block has run: temporary output is deleted and worker processes are stopped. The
+    process then exits without the interpreter's shutdown hooks, which can wait forever
+    on a queue whose worker processes were killed mid-write (``multiprocessing`` feeder
+    threads).
+    """
+    try:
+        main()
+    except SystemExit as e:
+        if e.code in (130, 143):
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(e.code)
+        raise

@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from hygeia.errors import LocaleError, Problem
+from hygeia.population._measures import MEASURES
 
 __all__ = [
     "EDUCATION_LEVELS",
     "ETHNICITIES",
     "MARITAL_STATUSES",
+    "OPTIONAL_BLOCKS",
     "RACES",
     "REQUIRED_BLOCKS",
     "SEXES",
@@ -49,6 +51,15 @@ REQUIRED_BLOCKS: dict[str, str] = {
     "vitals": "vitals.json",
     "immunizations": "immunizations.json",
     "names": "names.json",
+}
+
+#: Blocks a pack may have; read and checked like the others when their file is there.
+#: ``targets``: the national figures ``hygeia calibrate`` compares a run with;
+#: ``module_mortality``: the deaths the default module library causes by age and sex,
+#: estimated by simulation (:mod:`hygeia.population._mortality`).
+OPTIONAL_BLOCKS: dict[str, str] = {
+    "targets": "targets.json",
+    "module_mortality": "module_mortality.json",
 }
 
 #: Names accepted by :meth:`LocalePack.vital_reference`; every pack provides all.
@@ -91,7 +102,8 @@ def read_pack(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
     problems: list[Problem] = []
     blocks: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    for block, filename in REQUIRED_BLOCKS.items():
+    present = {b: f for b, f in OPTIONAL_BLOCKS.items() if (path / f).is_file()}
+    for block, filename in {**REQUIRED_BLOCKS, **present}.items():
         ctx = _Ctx(path, filename, problems)
         doc = ctx.read_json(block)
         if doc is None:
@@ -604,6 +616,80 @@ def _parse_names(ctx: _Ctx, doc: dict, cited: dict) -> dict | None:
     return {"given": out, "family": tuple(fam or ())}
 
 
+def _parse_targets(ctx: _Ctx, doc: dict, cited: dict) -> list | None:
+    """The calibration targets, each a dict with its citation resolved (see ``targets.json``)."""
+    rows = ctx.get(doc, "targets", list, "")
+    if rows is None:
+        return None
+    out = []
+    for i, row in enumerate(rows):
+        where = f"targets[{i}]"
+        if not isinstance(row, dict):
+            ctx.fail(where, f"must be an object; got {row!r}.")
+            continue
+        measure = row.get("measure")
+        spec = MEASURES.get(measure) if isinstance(measure, str) else None
+        if spec is None:
+            ctx.fail(f"{where}.measure", f"unknown measure {measure!r}; known measures are {sorted(MEASURES)}.")
+        lo = ctx.number(row, "age_lo", where, lo=0.0)
+        hi = ctx.number(row, "age_hi", where, lo=0.0, optional=True)
+        if lo is not None and hi is not None and hi <= lo:
+            ctx.fail(where, f"age_hi ({hi}) must be above age_lo ({lo}).")
+        sex = row.get("sex")
+        if sex not in ("*", *SEXES):
+            ctx.fail(f"{where}.sex", f"must be 'M', 'F' or '*' (both); got {sex!r}.")
+        top = 1.0 if spec is not None and spec["unit"] == "proportion" else None
+        value = ctx.number(row, "value", where, lo=0.0, hi=top)
+        definition = row.get("definition")
+        if not isinstance(definition, str) or not definition.strip():
+            ctx.fail(f"{where}.definition", "must say how the source defines the measure (a non-empty string).")
+        year = row.get("year")
+        if isinstance(year, bool) or not isinstance(year, int) or not 1800 <= year <= 2200:
+            ctx.fail(f"{where}.year", f"must be the data year, e.g. 2021; got {year!r}.")
+        tolerance = ctx.number(row, "tolerance", where, lo=1e-6, hi=1.0, optional=True)
+        ctx.ref(row, where, cited)
+        source = cited.get(row.get("ref"), cited.get("")) if cited else None
+        out.append({
+            "measure": measure, "age_lo": lo, "age_hi": hi, "sex": sex, "value": value,
+            "definition": definition, "year": year, "tolerance": tolerance, "source": source,
+            "ref": row.get("ref"), "note": row.get("note"),
+        })
+    return out
+
+
+def _parse_module_mortality(ctx: _Ctx, doc: dict, cited: dict) -> dict | None:
+    """Deaths per module and person-years by single year of age and sex (see :mod:`hygeia.population._mortality`)."""
+    ages = ctx.get(doc, "ages", int, "")
+    exposure = ctx.get(doc, "person_years", dict, "")
+    modules = ctx.get(doc, "modules", dict, "")
+    if ages is None or exposure is None or modules is None:
+        return None
+
+    def series(obj: Any, where: str) -> dict[str, tuple[float, ...]] | None:
+        out = {}
+        for sex in SEXES:
+            values = obj.get(sex) if isinstance(obj, dict) else None
+            if (not isinstance(values, list) or len(values) != ages
+                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in values)):
+                ctx.fail(f"{where}.{sex}", f"must list {ages} non-negative numbers, one per year of age.")
+                return None
+            out[sex] = tuple(float(v) for v in values)
+        return out
+
+    py = series(exposure, "person_years")
+    parsed = {}
+    for key, entry in modules.items():
+        digest = entry.get("sha256") if isinstance(entry, dict) else None
+        if not isinstance(digest, str) or not digest:
+            ctx.fail(f"modules.{key}.sha256", "must be the SHA-256 of the module file the deaths were counted with.")
+            continue
+        deaths = series(entry.get("deaths"), f"modules.{key}.deaths")
+        if deaths is not None:
+            parsed[key] = {"sha256": digest, "deaths": deaths}
+    return {"ages": ages, "person_years": py, "modules": parsed,
+            "meta": {k: doc.get(k) for k in ("persons", "seed", "end", "hygeia_version")}}
+
+
 _PARSERS: dict[str, Callable[[_Ctx, dict, dict], Any]] = {
     "pack": _parse_pack,
     "age_sex": _parse_age_sex,
@@ -619,4 +705,6 @@ _PARSERS: dict[str, Callable[[_Ctx, dict, dict], Any]] = {
     "vitals": _parse_vitals,
     "immunizations": _parse_immunizations,
     "names": _parse_names,
+    "targets": _parse_targets,
+    "module_mortality": _parse_module_mortality,
 }

@@ -58,6 +58,7 @@ class GenerateResult:
         out: the run folder.
         n_persons: rows written to ``persons``.
         n_events: rows written to ``events``.
+        n_alive: persons alive on the end date (the others died before it).
         seconds: wall-clock time of the run.
         seed: the run seed (resolved; pass it again to reproduce the run).
         config: the full configuration, as saved in ``run.json``.
@@ -72,6 +73,7 @@ class GenerateResult:
     seed: int
     config: RunConfig
     module_warnings: tuple[str, ...] = ()
+    n_alive: int = 0
 
 
 def _shards(n: int, size: int) -> Iterator[Shard]:
@@ -97,6 +99,13 @@ def module_sources(config: RunConfig) -> list[dict[str, Any]]:
         names = sorted(p.relative_to(folder).with_suffix("").as_posix() for p in folder.rglob("*.json")) if folder.is_dir() else []
         out.append({"source": source, "path": str(folder), "hash": hash_folder(folder), "modules": names})
     return out
+
+
+def _demography_info(config: RunConfig) -> dict[str, Any]:
+    """How births and deaths were drawn: the observation window, the module deaths taken out of the life table."""
+    from hygeia.population import simulate
+
+    return simulate.demography_info(config)
 
 
 def _validate_modules(config: RunConfig) -> list[str]:
@@ -191,8 +200,10 @@ def generate(
     ex = make_executor(config) if executor is None else executor
     try:
         task = functools.partial(_run_shard, config)
+        alive = 0
         with writer, Progress(config.n, unit="persons", description="generating", quiet=quiet) as bar:
             for shard, (persons, events) in ex.map_shards(task, _shards(config.n, config.shard_size)):
+                alive += persons.column("death_time").null_count  # no death by the end date
                 writer.write_shard(shard.index, persons, events)
                 del persons, events
                 bar.update(shard.count)
@@ -208,7 +219,9 @@ def generate(
                     "started_at": started_at.isoformat(),
                     "seconds": round(seconds, 3),
                 },
-                "counts": {"shards": shards},
+                "counts": {"shards": shards, "persons": config.n, "alive_at_end": alive,
+                           "dead_at_end": config.n - alive},
+                "demography": _demography_info(config),
                 "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
             }
             out = writer.finish(info)
@@ -227,4 +240,5 @@ def generate(
         seed=config.seed,
         config=config,
         module_warnings=tuple(warnings),
+        n_alive=alive,
     )

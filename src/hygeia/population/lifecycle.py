@@ -1,7 +1,8 @@
 """The lifecycle: what happens to everyone, whatever their modules.
 
 For each person this module draws demographics and social attributes from the
-locale pack, a natural death age from the pack's life table, a growth track
+locale pack, a birth date and natural death that agree with the pack's pyramid and life table
+(:mod:`hygeia.population._demography`), a growth track
 (height and weight z-scores followed from birth), resting vital signs and lab
 values around the pack's reference means, smoking status that tracks the pack's
 age- and sex-specific prevalence, and schedules wellness encounters (with the
@@ -20,6 +21,7 @@ import random
 
 from hygeia.errors import ConfigError
 from hygeia.population._cardio import update_cardio_risk
+from hygeia.population._demography import Demography
 from hygeia.population._vitals import ATTRIBUTE_VITALS, SYNTHEA_VITALS, attribute_vital, synthea_normal
 from hygeia.population.engine._person import TEXT, Person
 from hygeia.population.engine._units import DAY_MS, YEAR_MS
@@ -142,17 +144,22 @@ class Lifecycle:
             modules) or ``"synthea"`` (Synthea's ``biometrics.yml`` normal ranges, as
             Synthea's Java computes them, for runs of Synthea-format modules only; see
             :func:`hygeia.population._vitals.synthea_normal`).
+        demography: what draws ages, sexes and natural deaths
+            (:class:`~hygeia.population._demography.Demography`); by default the
+            pack's pyramid and life table over the default observation window, with
+            no module deaths taken out of the life table.
     """
 
     BIOMETRICS = ("pack", "synthea")
 
-    def __init__(self, pack, end: int, biometrics: str = "pack") -> None:
+    def __init__(self, pack, end: int, biometrics: str = "pack", *, demography=None) -> None:
         if biometrics not in self.BIOMETRICS:
             raise ConfigError(f"biometrics must be one of {self.BIOMETRICS}; got {biometrics!r}")
         self.pack = pack
         self.end = end
         self.biometrics = biometrics
         self._synthea = biometrics == "synthea"
+        self.demography = demography if demography is not None else Demography(pack, end)
         # (code, CVX code triple, repeat interval in ms or None, first month, dose ages in months)
         self._vaccines = []
         for v in pack.immunizations:
@@ -164,10 +171,10 @@ class Lifecycle:
 
     # -- a new person ----------------------------------------------------------
     def make_person(self, subject_id: int, seed: int) -> Person:
-        """Draw a person's demographics; ages follow the pack's pyramid on the end date."""
+        """Draw a person's demographics, birth and natural death (see :mod:`hygeia.population._demography`)."""
         rng = random.Random(seed ^ 0x5DEECE66D)
         pack = self.pack
-        age, sex = pack.sample_age_sex(rng)
+        age, sex = self.demography.sample_age_sex(rng)
         birth = self.end - int(age * YEAR_MS)
         race, ethnicity = pack.sample_race_ethnicity(rng)
         p = Person(subject_id, seed, birth, sex, race, ethnicity, vital_fn=self.vital)
@@ -195,7 +202,7 @@ class Lifecycle:
         p.ses = self._ses(income, education, random.Random(seed ^ _SES_SALT))
         p.extra["z"] = {name: rng.gauss(0.0, 1.0) for name in ("height", "weight") + _PACK_VITALS}
         p.extra["smoking_u"] = rng.random()
-        p.death_due = self._natural_death(rng, birth, sex)
+        p.death_due = self.demography.sample_death(rng, birth, sex, age)
         p.death_cause = None
         return p
 
@@ -229,18 +236,6 @@ class Lifecycle:
         if poverty_ratio < 1.38:
             return "medicaid"
         return "no_insurance" if rng.random() < 0.079 else "private"
-
-    def _natural_death(self, rng: random.Random, birth: int, sex: str) -> int | None:
-        """Age at death drawn year by year from the life table's q(x)."""
-        q = self.pack.annual_death_probability
-        age = 0
-        while True:
-            if rng.random() < q(age, sex):
-                when = birth + int((age + rng.random()) * YEAR_MS)
-                return when if when <= self.end else None
-            age += 1
-            if birth + age * YEAR_MS > self.end:
-                return None
 
     # -- vital signs -----------------------------------------------------------
     def vital(self, p: Person, name: str, t: int) -> float | None:

@@ -241,6 +241,12 @@ class LocalePack:
         path: the folder it was loaded from.
         immunizations: the routine immunization schedule.
         sources: block name -> citation of the data behind it.
+        age_bands: the pyramid's bands as ``(age_lo, age_hi or None, males, females)``.
+        targets: the national figures a run is calibrated to (``targets.json``; empty
+            if the pack has none), each a dict with ``measure``, ``age_lo``, ``age_hi``,
+            ``sex``, ``value``, ``definition``, ``year``, ``tolerance`` and ``source``.
+        module_mortality: the deaths the default module library causes, by module,
+            age and sex (``module_mortality.json``), or ``None``.
 
     Example:
         >>> import random
@@ -258,6 +264,9 @@ class LocalePack:
     immunizations: tuple[Vaccine, ...]
     sources: Mapping[str, str]
     _t: _Tables = field(repr=False)
+    age_bands: tuple[tuple[float, float | None, float, float], ...] = field(default=(), repr=False)
+    targets: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
+    module_mortality: Mapping[str, Any] | None = field(default=None, repr=False)
 
     # -- demographics ---------------------------------------------------------------------------
 
@@ -342,6 +351,10 @@ class LocalePack:
         if x < 0:
             raise ConfigError(f"age_years must not be negative; got {age_years}.")
         return q[x] if x < len(q) else q[-1]
+
+    def life_table_qx(self, sex: str) -> tuple[float, ...]:
+        """The life table's q(x) for single ages 0, 1, ... (the last is the open interval)."""
+        return _by_sex(self._t.qx, sex, sex)
 
     def life_expectancy(self, sex: str, age_years: int = 0) -> float:
         """Remaining life expectancy at an exact age, computed from q(x).
@@ -494,4 +507,7 @@ def _build(path: Path, b: dict[str, Any], sources: dict[str, str]) -> LocalePack
         immunizations=tuple(Vaccine(*v) for v in b["immunizations"]),
         sources=dict(sources),
         _t=tables,
+        age_bands=tuple(tuple(band) for band in b["age_sex"]),
+        targets=tuple(b.get("targets") or ()),
+        module_mortality=b.get("module_mortality"),
     )

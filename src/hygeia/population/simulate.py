@@ -21,11 +21,13 @@ from hygeia.core.config import RunConfig
 from hygeia.core.schema import EVENTS_SCHEMA, PERSONS_SCHEMA
 from hygeia.core.seeding import SeedTree
 from hygeia.errors import ConfigError
+from hygeia.population._demography import DEFAULT_WINDOW_YEARS, Demography
+from hygeia.population._mortality import module_share
 from hygeia.population.engine import Person, Simulation, load_run_modules
 from hygeia.population.engine._person import END, ENC, KIND, T
 from hygeia.population.lifecycle import Lifecycle, to_ms_date
 
-__all__ = ["simulate_person", "simulate_shard"]
+__all__ = ["demography_info", "simulate_person", "simulate_shard"]
 
 _by_time = operator.itemgetter(T)
 _FIELD_GETTERS = [operator.itemgetter(j) for j in range(12)]
@@ -40,14 +42,34 @@ def _context(modules: tuple[str, ...], default_modules: bool, locale: str, end: 
     # Synthea-format modules alone see Synthea's biometrics, as in Synthea; Hygeia's own
     # modules are calibrated to the pack's reference values (docs/population.md).
     biometrics = "pack" if default_modules else "synthea"
-    return load_run_modules(cfg), Lifecycle(load_locale(locale), to_ms_date(end), biometrics=biometrics)
+    module_set, pack = load_run_modules(cfg), load_locale(locale)
+    share, info = module_share(pack, module_set)
+    demography = Demography(pack, to_ms_date(end), window_years=DEFAULT_WINDOW_YEARS, module_share=share)
+    demography.info = {"window_years": DEFAULT_WINDOW_YEARS, "cause_specific_mortality": info}
+    return module_set, Lifecycle(pack, to_ms_date(end), biometrics=biometrics, demography=demography)
 
 
 def _run_context(config: RunConfig):
     return _context(config.modules, config.default_modules, config.locale, config.end)
 
 
-def simulate_person(config: RunConfig, index: int) -> Person:
+def demography_info(config: RunConfig) -> dict:
+    """How the run's births and deaths are drawn, for ``run.json`` (see :mod:`hygeia.population._demography`)."""
+    demography = _run_context(config)[1].demography
+    years = int(demography.window_years)
+    end = config.end
+    start = end.replace(year=end.year - years, day=min(end.day, 28) if end.month == 2 else end.day)
+    return {
+        "method": "persons are a sample of everyone alive at some time in the observation window (the years "
+                  "before the end date; --start only trims the records), from a stationary population with "
+                  "the locale's pyramid on the end date and its life table's death rates; modules' deaths "
+                  "replace part of the life table's hazard",
+        "window_start": start.isoformat(),
+        **demography.info,
+    }
+
+
+def simulate_person(config: RunConfig, index: int, *, context=None) -> Person:
     """Simulate person ``index`` (0-based) of the run described by ``config``.
 
     Example:
@@ -58,7 +80,7 @@ def simulate_person(config: RunConfig, index: int) -> Person:
     """
     if config.seed is None:
         raise ConfigError("simulate_person needs a concrete seed; resolve it first (hygeia.core.seeding.resolve_seed)")
-    modules, lifecycle = _run_context(config)
+    modules, lifecycle = _run_context(config) if context is None else context
     seed = SeedTree(config.seed).person_seed(index)
     person = lifecycle.make_person(index + 1, seed)
     sim = Simulation(person, modules, lifecycle.end)
@@ -89,19 +111,22 @@ def _ts(values: list) -> pa.Array:
     return pa.array(values, pa.int64()).cast(pa.timestamp("ms")).cast(pa.timestamp("us"))
 
 
-def simulate_shard(config: RunConfig, first: int, count: int) -> tuple[pa.Table, pa.Table]:
+def simulate_shard(config: RunConfig, first: int, count: int, *, context=None) -> tuple[pa.Table, pa.Table]:
     """Simulate persons ``first .. first+count-1`` (0-based indexes) of a run.
 
     ``config.seed`` must already be resolved to an int. The result depends only
     on (config, person index), never on which worker runs it or on shard size.
     The subject_id of person index i is i + 1.
 
+    ``context`` (``(ModuleSet, Lifecycle)``) replaces the run's own modules and
+    lifecycle: the calibration tool runs edited copies of a module this way.
+
     Returns:
         ``(persons, events)`` with :data:`PERSONS_SCHEMA` and :data:`EVENTS_SCHEMA`,
         events sorted by (subject_id, time).
     """
     with _no_cyclic_gc():
-        return _simulate_shard(config, first, count)
+        return _simulate_shard(config, first, count, context)
 
 
 _gc_lock = threading.Lock()
@@ -133,12 +158,12 @@ def _no_cyclic_gc():
                 gc.enable()
 
 
-def _simulate_shard(config: RunConfig, first: int, count: int) -> tuple[pa.Table, pa.Table]:
+def _simulate_shard(config: RunConfig, first: int, count: int, context=None) -> tuple[pa.Table, pa.Table]:
     start = to_ms_date(config.start) if config.start is not None else None
     pcols: dict[str, list] = {f.name: [] for f in PERSONS_SCHEMA}
     ecols: list[list] = [[] for _ in range(13)]
     for index in range(first, first + count):
-        p = simulate_person(config, index)
+        p = simulate_person(config, index, context=context)
         a = p.attrs
         for k, v in (
             ("subject_id", p.subject_id), ("birth_time", p.birth), ("death_time", p.death_time), ("sex", p.sex),
