@@ -18,7 +18,8 @@ README                                      run here
                                             (the demo without its install step)
 ``make test``                               not run: it is the suite this test belongs to
 a line with ``pip install``                 not run: the built environment has every extra
-``--omop-url postgresql://...``             ``$HYGEIA_TEST_POSTGRES_URL``; the line is skipped without it
+``--omop-url postgresql://...``             a fresh database made for this test on the server of
+                                            ``$HYGEIA_TEST_POSTGRES_URL`` (dropped after); skipped without it
 ``-n 1000`` / ``-n 1500`` / ``-n 10000``    ``-n 40`` / ``-n 300`` / ``-n 200``
 ``--budget 2000``                           ``--budget 60``
 ``benchmarks/X.py ...``                     the same with small sizes appended (see ``BENCH_SIZES``) and
@@ -64,7 +65,7 @@ def readme_blocks(text: str) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(2)) for m in FENCE.finditer(text)]
 
 
-def _shell(body: str) -> tuple[str, list[str]]:
+def _shell(body: str, omop_url: str | None = None) -> tuple[str, list[str]]:
     """The block as run here, and the lines left out (with why)."""
     venv = str(VENV_BIN.parent)
     lines, skipped = ["mkdir -p runs/bench"], []
@@ -79,7 +80,7 @@ def _shell(body: str) -> tuple[str, list[str]]:
             skipped.append(f"{command} (the suite this test belongs to)")
             continue
         if "--omop-url" in command:
-            url = os.environ.get("HYGEIA_TEST_POSTGRES_URL")
+            url = omop_url
             if not url:
                 skipped.append(f"{command} (no HYGEIA_TEST_POSTGRES_URL)")
                 continue
@@ -93,6 +94,30 @@ def _shell(body: str) -> tuple[str, list[str]]:
                 command = f"{command} {extra} --out runs/bench/{Path(script).stem}-{len(lines)}.json"
         lines.append(command)
     return "set -euo pipefail\n" + "\n".join(lines) + "\n", skipped
+
+
+@pytest.fixture
+def omop_url():
+    """A fresh, empty database on the test PostgreSQL server (None without one), dropped after."""
+    base = os.environ.get("HYGEIA_TEST_POSTGRES_URL")
+    if not base:
+        yield None
+        return
+    import secrets
+    from urllib.parse import urlsplit, urlunsplit
+
+    import pg8000.native
+
+    parts = urlsplit(base)
+    name = f"hygeia_readme_{secrets.token_hex(4)}"
+    admin = pg8000.native.Connection(user=parts.username or "postgres", host=parts.hostname or "127.0.0.1",
+                                     port=parts.port or 5432, password=parts.password, database=parts.path.lstrip("/"))
+    try:
+        admin.run(f"CREATE DATABASE {name}")
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+        admin.run(f"DROP DATABASE IF EXISTS {name}")
+    finally:
+        admin.close()
 
 
 def _status(clone: Path) -> str:
@@ -111,7 +136,7 @@ def test_markdown_blocks_are_parsed() -> None:
 
 
 @pytest.mark.slow
-def test_every_readme_block_runs_in_a_fresh_clone(tmp_path: Path) -> None:
+def test_every_readme_block_runs_in_a_fresh_clone(tmp_path: Path, omop_url: str | None) -> None:
     clone = tmp_path / "hygeia"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hygeia"]  # nothing beside it: no ../shared
@@ -131,7 +156,7 @@ def test_every_readme_block_runs_in_a_fresh_clone(tmp_path: Path) -> None:
         if lang == "python":
             cmd, stdin, skipped = [sys.executable, "-"], body, []
         else:
-            script, skipped = _shell(body)
+            script, skipped = _shell(body, omop_url)
             cmd, stdin = [shutil.which("bash") or "bash", "-c", script], None
         proc = subprocess.run(cmd, input=stdin, cwd=clone, env=env, text=True, capture_output=True, timeout=1800, check=False)
         took = time.monotonic() - start
