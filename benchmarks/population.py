@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> dict:
     seeds = [int(s) for s in args.seeds.split(",") if s]
     sizes = [int(s) for s in args.sizes.split(",") if s]
     synthea = [args.synthea] if Path(args.synthea).is_dir() else []
+    if not synthea:
+        print(f"note: no module folder at {args.synthea} (--synthea DIR): measuring Hygeia's modules and "
+              "Synthea's whole corpus as shipped only", file=sys.stderr)
     figures = {"default_modules": throughput(args.n, seeds, [], True)}
     if synthea:
         figures["synthea_modules"] = throughput(args.n, seeds, synthea, False)
