@@ -11,10 +11,11 @@ import subprocess
 
 import pytest
 from click.testing import CliRunner
-from test_eval_report_chromium import FLAGS, _chromium, _png_pixels
-
 from hygeia.cli.main import main
 from hygeia.population import generate
+
+from _chromium import FLAGS, png_pixels
+from _chromium import chromium as find_chromium
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +30,7 @@ def page(tmp_path_factory):
 
 
 def test_the_calibration_page_renders_every_section_and_plot(page, tmp_path) -> None:
-    chromium = _chromium()
+    chromium = find_chromium()
     html = (page / "calibration.html").resolve()
     data = json.loads((page / "calibration.json").read_text())
     proc = subprocess.run([chromium, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", html.as_uri()],
@@ -50,7 +51,7 @@ def test_the_calibration_page_renders_every_section_and_plot(page, tmp_path) -> 
     shot = subprocess.run([chromium, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}",
                            "--window-size=1280,3000", html.as_uri()], check=False, capture_output=True, text=True, timeout=180)
     assert shot.returncode == 0 and png.is_file(), shot.stderr[-3000:]
-    width, height, colours = _png_pixels(png)
+    width, height, colours = png_pixels(png)
     assert (width, height) == (1280, 3000)
     assert any(p[0] > 200 and 80 < p[1] < 110 and p[2] < 30 for p in colours), "no simulated (orange) bars drawn"
     assert any(p[2] > 150 and p[0] < 60 for p in colours), "no target (blue) outlines drawn"

@@ -9,77 +9,21 @@ installs it when missing).
 from __future__ import annotations
 
 import json
-import shutil
-import struct
 import subprocess
-import zlib
 from pathlib import Path
 
 import pytest
-from _flchain import flchain, utility_table
 from click.testing import CliRunner
-
 from hygeia.cli.evaluate import evaluate_command
 from hygeia.evaluate.report import SECTIONS
 
+from _chromium import FLAGS, png_pixels
+from _chromium import chromium as find_chromium
+from _flchain import flchain, utility_table
+
 ROOT = Path(__file__).resolve().parents[2]
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.slow
-
-
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    proc = subprocess.run(["bash", str(ROOT / "scripts" / "ensure-chromium.sh")], capture_output=True, text=True,
-                          timeout=900)
-    assert proc.returncode == 0, f"could not install chromium:\n{proc.stderr[-3000:]}"
-    return proc.stdout.strip().splitlines()[-1]
-
-
-def _png_pixels(path: Path) -> tuple[int, int, set[bytes]]:
-    """Width, height and a sample of distinct pixels of an 8-bit RGB(A) PNG (no Pillow needed)."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, header = 8, b"", None
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    assert header is not None
-    width, height, depth, colour = header[:4]
-    assert depth == 8 and colour in (2, 6), f"unexpected PNG format {header}"
-    bpp = 3 if colour == 2 else 4
-    raw = zlib.decompress(idat)
-    stride = width * bpp
-    seen: set[bytes] = set()
-    prev = bytearray(stride)
-    for y in range(height):  # undo the PNG row filters
-        f = raw[y * (stride + 1)]
-        row = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = row[i - bpp] if i >= bpp else 0
-            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
-            if f == 1:
-                row[i] = (row[i] + a) & 255
-            elif f == 2:
-                row[i] = (row[i] + b) & 255
-            elif f == 3:
-                row[i] = (row[i] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c
-                pa_, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                row[i] = (row[i] + (a if pa_ <= pb and pa_ <= pc else b if pb <= pc else c)) & 255
-        if y % 8 == 0:
-            seen.update(bytes(row[x:x + 3]) for x in range(0, stride, bpp * 4))
-        prev = row
-    return width, height, seen
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +55,7 @@ def _dom(chromium: str, html: Path, profile: Path) -> str:
 
 
 def test_report_with_holdout_renders_every_section_and_plot(reports, tmp_path) -> None:
-    chromium = _chromium()
+    chromium = find_chromium()
     html = (reports["with_holdout"] / "report.html").resolve()
     data = json.loads((reports["with_holdout"] / "report.json").read_text())
     dom = _dom(chromium, html, tmp_path / "profile")
@@ -155,7 +99,7 @@ def test_report_with_holdout_renders_every_section_and_plot(reports, tmp_path) -
     shot = subprocess.run([chromium, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}",
                            "--window-size=1280,4000", html.as_uri()], capture_output=True, text=True, timeout=180)
     assert shot.returncode == 0 and png.is_file(), shot.stderr[-3000:]
-    width, height, colours = _png_pixels(png)
+    width, height, colours = png_pixels(png)
     assert (width, height) == (1280, 4000)
     assert len(colours) > 20, "the screenshot looks blank"
     assert any(p[2] > 150 and p[0] < 100 for p in colours), "no blue (real-data) bars were drawn"
@@ -165,7 +109,7 @@ def test_report_without_holdout_shows_why_sections_are_not_measured(reports, tmp
     data = json.loads((reports["no_holdout"] / "report.json").read_text())
     assert data["utility"]["status"] == "not measured"
     assert data["caveats"][0].startswith("No holdout was given")
-    dom = _dom(_chromium(), (reports["no_holdout"] / "report.html").resolve(), tmp_path / "profile")
+    dom = _dom(find_chromium(), (reports["no_holdout"] / "report.html").resolve(), tmp_path / "profile")
     utility = dom.split('id="utility-headline"', 1)[1].split("</table>", 1)[0]
     assert 'class="verdict-not-measured"' in utility and "No holdout was given: every real row was a training" in utility
     privacy = dom.split('id="privacy-headline"', 1)[1].split("</table>", 1)[0]

@@ -11,12 +11,14 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+from _chromium import FLAGS
+from _chromium import chromium as find_chromium
 
 pytest.importorskip("rdkit")
 pytest.importorskip("torch")
@@ -25,20 +27,8 @@ from hygeia.cli.main import main
 from hygeia.molecules.report import write_report
 
 ROOT = Path(__file__).resolve().parents[2]
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.slow
-
-
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    proc = subprocess.run(["bash", str(ROOT / "scripts" / "ensure-chromium.sh")], capture_output=True, text=True, check=False,
-                          timeout=900)
-    assert proc.returncode == 0, f"could not install chromium:\n{proc.stderr[-3000:]}"
-    return proc.stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +42,7 @@ def run(tmp_path_factory) -> Path:
 
 def test_optimize_report_renders_summary_curve_and_flagged_grid(run: Path, tmp_path: Path) -> None:
     html_path = (run / "report.html").resolve()
-    proc = subprocess.run([_chromium(), *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
+    proc = subprocess.run([find_chromium(), *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
                            html_path.as_uri()], capture_output=True, text=True, check=False, timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
     dom = proc.stdout
@@ -81,7 +71,7 @@ def test_optimize_report_renders_summary_curve_and_flagged_grid(run: Path, tmp_p
         assert 'id="alert-banner"' not in dom
 
     png = tmp_path / "report.png"
-    shot = subprocess.run([_chromium(), *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}",
+    shot = subprocess.run([find_chromium(), *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}",
                            "--window-size=1280,2400", html_path.as_uri()], capture_output=True, text=True, check=False, timeout=180)
     assert shot.returncode == 0 and png.stat().st_size > 50_000, shot.stderr[-3000:]
 

@@ -25,8 +25,13 @@ import pandas as pd
 from hygeia.core.generator import Generator
 from hygeia.core.seeding import resolve_seed
 from hygeia.errors import ConfigError, DataValidationError
-from hygeia.tabular.constraints import check_constraints, resolve_constraints, sample_with_constraints
+from hygeia.tabular.constraints import (
+    check_constraints,
+    resolve_constraints,
+    sample_with_constraints,
+)
 from hygeia.tabular.metadata import Metadata, to_utc_naive
+from hygeia.tabular._marginals import plain_value as _plain
 
 __all__ = ["TabularGenerator", "check_n", "to_model_frame"]
 
@@ -54,14 +59,6 @@ def to_model_frame(df: pd.DataFrame, meta: Metadata) -> pd.DataFrame:
             values = s.astype(object)
             out[c.name] = values.where(values.notna(), None).map(_plain)
     return pd.DataFrame(out, index=df.index).reset_index(drop=True)
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v
 
 
 class TabularGenerator(Generator):

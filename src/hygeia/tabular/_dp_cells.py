@@ -168,14 +168,6 @@ def _encode(a: _Attr, values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), k, idx).astype(np.int64)
 
 
-def _key(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v
-
-
 # -- coarse bins ------------------------------------------------------------------------------------
 def _coarse_groups(a: _Attr, cells: np.ndarray, sigma_two: float, n_bins: int) -> np.ndarray:
     """Map each cell to a coarse bin, from the projected noisy one-way (post-processing only)."""

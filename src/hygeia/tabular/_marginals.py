@@ -46,8 +46,9 @@ __all__ = [
 EPS = 1e-9
 
 
-def _key(v: Any) -> Any:
-    """A hashable, type-stable key: 1, 1.0 and True stay apart only where JSON would keep them apart."""
+def plain_value(v: Any) -> Any:
+    """A plain, hashable Python value: numpy scalars unwrapped, whole floats as ints (1.0 -> 1), so that
+    labels compare, hash and print alike whether they came from pandas, numpy or JSON."""
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, float) and v.is_integer():
@@ -72,7 +73,7 @@ class CategoryCodec:
         """Learn the labels of ``values`` (``None``/NaN are left out: missingness is modelled apart)."""
         s = pd.Series(list(values) if not isinstance(values, pd.Series) else values, dtype=object)
         raw = s[s.notna()].value_counts(sort=False)  # equal keys (1, 1.0) are already merged here
-        labels = [_key(v) for v in raw.index]
+        labels = [plain_value(v) for v in raw.index]
         counts = raw.to_numpy(dtype=np.int64)
         order = np.argsort(-counts, kind="stable")
         return cls([_plain(labels[i]) for i in order], [int(counts[i]) for i in order])

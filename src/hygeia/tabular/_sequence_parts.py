@@ -13,8 +13,13 @@ import pandas as pd
 from scipy.special import expit, ndtr, ndtri
 
 from hygeia.tabular._base import to_model_frame
-from hygeia.tabular._marginals import interval_scores, normal_scores, quantile_grid
+from hygeia.tabular._marginals import (
+    interval_scores,
+    normal_scores,
+    quantile_grid,
+)
 from hygeia.tabular.metadata import Metadata, to_utc_naive
+from hygeia.tabular._marginals import plain_value as _label
 
 #: Points kept of each visit column's quantile function.
 _GRID = 256
@@ -294,12 +299,4 @@ class _StaticEncoder:
         numeric = [i for i, item in enumerate(items) if item["kind"] == "numeric"]
         return cls(items, {i: (arrays[f"enc{i}_x"], arrays[f"enc{i}_u"]) for i in numeric})
 
-
-def _label(v: Any) -> Any:
-    """A plain Python value (numpy scalars unwrapped, whole floats as ints): labels compare and print alike."""
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v
 

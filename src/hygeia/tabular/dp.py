@@ -80,17 +80,9 @@ from hygeia.core.generator import register_generator
 from hygeia.core.seeding import resolve_seed
 from hygeia.errors import ConfigError, DataValidationError
 from hygeia.tabular._base import TabularGenerator
-from hygeia.tabular._public_domain import check_public_domain, domain_report, guarantee_summary
-from hygeia.tabular._privacy_accounting import (
-    ZCDPAccountant,
-    epsilon_from_rho,
-    gaussian_sigma,
-    rho_from_epsilon,
-)
-from hygeia.tabular.metadata import Metadata
 from hygeia.tabular._dp_cells import (
-    _Attr,
     _N_OCTAVE_CELLS,
+    _Attr,
     _coarse_groups,
     _contingency,
     _decode,
@@ -98,7 +90,6 @@ from hygeia.tabular._dp_cells import (
     _draw_cells,
     _encode,
     _fit_table,
-    _key,
     _octave_grid,
     _octave_index,
     _orient,
@@ -108,6 +99,19 @@ from hygeia.tabular._dp_cells import (
     _weighted_total,
     _within_shares,
 )
+from hygeia.tabular._marginals import plain_value as _key
+from hygeia.tabular._privacy_accounting import (
+    ZCDPAccountant,
+    epsilon_from_rho,
+    gaussian_sigma,
+    rho_from_epsilon,
+)
+from hygeia.tabular._public_domain import (
+    check_public_domain,
+    domain_report,
+    guarantee_summary,
+)
+from hygeia.tabular.metadata import Metadata
 
 __all__ = ["DEFAULT_BUDGET", "DPSynthesizer"]
 
