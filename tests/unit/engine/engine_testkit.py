@@ -98,3 +98,18 @@ def marks(person: Person) -> dict[str, list[int]]:
 def verdicts(person: Person) -> dict[str, bool]:
     """What each probe found: ``{probe name: whether its condition held}``."""
     return {r.code: r.numeric_value == 1 for r in rows(person, "observation", code_system=TEST_SYSTEM)}
+
+
+def ks_statistic(a: list[float], b: list[float]) -> float:
+    """Two-sample Kolmogorov-Smirnov statistic."""
+    a, b = sorted(a), sorted(b)
+    i = j = 0
+    d = 0.0
+    while i < len(a) and j < len(b):
+        x = min(a[i], b[j])
+        while i < len(a) and a[i] == x:
+            i += 1
+        while j < len(b) and b[j] == x:
+            j += 1
+        d = max(d, abs(i / len(a) - j / len(b)))
+    return d

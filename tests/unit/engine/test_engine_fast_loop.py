@@ -7,7 +7,7 @@ import random
 import statistics
 
 import pytest
-from engine_testkit import BIRTH, DELAY_MONTH, YEAR, load, marks, ms, one, rows, run
+from engine_testkit import BIRTH, DELAY_MONTH, YEAR, ks_statistic, load, marks, ms, one, rows, run
 
 N_SEEDS = 400
 END = "2100-01-01"  # a person still waiting then is censored (CENSORED)
@@ -32,21 +32,6 @@ def _onset_months(fixture: str, n: int = N_SEEDS) -> list[int | None]:
     return out
 
 
-def _ks(a: list[float], b: list[float]) -> float:
-    """Two-sample Kolmogorov-Smirnov statistic."""
-    a, b = sorted(a), sorted(b)
-    i = j = 0
-    d = 0.0
-    while i < len(a) and j < len(b):
-        x = min(a[i], b[j])
-        while i < len(a) and a[i] == x:
-            i += 1
-        while j < len(b) and b[j] == x:
-            j += 1
-        d = max(d, abs(i / len(a) - j / len(b)))
-    return d
-
-
 def test_mean_onset_matches_the_geometric_expectation() -> None:
     months = _onset_months("fast_loop.json")
     assert None not in months and min(months) >= 1
@@ -68,7 +53,7 @@ def test_the_stepped_model_steps_every_month() -> None:
 def test_fast_loop_matches_the_same_model_stepped_every_month(fixture: str) -> None:
     fast = _onset_months(fixture)
     slow = _onset_months("slow_loop.json")  # a Counter in the loop: the engine wakes every month
-    assert _ks(fast, slow) < 1.95 * (2 / N_SEEDS) ** 0.5  # KS critical value, alpha = 0.001
+    assert ks_statistic(fast, slow) < 1.95 * (2 / N_SEEDS) ** 0.5  # KS critical value, alpha = 0.001
 
 
 def _brute_force_onset_months(n: int, seed: int = 20240601) -> list[int | None]:
@@ -91,7 +76,7 @@ def _brute_force_onset_months(n: int, seed: int = 20240601) -> list[int | None]:
 def test_age_limited_risk_matches_a_brute_force_monte_carlo() -> None:
     engine = [CENSORED if m is None else m for m in _onset_months("fast_loop_age.json")]
     brute = [CENSORED if m is None else m for m in _brute_force_onset_months(10_000)]
-    assert _ks(engine, brute) < 1.95 * (1 / N_SEEDS + 1 / len(brute)) ** 0.5  # alpha = 0.001
+    assert ks_statistic(engine, brute) < 1.95 * (1 / N_SEEDS + 1 / len(brute)) ** 0.5  # alpha = 0.001
     # The share falling ill before 10 (months 1-121: 121 * 30 days < 10 * 365.2425 days):
     # 1 - 0.985 ** 121 in theory.
     p_child = 1 - 0.985**121

@@ -7,7 +7,7 @@ import csv
 import random
 
 import pytest
-from engine_testkit import BIRTH, DAY, FIXTURES, YEAR, load, ms, rows, run
+from engine_testkit import BIRTH, DAY, FIXTURES, YEAR, ks_statistic, load, ms, rows, run
 
 from hygeia.population.engine import Person
 from hygeia.population.engine._tables import LookupTable
@@ -70,24 +70,9 @@ def _brute_force_exits(n: int, seed: int = 20240602) -> list[tuple[str, int]]:
     return out
 
 
-def _ks(a: list[float], b: list[float]) -> float:
-    """Two-sample Kolmogorov-Smirnov statistic."""
-    a, b = sorted(a), sorted(b)
-    i = j = 0
-    d = 0.0
-    while i < len(a) and j < len(b):
-        x = min(a[i], b[j])
-        while i < len(a) and a[i] == x:
-            i += 1
-        while j < len(b) and b[j] == x:
-            j += 1
-        d = max(d, abs(i / len(a) - j / len(b)))
-    return d
-
-
 def _assert_same_law(x: list[tuple[str, int]], y: list[tuple[str, int]]) -> None:
     """Exit days (KS, alpha = 0.001) and the share of each way out (4 standard errors) agree."""
-    assert _ks([d for _, d in x], [d for _, d in y]) < 1.95 * (1 / len(x) + 1 / len(y)) ** 0.5
+    assert ks_statistic([d for _, d in x], [d for _, d in y]) < 1.95 * (1 / len(x) + 1 / len(y)) ** 0.5
     for how in ("onset", "gone", "censored"):
         px = sum(h == how for h, _ in x) / len(x)
         py = sum(h == how for h, _ in y) / len(y)
