@@ -38,10 +38,10 @@ from __future__ import annotations
 
 import math
 import random
-from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 
 from hygeia.population.engine._units import YEAR_MS
+from hygeia.population.locale import _Categorical
 
 __all__ = ["DEFAULT_WINDOW_YEARS", "MAX_AGE", "NATURAL_FLOOR", "Demography"]
 
@@ -114,14 +114,7 @@ class Demography:
                 gain = _at(cum_lt[sex], self.mu_lt[sex], mid) - _at(cum_nat[sex], self.mu_nat[sex], max(mid - w, 0.0))
                 values.append((lo, sex))
                 weights.append(density * math.exp(gain))
-        total = sum(weights)
-        acc, cum = 0.0, []
-        for x in weights:
-            acc += x
-            cum.append(acc / total)
-        cum[-1] = 1.0
-        self._cells = tuple(values)
-        self._cum = tuple(cum)
+        self._cells = _Categorical(values, weights)
 
     @staticmethod
     def _pyramid_cells(pack, sex: str, cum_lt: Sequence[float]):
@@ -149,7 +142,7 @@ class Demography:
     # -- draws ----------------------------------------------------------------------------------
     def sample_age_sex(self, rng: random.Random) -> tuple[float, str]:
         """Age (years) on ``end`` the person has or would have had, and sex."""
-        lo, sex = self._cells[bisect_right(self._cum, rng.random())]
+        lo, sex = self._cells.draw(rng)
         return lo + _STEP * rng.random(), sex
 
     def sample_death(self, rng: random.Random, birth: int, sex: str, age: float) -> int | None:
