@@ -44,7 +44,7 @@ from pathlib import Path
 
 from hygeia.errors import OutputError
 
-__all__ = ["atomic_output", "commit", "discard", "make_temp", "recover", "write_bytes", "write_text"]
+__all__ = ["atomic_output", "commit", "discard", "make_temp", "recover", "write_text"]
 
 _TMP = ".tmp-"
 _OLD = ".old-"
@@ -236,9 +236,3 @@ def write_text(dest: str | os.PathLike[str], text: str, *, overwrite: bool = Tru
         tmp.write_text(text, encoding="utf-8")
     return Path(dest)
 
-
-def write_bytes(dest: str | os.PathLike[str], data: bytes, *, overwrite: bool = True, what: str = "file") -> Path:
-    """Write ``data`` to ``dest`` atomically; returns ``dest``."""
-    with atomic_output(dest, overwrite=overwrite, what=what) as tmp:
-        tmp.write_bytes(data)
-    return Path(dest)
