@@ -92,8 +92,8 @@ def caveats(
             )
     out.append(
         "Manifold precision and recall measure realism and coverage, not novelty: a verbatim copy of the training "
-        "rows scores as well as an independent draw (the *_reference values). Memorisation shows in the privacy "
-        "section (exact copies, DCR, membership inference)."
+        "rows scores as well as an independent draw (the *_reference values), or better. Memorisation shows in the "
+        "privacy section (exact copies, DCR, membership inference)."
     )
     ref = privacy.get("dcr_reference_rows")
     if ref is not None:
