@@ -441,7 +441,53 @@ def _parse_smoking(ctx: _Ctx, doc: dict, cited: dict) -> dict | None:
             ctx.ref(row, f"initiation_age[{i}]", cited)
         if all(s is not None for *_, s in initiation):
             ctx.check_sum([s for *_, s in initiation], "initiation_age")
-    return {"overall": overall, "by_sex": by_sex, "by_age": by_age, "initiation": initiation}
+    quit_ratio = _parse_quit_ratio(ctx, doc.get("quit_ratio"), cited)
+    if quit_ratio is not None and overall and None not in by_sex.values() and \
+            all(p is not None for _, p in by_age):
+        _check_ever_share(ctx, overall, by_sex, by_age, quit_ratio)
+    return {"overall": overall, "by_sex": by_sex, "by_age": by_age, "initiation": initiation,
+            "quit_ratio": quit_ratio}
+
+
+def _parse_quit_ratio(ctx: _Ctx, doc: Any, cited: dict) -> dict | None:
+    """The optional ``quit_ratio`` block (former / ever smokers); ``None`` when absent."""
+    if doc is None:
+        return None
+    if not isinstance(doc, dict):
+        ctx.fail("quit_ratio", f"must be an object with overall, by_sex and by_age; got {doc!r}.")
+        return None
+    overall = ctx.number(doc.get("overall"), "ratio", "quit_ratio.overall", lo=1e-9, hi=0.999)
+    ctx.ref(doc.get("overall") or {}, "quit_ratio.overall", cited)
+    by_sex = {}
+    for sex in SEXES:
+        entry = (doc.get("by_sex") or {}).get(sex)
+        by_sex[sex] = ctx.number(entry, "ratio", f"quit_ratio.by_sex.{sex}", lo=0.0, hi=0.999)
+        ctx.ref(entry or {}, f"quit_ratio.by_sex.{sex}", cited)
+    rows = doc.get("by_age")
+    spans = ctx.bands(rows, "quit_ratio.by_age")
+    by_age = []
+    if spans is not None:
+        for i, ((lo, _), row) in enumerate(zip(spans, rows)):
+            by_age.append((lo, ctx.number(row, "ratio", f"quit_ratio.by_age[{i}]", lo=0.0, hi=0.999)))
+            ctx.ref(row, f"quit_ratio.by_age[{i}]", cited)
+    if overall is None or None in by_sex.values() or spans is None or any(r is None for _, r in by_age):
+        return None
+    return {"overall": overall, "by_sex": by_sex, "by_age": by_age}
+
+
+def _check_ever_share(ctx: _Ctx, overall: float, by_sex: dict, by_age: list, quit: dict) -> None:
+    """Every age and sex must have current / (1 - quit ratio) <= 1: the share that ever smoked."""
+    edges = sorted({lo for lo, _ in by_age} | {lo for lo, _ in quit["by_age"]})
+    for sex in SEXES:
+        for age in edges:
+            cur = [p for lo, p in by_age if lo <= age]
+            q = [r for lo, r in quit["by_age"] if lo <= age]
+            current = (cur[-1] if cur else 0.0) * by_sex[sex] / overall
+            ratio = min((q[-1] if q else 0.0) * quit["by_sex"][sex] / quit["overall"], 0.999)
+            if current / (1.0 - ratio) > 1.0:
+                ctx.fail("quit_ratio", f"at age {age:g} ({sex}) current prevalence {current:.3f} and quit "
+                         f"ratio {ratio:.3f} imply that {current / (1.0 - ratio):.0%} ever smoked; lower "
+                         "the quit ratio or the prevalence so that current / (1 - quit ratio) <= 1.")
 
 
 def _parse_life_table(ctx: _Ctx, doc: dict, cited: dict) -> dict | None:

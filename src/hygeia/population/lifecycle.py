@@ -4,8 +4,9 @@ For each person this module draws demographics and social attributes from the
 locale pack, a birth date and natural death that agree with the pack's pyramid and life table
 (:mod:`hygeia.population._demography`), a growth track
 (height and weight z-scores followed from birth), resting vital signs and lab
-values around the pack's reference means, smoking status that tracks the pack's
-age- and sex-specific prevalence, and schedules wellness encounters (with the
+values around the pack's reference means, a smoking history (onset and quit ages,
+:mod:`hygeia.population._smoking`) that matches the pack's current smoking and quit
+ratio by age and sex, and schedules wellness encounters (with the
 routine immunizations due at each) on the age-based periodicity below.
 
 Modules read all of this through attributes (``smoker``, ``income``,
@@ -22,6 +23,7 @@ import random
 from hygeia.errors import ConfigError
 from hygeia.population._cardio import update_cardio_risk
 from hygeia.population._demography import Demography
+from hygeia.population._smoking import draw_history
 from hygeia.population._vitals import ATTRIBUTE_VITALS, SYNTHEA_VITALS, attribute_vital, synthea_normal
 from hygeia.population.engine._person import TEXT, Person
 from hygeia.population.engine._units import DAY_MS, YEAR_MS
@@ -107,6 +109,8 @@ _SES_EDUCATION = {
 }
 #: Salt of the person's seed for the socioeconomic draws (a stream of their own).
 _SES_SALT = 0x5E5C0DE
+#: Salt of the person's seed for the smoking-history draws (onset, quit).
+_SMOKING_SALT = 0x5A0CE
 
 CARDIO_FROM_AGE = 40
 CARDIO_EVERY_MS = YEAR_MS
@@ -201,7 +205,7 @@ class Lifecycle:
         a["RH_NEG"] = rng.random() < rh
         p.ses = self._ses(income, education, random.Random(seed ^ _SES_SALT))
         p.extra["z"] = {name: rng.gauss(0.0, 1.0) for name in ("height", "weight") + _PACK_VITALS}
-        p.extra["smoking_u"] = rng.random()
+        p.extra["smoking"] = draw_history(pack, age, sex, rng.random(), random.Random(seed ^ _SMOKING_SALT))
         p.death_due = self.demography.sample_death(rng, birth, sex, age)
         p.death_cause = None
         return p
@@ -293,10 +297,12 @@ class Lifecycle:
 
     # -- scheduling --------------------------------------------------------------
     def begin(self, p: Person, sim) -> None:
-        """Schedule the first wellness visit and the smoking and Medicare checkpoints."""
+        """Schedule the first wellness visit, smoking onset and quit, and the Medicare checkpoint."""
         sim.schedule(p.birth + int(WELLNESS_AGES_MONTHS[0] * YEAR_MS / 12), self._wellness, sim)
-        for age in range(15, 90, 5):
-            sim.schedule(p.birth + age * YEAR_MS, self._smoking, sim)
+        history = p.extra["smoking"]
+        for age in (history.onset, history.quit):
+            if age is not None:
+                sim.schedule(p.birth + int(age * YEAR_MS), self._smoking, sim)
         sim.schedule(p.birth + 65 * YEAR_MS, self._medicare, sim)
         sim.schedule(p.birth + CARDIO_FROM_AGE * YEAR_MS, self._cardio, sim)
 
@@ -313,17 +319,17 @@ class Lifecycle:
         sim.schedule(t + CARDIO_EVERY_MS, self._cardio, sim)
 
     def _smoking(self, sim, t: int) -> None:
-        """Smoking tracks the pack's prevalence at this age: a fixed propensity below it smokes."""
+        """Start smoking at the history's onset ('smoker', 'ever_smoked'), stop at its quit ('quit smoking age')."""
         p = sim.person
-        age = (t - p.birth) / YEAR_MS
-        now = p.extra["smoking_u"] < self.pack.smoking_probability(age, p.sex)
-        was = p.attrs.get("smoker")
-        if now != was:
-            p.attrs["smoker"] = now
-            if was and not now:
-                p.attrs["quit smoking age"] = int(age)
-                p.dirty.add("quit smoking age")
-            p.dirty.add("smoker")
+        history = p.extra["smoking"]
+        a = p.attrs
+        if history.quit is not None and (t - p.birth) / YEAR_MS >= history.quit - 1e-6:
+            a["smoker"] = False
+            a["quit smoking age"] = int(history.quit)
+            p.dirty.update(("smoker", "quit smoking age"))
+        else:
+            a["smoker"] = a["ever_smoked"] = True
+            p.dirty.update(("smoker", "ever_smoked"))
 
     def _medicare(self, sim, t: int) -> None:
         p = sim.person

@@ -206,6 +206,8 @@ class _Tables:
     smoking: dict[str, _Bands]  # values: prevalence
     smoking_min_age: float
     smoking_initiation: _Categorical  # values: (lo, hi)
+    smoking_quit: dict[str, _Bands] | None  # values: quit ratio (former / ever smokers)
+    smoking_quit_min_age: float
     qx: dict[str, tuple[float, ...]]
     growth: dict[tuple[str, str], _GrowthCurve]
     vitals: dict[tuple[str, str], _Bands]  # values: (mean, sd)
@@ -336,10 +338,47 @@ class LocalePack:
             return 0.0
         return _by_sex(t.smoking, sex, sex).at(age_years)
 
-    def sample_smoking_initiation_age(self, rng: random.Random) -> float:
-        """Age (years) at which a smoker started smoking."""
-        lo, hi = self._t.smoking_initiation.draw(rng)
-        return lo + (hi - lo) * rng.random()
+    def smoking_quit_ratio(self, age_years: float, sex: str) -> float:
+        """Quit ratio at that age and sex: former smokers as a share of those who ever smoked.
+
+        Zero below the pack's first quit-ratio band, or when the pack has none (every
+        smoker is then a current smoker).
+        """
+        t = self._t
+        if t.smoking_quit is None or age_years < t.smoking_quit_min_age:
+            return 0.0
+        return _by_sex(t.smoking_quit, sex, sex).at(age_years)
+
+    def sample_smoking_initiation_age(self, rng: random.Random, before: float | None = None) -> float:
+        """Age (years) at which a smoker started smoking.
+
+        Args:
+            rng: the random stream.
+            before: if given, an age the draw must fall below (the pack's initiation
+                distribution truncated there), for a person who has started by that age.
+
+        Raises:
+            ConfigError: ``before`` is at or below the youngest initiation age.
+        """
+        cat = self._t.smoking_initiation
+        if before is None:
+            lo, hi = cat.draw(rng)
+            return lo + (hi - lo) * rng.random()
+        masses, prev = [], 0.0
+        for (lo, hi), cum in zip(cat.values, cat.cum):
+            masses.append((cum - prev) * min(max((before - lo) / (hi - lo), 0.0), 1.0))
+            prev = cum
+        total = sum(masses)
+        if total <= 0.0:
+            raise ConfigError(f"nobody starts smoking before age {before}; the pack's initiation "
+                              f"ages start at {cat.values[0][0]}.")
+        v = rng.random() * total
+        for (lo, hi), m in zip(cat.values, masses):
+            if m > 0.0 and v < m:
+                return lo + (min(before, hi) - lo) * (v / m)
+            v -= m
+        top = next(hi for (_, hi), m in zip(reversed(cat.values), reversed(masses)) if m > 0.0)
+        return min(before, top) * (1.0 - 1e-12)  # rounding left v at the very top
 
     def annual_death_probability(self, age_years: int, sex: str) -> float:
         """q(x): probability of dying before the next birthday, from the life table.
@@ -464,6 +503,7 @@ def _build(path: Path, b: dict[str, Any], sources: dict[str, str]) -> LocalePack
             age_weights.append(count)
     open_lo = int(b["age_sex"][-1][0])
     smoking = b["smoking"]
+    quit = smoking.get("quit_ratio")
     smoke_bands = {
         sex: _Bands([lo for lo, _ in smoking["by_age"]],
                     [p * smoking["by_sex"][sex] / smoking["overall"] for _, p in smoking["by_age"]])
@@ -491,6 +531,12 @@ def _build(path: Path, b: dict[str, Any], sources: dict[str, str]) -> LocalePack
         smoking_min_age=smoking["by_age"][0][0],
         smoking_initiation=_Categorical([(lo, hi) for lo, hi, _ in smoking["initiation"]],
                                         [s for *_, s in smoking["initiation"]]),
+        smoking_quit=None if quit is None else {
+            sex: _Bands([lo for lo, _ in quit["by_age"]],
+                        [min(r * quit["by_sex"][sex] / quit["overall"], 0.999) for _, r in quit["by_age"]])
+            for sex in SEXES
+        },
+        smoking_quit_min_age=0.0 if quit is None else quit["by_age"][0][0],
         qx=qx,
         growth={key: _GrowthCurve([_LmsTable(rows) for rows in tabs]) for key, tabs in b["growth"].items()},
         vitals={key: _Bands([lo for lo, _ in rows], [v for _, v in rows])
