@@ -4,7 +4,8 @@
 per measure (its numerator: 0/1, or a count for rates) and one per measure with a
 denominator of its own; the caller aggregates it by age band and sex. Events are
 filtered once to the codes the measures read, so each measure's SQL runs over a
-small table.
+small table. A ``rate`` measure also gets ``<id>:years``, the person-years each
+person lived in the 365-day look-back (less than a year for infants), its exposure.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from hygeia.population._measures import MEASURES, measure_codes
 __all__ = ["YEAR_SECONDS", "person_table"]
 
 YEAR_SECONDS = 365.2425 * 86400
+_LOOK_BACK_YEARS = 365 * 86400 / YEAR_SECONDS  # the encounters clause's 365 days
 _STATUS = {
     "active": "(end_time IS NULL OR end_time > $end)",
     "ever": "TRUE",
@@ -97,8 +99,9 @@ def person_table(con, end: dt.date, measures: Iterable[str] | None = None) -> pd
         measures: measure ids of :data:`MEASURES` (default: all).
 
     Returns:
-        A DataFrame with a column per measure (its numerator) and, for measures with a
-        denominator of their own, a column ``<id>:den`` (0/1).
+        A DataFrame with a column per measure (its numerator); for measures with a
+        denominator of their own, a column ``<id>:den`` (0/1); for rates, a column
+        ``<id>:years`` (the person-years lived in the look-back).
     """
     end_ts = dt.datetime.combine(end, dt.time())
     con.execute("SET enable_progress_bar = false")
@@ -129,6 +132,8 @@ def person_table(con, end: dt.date, measures: Iterable[str] | None = None) -> pd
             excluded = _union(con, spec["exclude"], end_ts, False)
             num = num[~num.index.isin(excluded.index)]
         living[m] = index.map(num).fillna(0.0).to_numpy(dtype=np.float64)
+        if rate:
+            living[f"{m}:years"] = np.minimum(living["age"].to_numpy(dtype=np.float64), _LOOK_BACK_YEARS)
         if spec.get("denominator"):
             den = _union(con, spec["denominator"], end_ts, False)
             living[f"{m}:den"] = index.isin(den.index).to_numpy(dtype=np.float64)

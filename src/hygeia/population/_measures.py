@@ -18,7 +18,9 @@ over the look-back, e.g. emergency visits per person-year). Clause kinds:
 ``latest_status``  ``code`` of an observation whose text value is a coded answer
                    (``"SNOMED-CT|8517006|Ex-smoker (finding)"``); ``answers``: codes
 ``measured``       ``code``: any observation of it on or before ``end``
-``encounters``     ``encounter_class``; counts those in the 365 days before ``end``
+``encounters``     ``encounter_class``; counts those in the 365 days before ``end`` (a
+                   ``rate`` measure sums the counts; a ``proportion`` one counts the
+                   persons with at least one)
 =================  ==================================================================
 
 Two measures are built in and have no rows in ``targets.json``: ``population_share``
@@ -170,6 +172,20 @@ MEASURES: dict[str, dict[str, Any]] = {
         "unit": "rate",
         "describe": "emergency encounters in the 365 days before the end date, per person alive on it",
         "numerator": [{"encounters": "emergency"}],
+    },
+    "urgent_care_past_year": {
+        "label": "Urgent care visit in the past year",
+        "group": "utilisation",
+        "unit": "proportion",
+        "describe": "at least one urgent care encounter in the 365 days before the end date",
+        "numerator": [{"encounters": "urgentcare"}],
+    },
+    "wellness_past_year": {
+        "label": "Wellness (check-up) visit in the past year",
+        "group": "utilisation",
+        "unit": "proportion",
+        "describe": "at least one wellness encounter (check-up, well-child visit) in the 365 days before the end date",
+        "numerator": [{"encounters": "wellness"}],
     },
 }
 

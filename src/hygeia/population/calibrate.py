@@ -143,6 +143,8 @@ def _target_rows(people: pd.DataFrame, targets: Sequence[Mapping[str, Any]]) -> 
             mask &= people[f"{m}:den"].to_numpy() > 0
         n = float(mask.sum())
         k = float(people.loc[mask, m].sum()) if n else 0.0
+        if spec["unit"] == "rate" and f"{m}:years" in people:
+            n = float(people.loc[mask, f"{m}:years"].sum())  # person-years: infants lived part of the year
         if spec["unit"] == "rate":
             value = k / n if n else math.nan
             lo, hi = poisson_interval(k)
