@@ -187,6 +187,13 @@ MEASURES: dict[str, dict[str, Any]] = {
         "describe": "at least one wellness encounter (check-up, well-child visit) in the 365 days before the end date",
         "numerator": [{"encounters": "wellness"}],
     },
+    "office_visits": {
+        "label": "Physician office visits per person-year",
+        "group": "utilisation",
+        "unit": "rate",
+        "describe": "ambulatory and wellness encounters in the 365 days before the end date, per person-year",
+        "numerator": [{"encounters": "ambulatory"}, {"encounters": "wellness"}],
+    },
 }
 
 #: Measured by :mod:`hygeia.population.calibrate` from the pack's own blocks.

@@ -27,6 +27,7 @@ from hygeia.population.lifecycle import (
 )
 
 MODULES = default_modules_dir()
+_CARE = ("emergency_care.json", "urgent_care.json", "pediatric_sick_visits.json")
 _N = NormalDist()
 
 
@@ -86,7 +87,7 @@ def test_attends_wellness_is_the_probit_threshold() -> None:
 # -- the modules ------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def care():
-    return load_modules([MODULES / "emergency_care.json", MODULES / "urgent_care.json"], strict=True)
+    return load_modules([MODULES / name for name in _CARE], strict=True)
 
 
 def test_modules_load_cleanly_with_fast_monthly_loops(care) -> None:
@@ -96,11 +97,11 @@ def test_modules_load_cleanly_with_fast_monthly_loops(care) -> None:
 
 
 def test_every_distribution_sums_to_one() -> None:
-    for name in ("emergency_care.json", "urgent_care.json"):
+    for name in _CARE:
         spec = json.loads((MODULES / name).read_text())
         for state_name, st in spec["states"].items():
             options = [st["distributed_transition"]] if "distributed_transition" in st else []
-            options += [o["distributions"] for o in st.get("complex_transition", [])]
+            options += [o["distributions"] for o in st.get("complex_transition", []) if "distributions" in o]
             for dists in options:
                 assert sum(d["distribution"] for d in dists) == pytest.approx(1.0, abs=1e-6), (name, state_name)
 
@@ -131,6 +132,12 @@ def test_urgent_care_visits_follow_the_modules_yearly_rates(care) -> None:
     assert rate == pytest.approx(0.45, rel=0.12)
 
 
+def test_sick_visits_are_for_children_only(care) -> None:
+    child = _visits(care, "ambulatory", n=200, sex="M", birth="2000-01-01", end="2026-01-01", lo=1, hi=18)
+    assert child == pytest.approx(0.7, rel=0.12)
+    assert _visits(care, "ambulatory", n=100, sex="M", birth="1980-01-01", end="2026-01-01", lo=18, hi=46) == 0
+
+
 def test_an_emergency_visit_is_a_coherent_record(care) -> None:
     p = next(p for p in (simulate(care, seed=s, birth="1950-01-01", end="2026-01-01", sex="F",
                                   vitals={"Heart Rate": 75.0, "Respiration Rate": 15.0}) for s in range(50))
@@ -155,6 +162,7 @@ def _table() -> tuple[pa.Table, pa.Table]:
                          ("death_time", pa.timestamp("us")), ("sex", pa.string())]))
     rows = [  # (subject, time, class)
         (1, t(2025, 3, 1), "urgentcare"), (1, t(2025, 9, 1), "urgentcare"), (1, t(2025, 5, 1), "wellness"),
+        (1, t(2025, 6, 1), "ambulatory"),
         (2, t(2023, 5, 1), "wellness"), (2, t(2025, 2, 1), "emergency"),
         (3, t(2025, 8, 1), "emergency"), (3, t(2025, 9, 1), "wellness"),
     ]
@@ -177,11 +185,12 @@ def test_encounter_clauses_count_persons_for_shares_and_person_years_for_rates()
     con.register("persons", persons)
     con.register("events", events)
     out = person_table(con, dt.date(2026, 1, 1),
-                       ["urgent_care_past_year", "wellness_past_year", "ed_visits"]).set_index("subject_id")
+                       ["urgent_care_past_year", "wellness_past_year", "ed_visits", "office_visits"]).set_index("subject_id")
     con.close()
     assert out["urgent_care_past_year"].to_dict() == {1: 1, 2: 0, 3: 0}  # two visits: one person
     assert out["wellness_past_year"].to_dict() == {1: 1, 2: 0, 3: 1}  # 2's was in 2023
     assert out["ed_visits"].to_dict() == {1: 0, 2: 1, 3: 1}
+    assert out["office_visits"].to_dict() == {1: 2, 2: 0, 3: 1}  # ambulatory and wellness encounters summed
     years = out["ed_visits:years"].to_dict()
     assert years[1] == pytest.approx(365 / 365.2425)  # a whole look-back
     assert years[3] == pytest.approx(184 / 365.2425, abs=1e-3)  # born half-way through it
