@@ -6,8 +6,10 @@ locale pack, a birth date and natural death that agree with the pack's pyramid a
 (height and weight z-scores followed from birth), resting vital signs and lab
 values around the pack's reference means, a smoking history (onset and quit ages,
 :mod:`hygeia.population._smoking`) that matches the pack's current smoking and quit
-ratio by age and sex, and schedules wellness encounters (with the
-routine immunizations due at each) on the age-based periodicity below.
+ratio by age and sex, and offers wellness encounters (with the
+routine immunizations due at each) on the age-based periodicity below, each attended
+with the published share for the person's age through a personal propensity
+(:data:`WELLNESS_ATTENDANCE`, :data:`WELLNESS_PERSISTENCE`).
 
 Modules read all of this through attributes (``smoker``, ``income``,
 ``education``...) and vital signs (``Height``, ``BMI``, ``Systolic Blood
