@@ -87,8 +87,9 @@ def test_the_fit_tool_moves_onset_probabilities_toward_the_targets(tmp_path) -> 
     before, after = result["before"][0]["simulated"], result["after"][0]["simulated"]
     assert after > before
     moved = {(p["state"], p["option"]): (p["before"], p["after"]) for p in result["parameters"]}
-    lo, hi = moved[("Yearly_Asthma_Risk", 2)]  # adults: the range of the target
-    assert hi > lo
+    for option in (6, 7):  # adult men, adult women: the range of the target
+        lo, hi = moved[("Yearly_Asthma_Risk", option)]
+        assert hi > lo
     assert moved[("Yearly_Asthma_Risk", 0)][0] == moved[("Yearly_Asthma_Risk", 0)][1]  # under 5: no target, unchanged
     fitted = tmp_path / "lib"
     fitted.mkdir()
