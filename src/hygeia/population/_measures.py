@@ -106,11 +106,11 @@ MEASURES: dict[str, dict[str, Any]] = {
         "numerator": [{"condition": _c("195967001", "233678006"), "status": "active"}],
     },
     "depression_past_year": {
-        "label": "Major depressive episode, past year",
+        "label": "Major depressive episode, past year (diagnosed)",
         "group": "prevalence",
         "unit": "proportion",
-        "describe": "a major depressive episode (single, recurrent or postpartum) active at some time "
-                    "in the 365 days before the end date",
+        "describe": "a diagnosed major depressive episode (single, recurrent or postpartum) active at some "
+                    "time in the 365 days before the end date",
         "numerator": [{"condition": _c("36923009", "370143000", "58703003"), "status": "past_year"}],
     },
     "atrial_fibrillation": {
