@@ -42,7 +42,11 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["ATTRIBUTE_VITALS", "DIABETES_DRUG_HBA1C", "SYNTHEA_VITALS", "attribute_vital", "hba1c_percent",
+import math
+from statistics import NormalDist
+
+__all__ = ["ATTRIBUTE_VITALS", "DIABETES_DRUG_HBA1C", "LIPID_NAMES", "STATIN_ADHERENCE", "STATIN_LDL_LOWERING",
+           "SYNTHEA_VITALS", "attribute_vital", "growth_z", "hba1c_percent", "ldl_sampson", "pack_lipids",
            "synthea_normal", "synthea_vital", "uniform"]
 
 _YEAR_MS = 31_556_952_000
@@ -266,3 +270,176 @@ def synthea_vital(p, name: str, t: int) -> float | None:
     """
     v = attribute_vital(p, name, t)
     return v if v is not None else synthea_normal(p, name, t).get(name)
+
+
+# --------------------------------------------------------------------------- the pack's lipid panel
+
+#: The four values of a lipid panel, all computed together by :func:`pack_lipids`.
+LIPID_NAMES = ("Total Cholesterol", "HDL", "Triglycerides", "LDL")
+
+#: Correlations, between persons, of total cholesterol, HDL cholesterol and log triglycerides
+#: (TC-HDL, TC-lnTG, HDL-lnTG). Approximate values of the order reported for US adults in
+#: population lipid surveys (weakly positive TC-HDL, moderately positive TC-TG, moderately
+#: negative HDL-TG); a modelling choice, not a transcription of a published table.
+_LIPID_CORR = (0.15, 0.35, -0.45)
+
+#: Within-person (visit-to-visit) biological coefficients of variation: total cholesterol
+#: 6.1%, HDL 7.4%, triglycerides 23.7% (Smith SJ, Cooper GR, Myers GL, Sampson EJ.
+#: Biological variability in concentrations of serum lipids. Clin Chem 1993;39:1012-1022,
+#: composite predicted values; approximate transcription). The rest of the population
+#: spread is the person's own level, which tracks over time.
+_LIPID_WITHIN_CV = {"Total Cholesterol": 0.061, "HDL": 0.074, "Triglycerides": 0.237}
+
+#: RxNorm code -> fraction by which the statin lowers LDL cholesterol. Law MR, Wald NJ,
+#: Rudnicka AR, BMJ 2003;326:1423-1429 (164 placebo-controlled trials): atorvastatin 80 mg
+#: 55%; atorvastatin 10, simvastatin 40, lovastatin 40 mg about 37-40%; each doubling of the
+#: dose adds about 6 points (atorvastatin 20 and rosuvastatin 10 mg 43%, simvastatin 20 mg
+#: 32%, lovastatin 20 mg 29%, pravastatin 40 mg 29%). The 2018 AHA/ACC cholesterol guideline
+#: (Grundy SM et al., Circulation 2019;139:e1082-e1143, Table 3) calls >= 50% high
+#: intensity and 30-49% moderate intensity.
+STATIN_LDL_LOWERING = {
+    "617310": 0.43,   # atorvastatin 20 mg
+    "259255": 0.55,   # atorvastatin 80 mg
+    "859747": 0.43,   # rosuvastatin 10 mg
+    "312961": 0.32,   # simvastatin 20 mg
+    "904475": 0.29,   # pravastatin 40 mg
+    "197904": 0.29,   # lovastatin 20 mg
+}
+#: Effect of a statin on HDL (+5%) and triglycerides (-10% at moderate, -20% at high
+#: intensity): statins raise HDL cholesterol by about 5-10% and lower triglycerides by
+#: about 10-30% in a dose-dependent way (2018 AHA/ACC guideline; the products' labels).
+_STATIN_HDL = 1.05
+_STATIN_TG = {False: 0.90, True: 0.80}
+#: Share of statin users who adhere (proportion of days covered >= 80%): 57% after a median
+#: of 24 months (50% in primary, 66% in secondary prevention; Naderi SH, Bestwick JP, Wald
+#: DS, Am J Med 2012;125:882-887, 376,162 patients). Adherence is a fixed trait of the
+#: person; a non-adherent person's panel shows half the drug's effect (a modelling choice
+#: for partial coverage, not a published figure).
+STATIN_ADHERENCE = 0.57
+_NON_ADHERENT_EFFECT = 0.5
+
+_NORMAL = NormalDist()
+_SQRT = math.sqrt
+
+
+def _lipid_factors() -> tuple[tuple[float, ...], ...]:
+    """Cholesky factor of :data:`_LIPID_CORR` (rows: TC, HDL, lnTG)."""
+    r12, r13, r23 = _LIPID_CORR
+    a22 = _SQRT(1.0 - r12 * r12)
+    a32 = (r23 - r12 * r13) / a22
+    return (1.0, 0.0, 0.0), (r12, a22, 0.0), (r13, a32, _SQRT(1.0 - r13 * r13 - a32 * a32))
+
+
+_CHOL = _lipid_factors()
+
+
+def ldl_sampson(tc: float, hdl: float, tg: float) -> float:
+    """LDL cholesterol (mg/dL) by the NIH equation 2 (Sampson M et al., JAMA Cardiol 2020;5:540-548).
+
+    ``TC/0.948 - HDL/0.971 - (TG/8.56 + TG x non-HDL/2140 - TG^2/16100) - 9.44``; valid
+    for triglycerides up to 800 mg/dL, unlike Friedewald's ``TC - HDL - TG/5`` (400).
+
+    Example:
+        >>> round(ldl_sampson(200, 50, 150), 1)
+        123.4
+    """
+    return tc / 0.948 - hdl / 0.971 - (tg / 8.56 + tg * (tc - hdl) / 2140.0 - tg * tg / 16100.0) - 9.44
+
+
+def _tc_for_ldl(ldl: float, hdl: float, tg: float) -> float:
+    """Total cholesterol that gives ``ldl`` by :func:`ldl_sampson` (the equation is linear in TC)."""
+    return (ldl + hdl / 0.971 + tg / 8.56 - tg * hdl / 2140.0 - tg * tg / 16100.0 + 9.44) / (1.0 / 0.948 - tg / 2140.0)
+
+
+def _log_normal(mean: float, sd: float) -> tuple[float, float]:
+    """(mu, sigma) of a log-normal with that mean and SD."""
+    s2 = math.log1p((sd / mean) ** 2)
+    return math.log(mean) - s2 / 2.0, _SQRT(s2)
+
+
+def _visit_z(p, t: int, key: str) -> float:
+    u = uniform(p.seed, t, key)
+    return _NORMAL.inv_cdf(min(max(u, 1e-9), 1.0 - 1e-9))
+
+
+def pack_lipids(p, t: int, age: float, reference) -> dict[str, float]:
+    """A person's lipid panel at ``t`` around the pack's references: TC, HDL, TG and LDL.
+
+    The person's own levels are fixed z-scores (``p.extra["z"]`` for total cholesterol,
+    HDL and triglycerides, correlated by :data:`_LIPID_CORR`) placed on the pack's mean
+    and SD for their age and sex, so a person tracks from visit to visit and the panel
+    follows the pack's age trend; each visit adds the within-person variation of
+    :data:`_LIPID_WITHIN_CV`. Total cholesterol is normal, HDL and triglycerides are
+    log-normal. LDL is calculated from the three by :func:`ldl_sampson`, as a laboratory
+    does. An active statin (:data:`STATIN_LDL_LOWERING`) lowers LDL by its fraction,
+    raises HDL by 5% and lowers triglycerides by 10% (20% at high intensity), half of
+    that in a person who does not adhere (:data:`STATIN_ADHERENCE`); total cholesterol is
+    what the treated LDL, HDL and triglycerides add up to.
+
+    Args:
+        p: the person (reads ``extra["z"]``, ``seed``, ``sex`` and ``medications``).
+        t: epoch ms.
+        age: age in years at ``t``.
+        reference: ``(name, age, sex) -> (mean, sd)``, e.g. ``LocalePack.vital_reference``.
+
+    Returns:
+        ``{"Total Cholesterol", "HDL", "Triglycerides", "LDL"}`` in mg/dL, rounded to 0.1.
+    """
+    z = p.extra["z"]
+    base = (z["Total Cholesterol"], z["HDL"], z["Triglycerides"])
+    zt, zh, zg = (sum(c * b for c, b in zip(row, base)) for row in _CHOL)
+    cv = _LIPID_WITHIN_CV
+    mean, sd = reference("Total Cholesterol", age, p.sex)
+    w = mean * cv["Total Cholesterol"]
+    tc = mean + _SQRT(max(sd * sd - w * w, 0.0)) * zt + w * _visit_z(p, t, "Total Cholesterol")
+    values = {}
+    for name, zv in (("HDL", zh), ("Triglycerides", zg)):
+        m, s = reference(name, age, p.sex)
+        mu, sigma = _log_normal(m, s)
+        within = cv[name]
+        values[name] = math.exp(mu + _SQRT(max(sigma * sigma - within * within, 0.0)) * zv
+                                + within * _visit_z(p, t, name))
+    hdl, tg = values["HDL"], min(values["Triglycerides"], 800.0)
+    tc = max(tc, hdl + 60.0)  # untreated LDL stays above about 40 mg/dL
+    ldl = ldl_sampson(tc, hdl, tg)
+    lowering = max((STATIN_LDL_LOWERING.get(code, 0.0) for code in p.medications), default=0.0)
+    if lowering:
+        taken = 1.0 if uniform(p.seed, 0, "statin adherence") < STATIN_ADHERENCE else _NON_ADHERENT_EFFECT
+        ldl *= 1.0 - lowering * taken
+        hdl *= 1.0 + (_STATIN_HDL - 1.0) * taken
+        tg *= 1.0 - (1.0 - _STATIN_TG[lowering >= 0.5]) * taken
+        tc = _tc_for_ldl(ldl, hdl, tg)
+    return {"Total Cholesterol": round(tc, 1), "HDL": round(hdl, 1), "Triglycerides": round(tg, 1),
+            "LDL": round(ldl, 1)}
+
+
+# --------------------------------------------------------------------------- growth z-scores
+
+#: Correlation of a person's weight-for-age z-score with their height-for-age z-score:
+#: 0.6 in childhood (to 18 years) and 0.45 in adults (from 25, linear between). Taller
+#: children and adults are heavier, so BMI varies less than weight alone; the values were
+#: fitted so that, with the pack's adult weight curves, the simulated adult BMI
+#: distribution matches NHANES underweight (BMI < 18.5, 1.6% of adults) and obesity by
+#: age (see the locale pack's targets); they are not published correlations.
+HEIGHT_WEIGHT_RHO = (0.6, 0.45)
+#: z-scores are truncated at these limits: height-for-age |z| <= 4 and weight-for-age
+#: |z| <= 3.5 (both the person's own weight draw and the combined weight z-score), inside the CDC's biologically implausible value cut-offs (height z < -5 or
+#: > 4, weight z < -5 or > 8; CDC, "Modified z-scores in the CDC growth charts", 2000
+#: growth chart SAS program notes), so no record shows an impossible height, weight or BMI.
+GROWTH_Z_LIMITS = {"height": 4.0, "weight": 3.5}
+
+
+def growth_z(z: dict, age: float) -> tuple[float, float]:
+    """(height z, weight z) of a person at ``age`` from their own draws ``z["height"]``, ``z["weight"]``.
+
+    Example:
+        >>> growth_z({"height": 5.0, "weight": 0.0}, 40.0)
+        (4.0, 1.8)
+    """
+    lim_h, lim_w = GROWTH_Z_LIMITS["height"], GROWTH_Z_LIMITS["weight"]
+    zh = max(-lim_h, min(lim_h, z["height"]))
+    child, adult = HEIGHT_WEIGHT_RHO
+    rho = child if age <= 18.0 else adult if age >= 25.0 else child + (adult - child) * (age - 18.0) / 7.0
+    own = max(-lim_w, min(lim_w, z["weight"]))  # the part of weight that height does not explain
+    zw = rho * zh + _SQRT(1.0 - rho * rho) * own
+    return zh, max(-lim_w, min(lim_w, zw))

@@ -27,7 +27,9 @@ from hygeia.errors import ConfigError
 from hygeia.population._cardio import update_cardio_risk
 from hygeia.population._demography import Demography
 from hygeia.population._smoking import draw_history
-from hygeia.population._vitals import ATTRIBUTE_VITALS, SYNTHEA_VITALS, attribute_vital, synthea_normal
+from hygeia.population._vitals import (
+    ATTRIBUTE_VITALS, LIPID_NAMES, SYNTHEA_VITALS, attribute_vital, growth_z, pack_lipids, synthea_normal,
+)
 from hygeia.population.engine._person import TEXT, Person
 from hygeia.population.engine._units import DAY_MS, YEAR_MS
 
@@ -317,12 +319,18 @@ class Lifecycle:
         z = p.extra["z"]
         pack = self.pack
         if name == "Height":
-            return round(pack.height_cm(age, p.sex, z["height"]), 1)
+            return round(pack.height_cm(age, p.sex, growth_z(z, age)[0]), 1)
         if name == "Weight":
-            return round(pack.weight_kg(age, p.sex, z["weight"]), 1)
+            return round(pack.weight_kg(age, p.sex, growth_z(z, age)[1]), 1)
         if name == "BMI":
             h = p.vital("Height", t) / 100.0
             return round(p.vital("Weight", t) / (h * h), 1) if h > 0 else None
+        if name in LIPID_NAMES:
+            panel = pack_lipids(p, t, age, pack.vital_reference)
+            cache = p.extra.get("vitals_at")
+            if cache is not None and cache[0] == t:
+                cache[1].update(panel)  # one panel per instant: the four values agree
+            return panel[name]
         if name in z:
             mean, sd = pack.vital_reference(name, age, p.sex)
             v = mean + sd * (z[name] + 0.25 * _noise(t, name))
