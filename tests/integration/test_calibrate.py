@@ -87,7 +87,7 @@ def test_the_fit_tool_moves_onset_probabilities_toward_the_targets(tmp_path) -> 
     before, after = result["before"][0]["simulated"], result["after"][0]["simulated"]
     assert after > before
     moved = {(p["state"], p["option"]): (p["before"], p["after"]) for p in result["parameters"]}
-    for option in (6, 7):  # adult men, adult women: the range of the target
+    for option in (6, 7, 8, 9):  # adult men and women, to 50 and after: the range of the target
         lo, hi = moved[("Yearly_Asthma_Risk", option)]
         assert hi > lo
     assert moved[("Yearly_Asthma_Risk", 0)][0] == moved[("Yearly_Asthma_Risk", 0)][1]  # under 5: no target, unchanged

@@ -172,6 +172,22 @@ def _noise(t: int, name: str) -> float:
     return (h % 20001) / 10000.0 - 1.0
 
 
+#: An adult's blood pressure here is that of a person without hypertension (the
+#: hypertension module and ``attribute_vital`` give the hypertensive's), so it is drawn
+#: from the pack's reference distribution below the hypertensive thresholds (140/90 mm
+#: Hg, the definition of NCHS Data Brief No. 289, 2017): the pack's NHANES means and SDs
+#: describe all adults, hypertensive and treated included, and drawing a person without
+#: the disease from all of it would count about one adult in six of those 40 and over
+#: as hypertensive by a single reading on top of the module's diagnoses.
+_NORMOTENSIVE_BELOW = {"Systolic Blood Pressure": 139.5, "Diastolic Blood Pressure": 89.5}
+
+
+def _normal_below(z: float, c: float) -> float:
+    """The standard-normal score ``z`` moved, by its rank, into the normal truncated below ``c``."""
+    u = _NORMAL.cdf(z) * _NORMAL.cdf(c)
+    return _NORMAL.inv_cdf(min(max(u, 1e-12), 1.0 - 1e-12))
+
+
 def ckd_epi_2021(creatinine: float, age: float, sex: str) -> float:
     """eGFR (mL/min/1.73m2) by the race-free CKD-EPI 2021 creatinine equation (Inker, NEJM 2021)."""
     k, a = (0.7, -0.241) if sex == "F" else (0.9, -0.302)
@@ -333,7 +349,11 @@ class Lifecycle:
             return panel[name]
         if name in z:
             mean, sd = pack.vital_reference(name, age, p.sex)
-            v = mean + sd * (z[name] + 0.25 * _noise(t, name))
+            zz = z[name] + 0.25 * _noise(t, name)
+            cut = _NORMOTENSIVE_BELOW.get(name) if age >= 18 else None
+            if cut is not None:
+                zz = _normal_below(zz, (cut - mean) / sd)
+            v = mean + sd * zz
             return round(max(v, mean * 0.3), 1)
         if name == "EGFR":
             return round(ckd_epi_2021(p.vital("Creatinine", t), max(age, 18.0), p.sex), 1)
