@@ -416,12 +416,12 @@ def pack_lipids(p, t: int, age: float, reference) -> dict[str, float]:
 # --------------------------------------------------------------------------- growth z-scores
 
 #: Correlation of a person's weight-for-age z-score with their height-for-age z-score:
-#: 0.6 in childhood (to 18 years) and 0.45 in adults (from 25, linear between). Taller
+#: 0.6 in childhood (to 18 years) and 0.55 in adults (from 25, linear between). Taller
 #: children and adults are heavier, so BMI varies less than weight alone; the values were
 #: fitted so that, with the pack's adult weight curves, the simulated adult BMI
 #: distribution matches NHANES underweight (BMI < 18.5, 1.6% of adults) and obesity by
 #: age (see the locale pack's targets); they are not published correlations.
-HEIGHT_WEIGHT_RHO = (0.6, 0.45)
+HEIGHT_WEIGHT_RHO = (0.6, 0.55)
 #: z-scores are truncated at these limits: height-for-age |z| <= 4 and weight-for-age
 #: |z| <= 3.5 (both the person's own weight draw and the combined weight z-score), inside the CDC's biologically implausible value cut-offs (height z < -5 or
 #: > 4, weight z < -5 or > 8; CDC, "Modified z-scores in the CDC growth charts", 2000
@@ -434,7 +434,7 @@ def growth_z(z: dict, age: float) -> tuple[float, float]:
 
     Example:
         >>> growth_z({"height": 5.0, "weight": 0.0}, 40.0)
-        (4.0, 1.8)
+        (4.0, 2.2)
     """
     lim_h, lim_w = GROWTH_Z_LIMITS["height"], GROWTH_Z_LIMITS["weight"]
     zh = max(-lim_h, min(lim_h, z["height"]))
