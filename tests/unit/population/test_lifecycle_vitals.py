@@ -156,7 +156,8 @@ def test_cholesterol_rises_from_young_adults_to_middle_age_and_hdl_is_higher_in_
     for sex in "MF":
         assert _mean(panels[(sex, 50)], "Total Cholesterol") > _mean(panels[(sex, 30)], "Total Cholesterol") + 8
         assert _mean(panels[(sex, 50)], "LDL") > _mean(panels[(sex, 30)], "LDL") + 5
-    assert _mean(panels[("M", 70)], "Total Cholesterol") < _mean(panels[("M", 50)], "Total Cholesterol")
+    # Untreated, men's level flattens after 60 (measured, with statins, it falls: NHANES)
+    assert _mean(panels[("M", 70)], "Total Cholesterol") < _mean(panels[("M", 50)], "Total Cholesterol") + 3
     assert _mean(panels[("F", 50)], "HDL") > _mean(panels[("M", 50)], "HDL") + 7
 
 
