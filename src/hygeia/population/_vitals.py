@@ -147,6 +147,62 @@ def hba1c_percent(p, t: int, bmi: float | None) -> float:
     return round(v, 1)
 
 
+#: HbA1c (%) of an adult without diabetes: mean at 40 years, rise per year of age, SD between
+#: persons. Pani LN et al., Effect of aging on A1C levels in individuals without diabetes,
+#: Diabetes Care 2008;31:1991-1996 (NHANES 2001-2004, 3,270 adults without diabetes): A1C rises
+#: 0.010 points a year of age; the 97.5th percentile is 5.6% under 40 and 6.2% at 70 and over
+#: (so the spread widens with age: SD about 0.2 under 40, 0.3 at 70). Wang Y et al., Prim Care
+#: Diabetes 2020;14:453-458 (NHANES 1999-2014): 0.008-0.009 points a year, alike in men and
+#: women. The rise used, 0.011 a year, lies between the NHANES and Framingham Offspring slopes
+#: (0.010 and 0.014). The level (5.30% at 40) and the SD (0.28 + 0.003 per year from 40) were set so that,
+#: with the pack's fasting glucose, the simulated share with A1C 5.7-6.4% or fasting glucose
+#: 100-125 mg/dL matches the National Diabetes Statistics Report's prediabetes by age band
+#: (seeds 1-99); the A1C share itself rose from about 10% (1999-2002) to 20% or more
+#: (2011-2014) of US adults as assays and obesity changed (Bullard KM et al., Diabetes Care
+#: 2013;36:2286-2293), so the 2001-2004 levels are too low for 2017-2020.
+HBA1C_NONDIABETIC = {"mean_at_40": 5.30, "per_year": 0.011, "sd_at_40": 0.28, "sd_per_year": 0.003}
+#: Correlation between persons of HbA1c with fasting glucose among adults without diabetes
+#: (about 0.4-0.5 in NHANES analyses, e.g. Selvin E et al., Diabetes Care 2009;32:828-833
+#: report most of those with A1C > 6% have fasting glucose >= 100 mg/dL); a modelling value.
+HBA1C_GLUCOSE_RHO = 0.45
+#: Within-person (visit-to-visit) SD of HbA1c, percentage points: a biological CV of about 2%
+#: (Ricos C et al., Scand J Clin Lab Invest 1999;59:491-500, desirable-specification database).
+HBA1C_WITHIN_SD = 0.1
+
+
+def hba1c_nondiabetic(p, t: int, age: float, below: float = 6.45) -> float:
+    """HbA1c (%) at ``t`` of an adult without diabetes, by age (:data:`HBA1C_NONDIABETIC`).
+
+    The person's level is a fixed z-score correlated (:data:`HBA1C_GLUCOSE_RHO`) with their
+    own fasting-glucose z-score (``p.extra["z"]["Glucose"]``), placed on the mean and SD for
+    their age, plus a visit-to-visit wobble (:data:`HBA1C_WITHIN_SD`); the person keeps their
+    rank from visit to visit and year to year. Drawn below ``below`` (6.5% is diabetes, which
+    the diabetes module gives), by rank as the lifecycle does for blood pressure.
+
+    Example:
+        >>> from hygeia.population.engine._person import Person
+        >>> p = Person(1, 42, 0, "F", "white", "nonhispanic")
+        >>> p.extra["z"] = {"Glucose": 0.0}
+        >>> 4.5 <= hba1c_nondiabetic(p, 0, 50.0) < 6.5
+        True
+    """
+    c = HBA1C_NONDIABETIC
+    years = max(age, 18.0) - 40.0
+    mean = c["mean_at_40"] + c["per_year"] * years
+    sd = max(c["sd_at_40"] + c["sd_per_year"] * years, 0.15)
+    zg = p.extra.get("z", {}).get("Glucose", 0.0)
+    own = _NORMAL.inv_cdf(min(max(uniform(p.seed, 0, "HbA1c own"), 1e-9), 1.0 - 1e-9))
+    r = HBA1C_GLUCOSE_RHO
+    z = r * zg + _SQRT(1.0 - r * r) * own
+    between = _SQRT(max(sd * sd - HBA1C_WITHIN_SD * HBA1C_WITHIN_SD, 0.0))
+    total = _SQRT(between * between + HBA1C_WITHIN_SD * HBA1C_WITHIN_SD)
+    z = (between * z + HBA1C_WITHIN_SD * _visit_z(p, t, "Blood Glucose")) / total
+    cut = (below - mean) / total
+    u = _NORMAL.cdf(z) * _NORMAL.cdf(cut)
+    z = _NORMAL.inv_cdf(min(max(u, 1e-12), 1.0 - 1e-12))
+    return min(round(max(mean + total * z, 4.0), 1), 6.4)
+
+
 def _severity(p) -> int | None:
     s = p.attrs.get("diabetes_severity")
     if s is None or isinstance(s, bool) or not isinstance(s, (int, float)):

@@ -28,7 +28,8 @@ from hygeia.population._cardio import update_cardio_risk
 from hygeia.population._demography import Demography
 from hygeia.population._smoking import draw_history
 from hygeia.population._vitals import (
-    ATTRIBUTE_VITALS, LIPID_NAMES, SYNTHEA_VITALS, attribute_vital, growth_z, pack_lipids, synthea_normal,
+    ATTRIBUTE_VITALS, LIPID_NAMES, SYNTHEA_VITALS, attribute_vital, growth_z, hba1c_nondiabetic, pack_lipids,
+    synthea_normal,
 )
 from hygeia.population.engine._person import TEXT, Person
 from hygeia.population.engine._units import DAY_MS, YEAR_MS
@@ -180,6 +181,11 @@ def _noise(t: int, name: str) -> float:
 #: the disease from all of it would count about one adult in six of those 40 and over
 #: as hypertensive by a single reading on top of the module's diagnoses.
 _NORMOTENSIVE_BELOW = {"Systolic Blood Pressure": 139.5, "Diastolic Blood Pressure": 89.5}
+#: Likewise an adult's fasting glucose here is that of a person without diabetes (the
+#: diabetes module sets the diabetic's), drawn below 126 mg/dL (diabetes, ADA Standards of
+#: Care 2023, section 2): a reading of 126 or more would be diabetes that no one diagnoses.
+#: The pack's glucose rows, by age and sex, describe adults without diagnosed diabetes.
+_NONDIABETIC_BELOW = {"Glucose": 125.5}
 
 
 def _normal_below(z: float, c: float) -> float:
@@ -313,7 +319,7 @@ class Lifecycle:
         ``biometrics="synthea"``, the others come from Synthea's normal ranges instead
         of the pack (cached per instant too).
         """
-        if name in ATTRIBUTE_VITALS:
+        if name in ATTRIBUTE_VITALS and not (name == "Blood Glucose" and self._own_hba1c(p)):
             v = attribute_vital(p, name, t)
             if v is not None:
                 return v
@@ -329,6 +335,15 @@ class Lifecycle:
             else:
                 v = cache[1][name] = self._vital(p, name, t)
         return v
+
+    def _own_hba1c(self, p: Person) -> bool:
+        """Whether ``p``'s HbA1c is the pack-mode one of a person without diabetes (by age).
+
+        Synthea's ``estimateHbA1c`` (uniform 5.0-5.7%, see :func:`hba1c_percent`) is kept with
+        ``biometrics="synthea"`` and for persons with ``diabetes`` or ``prediabetes``.
+        """
+        a = p.attrs
+        return not self._synthea and not a.get("diabetes") and not a.get("prediabetes")
 
     def _vital(self, p: Person, name: str, t: int) -> float | None:
         age = (t - p.birth) / YEAR_MS
@@ -350,11 +365,13 @@ class Lifecycle:
         if name in z:
             mean, sd = pack.vital_reference(name, age, p.sex)
             zz = z[name] + 0.25 * _noise(t, name)
-            cut = _NORMOTENSIVE_BELOW.get(name) if age >= 18 else None
+            cut = (_NORMOTENSIVE_BELOW.get(name) or _NONDIABETIC_BELOW.get(name)) if age >= 18 else None
             if cut is not None:
                 zz = _normal_below(zz, (cut - mean) / sd)
             v = mean + sd * zz
             return round(max(v, mean * 0.3), 1)
+        if name == "Blood Glucose":
+            return hba1c_nondiabetic(p, t, age)
         if name == "EGFR":
             return round(ckd_epi_2021(p.vital("Creatinine", t), max(age, 18.0), p.sex), 1)
         ref = _EXTRA_REFERENCE.get(name)
