@@ -113,6 +113,14 @@ MEASURES: dict[str, dict[str, Any]] = {
                     "time in the 365 days before the end date",
         "numerator": [{"condition": _c("36923009", "370143000", "58703003"), "status": "past_year"}],
     },
+    "depression_ever": {
+        "label": "Depression, ever diagnosed",
+        "group": "prevalence",
+        "unit": "proportion",
+        "describe": "a major depressive disorder diagnosis (single episode, recurrent or postpartum) at any "
+                    "time before the end date",
+        "numerator": [{"condition": _c("36923009", "370143000", "58703003"), "status": "ever"}],
+    },
     "atrial_fibrillation": {
         "label": "Atrial fibrillation",
         "group": "prevalence",
