@@ -37,7 +37,7 @@ LIFECYCLE_ATTRIBUTES: dict[str, tuple[str, str]] = {
     "poverty_ratio": (_PERSON + " (income / US poverty threshold)", "Person.POVERTY_RATIO"),
     "insurance_status": (_PERSON + " and Lifecycle._medicare", "HealthInsuranceModule"),
     "RH_NEG": (_PERSON + " (ancestry-specific Rh(D)-negative share)", "LifecycleModule.birth"),
-    "smoker": ("lifecycle: Lifecycle._smoking (pack prevalence by age and sex)", "LifecycleModule.startSmoking"),
+    "smoker": ("lifecycle: Lifecycle._smoking (smoking history: onset and quit from the pack's current smoking and quit ratio)", "LifecycleModule.startSmoking"),
     "quit smoking age": ("lifecycle: Lifecycle._smoking", "LifecycleModule.quitSmoking"),
     "mi_risk": (_CARDIO, "CardiovascularDiseaseModule.calculateAscvdRisk (ASCVD.ascvd10Year x MI_RATIO)"),
     "ihd_risk": (_CARDIO, "CardiovascularDiseaseModule.calculateAscvdRisk (monthly ASCVD risk x 5)"),
