@@ -16,10 +16,23 @@ problem is reported with the module file and state name. At run time
 
 from __future__ import annotations
 
+import bisect
+import math
 from typing import Any
 
 from hygeia.population.engine._codegen import compile_test
-from hygeia.population.engine._logic import DRIFT, HISTORY, TIME, compile_condition, reads
+from hygeia.population.engine._logic import (
+    DRIFT,
+    HISTORY,
+    TIME,
+    Age,
+    Condition,
+    Date,
+    Not,
+    _Group,
+    compile_condition,
+    reads,
+)
 from hygeia.population.engine._person import CODE, END
 from hygeia.population.engine._transitions import Direct, compile_transition
 from hygeia.population.engine._units import compile_duration, number_sampler
@@ -115,6 +128,41 @@ class Terminal(State):
         return TERMINAL
 
 
+def _time_edges(conditions: list) -> tuple[tuple[int, ...], tuple[int, ...], tuple]:
+    """The leaves of ``conditions`` whose outcome can change with time, split for :meth:`FastLoop.horizon`.
+
+    Returns ``(age_edges, date_edges, timed)``: the finite edges of every Age leaf (ms
+    after birth, as ``Age.next_change`` adds them to the birth time), the change points
+    of every Date leaf on a year or a date (absolute ms), both sorted and without
+    repeats, and the other leaves whose ``next_change`` is not always ``None`` (months,
+    PriorState ``within``...), each once. Leaves that never change with time are left out.
+    """
+    ages: set[int] = set()
+    dates: set[int] = set()
+    timed: list = []
+    seen: set[int] = set()
+    stack = list(conditions)
+    while stack:
+        c = stack.pop()
+        if c is None or id(c) in seen:
+            continue
+        seen.add(id(c))
+        kind = type(c)
+        if isinstance(c, _Group):
+            stack.extend(c.children)
+        elif kind is Not:
+            stack.append(c.child)
+        elif kind.next_change is Condition.next_change:
+            continue
+        elif kind is Age:
+            ages.update(int(e) for e in (c.lo, c.hi) if e not in (-math.inf, math.inf))
+        elif kind is Date and c.field != "month":
+            dates.update(c.points)
+        else:
+            timed.append(c)
+    return tuple(sorted(ages)), tuple(sorted(dates)), tuple(timed)
+
+
 class FastLoop:
     """How a Delay that loops back to itself can skip the loops that change nothing.
 
@@ -128,7 +176,7 @@ class FastLoop:
     again from the next loop.
     """
 
-    __slots__ = ("period", "reads", "drift", "pure", "transitions", "conditions")
+    __slots__ = ("period", "reads", "drift", "pure", "transitions", "conditions", "age_edges", "date_edges", "timed")
 
     def __init__(self, period: int, reads: set, pure: frozenset, transitions: list, conditions: list) -> None:
         self.period = period
@@ -137,6 +185,7 @@ class FastLoop:
         self.pure = pure
         self.transitions = transitions
         self.conditions = conditions
+        self.age_edges, self.date_edges, self.timed = _time_edges(conditions)
 
     def outcomes(self, delay, person, t: int) -> tuple[float, list]:
         """``(q, exits)``: the chance of coming back to ``delay`` and ``[(state, probability)]`` of leaving."""
@@ -158,9 +207,24 @@ class FastLoop:
         return q, list(exits.items())
 
     def horizon(self, person, t: int) -> int | None:
-        """The next time after ``t`` at which a time threshold may change the outcomes."""
+        """The next time after ``t`` at which a time threshold may change the outcomes.
+
+        The earliest ``next_change`` of every condition: a group's is its children's
+        earliest, so this is the earliest over the leaves, and the age and date leaves'
+        edges are fixed (sorted once, see :func:`_time_edges`), so they are bisected.
+        """
         best = None
-        for c in self.conditions:
+        edges = self.age_edges
+        if edges:
+            j = bisect.bisect_right(edges, t - person.birth)
+            if j < len(edges):
+                best = person.birth + edges[j]
+        edges = self.date_edges
+        if edges:
+            j = bisect.bisect_right(edges, t)
+            if j < len(edges) and (best is None or edges[j] < best):
+                best = edges[j]
+        for c in self.timed:
             n = c.next_change(person, t)
             if n is not None and (best is None or n < best):
                 best = n
