@@ -28,7 +28,13 @@ from hygeia.population._cardio import update_cardio_risk
 from hygeia.population._demography import Demography
 from hygeia.population._smoking import draw_history
 from hygeia.population._vitals import (
-    ATTRIBUTE_VITALS, LIPID_NAMES, SYNTHEA_VITALS, attribute_vital, growth_z, hba1c_nondiabetic, pack_lipids,
+    ATTRIBUTE_VITALS,
+    LIPID_NAMES,
+    SYNTHEA_VITALS,
+    attribute_vital,
+    growth_z,
+    hba1c_nondiabetic,
+    pack_lipids,
     synthea_normal,
 )
 from hygeia.population.engine._person import TEXT, Person
