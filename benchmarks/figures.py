@@ -224,6 +224,18 @@ def _population(results: dict[str, Any]) -> str:
                + [f"peak MiB, {n:,} persons" for n in sizes], rows)
 
 
+@table("calibration")
+def _calibration(results: dict[str, Any]) -> str:
+    """Every calibration target that did not pass, with its interval and status."""
+    rows = []
+    for r in lookup(results, "calibration", "figures.not_passing"):
+        spec = ".1%" if r["unit"] == "proportion" else ".3g"
+        rows.append([r["measure"], r["age_band"], r["sex"], fmt(r["target"], spec), fmt(r["simulated"], spec),
+                     f"{fmt(r['ci_low'], spec)}-{fmt(r['ci_high'], spec)}", fmt(r["relative_error"], "+.0%"),
+                     r["status"]])
+    return _md(["measure", "age", "sex", "target", "simulated", "95% interval", "relative error", "status"], rows)
+
+
 # -- checking and writing --------------------------------------------------------------------------
 
 def documents(root: Path = ROOT) -> list[Path]:

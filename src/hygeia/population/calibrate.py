@@ -251,7 +251,6 @@ def measure_run(run: str | os.PathLike[str], *, locale: str | None = None) -> di
     Args:
         run: a run folder written by :func:`hygeia.population.generate`.
         locale: the locale pack whose targets to use (default: the run's own).
-        overwrite: replace a ``calibration.json``/``calibration.html`` already there.
 
     Returns:
         The calibration report as a JSON-ready dict (see :func:`calibrate`).
