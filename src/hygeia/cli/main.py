@@ -23,6 +23,7 @@ from hygeia.cli.export import export_command, import_fhir_command
 from hygeia.cli.generate import generate_command
 from hygeia.cli.inspect import inspect_command
 from hygeia.cli.molecules import molecules_group
+from hygeia.cli.notes import notes_group
 from hygeia.cli.tabular import fit_command, metadata_command, sample_command
 from hygeia.cli._common import CliError, cli_words, missing_extra
 from hygeia.core.executors import raise_on_sigterm
@@ -81,6 +82,7 @@ main.add_command(metadata_command)
 main.add_command(fit_command)
 main.add_command(sample_command)
 main.add_command(molecules_group)
+main.add_command(notes_group)
 
 
 def run() -> None:
