@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
-from hygeia.cli._common import HygeiaCommand, echo_summary, quiet_option, refuse_existing
+from hygeia.cli._common import (
+    HygeiaCommand,
+    echo_summary,
+    quiet_option,
+    refuse_existing,
+)
 from hygeia.core.progress import Summary, describe_output
 
 __all__ = ["write_command"]

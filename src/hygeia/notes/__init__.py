@@ -1,0 +1,39 @@
+"""Clinical notes: written from records, with the provenance of every sentence.
+
+- :func:`write_notes` writes a note for every encounter of a run folder
+  (``notes/*.parquet`` and ``manifest.json``); :func:`note_for_encounter` writes one
+  encounter's notes in memory.
+- :func:`deidentify` finds the HIPAA Safe Harbor identifiers of notes (:func:`find_phi`)
+  and replaces them by consistent surrogates; :func:`planted_notes` and
+  :func:`score_deid` measure it on notes with planted identifiers.
+
+Example:
+    >>> import datetime as dt
+    >>> t = dt.datetime(2020, 3, 1, 9)
+    >>> person = {"subject_id": 1, "birth_time": dt.datetime(1970, 1, 1), "sex": "M"}
+    >>> visit = dict(subject_id=1, kind="encounter", time=t, end_time=t, code_system="SNOMED-CT",
+    ...              code="162673000", display="General examination of patient (procedure)",
+    ...              numeric_value=None, unit=None, text_value="wellness", encounter_id=9)
+    >>> [note] = note_for_encounter(person, [visit], 9, seed=1)
+    >>> note.title, note.kind
+    ('History and Physical', 'hp')
+"""
+
+from hygeia.notes._compose import KINDS, Note, Sentence, event_key
+from hygeia.notes._write import (
+    NOTES_SCHEMA,
+    WriteNotesResult,
+    note_for_encounter,
+    write_notes,
+)
+
+__all__ = [
+    "KINDS",
+    "NOTES_SCHEMA",
+    "Note",
+    "Sentence",
+    "WriteNotesResult",
+    "event_key",
+    "note_for_encounter",
+    "write_notes",
+]

@@ -1,0 +1,472 @@
+"""One clinical note from one encounter of a record: sections of sentences, each with its provenance.
+
+A note is built from the events of one person only. Every sentence carries the keys of
+the events it states (:func:`event_key`) and a ``basis``:
+
+- ``"events"``: the sentence states those events (a diagnosis, a medication, a value);
+- ``"absence"``: the sentence states that the record holds *no* event of a kind up to the
+  note's time ("No known drug allergies." only when no allergy was recorded by then);
+- ``"advice"``: a standard instruction that states no fact about the patient.
+
+Wording varies: each statement has several phrasings and a per-note
+:class:`random.Random` picks one; the facts stated do not depend on the draw.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["KINDS", "Note", "Sentence", "clean", "compose_notes", "event_key", "lower", "number", "visit_reason"]
+
+#: Note kinds: SOAP progress note, History & Physical, discharge summary.
+KINDS = ("soap", "hp", "discharge")
+
+_TAG = re.compile(r"\s*\((disorder|finding|procedure|regime/therapy|situation|qualifier value|observable entity|"
+                  r"environment|morphologic abnormality|organism|substance|product|event|person)\)$")
+_VITALS = {  # LOINC code -> (label, unit shown)
+    "8480-6": ("BP", "mmHg"), "8462-4": ("BP", "mmHg"), "8867-4": ("HR", "/min"), "9279-1": ("RR", "/min"),
+    "8310-5": ("Temp", "°C"), "59408-5": ("SpO2", "%"), "2708-6": ("SpO2", "%"), "8302-2": ("Height", "cm"),
+    "29463-7": ("Weight", "kg"), "39156-5": ("BMI", "kg/m2"), "72514-3": ("Pain", "/10"),
+}
+_SMOKING = "72166-2"
+_UNITS = {"Cel": "°C", "mm[Hg]": "mmHg", "{score}": "", "mL/min/{1.73_m2}": "mL/min/1.73m2", "%": "%"}
+_SEX = {"F": "woman", "M": "man"}
+_CHILD_SEX = {"F": "girl", "M": "boy"}
+
+
+def event_key(event: Mapping[str, Any]) -> str:
+    """The provenance key of one event: ``kind/code/time`` (time to the microsecond).
+
+    Example:
+        >>> event_key({"kind": "condition", "code": "44054006", "time": dt.datetime(2020, 1, 2, 3, 4, 5)})
+        'condition/44054006/2020-01-02T03:04:05.000000'
+    """
+    return f"{event['kind']}/{event['code']}/{event['time']:%Y-%m-%dT%H:%M:%S.%f}"
+
+
+def clean(display: str | None) -> str:
+    """A display without its SNOMED semantic tag: ``'Asthma (disorder)'`` -> ``'Asthma'``."""
+    return _TAG.sub("", display or "").strip()
+
+
+def lower(name: str) -> str:
+    """A name as written mid-sentence: ``'Essential hypertension'`` -> ``'essential hypertension'``, ``'COPD'`` kept."""
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
+_VISITS = {
+    "Encounter for symptom": "for evaluation of symptoms", "Follow-up encounter": "for a follow-up visit",
+    "Emergency room admission": "to the emergency department", "Urgent care clinic": "to urgent care",
+    "Hospital admission": "for hospital admission",
+}
+
+
+def visit_reason(display: str | None) -> str:
+    """Why a visit happened, from its encounter type: ``'Follow-up encounter'`` -> ``'for a follow-up visit'``."""
+    name = clean(display)
+    return _VISITS.get(name) or f"for a {lower(name)}"
+
+
+def lab_name(display: str | None) -> str:
+    """A LOINC long name shortened to its component: ``'Glucose [Mass/volume] in Serum'`` -> ``'Glucose'``."""
+    return (display or "").split(" [")[0].strip()
+
+
+def number(value: float) -> str:
+    """A measured value as a note writes it: at most one decimal, no trailing zero."""
+    text = f"{value:.1f}"
+    return text.removesuffix(".0")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One statement of a note, the section it sits in, and the events it states."""
+
+    section: str
+    text: str
+    events: tuple[str, ...] = ()
+    basis: str = "events"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The sentence as the JSON of the ``provenance`` column."""
+        return {"section": self.section, "text": self.text, "events": list(self.events), "basis": self.basis}
+
+
+@dataclass
+class Note:
+    """One clinical note: who, when, what kind, and its sentences with provenance.
+
+    Example:
+        >>> n = Note(1, 7, dt.datetime(2020, 1, 1), "soap", "physician", "Progress Note",
+        ...          [Sentence("CHIEF COMPLAINT", "Cough.", ("condition/1/x",))])
+        >>> print(n.text)
+        Progress Note
+        <BLANKLINE>
+        CHIEF COMPLAINT:
+        Cough.
+    """
+
+    subject_id: int
+    encounter_id: int
+    time: dt.datetime
+    kind: str
+    author_role: str
+    title: str
+    sentences: list[Sentence] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The note as written: the title, then each section header and its sentences."""
+        parts = [self.title]
+        current = None
+        for s in self.sentences:
+            if s.section != current:
+                parts.append(f"\n{s.section}:")
+                current = s.section
+                parts.append(s.text)
+            else:
+                parts[-1] += " " + s.text
+        return "\n".join(parts)
+
+    def provenance(self) -> list[dict[str, Any]]:
+        """Every sentence with its section, event keys and basis."""
+        return [s.to_dict() for s in self.sentences]
+
+
+def _join(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+class _Writer:
+    """Collects the sentences of one note, choosing each phrasing with the note's generator."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.sentences: list[Sentence] = []
+        self.section = ""
+
+    def say(self, choices: Sequence[str], events: Sequence[Mapping[str, Any]] = (), basis: str = "events",
+            **values: str) -> None:
+        text = self.rng.choice(list(choices)).format(**values)
+        self.sentences.append(Sentence(self.section, text[0].upper() + text[1:],
+                                       tuple(event_key(e) for e in events), basis))
+
+
+@dataclass
+class _Context:
+    """The record of one person as seen at one encounter."""
+
+    person: Mapping[str, Any]
+    encounter: Mapping[str, Any]
+    events: list[Mapping[str, Any]]  # the person's events, sorted by time
+    at: list[Mapping[str, Any]]  # the events of this encounter
+
+    @property
+    def start(self) -> dt.datetime:
+        return self.encounter["time"]
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.encounter["end_time"] or self.encounter["time"]
+
+    def age(self, when: dt.datetime) -> int:
+        b = self.person["birth_time"]
+        return when.year - b.year - ((when.month, when.day) < (b.month, b.day))
+
+    def of(self, kind: str) -> list[Mapping[str, Any]]:
+        return [e for e in self.at if e["kind"] == kind]
+
+    def active(self, kind: str, when: dt.datetime, *, before: bool = True) -> list[Mapping[str, Any]]:
+        """Events of ``kind`` begun by ``when`` (strictly before, if ``before``) and not ended by then."""
+        out, seen = [], set()
+        for e in self.events:
+            if e["kind"] != kind or (e["time"] >= when if before else e["time"] > when):
+                continue
+            if e["end_time"] is not None and e["end_time"] <= when:
+                continue
+            name = clean(e["display"])
+            if name not in seen:
+                seen.add(name)
+                out.append(e)
+        return out
+
+    def allergies(self, when: dt.datetime) -> list[Mapping[str, Any]]:
+        return [e for e in self.events if e["kind"] == "allergy" and e["time"] <= when
+                and (e["end_time"] is None or e["end_time"] > when)]
+
+    def referred(self) -> list[Mapping[str, Any]]:
+        """For an admission: the conditions found at another encounter in the day before (the emergency visit)."""
+        if self.encounter.get("text_value") != "inpatient":
+            return []
+        since = self.start - dt.timedelta(days=1)
+        return [e for e in self.events if e["kind"] == "condition" and since <= e["time"] <= self.start
+                and e["encounter_id"] != self.encounter["encounter_id"]]
+
+    def next_encounter(self) -> Mapping[str, Any] | None:
+        """The first office visit within 90 days after this encounter ends, if the record has one."""
+        until = self.end + dt.timedelta(days=90)
+        return next((e for e in self.events if e["kind"] == "encounter" and self.end < e["time"] <= until
+                     and e.get("text_value") in ("ambulatory", "wellness")), None)
+
+
+def _patient(w: _Writer, c: _Context, when: dt.datetime, reason: str, reason_events: Sequence[Mapping[str, Any]],
+             *, past: bool = False) -> None:
+    age = c.age(when)
+    sex = (_SEX if age >= 18 else _CHILD_SEX).get(str(c.person.get("sex")), "patient")
+    days = max(0, (when - c.person["birth_time"]).days)
+    if age >= 1:
+        who = f"{age}-year-old {sex}"
+    elif days >= 60:
+        who = f"{days // 30}-month-old {sex}"
+    else:
+        who = f"{days // 7}-week-old {sex}" if days >= 14 else f"newborn {sex}"
+    article = "an" if who[0] in "8" or who.startswith(("11-", "18-", "11 ", "18 ")) else "a"
+    person_key = {"kind": "person", "code": str(c.person["subject_id"]), "time": c.person["birth_time"]}
+    w.say(["{who} who presented {reason}.", "the patient is {a} {who} admitted {reason}."] if past else
+          ["{who} who presents {reason}.", "the patient is {a} {who} seen {reason}.", "{who} presenting {reason}."], [person_key, c.encounter, *reason_events], who=who, reason=reason,
+          a=article)
+
+
+def _history(w: _Writer, c: _Context, *, with_pmh: bool) -> None:
+    conditions = c.active("condition", c.start)
+    if with_pmh:
+        w.section = "PAST MEDICAL HISTORY"
+        if conditions:
+            w.say(["{items}.", "significant for {items}.", "history of {items}."], conditions,
+                  items=_join([lower(clean(e["display"])) for e in conditions]))
+        else:
+            w.say(["no chronic conditions on record.", "no active problems recorded."], basis="absence")
+    _medications(w, c, "MEDICATIONS", c.active("medication", c.start))
+    _allergy(w, c, c.start)
+
+
+def _medications(w: _Writer, c: _Context, section: str, meds: Sequence[Mapping[str, Any]]) -> None:
+    w.section = section
+    if meds:
+        for e in meds:
+            w.say(["{med}.", "{med}, continued."] if section != "MEDICATIONS" else ["{med}."], [e],
+                  med=clean(e["display"]))
+    elif section == "MEDICATIONS":
+        w.say(["none.", "no active medications.", "takes no medications."], basis="absence")
+    else:
+        w.say(["none.", "no medications at discharge."], basis="absence")
+
+
+def _allergy(w: _Writer, c: _Context, when: dt.datetime) -> None:
+    w.section = "ALLERGIES"
+    found = c.allergies(when)
+    if found:
+        w.say(["allergic to {items}.", "allergies: {items}.", "documented allergy to {items}."], found,
+              items=_join([clean(e["display"]) for e in found]))
+    else:
+        w.say(["no known drug allergies.", "NKDA.", "no known allergies."], basis="absence")
+
+
+def _vitals(w: _Writer, c: _Context) -> None:
+    obs = [e for e in c.of("observation") if e["code"] in _VITALS and e["numeric_value"] is not None]
+    if not obs:
+        return
+    w.section = "VITAL SIGNS"
+    by = {e["code"]: e for e in obs}
+    parts: list[tuple[str, list[Mapping[str, Any]]]] = []
+    if "8480-6" in by and "8462-4" in by:
+        parts.append((f"BP {number(by['8480-6']['numeric_value'])}/{number(by['8462-4']['numeric_value'])} mmHg",
+                      [by["8480-6"], by["8462-4"]]))
+    for code, e in by.items():
+        label, unit = _VITALS[code]
+        if label == "BP":
+            continue
+        parts.append((f"{label} {number(e['numeric_value'])}{'' if unit.startswith('/') or unit in ('%', '°C') else ' '}{unit}",
+                      [e]))
+    for text, events in parts:
+        w.say(["{v}."], events, v=text)
+
+
+def _results(w: _Writer, c: _Context) -> None:
+    labs = [e for e in c.of("observation") if e["code"] not in _VITALS and e["code"] != _SMOKING]
+    if not labs:
+        return
+    w.section = "RESULTS"
+    for e in labs:
+        if e["numeric_value"] is not None:
+            unit = _UNITS.get(e["unit"] or "", e["unit"] or "")
+            w.say(["{name} {value}{unit}.", "{name}: {value}{unit}."], [e], name=lab_name(e["display"]),
+                  value=number(e["numeric_value"]), unit=(" " + unit) if unit and unit != "%" else unit)
+        elif e["text_value"]:
+            w.say(["{name}: {value}."], [e], name=lab_name(e["display"]),
+                  value=clean(str(e["text_value"]).split("|")[-1]).lower())
+
+
+def _social(w: _Writer, c: _Context) -> None:
+    smoking = [e for e in c.of("observation") if e["code"] == _SMOKING and e["text_value"]]
+    if smoking:
+        w.section = "SOCIAL HISTORY"
+        e = smoking[-1]
+        w.say(["tobacco: {v}.", "smoking status: {v}."], [e], v=clean(str(e["text_value"]).split("|")[-1]).lower())
+
+
+def _plan(w: _Writer, c: _Context) -> None:
+    w.section = "ASSESSMENT AND PLAN"
+    stated = False
+    for e in c.referred() if not c.of("condition") else []:
+        w.say(["admitted with {d}.", "{d}; admitted for further care."], [c.encounter, e], d=lower(clean(e["display"])))
+        stated = True
+    for e in c.of("condition"):
+        w.say(["{d}.", "assessment: {d}.", "{d}, diagnosed at this visit."], [e], d=clean(e["display"]))
+        stated = True
+    for e in c.of("medication"):
+        w.say(["start {m}.", "started on {m}.", "prescribed {m}."], [e], m=clean(e["display"]))
+        stated = True
+    for e in c.of("procedure"):
+        w.say(["{p} performed.", "underwent {p}.", "{p} was done."], [e], p=lower(clean(e["display"])))
+        stated = True
+    for e in c.of("immunization"):
+        w.say(["{v} vaccine given.", "administered {v} vaccine.", "immunized: {v}."], [e], v=e["display"])
+        stated = True
+    for e in c.of("careplan"):
+        activities = f", including {e['text_value']}" if e["text_value"] else ""
+        w.say(["care plan: {p}{a}.", "started {p}{a}."], [e], p=clean(e["display"]), a=activities)
+        stated = True
+    if not stated:
+        ongoing = c.active("condition", c.start)
+        if ongoing:
+            w.say(["follow-up of {items}; no new findings recorded.", "{items} reviewed; no new diagnosis."],
+                  ongoing, items=_join([lower(clean(e["display"])) for e in ongoing]))
+        else:
+            w.say(["no new problems identified.", "no acute findings recorded."], basis="absence")
+
+
+def _reason(c: _Context) -> tuple[str, list[Mapping[str, Any]]]:
+    conditions = c.of("condition") or c.referred()
+    if conditions:
+        return "with " + _join([lower(clean(e["display"])) for e in conditions]), conditions
+    return visit_reason(c.encounter["display"]), []
+
+
+def _complaint(w: _Writer, c: _Context, events: Sequence[Mapping[str, Any]]) -> None:
+    w.section = "CHIEF COMPLAINT"
+    if events:
+        w.say(["{r}."], [c.encounter, *events], r=_join([clean(e["display"]) for e in events]))
+    else:
+        w.say(["{r}."], [c.encounter], r=clean(c.encounter["display"]))
+
+
+def _soap(w: _Writer, c: _Context) -> None:
+    reason, events = _reason(c)
+    w.section = "CHIEF COMPLAINT"
+    _complaint(w, c, events)
+    w.section = "HISTORY OF PRESENT ILLNESS"
+    _patient(w, c, c.start, reason, events)
+    _history(w, c, with_pmh=False)
+    _vitals(w, c)
+    _results(w, c)
+    _plan(w, c)
+
+
+def _hp(w: _Writer, c: _Context) -> None:
+    reason, events = _reason(c)
+    w.section = "CHIEF COMPLAINT"
+    _complaint(w, c, events)
+    w.section = "HISTORY OF PRESENT ILLNESS"
+    _patient(w, c, c.start, reason, events)
+    _history(w, c, with_pmh=True)
+    _social(w, c)
+    _vitals(w, c)
+    _results(w, c)
+    _plan(w, c)
+
+
+def _discharge(w: _Writer, c: _Context) -> None:
+    w.section = "ADMISSION DATE"
+    w.say(["{d}."], [c.encounter], d=f"{c.start:%Y-%m-%d}")
+    w.section = "DISCHARGE DATE"
+    w.say(["{d}."], [c.encounter], d=f"{c.end:%Y-%m-%d}")
+    conditions = c.of("condition") or c.referred()
+    w.section = "DISCHARGE DIAGNOSES"
+    if conditions:
+        for e in conditions:
+            w.say(["{d}."], [e], d=clean(e["display"]))
+    else:
+        w.say(["{d}."], [c.encounter], d=clean(c.encounter["display"]))
+    w.section = "BRIEF HOSPITAL COURSE"
+    reason, events = _reason(c)
+    _patient(w, c, c.start, reason, events, past=True)
+    days = max(0, (c.end.date() - c.start.date()).days)
+    w.say(["the patient was admitted for {n} day{s}.", "length of stay was {n} day{s}."], [c.encounter],
+          n=str(days), s="" if days == 1 else "s")
+    for e in c.of("procedure"):
+        w.say(["underwent {p}.", "{p} was performed during the stay."], [e], p=lower(clean(e["display"])))
+    for e in c.of("medication"):
+        w.say(["treated with {m}.", "received {m}."], [e], m=clean(e["display"]))
+    _medications(w, c, "DISCHARGE MEDICATIONS", c.active("medication", c.end, before=False))
+    _allergy(w, c, c.end)
+    w.section = "DISCHARGE INSTRUCTIONS"
+    for e in c.of("careplan"):
+        activities = f": {e['text_value']}" if e["text_value"] else ""
+        w.say(["follow the {p}{a}.", "continue the {p}{a}."], [e], p=lower(clean(e["display"])), a=activities)
+    w.say(["return to the emergency department for new or worsening symptoms.",
+           "seek care at once if symptoms worsen or new symptoms appear."], basis="advice")
+    w.section = "FOLLOW-UP"
+    nxt = c.next_encounter()
+    if nxt is not None:
+        w.say(["{what} on {d}.", "next visit: {what} on {d}."], [nxt], what=lower(clean(nxt["display"])),
+              d=f"{nxt['time']:%Y-%m-%d}")
+    else:
+        w.say(["follow up with the primary care physician.", "see the primary care physician after discharge."],
+              basis="advice")
+
+
+_TITLES = {
+    "ambulatory": ("Progress Note", "primary care physician"),
+    "urgentcare": ("Urgent Care Note", "urgent care physician"),
+    "emergency": ("Emergency Department Note", "emergency physician"),
+    "wellness": ("History and Physical", "primary care physician"),
+    "inpatient": ("Admission History and Physical", "attending physician"),
+}
+_PLANS: dict[str, Callable[[_Writer, _Context], None]] = {"soap": _soap, "hp": _hp, "discharge": _discharge}
+
+
+def kinds_for(encounter_class: str | None) -> tuple[str, ...]:
+    """The note kinds written for an encounter class (``wellness`` -> ``('hp',)``)."""
+    if encounter_class == "wellness":
+        return ("hp",)
+    if encounter_class == "inpatient":
+        return ("hp", "discharge")
+    return ("soap",)
+
+
+def compose_notes(person: Mapping[str, Any], events: Sequence[Mapping[str, Any]], encounter: Mapping[str, Any],
+                  rngs: Callable[[str], random.Random], kinds: Sequence[str] = KINDS) -> list[Note]:
+    """The notes of one encounter (see :func:`hygeia.notes.note_for_encounter`).
+
+    Args:
+        person: the person's row of the ``persons`` table.
+        events: all of the person's events, sorted by time.
+        encounter: the encounter event.
+        rngs: the generator of each note kind.
+        kinds: the kinds to write, among those the encounter's class gets.
+    """
+    eid = encounter["encounter_id"]
+    c = _Context(person, encounter, list(events), [e for e in events if e["encounter_id"] == eid
+                                                   and e["kind"] != "encounter"])
+    cls = encounter.get("text_value")
+    title, role = _TITLES.get(cls or "", ("Progress Note", "physician"))
+    out = []
+    for kind in kinds_for(cls):
+        if kind not in kinds:
+            continue
+        w = _Writer(rngs(kind))
+        _PLANS[kind](w, c)
+        if kind == "discharge":
+            note = Note(int(person["subject_id"]), int(eid), c.end, kind, role, "Discharge Summary", w.sentences)
+        else:
+            note = Note(int(person["subject_id"]), int(eid), c.start, kind, role, title, w.sentences)
+        out.append(note)
+    return out
