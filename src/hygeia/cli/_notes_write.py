@@ -14,6 +14,8 @@ from hygeia.core.progress import Summary, describe_output
 
 __all__ = ["write_command"]
 
+_NAMES = {"soap": "SOAP progress notes", "hp": "histories and physicals", "discharge": "discharge summaries"}
+
 
 @click.command(
     "write", cls=HygeiaCommand,
@@ -41,7 +43,7 @@ def write_command(run: str, out: str, seed: int | None, kinds: tuple[str, ...], 
 
     refuse_existing(out, overwrite, "Notes folder")
     result = write_notes(run, out, seed=seed, kinds=kinds or None, overwrite=overwrite, quiet=quiet)
-    counts = ", ".join(f"{n:,} {k}" for k, n in sorted(result.counts.items())) or "none"
+    counts = ", ".join(f"{result.counts[k]:,} {_NAMES[k]}" for k in _NAMES if k in result.counts)
     summary = Summary(f"Wrote {result.n_notes:,} notes for {result.n_encounters:,} encounters in {result.seconds:.1f} s",
                       [("output", describe_output(result.out)), ("kinds", counts),
                        ("seed", f"{result.seed}" + ("" if seed is not None else

@@ -20,13 +20,14 @@ from hygeia.core.atomic import atomic_output
 from hygeia.core.progress import Progress
 from hygeia.core.seeding import resolve_seed
 from hygeia.core.storage import iter_shards, read_run_info
-from hygeia.errors import ConfigError
+from hygeia.errors import ConfigError, OutputError
 from hygeia.notes._compose import KINDS, Note, compose_notes
 
 __all__ = ["NOTES_SCHEMA", "WriteNotesResult", "note_for_encounter", "write_notes"]
 
 #: Version of the notes folder layout (``manifest.json``'s ``spec_version``).
 SPEC_VERSION = 1
+MANIFEST = "manifest.json"
 _STREAM_NOTES = 14  # the seed tree's branch for notes
 _KIND_INDEX = {k: i for i, k in enumerate(KINDS)}
 
@@ -145,7 +146,8 @@ def write_notes(run: str | os.PathLike[str], out: str | os.PathLike[str], *, see
     Raises:
         DataValidationError: ``run`` is not a run folder.
         ConfigError: a kind is unknown or the seed is negative.
-        OutputError: ``out`` exists and ``overwrite`` is false.
+        OutputError: ``out`` exists and ``overwrite`` is false, or it is a folder that is not empty and
+            holds no ``manifest.json`` (never replaced, even with ``overwrite``).
 
     Example:
         >>> result = write_notes("output", "output_notes", seed=1)  # doctest: +SKIP
@@ -155,6 +157,10 @@ def write_notes(run: str | os.PathLike[str], out: str | os.PathLike[str], *, see
     started = time.perf_counter()
     chosen = _check_kinds(kinds)
     info = read_run_info(run)  # raises a clear error for anything but a run folder
+    dest = Path(out).expanduser()
+    if overwrite and dest.is_dir() and any(dest.iterdir()) and not (dest / MANIFEST).is_file():
+        raise OutputError(f"refusing to overwrite {str(dest)!r}: it is not empty and does not look like a notes "
+                          f"folder (no {MANIFEST}). Choose another out folder, or delete it yourself.")
     seed = resolve_seed(seed)
     counts = {k: 0 for k in chosen}
     n_encounters = 0
@@ -185,5 +191,5 @@ def write_notes(run: str | os.PathLike[str], out: str | os.PathLike[str], *, see
                            "hygeia_version": info.get("hygeia_version"), "created_at": info.get("created_at")},
             "kinds": list(chosen), "counts": counts, "encounters": n_encounters,
         }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return WriteNotesResult(Path(out), seed, sum(counts.values()), n_encounters, time.perf_counter() - started, counts)

@@ -186,4 +186,9 @@ def test_bad_input(tmp_path: Path, run: Path) -> None:
     (tmp_path / "taken" / "x").write_text("x")
     with pytest.raises(OutputError, match="already exists"):
         write_notes(run, tmp_path / "taken", seed=1)
+    with pytest.raises(OutputError, match=re.escape("does not look like a notes folder (no manifest.json)")):
+        write_notes(run, tmp_path / "taken", seed=1, overwrite=True)
     assert (tmp_path / "taken" / "x").read_text() == "x"
+    write_notes(run, tmp_path / "notes", seed=1)
+    assert write_notes(run, tmp_path / "notes", seed=2, overwrite=True).seed == 2
+    assert json.loads((tmp_path / "notes" / "manifest.json").read_text())["seed"] == 2
