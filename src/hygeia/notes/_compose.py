@@ -21,17 +21,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["KINDS", "Note", "Sentence", "clean", "compose_notes", "event_key", "lower", "number", "visit_reason"]
+__all__ = ["KINDS", "Note", "Sentence", "article", "clean", "compose_notes", "event_key", "lower", "number", "visit_reason"]
 
 #: Note kinds: SOAP progress note, History & Physical, discharge summary.
 KINDS = ("soap", "hp", "discharge")
 
 _TAG = re.compile(r"\s*\((disorder|finding|procedure|regime/therapy|situation|qualifier value|observable entity|"
                   r"environment|morphologic abnormality|organism|substance|product|event|person)\)$")
-_VITALS = {  # LOINC code -> (label, unit shown)
-    "8480-6": ("BP", "mmHg"), "8462-4": ("BP", "mmHg"), "8867-4": ("HR", "/min"), "9279-1": ("RR", "/min"),
-    "8310-5": ("Temp", "°C"), "59408-5": ("SpO2", "%"), "2708-6": ("SpO2", "%"), "8302-2": ("Height", "cm"),
-    "29463-7": ("Weight", "kg"), "39156-5": ("BMI", "kg/m2"), "72514-3": ("Pain", "/10"),
+_VITALS = {  # LOINC code -> (abbreviation, full name, unit shown, decimals)
+    "8480-6": ("SBP", "systolic blood pressure", " mmHg", 0), "8462-4": ("DBP", "diastolic blood pressure", " mmHg", 0),
+    "8867-4": ("HR", "heart rate", "/min", 0), "9279-1": ("RR", "respiratory rate", "/min", 0),
+    "8310-5": ("T", "temperature", "°C", 1), "59408-5": ("SpO2", "oxygen saturation", "%", 0),
+    "2708-6": ("SpO2", "oxygen saturation", "%", 0), "8302-2": ("Ht", "height", " cm", 1),
+    "29463-7": ("Wt", "weight", " kg", 1), "39156-5": ("BMI", "BMI", " kg/m2", 1), "72514-3": ("Pain", "pain", "/10", 0),
 }
 _SMOKING = "72166-2"
 _UNITS = {"Cel": "°C", "mm[Hg]": "mmHg", "{score}": "", "mL/min/{1.73_m2}": "mL/min/1.73m2", "%": "%"}
@@ -69,7 +71,14 @@ _VISITS = {
 def visit_reason(display: str | None) -> str:
     """Why a visit happened, from its encounter type: ``'Follow-up encounter'`` -> ``'for a follow-up visit'``."""
     name = clean(display)
-    return _VISITS.get(name) or f"for a {lower(name)}"
+    return _VISITS.get(name) or f"for {article(name)} {lower(name)}"
+
+
+def article(word: str) -> str:
+    """``'an'`` before a vowel sound (``'an 8-year-old'``, ``'an obstetric'``), else ``'a'``."""
+    w = word.lower()
+    return "an" if w[:1] in "aeio8" or w.startswith(("11-", "18-", "11 ", "18 ")) or (w[:1] == "u" and w[1:2] != "n") \
+        and not w.startswith(("uni", "use", "uri")) else "a"
 
 
 def lab_name(display: str | None) -> str:
@@ -77,10 +86,15 @@ def lab_name(display: str | None) -> str:
     return (display or "").split(" [")[0].strip()
 
 
-def number(value: float) -> str:
-    """A measured value as a note writes it: at most one decimal, no trailing zero."""
-    text = f"{value:.1f}"
-    return text.removesuffix(".0")
+def number(value: float, digits: int = 1) -> str:
+    """A measured value as a note writes it: at most ``digits`` decimals, no trailing zero.
+
+    Example:
+        >>> number(98.34), number(98.34, 0), number(37.0)
+        ('98.3', '98', '37')
+    """
+    text = f"{value:.{digits}f}"
+    return text.removesuffix(".0") if digits else text
 
 
 @dataclass(frozen=True)
@@ -227,11 +241,10 @@ def _patient(w: _Writer, c: _Context, when: dt.datetime, reason: str, reason_eve
         who = f"{days // 30}-month-old {sex}"
     else:
         who = f"{days // 7}-week-old {sex}" if days >= 14 else f"newborn {sex}"
-    article = "an" if who[0] in "8" or who.startswith(("11-", "18-", "11 ", "18 ")) else "a"
     person_key = {"kind": "person", "code": str(c.person["subject_id"]), "time": c.person["birth_time"]}
-    w.say(["{who} who presented {reason}.", "the patient is {a} {who} admitted {reason}."] if past else
+    w.say(["{who} who presented {reason}.", "the patient, {a} {who}, was admitted {reason}."] if past else
           ["{who} who presents {reason}.", "the patient is {a} {who} seen {reason}.", "{who} presenting {reason}."], [person_key, c.encounter, *reason_events], who=who, reason=reason,
-          a=article)
+          a=article(who))
 
 
 def _history(w: _Writer, c: _Context, *, with_pmh: bool) -> None:
@@ -270,23 +283,18 @@ def _allergy(w: _Writer, c: _Context, when: dt.datetime) -> None:
 
 
 def _vitals(w: _Writer, c: _Context) -> None:
-    obs = [e for e in c.of("observation") if e["code"] in _VITALS and e["numeric_value"] is not None]
-    if not obs:
+    by = {e["code"]: e for e in c.of("observation") if e["code"] in _VITALS and e["numeric_value"] is not None}
+    if not by:
         return
     w.section = "VITAL SIGNS"
-    by = {e["code"]: e for e in obs}
-    parts: list[tuple[str, list[Mapping[str, Any]]]] = []
     if "8480-6" in by and "8462-4" in by:
-        parts.append((f"BP {number(by['8480-6']['numeric_value'])}/{number(by['8462-4']['numeric_value'])} mmHg",
-                      [by["8480-6"], by["8462-4"]]))
+        systolic, diastolic = by.pop("8480-6"), by.pop("8462-4")
+        w.say(["BP {v} mmHg.", "blood pressure {v} mmHg."], [systolic, diastolic],
+              v=f"{number(systolic['numeric_value'], 0)}/{number(diastolic['numeric_value'], 0)}")
     for code, e in by.items():
-        label, unit = _VITALS[code]
-        if label == "BP":
-            continue
-        parts.append((f"{label} {number(e['numeric_value'])}{'' if unit.startswith('/') or unit in ('%', '°C') else ' '}{unit}",
-                      [e]))
-    for text, events in parts:
-        w.say(["{v}."], events, v=text)
+        short, name, unit, digits = _VITALS[code]
+        w.say(["{short} {v}{unit}.", "{name} {v}{unit}."], [e], short=short, name=name, unit=unit,
+              v=number(e["numeric_value"], digits))
 
 
 def _results(w: _Writer, c: _Context) -> None:
@@ -364,6 +372,10 @@ def _soap(w: _Writer, c: _Context) -> None:
     _complaint(w, c, events)
     w.section = "HISTORY OF PRESENT ILLNESS"
     _patient(w, c, c.start, reason, events)
+    ongoing = c.active("condition", c.start)
+    if ongoing:
+        w.say(["past history includes {items}.", "known history of {items}.", "other active problems: {items}."],
+              ongoing, items=_join([lower(clean(e["display"])) for e in ongoing]))
     _history(w, c, with_pmh=False)
     _vitals(w, c)
     _results(w, c)
@@ -389,11 +401,12 @@ def _discharge(w: _Writer, c: _Context) -> None:
     w.section = "DISCHARGE DATE"
     w.say(["{d}."], [c.encounter], d=f"{c.end:%Y-%m-%d}")
     conditions = c.of("condition") or c.referred()
-    w.section = "DISCHARGE DIAGNOSES"
     if conditions:
+        w.section = "DISCHARGE DIAGNOSES"
         for e in conditions:
             w.say(["{d}."], [e], d=clean(e["display"]))
     else:
+        w.section = "REASON FOR ADMISSION"
         w.say(["{d}."], [c.encounter], d=clean(c.encounter["display"]))
     w.section = "BRIEF HOSPITAL COURSE"
     reason, events = _reason(c)
