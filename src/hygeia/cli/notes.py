@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from hygeia.cli._notes_deid import deid_command
 from hygeia.cli._notes_write import write_command
 
 __all__ = ["notes_group"]
@@ -22,3 +23,4 @@ def notes_group() -> None:
 
 
 notes_group.add_command(write_command)
+notes_group.add_command(deid_command)

@@ -4,6 +4,9 @@
   (``notes/*.parquet`` and ``manifest.json``); :func:`note_for_encounter` writes one
   encounter's notes in memory.
 - :func:`deidentify` finds the HIPAA Safe Harbor identifiers of notes (:func:`find_phi`)
+  and replaces them by consistent surrogates (:func:`deidentify_path` for files);
+  :func:`planted_notes` and :func:`score_deid` measure it on notes with planted identifiers.
+- :func:`deidentify` finds the HIPAA Safe Harbor identifiers of notes (:func:`find_phi`)
   and replaces them by consistent surrogates; :func:`planted_notes` and
   :func:`score_deid` measure it on notes with planted identifiers.
 
@@ -20,6 +23,10 @@ Example:
 """
 
 from hygeia.notes._compose import KINDS, Note, Sentence, event_key
+from hygeia.notes._deid import Deidentifier, DeidResult, deidentify
+from hygeia.notes._deid_eval import PlantedNote, planted_notes, score_deid
+from hygeia.notes._deid_io import DeidPathResult, deidentify_path
+from hygeia.notes._deid_rules import PHI_TYPES, Span, find_phi
 from hygeia.notes._write import (
     NOTES_SCHEMA,
     WriteNotesResult,
@@ -30,10 +37,21 @@ from hygeia.notes._write import (
 __all__ = [
     "KINDS",
     "NOTES_SCHEMA",
+    "PHI_TYPES",
+    "DeidPathResult",
+    "DeidResult",
+    "Deidentifier",
     "Note",
+    "PlantedNote",
     "Sentence",
+    "Span",
     "WriteNotesResult",
+    "deidentify",
+    "deidentify_path",
     "event_key",
+    "find_phi",
     "note_for_encounter",
+    "planted_notes",
+    "score_deid",
     "write_notes",
 ]
