@@ -21,7 +21,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from hygeia.population.generate import generate
 
     out = tmp_path_factory.mktemp("notes") / "run"
-    generate(n=8, seed=4, out=str(out), workers=1, quiet=True)
+    generate(n=8, seed=4, out=str(out), workers=1, shard_size=4, quiet=True)  # two shards
     return out
 
 
@@ -102,6 +102,7 @@ def test_manifest_and_table(run: Path, written: Path) -> None:
     assert manifest["seed"] == 11 and manifest["source_run"]["seed"] == 4
     assert manifest["source_run"]["path"] == str(run.absolute())
     notes = _notes(written)
+    assert sorted(p.name for p in (written / "notes").iterdir()) == ["part-00000.parquet", "part-00001.parquet"]
     assert sum(manifest["counts"].values()) == len(notes)
     n_encounters = sum(1 for es in _records(run)[1].values() for e in es if e["kind"] == "encounter")
     assert manifest["encounters"] == n_encounters
