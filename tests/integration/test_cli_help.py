@@ -20,7 +20,7 @@ def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Com
 
 COMMANDS = _commands(main)
 LONG = ["generate", "export", "import-fhir", "evaluate", "fit", "sample", "molecules train", "molecules sample",
-        "molecules score", "molecules optimize", "molecules benchmark"]
+        "molecules score", "molecules optimize", "molecules benchmark", "notes write"]
 
 
 @pytest.mark.parametrize(("name", "cmd"), COMMANDS, ids=[n for n, _ in COMMANDS])
