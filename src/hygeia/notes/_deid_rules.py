@@ -130,18 +130,27 @@ _STREET = re.compile(rf"\b\d{{1,6}}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][A-Za-z']+\s+){{1
 _POBOX = re.compile(r"(?i)\bP\.?\s?O\.?\s+Box\s+\d+\b")
 _VIN = re.compile(r"\b(?=[A-HJ-NPR-Z0-9]*\d)(?=[A-HJ-NPR-Z0-9]*[A-HJ-NPR-Z])[A-HJ-NPR-Z0-9]{17}\b")
 _LONG_ID = re.compile(r"\b(?=[A-Z0-9-]*\d{5})[A-Z]{0,5}-?\d[\d-]{5,}[A-Z0-9]*\b")
-_CAP = r"[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?"
-_TITLE_NAME = re.compile(rf"\b(?:Dr|Mr|Mrs|Ms|Mx|Miss|Prof|Doctor)\.?[ \t]+((?:{_CAP}|[A-Z]\.)(?:[ \t]+(?:{_CAP}|[A-Z]\.))*?"
+_CAP = r"(?:[A-Z]')?(?:Mc|Mac|De|Di|La|Le)?[A-Z][a-z]+(?:-[A-Z][a-z]+)?"
+_PARTICLES = r"(?:(?:van|von|der|den|de|da|del|della|di|du|la|le|bin|al|ter)[ \t]+)*"
+_TITLE_NAME = re.compile(rf"\b(?:Dr|Mr|Mrs|Ms|Mx|Miss|Prof|Doctor)\.?[ \t]+({_PARTICLES}(?:{_CAP}|[A-Z]\.)(?:[ \t]+(?:{_CAP}|[A-Z]\.))*?"
                          rf"(?:[ \t]+{_CAP})?)(?=\W|$)")
+_RELATIONS = ("wife", "husband", "daughter", "son", "mother", "father", "sister", "brother", "spouse", "partner")
+_STRONG_CONTEXT = ("seen by", "signed by", "dictated by", "referred by", "wife", "husband", "daughter", "son", "mother",
+                   "father", "sister", "brother", "spouse", "partner", "caregiver", "guardian", "np", "rn", "cc")
 _CONTEXT_NAME = re.compile(
-    rf"(?i:\b(?:patient name|name|patient|pt|seen by|signed by|signed|attending|resident|pcp|nurse|rn|np|pa|"
+    rf"(?i:\b(patient name|name|patient|pt|seen by|signed by|signed|attending|resident|pcp|nurse|rn|np|pa|"
     rf"dictated by|cc|referred by|referring|contact|emergency contact|wife|husband|daughter|son|mother|father|"
     rf"sister|brother|spouse|partner|caregiver|guardian)\b)[:,]?[ \t]+(?:is[ \t]+)?((?:{_CAP})(?:,?[ \t]+(?:[A-Z]\.|{_CAP}))*)")
+_INITIAL_NAME = re.compile(rf"\b({_CAP})[ \t]+([A-Z])\.[ \t]+({_CAP})\b")
 _CITY = rf"((?:{_CAP})(?:[ \t]+{_CAP}){{0,2}})"
 _CITY_CONTEXT = re.compile(rf"(?i:\b(?:lives in|living in|resides in|resident of|from|moved to|moved from|"
                            rf"born in|city of|town of|village of|home in|transferred from)\b)[ \t]+{_CITY}")
 _COUNTY = re.compile(rf"\b((?:{_CAP})(?:[ \t]+{_CAP}){{0,2}}[ \t]+(?:County|Parish|Borough|Township))\b")
-_ZIP_CONTEXT = re.compile(r"(?i)\b(?:zip|zip code|postal code)\s*:?\s*(\d{5}(?:-\d{4})?)\b")
+_ZIP_CONTEXT = re.compile(r"(?i)\b(?:zip|zip code|postal code)\s*:?\s*(?:is\s+)?(\d{5}(?:-\d{4})?)\b")
+_PAGER = re.compile(r"(?i)\b(?:pager|beeper|ext\.?|extension)\s*:?\s*#?\s*(\d[\d-]{3,8}\d)\b")
+_MAC = re.compile(r"\b(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}\b")
+_WORD_AGE = re.compile(r"(?i)\b((?:ninety|one hundred)(?:[- ](?:and[- ])?(?:one|two|three|four|five|six|seven|eight|nine|ten))?)"
+                       r"(?=[- ](?:years?|yrs?)\b|[- ]year[- ]old)|(?<=\bage[d ] )(ninety(?:-\w+)?)\b")
 _ID_TOKEN = r"((?=[A-Za-z0-9-]*\d)[A-Za-z0-9][A-Za-z0-9-]{2,}[A-Za-z0-9])"
 # context words before an identifier value, most specific first; one regex per type
 _ID_CONTEXTS = (
@@ -201,12 +210,19 @@ def _rule_spans(text: str, lex: dict[str, object]) -> list[Span]:
             if m.group("zip"):
                 _add(spans, text, m.start("zip"), m.end("zip"), "ZIP")
     for m in _CITY_CONTEXT.finditer(text):
-        if m.group(1) not in states and m.group(1).split()[0] not in _NOT_NAMES:
+        if m.group(1) not in states and m.group(1).split()[0] not in _NOT_NAMES and len(m.group(1)) > 2:
             _add(spans, text, m.start(1), m.end(1), "LOCATION")
     for m in _COUNTY.finditer(text):
         _add(spans, text, m.start(1), m.end(1), "LOCATION")
     for m in _ZIP_CONTEXT.finditer(text):
         _add(spans, text, m.start(1), m.end(1), "ZIP")
+    for m in _PAGER.finditer(text):
+        _add(spans, text, m.start(1), m.end(1), "PHONE")
+    for m in _MAC.finditer(text):
+        _add(spans, text, m.start(), m.end(), "DEVICE")
+    for m in _WORD_AGE.finditer(text):
+        g = 1 if m.group(1) else 2
+        _add(spans, text, m.start(g), m.end(g), "AGE")
     for kind, rx in _ID_RES:
         for m in rx.finditer(text):
             _add(spans, text, m.start(1), m.end(1), kind)
@@ -223,23 +239,29 @@ def _name_spans(text: str, lex: dict[str, object]) -> list[Span]:
     spans: list[Span] = []
 
     def add_tokens(start: int, chunk: str) -> None:
-        for t in re.finditer(r"[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?|[A-Z]\.", chunk):
+        for t in re.finditer(rf"{_CAP}|[A-Z]\.", chunk):
             if t.group(0).rstrip(".") not in _NOT_NAMES:
                 _add(spans, text, start + t.start(), start + t.end(), "NAME")
 
     for m in _TITLE_NAME.finditer(text):
         add_tokens(m.start(1), m.group(1))
     for m in _CONTEXT_NAME.finditer(text):
-        words = m.group(1)
+        words = m.group(2)
         # "Patient reports..." is not a name: after a bare context word, take words only if one is a known
         # name or the context ended with a colon/comma
-        sep = text[m.end(0) - len(words) - 2:m.start(1)]
-        if ":" in sep or "," in sep or any(w in known and w not in _AMBIGUOUS for w in words.split()):
-            add_tokens(m.start(1), words)
+        sep = text[m.end(1):m.start(2)]
+        context = m.group(1).lower()
+        relation = context in _RELATIONS
+        strong = context in _STRONG_CONTEXT and not (relation and ":" in sep)  # "Mother: Hypertension" is history
+        if strong or (not relation and (":" in sep or "," in sep)) or any(w in known and w not in _AMBIGUOUS for w in words.split()):
+            add_tokens(m.start(2), words)
+    for m in _INITIAL_NAME.finditer(text):
+        if m.group(1) not in _NOT_NAMES and m.group(3) not in _NOT_NAMES:
+            add_tokens(m.start(), m.group(0))
     tokens = list(re.finditer(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?", text))
     for i, t in enumerate(tokens):
         w = t.group(0)
-        if w not in known or w in _NOT_NAMES:
+        if w in _NOT_NAMES or (w not in known and not ("-" in w and any(p in given for p in w.split("-")))):
             continue
         if w in _AMBIGUOUS:
             # only beside another capitalized name token (First Last) or an initial
@@ -248,6 +270,11 @@ def _name_spans(text: str, lex: dict[str, object]) -> list[Span]:
             if not any(n.group(0) in known and (n.group(0) not in _AMBIGUOUS or w in given) for n in gap_ok):
                 continue
         _add(spans, text, t.start(), t.end(), "NAME")
+        # a given name's next capitalized word on the same line is its surname ("Jennifer Okafor")
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if (w in given and w not in _AMBIGUOUS and nxt is not None and nxt.group(0) not in _NOT_NAMES
+                and re.fullmatch(r"[ \t]+(?:[A-Z]\.[ \t]+)?", text[t.end():nxt.start()])):
+            _add(spans, text, nxt.start(), nxt.end(), "NAME")
     # a name found once is found everywhere in the text
     found = {s.text for s in spans if len(s.text) > 2 and not s.text.endswith(".") and s.text not in _AMBIGUOUS}
     if found:

@@ -59,9 +59,24 @@ CASES = [
     ("Login from IP 10.1.22.3.", "IP", "10.1.22.3"),
     ("Fingerprint ID FP-009122 on file.", "BIOMETRIC", "FP-009122"),
     ("Case number 2021-44812.", "ID", "2021-44812"),
+    # phrasings outside the planted-note templates
+    ("Pt's son Marcus drove her in.", "NAME", "Marcus"),
+    ("Spoke with Ms. O'Brien-Lee by phone.", "NAME", "O'Brien-Lee"),
+    ("Patient Jane Q. Public, 45F.", "NAME", "Public"),
+    ("Jennifer Okafor presented.", "NAME", "Okafor"),
+    ("Anna-Maria Lopez presented.", "NAME", "Anna-Maria"),
+    ("Pt is a ninety-two year old male.", "AGE", "ninety-two"),
+    ("Call the pager 4-4521.", "PHONE", "4-4521"),
+    ("Her ZIP is 02139.", "ZIP", "02139"),
+    ("MAC address 00:1B:44:11:3A:B7.", "DEVICE", "00:1B:44:11:3A:B7"),
+    ("Seen on the 3rd of January, 2020.", "DATE", "3rd of January, 2020"),
+    ("Serum sodium 138 on 12/01.", "DATE", "12/01"),
 ]
 
-CLEAN = ("Blood pressure 128/76, heart rate 72, temperature 36.8 C. Started metformin 500 mg twice daily. "
+CLEAN = ("FAMILY HISTORY:\nMother: Hypertension, diabetes.\nFather: Colon cancer at 60.\n"
+         "Glasgow Coma Scale 15. Parkinson disease. Cushing syndrome. Foley catheter placed. Gram stain negative. "
+         "An 89 y.o. man, born 1945, from Ohio. "
+         "Blood pressure 128/76, heart rate 72, temperature 36.8 C. Started metformin 500 mg twice daily. "
          "WBC 7.2, platelets 245. History of hypertension since 2015. She is a 67-year-old woman from Texas. "
          "White count trending down. Brown sputum noted. Pain 4/10. Ejection fraction 55%.")
 
