@@ -12,7 +12,7 @@ is never measured on the notes the rules were tuned on. Note that the report not
 from the same templates as the tuning notes (new values, new combinations): the figures
 show the rules cover the template formats, not how they do on real clinical notes.
 
-With ``--records N`` (default 10; 0 to skip), it also simulates N persons, writes their
+With ``--records N`` (default 30; 0 to skip), it also simulates N persons, writes their
 notes with ``hygeia.notes.write_notes`` (when that exists) and counts what ``find_phi``
 finds there: those notes carry no names or numbers, so every span of another type than
 DATE or AGE is a false positive; ages over 89 are checked against "N-year-old" phrases.
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default="101,102,103,104,105", help="Report seeds of the planted-PHI generator (not 0-99).")
     ap.add_argument("--notes", type=int, default=40, help="Planted notes per seed.")
-    ap.add_argument("--records", type=int, default=10, help="Persons whose written notes are checked (0: skip).")
+    ap.add_argument("--records", type=int, default=30, help="Persons whose written notes are checked (0: skip).")
     ap.add_argument("--out", default=None, help="Result file (default benchmarks/results/deid.json).")
     args = ap.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
