@@ -51,3 +51,17 @@ def test_deid_bad_input(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["notes", "deid", str(tmp_path / "b.txt"), "--out", str(tmp_path / "o.txt")])
     assert res.exit_code == 2 and "is a binary file" in res.output and "Traceback" not in res.output
     assert not (tmp_path / "o.txt").exists()
+
+
+def test_deid_notes_written_from_records(tmp_path: Path) -> None:
+    runner = CliRunner()
+    res = runner.invoke(main, ["generate", "-n", "3", "--seed", "5", "--out", str(tmp_path / "run"), "--workers", "1", "-q"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(main, ["notes", "write", str(tmp_path / "run"), "--out", str(tmp_path / "w"), "--seed", "1", "-q"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(main, ["notes", "deid", str(tmp_path / "w" / "notes"), "--out", str(tmp_path / "d"), "--seed", "1"])
+    assert res.exit_code == 0, res.output
+    before = pq.read_table(tmp_path / "w" / "notes")
+    after = pq.read_table(tmp_path / "d")
+    assert after.num_rows == before.num_rows and after.column_names == before.column_names
+    assert after.drop(["text"]).equals(before.drop(["text"]))

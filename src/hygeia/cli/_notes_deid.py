@@ -21,7 +21,7 @@ __all__ = ["deid_command"]
 Examples:
   hygeia notes deid examples/notes/phi_note.txt --out runs/note_deid.txt --seed 1
   hygeia notes deid notes_folder --out notes_folder_deid --seed 7
-  hygeia notes deid run_notes/notes/part-0.parquet --out part-0.deid.parquet --mapping secret/map.json
+  hygeia notes deid run_notes/notes --out run_notes_deid --seed 1 --mapping secret/map.json
 
 The same seed gives the same surrogates; without --mapping nothing that
 re-identifies the notes is written.""",
@@ -35,13 +35,14 @@ re-identifies the notes is written.""",
 @quiet_option
 def deid_command(src: str, out: str, seed: int | None, mapping: str | None, locale: str, overwrite: bool,
                  quiet: bool) -> None:
-    """De-identify IN (a text file, a folder of .txt files, or a notes Parquet file) into --out.
+    """De-identify IN (a text file, a folder of .txt files, or notes Parquet files) into --out.
 
     Finds names, addresses, cities, ZIP codes, dates, ages over 89, phone and fax
     numbers, e-mails, SSNs, record, plan, account, licence, vehicle and device numbers,
     URLs, IP addresses and biometric identifiers, and replaces each by a surrogate: the
     same name by the same fake name, each patient's dates shifted by one offset
-    (subject_id in a Parquet file, the file name in a folder).
+    (subject_id in Parquet notes, such as the notes/ folder 'hygeia notes write'
+    makes; the file name in a folder of .txt notes).
     """
     from hygeia.notes import deidentify_path
 

@@ -1,4 +1,4 @@
-"""De-identifying files: a text file, a folder of ``.txt`` files, or a notes Parquet file.
+"""De-identifying files: a text file, a folder of ``.txt`` files, or notes Parquet files.
 
 The output has the input's shape (a file, a folder of the same file names, a Parquet file
 with the same columns) and is written atomically. In a Parquet file, the ``text`` column
@@ -57,14 +57,49 @@ def _read_text(path: Path) -> str:
                                   header="cannot de-identify") from None
 
 
+def _write_parquet(table: object, dest: Path) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, dest)
+
+
+def _deid_table(path: Path, d: Deidentifier) -> tuple:
+    """One notes Parquet file de-identified in memory: (table, counts, characters, empty texts)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    if "text" not in table.column_names:
+        raise DataValidationError([Problem(str(path), f"has no 'text' column (columns: {', '.join(table.column_names)}). "
+                                                      "Pass a notes Parquet file, e.g. one written by 'hygeia notes write'.")],
+                                  header="cannot de-identify")
+    texts = table.column("text").to_pylist()
+    keys = table.column("subject_id").to_pylist() if "subject_id" in table.column_names else [None] * len(texts)
+    counts: Counter[str] = Counter()
+    clean, n_chars, n_empty = [], 0, 0
+    for text, key in zip(texts, keys):
+        if text is None:
+            clean.append(None)
+            continue
+        r = d.transform(text, patient_key=key)
+        counts.update(r.counts)
+        n_chars += len(text)
+        n_empty += not text.strip()
+        clean.append(r.text)
+    i = table.column_names.index("text")
+    table = table.set_column(i, table.schema.field(i), pa.array(clean, type=table.schema.field(i).type))
+    return table, counts, n_chars, n_empty
+
+
 def deidentify_path(src: str | os.PathLike[str], out: str | os.PathLike[str], *, seed: int | None = None,
                     overwrite: bool = False, mapping: str | os.PathLike[str] | None = None,
                     locale: str = "us") -> DeidPathResult:
-    """De-identify a text file, a folder of ``.txt`` files or a notes Parquet file into ``out``.
+    """De-identify a text file, a folder of ``.txt`` files, or notes Parquet file(s) into ``out``.
 
     Args:
-        src: the input: ``*.txt`` (any text file), a folder of ``.txt`` files, or ``*.parquet``
-            with a ``text`` column (``subject_id`` keys the per-patient date shift).
+        src: the input: ``*.txt`` (any text file), a folder of ``.txt`` files, ``*.parquet``
+            with a ``text`` column (``subject_id`` keys the per-patient date shift), or a folder
+            of such Parquet files (``OUT/notes`` of ``hygeia notes write``).
         out: the output, of the same shape.
         seed: seeds the surrogates (None: a fresh random seed, returned).
         overwrite: replace an existing ``out``.
@@ -90,10 +125,21 @@ def deidentify_path(src: str | os.PathLike[str], out: str | os.PathLike[str], *,
         raise ConfigError(f"input {str(src)!r} does not exist. Pass a .txt file, a folder of .txt files or a notes .parquet file.")
     if src.resolve() == out.resolve():
         raise ConfigError(f"out is the input {str(src)!r}; pass another out so the original stays intact.")
-    if src.is_dir():
+    if src.is_dir() and any(p.suffix == ".parquet" for p in src.iterdir()):
+        parts = sorted(p for p in src.iterdir() if p.suffix == ".parquet" and p.is_file())
+        tables = [_deid_table(p, d) for p in parts]  # every part read and checked before anything is written
+        with atomic_output(out, folder=True, overwrite=overwrite, what="de-identified notes folder") as tmp:
+            for p, (table, c, chars, empty) in zip(parts, tables):
+                _write_parquet(table, tmp / p.name)
+                counts.update(c)
+                n_chars += chars
+                n_empty += empty
+        n_texts = sum(t[0].num_rows for t in tables)
+    elif src.is_dir():
         files = sorted(p for p in src.iterdir() if p.suffix == ".txt" and p.is_file())
         if not files:
-            raise DataValidationError([Problem(str(src), "holds no .txt files. Pass a folder of .txt notes, one note a file.")],
+            raise DataValidationError([Problem(str(src), "holds no .txt or .parquet files. Pass a folder of .txt notes "
+                                                "(one note a file) or of notes Parquet files (e.g. OUT/notes of 'hygeia notes write').")],
                                       header="cannot de-identify")
         texts = [_read_text(p) for p in files]  # every file checked before anything is written
         with atomic_output(out, folder=True, overwrite=overwrite, what="de-identified folder") as tmp:
@@ -105,31 +151,11 @@ def deidentify_path(src: str | os.PathLike[str], out: str | os.PathLike[str], *,
                 (tmp / p.name).write_text(r.text, encoding="utf-8")
         n_texts = len(files)
     elif src.suffix == ".parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        table = pq.read_table(src)
-        if "text" not in table.column_names:
-            raise DataValidationError([Problem(str(src), f"has no 'text' column (columns: {', '.join(table.column_names)}). "
-                                                         "Pass a notes Parquet file, e.g. one written by 'hygeia notes write'.")],
-                                      header="cannot de-identify")
-        texts = table.column("text").to_pylist()
-        keys = table.column("subject_id").to_pylist() if "subject_id" in table.column_names else [None] * len(texts)
-        clean = []
-        for text, key in zip(texts, keys):
-            if text is None:
-                clean.append(None)
-                continue
-            r = d.transform(text, patient_key=key)
-            counts.update(r.counts)
-            n_chars += len(text)
-            n_empty += not text.strip()
-            clean.append(r.text)
-        i = table.column_names.index("text")
-        table = table.set_column(i, table.schema.field(i), pa.array(clean, type=table.schema.field(i).type))
+        table, c, n_chars, n_empty = _deid_table(src, d)
+        counts.update(c)
         with atomic_output(out, overwrite=overwrite, what="de-identified notes") as tmp:
-            pq.write_table(table, tmp)
-        n_texts = len(texts)
+            _write_parquet(table, tmp)
+        n_texts = table.num_rows
     elif src.is_file():
         text = _read_text(src)
         if not text.strip():

@@ -175,7 +175,7 @@ def test_bad_files(tmp_path) -> None:
     with pytest.raises(DataValidationError, match=re.escape("is empty (no text to de-identify)")):
         deidentify_path(tmp_path / "empty.txt", tmp_path / "o.txt")
     (tmp_path / "d").mkdir()
-    with pytest.raises(DataValidationError, match=re.escape("holds no .txt files")):
+    with pytest.raises(DataValidationError, match=re.escape("holds no .txt or .parquet files")):
         deidentify_path(tmp_path / "d", tmp_path / "o")
     pq.write_table(pa.table({"note": ["x"]}), tmp_path / "n.parquet")
     with pytest.raises(DataValidationError, match=re.escape("has no 'text' column (columns: note)")):
