@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from hygeia.evaluate._svg import nice_ticks, tick_label
+
 __all__ = ["render_html"]
 
 SIM, TARGET, BAND = "#d95f02", "#1b6ca8", "#cfe3f3"
@@ -43,6 +45,21 @@ def _legend(x: float, y: float) -> list[str]:
             f'<text x="{x + 14}" y="{y}">simulated</text>',
             f'<rect x="{x + 90}" y="{y - 9}" width="10" height="10" fill="none" stroke="{TARGET}" stroke-width="2"/>',
             f'<text x="{x + 104}" y="{y}">target</text>']
+
+
+def _y_axis(body: list[str], left: float, right: float, bottom: float, span: float, peak: float,
+            scale: float = 1.0, suffix: str = "") -> float:
+    """Round ticks (in display units: the value times ``scale``) from 0 to at least ``peak``; returns the axis top."""
+    ticks = nice_ticks(0.0, peak * scale, 4)
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else None
+    if step and ticks[-1] < peak * scale - step * 1e-9:
+        ticks.append(ticks[-1] + step)
+    top = max(ticks[-1] / scale, peak) if ticks else peak
+    for v in ticks:
+        y = bottom - span * (v / scale) / top
+        body.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{tick_label(v, step)}{suffix}</text>')
+        body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#eee"/>')
+    return top
 
 
 def pyramid_svg(bands: Sequence[Mapping[str, Any]]) -> str:
@@ -79,12 +96,8 @@ def deaths_svg(series: Sequence[Mapping[str, Any]], title: str, plot_id: str) ->
     peak = max([s["observed"] for s in series] + [s["expected"] for s in series] + [1e-9])
     step = (width - left - 20) / max(len(series), 1)
     body = _legend(left, height - 12)
+    peak = _y_axis(body, left, width - 10, bottom, 200, peak)
     body.append(f'<line x1="{left}" y1="{bottom}" x2="{width - 10}" y2="{bottom}" stroke="#333"/>')
-    for k in range(5):
-        v = peak * k / 4
-        y = bottom - 200 * k / 4
-        body.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{v:.3g}</text>')
-        body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#eee"/>')
     for i, s in enumerate(series):
         x = left + i * step
         ho, he = 200 * s["observed"] / peak, 200 * s["expected"] / peak
@@ -105,15 +118,12 @@ def measure_svg(rows: Sequence[Mapping[str, Any]], plot_id: str) -> str:
                + [r["ci_high"] or 0 for r in rows] + [r["simulated"] or 0 for r in rows] + [1e-9]) * 1.05
     step = (width - left - 20) / max(len(rows), 1)
 
+    body = _legend(left, height - 12)
+    peak = _y_axis(body, left, width - 10, bottom, 170, peak, scale_f, "%" if unit == "proportion" else "")
+    body.append(f'<line x1="{left}" y1="{bottom}" x2="{width - 10}" y2="{bottom}" stroke="#333"/>')
+
     def y(v: float) -> float:
         return bottom - 170 * v / peak
-
-    body = _legend(left, height - 12)
-    body.append(f'<line x1="{left}" y1="{bottom}" x2="{width - 10}" y2="{bottom}" stroke="#333"/>')
-    for k in range(5):
-        v = peak * k / 4
-        body.append(f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end">{v * scale_f:.3g}{"%" if unit == "proportion" else ""}</text>')
-        body.append(f'<line x1="{left}" y1="{y(v):.1f}" x2="{width - 10}" y2="{y(v):.1f}" stroke="#eee"/>')
     for i, r in enumerate(rows):
         x0, xc = left + i * step, left + (i + 0.5) * step
         lo_t, hi_t = r["target"] * (1 - r["tolerance"]), r["target"] * (1 + r["tolerance"])
