@@ -137,7 +137,8 @@ class Deidentifier:
     Args:
         seed: seeds the surrogates and date offsets (None: a fresh random seed, see ``seed_``).
         locale: the locale pack whose names are found and drawn.
-        max_shift_days: dates move by 1 to this many days, earlier or later, per patient.
+        max_shift_days: dates move by 31 to this many days, earlier or later, one offset per patient
+            (the default, 334, never leaves a date, or a month-and-year date, on its own month).
 
     Attributes:
         seed_: the seed used.
@@ -154,27 +155,28 @@ class Deidentifier:
 
     seed: int | None = None
     locale: str = "us"
-    max_shift_days: int = 365
+    max_shift_days: int = 334
     seed_: int = field(init=False)
     mapping_: dict[tuple[str, str], str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.max_shift_days, int) or self.max_shift_days < 1:
-            raise ConfigError(f"max_shift_days must be a positive integer; got {self.max_shift_days!r}. "
-                              "Pass e.g. max_shift_days=365.")
+        if isinstance(self.max_shift_days, bool) or not isinstance(self.max_shift_days, int) or self.max_shift_days < 31:
+            raise ConfigError(f"max_shift_days must be an integer of at least 31; got {self.max_shift_days!r}. "
+                              "Pass e.g. max_shift_days=334.")
         self.seed_ = resolve_seed(self.seed)
         self.mapping_ = {}
         self._lex = lexicon(self.locale)
         self.offsets_: dict[object, int] = {}
+        self._avoid: set[str] = set()
 
     def _rng(self, *key: object) -> random.Random:
         return random.Random(f"{self.seed_}|" + "|".join(map(str, key)))
 
     def offset_days(self, patient_key: object) -> int:
-        """The date shift of ``patient_key`` in days (never 0), the same for every call."""
+        """The date shift of ``patient_key`` in days (31 to ``max_shift_days`` either way), the same for every call."""
         if patient_key not in self.offsets_:
             rng = self._rng("shift", patient_key)
-            self.offsets_[patient_key] = rng.choice((-1, 1)) * rng.randint(1, self.max_shift_days)
+            self.offsets_[patient_key] = rng.choice((-1, 1)) * rng.randint(31, self.max_shift_days)
         return self.offsets_[patient_key]
 
     def _surrogate(self, span: Span, patient_key: object) -> str:
@@ -198,7 +200,9 @@ class Deidentifier:
                 title = orig.capitalize()
                 pool = next((self._lex[k] for k in ("given_M", "given_F", "family") if title in self._lex[k]),  # type: ignore[operator]
                             self._lex["family"])
-                new = rng.choice([n for n in pool if n != title])  # type: ignore[union-attr]
+                # never a name that stands in these notes as an original (it would read as that person)
+                avoid = self._avoid | {o for (k, o) in self.mapping_ if k == "NAME"}
+                new = rng.choice([n for n in pool if n.lower() not in avoid] or [n for n in pool if n != title])  # type: ignore[union-attr]
                 new = new.upper() if orig.isupper() and len(orig) > 1 else new
         elif kind == "LOCATION":
             base = rng.choice(self._lex["family"])  # type: ignore[arg-type]
@@ -240,6 +244,7 @@ class Deidentifier:
             extra = [Span(m.start(), m.end(), "NAME", m.group(0)) for m in rx.finditer(text)
                      if m.group(0)[:1].isupper() and all(m.end() <= t.start or m.start() >= t.end for t in spans)]
             spans = sorted(spans + extra)
+        self._avoid = {s.text.lower() for s in spans if s.type == "NAME"}
         pieces, at = [], 0
         for s in spans:
             pieces.append(text[at:s.start])

@@ -8,6 +8,8 @@ import re
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hygeia.errors import ConfigError, DataValidationError, OutputError
 from hygeia.notes import (
@@ -131,6 +133,13 @@ def test_same_seed_same_output_and_list_input() -> None:
     assert deidentify(texts[0]).seed >= 0
 
 
+def test_shift_bounds() -> None:
+    d = Deidentifier(seed=0)
+    assert all(31 <= abs(d.offset_days(k)) <= 334 for k in range(200))
+    with pytest.raises(ConfigError, match=re.escape("max_shift_days must be an integer of at least 31; got 5")):
+        Deidentifier(max_shift_days=5)
+
+
 def test_bad_input_to_the_api() -> None:
     with pytest.raises(ConfigError, match=re.escape("got bytes. Decode bytes first")):
         deidentify(b"MRN 12345")
@@ -201,3 +210,35 @@ def test_planted_notes_cover_every_type_and_are_found() -> None:
     s = score_deid([n.spans for n in notes], [find_phi(n.text) for n in notes])
     assert len(s) - 1 >= 18  # every Safe Harbor type present in text but LOCATION/ZIP may vary
     assert s["ALL"]["recall"] >= 0.99 and s["ALL"]["precision"] >= 0.9
+
+
+_FORMATS = (lambda d: f"{d:%m/%d/%Y}", lambda d: f"{d.month}/{d.day}/{d:%y}", lambda d: f"{d:%B} {d.day}, {d.year}",
+            lambda d: d.isoformat(), lambda d: f"{d.day} {d:%b} {d.year}", lambda d: f"{d:%b}. {d.day}")
+
+
+@settings(max_examples=60, deadline=None)
+@given(day=st.dates(dt.date(1920, 1, 1), dt.date(2030, 12, 31)), fmt=st.sampled_from(range(len(_FORMATS))),
+       shift=st.integers(-365, 365))
+def test_dates_parse_and_render_in_their_own_format(day: dt.date, fmt: int, shift: int) -> None:
+    from hygeia.notes._deid import _parse_date, _render_date
+
+    text = _FORMATS[fmt](day)
+    parsed, tag = _parse_date(text)
+    assert _render_date(parsed, tag) == text
+    moved = parsed + dt.timedelta(days=shift)
+    if fmt not in (1, 5):  # two-digit years are read 1950-2049; without a year the date is placed in 2000
+        assert parsed == day and _parse_date(_render_date(moved, tag))[0] == moved
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(100, 10_000))
+def test_no_planted_identifier_survives(seed: int) -> None:
+    [note] = planted_notes(1, seed=seed)
+    out = deidentify(note.text, seed=seed).text
+    for s in note.spans:
+        if len(s.text) >= 5:
+            rx = re.compile(rf"(?<![\w.]){re.escape(s.text)}(?![\w])")
+            # the same word may stand in the note as plain English ("Brown sputum"): only those may remain
+            plain = [m for m in rx.finditer(note.text)
+                     if not any(g.start < m.end() and m.start() < g.end for g in note.spans)]
+            assert len(rx.findall(out)) <= len(plain), (s, out)
