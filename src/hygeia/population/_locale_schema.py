@@ -415,21 +415,31 @@ def _parse_language(ctx: _Ctx, doc: dict, cited: dict) -> dict | None:
     return out
 
 
-def _parse_smoking(ctx: _Ctx, doc: dict, cited: dict) -> dict | None:
-    overall = ctx.number(doc.get("overall"), "prevalence", "overall", lo=1e-9, hi=1.0)
-    ctx.ref(doc.get("overall") or {}, "overall", cited)
+def _overall_sex_age(ctx: _Ctx, doc: dict, key: str, prefix: str, hi: float, cited: dict):
+    """An ``overall`` / ``by_sex`` / ``by_age`` block of one quantity ``key`` (each entry cited).
+
+    Returns ``(overall, by_sex, by_age, spans)``: ``by_age`` as ``[(age_lo, value)]``,
+    ``spans`` ``None`` when the bands are invalid; a value that fails is ``None``.
+    """
+    overall = ctx.number(doc.get("overall"), key, f"{prefix}overall", lo=1e-9, hi=hi)
+    ctx.ref(doc.get("overall") or {}, f"{prefix}overall", cited)
     by_sex = {}
     for sex in SEXES:
         entry = (doc.get("by_sex") or {}).get(sex)
-        by_sex[sex] = ctx.number(entry, "prevalence", f"by_sex.{sex}", lo=0.0, hi=1.0)
-        ctx.ref(entry or {}, f"by_sex.{sex}", cited)
+        by_sex[sex] = ctx.number(entry, key, f"{prefix}by_sex.{sex}", lo=0.0, hi=hi)
+        ctx.ref(entry or {}, f"{prefix}by_sex.{sex}", cited)
     rows = doc.get("by_age")
-    spans = ctx.bands(rows, "by_age")
+    spans = ctx.bands(rows, f"{prefix}by_age")
     by_age = []
     if spans is not None:
         for i, ((lo, _), row) in enumerate(zip(spans, rows)):
-            by_age.append((lo, ctx.number(row, "prevalence", f"by_age[{i}]", lo=0.0, hi=1.0)))
-            ctx.ref(row, f"by_age[{i}]", cited)
+            by_age.append((lo, ctx.number(row, key, f"{prefix}by_age[{i}]", lo=0.0, hi=hi)))
+            ctx.ref(row, f"{prefix}by_age[{i}]", cited)
+    return overall, by_sex, by_age, spans
+
+
+def _parse_smoking(ctx: _Ctx, doc: dict, cited: dict) -> dict | None:
+    overall, by_sex, by_age, _spans = _overall_sex_age(ctx, doc, "prevalence", "", 1.0, cited)
     init_rows = doc.get("initiation_age")
     init_spans = ctx.bands(init_rows, "initiation_age")
     initiation = []
@@ -456,20 +466,7 @@ def _parse_quit_ratio(ctx: _Ctx, doc: Any, cited: dict) -> dict | None:
     if not isinstance(doc, dict):
         ctx.fail("quit_ratio", f"must be an object with overall, by_sex and by_age; got {doc!r}.")
         return None
-    overall = ctx.number(doc.get("overall"), "ratio", "quit_ratio.overall", lo=1e-9, hi=0.999)
-    ctx.ref(doc.get("overall") or {}, "quit_ratio.overall", cited)
-    by_sex = {}
-    for sex in SEXES:
-        entry = (doc.get("by_sex") or {}).get(sex)
-        by_sex[sex] = ctx.number(entry, "ratio", f"quit_ratio.by_sex.{sex}", lo=0.0, hi=0.999)
-        ctx.ref(entry or {}, f"quit_ratio.by_sex.{sex}", cited)
-    rows = doc.get("by_age")
-    spans = ctx.bands(rows, "quit_ratio.by_age")
-    by_age = []
-    if spans is not None:
-        for i, ((lo, _), row) in enumerate(zip(spans, rows)):
-            by_age.append((lo, ctx.number(row, "ratio", f"quit_ratio.by_age[{i}]", lo=0.0, hi=0.999)))
-            ctx.ref(row, f"quit_ratio.by_age[{i}]", cited)
+    overall, by_sex, by_age, spans = _overall_sex_age(ctx, doc, "ratio", "quit_ratio.", 0.999, cited)
     if overall is None or None in by_sex.values() or spans is None or any(r is None for _, r in by_age):
         return None
     return {"overall": overall, "by_sex": by_sex, "by_age": by_age}
