@@ -39,7 +39,7 @@ def _measure_write(run: Path, out: Path, seed: int) -> dict:
 
     persons = pq.read_table(run / "persons", columns=["subject_id", "birth_time"]).to_pylist()
     keys = {f"person/{p['subject_id']}/{p['birth_time']:%Y-%m-%dT%H:%M:%S.%f}" for p in persons}
-    keys |= {event_key(e) for e in pq.read_table(run / "events", columns=["kind", "code", "time"]).to_pylist()}
+    keys |= {event_key(e) for e in pq.read_table(run / "events", columns=["kind", "code", "time", "numeric_value"]).to_pylist()}
     sentences = stating = unknown = 0
     for prov in pq.read_table(out / "notes", columns=["provenance"]).column("provenance").to_pylist():
         for s in json.loads(prov):

@@ -21,7 +21,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["KINDS", "Note", "Sentence", "article", "clean", "compose_notes", "event_key", "lower", "number", "visit_reason"]
+__all__ = ["KINDS", "Note", "Sentence", "article", "clean", "compose_notes", "event_key", "is_social", "lower", "number",
+           "unit_text", "visit_reason"]
 
 #: Note kinds: SOAP progress note, History & Physical, discharge summary.
 KINDS = ("soap", "hp", "discharge")
@@ -36,19 +37,48 @@ _VITALS = {  # LOINC code -> (abbreviation, full name, unit shown, decimals)
     "29463-7": ("Wt", "weight", " kg", 1), "39156-5": ("BMI", "BMI", " kg/m2", 1), "72514-3": ("Pain", "pain", "/10", 0),
 }
 _SMOKING = "72166-2"
-_UNITS = {"Cel": "°C", "mm[Hg]": "mmHg", "{score}": "", "mL/min/{1.73_m2}": "mL/min/1.73m2", "%": "%"}
+_UNITS = {"Cel": "°C", "mL/min/{1.73_m2}": "mL/min/1.73m2", "n/a": ""}
+#: Synthea's social-determinant screenings record their answers as conditions: SOCIAL HISTORY, not problems.
+_SOCIAL_MODULES = ("encounter/sdoh_hrsn", "encounter/substance_use_screening", "encounter/hark_screening")
+
+
+def unit_text(unit: str | None) -> str:
+    """A UCUM unit as a note writes it: ``'mm[Hg]'`` -> ``'mmHg'``, ``'10*3/uL'`` -> ``'x10^3/uL'``, ``'{score}'`` -> ``''``.
+
+    Example:
+        >>> [unit_text(u) for u in ("mm[Hg]", "10*3/uL", "{INR}", "Cel", "mg/dL")]
+        ['mmHg', 'x10^3/uL', '', '°C', 'mg/dL']
+    """
+    if not unit:
+        return ""
+    if unit in _UNITS:
+        return _UNITS[unit]
+    text = re.sub(r"\{[^}]*\}", "", unit).replace("[", "").replace("]", "")
+    return re.sub(r"^10\*(\d+)", r"x10^\1", text)
+
+
+def is_social(event: Mapping[str, Any]) -> bool:
+    """Whether a condition event is a social finding (employment, housing, a screening answer), not a problem."""
+    return (event.get("module") or "") in _SOCIAL_MODULES or (event.get("display") or "").endswith("(person)")
 _SEX = {"F": "woman", "M": "man"}
 _CHILD_SEX = {"F": "girl", "M": "boy"}
 
 
 def event_key(event: Mapping[str, Any]) -> str:
-    """The provenance key of one event: ``kind/code/time`` (time to the microsecond).
+    """The provenance key of one event: ``kind/code/time`` (time to the microsecond), ``=value`` if it has one.
+
+    A record can hold two measurements of one code at one time (a hemoglobin in two
+    panels); the value tells them apart, and events that share a key state the same fact.
 
     Example:
         >>> event_key({"kind": "condition", "code": "44054006", "time": dt.datetime(2020, 1, 2, 3, 4, 5)})
         'condition/44054006/2020-01-02T03:04:05.000000'
+        >>> event_key({"kind": "observation", "code": "718-7", "time": dt.datetime(2020, 1, 2), "numeric_value": 11.7})
+        'observation/718-7/2020-01-02T00:00:00.000000=11.7'
     """
-    return f"{event['kind']}/{event['code']}/{event['time']:%Y-%m-%dT%H:%M:%S.%f}"
+    key = f"{event['kind']}/{event['code']}/{event['time']:%Y-%m-%dT%H:%M:%S.%f}"
+    value = event.get("numeric_value")
+    return key if value is None else f"{key}={value!r}"
 
 
 def clean(display: str | None) -> str:
@@ -180,7 +210,8 @@ class _Context:
     person: Mapping[str, Any]
     encounter: Mapping[str, Any]
     events: list[Mapping[str, Any]]  # the person's events, sorted by time
-    at: list[Mapping[str, Any]]  # the events of this encounter
+    at: list[Mapping[str, Any]]  # the events of this encounter that the note covers
+    signed: dt.datetime  # the note's time: when it is written, after every event it covers
 
     @property
     def start(self) -> dt.datetime:
@@ -194,14 +225,18 @@ class _Context:
         b = self.person["birth_time"]
         return when.year - b.year - ((when.month, when.day) < (b.month, b.day))
 
-    def of(self, kind: str) -> list[Mapping[str, Any]]:
-        return [e for e in self.at if e["kind"] == kind]
+    def of(self, kind: str, *, social: bool = False) -> list[Mapping[str, Any]]:
+        """The events of ``kind`` recorded at this encounter (conditions: problems, or social findings)."""
+        return [e for e in self.at if e["kind"] == kind and (kind != "condition" or is_social(e) == social)]
 
-    def active(self, kind: str, when: dt.datetime, *, before: bool = True) -> list[Mapping[str, Any]]:
+    def active(self, kind: str, when: dt.datetime, *, before: bool = True,
+               social: bool = False) -> list[Mapping[str, Any]]:
         """Events of ``kind`` begun by ``when`` (strictly before, if ``before``) and not ended by then."""
         out, seen = [], set()
         for e in self.events:
             if e["kind"] != kind or (e["time"] >= when if before else e["time"] > when):
+                continue
+            if kind == "condition" and is_social(e) != social:
                 continue
             if e["end_time"] is not None and e["end_time"] <= when:
                 continue
@@ -221,7 +256,7 @@ class _Context:
             return []
         since = self.start - dt.timedelta(days=1)
         return [e for e in self.events if e["kind"] == "condition" and since <= e["time"] <= self.start
-                and e["encounter_id"] != self.encounter["encounter_id"]]
+                and e["encounter_id"] != self.encounter["encounter_id"] and not is_social(e)]
 
     def next_encounter(self) -> Mapping[str, Any] | None:
         """The first office visit within 90 days after this encounter ends, if the record has one."""
@@ -257,7 +292,7 @@ def _history(w: _Writer, c: _Context, *, with_pmh: bool) -> None:
         else:
             w.say(["no chronic conditions on record.", "no active problems recorded."], basis="absence")
     _medications(w, c, "MEDICATIONS", c.active("medication", c.start))
-    _allergy(w, c, c.start)
+    _allergy(w, c, c.signed)
 
 
 def _medications(w: _Writer, c: _Context, section: str, meds: Sequence[Mapping[str, Any]]) -> None:
@@ -275,8 +310,12 @@ def _medications(w: _Writer, c: _Context, section: str, meds: Sequence[Mapping[s
 def _allergy(w: _Writer, c: _Context, when: dt.datetime) -> None:
     w.section = "ALLERGIES"
     found = c.allergies(when)
-    if found:
-        w.say(["allergic to {items}.", "allergies: {items}.", "documented allergy to {items}."], found,
+    allergens = [e for e in found if not (e["display"] or "").endswith("(finding)")]
+    if allergens:
+        w.say(["allergic to {items}.", "allergies: {items}.", "documented allergy to {items}."], allergens,
+              items=_join([clean(e["display"]) for e in allergens]))
+    elif found:  # only findings such as 'Allergic disposition': an allergy is known, its allergen is not
+        w.say(["{items} documented; no allergen recorded.", "{items} on record; allergen not specified."], found,
               items=_join([clean(e["display"]) for e in found]))
     else:
         w.say(["no known drug allergies.", "NKDA.", "no known allergies."], basis="absence")
@@ -304,7 +343,7 @@ def _results(w: _Writer, c: _Context) -> None:
     w.section = "RESULTS"
     for e in labs:
         if e["numeric_value"] is not None:
-            unit = _UNITS.get(e["unit"] or "", e["unit"] or "")
+            unit = unit_text(e["unit"])
             w.say(["{name} {value}{unit}.", "{name}: {value}{unit}."], [e], name=lab_name(e["display"]),
                   value=number(e["numeric_value"]), unit=(" " + unit) if unit and unit != "%" else unit)
         elif e["text_value"]:
@@ -313,11 +352,15 @@ def _results(w: _Writer, c: _Context) -> None:
 
 
 def _social(w: _Writer, c: _Context) -> None:
+    w.section = "SOCIAL HISTORY"
     smoking = [e for e in c.of("observation") if e["code"] == _SMOKING and e["text_value"]]
     if smoking:
-        w.section = "SOCIAL HISTORY"
         e = smoking[-1]
         w.say(["tobacco: {v}.", "smoking status: {v}."], [e], v=clean(str(e["text_value"]).split("|")[-1]).lower())
+    social = c.active("condition", c.start, before=False, social=True)
+    if social:
+        w.say(["{items}.", "social history notable for {items}."], social,
+              items=_join([lower(clean(e["display"])) for e in social]))
 
 
 def _plan(w: _Writer, c: _Context) -> None:
@@ -442,7 +485,13 @@ _TITLES = {
     "emergency": ("Emergency Department Note", "emergency physician"),
     "wellness": ("History and Physical", "primary care physician"),
     "inpatient": ("Admission History and Physical", "attending physician"),
+    "outpatient": ("Outpatient Note", "physician"),
+    "virtual": ("Telehealth Note", "physician"),
+    "home": ("Home Visit Note", "physician"),
+    "snf": ("Skilled Nursing Facility Note", "attending physician"),
+    "hospice": ("Hospice Note", "hospice physician"),
 }
+_ADMISSION_WORKUP = dt.timedelta(days=1)
 _PLANS: dict[str, Callable[[_Writer, _Context], None]] = {"soap": _soap, "hp": _hp, "discharge": _discharge}
 
 
@@ -467,19 +516,24 @@ def compose_notes(person: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
         kinds: the kinds to write, among those the encounter's class gets.
     """
     eid = encounter["encounter_id"]
-    c = _Context(person, encounter, list(events), [e for e in events if e["encounter_id"] == eid
-                                                   and e["kind"] != "encounter"])
+    events = list(events)
+    at = [e for e in events if e["encounter_id"] == eid and e["kind"] != "encounter"]
     cls = encounter.get("text_value")
     title, role = _TITLES.get(cls or "", ("Progress Note", "physician"))
+    start = encounter["time"]
+    end = max([encounter["end_time"] or start, *(e["time"] for e in at)])
     out = []
     for kind in kinds_for(cls):
         if kind not in kinds:
             continue
+        if kind == "hp" and cls == "inpatient":  # the admission H&P covers the first day, not the whole stay
+            covered = [e for e in at if e["time"] <= start + _ADMISSION_WORKUP]
+            signed = max([start, *(e["time"] for e in covered)])
+        else:
+            covered, signed = at, end
+        c = _Context(person, encounter, events, covered, signed)
         w = _Writer(rngs(kind))
         _PLANS[kind](w, c)
-        if kind == "discharge":
-            note = Note(int(person["subject_id"]), int(eid), c.end, kind, role, "Discharge Summary", w.sentences)
-        else:
-            note = Note(int(person["subject_id"]), int(eid), c.start, kind, role, title, w.sentences)
-        out.append(note)
+        out.append(Note(int(person["subject_id"]), int(eid), signed, kind, role,
+                        "Discharge Summary" if kind == "discharge" else title, w.sentences))
     return out

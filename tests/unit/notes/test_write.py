@@ -13,15 +13,20 @@ import pytest
 
 from hygeia.errors import ConfigError, DataValidationError, OutputError
 from hygeia.notes import event_key, note_for_encounter, write_notes
-from hygeia.notes._compose import clean, number
+from hygeia.notes._compose import clean, is_social, number
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="module", params=["hygeia", "synthea"])
+def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two shards of Hygeia's modules, or of Synthea's corpus (which records allergies and social findings)."""
     from hygeia.population.generate import generate
 
     out = tmp_path_factory.mktemp("notes") / "run"
-    generate(n=8, seed=4, out=str(out), workers=1, shard_size=4, quiet=True)  # two shards
+    if request.param == "hygeia":
+        generate(n=8, seed=4, out=str(out), workers=1, shard_size=4, quiet=True)
+    else:  # persons 3 and 7 of seed 3 have allergies
+        generate(n=8, seed=3, out=str(out), workers=1, shard_size=4, quiet=True, modules=("synthea",),
+                 default_modules=False)
     return out
 
 
@@ -44,8 +49,9 @@ def _notes(folder: Path) -> list[dict[str, Any]]:
     return sorted(pq.read_table(folder / "notes").to_pylist(), key=lambda n: (n["subject_id"], n["encounter_id"], n["kind"]))
 
 
-def _active(e: dict[str, Any], when: dt.datetime) -> bool:
-    return e["time"] <= when and (e["end_time"] is None or e["end_time"] > when)
+def _active(e: dict[str, Any], when: dt.datetime, *, strict: bool = False) -> bool:
+    begun = e["time"] < when if strict else e["time"] <= when
+    return begun and (e["end_time"] is None or e["end_time"] > when)
 
 
 def test_every_statement_is_supported_by_its_events(run: Path, written: Path) -> None:
@@ -54,52 +60,65 @@ def test_every_statement_is_supported_by_its_events(run: Path, written: Path) ->
     assert notes and {n["kind"] for n in notes} >= {"soap", "hp"}
     vocab = {clean(e["display"]).lower() for es in events.values() for e in es
              if e["kind"] in ("condition", "medication", "allergy") and len(clean(e["display"])) >= 6}
+    # every name of the run's conditions, medications and allergies, longest first (a name inside another counts once)
+    named = re.compile("|".join(rf"\b{re.escape(v)}\b" for v in sorted(vocab, key=len, reverse=True)))
     checked = 0
     for note in notes:
         mine = events[note["subject_id"]]
-        by_key = {event_key(e): e for e in mine}
-        by_key[f"person/{note['subject_id']}/{persons[note['subject_id']]['birth_time']:%Y-%m-%dT%H:%M:%S.%f}"] = {}
+        by_key: dict[str, list[dict[str, Any]]] = {}
+        for e in mine:  # events that share a key state the same fact (one value, one time), maybe at two visits
+            by_key.setdefault(event_key(e), []).append(e)
+        by_key[f"person/{note['subject_id']}/{persons[note['subject_id']]['birth_time']:%Y-%m-%dT%H:%M:%S.%f}"] = [{}]
         when = note["time"]
+        visit = next(e for e in mine if e["kind"] == "encounter" and e["encounter_id"] == note["encounter_id"])
+        # what each list is as of: the problem and medication lists of the visit's start (what began at the
+        # visit goes to the plan), allergies known when the note is written, medications at discharge
+        lists = {"PAST MEDICAL HISTORY": ("condition", visit["time"], True),
+                 "MEDICATIONS": ("medication", visit["time"], True),
+                 "ALLERGIES": ("allergy", when, False),
+                 "DISCHARGE MEDICATIONS": ("medication", visit["end_time"], False)}
         for s in json.loads(note["provenance"]):
             assert s["text"] in note["text"]
             text = s["text"].lower()
-            cited = [by_key[k] for k in s["events"]]  # KeyError: a key that is not in the record
+            cited = [next((e for e in by_key[k] if e and e["encounter_id"] == note["encounter_id"]), by_key[k][0])
+                     for k in s["events"]]  # KeyError: a key that is not in the record
             names = {clean(e["display"]).lower() for e in cited if e} | {
                 (e.get("text_value") or "").lower() for e in cited if e}
+            listed = lists.get(s["section"])
             for e in cited:
                 if not e:
                     continue
                 if e["kind"] in ("condition", "medication", "allergy", "procedure"):
                     assert clean(e["display"]).lower() in text, (s, e)
-                    assert e["time"] <= max(when, e["time"] if e["kind"] == "encounter" else when)
+                    assert e["time"] <= when, (s, e)
                     checked += 1
                 if e["kind"] == "observation" and e["numeric_value"] is not None:
                     assert re.search(rf"\b({re.escape(number(e['numeric_value']))}|"
                                      rf"{re.escape(number(e['numeric_value'], 0))})\b", s["text"]), (s, e)
                     assert e["encounter_id"] == note["encounter_id"]
                     checked += 1
-                if s["section"] in ("PAST MEDICAL HISTORY", "MEDICATIONS", "DISCHARGE MEDICATIONS", "ALLERGIES"):
-                    assert _active(e, when), (note["kind"], when, s, e)
+                if listed is not None:
+                    assert _active(e, listed[1], strict=listed[2]), (note["kind"], s, e)
             # nothing named in the sentence that its events do not hold
-            for name in vocab:
-                if re.search(rf"\b{re.escape(name)}\b", text):
-                    assert any(name in n for n in names), (name, s)
-            if s["basis"] == "absence":
-                kind = {"ALLERGIES": "allergy", "MEDICATIONS": "medication", "DISCHARGE MEDICATIONS": "medication",
-                        "PAST MEDICAL HISTORY": "condition"}.get(s["section"])
-                if kind is not None:
-                    # the medication and problem lists are those of the visit's start (new ones go to the plan)
-                    strict = s["section"] in ("MEDICATIONS", "PAST MEDICAL HISTORY")
-                    assert not [e for e in mine if e["kind"] == kind and _active(e, when)
-                                and (not strict or e["time"] < when)], (s, when)
+            for name in named.findall(text):
+                assert any(name in n for n in names), (name, s)
+            if s["basis"] == "absence" and listed is not None:
+                kind, t, strict = listed
+                assert not [e for e in mine if e["kind"] == kind and _active(e, t, strict=strict)
+                            and not is_social(e)], (s, t)
             if s["basis"] == "advice":
                 assert not s["events"] and s["section"] in ("DISCHARGE INSTRUCTIONS", "FOLLOW-UP")
     assert checked > 50
+    if "allergy" in {e["kind"] for es in events.values() for e in es}:
+        allergic = [n for n in notes if any(s["section"] == "ALLERGIES" and s["basis"] == "events"
+                                            for s in json.loads(n["provenance"]))]
+        assert allergic and not [n for n in allergic if re.search(r"no known|NKDA", n["text"])]
 
 
 def test_manifest_and_table(run: Path, written: Path) -> None:
     manifest = json.loads((written / "manifest.json").read_text())
-    assert manifest["seed"] == 11 and manifest["source_run"]["seed"] == 4
+    assert manifest["seed"] == 11
+    assert manifest["source_run"]["seed"] == json.loads((run / "run.json").read_text())["config"]["seed"]
     assert manifest["source_run"]["path"] == str(run.absolute())
     notes = _notes(written)
     assert sorted(p.name for p in (written / "notes").iterdir()) == ["part-00000.parquet", "part-00001.parquet"]
