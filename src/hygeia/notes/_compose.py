@@ -313,7 +313,7 @@ def _allergy(w: _Writer, c: _Context, when: dt.datetime) -> None:
     allergens = [e for e in found if not (e["display"] or "").endswith("(finding)")]
     if allergens:
         w.say(["allergic to {items}.", "allergies: {items}.", "documented allergy to {items}."], allergens,
-              items=_join([clean(e["display"]) for e in allergens]))
+              items=_join([lower(clean(e["display"])) for e in allergens]))
     elif found:  # only findings such as 'Allergic disposition': an allergy is known, its allergen is not
         w.say(["{items} documented; no allergen recorded.", "{items} on record; allergen not specified."], found,
               items=_join([clean(e["display"]) for e in found]))
