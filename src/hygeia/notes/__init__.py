@@ -6,9 +6,6 @@
 - :func:`deidentify` finds the HIPAA Safe Harbor identifiers of notes (:func:`find_phi`)
   and replaces them by consistent surrogates (:func:`deidentify_path` for files);
   :func:`planted_notes` and :func:`score_deid` measure it on notes with planted identifiers.
-- :func:`deidentify` finds the HIPAA Safe Harbor identifiers of notes (:func:`find_phi`)
-  and replaces them by consistent surrogates; :func:`planted_notes` and
-  :func:`score_deid` measure it on notes with planted identifiers.
 
 Example:
     >>> import datetime as dt
