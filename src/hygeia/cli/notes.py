@@ -17,9 +17,10 @@ __all__ = ["notes_group"]
 @click.group("notes", epilog="""\b
 Examples:
   hygeia generate -n 20 --seed 1 --out run
-  hygeia notes write run --out run_notes --seed 1""")
+  hygeia notes write run --out run_notes --seed 1
+  hygeia notes deid run_notes --out run_notes_deid --seed 1""")
 def notes_group() -> None:
-    """Clinical notes: write them from a run's records (one note per encounter)."""
+    """Clinical notes: write them from a run's records (one note per encounter), de-identify them."""
 
 
 notes_group.add_command(write_command)
