@@ -35,7 +35,7 @@ re-identifies the notes is written.""",
 @quiet_option
 def deid_command(src: str, out: str, seed: int | None, mapping: str | None, locale: str, overwrite: bool,
                  quiet: bool) -> None:
-    """De-identify IN (a text file, a folder of .txt files, or notes Parquet files) into --out.
+    """De-identify IN (a text file, a folder of .txt files, notes Parquet files, or a 'hygeia notes write' folder) into --out.
 
     Finds names, addresses, cities, ZIP codes, dates, ages over 89, phone and fax
     numbers, e-mails, SSNs, record, plan, account, licence, vehicle and device numbers,

@@ -99,7 +99,7 @@ def deidentify_path(src: str | os.PathLike[str], out: str | os.PathLike[str], *,
     Args:
         src: the input: ``*.txt`` (any text file), a folder of ``.txt`` files, ``*.parquet``
             with a ``text`` column (``subject_id`` keys the per-patient date shift), or a folder
-            of such Parquet files (``OUT/notes`` of ``hygeia notes write``).
+            of such Parquet files (``OUT/notes`` of ``hygeia notes write``, or ``OUT`` itself).
         out: the output, of the same shape.
         seed: seeds the surrogates (None: a fresh random seed, returned).
         overwrite: replace an existing ``out``.
@@ -123,6 +123,8 @@ def deidentify_path(src: str | os.PathLike[str], out: str | os.PathLike[str], *,
     n_chars = n_empty = 0
     if not src.exists():
         raise ConfigError(f"input {str(src)!r} does not exist. Pass a .txt file, a folder of .txt files or a notes .parquet file.")
+    if src.is_dir() and (src / "manifest.json").is_file() and (src / "notes").is_dir():
+        src = src / "notes"  # the output folder of 'hygeia notes write': its notes Parquet files
     if src.resolve() == out.resolve():
         raise ConfigError(f"out is the input {str(src)!r}; pass another out so the original stays intact.")
     if src.is_dir() and any(p.suffix == ".parquet" for p in src.iterdir()):

@@ -172,6 +172,14 @@ def test_files_folders_and_parquet(tmp_path) -> None:
     d0, d1 = (dt.date.fromisoformat(row["text"][-10:]) for row in out[:2])
     assert (d1 - d0).days == 10 and out[2]["text"] is None and d0 != dt.date(2000, 1, 1)
 
+    written = tmp_path / "run_notes"  # the output folder of 'hygeia notes write': its notes/ is read
+    (written / "notes").mkdir(parents=True)
+    (written / "manifest.json").write_text("{}", encoding="utf-8")
+    pq.write_table(table, written / "notes" / "part-00000.parquet")
+    r = deidentify_path(written, tmp_path / "run_notes_deid", seed=5)
+    assert r.n_texts == 3 and r.counts == {"DATE": 2}
+    assert [p.name for p in (tmp_path / "run_notes_deid").iterdir()] == ["part-00000.parquet"]
+
 
 def test_bad_files(tmp_path) -> None:
     (tmp_path / "bin.txt").write_bytes(b"\x89PNG\x00\x00\x01")
