@@ -193,6 +193,11 @@ class Deidentifier:
         if key in self.mapping_:
             return self.mapping_[key]
         rng = self._rng(kind, orig)
+        # never a word that stands in these notes as an original name (it would read as that
+        # person): not as a fake name, nor inside a fake city or street
+        if kind in ("NAME", "LOCATION", "ADDRESS"):
+            avoid = self._avoid | {o for (k, o) in self.mapping_ if k == "NAME"}
+            family = [n for n in self._lex["family"] if n.lower() not in avoid] or self._lex["family"]  # type: ignore[union-attr]
         if kind == "NAME":
             if re.fullmatch(r"[A-Z]\.", orig):
                 new = f"{chr(ord('A') + rng.randrange(26))}."
@@ -200,12 +205,10 @@ class Deidentifier:
                 title = orig.capitalize()
                 pool = next((self._lex[k] for k in ("given_M", "given_F", "family") if title in self._lex[k]),  # type: ignore[operator]
                             self._lex["family"])
-                # never a name that stands in these notes as an original (it would read as that person)
-                avoid = self._avoid | {o for (k, o) in self.mapping_ if k == "NAME"}
                 new = rng.choice([n for n in pool if n.lower() not in avoid] or [n for n in pool if n != title])  # type: ignore[union-attr]
                 new = new.upper() if orig.isupper() and len(orig) > 1 else new
         elif kind == "LOCATION":
-            base = rng.choice(self._lex["family"])  # type: ignore[arg-type]
+            base = rng.choice(family)
             new = base + rng.choice(_CITY_SUFFIX) + (" County" if orig.endswith("County") else "")
         elif kind == "ZIP":
             zip3 = orig[:3] if orig[:3] not in _SMALL_ZIP3 else "000"
@@ -214,7 +217,7 @@ class Deidentifier:
             m = re.match(r"(\d+)", orig)
             number = _shape(m.group(1), rng) if m else str(rng.randint(1, 999))
             suffix = re.search(r"(\w+\.?)(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|#).*)?$", orig)
-            street = rng.choice(self._lex["family"])  # type: ignore[arg-type]
+            street = rng.choice(family)
             new = f"{number} {street} {suffix.group(1) if suffix and m else 'Street'}"
         elif kind == "EMAIL":
             local = orig.split("@")[0]

@@ -8,7 +8,7 @@ import re
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hygeia.errors import ConfigError, DataValidationError, OutputError
@@ -224,7 +224,7 @@ _FORMATS = (lambda d: f"{d:%m/%d/%Y}", lambda d: f"{d.month}/{d.day}/{d:%y}", la
             lambda d: d.isoformat(), lambda d: f"{d.day} {d:%b} {d.year}", lambda d: f"{d:%b}. {d.day}")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(day=st.dates(dt.date(1920, 1, 1), dt.date(2030, 12, 31)), fmt=st.sampled_from(range(len(_FORMATS))),
        shift=st.integers(-365, 365))
 def test_dates_parse_and_render_in_their_own_format(day: dt.date, fmt: int, shift: int) -> None:
@@ -238,12 +238,15 @@ def test_dates_parse_and_render_in_their_own_format(day: dt.date, fmt: int, shif
         assert parsed == day and _parse_date(_render_date(moved, tag))[0] == moved
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15, deadline=None, derandomize=True)
 @given(seed=st.integers(100, 10_000))
+@example(seed=2435)  # a fake street once took a real name of the note ("1163 Thomas Street")
 def test_no_planted_identifier_survives(seed: int) -> None:
     [note] = planted_notes(1, seed=seed)
     out = deidentify(note.text, seed=seed).text
     for s in note.spans:
+        if s.type == "ZIP" and re.fullmatch(r"\d{3}00(?:-0000)?", s.text):
+            continue  # already in Safe Harbor's form (first three digits kept): its surrogate is itself
         if len(s.text) >= 5:
             rx = re.compile(rf"(?<![\w.]){re.escape(s.text)}(?![\w])")
             # the same word may stand in the note as plain English ("Brown sputum"): only those may remain
