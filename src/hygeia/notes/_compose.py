@@ -409,12 +409,17 @@ def _complaint(w: _Writer, c: _Context, events: Sequence[Mapping[str, Any]]) -> 
         w.say(["{r}."], [c.encounter], r=clean(c.encounter["display"]))
 
 
-def _soap(w: _Writer, c: _Context) -> None:
+def _opening(w: _Writer, c: _Context) -> None:
+    """CHIEF COMPLAINT and the opening of HISTORY OF PRESENT ILLNESS (the visit's reason)."""
     reason, events = _reason(c)
     w.section = "CHIEF COMPLAINT"
     _complaint(w, c, events)
     w.section = "HISTORY OF PRESENT ILLNESS"
     _patient(w, c, c.start, reason, events)
+
+
+def _soap(w: _Writer, c: _Context) -> None:
+    _opening(w, c)
     ongoing = c.active("condition", c.start)
     if ongoing:
         w.say(["past history includes {items}.", "known history of {items}.", "other active problems: {items}."],
@@ -426,11 +431,7 @@ def _soap(w: _Writer, c: _Context) -> None:
 
 
 def _hp(w: _Writer, c: _Context) -> None:
-    reason, events = _reason(c)
-    w.section = "CHIEF COMPLAINT"
-    _complaint(w, c, events)
-    w.section = "HISTORY OF PRESENT ILLNESS"
-    _patient(w, c, c.start, reason, events)
+    _opening(w, c)
     _history(w, c, with_pmh=True)
     _social(w, c)
     _vitals(w, c)
