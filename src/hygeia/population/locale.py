@@ -494,6 +494,16 @@ def _age_tail(qx: tuple[float, ...], start: int) -> tuple[tuple[int, ...], tuple
     return cat.values, cat.cum
 
 
+def _sex_scaled_bands(block: dict[str, Any], cap: float = math.inf) -> dict[str, _Bands]:
+    """A sex's rate by age from an ``overall`` / ``by_sex`` / ``by_age`` block: the age band's
+    rate times (the sex's rate / the overall rate), at most ``cap`` (sex-by-age is not published)."""
+    return {
+        sex: _Bands([lo for lo, _ in block["by_age"]],
+                    [min(v * block["by_sex"][sex] / block["overall"], cap) for _, v in block["by_age"]])
+        for sex in SEXES
+    }
+
+
 def _build(path: Path, b: dict[str, Any], sources: dict[str, str]) -> LocalePack:
     qx = b["life_table"]
     age_values, age_weights = [], []
@@ -504,11 +514,6 @@ def _build(path: Path, b: dict[str, Any], sources: dict[str, str]) -> LocalePack
     open_lo = int(b["age_sex"][-1][0])
     smoking = b["smoking"]
     quit = smoking.get("quit_ratio")
-    smoke_bands = {
-        sex: _Bands([lo for lo, _ in smoking["by_age"]],
-                    [p * smoking["by_sex"][sex] / smoking["overall"] for _, p in smoking["by_age"]])
-        for sex in SEXES
-    }
     income = b["income"]
     marital = b["marital_status"]
     tables = _Tables(
@@ -527,15 +532,11 @@ def _build(path: Path, b: dict[str, Any], sources: dict[str, str]) -> LocalePack
             for sex, rows in marital["by_sex"].items()
         },
         language={eth: _Categorical(sh.keys(), sh.values()) for eth, sh in b["language"].items()},
-        smoking=smoke_bands,
+        smoking=_sex_scaled_bands(smoking),
         smoking_min_age=smoking["by_age"][0][0],
         smoking_initiation=_Categorical([(lo, hi) for lo, hi, _ in smoking["initiation"]],
                                         [s for *_, s in smoking["initiation"]]),
-        smoking_quit=None if quit is None else {
-            sex: _Bands([lo for lo, _ in quit["by_age"]],
-                        [min(r * quit["by_sex"][sex] / quit["overall"], 0.999) for _, r in quit["by_age"]])
-            for sex in SEXES
-        },
+        smoking_quit=None if quit is None else _sex_scaled_bands(quit, cap=0.999),
         smoking_quit_min_age=0.0 if quit is None else quit["by_age"][0][0],
         qx=qx,
         growth={key: _GrowthCurve([_LmsTable(rows) for rows in tabs]) for key, tabs in b["growth"].items()},
