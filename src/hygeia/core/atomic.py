@@ -44,7 +44,7 @@ from pathlib import Path
 
 from hygeia.errors import OutputError
 
-__all__ = ["atomic_output", "commit", "discard", "make_temp", "recover", "write_text"]
+__all__ = ["atomic_output", "commit", "discard", "make_temp", "recover", "refuse_foreign", "write_text"]
 
 _TMP = ".tmp-"
 _OLD = ".old-"
@@ -228,6 +228,24 @@ def atomic_output(dest: str | os.PathLike[str], *, folder: bool = False, overwri
         discard(tmp)
         raise
     commit(tmp, dest, what=what)
+
+
+def refuse_foreign(dest: str | os.PathLike[str], marker: str, looks_like: str) -> None:
+    """Refuse to replace a non-empty folder that lacks ``marker``: it is not one of ours.
+
+    ``overwrite`` replaces what Hygeia wrote before (a run folder with its ``run.json``, a
+    notes folder with its ``manifest.json``), never a folder of someone else's files.
+
+    Raises:
+        OutputError: ``dest`` is a non-empty folder without ``dest/marker``.
+
+    Example:
+        >>> refuse_foreign("/nonexistent/folder", "run.json", "a Hygeia output")  # nothing there: fine
+    """
+    dest = Path(dest)
+    if dest.is_dir() and any(dest.iterdir()) and not (dest / marker).is_file():
+        raise OutputError(f"refusing to overwrite {str(dest)!r}: it is not empty and does not look like "
+                          f"{looks_like} (no {marker}). Choose another --out folder, or delete it yourself.")
 
 
 def write_text(dest: str | os.PathLike[str], text: str, *, overwrite: bool = True, what: str = "file") -> Path:

@@ -37,7 +37,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hygeia.core.atomic import commit, discard, make_temp
+from hygeia.core.atomic import commit, discard, make_temp, refuse_foreign
 from hygeia.core.schema import EVENTS_SCHEMA, PERSONS_SCHEMA
 from hygeia.errors import DataValidationError, OutputError, SimulationError
 
@@ -123,11 +123,7 @@ class RunWriter:
                     f"output folder {str(out)!r} already exists and is not empty. "
                     "Choose another --out folder, or pass --overwrite (overwrite=True) to replace it."
                 )
-            if not (out / RUN_FILE).is_file():
-                raise OutputError(
-                    f"refusing to overwrite {str(out)!r}: it is not empty and does not look like a "
-                    f"Hygeia output (no {RUN_FILE}). Choose another --out folder, or delete it yourself."
-                )
+            refuse_foreign(out, RUN_FILE, "a Hygeia output")
 
     # -- lifecycle ---------------------------------------------------------
     def __enter__(self) -> "RunWriter":

@@ -16,11 +16,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hygeia import __version__
-from hygeia.core.atomic import atomic_output
+from hygeia.core.atomic import atomic_output, refuse_foreign
 from hygeia.core.progress import Progress
 from hygeia.core.seeding import resolve_seed
 from hygeia.core.storage import iter_shards, read_run_info
-from hygeia.errors import ConfigError, OutputError
+from hygeia.errors import ConfigError
 from hygeia.notes._compose import KINDS, Note, compose_notes
 
 __all__ = ["NOTES_SCHEMA", "WriteNotesResult", "note_for_encounter", "write_notes"]
@@ -94,12 +94,17 @@ def note_for_encounter(person: Mapping[str, Any], events: Sequence[Mapping[str, 
     """
     chosen = _check_kinds(kinds)
     seed = resolve_seed(seed)
-    ordered = sorted(events, key=lambda e: (e["time"], e["kind"] != "encounter"))
+    ordered = _in_order(events)
     encounter = next((e for e in ordered if e["kind"] == "encounter" and e["encounter_id"] == encounter_id), None)
     if encounter is None:
         raise ConfigError(f"encounter_id {encounter_id} is not an encounter of these events. "
                           "Pass the encounter_id of an event whose kind is 'encounter'.")
     return compose_notes(person, ordered, encounter, _rngs(seed, person["subject_id"], encounter_id), chosen)
+
+
+def _in_order(events: Iterable[Mapping[str, Any]]) -> list:
+    """A person's events by time, an encounter before what happens at its start."""
+    return sorted(events, key=lambda e: (e["time"], e["kind"] != "encounter"))
 
 
 @dataclass
@@ -158,9 +163,8 @@ def write_notes(run: str | os.PathLike[str], out: str | os.PathLike[str], *, see
     chosen = _check_kinds(kinds)
     info = read_run_info(run)  # raises a clear error for anything but a run folder
     dest = Path(out).expanduser()
-    if overwrite and dest.is_dir() and any(dest.iterdir()) and not (dest / MANIFEST).is_file():
-        raise OutputError(f"refusing to overwrite {str(dest)!r}: it is not empty and does not look like a notes "
-                          f"folder (no {MANIFEST}). Choose another out folder, or delete it yourself.")
+    if overwrite:
+        refuse_foreign(dest, MANIFEST, "a notes folder")
     seed = resolve_seed(seed)
     counts = {k: 0 for k in chosen}
     n_encounters = 0
@@ -174,7 +178,7 @@ def write_notes(run: str | os.PathLike[str], out: str | os.PathLike[str], *, see
                 by_person.setdefault(e["subject_id"], []).append(e)
             notes: list[Note] = []
             for person in persons.to_pylist():
-                mine = sorted(by_person.get(person["subject_id"], []), key=lambda e: (e["time"], e["kind"] != "encounter"))
+                mine = _in_order(by_person.get(person["subject_id"], []))
                 for e in mine:
                     if e["kind"] == "encounter":
                         n_encounters += 1
