@@ -25,6 +25,7 @@ from hygeia.core.atomic import commit, discard, make_temp
 from hygeia.core.progress import track
 from hygeia.core.storage import iter_shards, read_run_info
 from hygeia.errors import ConfigError
+from hygeia.export._notes import NotesSource, with_notes
 
 __all__ = ["EXPORTERS", "Exporter", "export", "register_exporter"]
 
@@ -60,19 +61,21 @@ class Exporter:
         raise NotImplementedError
 
     def export(self, run: str | os.PathLike[str], out: str | os.PathLike[str], *, overwrite: bool = False,
-               progress: bool = False) -> dict:
+               progress: bool = False, notes: str | os.PathLike[str] | None = None) -> dict:
         """Export the run folder ``run`` to ``out`` atomically; returns counts written.
 
         ``progress`` shows the persons exported on stderr (a bar in a terminal, plain lines otherwise).
+        ``notes`` is the output folder of ``hygeia notes write`` for this run: its notes are exported
+        as ``note`` events (see :mod:`hygeia.export._notes`).
         """
         info = read_run_info(run)
+        source = NotesSource(notes, info) if notes is not None else None
         dest = Path(out).expanduser()
         what = "export file" if self.single_file else "export folder"
         tmp = make_temp(dest, folder=False, overwrite=overwrite, what=what)
         tmp.unlink()  # the writer creates its own file or folder at this name
         try:
-            shards = track(iter_shards(run), total=(info.get("config") or {}).get("n"), weight=lambda s: s[0].num_rows,
-                           unit="persons", description=f"exporting {self.format}", quiet=not progress)
+            shards = read_shards(run, info, f"exporting {self.format}", progress, source)
             counts = self.write(shards, tmp, info)
         except BaseException:
             discard(tmp)
@@ -81,11 +84,23 @@ class Exporter:
         return counts
 
 
+def read_shards(run: str | os.PathLike[str], info: dict, description: str, progress: bool,
+                notes: NotesSource | None = None) -> Iterator[tuple[pa.Table, pa.Table]]:
+    """The run's shards (with ``notes`` added as ``note`` events), counted on a progress bar."""
+    shards = iter_shards(run)
+    if notes is not None:
+        shards = with_notes(shards, notes)
+    return track(shards, total=(info.get("config") or {}).get("n"), weight=lambda s: s[0].num_rows,
+                 unit="persons", description=description, quiet=not progress)
+
+
 def export(run: str | os.PathLike[str], format: str, out: str | os.PathLike[str], *, overwrite: bool = False,
-           progress: bool = False, **options: Any) -> dict:
+           progress: bool = False, notes: str | os.PathLike[str] | None = None, **options: Any) -> dict:
     """Export a run folder to ``format``; see :data:`EXPORTERS` for the formats.
 
-    ``progress=True`` shows the persons exported on stderr (quiet by default).
+    ``progress=True`` shows the persons exported on stderr (quiet by default). ``notes`` names the
+    output folder of ``hygeia notes write`` for this run; its notes are exported too (FHIR
+    DocumentReference and Composition, the OMOP ``note`` table, MEDS and CSV rows).
 
     Raises:
         ConfigError: an unknown format.
@@ -93,4 +108,4 @@ def export(run: str | os.PathLike[str], format: str, out: str | os.PathLike[str]
     cls = EXPORTERS.get(format)
     if cls is None:
         raise ConfigError(f"unknown export format {format!r}; choose one of {sorted(EXPORTERS)}")
-    return cls(**options).export(run, out, overwrite=overwrite, progress=progress)
+    return cls(**options).export(run, out, overwrite=overwrite, progress=progress, notes=notes)

@@ -6,8 +6,10 @@ kind of clinical fact (``encounters.csv``, ``conditions.csv``,
 Synthea's names (``START``, ``STOP``, ``PATIENT``, ``ENCOUNTER``, ``SYSTEM``,
 ``CODE``, ``DESCRIPTION``, ``VALUE``, ``UNITS``...), times are ISO 8601 in UTC
 (``2021-08-30T19:42:44.372Z``), and every fact carries its provenance
-(``MODULE``, ``STATE``: which module state made it). Facts of a kind without a
-Synthea table (death causes, symptoms, notes) go to ``other_events.csv`` so
+(``MODULE``, ``STATE``: which module state made it). Clinical notes (``note``
+events, e.g. from ``export(..., notes=DIR)``) go to ``notes.csv`` with their
+LOINC document type, title, kind, author role and text. Facts of a kind without
+a table of their own (death causes, symptoms) go to ``other_events.csv`` so
 nothing is dropped.
 
 Files are appended shard by shard with :class:`pyarrow.csv.CSVWriter` (header
@@ -53,6 +55,14 @@ def _value(t: pa.Table) -> pa.Array:
 def _value_type(t: pa.Table) -> pa.Array:
     return pc.if_else(pc.is_valid(t["numeric_value"]), "numeric",
                       pc.if_else(pc.is_valid(t["text_value"]), "text", pa.scalar(None, _STR)))
+
+
+def _note_part(field: str) -> Callable[[pa.Table], pa.Array]:
+    """The note kind or author role of ``note`` rows: their ``state`` is ``kind/author role``."""
+    def get(t: pa.Table) -> pa.Array:
+        parts = pc.extract_regex(t["state"], r"^(?P<kind>[a-z_]+)/(?P<role>.*)$")
+        return pc.struct_field(parts, field)
+    return get
 
 
 def _chronic(t: pa.Table) -> pa.Array:
@@ -109,9 +119,13 @@ CSV_TABLES: dict[str, tuple[tuple[str, ...], tuple[Column, ...]]] = {
     "supplies": (("supply",), (*_POINT, ("QUANTITY", _FLOAT, _col("numeric_value")), *_PROVENANCE)),
     "imaging_studies": (("imaging",), (*_POINT, ("SERIES", _STR, _col("text_value")), *_PROVENANCE)),
     "diagnostic_reports": (("diagnostic_report",), (*_POINT, *_PROVENANCE)),
+    "notes": (("note",), (
+        _DATE, _PATIENT, _ENCOUNTER, ("SYSTEM", _STR, _col("code_system")), ("CODE", _STR, _col("code")),
+        ("TITLE", _STR, _col("display")), ("NOTE_KIND", _STR, _note_part("kind")),
+        ("AUTHOR_ROLE", _STR, _note_part("role")), ("TEXT", _STR, _col("text_value")), *_PROVENANCE)),
 }
 
-#: Every other kind (death causes, symptoms, notes, future kinds) goes here, with all fields.
+#: Every other kind (death causes, symptoms, future kinds) goes here, with all fields.
 OTHER_TABLE = "other_events"
 _OTHER_COLUMNS: tuple[Column, ...] = (
     _START, _STOP, _PATIENT, _ENCOUNTER, ("KIND", _STR, _col("kind")), *_CODED,

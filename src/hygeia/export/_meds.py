@@ -14,8 +14,10 @@ and death are the package's ``MEDS_BIRTH`` and ``MEDS_DEATH``; demographics are
 static codes with a null time (``GENDER//F``, ``RACE//white``). Every canonical
 event becomes one row; ``end_time``, ``kind``, ``unit``, ``encounter_id``,
 ``module`` and ``state`` travel as extension columns declared in
-``dataset.json``. Subjects are split by hashing ``(run seed, subject_id)``, so
-the split of a subject never depends on sharding or worker count.
+``dataset.json``. A clinical note (a ``note`` event) is one row whose code is
+its LOINC document type (``LOINC//18842-5``) and whose ``text_value`` is the
+note. Subjects are split by hashing ``(run seed, subject_id)``, so the split of
+a subject never depends on sharding or worker count.
 
 Memory stays flat as N grows: one shard is in memory at a time; the split file
 is appended shard by shard; only the dictionary of distinct codes is kept.
@@ -46,6 +48,7 @@ import pyarrow.parquet as pq
 import hygeia
 from hygeia.errors import ConfigError, MissingExtraError
 from hygeia.export._base import Exporter, register_exporter
+from hygeia.export._notes import NOTE_CODES
 
 __all__ = ["DEFAULT_SPLITS", "MedsExporter", "STATIC_CODES", "assign_splits", "meds_code"]
 
@@ -298,6 +301,10 @@ def _shard_rows(meds: ModuleType, schema: pa.Schema, persons: pa.Table, events: 
         events["code"],
         pc.binary_join_element_wise("HYGEIA", pc.utf8_upper(events["kind"]), _SEP),
     )
+    notes = events.filter(pc.equal(events["kind"], "note"))
+    for system, raw in zip(notes["code_system"].to_pylist(), notes["code"].to_pylist()):
+        if system == "LOINC" and raw in NOTE_CODES:  # a note's display is its title: describe the document type
+            codes.add(f"LOINC{_SEP}{raw}", NOTE_CODES[raw], f"LOINC/{raw}")
     codes.add_events(events, code)
     parts.append(_rows(
         schema, events.num_rows, code=code,

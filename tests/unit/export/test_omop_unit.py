@@ -23,7 +23,7 @@ from hygeia.population import generate
 
 CDM = [
     "person", "observation_period", "visit_occurrence", "condition_occurrence", "drug_exposure",
-    "procedure_occurrence", "measurement", "observation", "death", "location", "care_site", "provider",
+    "procedure_occurrence", "measurement", "observation", "death", "note", "location", "care_site", "provider",
 ]
 
 
@@ -57,7 +57,7 @@ def expected_counts(run: Path) -> dict[str, int]:
 
 
 # -- DDL and concepts -------------------------------------------------------------
-def test_ddl_has_the_twelve_tables_and_creates_them_in_duckdb():
+def test_ddl_has_the_thirteen_tables_and_creates_them_in_duckdb():
     assert list(CDM_TABLES) == CDM
     con = duckdb.connect()
     con.execute(render_ddl("duckdb"))

@@ -163,9 +163,9 @@ def import_fhir(path: str | os.PathLike[str], out: str | os.PathLike[str], *, ov
     """Read FHIR R4 NDJSON files or Bundles into a Hygeia run folder (persons/, events/, run.json).
 
     Patients become persons; Encounter, Condition, MedicationRequest, Observation, Procedure,
-    Immunization, AllergyIntolerance, CarePlan, Device, SupplyDelivery, ImagingStudy and
-    DiagnosticReport become events (docs/fhir.md has the table). Other R4 types (Claim,
-    Organization, Provenance...) are counted as skipped. A resource Hygeia exported comes
+    Immunization, AllergyIntolerance, CarePlan, Device, SupplyDelivery, ImagingStudy,
+    DiagnosticReport and DocumentReference (a ``note``) become events (docs/fhir.md has the
+    table). Other R4 types (Claim, Organization, Provenance, Composition...) are counted as skipped. A resource Hygeia exported comes
     back with its subject and encounter ids, provenance (module, state) and run seed.
 
     Args:
@@ -268,7 +268,8 @@ def _rows(where: str, n: int, res: dict, urls: dict, parse, subject: dict, encou
     extra = record_extension(res)
     module = extra.get("module") or "fhir_import"
     state = extra.get("state") or rtype
-    ekey = _key(extra.get("encounter") or res.get("encounter"), urls)
+    context = ((res.get("context") or {}).get("encounter") or [None])[0] if rtype == "DocumentReference" else None
+    ekey = _key(extra.get("encounter") or res.get("encounter") or context, urls)
     if rtype == "Encounter":
         ekey = f"Encounter/{res.get('id')}"
     enc_id = encounter.get(ekey) if ekey else None

@@ -7,6 +7,7 @@ carries the row's provenance and the fields FHIR has no element for.
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Callable
 
 from hygeia.export.fhir._codes import EXT_RECORD, hygeia_system, parse_time
@@ -179,10 +180,21 @@ def _report(res: dict) -> list[Row]:
                  codeable(res.get("code")), _end(res.get("effectivePeriod")))]
 
 
+def _document(res: dict) -> list[Row]:
+    """A DocumentReference: a ``note`` row (the text of its first text attachment, the title as display)."""
+    attachment = next((c.get("attachment") or {} for c in res.get("content") or ()
+                       if str((c.get("attachment") or {}).get("contentType", "")).startswith("text/")), {})
+    data = attachment.get("data")
+    text = base64.b64decode(data).decode("utf-8") if data else None
+    system, code, display = codeable(res.get("type"))
+    return [_row("note", _start(res, "date") or _t(attachment.get("creation")),
+                 (system, code, attachment.get("title") or display), text=text)]
+
+
 #: resourceType -> parser returning the resource's rows (without subject, encounter, provenance).
 PARSERS: dict[str, Callable[[dict], list[Row]]] = {
     "Encounter": _encounter, "Condition": _condition, "MedicationRequest": _medication,
     "Observation": _observation, "Procedure": _procedure, "Immunization": _immunization,
     "AllergyIntolerance": _allergy, "CarePlan": _careplan, "Device": _device, "SupplyDelivery": _supply,
-    "ImagingStudy": _imaging, "DiagnosticReport": _report,
+    "ImagingStudy": _imaging, "DiagnosticReport": _report, "DocumentReference": _document,
 }

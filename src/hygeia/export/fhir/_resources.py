@@ -24,6 +24,7 @@ from hygeia.export.fhir._datatypes import coding as _coding
 from hygeia.export.fhir._datatypes import obs_category as _obs_category
 from hygeia.export.fhir._datatypes import period as _period
 from hygeia.export.fhir._datatypes import quantity as _quantity
+from hygeia.export.fhir._notes import note_resources
 from hygeia.export.fhir._patient import Ref, narrative, patient, provider_key
 
 __all__ = ["DEATH_CODE", "ENCOUNTER_CLASSES", "KIND_TYPES", "patient_resources"]
@@ -34,6 +35,7 @@ KIND_TYPES = {
     "observation": "Observation", "procedure": "Procedure", "immunization": "Immunization",
     "allergy": "AllergyIntolerance", "careplan": "CarePlan", "device": "Device", "supply": "SupplyDelivery",
     "imaging": "ImagingStudy", "diagnostic_report": "DiagnosticReport", "death": "Observation",
+    "note": "DocumentReference",
 }
 _ACT = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 #: Hygeia encounter class -> v3 ActCode (the Hygeia class itself is kept in the record extension).
@@ -101,6 +103,8 @@ class _Builder:
             if build is None:
                 key = f"{r['kind']} events (no FHIR mapping)"
                 skipped[key] = skipped.get(key, 0) + 1
+            elif r["kind"] == "note":
+                yield from note_resources(self, i, r)
             else:
                 yield build(self, i, r)
 
@@ -374,6 +378,7 @@ _BUILDERS = {
     "encounter": _encounter, "condition": _condition, "medication": _medication, "observation": _observation,
     "procedure": _procedure, "immunization": _immunization, "allergy": _allergy, "careplan": _careplan,
     "device": _device, "supply": _supply, "imaging": _imaging, "diagnostic_report": _report, "death": _death,
+    "note": note_resources,
 }
 
 
@@ -387,6 +392,6 @@ def patient_resources(person: dict, rows: list[dict], seed: Any, meta: dict, ref
         seed: the run seed (part of every id, so two runs never share ids).
         meta: the ``meta`` element every resource carries.
         ref: makes a Reference from (type, id): ``urn:uuid:`` in Bundles, ``Type/id`` in NDJSON.
-        skipped: counts the rows of kinds without a mapping (symptom, note), by kind.
+        skipped: counts the rows of kinds without a mapping (symptom), by kind.
     """
     return _Builder(person, rows, seed, meta, ref).resources({} if skipped is None else skipped)

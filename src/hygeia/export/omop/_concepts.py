@@ -16,13 +16,20 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["EHR", "ETHNICITY", "GENDER", "NO_MATCHING_CONCEPT", "RACE", "US_STATES", "VISIT", "case_sql"]
+__all__ = ["EHR", "ENGLISH", "ETHNICITY", "GENDER", "NO_MATCHING_CONCEPT", "RACE", "US_STATES", "UTF8", "VISIT",
+           "case_sql"]
 
 #: "No matching concept": an unmapped source value.
 NO_MATCHING_CONCEPT = 0
 
 #: Type Concept "EHR" (32817): every Hygeia record comes from a simulated EHR.
 EHR = 32817
+
+#: ``note.encoding_concept_id``: UTF-8 (32678), the encoding of every note Hygeia writes.
+UTF8 = 32678
+
+#: ``note.language_concept_id``: English language (4180186).
+ENGLISH = 4180186
 
 #: ``persons.sex`` -> Gender domain.
 GENDER = {"M": 8507, "F": 8532}  # MALE, FEMALE

@@ -9,10 +9,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from hygeia.core.progress import track
-from hygeia.core.storage import iter_shards, read_run_info
+from hygeia.core.storage import read_run_info
 from hygeia.errors import ConfigError
-from hygeia.export._base import Exporter, register_exporter
+from hygeia.export._base import Exporter, read_shards, register_exporter
+from hygeia.export._notes import NotesSource
 from hygeia.export.omop._load import DuckDBSink, PostgresSink, load
 
 __all__ = ["OmopExporter"]
@@ -52,18 +52,17 @@ class OmopExporter(Exporter):
             raise ConfigError("omop_schema goes with omop_url (a DuckDB file keeps its tables in 'main')")
 
     def export(self, run: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
-               overwrite: bool = False, progress: bool = False) -> dict:
+               overwrite: bool = False, progress: bool = False, notes: str | os.PathLike[str] | None = None) -> dict:
         """Export ``run``; see the class docstring. Returns rows written per CDM table."""
         url = self.options.get("omop_url")
         if not url:
             if out is None:
                 raise ConfigError("an OMOP export needs an output path (--out cdm.duckdb) or --omop-url")
-            return super().export(run, out, overwrite=overwrite, progress=progress)
+            return super().export(run, out, overwrite=overwrite, progress=progress, notes=notes)
         info = read_run_info(run)
+        source = NotesSource(notes, info) if notes is not None else None
         sink = PostgresSink(url, schema=self.options.get("omop_schema"), overwrite=overwrite)
-        shards = track(iter_shards(run), total=(info.get("config") or {}).get("n"), weight=lambda s: s[0].num_rows,
-                       unit="persons", description="loading OMOP into PostgreSQL", quiet=not progress)
-        return load(shards, sink, info)
+        return load(read_shards(run, info, "loading OMOP into PostgreSQL", progress, source), sink, info)
 
     def write(self, shards: Iterator[tuple[pa.Table, pa.Table]], out: Path, run_info: dict) -> dict[str, int]:
         return load(shards, DuckDBSink(out), run_info)

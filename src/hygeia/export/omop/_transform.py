@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from hygeia.core.schema import EVENTS_SCHEMA, PERSONS_SCHEMA
 from hygeia.errors import DataValidationError
-from hygeia.export.omop._concepts import EHR, ETHNICITY, GENDER, RACE, US_STATES, VISIT, case_sql
+from hygeia.export.omop._concepts import EHR, ENGLISH, ETHNICITY, GENDER, RACE, US_STATES, UTF8, VISIT, case_sql
 from hygeia.export.omop._ddl import CDM_TABLES, sql_type, varchar_length
 
 __all__ = ["ShardTransformer", "query_arrow"]
@@ -148,6 +148,18 @@ _SQL: dict[str, str] = {
                p.death_time AS death_datetime, {EHR} AS death_type_concept_id
         FROM p WHERE p.death_time IS NOT NULL
         ORDER BY p._row""",
+    # The LOINC document type goes to note_source_value with the note's provenance: "CODE|notes-VERSION:seed-N".
+    "note": f"""
+        SELECT {{off}} + row_number() OVER (ORDER BY e._row) AS note_id,
+               e.subject_id AS person_id,
+               {_DATE.format("e.time")} AS note_date, e.time AS note_datetime,
+               {EHR} AS note_type_concept_id, 0 AS note_class_concept_id,
+               e.display AS note_title, coalesce(e.text_value, '') AS note_text,
+               {UTF8} AS encoding_concept_id, {ENGLISH} AS language_concept_id,
+               v.visit_occurrence_id, concat_ws('|', e.code, e.module) AS note_source_value
+        FROM e LEFT JOIN v ON v.subject_id = e.subject_id AND v.encounter_id = e.encounter_id
+        WHERE e.kind = 'note'
+        ORDER BY e._row""",
     "location": """
         SELECT location_id, state_code AS state, state AS location_source_value,
                locale AS country_source_value
