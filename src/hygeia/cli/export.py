@@ -112,17 +112,23 @@ Examples:
   hygeia export output --format omop --out cdm.duckdb       # one DuckDB file
   hygeia export output --format omop --omop-url postgresql://user@localhost:5432/cdm
   hygeia export output --format meds --out meds_dataset     # a folder
-  hygeia export output --format csv --out csv               # a folder""",
+  hygeia export output --format csv --out csv               # a folder
+  hygeia notes write output --out output_notes --seed 1
+  hygeia export output --notes output_notes --format fhir --out fhir_bundles   # with the notes""",
 )
 @click.argument("directory", metavar="DIR")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True,
               help="fhir: R4 Bundles; ndjson: R4 bulk data; omop: CDM 5.4; meds: MEDS; csv: Synthea-style tables.")
 @click.option("--out", default=None, metavar="PATH", help=_OUT_HELP)
 @click.option("--omop-url", default=None, metavar="URL", help="Load OMOP into this PostgreSQL database instead of DuckDB.")
+@click.option("--notes", default=None, metavar="NOTES",
+              help="Also export the notes that 'hygeia notes write DIR --out NOTES' wrote for this run: FHIR "
+                   "DocumentReference (and Composition for discharge summaries), the OMOP note table, MEDS rows "
+                   "with text_value, notes.csv.")
 @click.option("--overwrite", is_flag=True, help="Replace PATH if it exists (without it an existing PATH is refused).")
 @quiet_option
-def export_command(directory: str, fmt: str, out: str | None, omop_url: str | None, overwrite: bool,
-                   quiet: bool) -> None:
+def export_command(directory: str, fmt: str, out: str | None, omop_url: str | None, notes: str | None,
+                   overwrite: bool, quiet: bool) -> None:
     """Export the run in DIR (made by 'hygeia generate' or 'hygeia import-fhir') to FHIR R4, OMOP CDM 5.4, MEDS or CSV."""
     from hygeia.export import export
 
@@ -135,7 +141,8 @@ def export_command(directory: str, fmt: str, out: str | None, omop_url: str | No
         check_out(fmt, path)
     options = {"omop_url": omop_url} if omop_url else {}
     start = time.perf_counter()
-    counts = export(directory, fmt, None if omop_url else path, overwrite=overwrite, progress=not quiet, **options)
+    counts = export(directory, fmt, None if omop_url else path, overwrite=overwrite, progress=not quiet,
+                    notes=notes, **options)
     echo_summary(_summary(fmt, counts, path, time.perf_counter() - start, postgres=bool(omop_url)), quiet=quiet)
 
 
