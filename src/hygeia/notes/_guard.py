@@ -50,7 +50,7 @@ _DATE = re.compile(
     re.IGNORECASE)
 #: A number with the unit that follows it; not inside a word (``SpO2``, ``x10^3``) nor a code (``COVID-19``).
 _NUMBER = re.compile(r"(?<![\w.^])(?<![A-Za-z]-)(\d+(?:[.,]\d+)?)(?!\d)"
-                     r"(?:(?:\s?|-)(%|°[CF]|/min|/10|[A-Za-zµ][A-Za-zµ0-9/^.\[\]]*))?")
+                     r"(?:(?:\s?|-)(%|°[CF]|/min|/10|[A-Za-zµ](?:[A-Za-zµ0-9/^\[\]]|\.(?=[A-Za-z0-9]))*))?")
 #: Units of dose and measurement: a number with one of these must come with the same unit in the source.
 _UNIT = re.compile(r"^(?:%|°[cf]|/min|/10|mg|mcg|µg|ug|g|kg|ml|l|dl|mmhg|cm|mm|m|in|lb|lbs|units?|iu|meq|mmol|"
                    r"mg/dl|g/dl|mmol/l|meq/l|mg/ml|mg/kg|kg/m2|mg/l|ng/ml|pg/ml|u/l|iu/l|x10\^\d+/ul|"
