@@ -8,6 +8,7 @@ tests fail with the reason; set HYGEIA_SKIP_POSTGRES=1 to skip them on purpose.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -22,6 +23,7 @@ from hygeia.errors import OutputError
 from hygeia.export import export
 from hygeia.export.omop import CDM_TABLES, QUERIES, connect_postgres, run_query
 from hygeia.export.omop._load import PostgresSink
+from hygeia.notes import write_notes
 from hygeia.population import generate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,11 +63,18 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def loaded(run: Path, postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The run loaded into DuckDB and into PostgreSQL (schema public, replacing earlier tables)."""
+def notes(run: Path) -> Path:
+    """The run's clinical notes (hygeia notes write), exported as the OMOP note table."""
+    write_notes(run, run.parent / "notes", seed=4)
+    return run.parent / "notes"
+
+
+@pytest.fixture(scope="module")
+def loaded(run: Path, notes: Path, postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The run and its notes loaded into DuckDB and into PostgreSQL (schema public, replacing earlier tables)."""
     path = tmp_path_factory.mktemp("omop_duck") / "cdm.duckdb"
-    duck_counts = export(run, "omop", path)
-    pg_counts = export(run, "omop", None, omop_url=postgres_url, overwrite=True)
+    duck_counts = export(run, "omop", path, notes=notes)
+    pg_counts = export(run, "omop", None, omop_url=postgres_url, overwrite=True, notes=notes)
     return {"path": path, "duck": duck_counts, "pg": pg_counts}
 
 
@@ -122,10 +131,12 @@ def test_ddl_creates_all_tables_in_both_engines(loaded: dict, postgres_url: str)
         con.close()
 
 
-def test_row_counts_match_the_records_in_both_engines(loaded: dict, run: Path, postgres_url: str):
+def test_row_counts_match_the_records_in_both_engines(loaded: dict, run: Path, notes: Path, postgres_url: str):
     want = record_counts(run)
+    want["note"] = sum(json.loads((notes / "manifest.json").read_text())["counts"].values())
     for counts in (loaded["duck"], loaded["pg"]):
         got = {k: counts[k] for k in want if k in counts}
+        assert got["note"] > 0
         got["measurement+observation"] = counts["measurement"] + counts["observation"]
         assert got == want
         assert counts["observation_period"] == want["person"]
@@ -193,3 +204,20 @@ def test_missing_database_gives_a_clear_error(postgres_url: str):
     url = postgres_url.rsplit("/", 1)[0] + "/no_such_db"
     with pytest.raises(OutputError, match=re.escape('database "no_such_db" does not exist. Fix: create it first')):
         connect_postgres(url)
+
+
+def test_notes_are_identical_in_both_engines(loaded: dict, postgres_url: str):
+    columns = ("note_id, person_id, note_date, note_datetime, note_type_concept_id, note_class_concept_id, note_title, "
+               "note_text, encoding_concept_id, language_concept_id, visit_occurrence_id, note_source_value")
+    with duckdb.connect(str(loaded["path"]), read_only=True) as con:
+        duck = con.execute(f"SELECT {columns} FROM note ORDER BY note_id").fetchall()
+        unlinked = con.execute("SELECT count(*) FROM note n LEFT JOIN visit_occurrence v USING (visit_occurrence_id) "
+                               "WHERE v.person_id IS DISTINCT FROM n.person_id").fetchone()[0]
+    con = connect_postgres(postgres_url)
+    try:
+        pg = [tuple(r) for r in con.run(f"SELECT {columns} FROM note ORDER BY note_id")]
+    finally:
+        con.close()
+    assert len(duck) == loaded["duck"]["note"] > 0 and unlinked == 0
+    assert [tuple(r) for r in duck] == pg
+    assert {r[7].split("\n", 1)[0] for r in duck} <= {r[6] for r in duck}  # a note's text opens with its title
