@@ -45,9 +45,9 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
-__all__ = ["ATTRIBUTE_VITALS", "DIABETES_DRUG_HBA1C", "LIPID_NAMES", "STATIN_ADHERENCE", "STATIN_LDL_LOWERING",
+__all__ = ["ATTRIBUTE_VITALS", "ATTRIBUTE_VITAL_FN", "DIABETES_DRUG_HBA1C", "LIPID_NAMES", "STATIN_ADHERENCE", "STATIN_LDL_LOWERING",
            "SYNTHEA_VITALS", "attribute_vital", "growth_z", "hba1c_percent", "ldl_sampson", "pack_lipids",
-           "synthea_normal", "synthea_vital", "uniform"]
+           "normal_cdf", "normal_inv_cdf", "synthea_normal", "synthea_vital", "uniform"]
 
 _YEAR_MS = 31_556_952_000
 
@@ -191,15 +191,17 @@ def hba1c_nondiabetic(p, t: int, age: float, below: float = 6.45) -> float:
     mean = c["mean_at_40"] + c["per_year"] * years
     sd = max(c["sd_at_40"] + c["sd_per_year"] * years, 0.15)
     zg = p.extra.get("z", {}).get("Glucose", 0.0)
-    own = _NORMAL.inv_cdf(min(max(uniform(p.seed, 0, "HbA1c own"), 1e-9), 1.0 - 1e-9))
+    own = p.extra.get("hba1c_own")  # the person's own draw (fixed: uniform at t = 0)
+    if own is None:
+        own = p.extra["hba1c_own"] = normal_inv_cdf(min(max(uniform(p.seed, 0, "HbA1c own"), 1e-9), 1.0 - 1e-9))
     r = HBA1C_GLUCOSE_RHO
     z = r * zg + _SQRT(1.0 - r * r) * own
     between = _SQRT(max(sd * sd - HBA1C_WITHIN_SD * HBA1C_WITHIN_SD, 0.0))
     total = _SQRT(between * between + HBA1C_WITHIN_SD * HBA1C_WITHIN_SD)
     z = (between * z + HBA1C_WITHIN_SD * _visit_z(p, t, "Blood Glucose")) / total
     cut = (below - mean) / total
-    u = _NORMAL.cdf(z) * _NORMAL.cdf(cut)
-    z = _NORMAL.inv_cdf(min(max(u, 1e-12), 1.0 - 1e-12))
+    u = normal_cdf(z) * normal_cdf(cut)
+    z = normal_inv_cdf(min(max(u, 1e-12), 1.0 - 1e-12))
     return min(round(max(mean + total * z, 4.0), 1), 6.4)
 
 
@@ -253,21 +255,36 @@ def attribute_vital(p, name: str, t: int) -> float | None:
     Returns:
         The value, or ``None`` when no attribute drives this vital sign now.
     """
-    a = p.attrs
-    if name == "Blood Glucose":
-        return hba1c_percent(p, t, p.vital("BMI", t))
-    if name in ("Total Cholesterol", "Triglycerides", "HDL", "LDL"):
+    fn = ATTRIBUTE_VITAL_FN.get(name)
+    return fn(p, t) if fn is not None else None
+
+
+def _hba1c(p, t: int) -> float:
+    return hba1c_percent(p, t, p.vital("BMI", t))
+
+
+def _lipid(name: str):
+    def value(p, t: int) -> float | None:
         idx = _severity(p)
         return None if idx is None else round(_lipids(p, t, idx)[name], 1)
-    if name == "Glucose":
-        idx = _severity(p)
-        if idx is None:
-            return None
-        idx = min(idx, 2)
-        return round(_between(p, t, name, GLUCOSE[idx], GLUCOSE[idx + 1]), 1)
-    if name == "Oxygen Saturation":
-        return float(int(_between(p, t, name, *_HYPOXEMIA))) if "chf" in a and a["chf"] is not None else None
-    if name in ("EGFR", "Creatinine", "Microalbumin Creatinine Ratio"):
+    return value
+
+
+def _glucose(p, t: int) -> float | None:
+    idx = _severity(p)
+    if idx is None:
+        return None
+    idx = min(idx, 2)
+    return round(_between(p, t, "Glucose", GLUCOSE[idx], GLUCOSE[idx + 1]), 1)
+
+
+def _oxygen(p, t: int) -> float | None:
+    a = p.attrs
+    return float(int(_between(p, t, "Oxygen Saturation", *_HYPOXEMIA))) if "chf" in a and a["chf"] is not None else None
+
+
+def _kidney(name: str):
+    def value(p, t: int) -> float | None:
         stage = _ckd_stage(p)
         if not stage:
             return None
@@ -277,14 +294,35 @@ def attribute_vital(p, name: str, t: int) -> float | None:
         if name == "EGFR":
             return round(crcl, 1)
         return _creatinine(p, t, crcl)
-    if name in ("Systolic Blood Pressure", "Diastolic Blood Pressure"):
-        if a.get("hypertension") is not True:
-            return None
-        if name == "Diastolic Blood Pressure":
-            return round(_between(p, t, name, *_HTN_DIASTOLIC))
-        lo, hi = (_HTN_SYSTOLIC[1], _HTN_SYSTOLIC[2]) if a.get("hypertension_severe") else _HTN_SYSTOLIC[:2]
-        return round(_between(p, t, name, lo, hi))
-    return None
+    return value
+
+
+def _systolic(p, t: int) -> float | None:
+    a = p.attrs
+    if a.get("hypertension") is not True:
+        return None
+    lo, hi = (_HTN_SYSTOLIC[1], _HTN_SYSTOLIC[2]) if a.get("hypertension_severe") else _HTN_SYSTOLIC[:2]
+    return round(_between(p, t, "Systolic Blood Pressure", lo, hi))
+
+
+def _diastolic(p, t: int) -> float | None:
+    if p.attrs.get("hypertension") is not True:
+        return None
+    return round(_between(p, t, "Diastolic Blood Pressure", *_HTN_DIASTOLIC))
+
+
+#: Vital-sign name -> ``(person, t) -> value or None``: :func:`attribute_vital` for that name,
+#: looked up once instead of through a chain of tests (the lifecycle reads it on every read).
+ATTRIBUTE_VITAL_FN = {
+    "Blood Glucose": _hba1c,
+    **{n: _lipid(n) for n in ("Total Cholesterol", "Triglycerides", "HDL", "LDL")},
+    "Glucose": _glucose,
+    "Oxygen Saturation": _oxygen,
+    **{n: _kidney(n) for n in ("EGFR", "Creatinine", "Microalbumin Creatinine Ratio")},
+    "Systolic Blood Pressure": _systolic,
+    "Diastolic Blood Pressure": _diastolic,
+}
+assert frozenset(ATTRIBUTE_VITAL_FN) == ATTRIBUTE_VITALS
 
 
 def synthea_normal(p, name: str, t: int) -> dict[str, float]:
@@ -376,6 +414,33 @@ _NON_ADHERENT_EFFECT = 0.5
 
 _NORMAL = NormalDist()
 _SQRT = math.sqrt
+_ERF = math.erf
+_SQRT2 = math.sqrt(2.0)
+try:  # the function NormalDist.inv_cdf calls once it has checked its argument (CPython 3.9+)
+    from statistics import _normal_dist_inv_cdf as _INV_CDF
+except ImportError:  # pragma: no cover - another Python
+    def _INV_CDF(p: float, mu: float, sigma: float) -> float:
+        return NormalDist(mu, sigma).inv_cdf(p)
+
+
+def normal_cdf(x: float) -> float:
+    """The standard normal CDF: ``NormalDist().cdf(x)``, the same float, without the method's overhead.
+
+    Example:
+        >>> normal_cdf(0.3) == NormalDist().cdf(0.3)
+        True
+    """
+    return 0.5 * (1.0 + _ERF(x / _SQRT2))
+
+
+def normal_inv_cdf(u: float) -> float:
+    """The standard normal quantile of ``u`` in (0, 1): ``NormalDist().inv_cdf(u)``, the same float.
+
+    Example:
+        >>> normal_inv_cdf(0.8) == NormalDist().inv_cdf(0.8)
+        True
+    """
+    return _INV_CDF(u, 0.0, 1.0)
 
 
 def _lipid_factors() -> tuple[tuple[float, ...], ...]:
@@ -408,14 +473,21 @@ def _tc_for_ldl(ldl: float, hdl: float, tg: float) -> float:
 
 
 def _log_normal(mean: float, sd: float) -> tuple[float, float]:
-    """(mu, sigma) of a log-normal with that mean and SD."""
-    s2 = math.log1p((sd / mean) ** 2)
-    return math.log(mean) - s2 / 2.0, _SQRT(s2)
+    """(mu, sigma) of a log-normal with that mean and SD (memoised: the pack has few of them)."""
+    key = (mean, sd)
+    out = _LOG_NORMAL.get(key)
+    if out is None:
+        s2 = math.log1p((sd / mean) ** 2)
+        out = _LOG_NORMAL[key] = (math.log(mean) - s2 / 2.0, _SQRT(s2))
+    return out
+
+
+_LOG_NORMAL: dict[tuple[float, float], tuple[float, float]] = {}
 
 
 def _visit_z(p, t: int, key: str) -> float:
     u = uniform(p.seed, t, key)
-    return _NORMAL.inv_cdf(min(max(u, 1e-9), 1.0 - 1e-9))
+    return _INV_CDF(min(max(u, 1e-9), 1.0 - 1e-9), 0.0, 1.0)
 
 
 def pack_lipids(p, t: int, age: float, reference) -> dict[str, float]:
@@ -441,24 +513,35 @@ def pack_lipids(p, t: int, age: float, reference) -> dict[str, float]:
     Returns:
         ``{"Total Cholesterol", "HDL", "Triglycerides", "LDL"}`` in mg/dL, rounded to 0.1.
     """
-    z = p.extra["z"]
-    base = (z["Total Cholesterol"], z["HDL"], z["Triglycerides"])
-    zt, zh, zg = (sum(c * b for c, b in zip(row, base)) for row in _CHOL)
+    extra = p.extra
+    own = extra.get("lipid_z")  # the person's correlated levels: fixed, so computed once
+    if own is None:
+        z = extra["z"]
+        base = (z["Total Cholesterol"], z["HDL"], z["Triglycerides"])
+        own = extra["lipid_z"] = tuple(sum(c * b for c, b in zip(row, base)) for row in _CHOL)
+    zt, zh, zg = own
     cv = _LIPID_WITHIN_CV
-    mean, sd = reference("Total Cholesterol", age, p.sex)
+    sex = p.sex
+    mean, sd = reference("Total Cholesterol", age, sex)
     w = mean * cv["Total Cholesterol"]
     tc = mean + _SQRT(max(sd * sd - w * w, 0.0)) * zt + w * _visit_z(p, t, "Total Cholesterol")
-    values = {}
-    for name, zv in (("HDL", zh), ("Triglycerides", zg)):
-        m, s = reference(name, age, p.sex)
-        mu, sigma = _log_normal(m, s)
-        within = cv[name]
-        values[name] = math.exp(mu + _SQRT(max(sigma * sigma - within * within, 0.0)) * zv
-                                + within * _visit_z(p, t, name))
-    hdl, tg = values["HDL"], min(values["Triglycerides"], 800.0)
+    m, s = reference("HDL", age, sex)
+    mu, sigma = _log_normal(m, s)
+    within = cv["HDL"]
+    hdl = math.exp(mu + _SQRT(max(sigma * sigma - within * within, 0.0)) * zh + within * _visit_z(p, t, "HDL"))
+    m, s = reference("Triglycerides", age, sex)
+    mu, sigma = _log_normal(m, s)
+    within = cv["Triglycerides"]
+    tg = math.exp(mu + _SQRT(max(sigma * sigma - within * within, 0.0)) * zg
+                  + within * _visit_z(p, t, "Triglycerides"))
+    tg = min(tg, 800.0)
     tc = max(tc, hdl + 60.0)  # untreated LDL stays above about 40 mg/dL
     ldl = ldl_sampson(tc, hdl, tg)
-    lowering = max((STATIN_LDL_LOWERING.get(code, 0.0) for code in p.medications), default=0.0)
+    lowering = 0.0
+    for code in p.medications:  # the strongest active statin's
+        v = STATIN_LDL_LOWERING.get(code, 0.0)
+        if v > lowering:
+            lowering = v
     if lowering:
         taken = 1.0 if uniform(p.seed, 0, "statin adherence") < STATIN_ADHERENCE else _NON_ADHERENT_EFFECT
         ldl *= 1.0 - lowering * taken

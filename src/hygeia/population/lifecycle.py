@@ -28,12 +28,13 @@ from hygeia.population._cardio import update_cardio_risk
 from hygeia.population._demography import Demography
 from hygeia.population._smoking import draw_history
 from hygeia.population._vitals import (
-    ATTRIBUTE_VITALS,
+    ATTRIBUTE_VITAL_FN,
     LIPID_NAMES,
     SYNTHEA_VITALS,
-    attribute_vital,
     growth_z,
     hba1c_nondiabetic,
+    normal_cdf,
+    normal_inv_cdf,
     pack_lipids,
     synthea_normal,
 )
@@ -192,12 +193,13 @@ _NORMOTENSIVE_BELOW = {"Systolic Blood Pressure": 139.5, "Diastolic Blood Pressu
 #: Care 2023, section 2): a reading of 126 or more would be diabetes that no one diagnoses.
 #: The pack's glucose rows, by age and sex, describe adults without diagnosed diabetes.
 _NONDIABETIC_BELOW = {"Glucose": 125.5}
+_CUT_BELOW = {**_NORMOTENSIVE_BELOW, **_NONDIABETIC_BELOW}
 
 
 def _normal_below(z: float, c: float) -> float:
     """The standard-normal score ``z`` moved, by its rank, into the normal truncated below ``c``."""
-    u = _NORMAL.cdf(z) * _NORMAL.cdf(c)
-    return _NORMAL.inv_cdf(min(max(u, 1e-12), 1.0 - 1e-12))
+    u = normal_cdf(z) * normal_cdf(c)
+    return normal_inv_cdf(min(max(u, 1e-12), 1.0 - 1e-12))
 
 
 def ckd_epi_2021(creatinine: float, age: float, sex: str) -> float:
@@ -325,21 +327,24 @@ class Lifecycle:
         ``biometrics="synthea"``, the others come from Synthea's normal ranges instead
         of the pack (cached per instant too).
         """
-        if name in ATTRIBUTE_VITALS and not (name == "Blood Glucose" and self._own_hba1c(p)):
-            v = attribute_vital(p, name, t)
+        driven = ATTRIBUTE_VITAL_FN.get(name)  # attribute_vital(p, name, t), without its dispatch
+        if driven is not None and (name != "Blood Glucose" or not self._own_hba1c(p)):
+            v = driven(p, t)
             if v is not None:
                 return v
-        cache = p.extra.get("vitals_at")
-        if cache is None or cache[0] != t:
-            cache = p.extra["vitals_at"] = (t, {})
-        v = cache[1].get(name)
+        if p.vitals_t == t:
+            cache = p.vitals_now
+        else:
+            p.vitals_t = t
+            cache = p.vitals_now = {}
+        v = cache.get(name)
         if v is None:
             if self._synthea and name in SYNTHEA_VITALS:
                 values = synthea_normal(p, name, t)
-                cache[1].update(values)
+                cache.update(values)
                 v = values.get(name)
             else:
-                v = cache[1][name] = self._vital(p, name, t)
+                v = cache[name] = self._vital(p, name, t)
         return v
 
     def _own_hba1c(self, p: Person) -> bool:
@@ -364,14 +369,13 @@ class Lifecycle:
             return round(p.vital("Weight", t) / (h * h), 1) if h > 0 else None
         if name in LIPID_NAMES:
             panel = pack_lipids(p, t, age, pack.vital_reference)
-            cache = p.extra.get("vitals_at")
-            if cache is not None and cache[0] == t:
-                cache[1].update(panel)  # one panel per instant: the four values agree
+            if p.vitals_t == t:
+                p.vitals_now.update(panel)  # one panel per instant: the four values agree
             return panel[name]
         if name in z:
             mean, sd = pack.vital_reference(name, age, p.sex)
             zz = z[name] + 0.25 * _noise(t, name)
-            cut = (_NORMOTENSIVE_BELOW.get(name) or _NONDIABETIC_BELOW.get(name)) if age >= 18 else None
+            cut = _CUT_BELOW.get(name) if age >= 18 else None
             if cut is not None:
                 zz = _normal_below(zz, (cut - mean) / sd)
             v = mean + sd * zz

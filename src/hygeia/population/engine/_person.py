@@ -51,7 +51,7 @@ class Person:
         "subject_id", "seed", "rng", "birth", "sex", "race", "ethnicity", "ses", "attrs", "vitals",
         "vital_fn", "rows", "conditions", "medications", "careplans", "allergies", "devices", "obs",
         "symptoms", "prior", "dirty", "alive", "death_time", "death_cause", "death_due", "next_encounter",
-        "wellness", "lifecycle", "extra",
+        "wellness", "lifecycle", "extra", "vitals_t", "vitals_now",
     )
 
     def __init__(self, subject_id: int, seed: int, birth: int, sex: str, race: str, ethnicity: str,
@@ -86,6 +86,9 @@ class Person:
         self.wellness: list | None = None
         self.lifecycle = None
         self.extra: dict[str, Any] = {}
+        #: The instant whose computed vital signs ``vitals_now`` caches (the lifecycle's cache).
+        self.vitals_t: int | None = None
+        self.vitals_now: dict[str, float | None] = {}
 
     # -- reading -------------------------------------------------------------
     def age_years(self, t: int) -> float:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from heapq import heappush
 
 from hygeia.errors import SimulationError
 from hygeia.population.engine._person import END, Person
@@ -78,7 +79,7 @@ class Simulation:
     # -- scheduling ------------------------------------------------------------
     def schedule(self, t: int, fn, arg=None) -> None:
         """Call ``fn(arg, t)`` at time ``t`` (ties run in the order scheduled)."""
-        heapq.heappush(self.heap, (t, self.seq, fn, arg))
+        heappush(self.heap, (t, self.seq, fn, arg))
         self.seq += 1
 
     def run(self) -> None:
@@ -96,9 +97,10 @@ class Simulation:
         self.check_guards(t0)
         if p.dirty:
             self._changed(t0)
-        heap, end = self.heap, self.end
+        heap, end, watched = self.heap, self.end, self.watched
+        heappop = heapq.heappop
         while heap and p.alive:
-            t, _, fn, arg = heapq.heappop(heap)
+            t, _, fn, arg = heappop(heap)
             due = p.death_due
             if due is not None and due <= t and due <= end:
                 self._die_due()
@@ -106,8 +108,12 @@ class Simulation:
             if t > end:
                 break
             fn(arg, t)
-            if p.dirty and p.alive:
-                self._changed(t)
+            dirty = p.dirty
+            if dirty and p.alive:
+                if watched.keys().isdisjoint(dirty):
+                    dirty.clear()  # nothing waiting reads what changed (``_changed`` would do just this)
+                else:
+                    self._changed(t)
         if p.alive and p.death_due is not None and p.death_due <= end:
             self._die_due()
         self._finish()
@@ -154,7 +160,9 @@ class Simulation:
             elif r == DELAY:
                 run.state = state
                 run.token += 1
-                self.schedule(run.wake, self._wake, run)
+                # ``schedule(run.wake, self.advance, run)``, inlined: the commonest way to wait
+                heappush(self.heap, (run.wake, self.seq, self.advance, run))
+                self.seq += 1
                 return
             elif r == GUARD:
                 run.state = state
@@ -186,9 +194,6 @@ class Simulation:
                     f"module {run.module.key!r} looped {steps} times without time passing, last at state "
                     f"{state.name!r} (person {p.subject_id}); add a Delay or Guard to that loop"
                 )
-
-    def _wake(self, run: ModuleRun, t: int) -> None:
-        self.advance(run, t)
 
     # -- fast loops (see FastLoop) -------------------------------------------------
     def _fast_plan(self, run: ModuleRun, state, g: int, now: bool):
@@ -335,11 +340,7 @@ class Simulation:
             if not dirty or not p.alive:
                 return
             p.dirty = set()
-            watched = self.watched
-            for k in dirty:
-                if k in watched:
-                    break
-            else:
+            if self.watched.keys().isdisjoint(dirty):
                 continue  # nothing waiting reads what changed
             if self.guards:
                 self._open([r for r in self.guards if not r.state.reads.isdisjoint(dirty) and r.state.test(p, t)], t)
