@@ -3,6 +3,9 @@
 - :func:`write_notes` writes a note for every encounter of a run folder
   (``notes/*.parquet`` and ``manifest.json``); :func:`note_for_encounter` writes one
   encounter's notes in memory.
+- :func:`extract` reads the typed facts of a note (:class:`Fact`: problems, medications
+  with dose/route/frequency, allergies, labs and vital signs with values, procedures,
+  immunizations, dates, follow-ups), each with its span, codes and ConText flags.
 - :func:`deidentify` finds the HIPAA Safe Harbor identifiers of notes (:func:`find_phi`)
   and replaces them by consistent surrogates (:func:`deidentify_path` for files);
   :func:`planted_notes` and :func:`score_deid` measure it on notes with planted identifiers.
@@ -24,6 +27,8 @@ from hygeia.notes._deid import Deidentifier, DeidResult, deidentify
 from hygeia.notes._deid_eval import PlantedNote, planted_notes, score_deid
 from hygeia.notes._deid_io import DeidPathResult, deidentify_path
 from hygeia.notes._deid_rules import PHI_TYPES, Span, find_phi
+from hygeia.notes._extract import extract
+from hygeia.notes._facts import FACT_KINDS, Extraction, Fact, Section
 from hygeia.notes._write import (
     NOTES_SCHEMA,
     WriteNotesResult,
@@ -32,20 +37,25 @@ from hygeia.notes._write import (
 )
 
 __all__ = [
+    "FACT_KINDS",
     "KINDS",
     "NOTES_SCHEMA",
     "PHI_TYPES",
     "DeidPathResult",
     "DeidResult",
     "Deidentifier",
+    "Extraction",
+    "Fact",
     "Note",
     "PlantedNote",
+    "Section",
     "Sentence",
     "Span",
     "WriteNotesResult",
     "deidentify",
     "deidentify_path",
     "event_key",
+    "extract",
     "find_phi",
     "note_for_encounter",
     "planted_notes",
