@@ -105,6 +105,15 @@ def test_notes_of_persons_not_in_the_shard_are_refused(written, tmp_path):
         PROVENANCE
 
 
+def test_notes_for_shards_the_run_does_not_have_are_refused(written, tmp_path):
+    extra = tmp_path / "extra"
+    shutil.copytree(written["notes"], extra)
+    shutil.copy(extra / "notes" / "part-00000.parquet", extra / "notes" / "part-00007.parquet")
+    with pytest.raises(ConfigError, match=re.escape("has notes for shards the run does not have (part-00007.parquet)")):
+        export(written["run"], "csv", tmp_path / "csv", notes=extra)
+    assert not (tmp_path / "csv").exists()
+
+
 # -- FHIR ----------------------------------------------------------------------------
 def test_fhir_document_references_and_compositions(written):
     pytest.importorskip("fhirkit", reason="the FHIR validator needs fhirkit-rs")
