@@ -9,6 +9,10 @@
 - :func:`deidentify` finds the HIPAA Safe Harbor identifiers of notes (:func:`find_phi`)
   and replaces them by consistent surrogates (:func:`deidentify_path` for files);
   :func:`planted_notes` and :func:`score_deid` measure it on notes with planted identifiers.
+- :func:`summarize` writes a discharge summary, plain-language patient instructions or an
+  insurance letter (ICD-10-CM codes) from a :class:`Stay` (:func:`stay_from_record`,
+  :func:`stay_from_run`), every sentence citing its sources; :func:`readability` (Flesch-Kincaid)
+  and :func:`rouge` (ROUGE-1/2/L) measure them.
 
 Example:
     >>> import datetime as dt
@@ -29,6 +33,24 @@ from hygeia.notes._deid_io import DeidPathResult, deidentify_path
 from hygeia.notes._deid_rules import PHI_TYPES, Span, find_phi
 from hygeia.notes._extract import extract
 from hygeia.notes._facts import FACT_KINDS, Extraction, Fact, Section
+from hygeia.notes._readability import (
+    Readability,
+    count_syllables,
+    flesch_kincaid_grade,
+    flesch_reading_ease,
+    readability,
+)
+from hygeia.notes._rouge import RougeScore, rouge, rouge_tokens
+from hygeia.notes._summarize import (
+    SUMMARY_KINDS,
+    FaithfulWriter,
+    Stay,
+    StayItem,
+    Summary,
+    SummaryWriter,
+    summarize,
+)
+from hygeia.notes._summary_sources import find_stays, stay_from_record, stay_from_run
 from hygeia.notes._write import (
     NOTES_SCHEMA,
     WriteNotesResult,
@@ -41,24 +63,42 @@ __all__ = [
     "KINDS",
     "NOTES_SCHEMA",
     "PHI_TYPES",
+    "SUMMARY_KINDS",
     "DeidPathResult",
     "DeidResult",
     "Deidentifier",
     "Extraction",
     "Fact",
+    "FaithfulWriter",
     "Note",
     "PlantedNote",
+    "Readability",
+    "RougeScore",
     "Section",
     "Sentence",
     "Span",
+    "Stay",
+    "StayItem",
+    "Summary",
+    "SummaryWriter",
     "WriteNotesResult",
+    "count_syllables",
     "deidentify",
     "deidentify_path",
     "event_key",
     "extract",
     "find_phi",
+    "find_stays",
+    "flesch_kincaid_grade",
+    "flesch_reading_ease",
     "note_for_encounter",
     "planted_notes",
+    "readability",
+    "rouge",
+    "rouge_tokens",
     "score_deid",
+    "stay_from_record",
+    "stay_from_run",
+    "summarize",
     "write_notes",
 ]
