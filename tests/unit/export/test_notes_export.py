@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import re
 import shutil
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -20,7 +19,13 @@ from hygeia.core.schema import EVENTS_SCHEMA
 from hygeia.core.storage import read_records
 from hygeia.errors import ConfigError, DataValidationError
 from hygeia.export import export
-from hygeia.export._notes import NOTE_TYPES, NotesSource, note_author, note_events, note_sections
+from hygeia.export._notes import (
+    NOTE_TYPES,
+    NotesSource,
+    note_author,
+    note_events,
+    note_sections,
+)
 from hygeia.notes import NOTES_SCHEMA, write_notes
 from hygeia.population import generate
 

@@ -19,7 +19,13 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from hygeia.export._notes import NOTE_CODES, NOTE_TYPES, is_notes_provenance, note_author, note_sections
+from hygeia.export._notes import (
+    NOTE_CODES,
+    NOTE_TYPES,
+    is_notes_provenance,
+    note_author,
+    note_sections,
+)
 from hygeia.export.fhir._codes import HYGEIA, format_time, resource_id
 from hygeia.export.fhir._datatypes import cc, coding
 from hygeia.export.fhir._patient import narrative
@@ -48,7 +54,7 @@ def note_resources(b: Any, i: int, r: dict) -> list[dict]:
         i: the row's index among the patient's rows.
         r: the row.
     """
-    kind, role = note_author(r)
+    _kind, role = note_author(r)
     res = b._base("DocumentReference", i, r, ("time", "text_value") + b._enc_ok(r))
     provenance = r["module"] if is_notes_provenance(r["module"]) else None
     if provenance:
