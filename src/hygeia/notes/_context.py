@@ -34,7 +34,7 @@ _PRE = {
     "hypothetical": ["if", "return if", "should you", "should he", "should she", "should the patient", "in case of",
                      "call if", "watch for", "monitor for", "in the event of", "r/o", "rule out", "to rule out", "unless",
                      "would", "could develop", "may develop", "risk of", "at risk for", "concern for", "evaluate for",
-                     "to assess for", "screening for", "signs of", "symptoms of", "look out for", "as needed for", "prn for"],
+                     "to assess for", "screening for", "signs of", "symptoms of", "look out for", "as needed for", "prn for", "prn", "p.r.n."],
 }
 _POST = {
     "negated": ["was ruled out", "were ruled out", "is ruled out", "ruled out", "is negative", "was negative",
@@ -43,7 +43,7 @@ _POST = {
     "family": [],
     "historical": ["in the past", "years ago", "year ago", "months ago", "as a child", "previously", "in childhood",
                    "history"],
-    "hypothetical": ["if needed", "as needed", "was suspected", "is suspected", "possible"],
+    "hypothetical": ["if needed", "was suspected", "is suspected", "possible"],
 }
 _PSEUDO = ["no increase", "no change", "no suspicious change", "not only", "not necessarily", "not rule out",
            "not ruled out", "not been ruled out", "not excluded", "gram negative", "without difficulty", "not cause",
@@ -58,7 +58,7 @@ _TERMINATE = ["but", "however", "although", "though", "except", "aside from", "a
               "because", "due to", "secondary to", "likely", "as well as", "and was", "and is", "there is", "there was",
               "patient", "pt", "she", "he", "reveals", "revealed", "shows", "showed", "underwent", "status",
               "then", "will", "plan"]
-_TERMINATE_PUNCT = frozenset(";:")
+_TERMINATE_PUNCT = frozenset(";:()")
 _SECTION_FLAGS = {"family history": "family", "past medical history": "historical", "past surgical history": "historical"}
 _FLAGS = ("negated", "family", "historical", "hypothetical")
 
@@ -109,7 +109,7 @@ class SentenceContext:
         self.stops = sorted([m.start() for m in _TERM_RE.finditer(text, start, end) if free(m)]
                             + [i for i in range(start, end) if text[i] in _TERMINATE_PUNCT])
         self.words = [m.start() for m in _WORD.finditer(text, start, end)]
-        self.years = [int(m.group(1)) for m in _YEAR_RE.finditer(text, start, end)]
+        self.years = [(m.start(), m.end()) for m in _YEAR_RE.finditer(text, start, end)]
 
     def _blocked(self, a: int, b: int) -> bool:
         """Whether a termination term lies between offsets ``a`` and ``b``."""
@@ -133,6 +133,8 @@ class SentenceContext:
                     flags[flag] = True
         if self.section_flag:
             flags[self.section_flag] = True
-        if self.years:  # 'in 2015': a past year (a note states the present without one)
-            flags["historical"] = True
+        for a, b in self.years:  # 'MI in 2015', 'in 2015, MI': a past year, next to the concept
+            if (b <= start and not self._blocked(b, start) and self._distance(b, start) <= 3) or \
+                    (a >= end and not self._blocked(end, a) and self._distance(end, a) <= 4):
+                flags["historical"] = True
         return Context(**flags)

@@ -31,9 +31,9 @@ _ALLERGY = re.compile(r"\ballerg|\bintoleran|\breaction to\b|\bnkda\b|\bnka\b|\b
 _SELF_NEGATED = {"nkda", "nka"}
 _PRIORITY = ("medication", "problem", "procedure", "immunization", "vital", "lab", "allergen", "class")
 _FOLLOW = re.compile(r"\b(?:follow(?:\s|-)?up|f/u|return to (?:the )?clinic|return visit|recheck|re-?evaluat\w*|"
-                     r"next visit|next appointment|appointment (?:with|in|on)|see (?:dr\.?|the|your|his|her) |"
+                     r"next (?:\w+ )?(?:visit|appointment)|appointment (?:with|in|on)|see (?:dr\.?|the|your|his|her) |"
                      r"to be seen|will see)", re.I)
-_WITH = re.compile(r"\b(?:with|by|at|see)\s+(?:the\s+|your\s+|dr\.?\s+)?(.+?)(?=\s+(?:in|on|within|after|for|at|"
+_WITH = re.compile(r"\b(?:with|by|see)\s+(?:the\s+|your\s+|dr\.?\s+)?(.+?)(?=\s+(?:in|on|within|after|for|at|"
                    r"regarding|to)\b|[.,;]|$)", re.I)
 _INTERVAL = re.compile(r"\b(?:in|within|after)\s+(\d+|one|two|three|four|five|six|eight|ten|twelve|a)\s*(?:-\s*\d+\s*)?"
                        r"(days?|weeks?|wks?|months?|mos?|years?)\b", re.I)
@@ -45,6 +45,9 @@ _ENGLISH = frozenset(
     "during today also but denies reports presents history year old male female man woman daily noted seen given "
     "plan continue follow up started start normal left right chronic acute pain mg ml per day days weeks months "
     "recent prior without within while due because any all some other new known recorded none".split())
+_DATE_LABEL = re.compile(r"(?:\b(admission|discharge|surgery|procedure|operation|visit|birth|service)\s+date|"
+                         r"\bdate\s+of\s+(admission|discharge|surgery|procedure|operation|visit|birth|service))"
+                         r"\s*:?\s*$", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
@@ -164,7 +167,9 @@ def _sentence(text: str, a: int, b: int, section: str | None, lex: Lexicon) -> l
     facts += _follow_up(text, a, b, section, ctx)
     dates = list(find_dates(text, a, b))
     for s, e, iso in dates:
-        name = section if section in ("admission date", "discharge date") else "date"
+        label = _DATE_LABEL.search(text, max(a, s - 40), s)
+        name = " ".join(w for w in label.groups() if w).lower() + " date" if label else \
+            section if section in ("admission date", "discharge date") else "date"
         c = ctx.of(s, e)
         facts.append(Fact("date", text[s:e], s, e, name, historical=c.historical, hypothetical=c.hypothetical,
                           date=iso, section=section))
@@ -217,6 +222,9 @@ def _pick(concepts: Iterable[Concept], allergy: bool) -> Concept | None:
 def _concept_facts(text: str, s: int, e: int, b: int, nxt: int, toks: list[Token], i: int,
                    concepts: tuple[Concept, ...], allergy: bool, section: str | None, ctx: SentenceContext,
                    lex: Lexicon) -> list[Fact]:
+    measured = [c for c in concepts if c.kind in ("lab", "vital")]
+    if measured and len(measured) < len(concepts) and measurement(text, e, b, pair=True) is not None:
+        concepts = tuple(measured)  # 'Pain 3/10': the vital sign, not the problem
     c = _pick(concepts, allergy)
     if c is None:
         return []
@@ -244,6 +252,8 @@ def _concept_facts(text: str, s: int, e: int, b: int, nxt: int, toks: list[Token
         if dose and not any(sys == "RxNorm" for sys, _ in codes):
             codes = codes + lex.product(c.name, dose)
         end = _trim_end(text, s, end)
+        if text[end - 1] == "." and text[end - 3:end - 2] != ".":  # 'BID.' ends the sentence; 'b.i.d.' keeps it
+            end -= 1
         return [Fact("medication", text[s:end], s, end, c.name, codes, negated=flags.negated, dose=dose, route=route,
                      frequency=freq, **common)]
     if c.kind in ("lab", "vital"):
@@ -286,14 +296,18 @@ def _follow_up(text: str, a: int, b: int, section: str | None, ctx: SentenceCont
     if flags.hypothetical and m is None:
         return []  # 'return if symptoms worsen' is advice, not a planned visit
     who = _WITH.search(body)
+    iv = _INTERVAL.search(body)
+    if section != "follow-up" and not (who or iv or next(find_dates(body), None)):
+        return []  # 'Diabetes follow-up' (a title), 'seen for follow-up of depression': no visit planned
     if who:
         concept = who.group(1)
     else:
-        concept = re.sub(r"^(?:next visit|follow(?:\s|-)?up|f/u)\s*:?\s*", "", body, flags=re.I)
-        concept = re.split(r"\s+(?:on|in|within)\s", concept)[0]
-    concept = re.sub(r"\s+", " ", concept.strip(" .:,")).lower() or "follow-up"
+        concept = re.sub(r"^(?:next visit|follow(?:\s|-)?up|f/u)\s*:?\s*|^next\s+", "", body, flags=re.I)
+        concept = re.split(r"\s+(?:on|in|within|at)\s", re.sub(r"^(?:in|at|with)\s+", "", concept, flags=re.I))[0]
+    concept = re.sub(r"\s+", " ", re.sub(r"^(?:in|at|with|the)\s+", "", concept.strip(" .:,"), flags=re.I)).lower()
+    if not concept or re.match(r"(?:her|him|them|you|the patient|patient)\b", concept):
+        concept = "follow-up visit"
     value = unit = None
-    iv = _INTERVAL.search(body)
     if iv:
         n = iv.group(1).lower()
         value = float(_NUMBERS.get(n, n) if not n.isdigit() else n)

@@ -51,8 +51,9 @@ def module_codes() -> Iterator[tuple[str, str, str, str]]:
             system = _SYSTEM.get(str(node.get("system")))
             if system and "code" in node and node.get("display") and state in _KIND_OF_STATE:
                 yield _KIND_OF_STATE[state], system, str(node["code"]), str(node["display"])
-            for value in node.values():
-                yield from walk(value, state)
+            for key, value in node.items():
+                if key not in ("reactions", "reaction"):  # an allergy's reactions (nausea, rash) are not allergens
+                    yield from walk(value, state)
         elif isinstance(node, list):
             for value in node:
                 yield from walk(value, state)
@@ -68,7 +69,7 @@ def ingredients(display: str) -> list[str]:
     """The ingredient names of an RxNorm display: ``'Amlodipine 5 MG / Olmesartan medoxomil 20 MG Oral Tablet'`` ->
     ``['amlodipine', 'olmesartan']`` (salts dropped)."""
     out = []
-    for part in re.sub(r"^\d+ (HR|ACTUAT|DAY) ", "", display).split(" / "):
+    for part in re.sub(r"^\d+(?:\.\d+)? (HR|ACTUAT|DAY|ML) ", "", display).split(" / "):
         name = re.split(r"\s\d|\s\[", part)[0].strip().lower()
         words = [w for w in name.split() if w not in _SALTS] or name.split()
         if words and words[0][:1].isalpha():

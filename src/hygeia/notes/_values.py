@@ -48,7 +48,7 @@ def measurement(text: str, pos: int, limit: int, *, pair: bool = False) -> tuple
     return value, (float(second) if second is not None else None), unit, m.end()
 
 
-_DOSE = re.compile(r"\b" + _NUM + r"(?:\s*-\s*" + _NUM + r")?\s*(mg/mL|mcg/mL|mg/hr|units?/hr|mg|mcg|µg|ug|g|mL|units?|"
+_DOSE = re.compile(r"\b" + _NUM + r"(?:\s*-\s*" + _NUM + r")?\s*(mg/mL|mcg/mL|mg/hr|unt/ml|mg/actuat|mcg/actuat|units?/hr|mg|mcg|µg|ug|g|mL|units?|"
                    r"unt|IU|mEq|meq|%|puffs?|tabs?|tablets?|caps?|capsules?|drops?|patch(?:es)?|sprays?|actuat)"
                    r"(?![A-Za-z])", re.I)
 _ROUTES = [
@@ -58,16 +58,13 @@ _ROUTES = [
     ("topical", r"topical(?:ly)?|cream|ointment"), ("inhaled", r"inhaled|inhalation|inhaler|nebulized|neb|MDI"),
     ("rectal", r"PR|rectal(?:ly)?|suppository"), ("transdermal", r"transdermal|patch"),
     ("nasal", r"intranasal|nasal(?:ly)?|nasal spray"), ("ophthalmic", r"ophthalmic|eye drops?"),
-    ("injection", r"injection|injectable|prefilled syringe|auto-injector"),
+    ("injection", r"injection|injectable|prefilled syringe|auto-injector|pen injector|injector"),
 ]
 _ROUTE = re.compile(r"(?<![\w.])(?:" + "|".join(f"(?P<r{i}>{p})" for i, (_, p) in enumerate(_ROUTES)) + r")(?![\w])", re.I)
 _FREQS = [
-    ("twice daily", r"b\.?i\.?d\.?|twice (?:a |per )?day|twice daily|two times (?:a |per )?day|2 times (?:a |per )?day|"
-                    r"every 12 hours|q\s?12\s?h(?:ours?)?"),
-    ("three times daily", r"t\.?i\.?d\.?|three times (?:a |per )?day|three times daily|3 times (?:a |per )?day|"
-                          r"every 8 hours|q\s?8\s?h(?:ours?)?"),
-    ("four times daily", r"q\.?i\.?d\.?|four times (?:a |per )?day|four times daily|4 times (?:a |per )?day|"
-                         r"every 6 hours|q\s?6\s?h(?:ours?)?"),
+    ("twice daily", r"b\.?i\.?d\.?|twice (?:a |per )?day|twice daily|two times (?:a |per )?day|2 times (?:a |per )?day"),
+    ("three times daily", r"t\.?i\.?d\.?|three times (?:a |per )?day|three times daily|3 times (?:a |per )?day"),
+    ("four times daily", r"q\.?i\.?d\.?|four times (?:a |per )?day|four times daily|4 times (?:a |per )?day"),
     ("at bedtime", r"q\.?h\.?s\.?|at bedtime|nightly|every night|h\.s\.|qpm|every evening"),
     ("every morning", r"q\.?a\.?m\.?|every morning|in the morning"),
     ("every other day", r"q\.?o\.?d\.?|every other day"),
@@ -108,8 +105,7 @@ def medication_attributes(text: str, start: int, end: int) -> tuple[str | None, 
         name = _FREQS[int(key[1:])][0]
         if "{n}" in name:
             n = next(g for g in f.groups() if g is not None and g.isdigit())
-            name = {"12": "twice daily", "8": "three times daily", "6": "four times daily", "24": "daily"}.get(
-                n, name.format(n=int(n)))
+            name = "daily" if n == "24" else name.format(n=int(n))
         if name not in found:
             found.append(name)
         last = max(last, f.end())
