@@ -149,10 +149,17 @@ def _words(concept: str) -> frozenset[str]:
     return frozenset(w for w in _WORD.findall(concept.lower()) if w not in _STOP)
 
 
+def _is_class(f: Fact) -> bool:
+    """A fact about a whole kind (``'no known allergies'`` -> ``'any allergy'``)."""
+    return f.concept.startswith("any ")
+
+
 def _same_concept(a: Fact, b: Fact) -> bool:
-    """Same concept: shared code, same name, or one name's words all in the other's."""
+    """Same concept: shared code, same name, one name's words all in the other's, or a class and its kind."""
     if set(a.codes) & set(b.codes):
         return True
+    if _is_class(a) or _is_class(b):
+        return _is_class(a) and _is_class(b) and a.kind == b.kind
     wa, wb = _words(a.concept), _words(b.concept)
     if not wa or not wb:
         return False
@@ -315,6 +322,10 @@ def _rounded_match(value: float, candidates: Iterable[float]) -> bool:
 
 def _fact_flags(f: Fact, src: _Source) -> list[Flag]:
     matches = [s for s in src.facts if s.kind != "date" and _same_concept(f, s)]
+    if not any(_polarity(s) == _polarity(f) for s in matches):
+        # a whole kind denied contradicts one of it stated ('no known allergies' and 'allergic to penicillin')
+        matches += [s for s in src.facts if s.kind == f.kind and _is_class(s) != _is_class(f)
+                    and s.negated != f.negated and (s.negated and _is_class(s) or f.negated and _is_class(f))]
     if not matches:
         what = "denies" if f.negated else "states"
         return [Flag("unsupported", f.start, f.end, f.text,

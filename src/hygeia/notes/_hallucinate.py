@@ -83,7 +83,7 @@ def _drug_errors(text: str, facts: Sequence[Fact], rng: random.Random, drugs: Se
                  avoid: Sequence[tuple[int, int]]) -> list[PlantedError]:
     out = []
     for f in facts:
-        if f.kind != "medication" or not f.concept:
+        if f.kind != "medication" or not f.concept or f.concept.startswith("any "):
             continue
         m = re.search(re.escape(f.concept), text[f.start:f.end], re.I)
         s, e = (f.start + m.start(), f.start + m.end()) if m else (f.start, f.end)
@@ -122,7 +122,8 @@ def _dose_errors(text: str, facts: Sequence[Fact], rng: random.Random,
 def _negation_errors(text: str, facts: Sequence[Fact], avoid: Sequence[tuple[int, int]]) -> list[PlantedError]:
     out = []
     for f in facts:
-        if f.kind != "problem" or f.family or f.hypothetical or _overlaps(f.start, f.end, avoid):
+        if f.kind != "problem" or f.family or f.hypothetical or f.concept.startswith("any ") or \
+                _overlaps(f.start, f.end, avoid):
             continue
         before = text[max(0, f.start - 40):f.start]
         cue = next(((c.search(before), say) for c, say in _CUES if c.search(before)), None)
@@ -133,12 +134,27 @@ def _negation_errors(text: str, facts: Sequence[Fact], avoid: Sequence[tuple[int
             if text[s].isupper():
                 new = new[:1].upper() + new[1:]
             out.append(_replace("negation", text, s, f.end, new))
-        elif not f.negated:  # a stated finding denied
-            word = text[f.start:f.end]
-            new = ("No " + word[:1].lower() + word[1:]) if f.start == 0 or text[f.start - 2:f.start].strip() in (
-                ".", ":", "") else "no " + word
-            out.append(_replace("negation", text, f.start, f.end, new))
+        elif not f.negated and f.section != "social history":  # a stated finding denied
+            out += _deny(text, f)
     return out
+
+
+def _deny(text: str, f: Fact) -> list[PlantedError]:
+    """The finding of ``f`` denied in words that read naturally where it stands, or nothing."""
+    word = text[f.start:f.end]
+    clause = re.split(r"[.:;\n]", text[:f.start])[-1]
+    for ending, say in (("with ", "without "), ("known history of ", "no known history of "),
+                        ("history of ", "no history of "), ("for ", None)):
+        if clause.lower().endswith(ending):
+            if say is None:
+                return []
+            s = f.start - len(ending)
+            if text[s].isupper():
+                say = say[:1].upper() + say[1:]
+            return [_replace("negation", text, s, f.end, say + word)]
+    if clause.strip():
+        return [_replace("negation", text, f.start, f.end, "no " + word)]
+    return [_replace("negation", text, f.start, f.end, "No " + word[:1].lower() + word[1:])]
 
 
 def _date_text(d: dt.date, like: str) -> str:

@@ -195,3 +195,18 @@ def test_planted_errors_are_caught_on_hand_built_facts():
     assert score["ALL"] == {"n": 4, "caught": 4, "share": 1.0}, score["missed"]
     assert score_planted([PlantedError("date", text, 0, 3, "x", "y")],
                          lambda t: check_faithfulness(SOURCE, FAITHFUL))["ALL"]["caught"] == 0
+
+
+def test_a_denied_class_contradicts_a_stated_member_but_supports_nothing_specific():
+    src_text = "NKDA. No new diagnosis. Known history of depression."
+    src = [Fact("allergy", "NKDA", 0, 4, "any allergy", negated=True),
+           Fact("problem", "diagnosis", 13, 22, "any problem", negated=True),
+           Fact("problem", "depression", 41, 51, "depression", historical=True)]
+    assert src_text[41:51] == "depression"
+    g = gen("Allergic to penicillin. No depression. No known allergies.",
+            ("allergy", "penicillin", "penicillin", {}), ("problem", "depression", "depression", {"negated": True}),
+            ("allergy", "known allergies", "any allergy", {"negated": True}))
+    r = check_faithfulness(src, g)
+    assert [(f.kind, f.text) for f in r.flags] == [("negation", "penicillin"), ("negation", "depression")]
+    assert r.flags[0].reason == "The source denies 'any allergy' but the text states it."
+    assert r.recall == 1.0  # 'No known allergies' keeps the allergy status
