@@ -11,7 +11,7 @@
   :func:`planted_notes` and :func:`score_deid` measure it on notes with planted identifiers.
 - :func:`summarize` writes a discharge summary, plain-language patient instructions or an
   insurance letter (ICD-10-CM codes) from a :class:`Stay` (:func:`stay_from_record`,
-  :func:`stay_from_run`), every sentence citing its sources; :func:`readability` (Flesch-Kincaid)
+  :func:`stay_from_run`, :func:`stay_from_notes`), every sentence citing its sources; :func:`readability` (Flesch-Kincaid)
   and :func:`rouge` (ROUGE-1/2/L) measure them.
 
 Example:
@@ -50,6 +50,7 @@ from hygeia.notes._summarize import (
     SummaryWriter,
     summarize,
 )
+from hygeia.notes._summary_notes import stay_from_extractions, stay_from_notes
 from hygeia.notes._summary_sources import find_stays, stay_from_record, stay_from_run
 from hygeia.notes._write import (
     NOTES_SCHEMA,
@@ -97,6 +98,8 @@ __all__ = [
     "rouge",
     "rouge_tokens",
     "score_deid",
+    "stay_from_extractions",
+    "stay_from_notes",
     "stay_from_record",
     "stay_from_run",
     "summarize",

@@ -93,6 +93,8 @@ class Stay:
     #: What the stay was for, other active problems at its end, and the rest.
     reasons: list[StayItem] = field(default_factory=list)
     problems: list[StayItem] = field(default_factory=list)
+    #: Problems a note states as past ("history of ..."), kept apart from the active ones.
+    history: list[StayItem] = field(default_factory=list)
     procedures: list[StayItem] = field(default_factory=list)
     results: list[StayItem] = field(default_factory=list)
     medications: list[StayItem] = field(default_factory=list)
@@ -120,7 +122,7 @@ class Stay:
     def items(self) -> list[StayItem]:
         """Every item of the stay (what a guard compares a generated text against)."""
         out = [self.patient] if self.patient else []
-        return out + [*self.reasons, *self.problems, *self.procedures, *self.results, *self.medications,
+        return out + [*self.reasons, *self.problems, *self.history, *self.procedures, *self.results, *self.medications,
                       *self.allergies, *self.careplans, *self.follow_up]
 
     def sources(self) -> set[str]:
@@ -392,6 +394,9 @@ def _discharge(stay: Stay, out: list[Sentence]) -> None:
     if diagnoses:
         for item in diagnoses:
             _say(out, "DISCHARGE DIAGNOSES" if stay.is_admission else "DIAGNOSES", f"{item.name}.", item.sources)
+    if stay.history:
+        _say(out, "PAST MEDICAL HISTORY", f"History of {_join([lower(h.name) for h in stay.history])}.",
+             _sources(stay.history))
     section = "DISCHARGE MEDICATIONS" if stay.is_admission else "MEDICATIONS"
     listed = [m for m in stay.medications if m.status in ("new", "continued", "stopped", None)]
     for item in listed:
@@ -443,6 +448,9 @@ def _instructions(stay: Stay, out: list[Sentence]) -> None:
     if stay.problems:
         _say(out, why, f"Your other health problems are {_join([_lay_condition(p, bracket=False) for p in stay.problems])}.",
              _sources(stay.problems))
+    if stay.history:
+        _say(out, why, f"You have a history of {_join([_lay_condition(h, bracket=False) for h in stay.history])}.",
+             _sources(stay.history))
     for item in stay.procedures:
         plain = LAY_PROCEDURES.get(item.code("SNOMED-CT") or "")
         _say(out, "WHAT WE DID", f"You {plain}." if plain else f"You had this done: {lower(item.name)}.", item.sources)
@@ -450,7 +458,7 @@ def _instructions(stay: Stay, out: list[Sentence]) -> None:
     verbs = {"new": "Start taking {m}. It is a new medicine.", "continued": "Keep taking {m}.",
              "stopped": "Stop taking {m}.", "given": "You got {m} while you were here."}
     for item in stay.medications:
-        text = verbs.get(item.status or "", "Take {m}.").format(m=lay_medicine(item.name))
+        text = verbs.get(item.status or "", "Take {m}.").format(m=lower(lay_medicine(item.name)))
         for part in text.split(". "):
             _say(out, meds, part if part.endswith(".") else part + ".", item.sources)
     if any(m.status in ("new", "continued", None) for m in stay.medications):
@@ -513,6 +521,8 @@ def _insurance(stay: Stay, out: list[Sentence]) -> None:
     if stay.problems:
         _say(out, why, f"Other active problems: {_join([lower(p.name) for p in stay.problems])}.",
              _sources(stay.problems))
+    if stay.history:
+        _say(out, why, f"History of {_join([lower(h.name) for h in stay.history])}.", _sources(stay.history))
     if stay.is_admission and stay.days is not None:
         _say(out, why, f"Length of stay: {stay.days} day{'' if stay.days == 1 else 's'}.", v)
     _say(out, "CONTACT", "Please contact the treating physician for any further information.", basis="advice")

@@ -126,10 +126,10 @@ def stay_from_record(person: Mapping[str, Any], events: Sequence[Mapping[str, An
                        date=f"{nxt['time']:%Y-%m-%d}")] if nxt is not None else []
     return Stay(
         "record", int(person["subject_id"]), int(encounter_id), encounter.get("text_value") or "unknown",
-        clean(encounter["display"]), f"{c.start:%Y-%m-%d}", f"{c.end:%Y-%m-%d}", (enc_key,),
-        StayItem("patient", _who(c), (person_key, enc_key)), reasons, problems,
-        [_item("procedure", e, date=f"{e['time']:%Y-%m-%d}") for e in c.of("procedure")], results, meds, allergies,
-        no_allergies=not allergies,
+        visit=clean(encounter["display"]), start=f"{c.start:%Y-%m-%d}", end=f"{c.end:%Y-%m-%d}",
+        visit_sources=(enc_key,), patient=StayItem("patient", _who(c), (person_key, enc_key)), reasons=reasons,
+        problems=problems, procedures=[_item("procedure", e, date=f"{e['time']:%Y-%m-%d}") for e in c.of("procedure")],
+        results=results, medications=meds, allergies=allergies, no_allergies=not allergies,
         careplans=[_item("careplan", e, detail=e["text_value"] or None) for e in c.of("careplan")],
         follow_up=follow,
     )
