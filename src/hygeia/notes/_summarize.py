@@ -105,6 +105,8 @@ class Stay:
     no_allergies: bool = False
     careplans: list[StayItem] = field(default_factory=list)
     follow_up: list[StayItem] = field(default_factory=list)
+    #: Problems met reading the source (an empty note, text that is not English...), each a sentence.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def is_admission(self) -> bool:

@@ -119,6 +119,7 @@ def stay_from_extractions(extractions: Mapping[str, Extraction]) -> Stay:
             stay.setting = "inpatient"
         if stay.patient is None and (m := _PATIENT.search(x.text)):
             stay.patient = StayItem("patient", m.group(0), (_key(name, m.span()),))
+        stay.warnings += [f"{name}: {w}" for w in x.warnings]
         conditional = _conditional_sentences(x)
         for f in x.facts:
             key = _key(name, f)

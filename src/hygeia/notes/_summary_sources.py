@@ -201,11 +201,11 @@ def stay_from_run(run: str | os.PathLike[str], subject_id: int | None = None,
             candidates.append((sid, len(mine)))
     if subject_id is not None and not candidates and encounter_id is None:
         raise ConfigError(f"subject_id {subject_id} is not in the run {str(run)!r}. Pass the subject_id of a person "
-                          "of the run (its persons table), or subject_id=None for the first with an inpatient stay.")
+                          "of the run (its persons table), or leave subject_id out for the first with an inpatient stay.")
     if encounter_id is not None:
         raise ConfigError(f"encounter_id {encounter_id} is not an encounter of "
                           f"{'subject_id ' + str(subject_id) if subject_id is not None else 'the run'} in {str(run)!r}. "
-                          "Pass an encounter_id of an event whose kind is 'encounter', or encounter_id=None.")
+                          "Pass an encounter_id of an event whose kind is 'encounter', or leave encounter_id out for the last stay.")
     raise ConfigError(f"no person of the run {str(run)!r} has "
                       f"{'an encounter' if subject_id is not None else 'an inpatient stay'}. "
                       "Pass subject_id=... and encounter_id=... of an encounter of the run.")

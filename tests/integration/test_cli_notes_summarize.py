@@ -1,0 +1,93 @@
+"""``hygeia notes summarize``: from a run, a notes folder or note files; JSON with provenance; clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hygeia.cli.main import main
+
+NOTE = """Discharge Summary
+
+ADMISSION DATE:
+2024-02-01.
+
+DISCHARGE DATE:
+2024-02-04.
+
+DISCHARGE DIAGNOSES:
+Community acquired pneumonia.
+
+DISCHARGE MEDICATIONS:
+Amoxicillin 500 MG Oral Capsule.
+
+ALLERGIES:
+NKDA.
+"""
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cli_summarize") / "run"
+    res = CliRunner().invoke(main, ["generate", "-n", "20", "--seed", "1", "--out", str(out), "--workers", "1", "-q"])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_from_a_run_json_with_provenance(run: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(main, ["notes", "summarize", str(run), "--kind", "instructions", "--format", "json",
+                                    "--out", str(tmp_path / "s.json")])
+    assert res.exit_code == 0, res.output
+    assert "Wrote the patient instructions" in res.output and "Flesch-Kincaid grade" in res.output
+    doc = json.loads((tmp_path / "s.json").read_text())
+    assert doc["kind"] == "instructions" and doc["source"] == "record" and doc["writer"] == "faithful"
+    assert doc["readability"]["flesch_kincaid_grade"] <= 8
+    assert all(set(s) == {"section", "text", "events", "basis"} for s in doc["sentences"])
+    assert any(s["events"] for s in doc["sentences"])
+    again = CliRunner().invoke(main, ["notes", "summarize", str(run), "--subject", str(doc["subject_id"]),
+                                      "--encounter", str(doc["encounter_id"]), "--kind", "instructions", "-q",
+                                      "--format", "json"])
+    assert again.exit_code == 0 and json.loads(again.stdout) == doc
+    res = CliRunner().invoke(main, ["notes", "summarize", str(run), "--kind", "insurance", "--out",
+                                    str(tmp_path / "s.json")])
+    assert res.exit_code == 2 and "already exists" in res.output and "--overwrite" in res.output
+
+
+def test_from_notes_written_and_from_files(run: Path, tmp_path: Path) -> None:
+    written = tmp_path / "notes"
+    assert CliRunner().invoke(main, ["notes", "write", str(run), "--out", str(written), "--seed", "1", "-q"]).exit_code == 0
+    res = CliRunner().invoke(main, ["notes", "summarize", str(written), "--kind", "discharge", "-q"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.startswith("Discharge Summary") and "ADMISSION DATE:" in res.stdout
+    note = tmp_path / "discharge.txt"
+    note.write_text(NOTE)
+    res = CliRunner().invoke(main, ["notes", "summarize", str(note), "--kind", "insurance", "--format", "json", "-q"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["source"] == "notes"
+    text = doc["text"]
+    assert "Community acquired pneumonia (ICD-10-CM J18.9" in text and "Admitted 2024-02-01; discharged 2024-02-04." in text
+    spans = [k for s in doc["sentences"] for k in s["events"]]
+    assert spans and all(k.startswith(f"{note}:") for k in spans)
+
+
+def test_bad_input(run: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    binary = tmp_path / "b.txt"
+    binary.write_bytes(b"\x00\x01\x02abc")
+    foreign = tmp_path / "fr.txt"
+    foreign.write_text("Le patient est sorti de l'hôpital hier soir avec sa famille, sans douleur ni fièvre.")
+    for path, words in ((empty, "is empty"), (binary, "is a binary file"), (foreign, "not English"),
+                        (tmp_path / "missing.txt", "does not exist")):
+        res = CliRunner().invoke(main, ["notes", "summarize", str(path)])
+        assert res.exit_code == 2 and words in res.output and "Traceback" not in res.output, res.output
+    res = CliRunner().invoke(main, ["notes", "summarize", str(run), "--subject", "999999"])
+    assert res.exit_code == 2 and "subject_id 999999 is not in the run" in res.output
+    res = CliRunner().invoke(main, ["notes", "summarize", str(empty), "--subject", "1"])
+    assert res.exit_code == 2 and "Leave them out" in res.output
+    res = CliRunner().invoke(main, ["notes", "summarize", str(run), "--backend", "http://localhost:8080"])
+    assert res.exit_code == 2 and "not wired" in res.output
