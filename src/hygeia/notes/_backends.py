@@ -21,7 +21,7 @@ import os
 import socket
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -46,7 +46,7 @@ class Backend:
     scheme: ClassVar[str] = ""
 
     def generate(self, prompt: Prompt | str, *, max_tokens: int = 400, temperature: float = 0.0,
-                 seed: int | None = None) -> str:
+                 seed: int | None = None, stop: Sequence[str] | None = None) -> str:
         """The model's text for a prompt.
 
         Args:
@@ -54,9 +54,10 @@ class Backend:
             max_tokens: the most tokens to write.
             temperature: 0 for greedy decoding.
             seed: the sampling seed, when ``temperature > 0``.
+            stop: strings that end the text (default: the prompt's ``stop``).
 
         Returns:
-            The generated text, stripped.
+            The generated text, stripped, cut at the first stop string.
         """
         if max_tokens < 1:
             raise ConfigError(f"max_tokens must be at least 1, got {max_tokens}")
@@ -64,9 +65,14 @@ class Backend:
             raise ConfigError(f"temperature must be 0 or more, got {temperature}")
         if isinstance(prompt, str):
             prompt = Prompt("text", "", prompt, prompt)
-        return self._generate(prompt, max_tokens=max_tokens, temperature=temperature, seed=seed).strip()
+        stops = tuple(prompt.stop if stop is None else stop)
+        text = self._generate(prompt, max_tokens=max_tokens, temperature=temperature, seed=seed, stop=stops)
+        text = text.strip()
+        cut = min((i for i in (text.find(s) for s in stops if s) if i >= 0), default=len(text))
+        return text[:cut].strip()
 
-    def _generate(self, prompt: Prompt, *, max_tokens: int, temperature: float, seed: int | None) -> str:
+    def _generate(self, prompt: Prompt, *, max_tokens: int, temperature: float, seed: int | None,
+                  stop: tuple[str, ...]) -> str:
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
@@ -142,12 +148,15 @@ class OpenAICompatibleBackend(Backend):
                                    "pass the model name with --model") from None
         return self.model
 
-    def _generate(self, prompt: Prompt, *, max_tokens: int, temperature: float, seed: int | None) -> str:
+    def _generate(self, prompt: Prompt, *, max_tokens: int, temperature: float, seed: int | None,
+                  stop: tuple[str, ...]) -> str:
         messages = prompt.messages() if prompt.system else [{"role": "user", "content": prompt.user}]
         body: dict[str, Any] = {"model": self._model(), "messages": messages, "max_tokens": max_tokens,
                                 "temperature": temperature, "stream": False}
         if seed is not None:
             body["seed"] = seed
+        if stop:
+            body["stop"] = list(stop[:4])  # the OpenAI API takes up to four
         answer = self._request("/v1/chat/completions", body)
         try:
             content = answer["choices"][0]["message"]["content"]
@@ -229,7 +238,8 @@ class TransformersBackend(Backend):
         self._loaded = (tokenizer, model)
         return self._loaded
 
-    def _generate(self, prompt: Prompt, *, max_tokens: int, temperature: float, seed: int | None) -> str:
+    def _generate(self, prompt: Prompt, *, max_tokens: int, temperature: float, seed: int | None,
+                  stop: tuple[str, ...]) -> str:
         import torch
 
         tokenizer, model = self._load()
@@ -240,6 +250,8 @@ class TransformersBackend(Backend):
             inputs = tokenizer(prompt.completion, return_tensors="pt")
         options: dict[str, Any] = {"max_new_tokens": max_tokens, "repetition_penalty": self.repetition_penalty,
                                    "do_sample": temperature > 0, "pad_token_id": tokenizer.eos_token_id}
+        if stop:
+            options.update(stop_strings=list(stop), tokenizer=tokenizer)
         if temperature > 0:
             options["temperature"] = temperature
             torch.manual_seed(0 if seed is None else seed)

@@ -97,7 +97,7 @@ class GuardReport:
     Attributes:
         generated: the generated text checked.
         flags: every problem found, in order of position (omissions last).
-        stated: facts the generated text states (hypothetical ones, advice, excluded).
+        stated: facts the generated text states (hypothetical problems, as in advice, excluded).
         supported: those of ``stated`` that no flag touches.
         critical: the source's critical facts.
         kept: those of ``critical`` the generated text keeps.
@@ -156,6 +156,8 @@ def _is_class(f: Fact) -> bool:
 
 def _same_concept(a: Fact, b: Fact) -> bool:
     """Same concept: shared code, same name, one name's words all in the other's, or a class and its kind."""
+    if (a.kind == "allergy") != (b.kind == "allergy"):
+        return False  # an allergy to a drug the patient takes is another statement
     if set(a.codes) & set(b.codes):
         return True
     if _is_class(a) or _is_class(b):
@@ -321,6 +323,10 @@ def _rounded_match(value: float, candidates: Iterable[float]) -> bool:
 
 
 def _fact_flags(f: Fact, src: _Source) -> list[Flag]:
+    if f.kind == "date":
+        if f.date and f.date not in src.dates:
+            return [Flag("date", f.start, f.end, f.text, f"The date {f.date} is not in the source.", f)]
+        return []
     matches = [s for s in src.facts if s.kind != "date" and _same_concept(f, s)]
     if not any(_polarity(s) == _polarity(f) for s in matches):
         # a whole kind denied contradicts one of it stated ('no known allergies' and 'allergic to penicillin')
@@ -355,8 +361,6 @@ def _fact_flags(f: Fact, src: _Source) -> list[Flag]:
             return [Flag("value", f.start, f.end, f.text,
                          f"The value {f.value:g} of {f.concept} is not in the source, which gives "
                          f"{', '.join(f'{v:g}' for v in values)}.", f, same[0])]
-    if f.kind == "date" and f.date and f.date not in src.dates:
-        return [Flag("date", f.start, f.end, f.text, f"The date {f.date} is not in the source.", f)]
     return []
 
 
@@ -413,7 +417,7 @@ def check_faithfulness(source: str | Extraction | Sequence[Fact] | Sequence[str]
         raise ConfigError(f"unknown critical fact kinds {unknown}; choose among {', '.join(FACT_KINDS)}")
     src = _source(source)
     gen = _as_extraction(generated)
-    stated = [f for f in gen.facts if not f.hypothetical]
+    stated = [f for f in gen.facts if not (f.hypothetical and f.kind == "problem")]
     flags: list[Flag] = []
     for f in stated:
         flags.extend(_fact_flags(f, src))

@@ -31,7 +31,7 @@ _LABEL = {"problem": "Problem", "medication": "Medication", "allergy": "Allergy"
           "procedure": "Procedure", "immunization": "Immunization", "date": "Date", "follow_up": "Follow-up"}
 
 
-def fact_line(fact: Fact) -> str:
+def fact_line(fact: Fact, *, codes: bool = True) -> str:
     """One fact as a prompt line, from its normalized fields (never its surrounding text).
 
     Example:
@@ -41,6 +41,10 @@ def fact_line(fact: Fact) -> str:
         'Problem: chest pain (absent)'
         >>> fact_line(Fact("lab", "x", 0, 1, "hemoglobin", value=11.7, unit="g/dL", codes=(("LOINC", "718-7"),)))
         'Lab: hemoglobin 11.7 g/dL [LOINC 718-7]'
+
+    Args:
+        fact: the fact.
+        codes: whether to give its first two codes (letters to insurers want them).
     """
     parts = [fact.concept]
     if fact.kind == "date" and fact.date:
@@ -57,10 +61,26 @@ def fact_line(fact: Fact) -> str:
                                ("possible", fact.hypothetical)) if on]
     if context:
         line += f" ({', '.join(context)})"
-    codes = [f"{s} {c}" for s, c in fact.codes]
-    if codes:
-        line += f" [{'; '.join(codes)}]"
+    shown = [f"{s} {c}" for s, c in fact.codes[:2]] if codes else []
+    if shown:
+        line += f" [{'; '.join(shown)}]"
     return line
+
+
+#: One worked example per kind, for base models prompted by completion (invented facts, no patient's).
+_EXAMPLE_FACTS = ("- Date: admission date 2001-02-03\n- Date: discharge date 2001-02-05\n- Problem: cellulitis\n"
+                  "- Medication: cephalexin 500 mg oral four times daily\n- Allergy: sulfa drugs\n"
+                  "- Follow-up: primary care physician on 2001-02-12")
+_EXAMPLE = {
+    "discharge": "Admitted 2001-02-03 with cellulitis and discharged 2001-02-05. Discharge medications: cephalexin "
+                 "500 mg oral four times daily. Allergies: sulfa drugs. Follow-up: primary care physician on "
+                 "2001-02-12.",
+    "instructions": "You were in the hospital for a skin infection (cellulitis). Take cephalexin 500 mg by mouth four "
+                    "times a day. You are allergic to sulfa drugs. See your primary care doctor on 2001-02-12.",
+    "insurance": "We ask you to authorize care for this patient, admitted 2001-02-03 and discharged 2001-02-05 for "
+                 "cellulitis [ICD-10-CM L03.90]. The patient takes cephalexin 500 mg oral four times daily, is "
+                 "allergic to sulfa drugs and will see the primary care physician on 2001-02-12.",
+}
 
 
 @dataclass(frozen=True)
@@ -71,13 +91,16 @@ class Prompt:
         kind: one of :data:`PROMPT_KINDS`.
         system: the instruction to the model.
         user: the task and the facts.
-        completion: both as plain text, ending where the model should continue (for base models).
+        completion: the same as plain text for base models, after one worked example (invented
+            facts), ending where the model should continue.
+        stop: where a base model's text ends (it would go on with another task).
     """
 
     kind: str
     system: str
     user: str
     completion: str
+    stop: tuple[str, ...] = ()
 
     def messages(self) -> list[dict[str, str]]:
         """The prompt as chat messages (OpenAI format)."""
@@ -111,10 +134,12 @@ def build_prompt(facts: Extraction | Sequence[Fact], kind: str = "discharge") ->
     if kind not in PROMPT_KINDS:
         raise ConfigError(f"unknown summary kind {kind!r}; choose --kind among {', '.join(PROMPT_KINDS)}")
     items = facts.facts if isinstance(facts, Extraction) else list(facts)
-    lines = list(dict.fromkeys(fact_line(f) for f in items))
+    lines = list(dict.fromkeys(fact_line(f, codes=kind == "insurance") for f in items))
     if not lines:
         raise ConfigError("no facts to write from: the source note states nothing extraction recognizes; "
                           "check the note, or use the deterministic writer")
-    user = f"{_TASK[kind]} from these facts only.\nFacts:\n" + "\n".join(f"- {line}" for line in lines)
-    completion = f"{_SYSTEM}\n\n{user}\n\n{_HEADING[kind]}:\n"
-    return Prompt(kind, _SYSTEM, user, completion)
+    task = f"{_TASK[kind]} from these facts only.\nFacts:\n"
+    user = task + "\n".join(f"- {line}" for line in lines)
+    example = f"{task}{_EXAMPLE_FACTS}\n\n{_HEADING[kind]}:\n{_EXAMPLE[kind]}"
+    completion = f"{_SYSTEM}\n\n{example}\n\n{user}\n\n{_HEADING[kind]}:\n"
+    return Prompt(kind, _SYSTEM, user, completion, stop=("\n\n", "\nWrite ", "\nFacts:"))

@@ -169,3 +169,20 @@ def test_fact_line_context_and_dates():
     assert fact_line(Fact("date", "x", 0, 1, "admission", date="2020-03-01")) == "Date: admission 2020-03-01"
     assert fact_line(Fact("follow_up", "x", 0, 1, "primary care", date="2020-04-01")) == \
         "Follow-up: primary care on 2020-04-01"
+
+
+def test_stop_strings_are_sent_and_applied(server):
+    b = OpenAICompatibleBackend(server, model="m")
+    p = build_prompt(FACTS)
+    assert b.generate(p) == "Summary of 2 facts by m."
+    assert _StandIn.requests[-1][1]["stop"] == list(p.stop)
+    assert b.generate("Hi", stop=["by"]) == "Summary of 0 facts"  # cut where a stop string starts
+    assert "stop" not in _StandIn.requests[-1][1] or _StandIn.requests[-1][1]["stop"] == ["by"]
+
+
+def test_base_model_prompt_has_one_invented_example_and_codes_only_for_letters():
+    coded = [Fact("problem", "HTN", 0, 3, "hypertension", codes=(("ICD-10-CM", "I10"), ("SNOMED-CT", "1"), ("X", "2")))]
+    p = build_prompt(coded, "discharge")
+    assert p.completion.count("Facts:") == 2 and "cellulitis" in p.completion and "I10" not in p.user
+    assert p.completion.endswith("- Problem: hypertension\n\nDischarge summary:\n")
+    assert "- Problem: hypertension [ICD-10-CM I10; SNOMED-CT 1]" in build_prompt(coded, "insurance").user
