@@ -23,7 +23,7 @@ _PRE = {
                 "no signs of", "no sign of", "no history of", "no known", "free of", "absence of", "absent",
                 "never had", "never", "none", "neither", "nor", "no new", "no further", "rules out", "ruled out",
                 "ruled out for", "resolution of", "not have", "did not have", "does not have", "no complaints of",
-                "unremarkable for", "fails to reveal", "no longer", "non", "negative"],
+                "unremarkable for", "fails to reveal", "no longer", "negative"],
     "family": ["mother", "father", "mom", "dad", "brother", "brothers", "sister", "sisters", "sibling", "siblings", "son",
                "sons", "daughter", "daughters", "grandmother", "grandfather", "grandparent", "grandparents", "aunt",
                "uncle", "cousin", "parent", "parents", "family history of", "family history", "family hx of", "fhx",
