@@ -15,8 +15,8 @@ swapped drug, wrong dose, negation flip, invented date), an error caught when a 
     guard did not flag, and scored like (a).
 
 False alarms: the share of unaltered faithful texts with any flag: the written notes
-checked against themselves, and (when ``hygeia.notes.summarize`` exists) the default
-deterministic summaries checked against their note.
+checked against themselves, and the default deterministic summaries of each note (every
+kind: discharge summary, patient instructions, insurance letter) checked against it.
 
 The guard's rules were tuned on notes of generator seeds 1-99 (never 101-105) and on
 hand-written cases; this script refuses tuning seeds unless ``--out`` writes elsewhere.
@@ -127,9 +127,10 @@ def measure_written(seeds: list[int], persons: int, n_notes: int) -> dict[str, A
             t = totals.setdefault(k, [0, 0])
             t[0] += v["n"]
             t[1] += v["caught"]
-        if hasattr(notes_pkg, "summarize"):
+        if hasattr(notes_pkg, "stay_from_notes"):
             for n in chosen:
-                summaries.append((n["text"], notes_pkg.summarize([n["text"]], kind="discharge").text))
+                stay = notes_pkg.stay_from_notes([n["text"]])
+                summaries += [(n["text"], notes_pkg.summarize(stay, kind).text) for kind in notes_pkg.SUMMARY_KINDS]
     caught = {k: {"n": n, "caught": c, "share": round(c / n, 4)} for k, (n, c) in sorted(totals.items())}
     out = {"caught": caught, "per_seed_all": _results.spread(per_seed), "missed": all_missed[:20],
            "n_missed": len(all_missed),

@@ -40,7 +40,7 @@ def gguf() -> Path:
 
 @pytest.fixture(scope="module")
 def saved() -> dict:
-    return json.loads(sorted(DATA.glob("*.json"))[0].read_text())
+    return json.loads(min(DATA.glob("*.json")).read_text())
 
 
 def test_transformers_backend_regenerates_a_saved_output_and_the_guard_reads_it(gguf, saved):

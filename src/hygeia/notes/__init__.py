@@ -13,6 +13,12 @@
   insurance letter (ICD-10-CM codes) from a :class:`Stay` (:func:`stay_from_record`,
   :func:`stay_from_run`, :func:`stay_from_notes`), every sentence citing its sources; :func:`readability` (Flesch-Kincaid)
   and :func:`rouge` (ROUGE-1/2/L) measure them.
+- :func:`check_faithfulness` re-extracts the facts of any generated text and flags what its
+  source does not support (unsupported concepts, flipped negations, values, doses and dates
+  absent from the source, omitted allergies, medications and follow-ups); :func:`guarded`
+  accepts, repairs, falls back or rejects; :func:`plant_errors` and :func:`score_planted`
+  measure it. Optional language models: :class:`OpenAICompatibleBackend` (llama.cpp
+  server, vLLM, Ollama), :class:`TransformersBackend`, prompts from facts (:func:`build_prompt`).
 
 Example:
     >>> import datetime as dt
@@ -26,6 +32,13 @@ Example:
     ('History and Physical', 'hp')
 """
 
+from hygeia.notes._backends import (
+    Backend,
+    BackendError,
+    OpenAICompatibleBackend,
+    TransformersBackend,
+    backend_for,
+)
 from hygeia.notes._compose import KINDS, Note, Sentence, event_key
 from hygeia.notes._deid import Deidentifier, DeidResult, deidentify
 from hygeia.notes._deid_eval import PlantedNote, planted_notes, score_deid
@@ -33,6 +46,21 @@ from hygeia.notes._deid_io import DeidPathResult, deidentify_path
 from hygeia.notes._deid_rules import PHI_TYPES, Span, find_phi
 from hygeia.notes._extract import extract
 from hygeia.notes._facts import FACT_KINDS, Extraction, Fact, Section
+from hygeia.notes._guard import (
+    FLAG_KINDS,
+    Flag,
+    GuardedText,
+    GuardReport,
+    check_faithfulness,
+    guarded,
+)
+from hygeia.notes._hallucinate import (
+    ERROR_TYPES,
+    PlantedError,
+    plant_errors,
+    score_planted,
+)
+from hygeia.notes._prompts import PROMPT_KINDS, Prompt, build_prompt
 from hygeia.notes._readability import (
     Readability,
     count_syllables,
@@ -60,19 +88,30 @@ from hygeia.notes._write import (
 )
 
 __all__ = [
+    "ERROR_TYPES",
     "FACT_KINDS",
+    "FLAG_KINDS",
     "KINDS",
     "NOTES_SCHEMA",
     "PHI_TYPES",
+    "PROMPT_KINDS",
     "SUMMARY_KINDS",
+    "Backend",
+    "BackendError",
     "DeidPathResult",
     "DeidResult",
     "Deidentifier",
     "Extraction",
     "Fact",
     "FaithfulWriter",
+    "Flag",
+    "GuardReport",
+    "GuardedText",
     "Note",
+    "OpenAICompatibleBackend",
+    "PlantedError",
     "PlantedNote",
+    "Prompt",
     "Readability",
     "RougeScore",
     "Section",
@@ -82,7 +121,11 @@ __all__ = [
     "StayItem",
     "Summary",
     "SummaryWriter",
+    "TransformersBackend",
     "WriteNotesResult",
+    "backend_for",
+    "build_prompt",
+    "check_faithfulness",
     "count_syllables",
     "deidentify",
     "deidentify_path",
@@ -92,12 +135,15 @@ __all__ = [
     "find_stays",
     "flesch_kincaid_grade",
     "flesch_reading_ease",
+    "guarded",
     "note_for_encounter",
+    "plant_errors",
     "planted_notes",
     "readability",
     "rouge",
     "rouge_tokens",
     "score_deid",
+    "score_planted",
     "stay_from_extractions",
     "stay_from_notes",
     "stay_from_record",

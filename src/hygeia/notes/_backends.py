@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -105,7 +104,7 @@ class OpenAICompatibleBackend(Backend):
         if timeout <= 0:
             raise ConfigError(f"timeout must be positive seconds, got {timeout}")
         url = url.rstrip("/")
-        self.url = url[:-3] if url.endswith("/v1") else url
+        self.url = url.removesuffix("/v1")
         self.model = model
         self.timeout = timeout
         self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
@@ -122,13 +121,13 @@ class OpenAICompatibleBackend(Backend):
             headers["Authorization"] = f"Bearer {self.api_key}"
         request = urllib.request.Request(url, data=data, headers=headers, method="POST" if body is not None else "GET")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (http(s) only)
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 raw = response.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read()[:300].decode("utf-8", "replace").strip()
             raise BackendError(f"the server at {url} answered HTTP {exc.code} {exc.reason}: {detail or '(no body)'}; "
                                "check the model name (--model) and that the server speaks the OpenAI API") from None
-        except (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError) as exc:
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
             reason = getattr(exc, "reason", exc)
             raise BackendError(f"cannot reach the language-model server at {url} ({reason}); start it (e.g. "
                                "'llama-server -m MODEL.gguf --port 8080') or pass the right --backend URL") from None

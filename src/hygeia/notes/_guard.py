@@ -58,7 +58,7 @@ _UNIT = re.compile(r"^(?:%|°[cf]|/min|/10|mg|mcg|µg|ug|g|kg|ml|l|dl|mmhg|cm|mm
 _LIST_MARK = re.compile(r"^\s*\d+[.)]\s", re.MULTILINE)
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
 _WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset("a an and of the in on to with for by or at as disorder finding nos unspecified".split())
+_STOP = frozenset(["a", "an", "and", "of", "the", "in", "on", "to", "with", "for", "by", "or", "at", "as", "disorder", "finding", "nos", "unspecified"])
 _CRITICAL_DEFAULT = ("allergy", "medication", "follow_up")
 
 
@@ -255,7 +255,9 @@ class _Source:
 
 
 def _extract(text: str) -> Extraction:
-    from hygeia.notes import _extract as ex  # late: the guard's checks of Facts need no extractor
+    from hygeia.notes import (
+        _extract as ex,  # late: the guard's checks of Facts need no extractor
+    )
 
     return ex.extract(text)
 

@@ -33,10 +33,10 @@ ERROR_TYPES = ("drug", "dose", "negation", "date")
 _DOSE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(\s?)(mg|mcg|g|mL|ml|units?|MG|ML|MCG)\b")
 _STRENGTHS = (2.5, 5, 10, 12.5, 20, 25, 40, 50, 75, 80, 100, 125, 150, 200, 250, 300, 325, 400, 500, 750, 850, 1000)
 _CUES = [  # (negation cue, the words that state the finding instead)
-    (re.compile(r"\b(denies|denied)(\s+)$", re.I), "reports"),
-    (re.compile(r"\b(negative for)(\s+)$", re.I), "positive for"),
-    (re.compile(r"\b(without)(\s+)$", re.I), "with"),
-    (re.compile(r"\b(no)(\s+)$", re.I), ""),
+    (re.compile(r"\b(denies|denied)(\s+)$", re.IGNORECASE), "reports"),
+    (re.compile(r"\b(negative for)(\s+)$", re.IGNORECASE), "positive for"),
+    (re.compile(r"\b(without)(\s+)$", re.IGNORECASE), "with"),
+    (re.compile(r"\b(no)(\s+)$", re.IGNORECASE), ""),
 ]
 _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
                 "November", "December")
@@ -85,7 +85,7 @@ def _drug_errors(text: str, facts: Sequence[Fact], rng: random.Random, drugs: Se
     for f in facts:
         if f.kind != "medication" or not f.concept or f.concept.startswith("any "):
             continue
-        m = re.search(re.escape(f.concept), text[f.start:f.end], re.I)
+        m = re.search(re.escape(f.concept), text[f.start:f.end], re.IGNORECASE)
         s, e = (f.start + m.start(), f.start + m.end()) if m else (f.start, f.end)
         if _overlaps(s, e, avoid):
             continue
@@ -238,7 +238,9 @@ def plant_errors(text: str, facts: Sequence[Fact], seed: int, *, types: Sequence
 
 
 def _lexicon_drugs() -> list[str]:
-    from hygeia.notes._lexicon import lexicon  # the extraction's vocabulary: a swapped drug is one it knows
+    from hygeia.notes._lexicon import (
+        lexicon,  # the extraction's vocabulary: a swapped drug is one it knows
+    )
 
     return sorted({c.name for c in lexicon().concepts if c.kind == "medication" and re.fullmatch(r"[a-z]+( [a-z]+)?", c.name)})
 

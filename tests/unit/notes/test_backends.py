@@ -13,11 +13,17 @@ import json
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 import pytest
 
 from hygeia.errors import ConfigError
-from hygeia.notes._backends import BackendError, OpenAICompatibleBackend, TransformersBackend, backend_for
+from hygeia.notes._backends import (
+    BackendError,
+    OpenAICompatibleBackend,
+    TransformersBackend,
+    backend_for,
+)
 from hygeia.notes._facts import Extraction, Fact
 from hygeia.notes._prompts import build_prompt, fact_line
 
@@ -26,7 +32,7 @@ class _StandIn(BaseHTTPRequestHandler):
     """Stands in for an OpenAI-compatible server; ``mode`` chooses a good or a bad answer."""
 
     mode = "ok"
-    requests: list[tuple[str, dict | None]] = []
+    requests: ClassVar[list[tuple[str, dict | None]]] = []
 
     def log_message(self, *args: object) -> None:  # keep pytest output clean
         pass
@@ -38,14 +44,14 @@ class _StandIn(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         type(self).requests.append((self.path, None))
         if self.path == "/v1/models" and self.mode != "nomodels":
             self._send(200, json.dumps({"object": "list", "data": [{"id": "stand-in-model", "object": "model"}]}).encode())
         else:
             self._send(200, json.dumps({"object": "list", "data": []}).encode())
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).requests.append((self.path, body))
         if self.mode == "500":

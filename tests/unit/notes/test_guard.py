@@ -12,7 +12,14 @@ import pytest
 
 from hygeia.errors import ConfigError
 from hygeia.notes._facts import Extraction, Fact
-from hygeia.notes._guard import check_faithfulness, find_dates, find_numbers, guarded, repair, sentence_spans
+from hygeia.notes._guard import (
+    check_faithfulness,
+    find_dates,
+    find_numbers,
+    guarded,
+    repair,
+    sentence_spans,
+)
 from hygeia.notes._hallucinate import PlantedError, plant_errors, score_planted
 
 SOURCE_TEXT = ("Admitted 2020-03-01 with community-acquired pneumonia. Denies chest pain. "
