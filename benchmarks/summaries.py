@@ -66,6 +66,8 @@ def _measure(run: Path, seed: int) -> dict[str, Any]:
     persons, events = _records(run)
     stays = [(sid, e["encounter_id"]) for sid, mine in sorted(events.items())
              for e in find_stays(mine, ("inpatient",))]
+    if not stays:
+        raise SystemExit(f"no inpatient stay among the {len(persons)} persons of seed {seed}: pass a larger --n.")
     row: dict[str, Any] = {"stays": len(stays)}
     keys = {sid: {event_key(e) for e in mine} | {f"person/{sid}/{persons[sid]['birth_time']:%Y-%m-%dT%H:%M:%S.%f}"}
             for sid, mine in events.items()}

@@ -243,7 +243,7 @@ def summarize(stay: Stay, kind: str = "discharge", *, writer: SummaryWriter | No
         >>> s = summarize(stay, "discharge")
         >>> [x.text for x in s.sentences if x.section == "REASON FOR ADMISSION"]
         ['Chest pain.']
-        >>> summarize(stay, "instructions").sentences[1].text
+        >>> summarize(stay, "instructions").sentences[2].text
         'You were treated for chest pain.'
     """
     _check_kind(kind)
@@ -439,20 +439,18 @@ def _instructions(stay: Stay, out: list[Sentence]) -> None:
     v = stay.visit_sources
     why = "WHY YOU CAME"
     if stay.start:
-        if stay.is_admission and stay.end and stay.end != stay.start:
-            _say(out, why, f"You stayed in the hospital from {_pretty_date(stay.start)} to {_pretty_date(stay.end)}.",
-                 v)
+        if stay.is_admission and stay.end and stay.end != stay.start:  # two short sentences read easier than one
+            _say(out, why, f"You came to the hospital on {_pretty_date(stay.start)}.", v)
+            _say(out, why, f"You went home on {_pretty_date(stay.end)}.", v)
         else:
             where = "the hospital" if stay.is_admission else "us"
             _say(out, why, f"You saw {where} on {_pretty_date(stay.start)}.", v)
     for item in stay.reasons:
         _say(out, why, f"You were treated for {_lay_condition(item, bracket=True)}.", item.sources)
-    if stay.problems:
-        _say(out, why, f"Your other health problems are {_join([_lay_condition(p, bracket=False) for p in stay.problems])}.",
-             _sources(stay.problems))
-    if stay.history:
-        _say(out, why, f"You have a history of {_join([_lay_condition(h, bracket=False) for h in stay.history])}.",
-             _sources(stay.history))
+    for item in stay.problems:  # one short sentence each: a long list raises the reading grade
+        _say(out, why, f"You also have {_lay_condition(item, bracket=False)}.", item.sources)
+    for item in stay.history:
+        _say(out, why, f"You have had {_lay_condition(item, bracket=False)} before.", item.sources)
     for item in stay.procedures:
         plain = LAY_PROCEDURES.get(item.code("SNOMED-CT") or "")
         _say(out, "WHAT WE DID", f"You {plain}." if plain else f"You had this done: {lower(item.name)}.", item.sources)
