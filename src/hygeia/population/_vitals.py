@@ -45,9 +45,9 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
-__all__ = ["ATTRIBUTE_VITALS", "ATTRIBUTE_VITAL_FN", "DIABETES_DRUG_HBA1C", "LIPID_NAMES", "STATIN_ADHERENCE", "STATIN_LDL_LOWERING",
-           "SYNTHEA_VITALS", "attribute_vital", "growth_z", "hba1c_percent", "ldl_sampson", "pack_lipids",
-           "normal_cdf", "normal_inv_cdf", "synthea_normal", "synthea_vital", "uniform"]
+__all__ = ["ATTRIBUTE_VITALS", "ATTRIBUTE_VITAL_FN", "DIABETES_DRUG_HBA1C", "LIPID_NAMES", "STATIN_ADHERENCE",
+           "STATIN_LDL_LOWERING", "SYNTHEA_VITALS", "attribute_vital", "growth_z", "hba1c_percent", "ldl_sampson",
+           "normal_cdf", "normal_inv_cdf", "pack_lipids", "synthea_normal", "synthea_vital", "uniform"]
 
 _YEAR_MS = 31_556_952_000
 
@@ -539,9 +539,7 @@ def pack_lipids(p, t: int, age: float, reference) -> dict[str, float]:
     ldl = ldl_sampson(tc, hdl, tg)
     lowering = 0.0
     for code in p.medications:  # the strongest active statin's
-        v = STATIN_LDL_LOWERING.get(code, 0.0)
-        if v > lowering:
-            lowering = v
+        lowering = max(lowering, STATIN_LDL_LOWERING.get(code, 0.0))
     if lowering:
         taken = 1.0 if uniform(p.seed, 0, "statin adherence") < STATIN_ADHERENCE else _NON_ADHERENT_EFFECT
         ldl *= 1.0 - lowering * taken

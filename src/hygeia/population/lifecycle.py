@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from bisect import bisect_right
 from statistics import NormalDist
 
 from hygeia.errors import ConfigError
@@ -435,10 +436,11 @@ class Lifecycle:
 
     def _next_wellness(self, p: Person, t: int) -> int:
         months = (t - p.birth) / YEAR_MS * 12
-        for m in WELLNESS_AGES_MONTHS:
-            if m > months + 0.5:
-                jitter = p.rng.randint(-3, 3) * DAY_MS if m >= 12 else 0
-                return max(t + DAY_MS, p.birth + int(m * YEAR_MS / 12) + jitter)
+        i = bisect_right(WELLNESS_AGES_MONTHS, months + 0.5)  # the first scheduled age after this one
+        if i < len(WELLNESS_AGES_MONTHS):
+            m = WELLNESS_AGES_MONTHS[i]
+            jitter = p.rng.randint(-3, 3) * DAY_MS if m >= 12 else 0
+            return max(t + DAY_MS, p.birth + int(m * YEAR_MS / 12) + jitter)
         return t + YEAR_MS + p.rng.randint(-20, 20) * DAY_MS
 
     @staticmethod
@@ -488,7 +490,9 @@ class Lifecycle:
         given = p.extra.get("doses")
         if given is None:
             given = p.extra["doses"] = {}
-        for code, cvx, every_ms, start, ages in self._vaccines:
+            p.extra["vaccines_left"] = self._vaccines
+        done = False
+        for code, cvx, every_ms, start, ages in p.extra["vaccines_left"]:
             n = given.get(code, 0)
             if every_ms:
                 if age_months >= start:
@@ -500,3 +504,6 @@ class Lifecycle:
             elif n < len(ages) and ages[n] <= age_months:
                 given[code] = n + 1
                 p.record(t, "immunization", cvx, MODULE, "Immunization", enc)
+                done = done or n + 1 == len(ages)
+        if done:  # a series is complete: later visits need not look at it (the order of the rest is kept)
+            p.extra["vaccines_left"] = [v for v in p.extra["vaccines_left"] if v[2] or given.get(v[0], 0) < len(v[4])]

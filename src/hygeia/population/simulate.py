@@ -30,7 +30,6 @@ from hygeia.population.lifecycle import Lifecycle, to_ms_date
 __all__ = ["demography_info", "simulate_person", "simulate_shard"]
 
 _by_time = operator.itemgetter(T)
-_FIELD_GETTERS = [operator.itemgetter(j) for j in range(12)]
 _ONGOING = frozenset({"condition", "medication", "careplan", "allergy", "device"})
 
 
@@ -178,8 +177,8 @@ def _simulate_shard(config: RunConfig, first: int, count: int, context=None) -> 
             continue
         rows.sort(key=_by_time)
         ecols[0].extend([p.subject_id] * len(rows))
-        for col, get in zip(ecols[1:], _FIELD_GETTERS):
-            col.extend(map(get, rows))
+        for col, values in zip(ecols[1:], zip(*rows)):  # the rows' fields, column by column
+            col.extend(values)
     pcols["birth_time"] = _ts(pcols["birth_time"])
     pcols["death_time"] = _ts(pcols["death_time"])
     persons = pa.Table.from_pydict(pcols, schema=PERSONS_SCHEMA)

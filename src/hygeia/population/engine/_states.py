@@ -34,7 +34,7 @@ from hygeia.population.engine._logic import (
     reads,
 )
 from hygeia.population.engine._person import CODE, END
-from hygeia.population.engine._transitions import Direct, compile_transition
+from hygeia.population.engine._transitions import Direct, Fixed, compile_transition
 from hygeia.population.engine._units import compile_duration, number_sampler
 
 __all__ = ["ADVANCE", "CALL", "DELAY", "DIED", "GUARD", "STATES", "State", "TERMINAL", "WELLNESS", "compile_state"]
@@ -176,7 +176,8 @@ class FastLoop:
     again from the next loop.
     """
 
-    __slots__ = ("period", "reads", "drift", "pure", "transitions", "conditions", "age_edges", "date_edges", "timed")
+    __slots__ = ("period", "reads", "drift", "pure", "transitions", "conditions", "age_edges", "date_edges", "timed",
+                 "memo", "changes")
 
     def __init__(self, period: int, reads: set, pure: frozenset, transitions: list, conditions: list) -> None:
         self.period = period
@@ -186,11 +187,39 @@ class FastLoop:
         self.transitions = transitions
         self.conditions = conditions
         self.age_edges, self.date_edges, self.timed = _time_edges(conditions)
+        #: id of a Fixed probabilities list -> (that list, its outcomes); see ``outcomes``.
+        self.memo: dict[int, tuple] = {}
+        #: ``next_change`` of the transitions that have one (lookup tables).
+        self.changes = tuple(nc for nc in (getattr(tr, "next_change", None) for tr in transitions) if nc is not None)
 
     def outcomes(self, delay, person, t: int) -> tuple[float, list]:
-        """``(q, exits)``: the chance of coming back to ``delay`` and ``[(state, probability)]`` of leaving."""
+        """``(q, exits)``: the chance of coming back to ``delay`` and ``[(state, probability)]`` of leaving.
+
+        Without pure states between, they follow from the one list of probabilities the
+        Delay's transition gives; when that list is a :class:`Fixed` one (the same object
+        each time), they are kept by it and not summed again.
+        """
+        if not self.pure:
+            probs = delay.transition.probabilities(person, t)
+            memo = self.memo
+            hit = memo.get(id(probs))
+            if hit is not None and hit[0] is probs:
+                return hit[1]
+            q = 0.0
+            exits: dict = {}
+            for st, pr in probs:
+                if pr <= 0.0:
+                    continue
+                if st is delay:
+                    q += pr
+                else:
+                    exits[st] = exits.get(st, 0.0) + pr
+            out = (q, list(exits.items()))
+            if type(probs) is Fixed:
+                memo[id(probs)] = (probs, out)  # holds ``probs``: its id is not reused while kept
+            return out
         q = 0.0
-        exits: dict = {}
+        exits = {}
         stack = [(delay.transition, 1.0)]
         pure = self.pure
         while stack:
@@ -228,9 +257,8 @@ class FastLoop:
             n = c.next_change(person, t)
             if n is not None and (best is None or n < best):
                 best = n
-        for tr in self.transitions:
-            nc = getattr(tr, "next_change", None)
-            n = nc(person, t) if nc is not None else None
+        for nc in self.changes:
+            n = nc(person, t)
             if n is not None and (best is None or n < best):
                 best = n
         return best
@@ -304,9 +332,13 @@ class Delay(State):
         self.direct = None  # the runner must see the loop, not a plain direct transition
 
     def process(self, run, person, t):
-        if run.wake is None:
-            run.wake = t + (self.duration(person.rng) if self.duration else 0)
-        if run.wake <= t:
+        wake = run.wake
+        if wake is None:
+            ms = self.exact_ms  # a fixed length draws nothing
+            if ms is None:
+                ms = self.duration(person.rng) if self.duration else 0
+            wake = run.wake = t + ms
+        if wake <= t:
             run.wake = None
             return ADVANCE
         return DELAY

@@ -44,6 +44,16 @@ class Transition:
         return set()
 
 
+class Fixed(list):
+    """A ``probabilities`` answer that a transition returns again and again as one object.
+
+    It is never changed once built, so what is derived from it can be kept by identity
+    (see ``FastLoop.outcomes``); plain lists, built afresh on each call, are not.
+    """
+
+    __slots__ = ()
+
+
 def _cum_to_probs(states: list, cum: list, total: float = 1.0) -> list:
     """Probabilities of the options of a cumulative table, as ``bisect`` on ``r * total`` picks them."""
     out, prev = [], 0.0
@@ -64,7 +74,7 @@ def _resolve(name: Any, states: dict, where: str, problems: list[str]):
 
 
 class Direct(Transition):
-    __slots__ = ("name", "state")
+    __slots__ = ("fixed", "name", "state")
 
     def __init__(self, spec, ctx, where, problems):
         self.where = where
@@ -77,12 +87,13 @@ class Direct(Transition):
 
     def link(self, states, problems):
         self.state = _resolve(self.name, states, self.where, problems)
+        self.fixed = Fixed([(self.state, 1.0)])
 
     def choose(self, person, t):
         return self.state
 
     def probabilities(self, person, t):
-        return [(self.state, 1.0)]
+        return self.fixed
 
 
 class Distributed(Transition):
@@ -130,7 +141,7 @@ class Distributed(Transition):
         self.states = [_resolve(n, states, self.where, problems) for n in self.names]
         self.static_probs = None
         if self.static_cum is not None and self.states:
-            self.static_probs = _cum_to_probs(self.states, self.static_cum)
+            self.static_probs = Fixed(_cum_to_probs(self.states, self.static_cum))
 
     def choose(self, person, t):
         if not self.states:
@@ -352,7 +363,7 @@ class LookupTable(Transition):
         probs = self.probs_of.get(id(cum))
         if probs is None:
             total = cum[-1] if cum and cum[-1] > 0 else 1.0
-            probs = self.probs_of[id(cum)] = _cum_to_probs(self.states, cum, total)
+            probs = self.probs_of[id(cum)] = Fixed(_cum_to_probs(self.states, cum, total))
         return probs
 
     def attributes(self):
