@@ -500,9 +500,11 @@ def _insurance(stay: Stay, out: list[Sentence]) -> None:
     for item in [*stay.reasons, *stay.problems]:
         _say(out, "DIAGNOSES", _coded(item), item.sources)
     req = "SERVICES REQUESTED"
+    what = "the inpatient stay" if stay.is_admission else "the visit"
     if stay.visit:
-        what = "the inpatient stay" if stay.is_admission else "the visit"
         _say(out, req, f"Coverage of {what}: {lower(stay.visit)}.", v)
+    elif stay.start:
+        _say(out, req, f"Coverage of {what} of {stay.start}" + (f" to {stay.end}." if stay.end else "."), v)
     for item in stay.procedures:
         code = item.code("SNOMED-CT")
         _say(out, req, f"Procedure: {lower(item.name)}" + (f" (SNOMED CT {code})." if code else "."), item.sources)

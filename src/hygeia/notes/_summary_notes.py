@@ -150,8 +150,9 @@ def stay_from_extractions(extractions: Mapping[str, Extraction]) -> Stay:
             elif f.kind == "follow_up":
                 follow.add(f, key)
         if visit is None:
-            for s in x.sections:
-                if s.name in ("reason for admission", "chief complaint"):
+            for s in x.sections:  # an encounter type stated as the reason ("Hospital admission."), not a problem
+                if s.name == "reason for admission" and not any(
+                        f.kind == "problem" and s.start <= f.start < s.end for f in x.facts):
                     body = x.text[s.start:s.end]
                     head = body.find(":") + 1 if ":" in body.split("\n", 1)[0] else 0
                     text = body[head:].strip().rstrip(".")
@@ -163,7 +164,7 @@ def stay_from_extractions(extractions: Mapping[str, Extraction]) -> Stay:
         stay.visit = visit[0]
         stay.visit_sources += (visit[1],)
     stay.reasons = [r for r in reasons.items("problem")]
-    stay.history = history.items("problem")
+    stay.history = [h for c, h in zip(history.order, history.items("problem")) if c not in reasons]
     stay.procedures = procedures.items("procedure")
     stay.results = results.items("lab")
     stay.allergies = allergies.items("allergy")
