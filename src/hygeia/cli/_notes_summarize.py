@@ -59,8 +59,7 @@ def summarize_command(inputs: tuple[str, ...], kind: str, subject_id: int | None
     deterministic and states only those facts.
     """
     from hygeia.core.atomic import write_text
-    from hygeia.notes import summarize
-    from hygeia.notes._summary_io import stay_from_paths
+    from hygeia.notes import stay_from_paths, summarize
 
     if backend is not None:
         raise CliError(f"--backend {backend}: LLM backends are not wired into 'hygeia notes summarize' in this "

@@ -78,6 +78,7 @@ from hygeia.notes._summarize import (
     SummaryWriter,
     summarize,
 )
+from hygeia.notes._summary_io import stay_from_paths
 from hygeia.notes._summary_notes import stay_from_extractions, stay_from_notes
 from hygeia.notes._summary_sources import find_stays, stay_from_record, stay_from_run
 from hygeia.notes._write import (
@@ -146,6 +147,7 @@ __all__ = [
     "score_planted",
     "stay_from_extractions",
     "stay_from_notes",
+    "stay_from_paths",
     "stay_from_record",
     "stay_from_run",
     "summarize",
