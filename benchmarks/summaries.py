@@ -18,7 +18,11 @@ back (:func:`hygeia.notes.stay_from_notes`: extraction, asserted facts only) and
 discharge summary is written from them; ROUGE-1/2/L (F1, recall, precision) score it
 against the reference, the discharge summary written from the record. That measures the
 information kept through notes and extraction (1.0 = all of it, word for word). Also
-``notes_spans_valid``: the share of cited spans that lie inside their note and cover text.
+``notes_spans_valid``: the share of cited spans that lie inside their note and cover text,
+and ``notes_guard_flags``: what :func:`hygeia.notes.check_faithfulness` (the guard, which
+re-extracts the summary and compares it with the notes) flags in those discharge
+summaries (unsupported concepts, flipped negations, numbers or dates absent from the
+notes, omitted allergies, medications or follow-up).
 
 Usage::
 
@@ -54,6 +58,7 @@ def _records(run: Path) -> tuple[dict[int, dict[str, Any]], dict[int, list[dict[
 
 def _measure(run: Path, seed: int) -> dict[str, Any]:
     from hygeia.notes import (
+        check_faithfulness,
         event_key,
         find_stays,
         note_for_encounter,
@@ -92,7 +97,7 @@ def _measure(run: Path, seed: int) -> dict[str, Any]:
                instructions_grade_mean=statistics.fmean(grades), instructions_grade_max=max(grades))
 
     scores: dict[str, list[float]] = {}
-    spans = valid = 0
+    spans = valid = flagged = flags = 0
     cpu_notes = 0.0
     for sid, eid in stays:
         notes = note_for_encounter(persons[sid], events[sid], eid, seed=seed)
@@ -106,11 +111,16 @@ def _measure(run: Path, seed: int) -> dict[str, Any]:
                 start, end = (int(v) for v in span.split("-"))
                 spans += 1
                 valid += name in texts and 0 <= start < end <= len(texts[name]) and bool(texts[name][start:end].strip())
+        report = check_faithfulness(list(texts.values()), candidate.text)
+        flags += len(report.flags)
+        flagged += bool(report.flags)
         for variant, score in rouge(candidate.body, references[(sid, eid)].body).items():
             for part in ("f1", "recall", "precision"):
                 scores.setdefault(f"{variant}_{part}", []).append(getattr(score, part))
     row["notes_discharge_per_cpu_second"] = len(stays) / cpu_notes if cpu_notes else float("nan")
     row["notes_spans_valid"] = valid / spans if spans else float("nan")
+    row["notes_guard_flags"] = flags
+    row["notes_guard_flagged_summaries"] = flagged
     row.update({f"notes_{k}": statistics.fmean(v) for k, v in scores.items()})
     return row
 
