@@ -38,13 +38,15 @@ def _read(path: Path) -> str:
 def _written_notes(folder: Path, subject_id: int | None, encounter_id: int | None) -> Stay:
     import pyarrow.parquet as pq
 
-    rows = pq.read_table(folder / "notes", columns=["subject_id", "encounter_id", "kind", "text"]).to_pylist()
+    rows = pq.read_table(folder / "notes", columns=["subject_id", "encounter_id", "time", "kind", "text"]).to_pylist()
     mine = [r for r in rows if (subject_id is None or r["subject_id"] == subject_id)
             and (encounter_id is None or r["encounter_id"] == encounter_id)]
     if not mine:
         raise ConfigError(f"no note of {str(folder)!r} is for subject_id={subject_id} and encounter_id={encounter_id}. "
                           "Pass the ids of a note in its notes/ table, or leave them out for the first discharge summary.")
-    first = next((r for r in mine if r["kind"] == "discharge"), mine[0])
+    discharges = [r for r in mine if r["kind"] == "discharge"] or mine
+    # as for a run: the first person with a discharge summary, their last stay
+    first = max((r for r in discharges if r["subject_id"] == discharges[0]["subject_id"]), key=lambda r: r["time"])
     notes = [r for r in mine if (r["subject_id"], r["encounter_id"]) == (first["subject_id"], first["encounter_id"])]
     stay = stay_from_notes({r["kind"]: r["text"] for r in sorted(notes, key=lambda r: r["kind"] == "discharge")})
     stay.subject_id, stay.encounter_id = first["subject_id"], first["encounter_id"]
