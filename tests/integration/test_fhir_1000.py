@@ -3,7 +3,9 @@
 The validator is fhirkit-rs (R4 4.0.1 structure definitions, offline; see docs/fhir.md) plus
 Hygeia's own rules (required codes, invariants, the synthetic tag). Both exports are checked:
 bulk NDJSON with every rule, and the transaction Bundles (the same resources with ``urn:uuid:``
-references) against the R4 structure and reference resolution.
+references) against the R4 structure and reference resolution. The exports carry the run's
+discharge summaries written by ``hygeia notes write`` (DocumentReference and Composition); every
+kind of note is checked on a smaller run.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 
 from hygeia.export import export
 from hygeia.export.fhir import validate_fhir
+from hygeia.notes import write_notes
 from hygeia.population import generate
 
 pytestmark = pytest.mark.slow
@@ -26,7 +29,9 @@ def exports(tmp_path_factory) -> dict:
     pytest.importorskip("fhirkit", reason="the FHIR validator needs fhirkit-rs (pip install 'hygeia[fhir]')")
     root = tmp_path_factory.mktemp("fhir1000")
     generate(n=N, seed=2024, out=root / "run", workers=2)
-    return {"root": root, "ndjson": export(root / "run", "ndjson", root / "ndjson", workers=2)}
+    notes = write_notes(root / "run", root / "notes", seed=7, kinds=["discharge"])
+    return {"root": root, "notes": notes,
+            "ndjson": export(root / "run", "ndjson", root / "ndjson", workers=2, notes=root / "notes")}
 
 
 def test_every_ndjson_resource_validates_with_zero_errors(exports):
@@ -37,6 +42,8 @@ def test_every_ndjson_resource_validates_with_zero_errors(exports):
     assert written["Patient"] == N and report.references > N
     assert {"Encounter", "Condition", "Observation", "MedicationRequest", "Procedure", "Immunization",
             "CarePlan", "DiagnosticReport", "Organization", "Practitioner"} <= set(written)
+    discharges = exports["notes"].counts["discharge"]
+    assert written["DocumentReference"] == written["Composition"] == discharges > 0
 
 
 def test_every_encounter_is_served_by_a_synthetic_organization(exports):
@@ -49,9 +56,23 @@ def test_every_encounter_is_served_by_a_synthetic_organization(exports):
 
 def test_every_bundle_resource_validates_with_zero_errors(exports):
     root: Path = exports["root"]
-    counts = export(root / "run", "fhir", root / "fhir", workers=2)
+    counts = export(root / "run", "fhir", root / "fhir", workers=2, notes=root / "notes")
     report = validate_fhir(root / "fhir", workers=2, rules=False)
     assert report.errors == []
     assert len(list((root / "fhir").glob("*.json"))) == N
     assert report.resources >= sum(v for k, v in exports["ndjson"].items() if not k.startswith("skipped"))
     assert counts
+
+
+def test_every_kind_of_note_validates_in_both_exports(tmp_path):
+    pytest.importorskip("fhirkit", reason="the FHIR validator needs fhirkit-rs (pip install 'hygeia[fhir]')")
+    generate(n=40, seed=5, out=tmp_path / "run", workers=2)
+    notes = write_notes(tmp_path / "run", tmp_path / "notes", seed=3)
+    assert min(notes.counts.values()) > 0
+    bulk = export(tmp_path / "run", "ndjson", tmp_path / "ndjson", workers=2, notes=tmp_path / "notes")
+    bundles = export(tmp_path / "run", "fhir", tmp_path / "fhir", workers=2, notes=tmp_path / "notes")
+    assert bulk["DocumentReference"] == bundles["DocumentReference"] == notes.n_notes
+    assert bulk["Composition"] == bundles["Composition"] == notes.counts["discharge"]
+    report = validate_fhir(tmp_path / "ndjson", workers=2)
+    assert report.errors == [] and report.by_type["DocumentReference"] == notes.n_notes
+    assert validate_fhir(tmp_path / "fhir", workers=2).errors == []
