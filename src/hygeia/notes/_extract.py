@@ -204,9 +204,10 @@ def _matches(toks: list[Token], lex: Lexicon) -> list[tuple[int, int, tuple[Conc
 
 
 def _pick(concepts: Iterable[Concept], allergy: bool) -> Concept | None:
-    by = {}
-    for c in concepts:
-        by.setdefault(c.kind, c)
+    by: dict[str, Concept] = {}
+    for c in concepts:  # of one kind, a coded concept first ('ceftriaxone': RxNorm 2193, not the bare ingredient)
+        if c.kind not in by or (c.codes and not by[c.kind].codes):
+            by[c.kind] = c
     if "class" in by:
         return by["class"]
     if allergy:

@@ -131,7 +131,9 @@ def build(icd: bool = True) -> dict[str, Any]:
                 key = f"{names[0]}|{_dose_key(m.group(0))}|{'er' if _EXTENDED.search(display) else ''}"
                 if code not in b.products.setdefault(key, []):
                     b.products[key].append(code)
-        elif kind == "allergen" or (kind == "medication" and system != "RxNorm"):
+        elif kind == "medication":
+            continue  # SNOMED-CT codes of a prescription's instructions ('Every six hours (qualifier value)')
+        elif kind == "allergen":
             name = clean(display).lower()
             i = b.concept("allergen", name, [(system, code)])
             b.surface(clean(display), i)
