@@ -116,8 +116,20 @@ def note_events(notes: pa.Table, provenance: str) -> pa.Table:
         notes: rows with the columns of :data:`hygeia.notes.NOTES_SCHEMA`.
         provenance: the ``module`` of every row: ``notes-<version>:seed-<seed>``.
 
+    Returns:
+        One ``note`` event per note, in the notes' order.
+
     Raises:
         DataValidationError: a column is missing or a kind has no LOINC document type.
+
+    Example:
+        >>> import datetime as dt
+        >>> notes = pa.table({"subject_id": [1], "encounter_id": [7], "time": [dt.datetime(2020, 3, 1)],
+        ...                   "kind": ["discharge"], "author_role": ["attending physician"],
+        ...                   "title": ["Discharge Summary"], "text": ["Discharge Summary\\n\\nFOLLOW-UP:\\nIn 1 week."]})
+        >>> e = note_events(notes, "notes-0.1.0:seed-1").to_pylist()[0]
+        >>> e["kind"], e["code"], e["display"], e["module"], e["state"]
+        ('note', '18842-5', 'Discharge Summary', 'notes-0.1.0:seed-1', 'discharge/attending physician')
     """
     missing = [c for c in _NOTE_COLUMNS if c not in notes.column_names]
     if missing:
