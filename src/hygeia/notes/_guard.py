@@ -22,7 +22,9 @@ critical fact), fall back to a faithful writer, or reject.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +33,7 @@ from typing import Any
 from hygeia.errors import ConfigError
 from hygeia.notes._facts import FACT_KINDS, Extraction, Fact
 
-__all__ = ["FLAG_KINDS", "Flag", "GuardReport", "GuardedText", "check_faithfulness", "guarded"]
+__all__ = ["CRITICAL_BY_KIND", "FLAG_KINDS", "Flag", "GuardReport", "GuardedText", "check_faithfulness", "guarded"]
 
 #: What a flag says is wrong with the generated text.
 FLAG_KINDS = ("unsupported", "negation", "value", "date", "omission")
@@ -60,6 +62,12 @@ _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(["a", "an", "and", "of", "the", "in", "on", "to", "with", "for", "by", "or", "at", "as", "disorder", "finding", "nos", "unspecified"])
 _CRITICAL_DEFAULT = ("allergy", "medication", "follow_up")
+#: The fact kinds each kind of summary must keep (a letter to an insurer needs no allergies or follow-up).
+CRITICAL_BY_KIND = {"discharge": _CRITICAL_DEFAULT, "instructions": _CRITICAL_DEFAULT, "insurance": ()}
+#: A code written in a text: ``ICD-10-CM J18.9``, ``SNOMED CT 233604007``, ``RxNorm: 29046``.
+_CODE = re.compile(r"\b(ICD-10-CM|ICD-10-PCS|ICD-10|SNOMED[ -]CT|RxNorm|LOINC|CVX|HPO)(?::\s*|\s+)"
+                   r"((?:HP:)?[A-Z0-9](?:[A-Z0-9.-]*[A-Z0-9])?)\b")
+_CALL = re.compile(r"\b(?:call|dial)\s+$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -160,6 +168,8 @@ def _same_concept(a: Fact, b: Fact) -> bool:
         return False  # an allergy to a drug the patient takes is another statement
     if set(a.codes) & set(b.codes):
         return True
+    if {c[:3] for s, c in a.codes if s == "ICD-10-CM"} & {c[:3] for s, c in b.codes if s == "ICD-10-CM"}:
+        return True  # one ICD-10-CM category: 'depression' and 'major depressive disorder' (F32)
     if _is_class(a) or _is_class(b):
         return _is_class(a) and _is_class(b) and a.kind == b.kind
     wa, wb = _words(a.concept), _words(b.concept)
@@ -219,26 +229,41 @@ def find_dates(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def find_numbers(text: str) -> list[tuple[int, int, float, str | None]]:
-    """Every number of a text outside dates and list markers, as ``(start, end, value, unit)``.
+def find_codes(text: str) -> list[tuple[int, int, str]]:
+    """Every code written after its system's name, as ``(start, end, code)`` (the span is the code's).
 
-    The unit is kept only when it is one of dose or measurement (``mg``, ``mmHg``, ``%``...).
+    Example:
+        >>> find_codes("Pneumonia (ICD-10-CM J18.9; SNOMED CT 233604007), RxNorm: 29046.")
+        [(21, 26, 'J18.9'), (38, 47, '233604007'), (58, 63, '29046')]
+    """
+    return [(m.start(2), m.end(2), m.group(2)) for m in _CODE.finditer(text)]
+
+
+def find_numbers(text: str) -> list[tuple[int, int, float, str | None]]:
+    """Every number of a text outside dates, codes, list markers and numbers to call, as ``(start, end, value, unit)``.
+
+    The unit is kept only when it is one of dose or measurement (``mg``, ``mmHg``, ``%``...);
+    in ``120/80 mmHg`` both numbers take the unit.
 
     Example:
         >>> find_numbers("1. Lisinopril 10 mg daily. BP 120/80 mmHg, SpO2 98%. 2-year-old.")
-        [(14, 19, 10.0, 'mg'), (30, 33, 120.0, None), (34, 41, 80.0, 'mmhg'), (48, 51, 98.0, '%'), (53, 54, 2.0, None)]
+        [(14, 19, 10.0, 'mg'), (30, 33, 120.0, 'mmhg'), (34, 41, 80.0, 'mmhg'), (48, 51, 98.0, '%'), (53, 54, 2.0, None)]
     """
     masked = set()
     for s, e, _ in find_dates(text):
         masked.update(range(s, e))
     for m in _LIST_MARK.finditer(text):
         masked.update(range(m.start(), m.end()))
-    out = []
+    for m in _CODE.finditer(text):
+        masked.update(range(m.start(), m.end()))
+    out: list[tuple[int, int, float, str | None]] = []
     for m in _NUMBER.finditer(text):
-        if m.start(1) in masked:
+        if m.start(1) in masked or _CALL.search(text[max(0, m.start(1) - 10):m.start(1)]):
             continue
         unit = _unit(m.group(2))
         end = m.end() if unit else m.end(1)
+        if unit and out and out[-1][3] is None and text[out[-1][1]:m.start(1)] == "/":
+            out[-1] = (*out[-1][:3], unit)  # 120/80 mmHg
         out.append((m.start(1), end, _number(m.group(1)), unit))
     return out
 
@@ -252,6 +277,7 @@ class _Source:
     dates: set[str]
     pairs: set[tuple[float, str | None]]
     values: set[float]
+    codes: set[str]
 
 
 def _extract(text: str) -> Extraction:
@@ -268,6 +294,34 @@ def _as_extraction(x: str | Extraction) -> Extraction:
     if isinstance(x, str):
         return _extract(x)
     raise ConfigError(f"a generated text must be a str or an Extraction, got {type(x).__name__}; pass the text itself")
+
+
+@functools.lru_cache(maxsize=1)
+def _terms() -> tuple[dict[str, str], dict[str, str]]:
+    """SNOMED CT -> ICD-10-CM and SNOMED CT -> lay name, the summaries' own tables (empty if absent)."""
+    try:
+        from hygeia.notes._summary_terms import ICD10CM, LAY
+    except ImportError:
+        return {}, {}
+    return {k: v[0] for k, v in ICD10CM.items()}, dict(LAY)
+
+
+def _with_terms(facts: Iterable[Fact], *, lay_names: bool = True) -> list[Fact]:
+    """Facts with the ICD-10-CM code of their SNOMED CT code, and each problem also under its lay name.
+
+    The summaries write a condition by its ICD-10-CM code and in plain words ('skin rash'
+    for a dermatitis): both state the source's fact.
+    """
+    icd, lay = _terms()
+    out = []
+    for f in facts:
+        snomed = [c for sy, c in f.codes if sy == "SNOMED-CT"]
+        extra = tuple(("ICD-10-CM", icd[c]) for c in snomed if c in icd and ("ICD-10-CM", icd[c]) not in f.codes)
+        g = dataclasses.replace(f, codes=f.codes + extra) if extra else f
+        out.append(g)
+        if lay_names and f.kind == "problem":
+            out += [dataclasses.replace(g, concept=lay[c]) for c in snomed if c in lay and lay[c] != g.concept]
+    return out
 
 
 def _source(source: str | Extraction | Sequence[Fact] | Sequence[str]) -> _Source:
@@ -288,6 +342,7 @@ def _source(source: str | Extraction | Sequence[Fact] | Sequence[str]) -> _Sourc
         else:
             raise ConfigError(f"a source must be a text, an Extraction or Facts, got {type(item).__name__}; "
                               "pass the note's text or hygeia.notes.extract(text)")
+    facts = _with_terms(facts)
     dates = {d for t in texts for _, _, d in find_dates(t)} | {f.date for f in facts if f.date}
     pairs = {(v, u) for t in texts for _, _, v, u in find_numbers(t)}
     for f in facts:
@@ -295,7 +350,8 @@ def _source(source: str | Extraction | Sequence[Fact] | Sequence[str]) -> _Sourc
             pairs.add((float(f.value), _unit(f.unit)))
         if f.dose:
             pairs.update(_quantities(f.dose))
-    return _Source(facts, dates, pairs, {v for v, _ in pairs})
+    codes = {c for f in facts for _, c in f.codes} | {c for t in texts for _, _, c in find_codes(t)}
+    return _Source(facts, dates, pairs, {v for v, _ in pairs}, {c.upper() for c in codes})
 
 
 def _is_critical(f: Fact, critical: Sequence[str]) -> bool:
@@ -330,8 +386,10 @@ def _fact_flags(f: Fact, src: _Source) -> list[Flag]:
             return [Flag("date", f.start, f.end, f.text, f"The date {f.date} is not in the source.", f)]
         return []
     matches = [s for s in src.facts if s.kind != "date" and _same_concept(f, s)]
-    if not any(_polarity(s) == _polarity(f) for s in matches):
-        # a whole kind denied contradicts one of it stated ('no known allergies' and 'allergic to penicillin')
+    stated_kind = any(s.kind == f.kind and s.asserted and not _is_class(s) for s in src.facts)
+    if not any(_polarity(s) == _polarity(f) for s in matches) and not (stated_kind and not _is_class(f)):
+        # a whole kind denied contradicts one of it stated ('no known allergies' and 'allergic to penicillin'),
+        # unless the source states some of that kind too ('no new findings' beside a diagnosis)
         matches += [s for s in src.facts if s.kind == f.kind and _is_class(s) != _is_class(f)
                     and s.negated != f.negated and (s.negated and _is_class(s) or f.negated and _is_class(f))]
     if not matches:
@@ -368,6 +426,9 @@ def _fact_flags(f: Fact, src: _Source) -> list[Flag]:
 
 def _text_flags(text: str, src: _Source) -> list[Flag]:
     flags = []
+    for s, e, code in find_codes(text):
+        if code.upper() not in src.codes:
+            flags.append(Flag("unsupported", s, e, code, f"The code {code} is not a code of any fact of the source."))
     for s, e, iso in find_dates(text):
         if iso not in src.dates:
             flags.append(Flag("date", s, e, text[s:e], f"The date {iso} is not in the source."))
@@ -419,7 +480,7 @@ def check_faithfulness(source: str | Extraction | Sequence[Fact] | Sequence[str]
         raise ConfigError(f"unknown critical fact kinds {unknown}; choose among {', '.join(FACT_KINDS)}")
     src = _source(source)
     gen = _as_extraction(generated)
-    stated = [f for f in gen.facts if not (f.hypothetical and f.kind == "problem")]
+    stated = _with_terms([f for f in gen.facts if not (f.hypothetical and f.kind == "problem")], lay_names=False)
     flags: list[Flag] = []
     for f in stated:
         flags.extend(_fact_flags(f, src))

@@ -217,3 +217,24 @@ def test_a_denied_class_contradicts_a_stated_member_but_supports_nothing_specifi
     assert [(f.kind, f.text) for f in r.flags] == [("negation", "penicillin"), ("negation", "depression")]
     assert r.flags[0].reason == "The source denies 'any allergy' but the text states it."
     assert r.recall == 1.0  # 'No known allergies' keeps the allergy status
+
+
+def test_codes_must_be_codes_of_the_source_facts():
+    src = [Fact("problem", "pneumonia", 0, 9, "pneumonia", codes=(("ICD-10-CM", "J18.9"), ("SNOMED-CT", "233604007")))]
+    ok = gen("Pneumonia (ICD-10-CM J18.9; SNOMED CT 233604007).", ("problem", "Pneumonia", "pneumonia", {}))
+    assert check_faithfulness(src, ok).ok
+    bad = gen("Pneumonia (ICD-10-CM J15.9).", ("problem", "Pneumonia", "pneumonia", {}))
+    assert kinds(check_faithfulness(src, bad)) == [("unsupported", "J15.9")]
+
+
+def test_blood_pressure_numbers_share_their_unit_and_numbers_to_call_are_not_values():
+    src = "BP 102/66 mmHg."
+    assert [(v, u) for _, _, v, u in find_numbers(src)] == [(102.0, "mmhg"), (66.0, "mmhg")]
+    assert check_faithfulness(src, "Systolic 102 mmHg. Call 911 if you have chest pain.").ok
+    assert [f.kind for f in check_faithfulness(src, "Systolic 120 mmHg.").flags] == ["value"]
+
+
+def test_one_icd_category_is_one_concept():
+    src = [Fact("problem", "MDD", 0, 3, "major depressive disorder", codes=(("ICD-10-CM", "F32.9"),))]
+    g = gen("Depression.", ("problem", "Depression", "depression", {"codes": (("ICD-10-CM", "F32.A"),)}))
+    assert check_faithfulness(src, g).ok
