@@ -46,8 +46,9 @@ _ENGLISH = frozenset(
     "plan continue follow up started start normal left right chronic acute pain mg ml per day days weeks months "
     "recent prior without within while due because any all some other new known recorded none".split())
 _DATE_LABEL = re.compile(r"(?:\b(admission|discharge|surgery|procedure|operation|visit|birth|service)\s+date|"
-                         r"\bdate\s+of\s+(admission|discharge|surgery|procedure|operation|visit|birth|service))"
-                         r"\s*:?\s*$", re.I)
+                         r"\bdate\s+of\s+(admission|discharge|surgery|procedure|operation|visit|birth|service)|"
+                         r"\b(admi)tted\s+on|\b(discharge)d\s+on|\b(birth)\s*:|\bdob|\bd\.o\.b\.)\s*:?\s*$", re.I)
+_LABEL_NAMES = {"admi": "admission", "dob": "birth", "d.o.b.": "birth"}
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
@@ -168,7 +169,7 @@ def _sentence(text: str, a: int, b: int, section: str | None, lex: Lexicon) -> l
     dates = list(find_dates(text, a, b))
     for s, e, iso in dates:
         label = _DATE_LABEL.search(text, max(a, s - 40), s)
-        name = " ".join(w for w in label.groups() if w).lower() + " date" if label else \
+        name = _label(label) + " date" if label else \
             section if section in ("admission date", "discharge date") else "date"
         c = ctx.of(s, e)
         facts.append(Fact("date", text[s:e], s, e, name, historical=c.historical, hypothetical=c.hypothetical,
@@ -176,6 +177,12 @@ def _sentence(text: str, a: int, b: int, section: str | None, lex: Lexicon) -> l
     if len(dates) == 1:
         facts = [f if f.date or f.kind == "date" else _with_date(f, dates[0][2]) for f in facts]
     return sorted(facts, key=lambda f: (f.start, f.end))
+
+
+def _label(m: re.Match[str]) -> str:
+    word = next((w for w in m.groups() if w), None) or m.group(0).strip(" :").lower()
+    word = word.lower()
+    return _LABEL_NAMES.get(word, word)
 
 
 def _with_date(f: Fact, iso: str) -> Fact:
@@ -289,7 +296,8 @@ def _follow_up(text: str, a: int, b: int, section: str | None, ctx: SentenceCont
     if m is None and section != "follow-up":
         return []
     s = m.start() if m else a
-    e = b - 1 if text[b - 1] == "." else b
+    semi = text.find(";", s, b)
+    e = semi if semi != -1 else (b - 1 if text[b - 1] == "." else b)
     if e <= s:
         return []
     body = text[s:e]

@@ -142,6 +142,8 @@ def build(icd: bool = True) -> dict[str, Any]:
                 continue
             vital = terms["vital_names"].get(code)
             name = vital or lab_name(display).lower()
+            if name in terms["lab_stoplist"]:
+                continue  # a survey item or administrative field ('Address', 'Race'), not a measurement
             i = b.concept("vital" if vital else "lab", name, [(system, code)])
             b.surface(lab_name(display), i)
         elif kind == "immunization":

@@ -243,3 +243,19 @@ def test_shipped_lexicon_is_current():
     fresh = json.loads(json.dumps(build(icd=True)))
     assert shipped["sources"] == fresh["sources"]
     assert shipped == fresh, "resources/lexicon.json.gz is stale: run python -m hygeia.notes._lexicon_build"
+
+
+def test_labelled_dates_and_administrative_fields():
+    text = "DOB: 03/04/1931\nAdmitted on March 4, 2021 and discharged on 2021-03-09.\nAddress: 12 Juniper Lane"
+    assert [(f.concept, f.date) for f in facts(text, "date")] == [
+        ("birth date", "1931-03-04"), ("admission date", "2021-03-04"), ("discharge date", "2021-03-09")]
+    assert facts(text, "lab") == []  # LOINC 'Address' is an administrative field, not a measurement
+
+
+@pytest.mark.parametrize("module", ["_extract", "_context", "_values", "_sections", "_lexicon", "_extract_eval"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"hygeia.notes.{module}"))
+    assert result.attempted > 0 and result.failed == 0
