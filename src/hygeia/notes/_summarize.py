@@ -413,7 +413,7 @@ def _discharge(stay: Stay, out: list[Sentence]) -> None:
         _say(out, "FOLLOW-UP", f"Continue the {lower(item.name)}{detail}.", item.sources)
     for item in stay.follow_up:
         when = f" on {item.date}" if item.date else ""
-        _say(out, "FOLLOW-UP", f"{item.name}{when}.", item.sources)
+        _say(out, "FOLLOW-UP", f"Next visit: {lower(item.name)}{when}.", item.sources)
     if not stay.follow_up:
         _say(out, "FOLLOW-UP", "Follow up with the primary care physician after discharge.", basis="advice")
 

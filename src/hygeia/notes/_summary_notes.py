@@ -24,6 +24,7 @@ _REASON_SECTIONS = ("reason for admission", "chief complaint", "discharge diagno
                     "assessment and plan", "history of present illness", "assessment")
 _BEFORE_MEDS = ("medications", "home medications", "medications on admission")
 _AFTER_MEDS = ("discharge medications",)
+_PLANNED_SECTIONS = ("follow-up", "discharge instructions", "plan", "instructions")
 _ADMISSION_SECTIONS = ("admission date", "discharge date", "brief hospital course", "hospital course",
                        "discharge medications", "discharge diagnoses")
 
@@ -64,7 +65,9 @@ class _Items:
         self.by: dict[str, tuple[Fact, list[str]]] = {}
 
     def add(self, f: Fact, key: str) -> None:
-        concept = f.concept if f.kind not in ("lab", "vital") else f"{f.concept}={f.value}"
+        # a medication is its product as written (two albuterol products are two medicines), a result its value
+        concept = f"{f.concept}={f.value}" if f.kind in ("lab", "vital") else \
+            " ".join(f.text.lower().split()) if f.kind == "medication" else f.concept
         if concept not in self.by:
             self.order.append(concept)
             self.by[concept] = (f, [key])
@@ -121,6 +124,7 @@ def stay_from_extractions(extractions: Mapping[str, Extraction]) -> Stay:
             stay.patient = StayItem("patient", m.group(0), (_key(name, m.span()),))
         stay.warnings += [f"{name}: {w}" for w in x.warnings]
         conditional = _conditional_sentences(x)
+        planned = [(f.start, f.end) for f in x.facts if f.kind == "follow_up"]
         for f in x.facts:
             key = _key(name, f)
             section = f.section or ""
@@ -141,8 +145,8 @@ def stay_from_extractions(extractions: Mapping[str, Extraction]) -> Stay:
                 (history if f.historical else reasons if section in _REASON_SECTIONS else history).add(f, key)
             elif f.kind == "medication" and f.concept not in ("any medication",):
                 (before if section in _BEFORE_MEDS else after if section in _AFTER_MEDS else given).add(f, key)
-            elif f.kind == "procedure":
-                procedures.add(f, key)
+            elif f.kind == "procedure" and not _within(f, planned) and section not in _PLANNED_SECTIONS:
+                procedures.add(f, key)  # a procedure in a follow-up or plan is planned, not done
             elif f.kind in ("lab", "vital") and f.value is not None:
                 results.add(f, key)
             elif f.kind == "allergy" and f.concept != "any allergy":

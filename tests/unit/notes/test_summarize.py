@@ -98,7 +98,7 @@ def test_discharge_summary_sections_and_provenance() -> None:
         "Continued: lisinopril 10 MG Oral Tablet.", "New: amoxicillin 500 MG Oral Capsule.",
         "Stopped: ibuprofen 200 MG Oral Tablet."]
     assert by_section["ALLERGIES"] == ["No known allergies."]
-    assert by_section["FOLLOW-UP"] == ["Follow-up encounter on 2021-05-17."]
+    assert by_section["FOLLOW-UP"] == ["Next visit: follow-up encounter on 2021-05-17."]
 
 
 def test_allergies_stated_never_denied_when_recorded() -> None:

@@ -111,3 +111,17 @@ def test_notes_of_a_stay_keep_most_of_the_record(records: tuple[dict[int, Any], 
             scores.append(rouge(candidate.body, reference.body)["rougeL"].f1)
     assert scores, "no inpatient stay in the fixture"
     assert 0.5 < sum(scores) / len(scores) <= 1.0
+
+
+def test_products_kept_apart_and_planned_procedures_not_done() -> None:
+    admission = ("MEDICATIONS:\n200 ACTUAT albuterol 0.09 MG/ACTUAT Metered Dose Inhaler. "
+                 "Albuterol 0.83 MG/ML Inhalation Solution.\n")
+    discharge = ("DISCHARGE MEDICATIONS:\n200 ACTUAT albuterol 0.09 MG/ACTUAT Metered Dose Inhaler. "
+                 "Albuterol 0.83 MG/ML Inhalation Solution.\n\nFOLLOW-UP:\nNext visit: psychiatric follow-up on 2024-08-25.\n")
+    stay = stay_from_notes({"hp": admission, "discharge": discharge})
+    assert [(m.name, m.status) for m in stay.medications] == [
+        ("200 ACTUAT albuterol 0.09 MG/ACTUAT Metered Dose Inhaler", "continued"),
+        ("Albuterol 0.83 MG/ML Inhalation Solution", "continued")]
+    assert stay.procedures == []
+    text = summarize(stay, "discharge").text
+    assert "Underwent" not in text and "Next visit: psychiatric follow-up on 2024-08-25." in text
