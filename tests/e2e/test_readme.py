@@ -56,6 +56,7 @@ BENCH_SIZES = {
     "benchmarks/export.py": "--n 10 --seeds 1",
     "benchmarks/notes.py": "--n 5 --seeds 1",
     "benchmarks/deid.py": "--notes 4 --records 2",
+    "benchmarks/extract.py": "--seeds 101 --persons 2",
     "benchmarks/evaluate.py": "--rows 300 --seeds 1",
     "benchmarks/tabular.py": "--datasets flchain --models copula --rows 200 --no-sdv --no-sequence",
     "benchmarks/molecules.py": "--n 40 --budget 30 --seeds 0 --objectives celecoxib_rediscovery",
