@@ -203,6 +203,17 @@ def _normal_below(z: float, c: float) -> float:
     return normal_inv_cdf(min(max(u, 1e-12), 1.0 - 1e-12))
 
 
+def _growth(p: Person, z: dict, age: float) -> tuple[float, float]:
+    """``growth_z(z, age)``, kept per person where it does not change with age (to 18 and from 25)."""
+    key = "growth_child" if age <= 18.0 else "growth_adult" if age >= 25.0 else None
+    if key is None:
+        return growth_z(z, age)
+    g = p.extra.get(key)
+    if g is None:
+        g = p.extra[key] = growth_z(z, age)
+    return g
+
+
 def ckd_epi_2021(creatinine: float, age: float, sex: str) -> float:
     """eGFR (mL/min/1.73m2) by the race-free CKD-EPI 2021 creatinine equation (Inker, NEJM 2021)."""
     k, a = (0.7, -0.241) if sex == "F" else (0.9, -0.302)
@@ -362,9 +373,9 @@ class Lifecycle:
         z = p.extra["z"]
         pack = self.pack
         if name == "Height":
-            return round(pack.height_cm(age, p.sex, growth_z(z, age)[0]), 1)
+            return round(pack.height_cm(age, p.sex, _growth(p, z, age)[0]), 1)
         if name == "Weight":
-            return round(pack.weight_kg(age, p.sex, growth_z(z, age)[1]), 1)
+            return round(pack.weight_kg(age, p.sex, _growth(p, z, age)[1]), 1)
         if name == "BMI":
             h = p.vital("Height", t) / 100.0
             return round(p.vital("Weight", t) / (h * h), 1) if h > 0 else None

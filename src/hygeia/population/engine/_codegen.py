@@ -56,14 +56,67 @@ def _expr(cond, consts: list) -> str:
             return f"({get} is not None)"
         if cond.op == "==" and cond.value is not None:
             return f"({get} == {const(cond.value)})"
+        if cond.op in _ORDER and _plain_number(cond.value):
+            return f"{_ORDER[cond.op]}({get}, {const(cond.value)})"
+    if type(cond) is L.VitalSign and cond.op in _ORDER and _plain_number(cond.value):
+        return f"{_ORDER[cond.op]}(p.vital({cond.name!r}, t), {const(cond.value)})"
+    if isinstance(cond, L._Active) and not cond.attribute and cond.codes:
+        table = f"p.{cond.table}"
+        return "(" + " or ".join(f"{const(c)} in {table}" for c in cond.codes) + ")"
     return f"{const(cond)}.test(p, t)"
+
+
+def _plain_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# ``_logic.compare(lhs, rhs, op)`` for an order operator and a number ``rhs`` (not a bool): false
+# for a missing or boolean ``lhs`` and for one that does not compare with a number.
+def _lt(lhs, rhs) -> bool:
+    if lhs is None or isinstance(lhs, bool):
+        return False
+    try:
+        return lhs < rhs
+    except TypeError:
+        return False
+
+
+def _le(lhs, rhs) -> bool:
+    if lhs is None or isinstance(lhs, bool):
+        return False
+    try:
+        return lhs <= rhs
+    except TypeError:
+        return False
+
+
+def _gt(lhs, rhs) -> bool:
+    if lhs is None or isinstance(lhs, bool):
+        return False
+    try:
+        return lhs > rhs
+    except TypeError:
+        return False
+
+
+def _ge(lhs, rhs) -> bool:
+    if lhs is None or isinstance(lhs, bool):
+        return False
+    try:
+        return lhs >= rhs
+    except TypeError:
+        return False
+
+
+_ORDER = {"<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
+_SCOPE = {"_lt": _lt, "_le": _le, "_gt": _gt, "_ge": _ge}
 
 
 def compile_test(cond):
     """A function ``(person, t) -> bool`` equivalent to ``cond.test``."""
     consts: list = []
     src = f"lambda p, t: {_expr(cond, consts)}"
-    return eval(src, {"C": tuple(consts)})  # noqa: S307 - source built above from validated conditions
+    return eval(src, {"C": tuple(consts), **_SCOPE})  # noqa: S307 - source built above from validated conditions
 
 
 def compile_choice(options: list):
@@ -91,6 +144,6 @@ def compile_choice(options: list):
         lines.append(f"        return {result}")
     else:
         lines.append(f"    return {result}")  # no option held: the last one, as Synthea
-    scope = {"C": tuple(consts), "T": tuple(targets)}
+    scope = {"C": tuple(consts), "T": tuple(targets), **_SCOPE}
     exec("\n".join(lines), scope)  # noqa: S102 - source built above from validated conditions
     return scope["choose"]

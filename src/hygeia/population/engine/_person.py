@@ -13,7 +13,7 @@ import random
 from typing import Any
 
 from hygeia.population.engine._entries import Undiagnosed
-from hygeia.population.engine._logic import record_key
+from hygeia.population.engine._logic import RECORD_KEYS, record_key
 
 __all__ = ["ROW_FIELDS", "Person", "Undiagnosed"]
 
@@ -116,7 +116,7 @@ class Person:
             code = (None, None, None)
         row = [t, end, kind, code[0], code[1], code[2], value, unit, text, enc_id, module, state]
         self.rows.append(row)
-        self.dirty.add(record_key(kind))
+        self.dirty.add(RECORD_KEYS.get(kind) or record_key(kind))
         return row
 
     def start_encounter(self, t: int, code: tuple, enc_class: str, module: str, state: str,

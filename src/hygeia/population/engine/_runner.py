@@ -138,8 +138,8 @@ class Simulation:
         steps = 0
         advance_ = ADVANCE
         while True:
-            r = advance_ if state.trivial else state.process(run, p, t)
-            if r == advance_:
+            # Simple states do nothing (no call); the others' work returns what happens next.
+            if state.trivial or (r := state.process(run, p, t)) == advance_:
                 nxt = state.direct
                 if nxt is None:
                     if state.fast is not None:
@@ -148,6 +148,13 @@ class Simulation:
                             return
                     elif state.transition is not None:
                         nxt = state.transition.choose(p, t)
+            elif r == DELAY:
+                run.state = state
+                run.token += 1
+                # ``schedule(run.wake, self.advance, run)``, inlined: the commonest way to wait
+                heappush(self.heap, (run.wake, self.seq, self.advance, run))
+                self.seq += 1
+                return
             elif r == CALL:
                 run.stack.append(state)
                 nxt = state.target.initial
@@ -157,13 +164,6 @@ class Simulation:
                     return
                 caller = run.stack.pop()
                 nxt = caller.direct or (caller.transition.choose(p, t) if caller.transition is not None else None)
-            elif r == DELAY:
-                run.state = state
-                run.token += 1
-                # ``schedule(run.wake, self.advance, run)``, inlined: the commonest way to wait
-                heappush(self.heap, (run.wake, self.seq, self.advance, run))
-                self.seq += 1
-                return
             elif r == GUARD:
                 run.state = state
                 run.token += 1

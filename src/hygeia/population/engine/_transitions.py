@@ -8,7 +8,7 @@ state is reported at load, with its module file and state name.
 
 from __future__ import annotations
 
-import bisect
+from bisect import bisect_right
 from typing import Any
 
 from hygeia.population.engine._codegen import compile_choice
@@ -148,7 +148,7 @@ class Distributed(Transition):
             return None
         r = person.rng.random()
         if self.static_cum is not None:
-            i = bisect.bisect_right(self.static_cum, r)
+            i = bisect_right(self.static_cum, r)
             return self.states[i if i < len(self.states) else -1]
         acc = 0.0
         attrs = person.attrs
@@ -353,7 +353,7 @@ class LookupTable(Transition):
         if cum is None:
             cum = self.default_cum
         r = person.rng.random() * (cum[-1] if cum and cum[-1] > 0 else 1.0)
-        i = bisect.bisect_right(cum, r)
+        i = bisect_right(cum, r)
         return self.states[i if i < len(self.states) else -1]
 
     def probabilities(self, person, t):
