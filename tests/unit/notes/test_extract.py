@@ -259,3 +259,15 @@ def test_docstring_examples(module):
 
     result = doctest.testmod(importlib.import_module(f"hygeia.notes.{module}"))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_lexicon_build_without_the_notes_extra_names_it(monkeypatch):
+    import sys
+
+    from hygeia.errors import MissingExtraError
+    from hygeia.notes import _lexicon_build
+
+    monkeypatch.setitem(sys.modules, "simple_icd_10_cm", None)  # import fails as if not installed
+    with pytest.raises(MissingExtraError, match=re.escape("pip install 'hygeia[notes]'")):
+        _lexicon_build.build(icd=True)
+    assert _lexicon_build.build(icd=False)["concepts"]  # the module codes and terms need no extra
