@@ -55,6 +55,7 @@ BENCH_SIZES = {
     "benchmarks/population.py": "--n 10 --seeds 1 --sizes 20,40",
     "benchmarks/export.py": "--n 10 --seeds 1",
     "benchmarks/notes.py": "--n 5 --seeds 1",
+    "benchmarks/summaries.py": "--n 20 --seeds 1",
     "benchmarks/deid.py": "--notes 4 --records 2",
     "benchmarks/extract.py": "--seeds 101 --persons 2",
     "benchmarks/evaluate.py": "--rows 300 --seeds 1",
