@@ -102,7 +102,16 @@ def attends_wellness(propensity: float, noise: float, share: float, rho: float =
         >>> attends_wellness(0.0, 0.0, 0.64)
         True
     """
-    return math.sqrt(rho) * propensity + math.sqrt(1.0 - rho) * noise < _NORMAL.inv_cdf(share)
+    cut = _PROBIT.get(share)
+    if cut is None:
+        cut = _NORMAL.inv_cdf(share)
+        if len(_PROBIT) < 64:
+            _PROBIT[share] = cut
+    return math.sqrt(rho) * propensity + math.sqrt(1.0 - rho) * noise < cut
+
+
+#: share -> its standard-normal quantile, for :func:`attends_wellness` (a handful of shares).
+_PROBIT: dict[float, float] = {}
 
 
 _MONTH_MS = YEAR_MS // 12

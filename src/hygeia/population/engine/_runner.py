@@ -260,9 +260,12 @@ class Simulation:
         run.anchor = anchor
         run.token += 1
         self.fast.append(run)
-        self._watch(state.fast.reads)
+        reads = state.fast.reads
+        if reads:
+            self._watch(reads)
         if when is not None and when <= self.end:
-            self.schedule(when, fn, (run, run.token))
+            heappush(self.heap, (when, self.seq, fn, (run, run.token)))  # self.schedule, inlined
+            self.seq += 1
         return _WAITING
 
     def _pick_exit(self, exits: list, q: float):
@@ -283,7 +286,9 @@ class Simulation:
         if run.token != token:
             return None
         self.fast.remove(run)
-        self._unwatch(run.state.fast.reads)
+        reads = run.state.fast.reads
+        if reads:
+            self._unwatch(reads)
         run.token += 1
         return run
 

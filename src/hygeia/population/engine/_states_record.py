@@ -334,7 +334,9 @@ class _ObservationValue:
         if self.sampler is not None:
             value = self.sampler(person.rng)
         elif self.vital is not None:
-            value = person.vital(self.vital, t)
+            value = person.vitals.get(self.vital)  # person.vital(self.vital, t), inlined
+            if value is None and person.vital_fn is not None:
+                value = person.vital_fn(person, self.vital, t)
         elif self.attribute is not None:
             v = person.attrs.get(self.attribute)
             if isinstance(v, (int, float)) and not isinstance(v, bool):
