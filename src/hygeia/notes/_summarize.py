@@ -284,6 +284,11 @@ _SALTS = re.compile(r"\b(hydrochloride|hydrobromide|succinate|monohydrate|hyclat
                     r"tartrate|maleate|sulfate|citrate|fumarate|mesylate|macrocrystals|anhydrous|HCl)\b", re.IGNORECASE)
 
 
+_SIG = re.compile(r"\s+(?:PO|p\.o\.|by mouth|orally|oral|IV|IM|SC|SQ|subcut\w*|inhaled|topically|daily|once|twice|"
+                  r"three times|four times|b\.?i\.?d\.?|t\.?i\.?d\.?|q\.?i\.?d\.?|q\.?d\.?|prn|as needed|at bedtime|"
+                  r"nightly|q\s?\d+\s?h\w*|every)\b.*$", re.IGNORECASE)
+
+
 def lay_medicine(name: str) -> str:
     """A medicine's RxNorm name in plain words, its strength kept (a single ingredient) or left out (several).
 
@@ -294,6 +299,8 @@ def lay_medicine(name: str) -> str:
         'albuterol 0.09 mg per puff inhaler'
         >>> lay_medicine("amoxicillin 250 MG / clavulanate 125 MG Oral Tablet")
         'amoxicillin and clavulanate pill'
+        >>> lay_medicine("lisinopril 10 mg PO daily")
+        'lisinopril 10 mg'
     """
     text = re.sub(r"\s*\[[^\]]*\]\s*$", "", name.strip())
     text = re.sub(r"^\d+(\.\d+)?\s+(ACTUAT|ML|HR)\s+", "", text)
@@ -302,6 +309,8 @@ def lay_medicine(name: str) -> str:
         if text.endswith(words):
             text, form = text[: -len(words)].strip(), plain
             break
+    if not form:  # a note's words ("lisinopril 10 mg PO daily"): route and frequency are said apart, in plain words
+        text = _SIG.sub("", text).strip()
     parts = [p.strip() for p in text.split(" / ") if p.strip()]
 
     def ingredient(part: str) -> tuple[str, str]:
@@ -428,6 +437,11 @@ def _allergy_lines(stay: Stay, out: list[Sentence], section: str, *, patient: bo
              stay.no_allergy_sources, "absence")
 
 
+#: How often, as extraction normalizes it -> plain words.
+_LAY_FREQUENCY = {"daily": "once a day", "twice daily": "two times a day", "three times daily": "three times a day",
+                  "four times daily": "four times a day", "weekly": "once a week", "monthly": "once a month",
+                  "as needed": "only when you need it", "once": "one time"}
+
 _WARNINGS = (
     "Call 911 if you have chest pain or trouble breathing.",
     "Call your doctor if you feel worse or have a new fever.",
@@ -461,6 +475,8 @@ def _instructions(stay: Stay, out: list[Sentence]) -> None:
         text = verbs.get(item.status or "", "Take {m}.").format(m=lower(lay_medicine(item.name)))
         for part in text.split(". "):
             _say(out, meds, part if part.endswith(".") else part + ".", item.sources)
+        if item.detail and item.status in ("new", "continued", None):  # how often, only where the source says
+            _say(out, meds, f"Take it {_LAY_FREQUENCY.get(item.detail, item.detail)}.", item.sources)
     if any(m.status in ("new", "continued", None) for m in stay.medications):
         _say(out, meds, "Take each medicine the way the label says.", basis="advice")
     elif stay.source == "record":

@@ -79,7 +79,9 @@ class _Items:
         for concept in self.order:
             f, keys = self.by[concept]
             name = f.concept[:1].upper() + f.concept[1:] if f.kind == "follow_up" else _name(f)
-            out.append(StayItem(kind, name, tuple(keys), _codes(f), f.value, f.unit, date=f.date, **extra))
+            detail = f.frequency if f.kind == "medication" else None  # how often, where the note says
+            out.append(StayItem(kind, name, tuple(keys), _codes(f), f.value, f.unit, date=f.date, detail=detail,
+                                **extra))
         return out
 
     def __contains__(self, concept: str) -> bool:
@@ -176,7 +178,7 @@ def stay_from_extractions(extractions: Mapping[str, Extraction]) -> Stay:
     meds = after.items("medication", status=None)
     if before.order and after.order:  # both lists known: compare them as the record path does
         meds = [StayItem(m.kind, m.name, m.sources, m.codes, m.value, m.unit,
-                         "continued" if c in before else "new", m.date) for c, m in zip(after.order, meds)]
+                         "continued" if c in before else "new", m.date, m.detail) for c, m in zip(after.order, meds)]
         meds += [m for c, m in zip(before.order, before.items("medication", status="stopped")) if c not in after]
     elif before.order:
         meds = before.items("medication", status=None)

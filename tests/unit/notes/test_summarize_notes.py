@@ -125,3 +125,10 @@ def test_products_kept_apart_and_planned_procedures_not_done() -> None:
     assert stay.procedures == []
     text = summarize(stay, "discharge").text
     assert "Underwent" not in text and "Next visit: psychiatric follow-up on 2024-08-25." in text
+
+
+def test_how_often_only_where_the_note_says() -> None:
+    stay = stay_from_notes(["MEDICATIONS:\nLisinopril 10 mg PO daily. Metformin 500 mg.\n\nCHIEF COMPLAINT:\nCough."])
+    text = summarize(stay, "instructions").text
+    assert "Take lisinopril 10 mg. Take it once a day." in text
+    assert "Take metformin 500 mg." in text and text.count("Take it ") == 1
