@@ -63,9 +63,9 @@ class Fact:
 
 @dataclass(frozen=True)
 class Section:
-    """A section of a note: its normalized name (``'assessment and plan'``) and character span."""
+    """A section of a note: its normalized name (``'assessment and plan'``; ``None`` where no known header) and span."""
 
-    name: str
+    name: str | None
     start: int
     end: int
 
