@@ -91,3 +91,21 @@ def test_bad_input(run: Path, tmp_path: Path) -> None:
     assert res.exit_code == 2 and "Leave them out" in res.output
     res = CliRunner().invoke(main, ["notes", "summarize", str(run), "--backend", "http://localhost:8080"])
     assert res.exit_code == 2 and "not wired" in res.output
+
+
+def test_a_folder_of_notes_is_one_stay(run: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "stay"
+    folder.mkdir()
+    (folder / "a_admission.txt").write_text("CHIEF COMPLAINT:\nChest pain.\n\nMEDICATIONS:\nAspirin 81 MG Oral Tablet.\n")
+    (folder / "b_discharge.txt").write_text(NOTE)
+    res = CliRunner().invoke(main, ["notes", "summarize", str(folder), "--kind", "discharge", "--format", "json", "-q"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    names = {k.rpartition(":")[0] for s in doc["sentences"] for k in s["events"]}
+    assert names == {str(folder / "a_admission.txt"), str(folder / "b_discharge.txt")}
+    assert "Stopped: Aspirin 81 MG Oral Tablet." in doc["text"] and "New: Amoxicillin 500 MG" in doc["text"]
+    res = CliRunner().invoke(main, ["notes", "summarize", str(run), str(folder / "b_discharge.txt")])
+    assert res.exit_code == 2 and "summarize one at a time" in res.output
+    (tmp_path / "nothing").mkdir()
+    res = CliRunner().invoke(main, ["notes", "summarize", str(tmp_path / "nothing")])
+    assert res.exit_code == 2 and "holds no .txt notes" in res.output
