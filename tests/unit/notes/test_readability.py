@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hygeia.notes import (
     count_syllables,
@@ -60,3 +62,17 @@ def test_close_to_textstat_where_installed() -> None:
     text = ("You stayed in the hospital for two days. You were treated for a lung infection. "
             "Keep taking your medicine. Call your doctor if you feel worse.")
     assert abs(flesch_kincaid_grade(text) - textstat.flesch_kincaid_grade(text)) < 1.5
+
+
+@settings(derandomize=True, max_examples=200)
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=15))
+def test_every_word_has_a_syllable_and_no_more_than_letters(word: str) -> None:
+    assert 1 <= count_syllables(word) <= len(word)
+
+
+@settings(derandomize=True, max_examples=100)
+@given(st.lists(st.sampled_from(["You", "take", "medicine", "hospital", "go", "home", "pneumonia"]), min_size=1,
+                max_size=10))
+def test_repeating_a_sentence_keeps_the_grade(words: list[str]) -> None:
+    sentence = " ".join(words) + "."
+    assert readability(sentence).grade == readability(sentence + " " + sentence).grade

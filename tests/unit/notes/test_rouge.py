@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hygeia.notes import rouge, rouge_tokens
 
@@ -44,3 +46,17 @@ def test_same_as_rouge_score(candidate: str, reference: str) -> None:
         assert ours[name].precision == pytest.approx(ref[name].precision, abs=1e-4)
         assert ours[name].recall == pytest.approx(ref[name].recall, abs=1e-4)
         assert ours[name].f1 == pytest.approx(ref[name].fmeasure, abs=1e-4)
+
+WORDS = st.lists(st.sampled_from(["the", "cat", "pain", "chest", "10", "mg", "no", "allergies", "x"]), max_size=12)
+
+
+@settings(derandomize=True, max_examples=200)
+@given(WORDS, WORDS)
+def test_rouge_invariants(a: list[str], b: list[str]) -> None:
+    ab, ba = rouge(" ".join(a), " ".join(b)), rouge(" ".join(b), " ".join(a))
+    for name in ("rouge1", "rouge2", "rougeL"):
+        assert 0.0 <= ab[name].precision <= 1.0 and 0.0 <= ab[name].recall <= 1.0
+        assert ab[name].precision == ba[name].recall and ab[name].f1 == ba[name].f1
+    assert ab["rougeL"].recall <= ab["rouge1"].recall
+    if a:
+        assert rouge(" ".join(a), " ".join(a))["rougeL"].f1 == 1.0
