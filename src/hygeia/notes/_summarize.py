@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from hygeia.errors import ConfigError
 from hygeia.notes._compose import Sentence, lower, number
+from hygeia.notes._facts import Fact
 from hygeia.notes._readability import Readability, readability
 from hygeia.notes._summary_terms import LAY, LAY_FORMS, LAY_PROCEDURES
 
@@ -107,6 +108,8 @@ class Stay:
     follow_up: list[StayItem] = field(default_factory=list)
     #: Problems met reading the source (an empty note, text that is not English...), each a sentence.
     warnings: list[str] = field(default_factory=list)
+    #: From notes: the extracted facts the stay was built from (spans in their own note).
+    facts: list[Fact] = field(default_factory=list)
 
     @property
     def is_admission(self) -> bool:
@@ -126,6 +129,24 @@ class Stay:
         out = [self.patient] if self.patient else []
         return out + [*self.reasons, *self.problems, *self.history, *self.procedures, *self.results, *self.medications,
                       *self.allergies, *self.careplans, *self.follow_up]
+
+    def source_facts(self) -> list[Fact]:
+        """The facts an LLM prompt may use and a guard checks a generated text against.
+
+        From notes, the facts extraction found that the stay states; from a record, the
+        facts extracted from the faithful discharge summary of the stay (every one backed
+        by an event).
+
+        Example:
+            >>> stay = Stay("record", reasons=[StayItem("problem", "Community acquired pneumonia", ("k",))])
+            >>> sorted({f.concept for f in stay.source_facts() if f.kind == "problem"})
+            ['community acquired pneumonia']
+        """
+        if self.source == "notes":
+            return list(self.facts)
+        from hygeia.notes._extract import extract
+
+        return extract(summarize(self, "discharge").text).facts
 
     def sources(self) -> set[str]:
         """Every source key the stay holds (a sentence may cite only these)."""

@@ -130,6 +130,8 @@ def stay_from_extractions(extractions: Mapping[str, Extraction]) -> Stay:
         for f in x.facts:
             key = _key(name, f)
             section = f.section or ""
+            if not (f.negated or f.family or f.hypothetical or _within(f, conditional)) or f.concept == "any allergy":
+                stay.facts.append(f)
             if f.kind == "date" and section in ("admission date", "discharge date") and f.date:
                 if section == "admission date":
                     stay.start = stay.start or f.date

@@ -132,3 +132,12 @@ def test_how_often_only_where_the_note_says() -> None:
     text = summarize(stay, "instructions").text
     assert "Take lisinopril 10 mg. Take it once a day." in text
     assert "Take metformin 500 mg." in text and text.count("Take it ") == 1
+
+
+def test_source_facts_for_a_guard() -> None:
+    stay = stay_from_notes({"n": NOTE})
+    facts = stay.source_facts()
+    assert facts and all(not (f.family or f.hypothetical) and (not f.negated or f.concept == "any allergy")
+                         for f in facts)
+    assert {f.concept for f in facts} >= {"cough", "lisinopril", "heart rate"}
+    assert "chest pain" not in {f.concept for f in facts}
