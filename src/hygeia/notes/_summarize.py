@@ -338,7 +338,7 @@ def lay_medicine(name: str) -> str:
         m = re.search(r"\s(\d[\d.,]*\s+\S+)$", part)
         strength = m.group(1) if m else ""
         who = part[: m.start()] if m else part
-        who = re.sub(r"\s+", " ", _SALTS.sub("", who)).strip(" ,")
+        who = re.sub(r"\s+,", ",", re.sub(r"\s+", " ", _SALTS.sub("", who))).strip(" ,")
         strength = strength.replace("MG", "mg").replace("ML", "mL").replace("/ACTUAT", " per puff").replace("UNT", "units")
         return who, strength
 
@@ -477,13 +477,16 @@ def _instructions(stay: Stay, out: list[Sentence]) -> None:
         if stay.is_admission and stay.end and stay.end != stay.start:  # two short sentences read easier than one
             _say(out, why, f"You came to the hospital on {_pretty_date(stay.start)}.", v)
             _say(out, why, f"You went home on {_pretty_date(stay.end)}.", v)
+        elif stay.is_admission:
+            _say(out, why, f"You were in the hospital on {_pretty_date(stay.start)}.", v)
         else:
-            where = "the hospital" if stay.is_admission else "us"
-            _say(out, why, f"You saw {where} on {_pretty_date(stay.start)}.", v)
+            _say(out, why, f"You came to see us on {_pretty_date(stay.start)}.", v)
     for item in stay.reasons:
         _say(out, why, f"You were treated for {_lay_condition(item, bracket=True)}.", item.sources)
     for item in stay.problems:  # one short sentence each: a long list raises the reading grade
-        _say(out, why, f"You also have {_lay_condition(item, bracket=False)}.", item.sources)
+        words = _lay_condition(item, bracket=False)
+        _say(out, why, f"You have a {words}." if words.startswith("history of ") else f"You also have {words}.",
+             item.sources)
     for item in stay.history:
         _say(out, why, f"You have had {_lay_condition(item, bracket=False)} before.", item.sources)
     for item in stay.procedures:

@@ -155,5 +155,5 @@ LAY_FORMS: tuple[tuple[str, str], ...] = (
     ("Oral Tablet", "pill"), ("Oral Capsule", "capsule"), ("Oral Solution", "liquid"),
     ("Oral Suspension", "liquid"), ("Auto-Injector", "shot"), ("Pen Injector", "shot"), ("Prefilled Syringe", "shot"),
     ("Injectable Suspension", "shot"), ("Injection", "shot"), ("Topical Cream", "cream"), ("Topical Ointment", "ointment"),
-    ("Transdermal System", "patch"), ("Nasal Spray", "nose spray"),
+    ("Transdermal System", "patch"), ("Nasal Spray", "nose spray"), ("Mucosal Spray", "mouth spray"),
 )

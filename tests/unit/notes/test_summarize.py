@@ -233,3 +233,28 @@ def test_stay_item_codes() -> None:
     item = StayItem("problem", "Asthma", ("k",), (("SNOMED-CT", "195967001"), ("ICD-10-CM", "J45.909")))
     assert item.code("ICD-10-CM") == "J45.909" and item.code("HPO") is None
     assert FaithfulWriter().name == "faithful"
+
+
+def test_synthea_records_allergies_never_denied(tmp_path: Path) -> None:
+    """Synthea's corpus records allergies (persons 3 and 7 of seed 3) and many more conditions and medicines."""
+    from hygeia.population.generate import generate
+
+    generate(n=8, seed=3, out=str(tmp_path / "run"), workers=1, shard_size=4, quiet=True, modules=("synthea",),
+             default_modules=False)
+    persons = {p["subject_id"]: p for p in pq.read_table(tmp_path / "run" / "persons").to_pylist()}
+    events: dict[int, list[dict[str, Any]]] = {}
+    for e in pq.read_table(tmp_path / "run" / "events").to_pylist():
+        events.setdefault(e["subject_id"], []).append(e)
+    with_allergies = 0
+    for sid, mine in events.items():
+        keys = {event_key(e) for e in mine} | {f"person/{sid}/{persons[sid]['birth_time']:%Y-%m-%dT%H:%M:%S.%f}"}
+        for enc in find_stays(mine, ("inpatient", "emergency", "ambulatory")):
+            stay = stay_from_record(persons[sid], mine, enc["encounter_id"])
+            with_allergies += bool(stay.allergies)
+            for kind in SUMMARY_KINDS:
+                s = summarize(stay, kind)
+                assert all(set(x.events) <= keys for x in s.sentences)
+                assert ("no known allergies" in s.text.lower()) == (not stay.allergies and kind != "insurance")
+                if kind == "instructions":
+                    assert s.readability().grade <= 8, s.text
+    assert with_allergies > 0
