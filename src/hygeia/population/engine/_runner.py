@@ -348,7 +348,9 @@ class Simulation:
             if self.watched.keys().isdisjoint(dirty):
                 continue  # nothing waiting reads what changed
             if self.guards:
-                self._open([r for r in self.guards if not r.state.reads.isdisjoint(dirty) and r.state.test(p, t)], t)
+                opened = [r for r in self.guards if not r.state.reads.isdisjoint(dirty) and r.state.test(p, t)]
+                if opened:
+                    self._open(opened, t)
             if self.fast:
                 for run in [r for r in self.fast if not r.state.fast.reads.isdisjoint(dirty)]:
                     self.fast.remove(run)
