@@ -6,13 +6,17 @@ swapped drug, wrong dose, negation flip, invented date), an error caught when a 
 
 (a) ``written``: notes written from synthetic records (report seeds 101-105, ``--persons``
     persons each, ``--notes`` notes drawn per seed); the source is the note, the
-    "generated" text the note with one error;
+    "generated" text the note with one error (``caught_in_notes``), or the note's default
+    deterministic discharge summary or patient instructions with one error
+    (``caught_in_default_summaries``);
 (b) ``llm``: the saved outputs of a real language model (``tests/unit/notes/data/llm/*.json``:
     Gemma 3 270M, Q4_K_M GGUF, run by transformers on the CPU, prompted with the facts
     extracted from a written note). First the raw outputs are checked against their
     source note (how much the small model invents: flags by kind, fact precision,
     critical recall); then errors are planted into statements of the output that the
-    guard did not flag, and scored like (a).
+    guard did not flag (``caught_in_unflagged_statements``: the strict test), and anywhere in
+    the output (``caught_anywhere``: an error in a statement already flagged is caught
+    when a flag still covers it), and scored like (a).
 
 False alarms: the share of unaltered faithful texts with any flag: the written notes
 checked against themselves, and the default deterministic summaries of each note (every
@@ -49,6 +53,8 @@ import _results
 
 TUNING_SEEDS = range(100)
 LLM_DATA = HERE.parent / "tests" / "unit" / "notes" / "data" / "llm"
+#: Errors of each type planted per saved output (the outputs are few and short).
+LLM_PER_TYPE = 3
 LLM_SETTINGS = {"max_tokens": 160, "temperature": 0.0, "repetition_penalty": 1.3, "threads": 1, "chat": True}
 
 
@@ -72,8 +78,14 @@ def _flag_spans(report: Any) -> list[tuple[int, int]]:
     return [(f.start, f.end) for f in report.flags if f.start is not None]
 
 
-def _planted_score(pairs: list[tuple[str, str]], seed: int, drugs: list[str]) -> tuple[dict, dict]:
-    """Plant errors into each (source, text) pair's unflagged statements; score the guard."""
+def _planted_score(pairs: list[tuple[str, str]], seed: int, drugs: list[str], *,
+                   strict: bool = True, per_type: int = 1) -> tuple[dict, dict]:
+    """Plant errors into each (source, text) pair (``strict``: only where the guard flagged nothing); score the guard.
+
+    A date added in a new sentence (the text had none to change) is scored as ``date_added``.
+    """
+    import dataclasses
+
     from hygeia.notes import extract
     from hygeia.notes._guard import check_faithfulness
     from hygeia.notes._hallucinate import plant_errors, score_planted
@@ -81,25 +93,30 @@ def _planted_score(pairs: list[tuple[str, str]], seed: int, drugs: list[str]) ->
     errors, sources = [], []
     for i, (source, text) in enumerate(pairs):
         src = extract(source)
-        base = check_faithfulness(src, text)
-        found = plant_errors(text, extract(text).facts, seed * 1000 + i, drugs=drugs, avoid=_flag_spans(base))
-        errors += found
+        base = check_faithfulness(src, text, critical=())
+        found = plant_errors(text, extract(text).facts, seed * 1000 + i, drugs=drugs, per_type=per_type,
+                             avoid=_flag_spans(base) if strict else ())
+        errors += [dataclasses.replace(e, type="date_added") if e.type == "date" and not e.original else e
+                   for e in found]
         sources += [src] * len(found)
-    reports = iter([check_faithfulness(s, e.text) for s, e in zip(sources, errors)])
+    reports = iter([check_faithfulness(s, e.text, critical=()) for s, e in zip(sources, errors)])
     score = score_planted(errors, lambda _t: next(reports))
     return score, Counter(e.type for e in errors)
 
 
-def _false_alarms(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    from hygeia.notes._guard import check_faithfulness
+def _false_alarms(pairs: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """Checks of unaltered texts ``(source, text, summary kind)``: every flag is a false alarm, unless the writer erred."""
+    from hygeia.notes._guard import CRITICAL_BY_KIND, check_faithfulness
 
-    flagged, kinds = 0, Counter()
-    for source, text in pairs:
-        r = check_faithfulness(source, text)
+    flagged, kinds, examples = 0, Counter(), Counter()
+    for source, text, kind in pairs:
+        r = check_faithfulness(source, text, critical=CRITICAL_BY_KIND.get(kind, ()))
         flagged += not r.ok
         kinds.update(f.kind for f in r.flags)
+        examples.update(f"{kind}: {f.kind}: {f.text}" for f in r.flags)
     return {"n_texts": len(pairs), "texts_flagged": flagged,
-            "false_alarm_rate": round(flagged / len(pairs), 4) if pairs else None, "flags_by_kind": dict(kinds)}
+            "false_alarm_rate": round(flagged / len(pairs), 4) if pairs else None, "flags_by_kind": dict(kinds),
+            "most_common_flags": dict(examples.most_common(8))}
 
 
 def _drugs() -> list[str]:
@@ -114,6 +131,7 @@ def measure_written(seeds: list[int], persons: int, n_notes: int) -> dict[str, A
     drugs = _drugs()
     per_seed, pooled_errors, all_missed, notes_used, summaries = [], Counter(), [], [], []
     totals: dict[str, list[int]] = {}
+    in_summaries: dict[str, list[int]] = {}
     for seed in seeds:
         notes = written_notes(seed, persons)
         rng = random.Random(seed)
@@ -127,17 +145,24 @@ def measure_written(seeds: list[int], persons: int, n_notes: int) -> dict[str, A
             t = totals.setdefault(k, [0, 0])
             t[0] += v["n"]
             t[1] += v["caught"]
-        if hasattr(notes_pkg, "stay_from_notes"):
-            for n in chosen:
-                stay = notes_pkg.stay_from_notes([n["text"]])
-                summaries += [(n["text"], notes_pkg.summarize(stay, kind).text) for kind in notes_pkg.SUMMARY_KINDS]
-    caught = {k: {"n": n, "caught": c, "share": round(c / n, 4)} for k, (n, c) in sorted(totals.items())}
-    out = {"caught": caught, "per_seed_all": _results.spread(per_seed), "missed": all_missed[:20],
-           "n_missed": len(all_missed),
-           "false_alarms": {"notes_vs_themselves": _false_alarms([(t, t) for t in notes_used])}}
-    if summaries:
-        out["false_alarms"]["default_summaries"] = _false_alarms(summaries)
-    return out
+        written = []
+        for n in chosen:
+            stay = notes_pkg.stay_from_notes([n["text"]])
+            written += [(n["text"], notes_pkg.summarize(stay, kind).text, kind) for kind in notes_pkg.SUMMARY_KINDS]
+        summaries += written
+        score, _ = _planted_score([(a, b) for a, b, k in written if k != "insurance"], seed + 500, drugs)
+        all_missed += score.pop("missed")
+        for k, v in score.items():
+            t = in_summaries.setdefault(k, [0, 0])
+            t[0] += v["n"]
+            t[1] += v["caught"]
+    def shares(t: dict[str, list[int]]) -> dict[str, Any]:
+        return {k: {"n": n, "caught": c, "share": round(c / n, 4)} for k, (n, c) in sorted(t.items())}
+
+    return {"caught_in_notes": shares(totals), "caught_in_default_summaries": shares(in_summaries),
+            "per_seed_all_notes": _results.spread(per_seed), "n_missed": len(all_missed), "missed": all_missed[:20],
+            "false_alarms": {"notes_vs_themselves": _false_alarms([(t, t, "discharge") for t in notes_used]),
+                             "default_summaries": _false_alarms(summaries)}}
 
 
 def load_llm() -> list[dict[str, Any]]:
@@ -146,7 +171,7 @@ def load_llm() -> list[dict[str, Any]]:
 
 
 def measure_llm() -> dict[str, Any] | None:
-    from hygeia.notes._guard import check_faithfulness
+    from hygeia.notes._guard import CRITICAL_BY_KIND, check_faithfulness
 
     items = load_llm()
     if not items:
@@ -154,20 +179,42 @@ def measure_llm() -> dict[str, Any] | None:
     raw = Counter()
     stated = supported = critical = kept = flagged = 0
     for item in items:
-        r = check_faithfulness(item["source"], item["generated"])
+        r = check_faithfulness(item["source"], item["generated"], critical=CRITICAL_BY_KIND[item["prompt_kind"]])
         raw.update(f.kind for f in r.flags)
         stated, supported = stated + len(r.stated), supported + len(r.supported)
         critical, kept = critical + len(r.critical), kept + len(r.kept)
         flagged += not r.ok
-    score, _ = _planted_score([(i["source"], i["generated"]) for i in items], 7, _drugs())
+    policy = _policy(items)
+    pairs = [(i["source"], i["generated"]) for i in items]
+    score, _ = _planted_score(pairs, 7, _drugs(), per_type=LLM_PER_TYPE)
     missed = score.pop("missed")
+    anywhere, _ = _planted_score(pairs, 7, _drugs(), strict=False, per_type=LLM_PER_TYPE)
+    missed += anywhere.pop("missed")
     return {"model": items[0]["model"], "n_outputs": len(items),
             "raw_output": {"outputs_flagged": flagged, "flags_by_kind": dict(raw), "facts_stated": stated,
                            "facts_supported": supported,
                            "fact_precision": round(supported / stated, 4) if stated else None,
                            "critical_facts": critical, "critical_kept": kept,
                            "critical_recall": round(kept / critical, 4) if critical else None},
-            "caught": score, "missed": missed}
+            "policy": policy, "caught_in_unflagged_statements": score, "caught_anywhere": anywhere, "missed": missed}
+
+
+def _policy(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """What :func:`guarded` does with each saved output: accept, repair, or fall back to the default writer."""
+    from hygeia.notes import extract, stay_from_notes, summarize
+    from hygeia.notes._guard import CRITICAL_BY_KIND, guarded
+
+    actions: Counter[str] = Counter()
+    final_ok = 0
+    for item in items:
+        facts = extract(item["source"])
+        kind = item["prompt_kind"]
+        result = guarded(lambda f, item=item: item["generated"], facts, critical=CRITICAL_BY_KIND[kind],
+                         fallback=lambda f, item=item, kind=kind: summarize(stay_from_notes([item["source"]]),
+                                                                           kind).text)
+        actions[result.action] += 1
+        final_ok += bool(result.final and result.final.ok)
+    return {"actions": dict(actions), "final_text_passes_guard": final_ok}
 
 
 def generate_llm(seeds: list[int], persons: int, per_seed: int) -> None:
@@ -191,9 +238,9 @@ def generate_llm(seeds: list[int], persons: int, per_seed: int) -> None:
     k = 0
     for seed in seeds:
         notes = [n for n in written_notes(seed, persons) if len(n["text"]) < 1100]
-        notes.sort(key=lambda n: (-(n["kind"] == "discharge"), -sum(w in n["text"] for w in (" mg", "llergic to",
-                                                                                              "FOLLOW-UP")),
-                                  n["subject_id"], n["encounter_id"]))
+        # notes with medications and doses first (something for the model to copy, and to get wrong)
+        notes.sort(key=lambda n: (-min(3, n["text"].lower().count(" mg")), -(n["kind"] == "discharge"),
+                                  -("llergic to" in n["text"]), n["subject_id"], n["encounter_id"]))
         for note in notes[:per_seed]:
             kind = PROMPT_KINDS[k % len(PROMPT_KINDS)]
             prompt = build_prompt(extract(note["text"]), kind)
@@ -217,6 +264,17 @@ def generate_llm(seeds: list[int], persons: int, per_seed: int) -> None:
             k += 1
 
 
+def _pooled(scores: list[dict[str, Any]]) -> dict[str, Any]:
+    """Catch shares by type over several test sets (each ``{type: {"n", "caught"}}``)."""
+    total: dict[str, list[int]] = {}
+    for score in scores:
+        for k, v in score.items():
+            t = total.setdefault(k, [0, 0])
+            t[0] += v["n"]
+            t[1] += v["caught"]
+    return {k: {"n": n, "caught": c, "share": round(c / n, 4)} for k, (n, c) in sorted(total.items())}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default="101,102,103,104,105", help="Records seeds of set (a) (not 0-99).")
@@ -237,8 +295,10 @@ def main(argv: list[str] | None = None) -> int:
     figures = {"written": measure_written(seeds, args.persons, args.notes), "llm": measure_llm(),
                "cpu_seconds": None}
     figures["cpu_seconds"] = round(time.process_time() - started, 1)
+    figures["pooled"] = _pooled([figures["written"]["caught_in_notes"], figures["written"]["caught_in_default_summaries"],
+                                 (figures["llm"] or {}).get("caught_in_unflagged_statements", {})])
     sizes = {"persons_per_seed": args.persons, "notes_per_seed": args.notes, "errors_per_type_per_text": 1,
-             "llm_outputs": len(load_llm())}
+             "llm_outputs": len(load_llm()), "llm_errors_per_type_per_output": LLM_PER_TYPE}
     _results.write(_results.envelope("guard", seeds=seeds, sizes=sizes, figures=figures), args.out)
     return 0
 

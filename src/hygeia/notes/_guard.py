@@ -48,7 +48,9 @@ _DATE = re.compile(
     r"\b(?P<iso>(?P<y1>\d{4})-(?P<m1>\d{1,2})-(?P<d1>\d{1,2}))\b"
     r"|\b(?P<us>(?P<m2>\d{1,2})/(?P<d2>\d{1,2})/(?P<y2>\d{4}))\b"
     rf"|\b(?P<mdy>(?P<mn3>{_MONTH})\s+(?P<d3>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y3>\d{{4}}))\b"
-    rf"|\b(?P<dmy>(?P<d4>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mn4>{_MONTH}),?\s+(?P<y4>\d{{4}}))\b",
+    rf"|\b(?P<dmy>(?P<d4>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mn4>{_MONTH}),?\s+(?P<y4>\d{{4}}))\b"
+    rf"|\b(?P<md>(?P<mn5>{_MONTH})\s+(?P<d5>\d{{1,2}})(?:st|nd|rd|th)?)\b(?![\d:])"
+    rf"|\b(?P<dm>(?P<d6>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mn6>{_MONTH}))\b",
     re.IGNORECASE)
 #: A number with the unit that follows it; not inside a word (``SpO2``, ``x10^3``) nor a code (``COVID-19``).
 _NUMBER = re.compile(r"(?<![\w.^])(?<![A-Za-z]-)(\d+(?:[.,]\d+)?)(?!\d)"
@@ -67,6 +69,7 @@ CRITICAL_BY_KIND = {"discharge": _CRITICAL_DEFAULT, "instructions": _CRITICAL_DE
 #: A code written in a text: ``ICD-10-CM J18.9``, ``SNOMED CT 233604007``, ``RxNorm: 29046``.
 _CODE = re.compile(r"\b(ICD-10-CM|ICD-10-PCS|ICD-10|SNOMED[ -]CT|RxNorm|LOINC|CVX|HPO)(?::\s*|\s+)"
                    r"((?:HP:)?[A-Z0-9](?:[A-Z0-9.-]*[A-Z0-9])?)\b")
+_PER_DOSE = re.compile(r"^(mg|mcg|µg|ug|g|units?)/(?:actuat|actuation|puff|spray|dose|inhalation|act)s?$")
 _CALL = re.compile(r"\b(?:call|dial)\s+$", re.IGNORECASE)
 
 
@@ -166,6 +169,8 @@ def _same_concept(a: Fact, b: Fact) -> bool:
     """Same concept: shared code, same name, one name's words all in the other's, or a class and its kind."""
     if (a.kind == "allergy") != (b.kind == "allergy"):
         return False  # an allergy to a drug the patient takes is another statement
+    if a.kind == b.kind == "follow_up" and (a.date is None or b.date is None or a.date == b.date):
+        return True  # 'see your doctor' and 'follow up with the primary care physician' (a date is checked as such)
     if set(a.codes) & set(b.codes):
         return True
     if {c[:3] for s, c in a.codes if s == "ICD-10-CM"} & {c[:3] for s, c in b.codes if s == "ICD-10-CM"}:
@@ -190,6 +195,7 @@ def _unit(unit: str | None) -> str | None:
     if not unit:
         return None
     u = unit.lower().rstrip(".").replace("[", "").replace("]", "").replace("mm hg", "mmhg")
+    u = _PER_DOSE.sub(r"\1", u)  # 0.09 MG/ACTUAT is 0.09 mg a puff
     return u if _UNIT.match(u) else None
 
 
@@ -199,6 +205,7 @@ def _quantities(text: str) -> list[tuple[float, str | None]]:
 
 
 def _iso(m: re.Match[str]) -> str | None:
+    """The date as ``YYYY-MM-DD``, or ``--MM-DD`` when the text gives no year (``March 5``)."""
     g = m.groupdict()
     try:
         if g["iso"]:
@@ -206,9 +213,13 @@ def _iso(m: re.Match[str]) -> str | None:
         elif g["us"]:
             d = dt.date(int(g["y2"]), int(g["m2"]), int(g["d2"]))
         else:
-            name = (g["mn3"] or g["mn4"]).lower().rstrip(".")
+            name = (g["mn3"] or g["mn4"] or g["mn5"] or g["mn6"]).lower().rstrip(".")
             month = next(i for n, i in _MONTHS.items() if n.startswith(name[:3]))
-            d = dt.date(int(g["y3"] or g["y4"]), month, int(g["d3"] or g["d4"]))
+            day = int(g["d3"] or g["d4"] or g["d5"] or g["d6"])
+            if g["md"] or g["dm"]:
+                dt.date(2000, month, day)  # a real day of the year (2000: a leap year)
+                return f"--{month:02d}-{day:02d}"
+            d = dt.date(int(g["y3"] or g["y4"]), month, day)
     except ValueError:
         return None
     return d.isoformat()
@@ -217,9 +228,11 @@ def _iso(m: re.Match[str]) -> str | None:
 def find_dates(text: str) -> list[tuple[int, int, str]]:
     """Every date of a text as ``(start, end, ISO date)``; ISO, US and month-name formats.
 
+    A month and day without a year gives ``--MM-DD`` (ISO 8601's form for it).
+
     Example:
-        >>> find_dates("Seen 2020-03-01; follow up on March 15, 2020 or 3/20/2020.")
-        [(5, 15, '2020-03-01'), (30, 44, '2020-03-15'), (48, 57, '2020-03-20')]
+        >>> find_dates("Seen 2020-03-01; follow up on March 15, 2020 or 3/20/2020, or on the 2nd of May.")
+        [(5, 15, '2020-03-01'), (30, 44, '2020-03-15'), (48, 57, '2020-03-20'), (69, 79, '--05-02')]
     """
     out = []
     for m in _DATE.finditer(text):
@@ -407,7 +420,8 @@ def _fact_flags(f: Fact, src: _Source) -> list[Flag]:
             reason = f"The source gives '{s.concept}' as {whose}, the text does not."
         return [Flag("negation", f.start, f.end, f.text, reason, f, s)]
     if f.kind == "medication" and f.dose:
-        doses = [q for s in same if s.dose for q in _quantities(s.dose)]
+        # the source's dose, or any strength in its words ('200 ACTUAT albuterol 0.09 MG/ACTUAT')
+        doses = [q for s in same for q in _quantities(f"{s.dose or ''} {s.text}")]
         wanted = _quantities(f.dose)
         missing = [q for q in wanted if not any(_close(q[0], d[0]) and (q[1] == d[1] or None in (q[1], d[1]))
                                                 for d in doses)]
@@ -429,8 +443,9 @@ def _text_flags(text: str, src: _Source) -> list[Flag]:
     for s, e, code in find_codes(text):
         if code.upper() not in src.codes:
             flags.append(Flag("unsupported", s, e, code, f"The code {code} is not a code of any fact of the source."))
+    days = {d[4:] for d in src.dates}  # --MM-DD of each source date
     for s, e, iso in find_dates(text):
-        if iso not in src.dates:
+        if iso not in src.dates and not (iso.startswith("--") and iso[1:] in days):
             flags.append(Flag("date", s, e, text[s:e], f"The date {iso} is not in the source."))
     for s, e, value, unit in find_numbers(text):
         if unit is not None:

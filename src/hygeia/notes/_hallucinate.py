@@ -7,7 +7,8 @@ error kept as ground truth (:class:`PlantedError`):
 - ``dose``: a dose scaled x2 or /2, or replaced by another common strength;
 - ``negation``: a stated problem denied (``'pneumonia'`` -> ``'no pneumonia'``) or a denied one
   stated (``'denies chest pain'`` -> ``'reports chest pain'``, ``'no fever'`` -> ``'fever'``);
-- ``date``: a date shifted by 3-60 days (in its own format), or a dated follow-up added.
+- ``date``: a date shifted by 3-60 days (in its own format), or, in a text without one, a sentence
+  with an invented date (a follow-up, a return visit, an onset) in one of five formats.
 
 :func:`score_planted` runs the guard over the altered copies: an error is caught when a
 flag of the guard overlaps its span.
@@ -158,13 +159,25 @@ def _deny(text: str, f: Fact) -> list[PlantedError]:
 
 
 def _date_text(d: dt.date, like: str) -> str:
+    """``d`` written the way ``like`` is (ISO, US, month name first or last, with or without a year)."""
     if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", like):
         return d.isoformat()
     if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", like):
         return f"{d.month}/{d.day}/{d.year}"
+    month = _MONTH_NAMES[d.month - 1]
+    year = bool(re.search(r"\d{4}", like))
     if like[:1].isdigit():
-        return f"{d.day} {_MONTH_NAMES[d.month - 1]} {d.year}"
-    return f"{_MONTH_NAMES[d.month - 1]} {d.day}, {d.year}"
+        return f"{d.day} {month} {d.year}" if year else f"{d.day} {month}"
+    return f"{month} {d.day}, {d.year}" if year else f"{month} {d.day}"
+
+
+def _as_date(iso: str) -> dt.date:
+    return dt.date(2000, int(iso[2:4]), int(iso[5:7])) if iso.startswith("--") else dt.date.fromisoformat(iso)
+
+
+#: How an invented date is added where a text has none: a sentence, and the date's format.
+_ADDED = ("Follow up on {}.", "Return to clinic on {}.", "Symptoms began on {}.", "Next visit scheduled for {}.")
+_FORMATS = ("2000-01-01", "1/1/2000", "January 1, 2000", "1 January 2000", "January 1")
 
 
 def _date_errors(text: str, rng: random.Random, avoid: Sequence[tuple[int, int]]) -> list[PlantedError]:
@@ -174,17 +187,18 @@ def _date_errors(text: str, rng: random.Random, avoid: Sequence[tuple[int, int]]
     for s, e, iso in dates:
         if _overlaps(s, e, avoid):
             continue
-        shift = rng.choice((-1, 1)) * rng.randint(3, 60)
-        new = dt.date.fromisoformat(iso) + dt.timedelta(days=shift)
-        if new.isoformat() not in known:
-            out.append(_replace("date", text, s, e, _date_text(new, text[s:e])))
-    if not out:  # no date to shift: add a dated follow-up
-        base = max((dt.date.fromisoformat(i) for i in known), default=dt.date(2020, 1, 1))
-        new = base + dt.timedelta(days=rng.randint(7, 60))
-        sentence = f"Follow up on {new.isoformat()}."
+        new = _as_date(iso) + dt.timedelta(days=rng.choice((-1, 1)) * rng.randint(3, 60))
+        written = _date_text(new, text[s:e])
+        if written != text[s:e] and new.isoformat() not in known:
+            out.append(_replace("date", text, s, e, written))
+    if not out:  # no date to change: add a sentence with an invented date
+        base = max((_as_date(i) for i in known if not i.startswith("--")), default=dt.date(2020, 1, 1))
+        written = _date_text(base + dt.timedelta(days=rng.randint(7, 60)), rng.choice(_FORMATS))
+        sentence = rng.choice(_ADDED)
         sep = "" if not text or text.endswith((" ", "\n")) else " "
-        start = len(text) + len(sep) + len("Follow up on ")
-        out.append(PlantedError("date", text + sep + sentence, start, start + 10, "", new.isoformat()))
+        start = len(text) + len(sep) + sentence.index("{}")
+        out.append(PlantedError("date", text + sep + sentence.format(written), start, start + len(written), "",
+                                written))
     return out
 
 
