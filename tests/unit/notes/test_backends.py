@@ -192,3 +192,13 @@ def test_base_model_prompt_has_one_invented_example_and_codes_only_for_letters()
     assert p.completion.count("Facts:") == 2 and "cellulitis" in p.completion and "I10" not in p.user
     assert p.completion.endswith("- Problem: hypertension\n\nDischarge summary:\n")
     assert "- Problem: hypertension [ICD-10-CM I10; SNOMED-CT 1]" in build_prompt(coded, "insurance").user
+
+
+def test_transformers_backend_names_the_extra_when_missing(monkeypatch, tmp_path):
+    import sys
+
+    from hygeia.errors import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, "transformers", None)  # as if not installed
+    with pytest.raises(MissingExtraError, match=re.escape("pip install 'hygeia[llm]'")):
+        TransformersBackend(tmp_path / "m.gguf").generate("Hi")
