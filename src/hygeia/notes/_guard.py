@@ -112,6 +112,8 @@ class GuardReport:
         supported: those of ``stated`` that no flag touches.
         critical: the source's critical facts.
         kept: those of ``critical`` the generated text keeps.
+        warnings: what extraction said of either text (empty, not English...), each prefixed
+            ``source:`` or ``text:``.
     """
 
     generated: str
@@ -120,6 +122,7 @@ class GuardReport:
     supported: list[Fact] = field(default_factory=list)
     critical: list[Fact] = field(default_factory=list)
     kept: list[Fact] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -144,7 +147,7 @@ class GuardReport:
         """The report as JSON-ready data."""
         return {"ok": self.ok, "precision": self.precision, "recall": self.recall, "n_stated": len(self.stated),
                 "n_supported": len(self.supported), "n_critical": len(self.critical), "n_kept": len(self.kept),
-                "by_kind": self.by_kind(), "flags": [f.to_dict() for f in self.flags]}
+                "by_kind": self.by_kind(), "flags": [f.to_dict() for f in self.flags], "warnings": self.warnings}
 
     def summary(self) -> str:
         """One line for people: flags by kind, precision and recall."""
@@ -291,6 +294,7 @@ class _Source:
     pairs: set[tuple[float, str | None]]
     values: set[float]
     codes: set[str]
+    warnings: list[str]
 
 
 def _extract(text: str) -> Extraction:
@@ -340,6 +344,7 @@ def _with_terms(facts: Iterable[Fact], *, lay_names: bool = True) -> list[Fact]:
 def _source(source: str | Extraction | Sequence[Fact] | Sequence[str]) -> _Source:
     texts: list[str] = []
     facts: list[Fact] = []
+    warnings: list[str] = []
     items: Iterable[Any] = [source] if isinstance(source, (str, Extraction)) else source
     for item in items:
         if isinstance(item, Fact):
@@ -348,10 +353,12 @@ def _source(source: str | Extraction | Sequence[Fact] | Sequence[str]) -> _Sourc
         elif isinstance(item, Extraction):
             facts.extend(item.facts)
             texts.append(item.text)
+            warnings += item.warnings
         elif isinstance(item, str):
             ext = _extract(item)
             facts.extend(ext.facts)
             texts.append(item)
+            warnings += ext.warnings
         else:
             raise ConfigError(f"a source must be a text, an Extraction or Facts, got {type(item).__name__}; "
                               "pass the note's text or hygeia.notes.extract(text)")
@@ -364,7 +371,7 @@ def _source(source: str | Extraction | Sequence[Fact] | Sequence[str]) -> _Sourc
         if f.dose:
             pairs.update(_quantities(f.dose))
     codes = {c for f in facts for _, c in f.codes} | {c for t in texts for _, _, c in find_codes(t)}
-    return _Source(facts, dates, pairs, {v for v, _ in pairs}, {c.upper() for c in codes})
+    return _Source(facts, dates, pairs, {v for v, _ in pairs}, {c.upper() for c in codes}, warnings)
 
 
 def _is_critical(f: Fact, critical: Sequence[str]) -> bool:
@@ -513,7 +520,8 @@ def check_faithfulness(source: str | Extraction | Sequence[Fact] | Sequence[str]
             what = {"allergy": "allergy status", "medication": "medication", "follow_up": "follow-up"}.get(s.kind, s.kind)
             flags.append(Flag("omission", None, None, s.text,
                               f"The source's {what} '{s.text}' is missing from the text.", None, s))
-    return GuardReport(gen.text, flags, stated, supported, crit, kept)
+    warnings = [f"source: {w}" for w in dict.fromkeys(src.warnings)] + [f"text: {w}" for w in gen.warnings]
+    return GuardReport(gen.text, flags, stated, supported, crit, kept, warnings)
 
 
 # -- the policy -------------------------------------------------------------------------------

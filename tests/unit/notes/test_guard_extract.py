@@ -124,3 +124,10 @@ def test_planted_errors_in_real_llm_output_are_caught():
     score = score_planted(errors, lambda t: check_faithfulness(next(checks), t))
     assert score["ALL"]["n"] >= 20
     assert score["ALL"]["share"] >= 0.95, score["missed"]
+
+
+def test_extraction_warnings_are_passed_on():
+    r = check_faithfulness("Paciente con neumonía y fiebre. Alergia a la penicilina.", "")
+    assert r.warnings and all(w.startswith(("source: ", "text: ")) for w in r.warnings)
+    assert any("English" in w for w in r.warnings), r.warnings
+    assert r.to_dict()["warnings"] == r.warnings
