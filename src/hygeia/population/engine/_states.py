@@ -177,7 +177,7 @@ class FastLoop:
     """
 
     __slots__ = ("period", "reads", "drift", "pure", "transitions", "conditions", "age_edges", "date_edges", "timed",
-                 "memo", "changes")
+                 "memo", "changes", "root")
 
     def __init__(self, period: int, reads: set, pure: frozenset, transitions: list, conditions: list) -> None:
         self.period = period
@@ -189,18 +189,25 @@ class FastLoop:
         self.age_edges, self.date_edges, self.timed = _time_edges(conditions)
         #: id of a Fixed probabilities list -> (that list, its outcomes); see ``outcomes``.
         self.memo: dict[int, tuple] = {}
+        #: The one transition whose probabilities decide the outcomes, when there is one: the
+        #: Delay's own, or (a Direct to the only pure state) that state's. None: walk them all.
+        first = transitions[0]
+        self.root = first if not pure else (
+            transitions[1] if len(pure) == 1 and type(first) is Direct and first.state in pure else None)
         #: ``next_change`` of the transitions that have one (lookup tables).
         self.changes = tuple(nc for nc in (getattr(tr, "next_change", None) for tr in transitions) if nc is not None)
 
     def outcomes(self, delay, person, t: int) -> tuple[float, list]:
         """``(q, exits)``: the chance of coming back to ``delay`` and ``[(state, probability)]`` of leaving.
 
-        Without pure states between, they follow from the one list of probabilities the
-        Delay's transition gives; when that list is a :class:`Fixed` one (the same object
-        each time), they are kept by it and not summed again.
+        When they follow from one list of probabilities (``root``: the Delay's transition,
+        or the one pure state's that the Delay leads to directly), and that list is a
+        :class:`Fixed` one (the same object each time), they are kept by it and not summed
+        again.
         """
-        if not self.pure:
-            probs = delay.transition.probabilities(person, t)
+        root = self.root
+        if root is not None:
+            probs = root.probabilities(person, t)
             memo = self.memo
             hit = memo.get(id(probs))
             if hit is not None and hit[0] is probs:
