@@ -136,7 +136,7 @@ class Simulation:
         prior = p.prior
         state = run.state
         steps = 0
-        advance_ = ADVANCE
+        advance_, delay_, most = ADVANCE, DELAY, MAX_STEPS_PER_INSTANT
         while True:
             # Simple states do nothing (no call); the others' work returns what happens next.
             if state.trivial or (r := state.process(run, p, t)) == advance_:
@@ -148,7 +148,7 @@ class Simulation:
                             return
                     elif state.transition is not None:
                         nxt = state.transition.choose(p, t)
-            elif r == DELAY:
+            elif r == delay_:
                 run.state = state
                 run.token += 1
                 # ``schedule(run.wake, self.advance, run)``, inlined: the commonest way to wait
@@ -189,7 +189,7 @@ class Simulation:
             if state.tracked:
                 prior[state.key] = t
             steps += 1
-            if steps > MAX_STEPS_PER_INSTANT:
+            if steps > most:
                 raise SimulationError(
                     f"module {run.module.key!r} looped {steps} times without time passing, last at state "
                     f"{state.name!r} (person {p.subject_id}); add a Delay or Guard to that loop"
