@@ -316,6 +316,8 @@ def _follow_up(text: str, a: int, b: int, section: str | None, ctx: SentenceCont
     concept = re.sub(r"\s+", " ", re.sub(r"^(?:in|at|with|the)\s+", "", concept.strip(" .:,"), flags=re.I)).lower()
     if not concept or re.match(r"(?:her|him|them|you|the patient|patient)\b", concept):
         concept = "follow-up visit"
+    if flags.negated and not who:
+        concept = "any follow-up"  # 'No follow-up visit is recorded': no visit of any kind, a class denied
     value = unit = None
     if iv:
         n = iv.group(1).lower()

@@ -371,7 +371,18 @@ def _source(source: str | Extraction | Sequence[Fact] | Sequence[str]) -> _Sourc
         if f.dose:
             pairs.update(_quantities(f.dose))
     codes = {c for f in facts for _, c in f.codes} | {c for t in texts for _, _, c in find_codes(t)}
-    return _Source(facts, dates, pairs, {v for v, _ in pairs}, {c.upper() for c in codes}, warnings)
+    return _Source(facts, dates, pairs, {v for v, _ in pairs} | _day_spans(dates), {c.upper() for c in codes}, warnings)
+
+
+def _day_spans(dates: set[str]) -> set[float]:
+    """Days between two of the source's full dates: a length of stay the text works out from them is supported.
+
+    Example:
+        >>> sorted(_day_spans({"2021-04-02", "2021-04-05", "--04-09"}))
+        [3.0]
+    """
+    full = sorted(dt.date.fromisoformat(d) for d in dates if len(d) == 10 and d[:1] != "-")[:200]
+    return {float(abs((b - a).days)) for i, a in enumerate(full) for b in full[i + 1:]}
 
 
 def _is_critical(f: Fact, critical: Sequence[str]) -> bool:
@@ -412,6 +423,9 @@ def _fact_flags(f: Fact, src: _Source) -> list[Flag]:
         # unless the source states some of that kind too ('no new findings' beside a diagnosis)
         matches += [s for s in src.facts if s.kind == f.kind and _is_class(s) != _is_class(f)
                     and s.negated != f.negated and (s.negated and _is_class(s) or f.negated and _is_class(f))]
+    if not matches and f.kind == "follow_up" and f.negated and _is_class(f) \
+            and not any(s.kind == "follow_up" and s.asserted for s in src.facts):
+        return []  # 'No follow-up visit is recorded' of a source that plans none: true of it
     if not matches:
         what = "denies" if f.negated else "states"
         return [Flag("unsupported", f.start, f.end, f.text,

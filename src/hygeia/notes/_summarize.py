@@ -445,7 +445,8 @@ def _discharge(stay: Stay, out: list[Sentence]) -> None:
         when = f" on {item.date}" if item.date else ""
         _say(out, "FOLLOW-UP", f"Next visit: {lower(item.name)}{when}.", item.sources)
     if not stay.follow_up:
-        _say(out, "FOLLOW-UP", "Follow up with the primary care physician after discharge.", basis="advice")
+        # Not "follow up with the primary care physician": a plan the source does not state is an invented fact.
+        _say(out, "FOLLOW-UP", "No follow-up visit is recorded.", basis="absence")
 
 
 def _allergy_lines(stay: Stay, out: list[Sentence], section: str, *, patient: bool) -> None:

@@ -137,7 +137,7 @@ LAY: dict[str, str] = {
 #: SNOMED CT procedure code -> plain words.
 LAY_PROCEDURES: dict[str, str] = {
     "177184002": "gave birth", "11466000": "had a C-section", "399208008": "had a chest X-ray",
-    "371908008": "got oxygen through a mask", "268400002": "had a heart tracing (ECG)",
+    "371908008": "got oxygen through a mask", "268400002": "had a heart tracing (12 lead electrocardiogram)",
     "29303009": "had a heart tracing (ECG)", "82078001": "had blood drawn for tests",
     "33367005": "had an X-ray of the heart's blood vessels", "281790008": "got antibiotics through a vein",
     "30088009": "had a blood test for germs", "104173009": "had a test of your phlegm",

@@ -131,3 +131,24 @@ def test_extraction_warnings_are_passed_on():
     assert r.warnings and all(w.startswith(("source: ", "text: ")) for w in r.warnings)
     assert any("English" in w for w in r.warnings), r.warnings
     assert r.to_dict()["warnings"] == r.warnings
+
+
+def test_a_denied_follow_up_is_true_only_of_a_source_that_plans_none():
+    """'No follow-up visit is recorded' (the default writer's absence sentence) passes where the source plans no
+    visit, and contradicts one that does."""
+    without = NOTE.split("FOLLOW-UP:")[0]
+    text = "FOLLOW-UP:\nNo follow-up visit is recorded.\n"
+    assert check_faithfulness(without, text, critical=()).ok
+    flags = check_faithfulness(NOTE, text).flags
+    assert {f.kind for f in flags} == {"negation", "omission"}
+
+
+def test_default_discharge_summary_of_a_note_without_follow_up_states_nothing_unsupported():
+    from hygeia.notes import stay_from_notes, summarize
+
+    source = NOTE.split("FOLLOW-UP:")[0]
+    for kind in ("discharge", "instructions"):
+        summary = summarize(stay_from_notes([source]), kind)
+        report = check_faithfulness(source, summary.text, critical=())
+        assert report.ok, (kind, report.flags)
+        assert report.stated
