@@ -20,9 +20,10 @@ against the reference, the discharge summary written from the record. That measu
 information kept through notes and extraction (1.0 = all of it, word for word). Also
 ``notes_spans_valid``: the share of cited spans that lie inside their note and cover text,
 and ``notes_guard_flags``: what :func:`hygeia.notes.check_faithfulness` (the guard, which
-re-extracts the summary and compares it with the notes) flags in those discharge
-summaries (unsupported concepts, flipped negations, numbers or dates absent from the
-notes, omitted allergies, medications or follow-up).
+re-extracts the summary and compares it with the notes) flags in the summaries of every
+kind written from those notes (unsupported concepts, flipped negations, numbers or dates
+absent from the notes, omitted critical facts: allergies, medications, follow-up; for an
+insurance letter, medications), out of ``notes_guard_checked_summaries``.
 
 Usage::
 
@@ -68,6 +69,8 @@ def _measure(run: Path, seed: int) -> dict[str, Any]:
         summarize,
     )
 
+    from hygeia.notes._guard import CRITICAL_BY_KIND
+
     persons, events = _records(run)
     stays = [(sid, e["encounter_id"]) for sid, mine in sorted(events.items())
              for e in find_stays(mine, ("inpatient",))]
@@ -97,7 +100,7 @@ def _measure(run: Path, seed: int) -> dict[str, Any]:
                instructions_grade_mean=statistics.fmean(grades), instructions_grade_max=max(grades))
 
     scores: dict[str, list[float]] = {}
-    spans = valid = flagged = flags = 0
+    spans = valid = flagged = flags = checked = 0
     cpu_notes = 0.0
     for sid, eid in stays:
         notes = note_for_encounter(persons[sid], events[sid], eid, seed=seed)
@@ -111,9 +114,12 @@ def _measure(run: Path, seed: int) -> dict[str, Any]:
                 start, end = (int(v) for v in span.split("-"))
                 spans += 1
                 valid += name in texts and 0 <= start < end <= len(texts[name]) and bool(texts[name][start:end].strip())
-        report = check_faithfulness(list(texts.values()), candidate.text)
-        flags += len(report.flags)
-        flagged += bool(report.flags)
+        for kind in KINDS:  # each kind checked with the facts it must keep (CRITICAL_BY_KIND)
+            text = candidate.text if kind == "discharge" else summarize(stay_from_notes(texts), kind).text
+            report = check_faithfulness(list(texts.values()), text, critical=CRITICAL_BY_KIND[kind])
+            flags += len(report.flags)
+            flagged += bool(report.flags)
+            checked += 1
         for variant, score in rouge(candidate.body, references[(sid, eid)].body).items():
             for part in ("f1", "recall", "precision"):
                 scores.setdefault(f"{variant}_{part}", []).append(getattr(score, part))
@@ -121,6 +127,7 @@ def _measure(run: Path, seed: int) -> dict[str, Any]:
     row["notes_spans_valid"] = valid / spans if spans else float("nan")
     row["notes_guard_flags"] = flags
     row["notes_guard_flagged_summaries"] = flagged
+    row["notes_guard_checked_summaries"] = checked
     row.update({f"notes_{k}": statistics.fmean(v) for k, v in scores.items()})
     return row
 

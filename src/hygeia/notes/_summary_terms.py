@@ -123,7 +123,7 @@ LAY: dict[str, str] = {
     "284549007": "cut on the hand", "283385000": "cut on the leg", "279039007": "low back pain",
     "36923009": "depression", "370143000": "depression", "19169002": "miscarriage", "422587007": "upset stomach",
     "72892002": "pregnancy", "239872002": "hip arthritis", "239873007": "knee arthritis", "64859006": "weak bones",
-    "58703003": "depression after birth", "398254007": "high blood pressure in pregnancy",
+    "58703003": "depression after birth", "398254007": "pre-eclampsia (a serious problem in pregnancy)",
     "267102003": "sore throat", "44465007": "sprained ankle", "70704007": "sprained wrist", "271594007": "fainting",
     "27355003": "toothache", "54150009": "cold", "249497008": "throwing up",
     # Synthea's modules: common conditions that Hygeia's library does not make (displays checked in its modules)
@@ -142,7 +142,7 @@ LAY_PROCEDURES: dict[str, str] = {
     "33367005": "had an X-ray of the heart's blood vessels", "281790008": "got antibiotics through a vein",
     "30088009": "had a blood test for germs", "104173009": "had a test of your phlegm",
     "609588000": "had a knee replacement", "415070008": "had a procedure to open a heart artery",
-    "31208007": "had medicine to start labor", "433236007": "had an ultrasound of the heart",
+    "31208007": "had medicine to start labor", "433236007": "had a scan of the heart (transthoracic echocardiography)",
     "56251003": "got breathing treatments", "52734007": "had a hip replacement", "713021002": "had an X-ray of the hips",
     "305351004": "stayed in intensive care", "288086009": "had stitches",
 }
