@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -89,8 +92,10 @@ def test_bad_input(run: Path, tmp_path: Path) -> None:
     assert res.exit_code == 2 and "subject_id 999999 is not in the run" in res.output
     res = CliRunner().invoke(main, ["notes", "summarize", str(empty), "--subject", "1"])
     assert res.exit_code == 2 and "Leave them out" in res.output
-    res = CliRunner().invoke(main, ["notes", "summarize", str(run), "--backend", "http://localhost:8080"])
-    assert res.exit_code == 2 and "not wired" in res.output
+    res = CliRunner().invoke(main, ["notes", "summarize", str(run), "--backend", "ftp://localhost:8080"])
+    assert res.exit_code == 2 and "unknown --backend" in res.output and "http://127.0.0.1:8080" in res.output
+    res = CliRunner().invoke(main, ["notes", "summarize", str(run), "--model", "m"])
+    assert res.exit_code == 2 and "--backend" in res.output
 
 
 def test_a_folder_of_notes_is_one_stay(run: Path, tmp_path: Path) -> None:
@@ -109,3 +114,77 @@ def test_a_folder_of_notes_is_one_stay(run: Path, tmp_path: Path) -> None:
     (tmp_path / "nothing").mkdir()
     res = CliRunner().invoke(main, ["notes", "summarize", str(tmp_path / "nothing")])
     assert res.exit_code == 2 and "holds no .txt notes" in res.output
+
+
+class _Model(BaseHTTPRequestHandler):
+    """STANDS IN for an OpenAI-compatible server (llama.cpp server, vLLM, Ollama): answers every chat completion with
+    ``answer`` in the OpenAI JSON format and keeps the prompts it got. The real model behind a real server is
+    exercised by the slow opt-in tests/integration/test_llm_gemma.py."""
+
+    answer = ""
+    prompts: list = []
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).prompts.append(body["messages"])
+        out = json.dumps({"id": "c1", "object": "chat.completion", "model": body["model"], "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": type(self).answer}}]})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out.encode())))
+        self.end_headers()
+        self.wfile.write(out.encode())
+
+
+@pytest.fixture
+def model_server():
+    _Model.prompts = []
+    httpd = HTTPServer(("127.0.0.1", 0), _Model)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_backend_text_kept_only_when_the_guard_passes_it(model_server: str, tmp_path: Path) -> None:
+    note = tmp_path / "discharge.txt"
+    note.write_text(NOTE)
+    args = ["notes", "summarize", str(note), "--kind", "discharge", "--backend", model_server, "--model", "m",
+            "--format", "json"]
+    _Model.answer = ("Admitted 2024-02-01 with community acquired pneumonia, discharged 2024-02-04. "
+                     "Discharge medication: amoxicillin 500 MG oral capsule. No known drug allergies.")
+    res = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "ok.json")])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "ok.json").read_text())
+    assert doc["writer"] == "llm" and doc["guard"]["action"] == "accepted" and doc["text"] == _Model.answer
+    assert {s["basis"] for s in doc["sentences"]} == {"generated"}
+    assert doc["guard"]["backend"] == {"backend": "OpenAICompatibleBackend", "url": model_server, "model": "m"}
+    assert "nothing flagged" in res.output
+    prompt = json.dumps(_Model.prompts[-1])
+    assert "pneumonia" in prompt and "2024-02-01" in NOTE and "Discharge Summary" not in prompt  # facts, not the note
+
+    _Model.answer = ("Admitted with community acquired pneumonia and sepsis. Discharged on warfarin 5 mg daily. "
+                     "Follow up on 2024-03-15.")
+    res = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "bad.json")])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((tmp_path / "bad.json").read_text())
+    assert doc["writer"] == "faithful" and doc["guard"]["action"] == "fallback"
+    assert doc["guard"]["generated"] == _Model.answer and not doc["guard"]["report"]["ok"]
+    assert {f["kind"] for f in doc["guard"]["report"]["flags"]} >= {"unsupported", "date"}
+    assert doc["guard"]["final"]["ok"] and "warfarin" not in doc["text"]
+    assert "the default writer's summary is given instead" in res.output
+
+
+def test_backend_unreachable_names_the_url_and_writes_nothing(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    note = tmp_path / "discharge.txt"
+    note.write_text(NOTE)
+    res = CliRunner().invoke(main, ["notes", "summarize", str(note), "--backend", f"http://127.0.0.1:{port}",
+                                    "--model", "m", "--out", str(tmp_path / "s.txt")])
+    assert res.exit_code == 2 and f"127.0.0.1:{port}" in res.output and "Traceback" not in res.output, res.output
+    assert not (tmp_path / "s.txt").exists()

@@ -18,7 +18,9 @@
   absent from the source, omitted allergies, medications and follow-ups); :func:`guarded`
   accepts, repairs, falls back or rejects; :func:`plant_errors` and :func:`score_planted`
   measure it. Optional language models: :class:`OpenAICompatibleBackend` (llama.cpp
-  server, vLLM, Ollama), :class:`TransformersBackend`, prompts from facts (:func:`build_prompt`).
+  server, vLLM, Ollama), :class:`TransformersBackend`, prompts from facts (:func:`build_prompt`);
+  :func:`summarize_with_backend` keeps a model's summary only when the guard passes it, else
+  gives the faithful writer's.
 
 Example:
     >>> import datetime as dt
@@ -78,6 +80,7 @@ from hygeia.notes._summarize import (
     SummaryWriter,
     summarize,
 )
+from hygeia.notes._summarize_llm import summarize_with_backend
 from hygeia.notes._summary_io import stay_from_paths
 from hygeia.notes._summary_notes import stay_from_extractions, stay_from_notes
 from hygeia.notes._summary_sources import find_stays, stay_from_record, stay_from_run
@@ -151,5 +154,6 @@ __all__ = [
     "stay_from_record",
     "stay_from_run",
     "summarize",
+    "summarize_with_backend",
     "write_notes",
 ]

@@ -177,10 +177,14 @@ class Summary:
     writer: str = "faithful"
     #: What a guard reported, if one ran (free-form JSON-ready data).
     guard: dict[str, Any] | None = None
+    #: A language model's text as the guard passed it (its layout kept); ``None`` for the faithful writer.
+    written: str | None = None
 
     @property
     def text(self) -> str:
         """The summary as written: the title, then each section header and its sentences."""
+        if self.written is not None:
+            return self.written
         parts = [self.title]
         current = None
         for s in self.sentences:
