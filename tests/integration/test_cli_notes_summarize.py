@@ -7,6 +7,7 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -122,7 +123,7 @@ class _Model(BaseHTTPRequestHandler):
     exercised by the slow opt-in tests/integration/test_llm_gemma.py."""
 
     answer = ""
-    prompts: list = []
+    prompts: ClassVar[list] = []
 
     def log_message(self, *args: object) -> None:
         pass

@@ -70,7 +70,12 @@ def summarize_command(inputs: tuple[str, ...], kind: str, subject_id: int | None
     deterministic and states only those facts.
     """
     from hygeia.core.atomic import write_text
-    from hygeia.notes import backend_for, stay_from_paths, summarize, summarize_with_backend
+    from hygeia.notes import (
+        backend_for,
+        stay_from_paths,
+        summarize,
+        summarize_with_backend,
+    )
 
     if model is not None and backend is None:
         raise CliError(f"--model {model} names a model of a server: pass the server with --backend URL too, "
