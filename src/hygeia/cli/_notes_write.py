@@ -14,7 +14,8 @@ from hygeia.core.progress import Summary, describe_output
 
 __all__ = ["write_command"]
 
-_NAMES = {"soap": "SOAP progress notes", "hp": "histories and physicals", "discharge": "discharge summaries"}
+_NAMES = {"soap": "SOAP progress notes", "hp": "histories and physicals", "discharge": "discharge summaries",
+          "radiology": "radiology reports"}
 
 
 @click.command(
@@ -23,13 +24,14 @@ _NAMES = {"soap": "SOAP progress notes", "hp": "histories and physicals", "disch
 Examples:
   hygeia notes write run --out run_notes --seed 1
   hygeia notes write run --out run_notes --kind discharge --kind soap --overwrite
+  hygeia notes write run --out run_reports --kind radiology
 
 The same seed gives the same notes, word for word.""",
 )
 @click.argument("run", metavar="RUN")
 @click.option("--out", required=True, metavar="DIR", help="Output folder for notes/*.parquet and manifest.json (must not exist or be empty).")
 @click.option("--seed", type=int, default=None, metavar="S", help="Wording seed. Default: a fresh random one (recorded in manifest.json and printed).")
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(("soap", "hp", "discharge")), help="Only write notes of this kind (repeatable). Default: all kinds.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(tuple(_NAMES)), help="Only write notes of this kind (repeatable): soap, hp, discharge, or radiology (a report per imaging study). Default: all kinds.")
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it holds previous notes.")
 @quiet_option
 def write_command(run: str, out: str, seed: int | None, kinds: tuple[str, ...], overwrite: bool, quiet: bool) -> None:
@@ -37,7 +39,9 @@ def write_command(run: str, out: str, seed: int | None, kinds: tuple[str, ...], 
 
     Ambulatory, urgent-care and emergency visits get a SOAP progress note; wellness
     visits and admissions a History & Physical; inpatient stays also a discharge
-    summary. Every sentence keeps the ids of the events it states (provenance).
+    summary; every imaging study (radiograph, CT, MRI, ultrasound, echocardiogram)
+    a radiology report. Every sentence keeps the ids of the events it states
+    (provenance).
     """
     from hygeia.notes import write_notes
 

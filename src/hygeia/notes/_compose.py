@@ -6,7 +6,9 @@ the events it states (:func:`event_key`) and a ``basis``:
 - ``"events"``: the sentence states those events (a diagnosis, a medication, a value);
 - ``"absence"``: the sentence states that the record holds *no* event of a kind up to the
   note's time ("No known drug allergies." only when no allergy was recorded by then);
-- ``"advice"``: a standard instruction that states no fact about the patient.
+- ``"advice"``: a standard instruction that states no fact about the patient;
+- ``"protocol"``: the standard technique of a study type (a radiology report's
+  TECHNIQUE), a description of how such a study is done, not a fact about the patient.
 
 Wording varies: each statement has several phrasings and a per-note
 :class:`random.Random` picks one; the facts stated do not depend on the draw.
@@ -21,11 +23,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hygeia.notes._radiology import Study, is_finding, studies_of, technique
+
 __all__ = ["KINDS", "Note", "Sentence", "article", "clean", "compose_notes", "event_key", "is_social", "lower", "number",
            "unit_text", "visit_reason"]
 
-#: Note kinds: SOAP progress note, History & Physical, discharge summary.
-KINDS = ("soap", "hp", "discharge")
+#: Note kinds: SOAP progress note, History & Physical, discharge summary, radiology report (one per imaging study).
+KINDS = ("soap", "hp", "discharge", "radiology")
 
 _TAG = re.compile(r"\s*\((disorder|finding|procedure|regime/therapy|situation|qualifier value|observable entity|"
                   r"environment|morphologic abnormality|organism|substance|product|event|person)\)$")
@@ -480,6 +484,71 @@ def _discharge(w: _Writer, c: _Context) -> None:
               basis="advice")
 
 
+def _radiology(w: _Writer, c: _Context, study: Study, events: Sequence[Mapping[str, Any]]) -> None:
+    """A radiology report of one study (see :mod:`hygeia.notes._radiology`)."""
+    first = events[0]
+    when = first["time"]
+    name = clean(first["display"])
+    w.section = "EXAMINATION"
+    w.say(["{s}, {d}.", "{s} performed on {d}.", "{s} ({d})."], events, s=name, d=f"{when:%Y-%m-%d}")
+    problems = c.of("condition")
+    shown = _unique([e for e in problems if is_finding(study, clean(e["display"]), e["display"])])
+    w.section = "CLINICAL INDICATION"
+    relevant = _unique([e for e in problems if study.can_show(clean(e["display"]))])
+    if relevant:
+        w.say(["{items}.", "evaluation of {items}."], relevant, items=_join([lower(clean(e["display"])) for e in relevant]))
+    elif problems:
+        relevant = _unique(problems)
+        w.say(["{items}.", "clinical history: {items}."], relevant,
+              items=_join([lower(clean(e["display"])) for e in relevant]))
+    named = {clean(e["display"]).lower() for e in relevant}
+    known = [e for e in c.active("condition", when)
+             if study.can_show(clean(e["display"])) and clean(e["display"]).lower() not in named]
+    if known:
+        w.say(["known {items}.", "history of {items}."], known, items=_join([lower(clean(e["display"])) for e in known]))
+    if not relevant and not known:
+        reason = lower(clean(c.encounter["display"]))
+        w.say(["{r}.", "requested during {a} {r}."], [c.encounter], r=reason, a=article(reason))
+    w.section = "COMPARISON"
+    codes = {str(e["code"]) for e in events}
+    prior = [e for e in c.events if e["time"] < when and e["kind"] in ("procedure", "imaging")
+             and str(e["code"]) in codes]
+    if prior:
+        last = max(prior, key=lambda e: (e["time"], e["kind"] == "procedure"))
+        w.say(["{s} dated {d}.", "prior {s} from {d}.", "{s} of {d}."], [last], s=lower(clean(last["display"])),
+              d=f"{last['time']:%Y-%m-%d}")
+    else:
+        w.say(["none available.", "no prior study of this type on record."], basis="absence")
+    w.section = "TECHNIQUE"
+    w.say(technique(study), basis="protocol")
+    w.section = "FINDINGS"
+    if shown:
+        for e in shown:
+            w.say(["findings consistent with {d}.", "appearance consistent with {d}.",
+                   "imaging features consistent with {d}."], [e], d=lower(clean(e["display"])))
+    else:
+        w.say(["no acute abnormality is recorded for this study.", "no abnormality is recorded for this study."],
+              basis="absence")
+    w.section = "IMPRESSION"
+    if shown:
+        for e in shown:
+            w.say(["{d}.", "consistent with {d}."], [e], d=lower(clean(e["display"])))
+    else:
+        w.say(["no acute abnormality recorded.", "no recorded abnormality on this study."], basis="absence")
+
+
+def _unique(events: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Events with distinct names, the first of each."""
+    seen: set[str] = set()
+    out = []
+    for e in events:
+        name = clean(e["display"]).lower()
+        if name not in seen:
+            seen.add(name)
+            out.append(e)
+    return out
+
+
 _TITLES = {
     "ambulatory": ("Progress Note", "primary care physician"),
     "urgentcare": ("Urgent Care Note", "urgent care physician"),
@@ -514,7 +583,8 @@ def compose_notes(person: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
         events: all of the person's events, sorted by time.
         encounter: the encounter event.
         rngs: the generator of each note kind.
-        kinds: the kinds to write, among those the encounter's class gets.
+        kinds: the kinds to write, among those the encounter's class gets; ``radiology``: one report per
+            imaging study of the encounter (:func:`hygeia.notes._radiology.imaging_study`).
     """
     eid = encounter["encounter_id"]
     events = list(events)
@@ -537,4 +607,25 @@ def compose_notes(person: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
         _PLANS[kind](w, c)
         out.append(Note(int(person["subject_id"]), int(eid), signed, kind, role,
                         "Discharge Summary" if kind == "discharge" else title, w.sentences))
+    if "radiology" in kinds:
+        out += _radiology_notes(person, events, encounter, at, rngs("radiology"))
+    return out
+
+
+def _radiology_notes(person: Mapping[str, Any], events: list[Mapping[str, Any]], encounter: Mapping[str, Any],
+                     at: list[Mapping[str, Any]], rng: random.Random) -> list[Note]:
+    """One radiology report per imaging study of the encounter, signed once the study and what it cites are done."""
+    out = []
+    for study, mine in studies_of(at):
+        start = mine[0]["time"]
+        done = max([start, *(e["end_time"] for e in mine if e["end_time"] is not None)])
+        c = _Context(person, encounter, events, at, done)
+        w = _Writer(rng)
+        _radiology(w, c, study, mine)
+        cited = {k for s in w.sentences for k in s.events}
+        signed = max([done, *(e["time"] for e in at if event_key(e) in cited)])
+        echo = study.modality == "echo"
+        out.append(Note(int(person["subject_id"]), int(encounter["encounter_id"]), signed, "radiology",
+                        "cardiologist" if echo else "radiologist",
+                        "Echocardiography Report" if echo else "Radiology Report", w.sentences))
     return out

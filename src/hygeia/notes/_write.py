@@ -46,7 +46,7 @@ def _check_kinds(kinds: Iterable[str] | None) -> tuple[str, ...]:
     bad = [k for k in chosen if k not in KINDS]
     if bad or not chosen:
         raise ConfigError(f"kinds must be among {', '.join(KINDS)}; got {list(kinds)!r}. "
-                          "Pass e.g. kinds=['soap', 'discharge'], or kinds=None for all.")
+                          "Pass e.g. kinds=['soap', 'radiology'], or kinds=None for all.")
     return chosen
 
 
@@ -60,17 +60,20 @@ def _rngs(seed: int, subject_id: int, encounter_id: int) -> Any:
 
 def note_for_encounter(person: Mapping[str, Any], events: Sequence[Mapping[str, Any]], encounter_id: int, *,
                        seed: int = 0, kinds: Iterable[str] | None = None) -> list[Note]:
-    """The notes of one encounter: a SOAP note, an H&P, or an H&P and a discharge summary.
+    """The notes of one encounter: a SOAP note, an H&P, or an H&P and a discharge summary; radiology reports.
 
     Ambulatory, urgent-care and emergency encounters get a SOAP progress note; wellness
     visits a History & Physical; inpatient stays an admission H&P and a discharge summary.
+    Every imaging study of the encounter (a chest radiograph, a CT, an echocardiogram...)
+    also gets a radiology report (EXAMINATION, CLINICAL INDICATION, COMPARISON, TECHNIQUE,
+    FINDINGS, IMPRESSION), written by a radiologist (a cardiologist for echocardiography).
 
     Args:
         person: the person's row of a run's ``persons`` table (``subject_id``, ``birth_time``, ``sex``).
         events: the person's rows of the ``events`` table (any order).
         encounter_id: the encounter to write about.
         seed: the wording seed; the same seed gives the same words.
-        kinds: only these kinds (``soap``, ``hp``, ``discharge``); None for all.
+        kinds: only these kinds (``soap``, ``hp``, ``discharge``, ``radiology``); None for all.
 
     Returns:
         The encounter's notes, each with its sentences and their provenance.
@@ -141,7 +144,7 @@ def write_notes(run: str | os.PathLike[str], out: str | os.PathLike[str], *, see
         run: a run folder written by ``hygeia generate``.
         out: the folder to write (must not exist or be empty, unless ``overwrite``).
         seed: the wording seed; None draws a fresh one (recorded in the manifest).
-        kinds: only these note kinds (``soap``, ``hp``, ``discharge``); None for all.
+        kinds: only these note kinds (``soap``, ``hp``, ``discharge``, ``radiology``); None for all.
         overwrite: replace ``out`` if it exists.
         quiet: draw no progress bar.
 
@@ -157,7 +160,7 @@ def write_notes(run: str | os.PathLike[str], out: str | os.PathLike[str], *, see
     Example:
         >>> result = write_notes("output", "output_notes", seed=1)  # doctest: +SKIP
         >>> result.counts  # doctest: +SKIP
-        {'discharge': 3, 'hp': 61, 'soap': 144}
+        {'discharge': 3, 'hp': 61, 'soap': 144, 'radiology': 9}
     """
     started = time.perf_counter()
     chosen = _check_kinds(kinds)
