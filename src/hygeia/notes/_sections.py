@@ -60,6 +60,12 @@ _VARIANTS = {
     "immunizations": ["immunization history", "vaccinations", "vaccines"],
     "subjective": ["s"],
     "problem list": ["active problems", "problems"],
+    # radiology reports (EXAMINATION reads as 'physical exam' and IMPRESSION as 'assessment', above)
+    "indication": ["clinical indication", "indications", "reason for exam", "reason for examination", "reason for study",
+                   "clinical information"],
+    "comparison": ["comparisons", "comparison study", "comparison studies", "prior studies", "prior study"],
+    "technique": ["imaging technique", "technique and protocol"],
+    "findings": ["imaging findings"],
 }
 #: Every header variant (lower case) -> its canonical section name.
 HEADERS = {v: name for name, variants in _VARIANTS.items() for v in [name, *variants]}

@@ -130,7 +130,7 @@ def test_manifest_and_table(run: Path, written: Path) -> None:
         if n["kind"] == "discharge":
             assert all(h in n["text"] for h in ("BRIEF HOSPITAL COURSE:", "DISCHARGE MEDICATIONS:",
                                                  "DISCHARGE INSTRUCTIONS:", "FOLLOW-UP:"))
-        else:
+        elif n["kind"] != "radiology":  # radiology reports: tests/unit/notes/test_radiology.py
             assert all(h in n["text"] for h in ("CHIEF COMPLAINT:", "HISTORY OF PRESENT ILLNESS:", "MEDICATIONS:",
                                                  "ALLERGIES:", "ASSESSMENT AND PLAN:"))
         if n["kind"] == "hp":
@@ -150,7 +150,7 @@ def test_same_seed_same_notes_other_seed_other_words_same_facts(run: Path, writt
 def test_kinds_filter(run: Path, tmp_path: Path) -> None:
     result = write_notes(run, tmp_path / "soap", seed=1, kinds=["soap"])
     assert set(result.counts) == {"soap"} and {n["kind"] for n in _notes(tmp_path / "soap")} == {"soap"}
-    with pytest.raises(ConfigError, match=re.escape("kinds must be among soap, hp, discharge; got ['progress']")):
+    with pytest.raises(ConfigError, match=re.escape("kinds must be among soap, hp, discharge, radiology; got ['progress']")):
         write_notes(run, tmp_path / "bad", kinds=["progress"])
 
 
