@@ -21,6 +21,7 @@ from hygeia.cli.calibrate import calibrate_group
 from hygeia.cli.evaluate import evaluate_command
 from hygeia.cli.export import export_command, import_fhir_command
 from hygeia.cli.generate import generate_command
+from hygeia.cli.images import images_group
 from hygeia.cli.inspect import inspect_command
 from hygeia.cli.molecules import molecules_group
 from hygeia.cli.notes import notes_group
@@ -83,6 +84,7 @@ main.add_command(fit_command)
 main.add_command(sample_command)
 main.add_command(molecules_group)
 main.add_command(notes_group)
+main.add_command(images_group)
 
 
 def run() -> None:

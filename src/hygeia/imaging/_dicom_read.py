@@ -155,7 +155,7 @@ def _choose(folder: Path, by_series: dict[str, list[tuple[Path, Any]]], series: 
         what = f"mixed modalities ({', '.join(sorted(modalities))}) in " if len(modalities) > 1 else ""
         raise invalid(f"{str(folder)!r} holds {what}{len(by_series)} series: " + "; ".join(described)
                                   + ". Choose one with series='UID' (e.g. series='"
-                                  + sorted(by_series, key=lambda u: -len(by_series[u]))[0] + "').")
+                                  + max(by_series, key=lambda u: len(by_series[u])) + "').")
     return next(iter(by_series.values()))
 
 
@@ -338,7 +338,7 @@ def read_dicom(folder: str | os.PathLike[str], *, series: str | None = None, bac
     meta = dict(block.get("meta", {}))
     meta["source"] = {"format": "dicom", "path": str(folder), "study_uid": str(first.get("StudyInstanceUID", "")),
                       "series_uid": str(first.SeriesInstanceUID), "sop_class_uid": str(first.get("SOPClassUID", "")),
-                      "files": len(items), "synthetic": str(first.get("SyntheticData", ""))}
+                      "files": len(items), "synthetic": first.get("SyntheticData") == "YES"}
     if block.get("findings"):
         meta["findings_written"] = block["findings"]
     return Volume(array, modality, findings=[], meta=meta, **geometry)

@@ -56,8 +56,12 @@ from hygeia.core.atomic import atomic_output
 from hygeia.core.progress import track
 from hygeia.core.seeding import resolve_seed
 from hygeia.errors import ConfigError
-from hygeia.imaging._dicom_iod import CT_IMAGE_STORAGE, MR_IMAGE_STORAGE, SECONDARY_CAPTURE_STORAGE
-from hygeia.imaging._io_common import direction_matrix, require
+from hygeia.imaging._dicom_iod import (
+    CT_IMAGE_STORAGE,
+    MR_IMAGE_STORAGE,
+    SECONDARY_CAPTURE_STORAGE,
+)
+from hygeia.imaging._io_common import direction_matrix, is_synthetic, require
 from hygeia.imaging._volume import Volume
 
 __all__ = ["PRIVATE_CREATOR", "PRIVATE_GROUP", "DicomSeries", "DicomStudy", "write_dicom"]
@@ -110,6 +114,7 @@ class DicomSeries:
         sop_uids: SOPInstanceUID of each file, in the order of ``paths``.
         sop_class_uid: CT Image, MR Image or Secondary Capture Image Storage.
         modality: the Volume's modality; seed: the seed the UIDs came from.
+        synthetic: whether the files are marked Synthetic Data YES.
     """
 
     folder: Path
@@ -121,6 +126,7 @@ class DicomSeries:
     sop_class_uid: str
     modality: str
     seed: int
+    synthetic: bool = True
 
 
 _UID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_OID, "hygeia.imaging.dicom")
@@ -184,7 +190,8 @@ def _code_item(pydicom: Any, value: str, scheme: str, meaning: str) -> Any:
 
 
 def _base_dataset(pydicom: Any, volume: Volume, study: DicomStudy, uids: dict[str, str], description: str,
-                  series_number: int, slope: str, intercept: str, pixel_rep: int, stored: np.ndarray) -> Any:
+                  series_number: int, slope: str, intercept: str, pixel_rep: int, stored: np.ndarray,
+                  synthetic: bool) -> Any:
     from pydicom.dataset import Dataset
 
     meta = volume.meta
@@ -192,15 +199,17 @@ def _base_dataset(pydicom: Any, volume: Volume, study: DicomStudy, uids: dict[st
     ds = Dataset()
     ds.SpecificCharacterSet = "ISO_IR 192"
     ds.SOPClassUID = _SOP_CLASS[volume.modality]
-    ds.SyntheticData = "YES"
+    if synthetic:
+        ds.SyntheticData = "YES"
     # Patient (C.7.1.1): a synthetic id, nothing else unless the synthetic patient's own facts are passed
-    patient = study.patient_id or "SYN-" + uids["study"].rsplit(".", 1)[-1][-10:]
-    ds.PatientName = f"SYNTHETIC^{patient}"
+    patient = study.patient_id or ("SYN-" if synthetic else "ANON-") + uids["study"].rsplit(".", 1)[-1][-10:]
+    ds.PatientName = f"{'SYNTHETIC' if synthetic else 'ANONYMOUS'}^{patient}"
     ds.PatientID = patient
     ds.PatientBirthDate = study.birth_date
     ds.PatientSex = study.sex
     ds.PatientIdentityRemoved = "YES"
-    ds.DeidentificationMethod = "Synthetic data: no real patient (Hygeia)"
+    ds.DeidentificationMethod = ("Synthetic data: no real patient (Hygeia)" if synthetic else
+                                 "Hygeia: only pixel data and geometry kept; no patient, study or equipment attributes")
     # General Study (C.7.2.1)
     ds.StudyInstanceUID = uids["study"]
     ds.StudyDate, ds.StudyTime = study.study_date, study.study_time
@@ -214,21 +223,28 @@ def _base_dataset(pydicom: Any, volume: Volume, study: DicomStudy, uids: dict[st
     ds.SeriesNumber = series_number
     ds.SeriesDescription = description
     # General Equipment (C.7.5.1) / SC Equipment (C.8.6.1)
-    ds.Manufacturer = "Hygeia (synthetic)"
-    ds.ManufacturerModelName = renderer[:64]
+    ds.Manufacturer = "Hygeia (synthetic)" if synthetic else ""
+    if synthetic:
+        ds.ManufacturerModelName = renderer[:64]
     ds.SoftwareVersions = f"hygeia {__version__}"
     equipment = Dataset()
     equipment.Manufacturer = "Hygeia"
     equipment.ManufacturerModelName = renderer[:64]
     equipment.SoftwareVersions = f"hygeia {__version__}"
-    equipment.PurposeOfReferenceCodeSequence = [_code_item(pydicom, "109100", "DCM", "Synthesizing Equipment")]
+    equipment.PurposeOfReferenceCodeSequence = [_code_item(pydicom, "109100", "DCM", "Synthesizing Equipment")
+                                                if synthetic else
+                                                _code_item(pydicom, "109103", "DCM", "Modifying Equipment")]
     ds.ContributingEquipmentSequence = [equipment]
     # General Image (C.7.6.1)
-    ds.BurnedInAnnotation = "NO"
-    ds.RecognizableVisualFeatures = "NO"
     seed = meta.get("seed")
-    ds.ImageComments = (f"SYNTHETIC image made by Hygeia {__version__} (renderer {renderer}"
-                        + (f", seed {seed}" if seed is not None else "") + "); not a real patient")[:10240]
+    if synthetic:  # rendered pixels hold no text and no face; of converted pixels Hygeia knows neither
+        ds.BurnedInAnnotation = "NO"
+        ds.RecognizableVisualFeatures = "NO"
+        ds.ImageComments = (f"SYNTHETIC image made by Hygeia {__version__} (renderer {renderer}"
+                            + (f", seed {seed}" if seed is not None else "") + "); not a real patient")
+    else:
+        source = meta.get("source", {}).get("format", "another file")
+        ds.ImageComments = f"Converted by Hygeia {__version__} from {source}; not marked as synthetic data"
     # Image Pixel (C.7.6.3)
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"
@@ -293,7 +309,8 @@ def _number(value: Any) -> str:
 
 def write_dicom(volume: Volume, folder: str | os.PathLike[str], *, series_description: str | None = None,
                 study: DicomStudy | str | None = None, seed: int | None = None, series_number: int = 1,
-                ct_precision: float = 1.0, overwrite: bool = False, quiet: bool = True) -> DicomSeries:
+                ct_precision: float = 1.0, synthetic: bool | None = None, overwrite: bool = False,
+                quiet: bool = True) -> DicomSeries:
     """Write ``volume`` as a DICOM series (one file per slice) marked as synthetic.
 
     See the module docstring for the SOP class of each modality, how values are stored,
@@ -307,6 +324,10 @@ def write_dicom(volume: Volume, folder: str | os.PathLike[str], *, series_descri
         seed: seed of the new UIDs (same seed, same UIDs); None draws a fresh one (see ``DicomSeries.seed``).
         series_number: Series Number.
         ct_precision: HU step of CT voxels (RescaleSlope); 1.0 rounds to whole HU.
+        synthetic: mark the series as synthetic (the default for a volume made in memory, and for one read from
+            a file that was marked so). A volume read from a file that was not (``meta['source']['synthetic']``
+            False, e.g. a real scan converted to DICOM) is written without Synthetic Data, Burned In Annotation
+            and the synthesizing-equipment item, under an ``ANON-`` id, with Hygeia as Modifying Equipment.
         overwrite: replace an existing folder.
         quiet: no progress bar.
 
@@ -346,9 +367,13 @@ def write_dicom(volume: Volume, folder: str | os.PathLike[str], *, series_descri
     uids["frame"] = _uid(seed, "frame", uids["series"])
     renderer = volume.meta.get("renderer")
     description = (series_description if series_description is not None
-                   else f"Synthetic {volume.modality}" + (f" ({renderer})" if renderer else ""))
+                   else f"Synthetic {volume.modality}" + (f" ({renderer})" if renderer else "")
+                   if (is_synthetic(volume) if synthetic is None else synthetic)
+                   else f"{volume.modality} converted by Hygeia")
+    if synthetic is None:
+        synthetic = is_synthetic(volume)
     base = _base_dataset(pydicom, volume, study, uids, description[:64], series_number, slope, intercept,
-                         pixel_rep, stored)
+                         pixel_rep, stored, synthetic)
     _modality_specific(base, volume)
     sz, sy, sx = volume.spacing
     origin = np.asarray(volume.origin, dtype=np.float64)
@@ -389,4 +414,4 @@ def write_dicom(volume: Volume, folder: str | os.PathLike[str], *, series_descri
     return DicomSeries(folder=folder, paths=paths, study_uid=uids["study"], series_uid=uids["series"],
                        frame_of_reference_uid=uids["frame"] if volume.modality in ("CT", "MR") else "",
                        sop_uids=sop_uids, sop_class_uid=_SOP_CLASS[volume.modality], modality=volume.modality,
-                       seed=seed)
+                       seed=seed, synthetic=synthetic)

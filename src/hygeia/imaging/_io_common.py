@@ -21,7 +21,7 @@ import numpy as np
 
 from hygeia.errors import ConfigError, DataValidationError, MissingExtraError
 
-__all__ = ["affine_lps", "direction_matrix", "invalid", "require", "volume_geometry_from_affine"]
+__all__ = ["affine_lps", "direction_matrix", "invalid", "is_synthetic", "require", "volume_geometry_from_affine"]
 
 # import name -> distribution name
 _PACKAGES = {"pydicom": "pydicom", "SimpleITK": "SimpleITK", "nibabel": "nibabel", "PIL": "pillow"}
@@ -43,6 +43,20 @@ def require(module: str, purpose: str) -> ModuleType:
         if (exc.name or "").split(".")[0] != module.split(".")[0]:
             raise
         raise MissingExtraError(_PACKAGES.get(module.split(".")[0], module), "imaging", purpose) from None
+
+
+def is_synthetic(volume: Any) -> bool:
+    """Whether to mark ``volume`` as synthetic: yes if made in memory, else what its source file said.
+
+    Readers record ``meta['source']['synthetic']`` (True for a DICOM file with Synthetic Data YES or a
+    file Hygeia wrote as synthetic); a renderer's volume has no ``source``.
+
+    Example:
+        >>> from types import SimpleNamespace as S
+        >>> is_synthetic(S(meta={})), is_synthetic(S(meta={"source": {"synthetic": False}}))
+        (True, False)
+    """
+    return bool(volume.meta.get("source", {}).get("synthetic", True))
 
 
 def invalid(problems: str | list[str], header: str = "cannot read the image") -> DataValidationError:

@@ -6,7 +6,8 @@ array is transposed and the affine is ``diag(-1, -1, 1) @`` the LPS affine (x an
 negated) on the way out, and back on the way in. The sform and qform are both written
 (code 1, scanner); on reading nibabel's choice (sform, else qform) is used.
 
-CT volumes whose values are whole HU within 16 bits are stored as int16, others as
+A volume is marked synthetic (``descrip`` and the JSON) unless it was read from a file
+that was not (see :func:`~hygeia.imaging.write_dicom`'s ``synthetic``). CT volumes whose values are whole HU within 16 bits are stored as int16, others as
 float32. The modality and ``Volume.meta`` travel in a NIfTI header extension (code 6,
 "comment") holding Hygeia's JSON, and ``descrip`` says ``hygeia <modality> synthetic``;
 a NIfTI file from elsewhere has neither, so its modality must be passed.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,13 @@ import numpy as np
 from hygeia import __version__
 from hygeia.core.atomic import atomic_output
 from hygeia.errors import ConfigError
-from hygeia.imaging._io_common import affine_lps, invalid, require, volume_geometry_from_affine
+from hygeia.imaging._io_common import (
+    affine_lps,
+    invalid,
+    is_synthetic,
+    require,
+    volume_geometry_from_affine,
+)
 from hygeia.imaging._volume import MODALITIES, Volume
 
 __all__ = ["read_nifti", "write_nifti"]
@@ -78,8 +86,10 @@ def write_nifti(volume: Volume, path: str | os.PathLike[str], *, overwrite: bool
     image.header.set_xyzt_units("mm")
     image.header.set_sform(affine, code=1)
     image.header.set_qform(affine, code=1)
-    image.header["descrip"] = f"hygeia {volume.modality} synthetic"[:79].encode()
-    doc = {"format": _MARK, "hygeia_version": __version__, "modality": volume.modality, "meta": volume.meta,
+    synthetic = is_synthetic(volume)
+    image.header["descrip"] = f"hygeia {volume.modality}{' synthetic' if synthetic else ''}"[:79].encode()
+    doc = {"format": _MARK, "hygeia_version": __version__, "modality": volume.modality, "synthetic": synthetic,
+           "meta": volume.meta,
            "findings": [{"kind": f.kind, "contrast": float(f.contrast), "codes": [list(c) for c in f.codes],
                          "voxels": int(np.count_nonzero(f.mask))} for f in volume.findings]}
     image.header.extensions.append(
@@ -135,16 +145,17 @@ def read_nifti(path: str | os.PathLike[str], *, modality: str | None = None) -> 
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{str(path)!r} is not a file. Pass a .nii or .nii.gz file.")
+    errors = (nib.filebasedimages.ImageFileError, OSError, EOFError, ValueError, zlib.error)
     try:
         image = nib.load(path)
-    except Exception as exc:  # nibabel raises ImageFileError, OSError, EOFError, gzip/zlib errors...
+    except errors as exc:
         raise invalid(f"{path} is not a readable NIfTI file ({type(exc).__name__}: {exc}). Pass a "
                                   ".nii or .nii.gz file, or a DICOM folder.") from None
     if not isinstance(image, (nib.Nifti1Image, nib.Nifti2Image)):
         raise invalid(f"{path} is a {type(image).__name__}, not NIfTI. Convert it to NIfTI first.")
     try:
         data = np.asanyarray(image.dataobj)
-    except Exception as exc:  # truncated data: EOFError, OSError, ValueError from numpy/gzip
+    except errors as exc:  # truncated data
         raise invalid(f"{path}: its voxels cannot be read ({type(exc).__name__}: {exc}); the file is "
                                   "probably truncated. Copy it again from its source.") from None
     while data.ndim > 3 and data.shape[-1] == 1:
@@ -164,7 +175,7 @@ def read_nifti(path: str | os.PathLike[str], *, modality: str | None = None) -> 
     geometry = volume_geometry_from_affine(_LPS_RAS @ np.asarray(image.affine, dtype=np.float64), str(path))
     array = data.transpose(2, 1, 0).astype(np.float32)
     meta = dict(doc.get("meta", {}))
-    meta["source"] = {"format": "nifti", "path": str(path)}
+    meta["source"] = {"format": "nifti", "path": str(path), "synthetic": bool(doc.get("synthetic", bool(doc)))}
     if doc.get("findings"):
         meta["findings_written"] = doc["findings"]
     return Volume(np.ascontiguousarray(array), modality, meta=meta, **geometry)

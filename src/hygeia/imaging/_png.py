@@ -4,7 +4,7 @@ A window maps ``center - width/2 .. center + width/2`` linearly onto 0..255 and 
 outside it. CT windows (centre/width in HU, the usual radiology presets): lung -600/1500,
 soft tissue 40/400, bone 400/1800 <!-- setting -->. Without a window, CT uses soft
 tissue and MR/DX the volume's own minimum..maximum. Each PNG carries text chunks saying
-it is synthetic (``Synthetic: YES``), the software, the window, and ``Volume.meta`` as JSON.
+whether it is synthetic (``Synthetic: YES``, unless read from a file not marked so), the software, the window, and ``Volume.meta`` as JSON.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hygeia import __version__
 from hygeia.core.atomic import atomic_output
 from hygeia.core.progress import track
 from hygeia.errors import ConfigError
-from hygeia.imaging._io_common import require
+from hygeia.imaging._io_common import is_synthetic, require
 from hygeia.imaging._volume import Volume
 
 __all__ = ["WINDOWS", "apply_window", "write_png"]
@@ -88,12 +88,13 @@ def write_png(volume: Volume, folder: str | os.PathLike[str], *, window: str | t
     from PIL.PngImagePlugin import PngInfo
 
     center, width = _window(volume, window)
+    synthetic = is_synthetic(volume)
     folder = Path(folder)
     paths = []
     with atomic_output(folder, folder=True, overwrite=overwrite, what="PNG folder") as tmp:
         for k in track(range(volume.shape[0]), unit="slices", description="writing PNG", quiet=quiet):
             info = PngInfo()
-            info.add_text("Synthetic", "YES")
+            info.add_text("Synthetic", "YES" if synthetic else "NO (converted from a file not marked synthetic)")
             info.add_text("Software", f"Hygeia {__version__}")
             info.add_text("Description", f"synthetic {volume.modality} slice {k} of {volume.shape[0]}; window "
                                          f"center {center:g} width {width:g}; spacing (z, y, x) {volume.spacing} mm")
