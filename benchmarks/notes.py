@@ -5,7 +5,9 @@ worker), then writes a note for every encounter with :func:`hygeia.notes.write_n
 (the same seed, one process, no progress bar) and records the notes and sentences
 written, wall and CPU seconds, notes per wall-second and per CPU-second, and the share
 of sentences that state events (the others state an absence, such as "no known drug
-allergies", or standard advice). It also checks every sentence's provenance against
+allergies", standard advice, or a radiology report's protocol), and the share of
+radiology reports whose FINDINGS cite a condition of the visit (the others state that
+none is recorded). It also checks every sentence's provenance against
 the run: ``unknown_event_keys`` counts cited event keys that the record does not hold
 (0 expected). Figures are the mean and spread over the seeds.
 
@@ -40,16 +42,23 @@ def _measure_write(run: Path, out: Path, seed: int) -> dict:
     persons = pq.read_table(run / "persons", columns=["subject_id", "birth_time"]).to_pylist()
     keys = {f"person/{p['subject_id']}/{p['birth_time']:%Y-%m-%dT%H:%M:%S.%f}" for p in persons}
     keys |= {event_key(e) for e in pq.read_table(run / "events", columns=["kind", "code", "time", "numeric_value"]).to_pylist()}
-    sentences = stating = unknown = 0
-    for prov in pq.read_table(out / "notes", columns=["provenance"]).column("provenance").to_pylist():
+    sentences = stating = unknown = reports = with_findings = 0
+    table = pq.read_table(out / "notes", columns=["kind", "provenance"])
+    for kind, prov in zip(table.column("kind").to_pylist(), table.column("provenance").to_pylist()):
+        found = False
         for s in json.loads(prov):
             sentences += 1
             stating += s["basis"] == "events"
             unknown += sum(k not in keys for k in s["events"])
+            found |= s["section"] == "FINDINGS" and s["basis"] == "events"
+        if kind == "radiology":
+            reports += 1
+            with_findings += found
     return {"notes": result.n_notes, "encounters": result.n_encounters, "sentences": sentences,
             "wall_seconds": wall, "cpu_seconds": cpu, "notes_per_second": result.n_notes / wall,
             "notes_per_cpu_second": result.n_notes / cpu, "sentences_per_note": sentences / result.n_notes,
             "share_of_sentences_stating_events": stating / sentences, "unknown_event_keys": unknown,
+            "share_of_radiology_reports_with_findings": with_findings / reports if reports else float("nan"),
             **{f"notes_{k}": v for k, v in result.counts.items()}}
 
 
