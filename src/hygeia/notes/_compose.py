@@ -505,7 +505,7 @@ def _radiology(w: _Writer, c: _Context, study: Study, events: Sequence[Mapping[s
     known = [e for e in c.active("condition", when)
              if study.can_show(clean(e["display"])) and clean(e["display"]).lower() not in named]
     if known:
-        w.say(["known {items}.", "history of {items}."], known, items=_join([lower(clean(e["display"])) for e in known]))
+        w.say(["known {items}.", "previously recorded {items}."], known, items=_join([lower(clean(e["display"])) for e in known]))
     if not relevant and not known:
         reason = lower(clean(c.encounter["display"]))
         w.say(["{r}.", "requested during {a} {r}."], [c.encounter], r=reason, a=article(reason))
