@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,30 @@ def _files(folder: Path) -> list[Path]:
     return files
 
 
+def _truncated_preamble(path: Path) -> bool:
+    """A file cut inside the preamble: under 132 bytes, all zero (the usual preamble)."""
+    data = path.read_bytes()[:132]
+    return 0 < len(data) < 132 and not data.strip(b"\0")
+
+
+def _truncation(path: Path, ds: Any) -> str:
+    """Why a file that pydicom read is truncated ('' if it is whole, as far as the header tells)."""
+    sop_class = ds.file_meta.get("MediaStorageSOPClassUID", ds.get("SOPClassUID"))
+    if sop_class is None:
+        return "no SOP Class UID in its file meta or data set: cut short or corrupt"
+    is_image = sop_class is not None and "Image Storage" in getattr(sop_class, "name", "")
+    if is_image and ("Rows" not in ds or "SeriesInstanceUID" not in ds):
+        return "truncated: its header ends before the image attributes (Rows, Series Instance UID)"
+    ts = ds.file_meta.get("TransferSyntaxUID")
+    if "Rows" in ds and "Columns" in ds and ts is not None and not ts.is_compressed:
+        frames = int(ds.get("NumberOfFrames", 1) or 1)
+        pixels = ds.Rows * ds.Columns * int(ds.get("BitsAllocated", 8)) // 8 * int(ds.get("SamplesPerPixel", 1)) * frames
+        size = path.stat().st_size
+        if size < pixels:
+            return f"truncated: {size} bytes, fewer than its {pixels} bytes of pixel data"
+    return ""
+
+
 def _scan(folder: Path) -> tuple[dict[str, list[tuple[Path, Any]]], list[str]]:
     pydicom = require("pydicom", "Reading DICOM")
     from pydicom.errors import InvalidDicomError
@@ -88,15 +113,28 @@ def _scan(folder: Path) -> tuple[dict[str, list[tuple[Path, Any]]], list[str]]:
     corrupt: list[str] = []
     not_image: list[str] = []
     for path in _files(folder):
-        try:
-            ds = pydicom.dcmread(path, stop_before_pixels=True, force=False)
-        except InvalidDicomError:
-            not_dicom.append(str(path))
-            continue
-        except _READ_ERRORS as exc:
-            corrupt.append(f"{path} ({type(exc).__name__}: {exc})")
-            continue
-        if str(ds.get("SOPClassUID", "")) == _MEDIA_DIRECTORY or path.name.upper() == "DICOMDIR":
+        with warnings.catch_warnings(record=True) as caught:  # pydicom's warnings on odd values: kept for the message
+            warnings.simplefilter("always")
+            try:
+                ds = pydicom.dcmread(path, stop_before_pixels=True, force=False)
+            except InvalidDicomError:
+                if _truncated_preamble(path):
+                    corrupt.append(f"{path} (truncated: {path.stat().st_size} bytes, inside the 128-byte preamble)")
+                else:
+                    not_dicom.append(str(path))
+                continue
+            except _READ_ERRORS as exc:
+                corrupt.append(f"{path} ({type(exc).__name__}: {exc})")
+                continue
+            if str(ds.get("SOPClassUID", "")) == _MEDIA_DIRECTORY or path.name.upper() == "DICOMDIR":
+                continue
+            why = _truncation(path, ds)  # reads values, which pydicom converts (and warns about) lazily
+            if not why and "Rows" in ds:
+                _ = (ds.SeriesInstanceUID, ds.get("Modality"), ds.get("ImagePositionPatient"),
+                     ds.get("ImageOrientationPatient"), ds.get("PixelSpacing"))
+        if why:
+            hint = f"; pydicom: {caught[0].message}" if caught else ""
+            corrupt.append(f"{path} ({why}{hint})")
             continue
         if "Rows" not in ds or "SeriesInstanceUID" not in ds:
             not_image.append(str(path))
@@ -224,7 +262,10 @@ def _hygeia_block(ds: Any) -> dict[str, Any] | None:
 
 def _pixels(path: Path, pydicom: Any) -> tuple[Any, np.ndarray]:
     try:
-        ds = pydicom.dcmread(path, force=False)
+        with warnings.catch_warnings():  # odd values were reported (or not) when the headers were scanned
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path, force=False)
+            _ = (ds.get("RescaleSlope"), ds.get("RescaleIntercept"), ds.file_meta.get("TransferSyntaxUID"))
     except _READ_ERRORS as exc:
         raise invalid(f"{path} is corrupt or truncated ({type(exc).__name__}: {exc}). Copy it again "
                                   "from its source, or delete it and read the rest of the series.") from None
