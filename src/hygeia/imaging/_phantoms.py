@@ -48,6 +48,7 @@ __all__ = [
     "chest_phantom",
     "extremity_phantom",
     "head_phantom",
+    "label",
     "tissue_table",
     "water_phantom",
 ]

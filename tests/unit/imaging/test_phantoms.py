@@ -1,0 +1,92 @@
+"""Phantoms: the tissue table, per-patient anatomy, the MNI152 head read offline, extremities."""
+
+from __future__ import annotations
+
+import re
+import socket
+
+import numpy as np
+import pytest
+
+pytest.importorskip("nilearn")
+
+from hygeia.errors import ConfigError
+from hygeia.imaging import _phantoms
+from hygeia.imaging._phantoms import (
+    chest_phantom,
+    extremity_phantom,
+    head_phantom,
+    label,
+    tissue_table,
+    water_phantom,
+)
+
+
+def test_tissue_table_defines_water_air_and_brainweb_values() -> None:
+    t = tissue_table()
+    assert t["water"]["hu"] == 0 and t["air"]["hu"] == -1000
+    # BrainWeb 1.5 T: WM T1 500 / T2 70 / T2* 61 / PD 0.77; GM 833 / 83 / 69 / 0.86; CSF 2569 / 329 / 58 / 1
+    assert [t["white_matter"][k] for k in ("t1", "t2", "t2s", "pd")] == [500, 70, 61, 0.77]
+    assert [t["grey_matter"][k] for k in ("t1", "t2", "t2s", "pd")] == [833, 83, 69, 0.86]
+    assert [t["csf"][k] for k in ("t1", "t2", "t2s", "pd")] == [2569, 329, 58, 1.0]
+    assert len({v["label"] for v in t.values()}) == len(t)
+
+
+def test_chest_is_one_patient_per_seed() -> None:
+    a = chest_phantom(size=48, slices=4, rng=np.random.default_rng(5))
+    b = chest_phantom(size=48, slices=4, rng=np.random.default_rng(5))
+    c = chest_phantom(size=48, slices=4, rng=np.random.default_rng(6))
+    assert np.array_equal(a.labels, b.labels) and a.meta == b.meta
+    assert a.meta != c.meta and not np.array_equal(a.labels, c.labels)
+
+
+def test_chest_anatomy() -> None:
+    ph = chest_phantom(size=64, slices=8, rng=np.random.default_rng(0))
+    hu = ph.map("hu")
+    assert ph.parts["lung_left"].sum() > 0 and ph.parts["lung_right"].sum() > 0
+    assert (hu[ph.parts["lung_left"]] == -850).all()
+    _, _, x = ph.grid()
+    x = np.broadcast_to(x, ph.shape)
+    assert x[ph.parts["lung_left"]].mean() > 0 > x[ph.parts["lung_right"]].mean()  # LPS: +x is the left
+    for tissue in ("fat", "muscle", "myocardium", "blood", "cortical_bone", "cancellous_bone"):
+        assert (ph.labels == label(tissue)).any(), tissue
+    # everything the scanner must see lies inside the reconstruction circle
+    n = ph.shape[1]
+    yy, xx = np.mgrid[:n, :n] - n // 2
+    assert (ph.labels[:, (yy**2 + xx**2) > (n // 2) ** 2] == 0).all()
+
+
+def test_head_reads_the_template_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    _phantoms._mni.cache_clear()
+    ph = head_phantom(size=48, slices=3, rng=np.random.default_rng(0))
+    counts = {n: int((ph.labels == label(n)).sum()) for n in ("grey_matter", "white_matter", "csf", "cortical_bone")}
+    assert all(v > 0 for v in counts.values()), counts
+    assert counts["grey_matter"] + counts["white_matter"] > counts["csf"]
+
+
+def test_head_size_varies_by_patient() -> None:
+    brains = [int(head_phantom(size=32, slices=2, rng=np.random.default_rng(s)).parts["brain"].sum()) for s in range(3)]
+    assert len(set(brains)) == 3
+
+
+def test_extremities() -> None:
+    wrist = extremity_phantom("wrist", size=48, rng=np.random.default_rng(0))
+    ankle = extremity_phantom("ankle", size=48, rng=np.random.default_rng(0))
+    assert wrist.parts["radius"].any() and wrist.parts["ulna"].any()
+    assert ankle.parts["tibia"].any() and ankle.parts["fibula"].any()
+    assert wrist.spacing[0] == wrist.spacing[1] == wrist.spacing[2]
+    with pytest.raises(ConfigError, match=re.escape("an extremity phantom is 'wrist' or 'ankle', got 'knee'")):
+        extremity_phantom("knee")
+
+
+def test_water_and_bad_sizes() -> None:
+    ph = water_phantom(size=32, slices=2)
+    assert set(np.unique(ph.map("hu")).tolist()) == {-1000.0, 0.0}
+    with pytest.raises(ConfigError, match=re.escape("size must be an integer of at least 8 pixels; got 4")):
+        chest_phantom(size=4)
+    with pytest.raises(ConfigError, match="pass fov of at least 380 mm"):
+        chest_phantom(size=32, fov=200.0)
