@@ -137,9 +137,25 @@ def _uid(seed: int, *parts: object) -> str:
     return f"2.25.{uuid.uuid5(_UID_NAMESPACE, '/'.join(['hygeia', str(seed), *map(str, parts)])).int}"
 
 
+def _ds_text(value: float) -> str:
+    """The most precise decimal string (DS) of at most 16 characters for ``value``.
+
+    (``pydicom.valuerep.format_number_as_ds`` can give 17, e.g. ``'10.00000000000000'`` for 9.999999999999998.)
+
+    Example:
+        >>> _ds_text(9.999999999999998), _ds_text(-0.5999999863760810), _ds_text(1e-20), _ds_text(-1024.0)
+        ('10', '-0.5999999863761', '1e-20', '-1024')
+    """
+    for digits in range(16, 0, -1):
+        text = f"{float(value):.{digits}g}"
+        if len(text) <= 16:
+            return text
+    raise ConfigError(f"{value!r} cannot be written as a DICOM decimal string")
+
+
 def _ds_pair(pydicom: Any, value: float) -> tuple[str, float]:
     """A float as a DS string (<= 16 characters) and the float that string reads back as."""
-    text = pydicom.valuerep.format_number_as_ds(float(value)) if value != int(value) else str(int(value))
+    text = _ds_text(value)
     return text, float(text)
 
 
@@ -209,7 +225,7 @@ def _base_dataset(pydicom: Any, volume: Volume, study: DicomStudy, uids: dict[st
     ds.PatientSex = study.sex
     ds.PatientIdentityRemoved = "YES"
     ds.DeidentificationMethod = ("Synthetic data: no real patient (Hygeia)" if synthetic else
-                                 "Hygeia: only pixel data and geometry kept; no patient, study or equipment attributes")
+                                 "Hygeia: pixels and geometry only; no source attributes kept")
     # General Study (C.7.2.1)
     ds.StudyInstanceUID = uids["study"]
     ds.StudyDate, ds.StudyTime = study.study_date, study.study_time
@@ -302,9 +318,7 @@ def _number(value: Any) -> str:
         return ""
     if not math.isfinite(v):
         return ""
-    from pydicom.valuerep import format_number_as_ds
-
-    return str(int(v)) if v == int(v) else format_number_as_ds(v)
+    return _ds_text(v)
 
 
 def write_dicom(volume: Volume, folder: str | os.PathLike[str], *, series_description: str | None = None,
