@@ -165,8 +165,10 @@ def _ds(pydicom: Any, values: Any) -> list[str]:
 
 def _encode(pydicom: Any, volume: Volume, ct_precision: float) -> tuple[np.ndarray, str, str, int]:
     """Stored integers, RescaleSlope and RescaleIntercept (DS strings) and PixelRepresentation."""
-    a = np.asarray(volume.array, dtype=np.float64)
-    if not np.all(np.isfinite(a)):
+    a = np.asarray(volume.array)
+    if not np.issubdtype(a.dtype, np.floating):
+        a = a.astype(np.float64)
+    if not np.isfinite(a).all():
         raise ConfigError(f"the {volume.modality} volume holds NaN or infinite values; replace them "
                           "(e.g. numpy.nan_to_num) before writing DICOM")
     if volume.modality == "CT":
@@ -174,12 +176,14 @@ def _encode(pydicom: Any, volume: Volume, ct_precision: float) -> tuple[np.ndarr
             raise ConfigError(f"ct_precision must be a positive number of HU, got {ct_precision}. Pass e.g. "
                               "ct_precision=1.0.")
         slope, slope_f = _ds_pair(pydicom, ct_precision)
-        stored = np.rint(a / slope_f)
-        lo, hi = stored.min() * slope_f, stored.max() * slope_f
+        # whole HU in float32 are exact (|HU| < 2**24); a finer step is computed in float64
+        stored = np.rint(a) if slope_f == 1 else np.rint(a.astype(np.float64) / slope_f)
+        lo, hi = float(stored.min()) * slope_f, float(stored.max()) * slope_f
         if stored.min() < -32768 or stored.max() > 32767:
             raise ConfigError(f"CT values {lo:g}..{hi:g} HU do not fit 16 bits at ct_precision={ct_precision}; "
                               "pass a coarser ct_precision=1.0 or clip the volume to -32768..32767 HU")
         return stored.astype(np.int16), slope, "0", 1
+    a = a.astype(np.float64, copy=False)
     if np.all(a == np.rint(a)) and a.min() >= 0 and a.max() <= 65535:
         return a.astype(np.uint16), "1", "0", 0
     lo, hi = float(a.min()), float(a.max())

@@ -12,8 +12,15 @@ nib = pytest.importorskip("nibabel")
 sitk = pytest.importorskip("SimpleITK")
 PIL = pytest.importorskip("PIL")
 
-from hygeia.errors import ConfigError, DataValidationError, OutputError  # noqa: E402
-from hygeia.imaging import WINDOWS, Volume, apply_window, read_nifti, write_nifti, write_png  # noqa: E402
+from hygeia.errors import ConfigError, DataValidationError, OutputError
+from hygeia.imaging import (
+    WINDOWS,
+    Volume,
+    apply_window,
+    read_nifti,
+    write_nifti,
+    write_png,
+)
 
 OBLIQUE = ((0.8, 0.6, 0.0), (-0.6, 0.8, 0.0), (0.0, 0.0, 1.0))
 
