@@ -1,0 +1,252 @@
+"""Lesions placed in a phantom before the physics runs: the rendered image carries the scanner's noise and blur, the mask is the truth.
+
+Kinds (the registry :data:`LESIONS`):
+
+- ``'nodule'``: a solid lung nodule, an ellipsoid of soft-tissue density wholly inside one lung;
+- ``'consolidation'``: the lower (or upper) lobe of one lung, cut by an oblique fissure,
+  filled in patches with exudate of soft-tissue density, with air bronchograms left
+  inside (bronchi that stay aerated are not in the mask);
+- ``'white_matter_lesion'``: a few T2-bright ovoids in the cerebral white matter (the
+  BrainWeb MS-lesion tissue);
+- ``'fracture'``: a thin oblique gap (hematoma density) through a bone's cortex and marrow:
+  the distal radius at the wrist, the distal fibula or the medial malleolus at the ankle.
+
+Each finding carries the SNOMED CT code of the condition it shows only where the image
+shows that condition: consolidation -> Pneumonia (disorder) 233604007 (as coded in the
+Synthea modules shipped here, e.g. ``covid19/outcomes.json``); a fracture at the wrist ->
+Fracture of forearm (disorder) 65966004, at the ankle -> Fracture of ankle (disorder)
+16114001 (``population/modules/fractures.json``, whose forearm fractures are imaged by a
+wrist X-ray). A nodule and white-matter lesions are not one condition (a nodule may be
+benign or malignant; white-matter hyperintensities come with multiple sclerosis, small
+vessel disease, migraine...), so they get no code unless the caller passes ``codes``.
+
+Example:
+    >>> import numpy as np
+    >>> from hygeia.imaging._phantoms import chest_phantom
+    >>> ph = chest_phantom(size=64, slices=8, rng=np.random.default_rng(0))
+    >>> f = insert_lesion(ph, "nodule", rng=np.random.default_rng(1), radius_mm=10)
+    >>> f.kind, bool(f.mask.any()), round(f.contrast)
+    ('nodule', True, 890)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from hygeia.errors import ConfigError
+from hygeia.imaging._phantoms import PROPERTIES, Phantom
+from hygeia.imaging._volume import Finding
+
+__all__ = ["CODES", "LESIONS", "insert_lesion"]
+
+_SNOMED = "SNOMED-CT"
+#: The condition codes a finding carries: kind (and site) -> (system, code, display).
+CODES: dict[str, tuple[str, str, str]] = {
+    "consolidation": (_SNOMED, "233604007", "Pneumonia (disorder)"),
+    "fracture/wrist": (_SNOMED, "65966004", "Fracture of forearm (disorder)"),
+    "fracture/ankle": (_SNOMED, "16114001", "Fracture of ankle (disorder)"),
+}
+
+
+def _need(phantom: Phantom, kind: str, parts: tuple[str, ...], body_parts: tuple[str, ...]) -> None:
+    if phantom.body_part not in body_parts:
+        raise ConfigError(f"a {kind.replace('_', ' ')} goes in a {' or '.join(body_parts)} phantom, "
+                          f"not a {phantom.body_part!r} one")
+    missing = [p for p in parts if p not in phantom.parts or not phantom.parts[p].any()]
+    if missing:
+        raise ConfigError(f"this {phantom.body_part} phantom has no {', '.join(missing)} voxels to put a "
+                          f"{kind.replace('_', ' ')} in; render more slices or a larger size")
+
+
+def _coords_mm(phantom: Phantom) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return tuple(np.broadcast_to(a, phantom.shape) for a in phantom.grid())  # type: ignore[return-value]
+
+
+def _rotation(rng: np.random.Generator) -> np.ndarray:
+    q = rng.normal(size=4)
+    a, b, c, d = q / np.linalg.norm(q)
+    return np.array([[a*a + b*b - c*c - d*d, 2*(b*c - a*d), 2*(b*d + a*c)],
+                     [2*(b*c + a*d), a*a - b*b + c*c - d*d, 2*(c*d - a*b)],
+                     [2*(b*d - a*c), 2*(c*d + a*b), a*a - b*b - c*c + d*d]])
+
+
+def _ellipsoid(phantom: Phantom, centre: np.ndarray, axes: np.ndarray, rot: np.ndarray) -> np.ndarray:
+    """Voxels inside an ellipsoid (centre (z, y, x) mm, semi-axes mm, rotation), within its bounding box only."""
+    z, y, x = phantom.grid()
+    reach = float(axes.max())
+    sel = [np.flatnonzero(np.abs(np.ravel(c) - centre[i]) <= reach + s)
+           for i, (c, s) in enumerate(zip((z, y, x), phantom.spacing, strict=True))]
+    mask = np.zeros(phantom.shape, bool)
+    if any(s.size == 0 for s in sel):
+        return mask
+    sl = tuple(slice(s[0], s[-1] + 1) for s in sel)
+    d = np.stack(np.broadcast_arrays(np.ravel(z)[sl[0]][:, None, None] - centre[0],
+                                     np.ravel(y)[sl[1]][None, :, None] - centre[1],
+                                     np.ravel(x)[sl[2]][None, None, :] - centre[2]), axis=-1)
+    local = d @ rot
+    mask[sl] = ((local / axes) ** 2).sum(axis=-1) <= 1.0
+    return mask
+
+
+def _nodule(phantom: Phantom, rng: np.random.Generator, radius_mm: float | None = None,
+            hu: float | None = None) -> tuple[np.ndarray, dict[str, float], str, dict[str, Any]]:
+    from scipy import ndimage
+
+    _need(phantom, "nodule", ("lung_left", "lung_right"), ("chest",))
+    r = float(radius_mm if radius_mm is not None else rng.uniform(4.0, 12.0))
+    if not 1.0 <= r <= 30.0:
+        raise ConfigError(f"radius_mm must be between 1 and 30 mm; got {radius_mm!r}")
+    lung = phantom.parts["lung_left"] | phantom.parts["lung_right"]
+    axes = r * rng.uniform(0.85, 1.15, size=3)
+    depth = ndimage.distance_transform_edt(lung, sampling=phantom.spacing)
+    # whole in one lung where it can be; else as deep as the slab allows (the mask is cut to the lung)
+    room = depth >= min(axes.max() + max(phantom.spacing[1:]), float(depth.max()))
+    if float(depth.max()) < min(r, 3 * max(phantom.spacing)):
+        raise ConfigError(f"no room for a nodule of radius {r:g} mm in these lungs; pass a smaller radius_mm")
+    idx = np.argwhere(room)
+    centre_idx = idx[rng.integers(len(idx))]
+    z, y, x = phantom.grid()
+    centre = np.array([np.ravel(z)[centre_idx[0]], np.ravel(y)[centre_idx[1]], np.ravel(x)[centre_idx[2]]])
+    mask = _ellipsoid(phantom, centre, axes, _rotation(rng)) & lung
+    values = {} if hu is None else {"hu": float(hu)}
+    return mask, values, "nodule", {"radius_mm": round(r, 2), "centre_mm_zyx": [round(float(c), 1) for c in centre]}
+
+
+def _consolidation(phantom: Phantom, rng: np.random.Generator, side: str | None = None, lobe: str = "lower",
+                   bronchograms: bool = True, hu: float | None = None,
+                   ) -> tuple[np.ndarray, dict[str, float], str, dict[str, Any]]:
+    from scipy import ndimage
+
+    _need(phantom, "consolidation", ("lung_left", "lung_right"), ("chest",))
+    side = side or str(rng.choice(["left", "right"]))
+    if side not in ("left", "right") or lobe not in ("lower", "upper"):
+        raise ConfigError(f"side is 'left' or 'right' and lobe 'lower' or 'upper'; got side={side!r}, lobe={lobe!r}")
+    lung = phantom.parts[f"lung_{side}"]
+    z, y, x = _coords_mm(phantom)
+    # the oblique fissure: high at the back (about T4), low at the front (the anterior diaphragm)
+    fissure = float(rng.uniform(-35.0, -5.0)) + 0.9 * y
+    region = lung & ((z < fissure) if lobe == "lower" else (z >= fissure))
+    if not region.any():
+        raise ConfigError(f"the {lobe} lobe of the {side} lung is outside these slices; "
+                          "render more slices or the other lobe")
+    # patchy filling: a smooth random field keeps about 85% of the lobe
+    field = ndimage.gaussian_filter(rng.standard_normal(phantom.shape), sigma=[12.0 / s for s in phantom.spacing])
+    mask = region & (field >= np.quantile(field[region], 0.15))
+    if bronchograms:
+        zc, yc, xc = (float(np.mean(a[mask])) for a in (z, y, x))
+        hilum = np.array([zc, yc * 0.5 - 20.0, np.sign(xc) * 45.0])  # towards the hilum, medial and anterior
+        pts = np.argwhere(mask)
+        for i in pts[rng.choice(len(pts), size=min(4, len(pts)), replace=False)]:
+            end = np.array([np.ravel(c)[k] for c, k in zip(phantom.grid(), i, strict=True)])
+            seg = end - hilum
+            t = np.clip(((z - hilum[0]) * seg[0] + (y - hilum[1]) * seg[1] + (x - hilum[2]) * seg[2])
+                        / float(seg @ seg), 0.0, 1.0)
+            dist2 = (z - hilum[0] - t * seg[0]) ** 2 + (y - hilum[1] - t * seg[1]) ** 2 + (x - hilum[2] - t * seg[2]) ** 2
+            mask &= ~(dist2 <= max(2.0, 0.6 * max(phantom.spacing[1:])) ** 2)
+    values = {} if hu is None else {"hu": float(hu)}
+    return mask, values, "consolidation", {"side": side, "lobe": lobe, "bronchograms": bool(bronchograms)}
+
+
+def _white_matter_lesion(phantom: Phantom, rng: np.random.Generator, count: int | None = None,
+                         ) -> tuple[np.ndarray, dict[str, float], str, dict[str, Any]]:
+    _need(phantom, "white_matter_lesion", ("white_matter",), ("head",))
+    count = int(count if count is not None else rng.integers(3, 9))
+    if count < 1:
+        raise ConfigError(f"count must be at least 1 lesion; got {count!r}")
+    wm = phantom.parts["white_matter"]
+    idx = np.argwhere(wm)
+    z, y, x = phantom.grid()
+    mask = np.zeros(phantom.shape, bool)
+    for i in idx[rng.choice(len(idx), size=min(count, len(idx)), replace=False)]:
+        centre = np.array([np.ravel(z)[i[0]], np.ravel(y)[i[1]], np.ravel(x)[i[2]]])
+        axes = np.array([rng.uniform(3.0, 7.0), rng.uniform(2.0, 5.0), rng.uniform(2.0, 4.0)])
+        axes[0] = max(axes[0], phantom.spacing[0] * 0.6)
+        one = _ellipsoid(phantom, centre, axes, _rotation(rng))
+        one[tuple(i)] = True
+        mask |= one
+    return mask & wm, {}, "ms_lesion", {"count": count}
+
+
+def _fracture(phantom: Phantom, rng: np.random.Generator, site: str | None = None, width_mm: float | None = None,
+              ) -> tuple[np.ndarray, dict[str, float], str, dict[str, Any]]:
+    _need(phantom, "fracture", (), ("wrist", "ankle"))
+    sites = {"wrist": {"radius": (12.0, 30.0)}, "ankle": {"fibula": (-12.0, 8.0), "tibia": (-10.0, -2.0)}}[
+        phantom.body_part]
+    site = site or str(rng.choice(list(sites)))
+    if site not in sites:
+        raise ConfigError(f"a {phantom.body_part} fracture site is one of {', '.join(sites)}; got {site!r}")
+    bone = phantom.parts[site]
+    z, y, x = _coords_mm(phantom)
+    zlo, zhi = sites[site]
+    level = float(rng.uniform(zlo, zhi))
+    at = bone & (np.abs(z - level) <= phantom.spacing[0])
+    if not at.any():
+        raise ConfigError(f"the {site} is outside this phantom at z = {level:.0f} mm; render a larger size")
+    centre = np.array([level, float(y[at].mean()), float(x[at].mean())])
+    tilt, azimuth = np.deg2rad(rng.uniform(0.0, 35.0)), rng.uniform(0.0, 2 * np.pi)
+    normal = np.array([np.cos(tilt), np.sin(tilt) * np.sin(azimuth), np.sin(tilt) * np.cos(azimuth)])
+    width = float(width_mm if width_mm is not None else max(1.5, 1.2 * max(phantom.spacing)))
+    if not 0.2 <= width <= 10.0:
+        raise ConfigError(f"width_mm must be between 0.2 and 10 mm; got {width_mm!r}")
+    dist = (z - centre[0]) * normal[0] + (y - centre[1]) * normal[1] + (x - centre[2]) * normal[2]
+    mask = bone & (np.abs(dist) <= width / 2)
+    return mask, {}, "fracture_gap", {"site": site, "level_mm": round(level, 1), "width_mm": round(width, 2),
+                                      "tilt_deg": round(float(np.rad2deg(tilt)), 1)}
+
+
+#: kind -> function(phantom, rng, **params) -> (mask, property overrides, tissue, parameters drawn).
+LESIONS: dict[str, Callable[..., tuple[np.ndarray, dict[str, float], str, dict[str, Any]]]] = {
+    "nodule": _nodule,
+    "consolidation": _consolidation,
+    "white_matter_lesion": _white_matter_lesion,
+    "fracture": _fracture,
+}
+
+
+def insert_lesion(phantom: Phantom, kind: str, *, rng: np.random.Generator,
+                  codes: tuple[tuple[str, str], ...] | None = None, **params: Any) -> Finding:
+    """Put a lesion of ``kind`` into ``phantom`` (in place) and return its :class:`Finding`.
+
+    The lesion's voxels get the tissue of the lesion (label and every property), so every
+    renderer shows it in its own contrast. The finding's ``contrast`` is the mean CT
+    number change inside the mask (HU); the values before are kept in ``phantom.before``
+    so renderers can state the contrast in their own units.
+
+    Args:
+        phantom: a chest (nodule, consolidation), head (white_matter_lesion) or wrist/ankle (fracture) phantom.
+        kind: one of :data:`LESIONS`.
+        rng: the lesion's random generator (position, size, shape).
+        codes: ``(system, code)`` pairs to attach instead of the kind's own (see :data:`CODES`).
+        **params: the kind's options: nodule ``radius_mm``, ``hu``; consolidation ``side``,
+            ``lobe``, ``bronchograms``, ``hu``; white_matter_lesion ``count``; fracture ``site``, ``width_mm``.
+
+    Returns:
+        The finding (mask in the phantom's grid), also appended to ``phantom.findings``.
+
+    Raises:
+        ConfigError: an unknown kind or option, or a phantom the lesion cannot go in.
+    """
+    if kind not in LESIONS:
+        raise ConfigError(f"unknown lesion kind {kind!r}; choose one of {', '.join(LESIONS)}")
+    try:
+        mask, values, tissue, drawn = LESIONS[kind](phantom, rng, **params)
+    except TypeError as e:
+        raise ConfigError(f"{kind}: {e}; see insert_lesion's documented options") from None
+    if not mask.any():
+        raise ConfigError(f"the {kind.replace('_', ' ')} fell outside this phantom's slices; render more slices")
+    before = {p: phantom.map(p)[mask].copy() for p in PROPERTIES}
+    phantom.set_tissue(mask, tissue, **values)
+    contrast = float((phantom.map("hu")[mask] - before["hu"]).mean())
+    if codes is None:
+        key = kind if kind in CODES else f"{kind}/{phantom.body_part}"
+        codes = ((CODES[key][0], CODES[key][1]),) if key in CODES else ()
+    finding = Finding(kind, mask.copy(), contrast, tuple(codes))
+    phantom.findings.append(finding)
+    phantom.before.append(before)
+    phantom.meta.setdefault("lesions", []).append({"kind": kind, "tissue": tissue, **drawn,
+                                                   "voxels": int(mask.sum()), "contrast_hu": round(contrast, 2)})
+    return finding
+

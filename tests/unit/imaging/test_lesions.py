@@ -1,0 +1,117 @@
+"""Lesions: placed in the right structure, contrast as set, codes that the module files use, clear refusals."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from hygeia.errors import ConfigError
+from hygeia.imaging._lesions import CODES, insert_lesion
+from hygeia.imaging._phantoms import (
+    chest_phantom,
+    extremity_phantom,
+    label,
+    tissue_table,
+)
+
+
+def _module_codes() -> set[tuple[str, str]]:
+    """Every (system, code, display) the shipped population modules use."""
+    found = set()
+    root = resources.files("hygeia.population")
+    for folder in ("modules", "synthea/modules"):
+        stack = [root.joinpath(folder)]
+        while stack:
+            d = stack.pop()
+            for f in d.iterdir():
+                if f.is_dir():
+                    stack.append(f)
+                elif f.name.endswith(".json"):
+                    text = f.read_text(encoding="utf-8")
+                    for m in re.finditer(r'"system":\s*"([^"]+)",\s*"code":\s*"([^"]+)",\s*"display":\s*"([^"]+)"', text):
+                        found.add(m.groups())
+    return found
+
+
+def test_codes_are_the_modules_codes() -> None:
+    known = _module_codes()
+    for key, code in CODES.items():
+        assert code in known, (key, code)
+    fractures = json.loads(resources.files("hygeia.population").joinpath("modules/fractures.json").read_text())
+    text = json.dumps(fractures)
+    assert '"code": "65966004", "display": "Fracture of forearm (disorder)"' in text
+    assert '"code": "16114001", "display": "Fracture of ankle (disorder)"' in text
+
+
+@pytest.fixture
+def chest():
+    return chest_phantom(size=64, slices=10, rng=np.random.default_rng(0))
+
+
+def test_nodule_in_one_lung_with_set_contrast(chest) -> None:
+    lung = chest.parts["lung_left"] | chest.parts["lung_right"]
+    f = insert_lesion(chest, "nodule", rng=np.random.default_rng(1), radius_mm=9, hu=60)
+    assert f.mask.any() and (f.mask <= lung).all()
+    assert f.contrast == pytest.approx(60 - (-850))
+    assert (chest.map("hu")[f.mask] == 60).all() and (chest.labels[f.mask] == label("nodule")).all()
+    assert f.codes == () and chest.findings == [f]
+    assert (chest.before[0]["hu"] == -850).all()
+
+
+def test_consolidation_fills_a_lobe_with_bronchograms(chest) -> None:
+    lung = chest.parts["lung_right"].copy()
+    f = insert_lesion(chest, "consolidation", rng=np.random.default_rng(2), side="right", bronchograms=True)
+    assert (f.mask <= lung).all() and f.mask.sum() > 0.2 * lung.sum() * 0.3
+    assert f.codes == (("SNOMED-CT", "233604007"),)
+    assert f.contrast == pytest.approx(tissue_table()["consolidation"]["hu"] + 850)
+    # bronchi left aerated inside the lobe are not in the mask
+    assert ((chest.labels == label("lung")) & lung).any()
+
+
+def test_white_matter_lesions_are_in_white_matter() -> None:
+    pytest.importorskip("nilearn")
+    from hygeia.imaging._phantoms import head_phantom
+
+    head = head_phantom(size=64, slices=6, rng=np.random.default_rng(0))
+    wm = head.parts["white_matter"].copy()
+    f = insert_lesion(head, "white_matter_lesion", rng=np.random.default_rng(3), count=5)
+    assert f.mask.any() and (f.mask <= wm).all()
+    assert (head.map("t2")[f.mask] == 237).all()  # BrainWeb MS lesion
+    assert f.codes == ()
+    g = insert_lesion(head, "white_matter_lesion", rng=np.random.default_rng(4), count=2,
+                      codes=(("SNOMED-CT", "24700007"),))
+    assert g.codes == (("SNOMED-CT", "24700007"),)
+
+
+@pytest.mark.parametrize(("part", "code"), [("wrist", "65966004"), ("ankle", "16114001")])
+def test_fracture_gap_through_bone(part: str, code: str) -> None:
+    ph = extremity_phantom(part, size=64, rng=np.random.default_rng(0))
+    bone = ph.parts["bone"].copy()
+    f = insert_lesion(ph, "fracture", rng=np.random.default_rng(5))
+    assert f.mask.any() and (f.mask <= bone).all()
+    assert f.contrast < -200  # bone replaced by hematoma
+    assert f.codes == (("SNOMED-CT", code),)
+    assert ph.meta["lesions"][0]["site"] in ph.parts
+
+
+def test_same_rng_same_lesion() -> None:
+    masks = []
+    for _ in range(2):
+        ph = chest_phantom(size=48, slices=6, rng=np.random.default_rng(0))
+        masks.append(insert_lesion(ph, "nodule", rng=np.random.default_rng(9)).mask)
+    assert np.array_equal(*masks)
+
+
+def test_refusals(chest) -> None:
+    with pytest.raises(ConfigError, match=re.escape("unknown lesion kind 'tumour'; choose one of nodule")):
+        insert_lesion(chest, "tumour", rng=np.random.default_rng(0))
+    with pytest.raises(ConfigError, match=re.escape("a fracture goes in a wrist or ankle phantom, not a 'chest' one")):
+        insert_lesion(chest, "fracture", rng=np.random.default_rng(0))
+    with pytest.raises(ConfigError, match="radius_mm must be between 1 and 30 mm; got 50"):
+        insert_lesion(chest, "nodule", rng=np.random.default_rng(0), radius_mm=50)
+    with pytest.raises(ConfigError, match="nodule: .*unexpected keyword argument 'size'"):
+        insert_lesion(chest, "nodule", rng=np.random.default_rng(0), size=3)
