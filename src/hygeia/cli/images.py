@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from hygeia.cli._images_convert import convert_command
+from hygeia.cli._images_render import render_command
 
 __all__ = ["images_group"]
 
@@ -17,9 +18,11 @@ __all__ = ["images_group"]
 Examples:
   hygeia images convert scans/ct_series --out runs/ct.nii.gz
   hygeia images convert runs/ct.nii.gz --out runs/ct_dicom --format dicom --seed 1
-  hygeia images convert runs/ct.nii.gz --out runs/ct_png --format png --window lung""")
+  hygeia images convert runs/ct.nii.gz --out runs/ct_png --format png --window lung
+  hygeia images render --modality ct --finding nodule -n 4 --seed 1 --out runs/ct_nodules""")
 def images_group() -> None:
     """Medical images: DICOM series, NIfTI files and PNG slices, marked as synthetic when they are."""
 
 
 images_group.add_command(convert_command)
+images_group.add_command(render_command)
