@@ -9,7 +9,9 @@ installed decoder (naming the transfer syntax and the packages that decode it), 
 slices that are unevenly spaced or share a position. Slices are sorted by their position
 along the slice normal (Image Position (Patient) projected on the cross product of the
 Image Orientation (Patient) axes); voxels are the stored values through RescaleSlope and
-RescaleIntercept (HU for CT), as float32.
+RescaleIntercept (HU for CT), as float32. So a Volume whose slice axis points against the
+normal (a left-handed direction) comes back as the same physical image with its slices
+reversed: origin at its last slice, slice axis along the normal.
 
 The pixels can be decoded by pydicom (default) or by SimpleITK's GDCM series reader
 (``backend="simpleitk"``, which also decodes the JPEG family without extra packages).

@@ -129,3 +129,25 @@ def test_slices_are_sorted_by_position_not_by_file_name(tmp_path: Path) -> None:
     shutil.move(s.paths[0], s.folder / "zz.dcm")
     back = read_dicom(s.folder)
     assert back.array[0, 0, 0] == -500 and back.origin == (0.0, 0.0, 0.0)
+
+
+def test_missing_imaging_package_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import sys
+
+    from hygeia.errors import MissingExtraError
+    from hygeia.imaging import read_nifti
+
+    monkeypatch.setitem(sys.modules, "nibabel", None)  # as if not installed
+    with pytest.raises(MissingExtraError, match=re.escape("pip install 'hygeia[imaging]'")):
+        read_nifti(tmp_path / "a.nii.gz")
+
+
+def test_left_handed_volume_comes_back_as_the_same_physical_image(tmp_path: Path) -> None:
+    """DICOM orders slices along the normal row x column: a volume whose slice axis points the other way is read
+    back with its slices reversed, its origin at its last slice and its slice axis along the normal."""
+    a = np.arange(3 * 4 * 4, dtype=np.float32).reshape(3, 4, 4)
+    v = Volume(a, "CT", spacing=(2.0, 1.0, 1.0), origin=(0.0, 0.0, 10.0),
+               direction=((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, -1.0)))
+    back = read_dicom(write_dicom(v, tmp_path / "lh", seed=1).folder)
+    assert np.array_equal(back.array, a[::-1])
+    assert back.origin == (0.0, 0.0, 6.0) and back.direction[2] == (0.0, 0.0, 1.0)
