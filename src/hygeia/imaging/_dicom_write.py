@@ -61,7 +61,12 @@ from hygeia.imaging._dicom_iod import (
     MR_IMAGE_STORAGE,
     SECONDARY_CAPTURE_STORAGE,
 )
-from hygeia.imaging._io_common import direction_matrix, is_synthetic, require
+from hygeia.imaging._io_common import (
+    direction_matrix,
+    is_synthetic,
+    refuse_foreign_folder,
+    require,
+)
 from hygeia.imaging._volume import Volume
 
 __all__ = ["PRIVATE_CREATOR", "PRIVATE_GROUP", "DicomSeries", "DicomStudy", "write_dicom"]
@@ -346,7 +351,7 @@ def write_dicom(volume: Volume, folder: str | os.PathLike[str], *, series_descri
             a file that was marked so). A volume read from a file that was not (``meta['source']['synthetic']``
             False, e.g. a real scan converted to DICOM) is written without Synthetic Data, Burned In Annotation
             and the synthesizing-equipment item, under an ``ANON-`` id, with Hygeia as Modifying Equipment.
-        overwrite: replace an existing folder.
+        overwrite: replace an existing folder of Hygeia's DICOM files (never one holding other files).
         quiet: no progress bar.
 
     Returns:
@@ -405,6 +410,8 @@ def write_dicom(volume: Volume, folder: str | os.PathLike[str], *, series_descri
     base.PixelSpacing = [_number(sy), _number(sx)]
 
     folder = Path(folder)
+    if overwrite:
+        refuse_foreign_folder(folder, r"IM\d{5,}\.dcm", "DICOM folder")
     paths: list[Path] = []
     sop_uids: list[str] = []
     n = stored.shape[0]

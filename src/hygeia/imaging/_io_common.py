@@ -14,14 +14,23 @@ Example:
 from __future__ import annotations
 
 import importlib
+import os
+import re
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from hygeia.errors import ConfigError, DataValidationError, MissingExtraError
+from hygeia.errors import (
+    ConfigError,
+    DataValidationError,
+    MissingExtraError,
+    OutputError,
+)
 
-__all__ = ["affine_lps", "direction_matrix", "invalid", "is_synthetic", "require", "volume_geometry_from_affine"]
+__all__ = ["affine_lps", "direction_matrix", "invalid", "is_synthetic", "refuse_foreign_folder", "require",
+           "volume_geometry_from_affine"]
 
 # import name -> distribution name
 _PACKAGES = {"pydicom": "pydicom", "SimpleITK": "SimpleITK", "nibabel": "nibabel", "PIL": "pillow"}
@@ -43,6 +52,29 @@ def require(module: str, purpose: str) -> ModuleType:
         if (exc.name or "").split(".")[0] != module.split(".")[0]:
             raise
         raise MissingExtraError(_PACKAGES.get(module.split(".")[0], module), "imaging", purpose) from None
+
+
+def refuse_foreign_folder(path: str | os.PathLike[str], pattern: str, what: str) -> None:
+    r"""Refuse to replace ``path`` unless it is missing, empty, or holds only files named like ours.
+
+    ``overwrite`` replaces a folder Hygeia wrote (``IM00001.dcm``..., ``slice_0000.png``...),
+    never a folder of someone else's files nor a file.
+
+    Raises:
+        OutputError: ``path`` is a file, or a folder holding a name that does not match ``pattern``.
+
+    Example:
+        >>> refuse_foreign_folder("/nonexistent/folder", r"IM\d{5}\.dcm", "DICOM folder")  # nothing there: fine
+    """
+    p = Path(path)
+    if not os.path.lexists(p):
+        return
+    if not p.is_dir():
+        raise OutputError(f"refusing to replace the file {str(p)!r} with a {what}. Choose another --out folder.")
+    foreign = sorted(e.name for e in p.iterdir() if not (e.is_file() and re.fullmatch(pattern, e.name)))
+    if foreign:
+        raise OutputError(f"refusing to overwrite {str(p)!r}: it holds files Hygeia did not write there (e.g. "
+                          f"{foreign[0]!r}). Choose another --out folder, or delete it yourself.")
 
 
 def is_synthetic(volume: Any) -> bool:

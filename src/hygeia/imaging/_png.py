@@ -19,7 +19,7 @@ from hygeia import __version__
 from hygeia.core.atomic import atomic_output
 from hygeia.core.progress import track
 from hygeia.errors import ConfigError
-from hygeia.imaging._io_common import is_synthetic, require
+from hygeia.imaging._io_common import is_synthetic, refuse_foreign_folder, require
 from hygeia.imaging._volume import Volume
 
 __all__ = ["WINDOWS", "apply_window", "write_png"]
@@ -66,7 +66,7 @@ def write_png(volume: Volume, folder: str | os.PathLike[str], *, window: str | t
         volume: the image.
         folder: the folder to write (must not exist, or be empty, unless ``overwrite``).
         window: ``'lung'``, ``'soft'`` or ``'bone'`` (CT), a ``(center, width)`` pair, or None (see the module).
-        overwrite: replace an existing folder.
+        overwrite: replace an existing folder of Hygeia's PNG slices (never one holding other files).
         quiet: no progress bar.
 
     Returns:
@@ -90,6 +90,8 @@ def write_png(volume: Volume, folder: str | os.PathLike[str], *, window: str | t
     center, width = _window(volume, window)
     synthetic = is_synthetic(volume)
     folder = Path(folder)
+    if overwrite:
+        refuse_foreign_folder(folder, r"slice_\d{4,}\.png", "PNG folder")
     paths = []
     with atomic_output(folder, folder=True, overwrite=overwrite, what="PNG folder") as tmp:
         for k in track(range(volume.shape[0]), unit="slices", description="writing PNG", quiet=quiet):

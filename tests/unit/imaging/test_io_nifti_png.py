@@ -107,3 +107,18 @@ def test_png_slices_with_ct_windows_and_synthetic_marking(tmp_path: Path) -> Non
         assert np.asarray(img).min() == 0
     with Image.open(mr[-1]) as img:
         assert np.asarray(img).max() == 255
+
+
+def test_overwrite_never_replaces_a_folder_of_other_files(tmp_path: Path) -> None:
+    from hygeia.imaging import write_dicom
+
+    mine = tmp_path / "documents"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(OutputError, match=r"holds files Hygeia did not write there \(e\.g\. 'thesis\.txt'\)"):
+        write_png(_volume(), mine, overwrite=True)
+    with pytest.raises(OutputError, match="did not write there"):
+        write_dicom(_volume(), mine, overwrite=True)
+    assert (mine / "thesis.txt").read_text(encoding="utf-8") == "keep me"
+    write_png(_volume(), tmp_path / "png")
+    assert len(write_png(_volume("MR"), tmp_path / "png", overwrite=True)) == 3  # ours: replaced
