@@ -27,7 +27,8 @@ Patient Identity Removed ``YES``, Burned In Annotation ``NO``, Recognizable Visu
 Features ``NO``; Patient's Name and ID a synthetic id; no birth date, sex or dates unless
 a :class:`DicomStudy` passes the synthetic patient's.
 
-Provenance: ``Volume.meta`` (renderer, seed, parameters, version) and the findings'
+Provenance: ``Volume.meta`` (renderer, seed, parameters, version; never ``meta['source']``,
+the path and UIDs of a file the volume was read from) and the findings'
 kinds, contrasts, codes and voxel counts are stored as JSON in the private block
 ``(0071,xx10)`` reserved by Private Creator ``(0071,0010) = "HYGEIA 1"`` (VR UT).
 
@@ -64,6 +65,7 @@ from hygeia.imaging._dicom_iod import (
 from hygeia.imaging._io_common import (
     direction_matrix,
     is_synthetic,
+    provenance,
     refuse_foreign_folder,
     require,
 )
@@ -202,7 +204,7 @@ def _encode(pydicom: Any, volume: Volume, ct_precision: float) -> tuple[np.ndarr
 def _provenance(volume: Volume) -> str:
     findings = [{"kind": f.kind, "contrast": float(f.contrast), "codes": [list(c) for c in f.codes],
                  "voxels": int(np.count_nonzero(f.mask))} for f in volume.findings]
-    doc = {"hygeia_version": __version__, "meta": volume.meta, "findings": findings,
+    doc = {"hygeia_version": __version__, "meta": provenance(volume.meta), "findings": findings,
            "geometry": {"origin": list(volume.origin), "direction": [list(r) for r in volume.direction],
                         "spacing": list(volume.spacing)}}
     return json.dumps(doc, default=str, sort_keys=True)

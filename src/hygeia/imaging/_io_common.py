@@ -29,7 +29,7 @@ from hygeia.errors import (
     OutputError,
 )
 
-__all__ = ["affine_lps", "direction_matrix", "invalid", "is_synthetic", "refuse_foreign_folder", "require",
+__all__ = ["affine_lps", "direction_matrix", "invalid", "is_synthetic", "provenance", "refuse_foreign_folder", "require",
            "volume_geometry_from_affine"]
 
 # import name -> distribution name
@@ -75,6 +75,19 @@ def refuse_foreign_folder(path: str | os.PathLike[str], pattern: str, what: str)
     if foreign:
         raise OutputError(f"refusing to overwrite {str(p)!r}: it holds files Hygeia did not write there (e.g. "
                           f"{foreign[0]!r}). Choose another --out folder, or delete it yourself.")
+
+
+def provenance(meta: dict[str, Any]) -> dict[str, Any]:
+    """``Volume.meta`` as written into a file: without ``source``, the file a reader took it from.
+
+    The source's path and UIDs could identify a real patient's scan; how the image was made
+    (renderer, seed, parameters) is kept.
+
+    Example:
+        >>> provenance({"renderer": "ct", "seed": 1, "source": {"path": "/data/smith/ct", "study_uid": "1.2"}})
+        {'renderer': 'ct', 'seed': 1}
+    """
+    return {k: v for k, v in meta.items() if k != "source"}
 
 
 def is_synthetic(volume: Any) -> bool:

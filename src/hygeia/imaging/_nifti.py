@@ -30,6 +30,7 @@ from hygeia.imaging._io_common import (
     affine_lps,
     invalid,
     is_synthetic,
+    provenance,
     require,
     volume_geometry_from_affine,
 )
@@ -89,7 +90,7 @@ def write_nifti(volume: Volume, path: str | os.PathLike[str], *, overwrite: bool
     synthetic = is_synthetic(volume)
     image.header["descrip"] = f"hygeia {volume.modality}{' synthetic' if synthetic else ''}"[:79].encode()
     doc = {"format": _MARK, "hygeia_version": __version__, "modality": volume.modality, "synthetic": synthetic,
-           "meta": volume.meta,
+           "meta": provenance(volume.meta),
            "findings": [{"kind": f.kind, "contrast": float(f.contrast), "codes": [list(c) for c in f.codes],
                          "voxels": int(np.count_nonzero(f.mask))} for f in volume.findings]}
     image.header.extensions.append(

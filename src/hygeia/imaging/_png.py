@@ -19,7 +19,12 @@ from hygeia import __version__
 from hygeia.core.atomic import atomic_output
 from hygeia.core.progress import track
 from hygeia.errors import ConfigError
-from hygeia.imaging._io_common import is_synthetic, refuse_foreign_folder, require
+from hygeia.imaging._io_common import (
+    is_synthetic,
+    provenance,
+    refuse_foreign_folder,
+    require,
+)
 from hygeia.imaging._volume import Volume
 
 __all__ = ["WINDOWS", "apply_window", "write_png"]
@@ -100,7 +105,7 @@ def write_png(volume: Volume, folder: str | os.PathLike[str], *, window: str | t
             info.add_text("Software", f"Hygeia {__version__}")
             info.add_text("Description", f"synthetic {volume.modality} slice {k} of {volume.shape[0]}; window "
                                          f"center {center:g} width {width:g}; spacing (z, y, x) {volume.spacing} mm")
-            info.add_itxt("hygeia:meta", json.dumps(volume.meta, default=str, sort_keys=True))
+            info.add_itxt("hygeia:meta", json.dumps(provenance(volume.meta), default=str, sort_keys=True))
             name = f"slice_{k:04d}.png"
             Image.fromarray(apply_window(volume.array[k], center, width)).save(tmp / name, pnginfo=info)
             paths.append(folder / name)

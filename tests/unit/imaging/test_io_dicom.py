@@ -209,3 +209,26 @@ def test_writing_refuses_an_existing_folder_and_non_finite_values(tmp_path: Path
     assert not (tmp_path / "nan").exists()
     with pytest.raises(ConfigError, match="do not fit 16 bits"):
         write_dicom(Volume(np.full((1, 2, 2), 5000.0), "CT"), tmp_path / "big", ct_precision=0.1)
+
+
+def test_a_scanner_file_is_read_and_rewritten_without_its_identity_and_not_called_synthetic(tmp_path: Path) -> None:
+    """pydicom's bundled CT_small.dcm (a GE CT slice) stands for a user's real scan."""
+    from pydicom.data import get_testdata_file
+
+    source = get_testdata_file("CT_small.dcm", download=False)
+    if source is None:
+        pytest.skip("pydicom's test files are not installed")
+    original = pydicom.dcmread(source)
+    v = read_dicom(source)
+    assert v.modality == "CT" and v.shape == (1, 128, 128) and v.meta["source"]["synthetic"] is False
+    assert np.array_equal(v.array[0], original.pixel_array * float(original.RescaleSlope)
+                          + float(original.RescaleIntercept))
+    s = write_dicom(v, tmp_path / "copy", seed=1)
+    assert s.synthetic is False and check_dicom(s.paths[0], synthetic=False) == []
+    ds = pydicom.dcmread(s.paths[0])
+    assert "SyntheticData" not in ds and ds.PatientName != original.PatientName
+    assert ds.ContributingEquipmentSequence[0].PurposeOfReferenceCodeSequence[0].CodeValue == "109103"
+    written = s.paths[0].read_bytes()
+    for identifying in (str(original.PatientName), original.PatientID, original.StudyInstanceUID):
+        assert identifying.encode() not in written
+    assert np.array_equal(read_dicom(s.folder).array, v.array)

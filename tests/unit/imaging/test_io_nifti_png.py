@@ -122,3 +122,14 @@ def test_overwrite_never_replaces_a_folder_of_other_files(tmp_path: Path) -> Non
     assert (mine / "thesis.txt").read_text(encoding="utf-8") == "keep me"
     write_png(_volume(), tmp_path / "png")
     assert len(write_png(_volume("MR"), tmp_path / "png", overwrite=True)) == 3  # ours: replaced
+
+
+def test_source_path_and_uids_of_a_read_volume_are_not_written_again(tmp_path: Path) -> None:
+    v = _volume()
+    v.meta["source"] = {"format": "dicom", "path": "/data/smith_john/ct", "study_uid": "1.2.3.4"}
+    write_nifti(v, tmp_path / "v.nii")
+    write_png(v, tmp_path / "png")
+    for path in [tmp_path / "v.nii", *(tmp_path / "png").iterdir()]:
+        data = path.read_bytes()
+        assert b"smith_john" not in data and b"1.2.3.4" not in data
+    assert read_nifti(tmp_path / "v.nii").meta["renderer"] == "test"
