@@ -66,9 +66,9 @@ def test_mr_png_and_fresh_seed_printed(tmp_path: Path) -> None:
 
 
 def test_refusals_in_the_cli_words(tmp_path: Path) -> None:
-    res = _run("--modality", "ct", "--finding", "fracture", "--body-part", "chest", "--out", str(tmp_path / "x"))
+    res = _run("--modality", "ct", "--finding", "nodule", "--body-part", "wrist", "--out", str(tmp_path / "x"))
     assert res.exit_code == 2
-    assert "a fracture is shown in a wrist or ankle image, not a chest; pass --body-part wrist" in res.output
+    assert "a nodule is shown in a chest image, not a wrist; pass --body-part chest" in res.output
     res = _run("--modality", "ct", "--photons", "1", "--out", str(tmp_path / "x"))
     assert res.exit_code == 2 and "Pass e.g. --photons 1e5" in res.output, res.output
     assert not (tmp_path / "x").exists()

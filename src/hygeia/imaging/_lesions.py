@@ -9,14 +9,15 @@ Kinds (the registry :data:`LESIONS`):
 - ``'white_matter_lesion'``: a few T2-bright ovoids in the cerebral white matter (the
   BrainWeb MS-lesion tissue);
 - ``'fracture'``: a thin oblique gap (hematoma density) through a bone's cortex and marrow:
-  the distal radius at the wrist, the distal fibula or the medial malleolus at the ankle.
+  the distal radius at the wrist, the distal fibula or the medial malleolus at the ankle,
+  a rib (across its course, at its lateral arc) in the chest.
 
 Each finding carries the SNOMED CT code of the condition it shows only where the image
 shows that condition: consolidation -> Pneumonia (disorder) 233604007 (as coded in the
 Synthea modules shipped here, e.g. ``covid19/outcomes.json``); a fracture at the wrist ->
 Fracture of forearm (disorder) 65966004, at the ankle -> Fracture of ankle (disorder)
-16114001 (``population/modules/fractures.json``, whose forearm fractures are imaged by a
-wrist X-ray). A nodule and white-matter lesions are not one condition (a nodule may be
+16114001, of a rib -> Fracture of rib (disorder) 33737001 (``population/modules/fractures.json``,
+whose forearm fractures are imaged by a wrist X-ray and rib fractures by a chest X-ray). A nodule and white-matter lesions are not one condition (a nodule may be
 benign or malignant; white-matter hyperintensities come with multiple sclerosis, small
 vessel disease, migraine...), so they get no code unless the caller passes ``codes``.
 
@@ -37,8 +38,8 @@ from typing import Any
 import numpy as np
 
 from hygeia.errors import ConfigError
-from hygeia.imaging._phantoms import PROPERTIES, Phantom
-from hygeia.imaging._volume import Finding
+from hygeia.imaging._phantoms import PROPERTIES, Phantom, phantom_from_ct
+from hygeia.imaging._volume import Finding, Volume
 
 __all__ = ["CODES", "LESIONS", "insert_lesion"]
 
@@ -48,6 +49,7 @@ CODES: dict[str, tuple[str, str, str]] = {
     "consolidation": (_SNOMED, "233604007", "Pneumonia (disorder)"),
     "fracture/wrist": (_SNOMED, "65966004", "Fracture of forearm (disorder)"),
     "fracture/ankle": (_SNOMED, "16114001", "Fracture of ankle (disorder)"),
+    "fracture/chest": (_SNOMED, "33737001", "Fracture of rib (disorder)"),
 }
 
 
@@ -172,7 +174,9 @@ def _white_matter_lesion(phantom: Phantom, rng: np.random.Generator, count: int 
 
 def _fracture(phantom: Phantom, rng: np.random.Generator, site: str | None = None, width_mm: float | None = None,
               ) -> tuple[np.ndarray, dict[str, float], str, dict[str, Any]]:
-    _need(phantom, "fracture", (), ("wrist", "ankle"))
+    _need(phantom, "fracture", (), ("wrist", "ankle", "chest"))
+    if phantom.body_part == "chest":
+        return _rib_fracture(phantom, rng, site, width_mm)
     sites = {"wrist": {"radius": (12.0, 30.0)}, "ankle": {"fibula": (-12.0, 8.0), "tibia": (-10.0, -2.0)}}[
         phantom.body_part]
     site = site or str(rng.choice(list(sites)))
@@ -197,6 +201,29 @@ def _fracture(phantom: Phantom, rng: np.random.Generator, site: str | None = Non
                                       "tilt_deg": round(float(np.rad2deg(tilt)), 1)}
 
 
+def _rib_fracture(phantom: Phantom, rng: np.random.Generator, site: str | None, width_mm: float | None,
+                  ) -> tuple[np.ndarray, dict[str, float], str, dict[str, Any]]:
+    if site not in (None, "rib"):
+        raise ConfigError(f"a chest fracture site is 'rib'; got {site!r}")
+    _need(phantom, "fracture", ("ribs",), ("chest",))
+    ribs = phantom.parts["ribs"]
+    z, y, x = _coords_mm(phantom)
+    lateral = ribs & (np.abs(x) >= 0.6 * float(np.abs(x[ribs]).max()))  # the lateral arc, seen on a frontal film
+    pts = np.argwhere(lateral if lateral.any() else ribs)
+    k = tuple(pts[rng.integers(len(pts))])
+    z0, y0, x0 = float(z[k]), float(y[k]), float(x[k])
+    tangent = np.array([-y0, x0]) / max(float(np.hypot(x0, y0)), 1e-6)  # along the rib's course, in the (x, y) plane
+    width = float(width_mm if width_mm is not None else max(1.5, 1.2 * max(phantom.spacing[1:])))
+    if not 0.2 <= width <= 10.0:
+        raise ConfigError(f"width_mm must be between 0.2 and 10 mm; got {width_mm!r}")
+    dist = (x - x0) * tangent[0] + (y - y0) * tangent[1]
+    near = (x - x0) ** 2 + (y - y0) ** 2 + (z - z0) ** 2 <= 20.0**2  # this rib, not its neighbours' far arcs
+    mask = ribs & near & (np.abs(dist) <= width / 2)
+    return mask, {}, "fracture_gap", {"site": "rib", "side": "left" if x0 > 0 else "right",
+                                      "centre_mm_zyx": [round(z0, 1), round(y0, 1), round(x0, 1)],
+                                      "width_mm": round(width, 2)}
+
+
 #: kind -> function(phantom, rng, **params) -> (mask, property overrides, tissue, parameters drawn).
 LESIONS: dict[str, Callable[..., tuple[np.ndarray, dict[str, float], str, dict[str, Any]]]] = {
     "nodule": _nodule,
@@ -206,7 +233,7 @@ LESIONS: dict[str, Callable[..., tuple[np.ndarray, dict[str, float], str, dict[s
 }
 
 
-def insert_lesion(phantom: Phantom, kind: str, *, rng: np.random.Generator,
+def insert_lesion(phantom: Phantom | Volume, kind: str, *, rng: np.random.Generator,
                   codes: tuple[tuple[str, str], ...] | None = None, **params: Any) -> Finding:
     """Put a lesion of ``kind`` into ``phantom`` (in place) and return its :class:`Finding`.
 
@@ -215,8 +242,16 @@ def insert_lesion(phantom: Phantom, kind: str, *, rng: np.random.Generator,
     number change inside the mask (HU); the values before are kept in ``phantom.before``
     so renderers can state the contrast in their own units.
 
+    A CT :class:`~hygeia.imaging.Volume` (a scan already reconstructed, e.g. read from
+    DICOM) is read as a phantom (:func:`~hygeia.imaging._phantoms.phantom_from_ct`); the
+    lesion's HU are written into its array, with Gaussian noise of the replaced voxels'
+    own spread (the scan's noise and texture there), and the finding is appended to
+    ``volume.findings``. Such a lesion has sharp edges: render from a phantom where the
+    lesion must carry the scanner's blur.
+
     Args:
-        phantom: a chest (nodule, consolidation), head (white_matter_lesion) or wrist/ankle (fracture) phantom.
+        phantom: a chest (nodule, consolidation, rib fracture), head (white_matter_lesion) or wrist/ankle
+            (fracture) phantom, or an axial CT Volume (nodule, consolidation).
         kind: one of :data:`LESIONS`.
         rng: the lesion's random generator (position, size, shape).
         codes: ``(system, code)`` pairs to attach instead of the kind's own (see :data:`CODES`).
@@ -231,6 +266,8 @@ def insert_lesion(phantom: Phantom, kind: str, *, rng: np.random.Generator,
     """
     if kind not in LESIONS:
         raise ConfigError(f"unknown lesion kind {kind!r}; choose one of {', '.join(LESIONS)}")
+    if isinstance(phantom, Volume):
+        return _into_ct(phantom, kind, rng=rng, codes=codes, **params)
     try:
         mask, values, tissue, drawn = LESIONS[kind](phantom, rng, **params)
     except TypeError as e:
@@ -250,3 +287,16 @@ def insert_lesion(phantom: Phantom, kind: str, *, rng: np.random.Generator,
                                                    "voxels": int(mask.sum()), "contrast_hu": round(contrast, 2)})
     return finding
 
+
+
+def _into_ct(volume: Volume, kind: str, *, rng: np.random.Generator, codes: tuple[tuple[str, str], ...] | None,
+             **params: Any) -> Finding:
+    """Insert into a reconstructed CT volume (see :func:`insert_lesion`)."""
+    ph = phantom_from_ct(volume)
+    finding = insert_lesion(ph, kind, rng=rng, codes=codes, **params)
+    spread = float(np.std(ph.before[-1]["hu"]))
+    values = ph.map("hu")[finding.mask] + rng.normal(0.0, spread, int(finding.mask.sum()))
+    volume.array[finding.mask] = values.astype(volume.array.dtype)
+    volume.findings.append(finding)
+    volume.meta.setdefault("lesions", []).append({**ph.meta["lesions"][-1], "noise_hu": round(spread, 2)})
+    return finding

@@ -49,6 +49,7 @@ __all__ = [
     "extremity_phantom",
     "head_phantom",
     "label",
+    "phantom_from_ct",
     "tissue_table",
     "water_phantom",
 ]
@@ -221,12 +222,12 @@ def chest_phantom(*, size: int = 128, slices: int = 16, thickness: float = 5.0, 
         rng: the patient's random generator (default: seed 0, the reference patient).
 
     Returns:
-        The phantom, with parts ``'body'``, ``'lung_left'``, ``'lung_right'``, ``'heart'``, ``'bone'``.
+        The phantom, with parts ``'body'``, ``'lung_left'``, ``'lung_right'``, ``'heart'``, ``'bone'``, ``'ribs'``.
 
     Example:
         >>> ph = chest_phantom(size=32, slices=1, rng=np.random.default_rng(1))
         >>> sorted(ph.parts)
-        ['body', 'bone', 'heart', 'lung_left', 'lung_right']
+        ['body', 'bone', 'heart', 'lung_left', 'lung_right', 'ribs']
     """
     _check_size(size, slices)
     rng = rng if rng is not None else np.random.default_rng(0)
@@ -302,7 +303,7 @@ def chest_phantom(*, size: int = 128, slices: int = 16, thickness: float = 5.0, 
              + (np.abs(y) / (cavity_ay + 0.5 * p["muscle_mm"])) ** 2.3) ** (1 / 2.3)
     zr = (z + 45.0 * theta / np.pi - p["rib_phase_mm"]) % p["rib_pitch_mm"]
     band = (np.abs(rib_r - 1.0) < 0.045) & (theta > 0.18) & (theta < 0.82 * np.pi)
-    ribs = band & (np.abs(zr - p["rib_pitch_mm"] / 2) < 6.0) & (z < apex)
+    ribs = band & (np.abs(zr - p["rib_pitch_mm"] / 2) < 6.0) & (z < apex) & (z > p["dome_mm"] - 60.0)
     lab[ribs] = label("cortical_bone")
     lab[ribs & (np.abs(rib_r - 1.0) < 0.02) & (np.abs(zr - p["rib_pitch_mm"] / 2) < 4.0)] = label("cancellous_bone")
     sternum = np.broadcast_to(_ellipse(x, y, 0, -(ay - p["fat_mm"] * 0.8 - 9.0), 15.0, 7.0), shape) & (z < apex - 20)
@@ -311,7 +312,8 @@ def chest_phantom(*, size: int = 128, slices: int = 16, thickness: float = 5.0, 
         "cancellous_bone")
     bone = (lab == label("cortical_bone")) | (lab == label("cancellous_bone"))
     ph.parts.update(body=body.copy(), lung_left=lungs["left"] & (lab == label("lung")),
-                    lung_right=lungs["right"] & (lab == label("lung")), heart=heart & inner, bone=bone)
+                    lung_right=lungs["right"] & (lab == label("lung")), heart=heart & inner, bone=bone,
+                    ribs=ribs & bone)
     return ph
 
 
@@ -476,4 +478,52 @@ def extremity_phantom(part: str = "wrist", *, size: int = 128, fov: float | None
     bone = (lab == label("cortical_bone")) | (lab == label("cancellous_bone"))
     ph.parts.update({k: v & bone for k, v in parts.items()})
     ph.parts.update(bone=bone, body=lab != label("air"))
+    return ph
+
+
+def phantom_from_ct(volume: Any) -> Phantom:
+    """A phantom read from a CT :class:`~hygeia.imaging.Volume` (HU), so that lesions can go into a real scan.
+
+    Tissues come from CT-number thresholds (air below -950 HU, aerated lung -950..-400
+    inside the body, fat -400..-30, soft tissue -30..150, cancellous bone 150..600,
+    cortical bone above); the HU map keeps the scan's own values. Lungs are the low-density
+    voxels inside the body outline (filled slice by slice), split into left and right at the
+    body's midline.
+
+    Raises:
+        ConfigError: not a CT volume, or not an axial volume in patient axes (direction the identity).
+
+    Example:
+        >>> from hygeia.imaging._volume import Volume
+        >>> ph = phantom_from_ct(Volume(np.full((2, 8, 8), -1000.0, np.float32), "CT"))
+        >>> ph.body_part, int(ph.labels.max())
+        ('ct', 0)
+    """
+    from scipy import ndimage
+
+    if getattr(volume, "modality", None) != "CT":
+        raise ConfigError("lesions go into a phantom or a CT volume (Hounsfield units); an "
+                          f"{getattr(volume, 'modality', type(volume).__name__)} image has no tissue values to edit. "
+                          "Render it with a finding instead (render(..., finding=...)).")
+    if not np.allclose(np.asarray(volume.direction, float), np.eye(3), atol=1e-6):
+        raise ConfigError("lesions go into axial CT volumes whose axes follow the patient's (x to the left, "
+                          f"y to the back, z up: direction the identity); got direction {volume.direction!r}")
+    hu = np.asarray(volume.array, np.float32)
+    ph = Phantom(np.zeros(hu.shape, np.int8), volume.spacing, volume.origin, "ct",
+                 meta={"from": "ct volume", "source_meta": {k: volume.meta[k] for k in ("renderer", "seed")
+                                                            if k in volume.meta}})
+    lab = ph.labels
+    for name, lo in (("lung", -950), ("fat", -400), ("soft_tissue", -30), ("cancellous_bone", 150),
+                     ("cortical_bone", 600)):
+        lab[hu >= lo] = label(name)
+    body = np.stack([ndimage.binary_fill_holes(s) for s in hu > -400])
+    lung = body & (hu >= -950) & (hu < -400)
+    lab[(lab == label("lung")) & ~body] = label("air")
+    ph._maps["hu"] = hu.copy()
+    x = np.broadcast_to(ph.grid()[2], hu.shape)
+    mid = float(x[body].mean()) if body.any() else 0.0
+    ph.parts.update(body=body, lung_left=lung & (x > mid), lung_right=lung & (x <= mid),
+                    bone=(lab == label("cancellous_bone")) | (lab == label("cortical_bone")))
+    if lung.sum() > 0.05 * max(int(body.sum()), 1):
+        ph.body_part = "chest"
     return ph

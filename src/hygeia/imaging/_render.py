@@ -41,7 +41,7 @@ RENDER_MODALITIES = {"ct": "CT", "mr": "MR", "xray": "DX"}
 #: Findings ``render`` can insert (``None`` for a normal image).
 FINDINGS = tuple(LESIONS)
 #: Phantoms, and the findings each can hold.
-BODY_PARTS = {"chest": ("nodule", "consolidation"), "head": ("white_matter_lesion",), "wrist": ("fracture",),
+BODY_PARTS = {"chest": ("nodule", "consolidation", "fracture"), "head": ("white_matter_lesion",), "wrist": ("fracture",),
               "ankle": ("fracture",), "water": ()}
 #: Seed-tree stream of rendered images (independent of the population's streams).
 STREAM_IMAGE = 15

@@ -98,6 +98,14 @@ def test_fracture_gap_through_bone(part: str, code: str) -> None:
     assert ph.meta["lesions"][0]["site"] in ph.parts
 
 
+def test_rib_fracture_on_the_lateral_arc() -> None:
+    ph = chest_phantom(size=64, slices=12, rng=np.random.default_rng(2))
+    ribs = ph.parts["ribs"].copy()
+    f = insert_lesion(ph, "fracture", rng=np.random.default_rng(6))
+    assert f.mask.any() and (f.mask <= ribs).all()
+    assert f.codes == (("SNOMED-CT", "33737001"),) and ph.meta["lesions"][0]["site"] == "rib"
+
+
 def test_same_rng_same_lesion() -> None:
     masks = []
     for _ in range(2):
@@ -109,9 +117,25 @@ def test_same_rng_same_lesion() -> None:
 def test_refusals(chest) -> None:
     with pytest.raises(ConfigError, match=re.escape("unknown lesion kind 'tumour'; choose one of nodule")):
         insert_lesion(chest, "tumour", rng=np.random.default_rng(0))
-    with pytest.raises(ConfigError, match=re.escape("a fracture goes in a wrist or ankle phantom, not a 'chest' one")):
-        insert_lesion(chest, "fracture", rng=np.random.default_rng(0))
+    with pytest.raises(ConfigError, match=re.escape("a nodule goes in a chest phantom, not a 'wrist' one")):
+        insert_lesion(extremity_phantom("wrist", size=16), "nodule", rng=np.random.default_rng(0))
     with pytest.raises(ConfigError, match="radius_mm must be between 1 and 30 mm; got 50"):
         insert_lesion(chest, "nodule", rng=np.random.default_rng(0), radius_mm=50)
     with pytest.raises(ConfigError, match="nodule: .*unexpected keyword argument 'size'"):
         insert_lesion(chest, "nodule", rng=np.random.default_rng(0), size=3)
+
+
+def test_nodule_into_a_reconstructed_ct_volume() -> None:
+    pytest.importorskip("skimage")
+    from hygeia.imaging import measured_contrast, render
+
+    ct = render("ct", seed=3, size=96, slices=6, dose=1e6)[0]
+    original = ct.array.copy()
+    f = insert_lesion(ct, "nodule", rng=np.random.default_rng(0), radius_mm=12)
+    assert ct.findings == [f] and ct.meta["lesions"][0]["kind"] == "nodule"
+    assert np.array_equal(ct.array[~f.mask], original[~f.mask])
+    lung = (original > -950) & (original < -400)
+    assert abs(measured_contrast(ct.array, f.mask, lung, erosion_px=1) - f.contrast) < 15.0
+    mr = render("mr", seed=3, size=16, slices=1, body_part="chest")[0]
+    with pytest.raises(ConfigError, match="an MR image has no tissue values to edit"):
+        insert_lesion(mr, "nodule", rng=np.random.default_rng(0))
