@@ -47,7 +47,7 @@ def test_same_seed_same_images_and_summary(tmp_path: Path) -> None:
         assert res.exit_code == 0, res.output
         arrays.append(read_nifti(tmp_path / name / "series" / "0000.nii.gz").array)
     assert np.array_equal(*arrays)
-    assert "Rendered 1 XRAY image (1x48x48)" in res.output and "fracture" in res.output
+    assert "Rendered 1 X-ray image (1x48x48)" in res.output and "fracture" in res.output
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert manifest["images"][0]["findings"][0]["codes"][0][0] == "SNOMED-CT"
 

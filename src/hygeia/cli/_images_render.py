@@ -85,7 +85,8 @@ def render_command(modality: str, finding: str, n: int, seed: int | None, out: s
     with_finding = sum(1 for im in manifest["images"] if im["findings"])
     parts = sorted({im["body_part"] for im in manifest["images"]})
     shape = "x".join(str(s) for s in volumes[0].shape)
-    summary = Summary(f"Rendered {n:,} {modality.upper()} image{'s' if n != 1 else ''} ({shape}) in "
+    name = {"ct": "CT", "mr": "MR", "xray": "X-ray"}[modality]
+    summary = Summary(f"Rendered {n:,} {name} image{'s' if n != 1 else ''} ({shape}) in "
                       f"{time.monotonic() - start:.1f} s",
                       [("output", describe_output(out)), ("format", fmt), ("body parts", ", ".join(parts)),
                        ("findings", f"{with_finding:,} with {finding.replace('_', ' ')} (masks in masks/)"

@@ -24,6 +24,7 @@ from hygeia.imaging._phantoms import (
     chest_phantom,
     extremity_phantom,
     head_phantom,
+    phantom_from_ct,
     tissue_table,
     water_phantom,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "measured_contrast",
     "mu_to_hu",
     "noise_sigma",
+    "phantom_from_ct",
     "read_dicom",
     "read_nifti",
     "render",
