@@ -16,7 +16,12 @@ from hygeia.imaging._dicom_iod import check_dicom
 from hygeia.imaging._dicom_read import SeriesInfo, list_dicom_series, read_dicom
 from hygeia.imaging._dicom_write import DicomSeries, DicomStudy, write_dicom
 from hygeia.imaging._io_convert import SavedImage, load_image, save_image
-from hygeia.imaging._lesions import LESIONS, insert_lesion
+from hygeia.imaging._lesions import (
+    CONDITIONS,
+    LESIONS,
+    finding_for_condition,
+    insert_lesion,
+)
 from hygeia.imaging._mr import simulate_mr
 from hygeia.imaging._nifti import read_nifti, write_nifti
 from hygeia.imaging._phantoms import (
@@ -34,6 +39,7 @@ from hygeia.imaging._volume import MODALITIES, Finding, Volume
 from hygeia.imaging._xray import simulate_xray
 
 __all__ = [
+    "CONDITIONS",
     "LESIONS",
     "MODALITIES",
     "MU_WATER_PER_MM",
@@ -49,6 +55,7 @@ __all__ = [
     "check_dicom",
     "chest_phantom",
     "extremity_phantom",
+    "finding_for_condition",
     "head_phantom",
     "hu_to_mu",
     "insert_lesion",

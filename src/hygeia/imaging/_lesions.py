@@ -41,7 +41,7 @@ from hygeia.errors import ConfigError
 from hygeia.imaging._phantoms import PROPERTIES, Phantom, phantom_from_ct
 from hygeia.imaging._volume import Finding, Volume
 
-__all__ = ["CODES", "LESIONS", "insert_lesion"]
+__all__ = ["CODES", "CONDITIONS", "LESIONS", "finding_for_condition", "insert_lesion"]
 
 _SNOMED = "SNOMED-CT"
 #: The condition codes a finding carries: kind (and site) -> (system, code, display).
@@ -51,6 +51,32 @@ CODES: dict[str, tuple[str, str, str]] = {
     "fracture/ankle": (_SNOMED, "16114001", "Fracture of ankle (disorder)"),
     "fracture/chest": (_SNOMED, "33737001", "Fracture of rib (disorder)"),
 }
+
+#: Conditions of the shipped modules an image can show: (system, code) -> (finding, body part).
+#: Community acquired pneumonia (385093006, ``community_acquired_pneumonia.json``) and
+#: pneumonia (233604007) show as consolidation; multiple sclerosis (24700007,
+#: ``synthea/modules/multiple_sclerosis.json``) as white-matter lesions on MR; the fractures
+#: of ``fractures.json`` as a fracture line at their site.
+CONDITIONS: dict[tuple[str, str], tuple[str, str]] = {
+    (_SNOMED, "233604007"): ("consolidation", "chest"),
+    (_SNOMED, "385093006"): ("consolidation", "chest"),
+    (_SNOMED, "24700007"): ("white_matter_lesion", "head"),
+    (_SNOMED, "65966004"): ("fracture", "wrist"),
+    (_SNOMED, "16114001"): ("fracture", "ankle"),
+    (_SNOMED, "33737001"): ("fracture", "chest"),
+}
+
+
+def finding_for_condition(system: str, code: str) -> tuple[str, str] | None:
+    """The finding and body part that show condition ``(system, code)``, or None where no renderer shows it.
+
+    Example:
+        >>> finding_for_condition("SNOMED-CT", "385093006")
+        ('consolidation', 'chest')
+        >>> finding_for_condition("SNOMED-CT", "44054006") is None  # diabetes: nothing to see
+        True
+    """
+    return CONDITIONS.get((system, str(code)))
 
 
 def _need(phantom: Phantom, kind: str, parts: tuple[str, ...], body_parts: tuple[str, ...]) -> None:

@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 from hygeia.errors import ConfigError
-from hygeia.imaging._lesions import CODES, insert_lesion
+from hygeia.imaging._lesions import (
+    CODES,
+    CONDITIONS,
+    finding_for_condition,
+    insert_lesion,
+)
 from hygeia.imaging._phantoms import (
     chest_phantom,
     extremity_phantom,
@@ -41,6 +46,10 @@ def test_codes_are_the_modules_codes() -> None:
     known = _module_codes()
     for key, code in CODES.items():
         assert code in known, (key, code)
+    codes = {(system, code) for system, code, _ in known}
+    for condition, (finding, part) in CONDITIONS.items():
+        assert condition in codes, condition
+        assert finding_for_condition(*condition) == (finding, part)
     fractures = json.loads(resources.files("hygeia.population").joinpath("modules/fractures.json").read_text())
     text = json.dumps(fractures)
     assert '"code": "65966004", "display": "Fracture of forearm (disorder)"' in text
