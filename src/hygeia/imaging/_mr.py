@@ -135,6 +135,9 @@ def simulate_mr(phantom: Any, *, sequence: str = "se", tr: float = 3000.0, te: f
         raise ConfigError(f"need TR > TE >= 0 (ms); got tr={tr!r}, te={te!r}")
     if not snr > 0:
         raise ConfigError(f"snr must be positive; got {snr!r}. Pass e.g. snr=30.")
+    if not (np.isfinite(acceleration) and acceleration >= 1):
+        raise ConfigError(f"acceleration must be at least 1 (1 = fully sampled); got {acceleration!r}. "
+                          "Pass e.g. acceleration=2.")
     pd, t1 = phantom.map("pd"), phantom.map("t1")
     if sequence == "se":
         signal = spin_echo(pd, t1, phantom.map("t2"), tr=tr, te=te)

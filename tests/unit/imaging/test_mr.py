@@ -83,3 +83,5 @@ def test_bias_field_and_errors() -> None:
         simulate_mr(ph, sequence="fse", rng=np.random.default_rng(0))
     with pytest.raises(ConfigError, match="acceleration must be at least 1"):
         sampling_mask(16, acceleration=0.5, rng=np.random.default_rng(0))
+    with pytest.raises(ConfigError, match=re.escape("acceleration must be at least 1 (1 = fully sampled); got 0.5")):
+        simulate_mr(ph, acceleration=0.5, rng=np.random.default_rng(0))
