@@ -230,10 +230,8 @@ def render(modality: str, *, finding: str | None = None, n: int = 1, seed: int |
             spacing = (ph.spacing[1], ph.spacing[0], ph.spacing[2])
             origin = (ph.origin[0], 0.0, ph.origin[2] + ph.spacing[0] * (nz - 1))
             direction = ((1.0, 0.0, 0.0), (0.0, 0.0, -1.0), (0.0, 1.0, 0.0))
-        vol = Volume(array, mod, spacing=spacing, origin=origin, findings=findings, meta=meta)
-        if direction is not None:
-            vol.direction = direction
-        out.append(vol)
+        out.append(Volume(array, mod, spacing=spacing, origin=origin, findings=findings, meta=meta,
+                          direction=direction or ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))))
     return out
 
 
