@@ -9,7 +9,10 @@ from __future__ import annotations
 import click
 
 from hygeia.cli._images_convert import convert_command
+from hygeia.cli._images_evaluate import evaluate_command
+from hygeia.cli._images_fit import fit_command
 from hygeia.cli._images_render import render_command
+from hygeia.cli._images_sample import sample_command
 
 __all__ = ["images_group"]
 
@@ -26,3 +29,6 @@ def images_group() -> None:
 
 images_group.add_command(convert_command)
 images_group.add_command(render_command)
+images_group.add_command(fit_command)
+images_group.add_command(sample_command)
+images_group.add_command(evaluate_command)
