@@ -63,3 +63,14 @@ def test_refusals() -> None:
         render("mr", finding="white_matter_lesion", body_part="chest")
     with pytest.raises(ConfigError, match="n must be an integer of at least 1; got 0"):
         render("ct", n=0)
+
+
+@pytest.mark.parametrize("module", ["_phantoms", "_ct", "_mr", "_xray", "_lesions", "_render"])
+def test_docstring_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    if module == "_phantoms":
+        pytest.importorskip("nilearn")
+    result = doctest.testmod(importlib.import_module(f"hygeia.imaging.{module}"))
+    assert result.attempted > 0 and result.failed == 0
