@@ -84,6 +84,18 @@ def _sequence_meta():
     return {"metadata": _pbcseq()[1]}
 
 
+def _ct_slices():
+    from hygeia.imaging._datasets import rendered_slices
+
+    return rendered_slices(16, findings=("none", "consolidation"), seed=3)[0]
+
+
+def _ct_labels():
+    from hygeia.imaging._datasets import rendered_slices
+
+    return {"labels": rendered_slices(16, findings=("none", "consolidation"), seed=3)[1]}
+
+
 CASES: dict[str, Case] = {
     "tabular.copula": Case("hygeia.tabular.copula", {}, _flchain),
     "tabular.cart": Case("hygeia.tabular.cart", {}, _flchain),
@@ -93,6 +105,13 @@ CASES: dict[str, Case] = {
     "molecules.lm": Case(
         "hygeia.molecules.lm", {"hidden_dim": 16, "embedding_dim": 8, "num_layers": 1, "max_steps": 5, "batch_size": 16},
         _smiles, n=8,
+    ),
+    "imaging.pca": Case("hygeia.imaging._baselines", {"n_components": 4}, _ct_slices, n=4, fit_kwargs=_ct_labels),
+    "imaging.augment": Case("hygeia.imaging._baselines", {}, _ct_slices, n=4, fit_kwargs=_ct_labels),
+    "imaging.diffusion": Case(
+        "hygeia.imaging._diffusion", {"channels": (8, 8), "attention": (False, False), "norm_groups": 4,
+                                      "max_steps": 2, "batch_size": 8, "sample_steps": 2},
+        _ct_slices, n=2, fit_kwargs=_ct_labels,
     ),
 }
 
@@ -121,6 +140,8 @@ def test_every_generator_has_a_case() -> None:
 
 
 def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray):
+        return bool(np.array_equal(a, np.asarray(b)))
     if isinstance(a, pd.DataFrame):
         try:
             pd.testing.assert_frame_equal(a, b)
@@ -132,11 +153,17 @@ def _same(a: Any, b: Any) -> bool:
 
 @pytest.fixture(params=sorted(CASES))
 def case(request: pytest.FixtureRequest) -> tuple[str, Case, Any]:
-    torch = pytest.importorskip("torch") if request.param in ("tabular.neural", "molecules.lm") else None
+    torch = pytest.importorskip("torch") if request.param in ("tabular.neural", "molecules.lm",
+                                                             "imaging.diffusion") else None
     if torch is not None:
         torch.set_num_threads(1)
     if request.param.startswith("molecules."):
         pytest.importorskip("rdkit")
+    if request.param.startswith("imaging."):
+        pytest.importorskip("skimage")
+        if request.param == "imaging.diffusion":
+            pytest.importorskip("monai")
+            pytest.importorskip("einops")
     name = request.param
     spec = CASES[name]
     module = importlib.import_module(spec.module)
