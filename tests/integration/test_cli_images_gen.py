@@ -16,7 +16,11 @@ pytest.importorskip("monai")
 
 from hygeia.cli.main import main
 from hygeia.core.generator import load_generator
-from hygeia.imaging._datasets import read_image_folder, rendered_slices, write_image_folder
+from hygeia.imaging._datasets import (
+    read_image_folder,
+    rendered_slices,
+    write_image_folder,
+)
 
 
 def _run(*args: str):

@@ -6,7 +6,12 @@ import time
 
 import click
 
-from hygeia.cli._common import HygeiaCommand, echo_summary, quiet_option, refuse_existing
+from hygeia.cli._common import (
+    HygeiaCommand,
+    echo_summary,
+    quiet_option,
+    refuse_existing,
+)
 from hygeia.core.progress import Progress, Summary, describe_output, format_duration
 
 __all__ = ["fit_command"]
@@ -68,13 +73,14 @@ def fit_command(folder: str, out: str, kind: str, size: str, epochs: int, cpu_se
                                    "n_files": len(data.sources)}
     model.save(out, overwrite=overwrite)
     counts = ", ".join(f"{c:,} {name}" for name, c in zip(model.labels_, model.label_counts_))
-    facts = [("output", describe_output(out)), ("images", f"{len(data.images):,} {data.modality} ({counts}), "
-                                                          f"{size}x{size} px"),
-             ("generator", kind)]
+    images = f"{len(data.images):,} {data.modality} ({counts}), {size}x{size} px"
+    facts = [("output", describe_output(out)), ("images", images), ("generator", kind)]
     prov = model.provenance_
     if kind == "diffusion":
-        facts.append(("training", f"{prov['steps']:,} steps in {prov['train_cpu_seconds']:.0f} CPU s "
-                                  f"(stopped by {prov['stopped_by'].replace('_', ' ')}), final loss {prov['final_loss']:.4f}"))
+        stopped = prov["stopped_by"].replace("_", " ")
+        training = (f"{prov['steps']:,} steps in {prov['train_cpu_seconds']:.0f} CPU s (stopped by {stopped}), "
+                    f"final loss {prov['final_loss']:.4f}")
+        facts.append(("training", training))
     facts.append(("seed", f"{seed}" + ("" if given else
                                        f" (pass --seed {seed} to train the same model again)")))
     echo_summary(Summary(f"Trained a {kind} image generator in {format_duration(time.perf_counter() - start)}",

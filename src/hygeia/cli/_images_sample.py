@@ -6,7 +6,12 @@ import time
 
 import click
 
-from hygeia.cli._common import HygeiaCommand, echo_summary, quiet_option, refuse_existing
+from hygeia.cli._common import (
+    HygeiaCommand,
+    echo_summary,
+    quiet_option,
+    refuse_existing,
+)
 from hygeia.core.progress import Summary, describe_output, status
 
 __all__ = ["sample_command"]

@@ -51,9 +51,9 @@ def check_images(images: Any, labels: Any = None) -> tuple[np.ndarray, np.ndarra
         DataValidationError: the images or labels do not fit (every problem listed).
 
     Example:
-        >>> x, y = check_images(np.zeros((2, 4, 4)), ["none", "nodule"])
-        >>> x.shape, list(y)
-        ((2, 4, 4), ['none', 'nodule'])
+        >>> x, y = check_images(np.zeros((2, 8, 8)), ["none", "nodule"])
+        >>> x.shape, y.tolist()
+        ((2, 8, 8), ['none', 'nodule'])
     """
     problems = []
     if not isinstance(images, np.ndarray):
@@ -141,7 +141,7 @@ class ImageGenerator(Generator):
         self._fit_scaled(np.clip((x - lo) / (hi - lo), 0.0, 1.0).astype(np.float32), y_idx.astype(np.int64), seed)
         self.provenance_ = {
             "data_sha256": hashlib.sha256(np.ascontiguousarray(x).tobytes() + "\0".join(y).encode()).hexdigest(),
-            "n_images": int(len(x)),
+            "n_images": len(x),
             "seed": seed,
             "fit_cpu_seconds": round(time.process_time() - start_cpu, 3),
             "fit_seconds": round(time.perf_counter() - start, 3),

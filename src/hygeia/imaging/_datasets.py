@@ -46,7 +46,7 @@ def rendered_slices(n: int, *, size: int = 32, findings: tuple[str, ...] = ("non
 
     Example:
         >>> x, y = rendered_slices(4, size=32, findings=("none", "nodule"), seed=1)
-        >>> x.shape, sorted(y)
+        >>> x.shape, sorted(y.tolist())
         ((4, 32, 32), ['nodule', 'nodule', 'none', 'none'])
     """
     from hygeia.imaging._render import render
@@ -123,8 +123,8 @@ def read_image_folder(folder: str | os.PathLike[str], *, size: int = 32, quiet: 
         raise ConfigError(f"size must be an integer from 8 to 512 pixels; got {size!r}. Pass e.g. size=32.")
     subdirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not subdirs:
-        raise DataValidationError([f"{root} has no subfolders; put the images of each finding in a subfolder "
-                                   "named after it (e.g. none/, nodule/)"], header="no labelled images")
+        hint = f"{root} has no subfolders; put the images of each finding in a subfolder named after it (e.g. none/)"
+        raise DataValidationError([hint], header="no labelled images")
     images, labels, modalities, sources, problems = [], [], set(), [], []
     for sub in subdirs:
         files = sorted(p for p in sub.rglob("*") if p.is_file() and not p.name.startswith("."))
@@ -214,7 +214,7 @@ def write_image_folder(images: np.ndarray, labels: Any, out: str | os.PathLike[s
     with atomic_output(out, folder=True, overwrite=overwrite, what="sample folder") as tmp:
         for j, label in enumerate(sorted(set(y))):
             sel = x[y == label]
-            counts[label] = int(len(sel))
+            counts[str(label)] = len(sel)
             if format == "png":
                 (tmp / label).mkdir()
                 for i, img in enumerate(sel):

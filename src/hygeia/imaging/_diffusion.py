@@ -24,7 +24,12 @@ import numpy as np
 
 from hygeia.core.generator import register_generator
 from hygeia.errors import ConfigError, MissingExtraError
-from hygeia.imaging._baselines import AugmentOnly, ImageGenerator, PCAGaussian, derive_seed
+from hygeia.imaging._baselines import (
+    AugmentOnly,
+    ImageGenerator,
+    PCAGaussian,
+    derive_seed,
+)
 
 __all__ = ["GENERATORS", "ImageDiffusion", "fit_image_model", "sample_images"]
 
@@ -39,8 +44,7 @@ def _torch():
 
 def _monai():
     try:
-        import monai.networks.nets as nets
-        import monai.networks.schedulers as schedulers
+        from monai.networks import nets, schedulers
     except ImportError:
         raise MissingExtraError("monai", "imaging", "The image diffusion model") from None
     return nets, schedulers
@@ -246,7 +250,7 @@ def fit_image_model(images: Any, labels: Any = None, *, kind: str = "diffusion",
     Example:
         >>> x = np.random.default_rng(0).normal(0, 1, (10, 8, 8))
         >>> fit_image_model(x, ["none"] * 5 + ["nodule"] * 5, kind="pca", seed=0).labels_
-        ['none', 'nodule']
+        ['nodule', 'none']
     """
     if kind not in GENERATORS:
         raise ConfigError(f"unknown image generator kind {kind!r}; choose one of {', '.join(GENERATORS)}, "

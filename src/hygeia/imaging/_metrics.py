@@ -150,7 +150,7 @@ def _ssim_parts(a: np.ndarray, b: np.ndarray, data_range: float = 1.0) -> tuple[
     from scipy.ndimage import gaussian_filter
 
     c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
-    f = lambda z: gaussian_filter(z, 1.5, truncate=3.5)  # noqa: E731
+    f = lambda z: gaussian_filter(z, 1.5, truncate=3.5)
     mu_a, mu_b = f(a), f(b)
     va, vb, cov = f(a * a) - mu_a ** 2, f(b * b) - mu_b ** 2, f(a * b) - mu_a * mu_b
     lum = (2 * mu_a * mu_b + c1) / (mu_a ** 2 + mu_b ** 2 + c1)
@@ -307,7 +307,7 @@ def evaluate_images(real: Any, real_labels: Any, synthetic: Any, synthetic_label
     return {
         "metrics": metrics,
         "meanings": {k: v for k, v in METRIC_MEANINGS.items() if k in metrics},
-        "sizes": {"real_heldout": int(len(real_x)), "synthetic": int(len(syn_x)), "train": int(len(train_x)),
+        "sizes": {"real_heldout": len(real_x), "synthetic": len(syn_x), "train": len(train_x),
                   "image_shape": list(real_x.shape[1:]), "labels": sorted(set(real_y))},
         "encoder": {"kind": "convolutional autoencoder with a finding-label head, trained on the training images",
                     "latent": encoder.latent, "epochs": encoder_epochs},

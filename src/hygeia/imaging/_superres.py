@@ -118,7 +118,7 @@ class SuperResolution2x:
                     loss.backward()
                     opt.step()
         self.network_ = net.eval().requires_grad_(False)
-        self.provenance_ = {"data_sha256": hashlib.sha256(x.tobytes()).hexdigest(), "n_images": int(len(x)),
+        self.provenance_ = {"data_sha256": hashlib.sha256(x.tobytes()).hexdigest(), "n_images": len(x),
                             "seed": self.seed_, "fit_cpu_seconds": round(time.process_time() - start, 3),
                             "versions": _versions()}
         return self

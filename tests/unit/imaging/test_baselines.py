@@ -13,7 +13,11 @@ pytest.importorskip("skimage")
 from hygeia.core.generator import load_generator
 from hygeia.errors import ConfigError, DataValidationError
 from hygeia.imaging._baselines import AugmentOnly, PCAGaussian, check_images
-from hygeia.imaging._datasets import read_image_folder, rendered_slices, write_image_folder
+from hygeia.imaging._datasets import (
+    read_image_folder,
+    rendered_slices,
+    write_image_folder,
+)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,12 @@ from hygeia.core.generator import load_generator
 from hygeia.errors import ConfigError
 from hygeia.imaging._datasets import rendered_slices
 from hygeia.imaging._diffusion import ImageDiffusion, fit_image_model, sample_images
-from hygeia.imaging._superres import SuperResolution2x, bicubic2x, downsample2x, superres_scores
+from hygeia.imaging._superres import (
+    SuperResolution2x,
+    bicubic2x,
+    downsample2x,
+    superres_scores,
+)
 
 #: A tiny network: two levels of 8 channels, no attention.
 TINY = {"channels": (8, 8), "attention": (False, False), "norm_groups": 4, "batch_size": 8, "sample_steps": 3}
