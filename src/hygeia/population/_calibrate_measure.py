@@ -34,11 +34,12 @@ def _q(s: str) -> str:
     return "'" + str(s).replace("'", "''") + "'"
 
 
-def _codes_sql(codes: Iterable[Mapping[str, str]]) -> str:
+def _codes_sql(codes: Iterable[Mapping[str, str]], alias: str = "") -> str:
     by_system: dict[str, list[str]] = {}
     for c in codes:
         by_system.setdefault(c["system"], []).append(c["code"])
-    parts = [f"(code_system = {_q(s)} AND code IN ({', '.join(map(_q, cs))}))" for s, cs in by_system.items()]
+    parts = [f"({alias}code_system = {_q(s)} AND {alias}code IN ({', '.join(map(_q, cs))}))"
+             for s, cs in by_system.items()]
     return "(" + " OR ".join(parts) + ")"
 
 
@@ -67,6 +68,14 @@ def _clause_sql(clause: Mapping[str, Any]) -> str:
     if "measured" in clause:
         return (f"SELECT DISTINCT subject_id, 1 AS n FROM ev WHERE kind = 'observation' "
                 f"AND {_codes_sql([clause['measured']])}")
+    if "onsets" in clause:
+        where = (f"c.kind = 'condition' AND {_codes_sql(clause['onsets'], 'c.')} "
+                 "AND c.time > $end - INTERVAL 365 DAY")
+        if clause.get("encounter_class") is None:
+            return f"SELECT subject_id, count(*) AS n FROM ev c WHERE {where} GROUP BY subject_id"
+        return (f"SELECT c.subject_id, count(*) AS n FROM ev c JOIN ev e ON e.kind = 'encounter' "
+                f"AND e.subject_id = c.subject_id AND e.encounter_id = c.encounter_id "
+                f"AND e.text_value = {_q(clause['encounter_class'])} WHERE {where} GROUP BY c.subject_id")
     if "encounters" in clause:
         return (f"SELECT subject_id, count(*) AS n FROM ev WHERE kind = 'encounter' "
                 f"AND text_value = {_q(clause['encounters'])} AND time > $end - INTERVAL 365 DAY "
@@ -113,14 +122,20 @@ def person_table(con, end: dt.date, measures: Iterable[str] | None = None) -> pd
     ).df()
     living["age"] = living["age"].astype("float64") / YEAR_SECONDS
     codes = set().union(*(measure_codes(MEASURES[m]) for m in ids)) if ids else set()
-    classes = sorted({c["encounters"] for m in ids for c in MEASURES[m]["numerator"] if "encounters" in c})
+    clauses = [c for m in ids for c in MEASURES[m]["numerator"]]
+    classes = sorted({c["encounters"] for c in clauses if "encounters" in c}
+                     | {c["encounter_class"] for c in clauses if c.get("encounter_class")})
+    # onsets by encounter class join a condition to its encounter; hand-made records without the
+    # column have no encounters to join, so those clauses count nothing there
+    has_id = "encounter_id" in {r[0] for r in con.execute("DESCRIBE events").fetchall()}
+    encounter_id = ", encounter_id" if has_id else ", CAST(NULL AS BIGINT) AS encounter_id"
     where = [_codes_sql([{"system": s, "code": c} for s, c in sorted(codes)])] if codes else []
     if classes:
         where.append(f"(kind = 'encounter' AND text_value IN ({', '.join(map(_q, classes))}) "
                      "AND time > $end - INTERVAL 365 DAY)")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE ev AS SELECT subject_id, time, end_time, kind, code_system, code, "
-        f"numeric_value, text_value FROM events WHERE time <= $end AND ({' OR '.join(where) or 'FALSE'})",
+        f"numeric_value, text_value{encounter_id} FROM events WHERE time <= $end AND ({' OR '.join(where) or 'FALSE'})",
         {"end": end_ts},
     )
     index = living["subject_id"]

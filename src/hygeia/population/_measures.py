@@ -21,6 +21,9 @@ over the look-back, e.g. emergency visits per person-year). Clause kinds:
 ``encounters``     ``encounter_class``; counts those in the 365 days before ``end`` (a
                    ``rate`` measure sums the counts; a ``proportion`` one counts the
                    persons with at least one)
+``onsets``         ``codes`` of a condition; counts its onsets in the 365 days before
+                   ``end``, only those recorded in an encounter of ``encounter_class``
+                   when it is given (e.g. ankle sprains seen in emergency departments)
 =================  ==================================================================
 
 Two measures are built in and have no rows in ``targets.json``: ``population_share``
@@ -219,6 +222,30 @@ MEASURES: dict[str, dict[str, Any]] = {
         "describe": "at least one wellness encounter (check-up, well-child visit) in the 365 days before the end date",
         "numerator": [{"encounters": "wellness"}],
     },
+    "ankle_sprain_ed": {
+        "label": "Ankle sprains seen in emergency departments per person-year",
+        "group": "utilisation",
+        "unit": "rate",
+        "describe": "ankle sprain diagnoses recorded in emergency encounters in the 365 days before the end date, "
+                    "per person-year",
+        "numerator": [{"onsets": _c("44465007"), "encounter_class": "emergency"}],
+    },
+    "concussion_ed": {
+        "label": "Concussions (traumatic brain injury) seen in emergency departments per person-year",
+        "group": "utilisation",
+        "unit": "rate",
+        "describe": "concussion and brain injury diagnoses recorded in emergency encounters in the 365 days "
+                    "before the end date, per person-year",
+        "numerator": [{"onsets": _c("62106007", "110030002", "127295002"), "encounter_class": "emergency"}],
+    },
+    "facial_laceration_ed": {
+        "label": "Facial lacerations seen in emergency departments per person-year",
+        "group": "utilisation",
+        "unit": "rate",
+        "describe": "facial laceration diagnoses recorded in emergency encounters in the 365 days before the end "
+                    "date, per person-year",
+        "numerator": [{"onsets": _c("370247008"), "encounter_class": "emergency"}],
+    },
     "office_visits": {
         "label": "Physician office visits per person-year",
         "group": "utilisation",
@@ -243,7 +270,7 @@ def measure_codes(measure: dict[str, Any]) -> set[tuple[str, str]]:
     out: set[tuple[str, str]] = set()
     for part in ("numerator", "denominator", "exclude"):
         for clause in measure.get(part, ()):
-            for c in clause.get("condition", ()):
+            for c in (*clause.get("condition", ()), *clause.get("onsets", ())):
                 out.add((c["system"], c["code"]))
             for key in ("latest", "latest_status", "measured"):
                 if key in clause:
