@@ -239,7 +239,7 @@ def memorization(synthetic: np.ndarray, train: np.ndarray, heldout: np.ndarray) 
 
 def evaluate_images(real: Any, real_labels: Any, synthetic: Any, synthetic_labels: Any = None, *,
                     train: Any = None, train_labels: Any = None, seed: int = 0, encoder_epochs: int = 30,
-                    classifier_steps: int = 400) -> dict[str, Any]:
+                    classifier_steps: int = 400, encoder: Any = None) -> dict[str, Any]:
     """Every metric of synthetic images against real held-out ones (see the module documentation).
 
     Args:
@@ -254,6 +254,8 @@ def evaluate_images(real: Any, real_labels: Any, synthetic: Any, synthetic_label
         seed: seed of the encoder, the classifiers and the random subsets.
         encoder_epochs: training passes of the encoder.
         classifier_steps: training steps of the lesion classifiers.
+        encoder: an :class:`~hygeia.imaging.ImageEncoder` already fitted on the same training
+            images (to score several generators against one encoder); None trains one.
 
     Returns:
         ``{"metrics": {name: value}, "meanings": {name: sentence}, "sizes": {...}, "notes": [...]}``.
@@ -278,7 +280,8 @@ def evaluate_images(real: Any, real_labels: Any, synthetic: Any, synthetic_label
     if len(shapes) > 1:
         raise ConfigError(f"real, synthetic and training images must have one size; got {sorted(shapes)}; "
                           "resize them to one size (e.g. 32x32)")
-    encoder = ImageEncoder(epochs=encoder_epochs, seed=derive_seed(seed, 41)).fit(train_x, train_y)
+    if encoder is None:
+        encoder = ImageEncoder(epochs=encoder_epochs, seed=derive_seed(seed, 41)).fit(train_x, train_y)
     window = encoder.window_
     f_real, f_syn = encoder.transform(real_x), encoder.transform(syn_x)
     metrics: dict[str, Any] = {"fid": frechet_distance(f_real, f_syn)}
@@ -310,7 +313,7 @@ def evaluate_images(real: Any, real_labels: Any, synthetic: Any, synthetic_label
         "sizes": {"real_heldout": len(real_x), "synthetic": len(syn_x), "train": len(train_x),
                   "image_shape": list(real_x.shape[1:]), "labels": sorted(set(real_y))},
         "encoder": {"kind": "convolutional autoencoder with a finding-label head, trained on the training images",
-                    "latent": encoder.latent, "epochs": encoder_epochs},
+                    "latent": encoder.latent, "epochs": encoder.epochs},
         "seed": seed,
         "notes": notes,
     }
