@@ -55,7 +55,6 @@ def _peak_mib() -> float:
 
 def run_seed(seed: int, n_train: int, n_test: int, n_samples: int, cpu_seconds: float, sr_train: int) -> dict[str, Any]:
     """Everything measured for one report seed."""
-    import numpy as np
     import torch
 
     from hygeia.imaging import (
