@@ -272,9 +272,14 @@ class ImagingStudy(State):
     As Synthea's ``State.ImagingStudy.process``: the study is recorded, and so is a
     Procedure coded with its ``procedure_code``, lasting 30 minutes (here, as for a
     Procedure state, the encounter then lasts at least that long).
+
+    Hygeia extension: an optional ``duration`` (as on a Procedure state) sets how long
+    that Procedure lasts, drawn exactly as a Procedure state draws it; so a Procedure
+    state turned into an ImagingStudy keeps its records and the person's random draws,
+    and only adds the ``imaging`` event.
     """
 
-    __slots__ = ("code", "series")
+    __slots__ = ("code", "series", "duration")
     #: How long the Procedure recorded with a study lasts (Synthea: 30 minutes).
     PROCEDURE_MS = 30 * 60_000
 
@@ -282,6 +287,10 @@ class ImagingStudy(State):
         super().__init__(spec, ctx, where, problems)
         _needs_transition(self, where, problems)
         self.code = _code(spec.get("procedure_code"), where + ".procedure_code", problems)
+        self.duration = None
+        if isinstance(spec.get("duration"), dict):
+            d = {"range": spec["duration"], "unit": spec["duration"].get("unit", spec.get("unit"))}
+            self.duration = compile_duration(d, where, problems, default_unit="minutes")
         parts = []
         for s in spec.get("series") or []:
             bs, mod = s.get("body_site") or {}, s.get("modality") or {}
@@ -291,7 +300,7 @@ class ImagingStudy(State):
     def process(self, run, person, t):
         enc = run.encounter
         person.record(t, "imaging", self.code, self.module, self.name, enc, text=self.series)
-        end = t + self.PROCEDURE_MS
+        end = t + (self.duration(person.rng) if self.duration else self.PROCEDURE_MS)
         person.record(t, "procedure", self.code, self.module, self.name, enc, end=end)
         if enc is not None and enc[END] < end:
             enc[END] = end
