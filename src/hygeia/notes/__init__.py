@@ -1,8 +1,8 @@
 """Clinical notes: written from records, with the provenance of every sentence.
 
-- :func:`write_notes` writes a note for every encounter of a run folder
-  (``notes/*.parquet`` and ``manifest.json``); :func:`note_for_encounter` writes one
-  encounter's notes in memory.
+- :func:`write_notes` writes a note for every encounter of a run folder, and a radiology
+  report for every imaging study (``notes/*.parquet`` and ``manifest.json``);
+  :func:`note_for_encounter` writes one encounter's notes in memory.
 - :func:`extract` reads the typed facts of a note (:class:`Fact`: problems, medications
   with dose/route/frequency, allergies, labs and vital signs with values, procedures,
   immunizations, dates, follow-ups), each with its span, codes and ConText flags.
