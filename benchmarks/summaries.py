@@ -68,8 +68,8 @@ def _measure(run: Path, seed: int) -> dict[str, Any]:
         stay_from_record,
         summarize,
     )
-
     from hygeia.notes._guard import CRITICAL_BY_KIND
+    from hygeia.notes._summary_io import note_names
 
     persons, events = _records(run)
     stays = [(sid, e["encounter_id"]) for sid, mine in sorted(events.items())
@@ -104,7 +104,7 @@ def _measure(run: Path, seed: int) -> dict[str, Any]:
     cpu_notes = 0.0
     for sid, eid in stays:
         notes = note_for_encounter(persons[sid], events[sid], eid, seed=seed)
-        texts = {n.kind: n.text for n in notes}
+        texts = note_names([{"kind": n.kind, "text": n.text} for n in notes])  # every note, radiology reports too
         cpu = time.process_time()
         candidate = summarize(stay_from_notes(texts), "discharge")
         cpu_notes += time.process_time() - cpu

@@ -8,15 +8,17 @@ holding a note, or a folder of ``.txt`` notes (several files: one stay).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from hygeia.errors import ConfigError, DataValidationError, Problem
 from hygeia.notes._summarize import Stay
 from hygeia.notes._summary_notes import stay_from_notes
 from hygeia.notes._summary_sources import stay_from_run
 
-__all__ = ["stay_from_paths"]
+__all__ = ["note_names", "stay_from_paths"]
 
 _HEADER = "cannot summarize"
 
@@ -35,6 +37,23 @@ def _read(path: Path) -> str:
                                   header=_HEADER) from None
 
 
+def note_names(notes: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Texts of notes by a name to cite them by: the kind, numbered when a kind repeats (two radiology reports).
+
+    Example:
+        >>> list(note_names([{"kind": "hp", "text": "a"}, {"kind": "radiology", "text": "b"},
+        ...                  {"kind": "radiology", "text": "c"}]))
+        ['hp', 'radiology-1', 'radiology-2']
+    """
+    counts = Counter(n["kind"] for n in notes)
+    seen: Counter[str] = Counter()
+    out = {}
+    for n in notes:
+        seen[n["kind"]] += 1
+        out[n["kind"] if counts[n["kind"]] == 1 else f"{n['kind']}-{seen[n['kind']]}"] = n["text"]
+    return out
+
+
 def _written_notes(folder: Path, subject_id: int | None, encounter_id: int | None) -> Stay:
     import pyarrow.parquet as pq
 
@@ -48,7 +67,7 @@ def _written_notes(folder: Path, subject_id: int | None, encounter_id: int | Non
     # as for a run: the first person with a discharge summary, their last stay
     first = max((r for r in discharges if r["subject_id"] == discharges[0]["subject_id"]), key=lambda r: r["time"])
     notes = [r for r in mine if (r["subject_id"], r["encounter_id"]) == (first["subject_id"], first["encounter_id"])]
-    stay = stay_from_notes({r["kind"]: r["text"] for r in sorted(notes, key=lambda r: r["kind"] == "discharge")})
+    stay = stay_from_notes(note_names(sorted(notes, key=lambda r: (r["kind"] == "discharge", r["time"]))))
     stay.subject_id, stay.encounter_id = first["subject_id"], first["encounter_id"]
     return stay
 
