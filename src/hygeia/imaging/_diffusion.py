@@ -80,7 +80,7 @@ class ImageDiffusion(ImageGenerator):
         (2, 16, 16)
     """
 
-    def __init__(self, *, channels: Sequence[int] = (32, 64, 64), attention: Sequence[bool] = (False, False, True),
+    def __init__(self, *, channels: Sequence[int] = (16, 32, 32), attention: Sequence[bool] = (False, False, True),
                  res_blocks: int = 1, norm_groups: int = 8, epochs: int = 50, max_steps: int | None = None,
                  cpu_seconds: float | None = None, batch_size: int = 32, learning_rate: float = 1e-3,
                  ema_decay: float = 0.995, timesteps: int = 1000, sample_steps: int = 50, workers: int = 1,
