@@ -11,6 +11,10 @@ label, each holding images of that finding::
     DIR/none/scan1.nii.gz     DIR/nodule/scan7.nii.gz    (NIfTI; every slice is one image)
     DIR/none/a.png            DIR/nodule/b.png           (8-bit or 16-bit greyscale PNG)
 
+A label folder may be the output of ``hygeia images render`` (``series/``, ``masks/``,
+``manifest.json``): its series are read and its masks and manifest skipped, so
+``hygeia images render --finding nodule --out scans/nodule`` makes a label folder.
+
 The subfolder's name is the label of every image under it. Every slice is centre-cropped
 to a square and resized (anti-aliased) to ``size`` x ``size`` pixels. A folder mixing
 modalities, or PNG with DICOM/NIfTI (PNG carries no units), is refused.
@@ -127,7 +131,9 @@ def read_image_folder(folder: str | os.PathLike[str], *, size: int = 32, quiet: 
         raise DataValidationError([hint], header="no labelled images")
     images, labels, modalities, sources, problems = [], [], set(), [], []
     for sub in subdirs:
-        files = sorted(p for p in sub.rglob("*") if p.is_file() and not p.name.startswith("."))
+        rendered = (sub / "manifest.json").is_file()  # a `hygeia images render` output: series/ only
+        image_root = sub / "series" if rendered and (sub / "series").is_dir() else sub
+        files = sorted(p for p in image_root.rglob("*") if p.is_file() and not p.name.startswith("."))
         pngs = [p for p in files if p.suffix.lower() == ".png"]
         niis = [p for p in files if p.name.lower().endswith((".nii", ".nii.gz"))]
         rest = [p for p in files if p not in set(pngs) | set(niis)]
@@ -146,8 +152,8 @@ def read_image_folder(folder: str | os.PathLike[str], *, size: int = 32, quiet: 
                     sources.append(f"{p}#slice{z}")
                 found += vol.shape[0]
             if rest:
-                for info in list_dicom_series(sub):
-                    vol = read_dicom(sub, series=info.uid, quiet=quiet)
+                for info in list_dicom_series(image_root):
+                    vol = read_dicom(image_root, series=info.uid, quiet=quiet)
                     modalities.add(vol.modality)
                     for z in range(vol.shape[0]):
                         images.append(_square(vol.array[z], size))

@@ -102,6 +102,17 @@ def test_image_folders_round_trip_png_and_dicom(slices, tmp_path: Path) -> None:
     assert small.images.shape == (6, 16, 16)
 
 
+def test_render_outputs_are_label_folders(tmp_path: Path) -> None:
+    from hygeia.imaging import render, write_rendered
+
+    for finding in ("consolidation", None):
+        vols = render("ct", finding=finding, n=1, seed=2, size=32, slices=2)
+        write_rendered(vols, tmp_path / "scans" / (finding or "none"))
+    got = read_image_folder(tmp_path / "scans")
+    assert got.modality == "CT" and sorted(got.labels.tolist()) == ["consolidation"] * 2 + ["none"] * 2
+    assert all("masks" not in s for s in got.sources)
+
+
 def test_image_folder_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         read_image_folder(tmp_path / "nope")
