@@ -236,3 +236,18 @@ def test_vaccine_records_an_immunization() -> None:
     assert (shot.code_system, shot.code, shot.time) == ("CVX", "140", BIRTH)
     assert shot.encounter_id == one(p, "encounter").encounter_id
     assert (shot.module, shot.state) == ("state_vaccine", "Flu_Shot")
+
+
+def test_imaging_study_with_a_duration_draws_it_as_a_procedure_does() -> None:
+    """A Procedure state turned into an ImagingStudy with the same duration keeps the records and the draws."""
+    for seed in (1, 2, 3):
+        img, proc = run("state_imaging_study_duration.json", seed=seed), run("state_procedure_duration.json", seed=seed)
+        study, done = one(img, "procedure"), one(proc, "procedure")
+        assert 10 * MINUTE <= study.end_time - study.time <= 20 * MINUTE
+        assert (study.time, study.end_time, study.code) == (done.time, done.end_time, done.code)
+        keep = ("time", "end_time", "kind", "code", "encounter_id")
+        assert [tuple(getattr(r, k) for k in keep) for r in rows(img) if r.kind != "imaging"] == [
+            tuple(getattr(r, k) for k in keep) for r in rows(proc)]  # the follow-up Delay drew the same days
+        assert one(img, "imaging").time == study.time
+    plain = one(run("state_imaging_study.json"), "procedure")
+    assert plain.end_time - plain.time == 30 * MINUTE  # without a duration: Synthea's 30 minutes
