@@ -26,6 +26,7 @@ from hygeia.imaging._lesions import (
     finding_for_condition,
     insert_lesion,
 )
+from hygeia.imaging._link import ImagesResult, read_images_manifest, render_run_images
 from hygeia.imaging._metrics import (
     METRIC_MEANINGS,
     evaluate_images,
@@ -67,6 +68,7 @@ __all__ = [
     "ImageDiffusion",
     "ImageEncoder",
     "ImageGenerator",
+    "ImagesResult",
     "PCAGaussian",
     "Phantom",
     "SavedImage",
@@ -99,8 +101,10 @@ __all__ = [
     "precision_recall_density_coverage",
     "read_dicom",
     "read_image_folder",
+    "read_images_manifest",
     "read_nifti",
     "render",
+    "render_run_images",
     "rendered_slices",
     "sample_images",
     "save_image",
