@@ -50,6 +50,9 @@ class Exporter:
     """
 
     format: ClassVar[str] = ""
+    #: The run's rendered images (``RUN/images/manifest.json``), subject_id -> event key -> study;
+    #: set by :meth:`export` (None without images). Exporters that carry image references read it.
+    images: dict[int, dict] | None = None
     #: Whether the output is one file (True) or a folder (False).
     single_file: ClassVar[bool] = False
 
@@ -70,6 +73,11 @@ class Exporter:
         """
         info = read_run_info(run)
         source = NotesSource(notes, info) if notes is not None else None
+        self.images = None
+        if (Path(run) / "images" / "manifest.json").is_file():
+            from hygeia.imaging._link import images_index
+
+            self.images = images_index(run, info)
         dest = Path(out).expanduser()
         what = "export file" if self.single_file else "export folder"
         tmp = make_temp(dest, folder=False, overwrite=overwrite, what=what)

@@ -54,8 +54,10 @@ _EVENT_FIELDS = ("time", "end_time", "numeric_value", "unit", "text_value", "enc
 class _Builder:
     """Builds every resource of one patient; ``ref(type, id)`` makes references (Bundle or NDJSON style)."""
 
-    def __init__(self, person: dict, rows: list[dict], seed: Any, meta: dict, ref: Ref) -> None:
+    def __init__(self, person: dict, rows: list[dict], seed: Any, meta: dict, ref: Ref,
+                 images: dict[str, dict] | None = None) -> None:
         self.person, self.rows, self.seed, self.meta, self.ref = person, rows, seed, meta, ref
+        self.images = images or {}
         sid = person["subject_id"]
         self.pid = resource_id(seed, "Patient", sid)
         key = provider_key(person["state"])
@@ -340,16 +342,35 @@ def _series(b: _Builder, i: int, text: str) -> list[dict] | None:
     return out
 
 
+def _rendered(s: dict, rendered: dict) -> dict:
+    """Series ``s`` with the UIDs, body site and instances of the DICOM series rendered for it."""
+    site = rendered["body_site"]
+    out = {"uid": rendered["series_uid"], "number": rendered["series_number"], "modality": s["modality"],
+           "numberOfInstances": len(rendered["instances"])}
+    out["bodySite"] = {"system": system_uri(site["code_system"]), "code": site["code"],
+                       "display": (s.get("bodySite") or {}).get("display") or site["display"]}
+    sop = {"system": "urn:ietf:rfc:3986", "code": "urn:oid:" + rendered["sop_class_uid"]}
+    out["instance"] = [{"uid": x["uid"], "sopClass": sop, "number": x["number"]} for x in rendered["instances"]]
+    return out
+
+
 def _imaging(b: _Builder, i: int, r: dict) -> dict:
     series = _series(b, i, r["text_value"]) if r["text_value"] else None
     res = b._base("ImagingStudy", i, r, ("time",) + (("text_value",) if series else ()) + b._enc_ok(r))
-    res["identifier"] = [{"system": "urn:dicom:uid",
-                          "value": "urn:oid:2.25." + str(int(b.ids[i].replace("-", ""), 16))}]
+    # Images rendered for the run (hygeia images link): the study's UIDs are those of its DICOM files.
+    linked = b.images.get(f"{r['subject_id']}|{r['time']}|{r['code'] or ''}|{r['state']}") if series else None
+    study_uid = linked["study_uid"] if linked else "2.25." + str(int(b.ids[i].replace("-", ""), 16))
+    res["identifier"] = [{"system": "urn:dicom:uid", "value": "urn:oid:" + study_uid}]
     res["status"] = "available"
     b._subject(res, r)
     res["started"] = format_time(r["time"])
+    if linked and series:
+        by_index = {s["series_index"]: s for s in linked["series"]}
+        series = [_rendered(s, by_index[k]) if k in by_index else s for k, s in enumerate(series)]
     if series:
         res["numberOfSeries"] = len(series)
+        if linked:
+            res["numberOfInstances"] = sum(s.get("numberOfInstances", 0) for s in series)
     res["procedureCode"] = [_cc(r["code_system"], r["code"], r["display"])]
     if series:
         res["series"] = series
@@ -383,7 +404,7 @@ _BUILDERS = {
 
 
 def patient_resources(person: dict, rows: list[dict], seed: Any, meta: dict, ref: Ref,
-                      skipped: dict[str, int] | None = None) -> Iterator[dict]:
+                      skipped: dict[str, int] | None = None, images: dict[str, dict] | None = None) -> Iterator[dict]:
     """Every resource of one person: the Patient, then one resource per event row it maps.
 
     Args:
@@ -393,5 +414,8 @@ def patient_resources(person: dict, rows: list[dict], seed: Any, meta: dict, ref
         meta: the ``meta`` element every resource carries.
         ref: makes a Reference from (type, id): ``urn:uuid:`` in Bundles, ``Type/id`` in NDJSON.
         skipped: counts the rows of kinds without a mapping (symptom), by kind.
+        images: the person's studies in the run's ``images/manifest.json``, by
+            :func:`hygeia.imaging.event_key`: their ImagingStudy carries the rendered DICOM
+            series' StudyInstanceUID, series and instance UIDs (without it, UIDs derived from ids).
     """
-    return _Builder(person, rows, seed, meta, ref).resources({} if skipped is None else skipped)
+    return _Builder(person, rows, seed, meta, ref, images).resources({} if skipped is None else skipped)

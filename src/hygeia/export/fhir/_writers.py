@@ -84,20 +84,21 @@ def _counted(counts: dict[str, int], skipped: dict[str, int]) -> dict[str, int]:
 
 def _ndjson_shard(job: tuple) -> tuple[dict[str, list[str]], set[str], dict[str, int]]:
     """One shard as NDJSON lines by resource type (runs in a worker process when ``workers`` > 1)."""
-    persons, events, seed, meta = job
+    persons, events, seed, meta, images = job
     lines: dict[str, list[str]] = {}
     providers: set[str] = set()
     skipped: dict[str, int] = {}
     for person, rows in iter_people([(persons, events)], skipped):
         providers.add(provider_key(person["state"]))
-        for res in patient_resources(person, rows, seed, meta, _ndjson_ref, skipped):
+        for res in patient_resources(person, rows, seed, meta, _ndjson_ref, skipped,
+                                     images.get(person["subject_id"])):
             lines.setdefault(res["resourceType"], []).append(_dumps(res) + "\n")
     return lines, providers, skipped
 
 
 def _bundle_shard(job: tuple) -> tuple[list[tuple[str, str]], dict[str, int], dict[str, int]]:
     """One shard as (file name, Bundle JSON) pairs, one per patient."""
-    persons, events, seed, meta = job
+    persons, events, seed, meta, images = job
     files: list[tuple[str, str]] = []
     counts: dict[str, int] = {}
     skipped: dict[str, int] = {}
@@ -105,7 +106,8 @@ def _bundle_shard(job: tuple) -> tuple[list[tuple[str, str]], dict[str, int], di
         key = provider_key(person["state"])
         entries = [_entry(organization(key, meta), f"identifier={ORG_SYSTEM}|{key}"),
                    _entry(practitioner(key, meta), f"identifier={PRACTITIONER_SYSTEM}|{key}")]
-        entries += [_entry(res) for res in patient_resources(person, rows, seed, meta, _bundle_ref, skipped)]
+        entries += [_entry(res) for res in patient_resources(person, rows, seed, meta, _bundle_ref, skipped,
+                                                             images.get(person["subject_id"]))]
         for e in entries:
             rtype = e["resource"]["resourceType"]
             counts[rtype] = counts.get(rtype, 0) + 1
@@ -116,10 +118,17 @@ def _bundle_shard(job: tuple) -> tuple[list[tuple[str, str]], dict[str, int], di
     return files, counts, skipped
 
 
-def _in_order(fn, shards: Iterator[tuple[pa.Table, pa.Table]], run_info: dict, workers: int) -> Iterator:
-    """``fn`` of every shard, in shard order, computed on ``workers`` processes."""
+def _in_order(fn, shards: Iterator[tuple[pa.Table, pa.Table]], run_info: dict, workers: int,
+              images: dict[int, dict] | None = None) -> Iterator:
+    """``fn`` of every shard, in shard order, computed on ``workers`` processes.
+
+    ``images``: subject_id -> that person's rendered studies by event key (the run's images).
+    """
     seed, meta = run_meta(run_info)
-    jobs = ((i, (persons, events, seed, meta)) for i, (persons, events) in enumerate(shards))
+    images = images or {}
+    jobs = ((i, (persons, events, seed, meta,
+                 {s: images[s] for s in persons["subject_id"].to_pylist() if s in images}))
+            for i, (persons, events) in enumerate(shards))
     done: dict[int, Any] = {}
     following = 0
     with ProcessExecutor(workers) as ex:
@@ -185,7 +194,7 @@ class FhirNdjsonExporter(_FhirExporter):
             counts[rtype] = counts.get(rtype, 0) + len(lines)
 
         try:
-            for lines, keys, shard_skipped in _in_order(_ndjson_shard, shards, run_info, workers):
+            for lines, keys, shard_skipped in _in_order(_ndjson_shard, shards, run_info, workers, self.images):
                 for rtype, chunk in lines.items():
                     emit(rtype, chunk)
                 providers |= keys
@@ -218,7 +227,7 @@ class FhirBundleExporter(_FhirExporter):
         out.mkdir(parents=True)
         counts: dict[str, int] = {}
         skipped: dict[str, int] = {}
-        for files, shard_counts, shard_skipped in _in_order(_bundle_shard, shards, run_info, workers):
+        for files, shard_counts, shard_skipped in _in_order(_bundle_shard, shards, run_info, workers, self.images):
             for name, text in files:
                 (out / name).write_text(text, encoding="utf-8")
             _add(counts, shard_counts)
