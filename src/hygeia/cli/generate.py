@@ -19,6 +19,7 @@ Examples:
   hygeia generate -n 500 --modules ./my_modules --no-default-modules --out mine
   hygeia generate -n 500 --modules synthea --no-default-modules --out synthea_run
   hygeia generate -n 1000000 --scheduler tcp://scheduler:8786 --out /data/pop
+  hygeia generate -n 60 --seed 1 --out runs/pop_images --images --image-size 64 --format fhir
 
 The same seed gives the same records on any number of workers or executors.""",
 )
@@ -36,6 +37,8 @@ The same seed gives the same records on any number of workers or executors.""",
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it holds a previous run.")
 @click.option("--format", "formats", multiple=True, type=click.Choice(("fhir", "ndjson", "omop", "meds", "csv")), help="Also export the run to this format, into the folder DIR/<format> (repeatable; omop: the file DIR/omop.duckdb).")
 @click.option("--omop-url", default=None, metavar="URL", help="With --format omop: load into this PostgreSQL database instead.")
+@click.option("--images", "images", is_flag=True, help="Also render one synthetic DICOM series per ImagingStudy event, showing the patient's findings, into DIR/images (as 'hygeia images link'; before any --format export, which then references them).")
+@click.option("--image-size", type=int, default=128, show_default=True, metavar="PX", help="With --images: pixels across each image.")
 @quiet_option
 def generate_command(
     n: int,
@@ -52,6 +55,8 @@ def generate_command(
     overwrite: bool,
     formats: tuple[str, ...],
     omop_url: str | None,
+    images: bool,
+    image_size: int,
     quiet: bool,
 ) -> None:
     """Simulate N synthetic patients with lifetime records into DIR.
@@ -85,6 +90,12 @@ def generate_command(
                        ("seed", f"{result.seed}" + ("" if seed is not None else
                                                     f" (pass --seed {result.seed} to make the same records again)"))],
                       [f"hygeia inspect {out}", f"hygeia export {out} --format fhir --out {out}_fhir"])
+    if images:
+        from hygeia.cli._images_link import images_summary, link_images
+
+        res = link_images(str(result.out), overwrite=True, size=image_size, modalities=(), quiet=quiet)
+        for label, value in images_summary(res):
+            summary.add(label, value)
     if formats:
         from hygeia.cli.export import export_formats
 

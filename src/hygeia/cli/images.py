@@ -11,6 +11,7 @@ import click
 from hygeia.cli._images_convert import convert_command
 from hygeia.cli._images_evaluate import evaluate_command
 from hygeia.cli._images_fit import fit_command
+from hygeia.cli._images_link import link_command
 from hygeia.cli._images_render import render_command
 from hygeia.cli._images_sample import sample_command
 
@@ -32,3 +33,4 @@ images_group.add_command(render_command)
 images_group.add_command(fit_command)
 images_group.add_command(sample_command)
 images_group.add_command(evaluate_command)
+images_group.add_command(link_command)
