@@ -133,3 +133,48 @@ def test_body_sites_are_codes_of_the_shipped_modules() -> None:
     text = "".join(p.read_text() for p in Path(_link.__file__).parents[1].rglob("population/synthea/modules/**/*.json"))
     for (code, display), part in _link.BODY_SITES.items():
         assert f'"{code}"' in text and display in text and part in BODY_PARTS
+
+
+def _hand_run(out: Path) -> Path:
+    """One person with a chest CT + ultrasound study (Synthea's format) and a pneumonia diagnosed at it."""
+    from datetime import datetime
+
+    import pyarrow as pa
+
+    from hygeia.core.schema import EVENTS_SCHEMA, PERSONS_SCHEMA
+    from hygeia.core.storage import RunWriter
+
+    t = datetime(2020, 3, 4, 10, 30)
+    person = {"subject_id": 4, "birth_time": datetime(1950, 1, 2), "death_time": None, "sex": "M", "race": "white",
+              "ethnicity": "nonhispanic", "locale": "us", "given_name": "A", "family_name": "B", "state": "Ohio",
+              "income": 1, "education": "bs_degree", "marital_status": "M", "seed": 1}
+    base = dict.fromkeys(EVENTS_SCHEMA.names)
+    events = [
+        dict(base, subject_id=4, time=t, kind="imaging", code_system="SNOMED-CT", code="16335031000119103",
+             display="CT of chest", text_value="CT:Thoracic structure (body structure); US:Thoracic structure "
+             "(body structure)", encounter_id=40, module="lung", state="Chest CT"),
+        dict(base, subject_id=4, time=t, kind="condition", code_system="SNOMED-CT", code="233604007",
+             display="Pneumonia", encounter_id=40, module="lung", state="Dx"),
+    ]
+    with RunWriter(out, shards=1) as w:
+        w.write_shard(0, pa.Table.from_pylist([person], PERSONS_SCHEMA), pa.Table.from_pylist(events, EVENTS_SCHEMA))
+        w.finish({"config": {"seed": 9, "n": 1}, "created_at": "2026-01-01T00:00:00+00:00"})
+    return out
+
+
+def test_a_ct_series_of_a_synthea_study_is_rendered_and_its_ultrasound_listed(tmp_path: Path) -> None:
+    from hygeia.imaging import read_dicom
+
+    run = _hand_run(tmp_path / "run")
+    res = render_run_images(run, size=48, slices=2)
+    (study,) = res.manifest["studies"]
+    (series,) = study["series"]
+    assert (series["modality"], series["body_part"], series["series_index"]) == ("CT", "chest", 0)
+    assert series["finding"]["kind"] == "consolidation" and series["condition"]["code"] == "233604007"
+    assert len(series["instances"]) == 2 and series["sop_class_uid"] == "1.2.840.10008.5.1.4.1.1.2"
+    vol = read_dicom(run / "images" / series["path"])
+    assert vol.modality == "CT" and vol.shape == (2, 48, 48)
+    (skip,) = res.manifest["not_rendered"]
+    assert (skip["modality"], skip["series_index"], skip["reason"]) == ("US", 1, "no renderer for modality US")
+    only_dx = render_run_images(run, size=48, modalities=("DX",), overwrite=True)
+    assert only_dx.studies == 0 and only_dx.manifest["not_rendered"][0]["reason"] == "modality CT not asked for"
