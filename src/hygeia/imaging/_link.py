@@ -130,11 +130,12 @@ def read_images_manifest(run: str | os.PathLike[str]) -> dict[str, Any] | None:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise DataValidationError([f"{path}: not valid JSON ({e}); re-render it with "
-                                   f"'hygeia images link {run} --overwrite'"]) from None
+        msg = f"{path}: not valid JSON ({e}); re-render it with 'hygeia images link {run} --overwrite'"
+        raise DataValidationError([msg]) from None
     if not isinstance(doc, dict) or doc.get("spec_version") != MANIFEST_VERSION or "studies" not in doc:
-        raise DataValidationError([f"{path}: not an images manifest of version {MANIFEST_VERSION}; re-render it "
-                                   f"with 'hygeia images link {run} --overwrite'"])
+        msg = (f"{path}: not an images manifest of version {MANIFEST_VERSION}; re-render it "
+               f"with 'hygeia images link {run} --overwrite'")
+        raise DataValidationError([msg])
     return doc
 
 
@@ -154,10 +155,10 @@ def images_index(run: str | os.PathLike[str], info: dict[str, Any] | None = None
     seed = (info.get("config") or {}).get("seed", info.get("seed"))
     made_for = doc.get("run") or {}
     if made_for.get("seed") != seed or made_for.get("created_at") != info.get("created_at"):
-        raise DataValidationError([f"{Path(run) / IMAGES_DIR / 'manifest.json'}: rendered for another run (seed "
-                                   f"{made_for.get('seed')}, made {made_for.get('created_at')}), not this one (seed "
-                                   f"{seed}, made {info.get('created_at')}); re-render with "
-                                   f"'hygeia images link {run} --overwrite'"])
+        msg = (f"{Path(run) / IMAGES_DIR / 'manifest.json'}: rendered for another run (seed "
+               f"{made_for.get('seed')}, made {made_for.get('created_at')}), not this one (seed "
+               f"{seed}, made {info.get('created_at')}); re-render with 'hygeia images link {run} --overwrite'")
+        raise DataValidationError([msg])
     out: dict[int, dict[str, dict]] = {}
     for study in doc["studies"]:
         out.setdefault(int(study["subject_id"]), {})[study["key"]] = study
@@ -196,7 +197,7 @@ def _series_parts(text: str | None) -> list[tuple[str, str]]:
     return out
 
 
-def _candidates(conditions: list[dict], study: dict, part: str, key: str) -> list[dict]:
+def _candidates(conditions: list[dict], study: dict, part: str) -> list[dict]:
     """The conditions of one person an image of ``part`` at ``study`` shows, best first."""
     from hygeia.imaging._lesions import finding_for_condition
     from hygeia.imaging._render import BODY_PARTS
@@ -337,7 +338,7 @@ def render_run_images(run: str | os.PathLike[str], *, modalities: tuple[str, ...
                     continue
                 code, display, part = site
                 key_mod = LINK_MODALITIES[modality]
-                cands = _candidates(conditions, study, part, key_mod)
+                cands = _candidates(conditions, study, part)
                 chosen = cands[0] if cands else None
                 finding = chosen["finding"] if chosen else None
                 vol = render(key_mod, finding=finding, n=1, seed=_seed(run_seed, _STREAM_LINK, sid, rank, k),
@@ -389,7 +390,7 @@ def render_run_images(run: str | os.PathLike[str], *, modalities: tuple[str, ...
             "spec_version": MANIFEST_VERSION, "hygeia_version": __version__, "synthetic": True,
             "created_at": datetime.now(timezone.utc).isoformat(),
             "run": {"seed": run_seed, "created_at": info.get("created_at"), "n": (info.get("config") or {}).get("n")},
-            "how": {"command": "hygeia images link", "function": "hygeia.imaging.render_run_images",
+            "how": {"function": "hygeia.imaging.render_run_images (hygeia images link, hygeia generate --images)",
                     "modalities": list(mods), "size": size, "slices": slices, "photons": float(dose),
                     "finding_rule": "conditions active at the study time or diagnosed in its encounter, mapped by "
                                     "hygeia.imaging.finding_for_condition to a finding at the study's body site"},

@@ -33,7 +33,7 @@ def _cond(code: str, t: int, end: int | None = None, enc: int | None = None) -> 
 def test_a_condition_diagnosed_in_the_study_encounter_is_shown_even_after_the_film() -> None:
     study = {"time": 10 * H, "encounter_id": 7}
     pneumonia_after = _cond("385093006", 10 * H + 1000, enc=7)  # X-ray first, diagnosis next
-    got = _candidates([pneumonia_after], study, "chest", "xray")
+    got = _candidates([pneumonia_after], study, "chest")
     assert [c["finding"] for c in got] == ["consolidation"] and got[0]["diagnosed_here"]
 
 
@@ -45,14 +45,14 @@ def test_only_active_conditions_of_that_site_count() -> None:
         _cond("44054006", 1 * H),  # diabetes: nothing to see
         _cond("33737001", 11 * H, enc=8),  # rib fracture diagnosed later, elsewhere
     ]
-    assert _candidates(conds, study, "chest", "xray") == []
-    assert [c["code"] for c in _candidates(conds, study, "wrist", "xray")] == ["65966004"]
+    assert _candidates(conds, study, "chest") == []
+    assert [c["code"] for c in _candidates(conds, study, "wrist")] == ["65966004"]
 
 
 def test_the_condition_of_the_encounter_comes_first_then_the_latest_onset() -> None:
     study = {"time": 10 * H, "encounter_id": 7}
     conds = [_cond("33737001", 5 * H, enc=2), _cond("233604007", 8 * H, enc=4), _cond("385093006", 10 * H, enc=7)]
-    assert [c["code"] for c in _candidates(conds, study, "chest", "xray")] == ["385093006", "233604007", "33737001"]
+    assert [c["code"] for c in _candidates(conds, study, "chest")] == ["385093006", "233604007", "33737001"]
 
 
 def test_series_text_and_keys() -> None:
