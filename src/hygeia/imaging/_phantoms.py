@@ -1,4 +1,4 @@
-"""Anatomy for the physics renderers: labelled phantoms of the chest, head, wrist and ankle.
+"""Anatomy for the physics renderers: labelled phantoms of the chest, head, wrist, ankle, knee and pelvis.
 
 A :class:`Phantom` is a 3-D label map ``(z, y, x)`` in patient coordinates (LPS: x toward
 the patient's left, y posterior, z superior) plus the tissue table of
@@ -16,8 +16,11 @@ positions, bone widths) from the ``rng`` it is given, so one seed gives one pati
 - :func:`head_phantom`: the MNI152 2009 template that nilearn ships in its package data
   (grey/white matter probability maps and brain mask, read offline), with CSF inside the
   brain mask, a subarachnoid CSF layer, skull and scalp shells built around it.
-- :func:`extremity_phantom`: wrist (distal radius and ulna, carpal bones, metacarpals)
-  or ankle (distal tibia and fibula with malleoli, talus, calcaneus) in soft tissue.
+- :func:`extremity_phantom`: wrist (distal radius and ulna, carpal bones, metacarpals),
+  ankle (distal tibia and fibula with malleoli, talus, calcaneus) or knee (distal femur,
+  proximal tibia and fibula, patella, cartilage joint space) in soft tissue.
+- :func:`pelvis_phantom`: iliac wings, sacrum, pubic and ischial rami, acetabula and both
+  proximal femurs (head, neck, trochanter, shaft). The chest has clavicles (the clavicle film).
 - :func:`water_phantom`: a water cylinder in air (the CT calibration phantom).
 
 Example:
@@ -49,6 +52,7 @@ __all__ = [
     "extremity_phantom",
     "head_phantom",
     "label",
+    "pelvis_phantom",
     "phantom_from_ct",
     "tissue_table",
     "water_phantom",
@@ -115,7 +119,8 @@ class Phantom:
         labels: ``(z, y, x)`` int8 tissue labels (see :func:`tissue_table`).
         spacing: ``(z, y, x)`` voxel size in mm.
         origin: LPS position ``(x, y, z)`` in mm of voxel ``[0, 0, 0]``.
-        body_part: ``'chest'``, ``'head'``, ``'wrist'``, ``'ankle'`` or ``'water'``.
+        body_part: ``'chest'``, ``'clavicle'`` (a chest phantom framed on the clavicles), ``'head'``,
+            ``'wrist'``, ``'ankle'``, ``'knee'``, ``'pelvis'`` or ``'water'``.
         parts: named boolean masks of structures lesions are placed in (``'lung_left'``, ``'radius'``...).
         findings: lesions inserted so far (masks in the phantom's grid, contrast in HU).
         meta: the anatomy parameters drawn for this patient.
@@ -222,12 +227,13 @@ def chest_phantom(*, size: int = 128, slices: int = 16, thickness: float = 5.0, 
         rng: the patient's random generator (default: seed 0, the reference patient).
 
     Returns:
-        The phantom, with parts ``'body'``, ``'lung_left'``, ``'lung_right'``, ``'heart'``, ``'bone'``, ``'ribs'``.
+        The phantom, with parts ``'body'``, ``'lung_left'``, ``'lung_right'``, ``'heart'``, ``'bone'``, ``'ribs'``,
+        ``'clavicle_left'``, ``'clavicle_right'`` (empty where the slab is below them: z under about 110 mm).
 
     Example:
         >>> ph = chest_phantom(size=32, slices=1, rng=np.random.default_rng(1))
         >>> sorted(ph.parts)
-        ['body', 'bone', 'heart', 'lung_left', 'lung_right', 'ribs']
+        ['body', 'bone', 'clavicle_left', 'clavicle_right', 'heart', 'lung_left', 'lung_right', 'ribs']
     """
     _check_size(size, slices)
     rng = rng if rng is not None else np.random.default_rng(0)
@@ -310,10 +316,31 @@ def chest_phantom(*, size: int = 128, slices: int = 16, thickness: float = 5.0, 
     lab[sternum] = label("cortical_bone")
     lab[sternum & np.broadcast_to(_ellipse(x, y, 0, -(ay - p["fat_mm"] * 0.8 - 9.0), 12.0, 4.5), shape)] = label(
         "cancellous_bone")
+    # clavicles: rods (about 7 mm radius) from the manubrium (medial end, anterior) out, up and back to the
+    # acromion (lateral end), bowed forward in their medial part, just above the lung apices
+    clav: dict[str, np.ndarray] = {}
+    front = -(ay - p["fat_mm"] * 0.8 - 12.0)
+    for side, sign in (("right", -1.0), ("left", 1.0)):
+        a = np.array([118.0, front, sign * 22.0])  # (z, y, x) medial end
+        b = np.array([132.0, 0.05 * ay, sign * 0.82 * ax])  # lateral end
+        seg = b - a
+        t = np.clip(((z - a[0]) * seg[0] + (y - a[1]) * seg[1] + (x - a[2]) * seg[2]) / float(seg @ seg), 0, 1)
+        u = seg / np.linalg.norm(seg)
+        n = np.array([0.0, -1.0, 0.0]) + u[1] * u  # anterior, square to the rod's axis (keeps t the position)
+        n /= np.linalg.norm(n)
+        bow = 14.0 * np.sin(np.pi * t)  # anterior convexity of the medial part
+        d2 = ((z - a[0] - t * seg[0] - bow * n[0]) ** 2 + (y - a[1] - t * seg[1] - bow * n[1]) ** 2
+              + (x - a[2] - t * seg[2] - bow * n[2]) ** 2)
+        rod = d2 <= 7.0**2
+        lab[rod] = label("cortical_bone")
+        lab[d2 <= 4.5**2] = label("cancellous_bone")
+        clav[side] = rod
+        ph.meta[f"clavicle_{side}_mm_zyx"] = [[round(float(v), 1) for v in a], [round(float(v), 1) for v in b]]
     bone = (lab == label("cortical_bone")) | (lab == label("cancellous_bone"))
     ph.parts.update(body=body.copy(), lung_left=lungs["left"] & (lab == label("lung")),
                     lung_right=lungs["right"] & (lab == label("lung")), heart=heart & inner, bone=bone,
-                    ribs=ribs & bone)
+                    ribs=ribs & bone & ~clav["left"] & ~clav["right"], clavicle_left=clav["left"] & bone,
+                    clavicle_right=clav["right"] & bone)
     return ph
 
 
@@ -403,15 +430,20 @@ def head_phantom(*, size: int = 128, slices: int = 16, thickness: float = 5.0, f
 
 def extremity_phantom(part: str = "wrist", *, size: int = 128, fov: float | None = None,
                       rng: np.random.Generator | None = None) -> Phantom:
-    """A wrist or an ankle: long bones with cortex and marrow, small bones, soft tissue; isotropic voxels.
+    """A wrist, an ankle or a knee: long bones with cortex and marrow, small bones, soft tissue; isotropic voxels.
 
-    The limb's long axis is z (z = 0 at the radiocarpal or tibiotalar joint, proximal
-    positive); a frontal radiograph projects along y.
+    The limb's long axis is z (z = 0 at the radiocarpal, tibiotalar or tibiofemoral joint,
+    proximal positive); a frontal radiograph projects along y. The knee is a left knee
+    (fibula lateral, at +x): distal femur with its condyles, proximal tibia with its plateau
+    and a cartilage (soft-tissue) joint space of about 6 mm between them, fibular head and
+    patella. Its medial (weight-bearing) compartment is the part ``'joint_space_medial'``,
+    the cancellous bone within 6 mm of it ``'subchondral_medial'``, and the joint margins
+    where osteophytes grow ``meta['joint_margins_mm']`` (for ``'osteoarthritis'``).
 
     Args:
-        part: ``'wrist'`` or ``'ankle'``.
+        part: ``'wrist'``, ``'ankle'`` or ``'knee'``.
         size: voxels along each axis.
-        fov: field of view in mm (default 140 for a wrist, 180 for an ankle).
+        fov: field of view in mm (default 140 for a wrist, 180 for an ankle, 160 for a knee).
         rng: the patient's generator.
 
     Example:
@@ -419,16 +451,16 @@ def extremity_phantom(part: str = "wrist", *, size: int = 128, fov: float | None
         >>> sorted(ph.parts)
         ['body', 'bone', 'fibula', 'tibia']
     """
-    if part not in ("wrist", "ankle"):
-        raise ConfigError(f"an extremity phantom is 'wrist' or 'ankle', got {part!r}")
+    if part not in ("wrist", "ankle", "knee"):
+        raise ConfigError(f"an extremity phantom is 'wrist', 'ankle' or 'knee', got {part!r}")
     _check_size(size, 1)
     rng = rng if rng is not None else np.random.default_rng(0)
-    fov = float(fov if fov is not None else (140.0 if part == "wrist" else 180.0))
+    fov = float(fov if fov is not None else {"wrist": 140.0, "ankle": 180.0, "knee": 160.0}[part])
     shape = (size, size, size)
     spacing = (fov / size,) * 3
     s = float(rng.uniform(0.88, 1.12))
     p = {"scale": s, "soft_mm": float(rng.uniform(0, 8)), "jitter_mm": float(rng.uniform(-3, 3))}
-    centre_z = -15.0 if part == "wrist" else -10.0
+    centre_z = {"wrist": -15.0, "ankle": -10.0, "knee": 0.0}[part]
     ph = Phantom(np.zeros(shape, np.int8), spacing, _centred_origin(shape, spacing, (0.0, 0.0, centre_z)), part,
                  meta={k: round(v, 3) for k, v in p.items()})
     z, y, x = ph.grid()
@@ -463,6 +495,32 @@ def extremity_phantom(part: str = "wrist", *, size: int = 128, fov: float | None
         for cx in (-22, -11, 0, 10, 19):  # metacarpal shafts
             long_bone(f"mc{cx}", cx * 1.15 * s, 0.0, 4.2 * s, -95.0 * s, 1.2, -30.0 * s)
         parts = {"radius": bones["radius"], "ulna": bones["ulna"]}
+    elif part == "knee":
+        half = 3.0 * float(rng.uniform(0.9, 1.1))  # half the joint space (cartilage of femur and tibia), mm
+        ph.meta["joint_space_mm"] = round(2 * half, 2)
+        soft = (x / (58 * s + p["soft_mm"])) ** 2 + ((y + 4) / (56 * s + p["soft_mm"])) ** 2
+        lab[np.broadcast_to(soft <= 1.0, shape)] = label("fat")
+        lab[np.broadcast_to(soft <= 0.72, shape)] = label("muscle")
+        # femur: shaft widening to the condyles (half-width about 40 mm) at the joint line
+        long_bone("femur", 0.0, 4.0, (13.0 + 27.0 * np.exp(-np.clip(z - half, 0, None) / 22.0)) * s, half, 2.5)
+        # tibia: plateau (half-width about 38 mm) narrowing to the shaft
+        long_bone("tibia", -2.0 * s, 4.0, (14.0 + 24.0 * np.exp(-np.clip(-half - z, 0, None) / 25.0)) * s,
+                  -np.inf, 2.5, -half)
+        long_bone("fibula", 34 * s, 14.0, (6.0 + 5.0 * np.exp(-np.clip(-12.0 * s - z, 0, None) / 8.0)) * s,
+                  -np.inf, 1.8, -12.0 * s)
+        small_bone(0.0, -48.0 * s, 28.0 * s, 21 * s, 9 * s, 23 * s)  # patella, anterior
+        femur, tibia = bones["femur"], bones["tibia"]
+        r_joint = (13.0 + 27.0) * s
+        xx, yy, zz = np.broadcast_to(x, shape), np.broadcast_to(y, shape), np.broadcast_to(z, shape)
+        gap = (np.abs(zz) < half) & ((xx - 0.0) ** 2 + (yy - 4.0) ** 2 <= r_joint**2) & (lab == label("muscle"))
+        lab[gap] = label("soft_tissue")  # articular cartilage and menisci
+        medial = xx < -1.0 * s
+        ph.parts["joint_space_medial"] = gap & medial
+        near = (np.abs(zz) < half + 6.0) & (lab == label("cancellous_bone")) & (femur | tibia)
+        ph.parts["subchondral_medial"] = near & medial
+        ph.meta["joint_margins_mm"] = {"medial": [[half + 2.0, 4.0, -r_joint], [-half - 2.0, 4.0, -r_joint]],
+                                       "lateral": [[half + 2.0, 4.0, r_joint], [-half - 2.0, 4.0, r_joint]]}
+        parts = {"femur": femur, "tibia": tibia, "fibula": bones["fibula"]}
     else:
         soft = np.where(z > -25, ((x / (36 * s + p["soft_mm"])) ** 2 + (y / (38 * s + p["soft_mm"])) ** 2),
                         ((x / (40 * s + p["soft_mm"])) ** 2 + ((y + 20) / (70 * s + p["soft_mm"])) ** 2))
@@ -477,6 +535,111 @@ def extremity_phantom(part: str = "wrist", *, size: int = 128, fov: float | None
         parts = {"tibia": bones["tibia"] | bones["malleolus"], "fibula": bones["fibula"]}
     bone = (lab == label("cortical_bone")) | (lab == label("cancellous_bone"))
     ph.parts.update({k: v & bone for k, v in parts.items()})
+    ph.parts.update(bone=bone, body=lab != label("air"))
+    return ph
+
+
+def _rod(z: np.ndarray, y: np.ndarray, x: np.ndarray, a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Squared distance (mm^2) of each voxel to segment ``a``-``b`` (z, y, x mm) and the position along it (0-1)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    seg = b - a
+    t = np.clip(((z - a[0]) * seg[0] + (y - a[1]) * seg[1] + (x - a[2]) * seg[2]) / float(seg @ seg), 0.0, 1.0)
+    return (z - a[0] - t * seg[0]) ** 2 + (y - a[1] - t * seg[1]) ** 2 + (x - a[2] - t * seg[2]) ** 2, t
+
+
+def pelvis_phantom(*, size: int = 128, fov: float = 360.0, rng: np.random.Generator | None = None) -> Phantom:
+    """A pelvis with both hips: iliac wings, sacrum, pubic and ischial rami, acetabula, proximal femurs; isotropic voxels.
+
+    z = 0 at the centres of the femoral heads (superior positive); a frontal (AP)
+    radiograph projects along y. Each femoral head (radius about 24 mm) sits in its
+    acetabulum with a cartilage (soft-tissue) joint space of about 4 mm; the neck runs
+    down and out to the greater trochanter and the shaft. Parts: ``'femoral_neck_left'``
+    and ``'_right'`` (the bone of each neck, for a hip fracture; its axis in
+    ``meta['neck_axis_mm']``), ``'joint_space_<side>'`` (the weight-bearing upper half of
+    each hip's joint space), ``'subchondral_<side>'`` (acetabular roof and femoral head
+    cancellous bone within 6 mm of it), and the joint margins in ``meta['joint_margins_mm']``.
+
+    Args:
+        size: voxels along each axis.
+        fov: field of view in mm.
+        rng: the patient's generator.
+
+    Example:
+        >>> ph = pelvis_phantom(size=32, rng=np.random.default_rng(0))
+        >>> ph.body_part, bool(ph.parts["femoral_neck_left"].any())
+        ('pelvis', True)
+    """
+    _check_size(size, 1)
+    rng = rng if rng is not None else np.random.default_rng(0)
+    shape = (size, size, size)
+    spacing = (fov / size,) * 3
+    s = float(rng.uniform(0.9, 1.1))
+    p = {"scale": s, "fat_mm": float(rng.uniform(8, 40)), "neck_angle_deg": float(rng.uniform(120, 140)),
+         "joint_space_mm": float(rng.uniform(3.5, 4.5))}
+    ph = Phantom(np.zeros(shape, np.int8), spacing, _centred_origin(shape, spacing, (0.0, 0.0, 20.0)), "pelvis",
+                 meta={k: round(v, 3) for k, v in p.items()})
+    z, y, x = (np.broadcast_to(a, shape) for a in ph.grid())
+    lab = ph.labels
+    body = ((x / (150 * s + p["fat_mm"])) ** 2 + ((y - 5) / (95 * s + p["fat_mm"] * 0.8)) ** 2 <= 1.0) & (z > -170)
+    lab[body] = label("fat")
+    lab[((x / (150 * s)) ** 2 + ((y - 5) / (95 * s)) ** 2 <= 1.0) & (z > -170)] = label("muscle")
+    cortical, cancellous = label("cortical_bone"), label("cancellous_bone")
+
+    def bone_rod(a: Any, b: Any, r: float, cortex: float = 2.5) -> np.ndarray:
+        d2, _ = _rod(z, y, x, a, b)
+        lab[d2 <= r**2] = cortical
+        lab[d2 <= max(r - cortex, 0.5) ** 2] = cancellous
+        return d2 <= r**2
+
+    # sacrum: a wedge at the back, wide at the top (S1), narrowing down to the coccyx
+    sac_half = np.clip(50.0 * s * (z + 30.0) / 130.0, 0, None)
+    sacrum = (np.abs(x) <= sac_half) & (z > -30) & (z < 100 * s) & (np.abs(y - 60.0 * s + 0.25 * z) <= 16.0)
+    lab[sacrum] = cortical
+    lab[sacrum & (np.abs(y - 60.0 * s + 0.25 * z) <= 11.0) & (np.abs(x) <= sac_half - 4)] = cancellous
+    R = 24.0 * s
+    gap = p["joint_space_mm"]
+    a = np.deg2rad(p["neck_angle_deg"] - 90.0)  # the neck's slope below the horizontal
+    ph.meta["neck_axis_mm"], ph.meta["joint_margins_mm"] = {}, {}
+    for side, sign in (("right", -1.0), ("left", 1.0)):
+        hx = sign * 95.0 * s
+        # iliac wing: a thin plate fanning up and out from the acetabulum, flaring forward laterally
+        fan = ((x - sign * 80 * s) / (65 * s)) ** 2 + ((z - 75 * s) / (65 * s)) ** 2 <= 1.0
+        plate = np.abs(y - (25.0 * s - 0.35 * (np.abs(x) - 60.0 * s))) <= 6.0
+        wing = fan & plate & (z > 20 * s) & (np.abs(x) > 35 * s)
+        lab[wing] = cortical
+        lab[wing & (np.abs(y - (25.0 * s - 0.35 * (np.abs(x) - 60.0 * s))) <= 3.0)] = cancellous
+        bone_rod((30 * s, 15.0, hx * 0.95), (70 * s, 20.0, sign * 75 * s), 18 * s)  # ilium body
+        bone_rod((60 * s, 35.0 * s, sign * 40 * s), (70 * s, 45.0 * s, sign * 20 * s), 12 * s)  # sacroiliac joint
+        bone_rod((-5 * s, -10.0, hx * 0.9), (-28 * s, -55.0 * s, sign * 12 * s), 9 * s)  # superior pubic ramus
+        bone_rod((-45 * s, -50.0 * s, sign * 12 * s), (-65 * s, 5.0, sign * 60 * s), 8 * s)  # inferior ramus
+        bone_rod((-15 * s, 10.0, hx * 0.9), (-65 * s, 5.0, sign * 62 * s), 13 * s)  # ischium
+        bone_rod((-28 * s, -55.0 * s, sign * 12 * s), (-45 * s, -50.0 * s, sign * 12 * s), 10 * s)  # symphysis body
+        # acetabulum: a cup over the head, its inner surface R + gap from the head's centre
+        dc = np.sqrt((x - hx) ** 2 + y**2 + z**2)
+        cup = (dc <= R + gap + 9.0) & (dc > R + gap) & (z > -0.35 * R) & (sign * (x - hx) < 0.6 * R)
+        lab[cup] = cortical
+        lab[cup & (dc > R + gap + 2.5) & (dc < R + gap + 7.0)] = cancellous
+        # proximal femur: head, neck down and out, greater trochanter, shaft
+        neck_end = np.array([-np.sin(a) * 55.0 * s, 0.0, hx + sign * np.cos(a) * 55.0 * s])
+        troch = np.array([neck_end[0] + 5.0, 8.0, neck_end[2] + sign * 12.0 * s])
+        lab[dc <= gap + R] = label("soft_tissue")  # cartilage
+        neck = bone_rod((0.0, 0.0, hx), neck_end, 15.0 * s, 3.0)
+        bone_rod(neck_end, troch, 15.0 * s, 3.0)
+        bone_rod((neck_end[0] - 10.0, 5.0, neck_end[2]), (-170.0, 5.0, neck_end[2] + sign * 10.0), 15.0 * s, 5.0)
+        lab[dc <= R] = cortical
+        lab[dc <= R - 3.0] = cancellous
+        neck_bone = neck & (dc > R) & ((lab == cortical) | (lab == cancellous))
+        ph.parts[f"femoral_neck_{side}"] = neck_bone
+        ph.meta["neck_axis_mm"][side] = [[0.0, 0.0, round(hx, 2)], [round(float(v), 2) for v in neck_end]]
+        joint = (dc > R) & (dc <= R + gap) & (z > 0.2 * R) & (sign * (x - hx) < 0.6 * R)
+        ph.parts[f"joint_space_{side}"] = joint & (lab == label("soft_tissue"))
+        near = (np.abs(dc - R - gap / 2) <= gap / 2 + 6.0) & (z > 0.2 * R) & (lab == cancellous)
+        ph.parts[f"subchondral_{side}"] = near
+        ph.meta["joint_margins_mm"][side] = [[round(0.55 * R, 1), 0.0, round(hx + sign * 0.95 * (R + gap), 1)],
+                                             [round(-0.5 * R, 1), 0.0, round(hx + sign * 0.9 * R, 1)]]
+    bone = (lab == cortical) | (lab == cancellous)
+    for side in ("left", "right"):
+        ph.parts[f"subchondral_{side}"] &= bone
     ph.parts.update(bone=bone, body=lab != label("air"))
     return ph
 

@@ -17,6 +17,7 @@ from hygeia.imaging._phantoms import (
     extremity_phantom,
     head_phantom,
     label,
+    pelvis_phantom,
     tissue_table,
     water_phantom,
 )
@@ -79,8 +80,47 @@ def test_extremities() -> None:
     assert wrist.parts["radius"].any() and wrist.parts["ulna"].any()
     assert ankle.parts["tibia"].any() and ankle.parts["fibula"].any()
     assert wrist.spacing[0] == wrist.spacing[1] == wrist.spacing[2]
-    with pytest.raises(ConfigError, match=re.escape("an extremity phantom is 'wrist' or 'ankle', got 'knee'")):
-        extremity_phantom("knee")
+    with pytest.raises(ConfigError, match=re.escape("an extremity phantom is 'wrist', 'ankle' or 'knee', got 'elbow'")):
+        extremity_phantom("elbow")
+
+
+def test_knee_has_a_joint_space_between_femur_and_tibia() -> None:
+    knee = extremity_phantom("knee", size=48, rng=np.random.default_rng(0))
+    z, _, x = (np.broadcast_to(a, knee.shape) for a in knee.grid())
+    assert z[knee.parts["femur"]].min() > 0 > z[knee.parts["tibia"]].max()  # the joint line at z = 0
+    assert x[knee.parts["fibula"]].mean() > 0  # a left knee: fibula lateral, at +x
+    space = knee.parts["joint_space_medial"]
+    assert space.any() and (knee.labels[space] == label("soft_tissue")).all() and (x[space] < 0).all()
+    assert (knee.labels[knee.parts["subchondral_medial"]] == label("cancellous_bone")).all()
+    assert set(knee.meta["joint_margins_mm"]) == {"medial", "lateral"}
+    assert 5.0 <= knee.meta["joint_space_mm"] <= 7.0
+
+
+def test_pelvis_has_two_hips() -> None:
+    a = pelvis_phantom(size=48, rng=np.random.default_rng(0))
+    b = pelvis_phantom(size=48, rng=np.random.default_rng(1))
+    assert a.body_part == "pelvis" and a.meta != b.meta
+    assert a.spacing[0] == a.spacing[1] == a.spacing[2]
+    _, _, x = (np.broadcast_to(v, a.shape) for v in a.grid())
+    for side, sign in (("left", 1), ("right", -1)):
+        neck = a.parts[f"femoral_neck_{side}"]
+        assert neck.any() and (np.sign(x[neck]) == sign).all()
+        assert ((a.labels[neck] == label("cortical_bone")) | (a.labels[neck] == label("cancellous_bone"))).all()
+        assert a.parts[f"joint_space_{side}"].any() and a.parts[f"subchondral_{side}"].any()
+    bone = a.parts["bone"].sum()
+    assert 0.01 < bone / a.labels.size < 0.2
+
+
+def test_chest_has_clavicles_above_the_lungs() -> None:
+    ph = chest_phantom(size=48, slices=48, thickness=200 / 48, z_centre=110.0, rng=np.random.default_rng(0))
+    z, _, x = (np.broadcast_to(v, ph.shape) for v in ph.grid())
+    for side, sign in (("left", 1), ("right", -1)):
+        clav = ph.parts[f"clavicle_{side}"]
+        assert clav.sum() > 20 and (np.sign(x[clav]) == sign).all()
+        assert 105 < z[clav].mean() < 140
+        assert not (clav & ph.parts["ribs"]).any()
+    low = chest_phantom(size=32, slices=2, rng=np.random.default_rng(0))  # the default CT slab: below them
+    assert not low.parts["clavicle_left"].any()
 
 
 def test_water_and_bad_sizes() -> None:
