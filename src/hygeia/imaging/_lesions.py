@@ -10,14 +10,22 @@ Kinds (the registry :data:`LESIONS`):
   BrainWeb MS-lesion tissue);
 - ``'fracture'``: a thin oblique gap (hematoma density) through a bone's cortex and marrow:
   the distal radius at the wrist, the distal fibula or the medial malleolus at the ankle,
-  a rib (across its course, at its lateral arc) in the chest.
+  a rib (across its course, at its lateral arc) in the chest, the femoral neck (across its
+  axis) in the pelvis, the middle third of a clavicle;
+- ``'osteoarthritis'``: in the knee's medial compartment or the upper half of a hip joint:
+  joint-space narrowing (part of the cartilage's height turned to bone), subchondral
+  sclerosis (the cancellous bone under it made cortical) and marginal osteophytes.
 
 Each finding carries the SNOMED CT code of the condition it shows only where the image
 shows that condition: consolidation -> Pneumonia (disorder) 233604007 (as coded in the
 Synthea modules shipped here, e.g. ``covid19/outcomes.json``); a fracture at the wrist ->
 Fracture of forearm (disorder) 65966004, at the ankle -> Fracture of ankle (disorder)
 16114001, of a rib -> Fracture of rib (disorder) 33737001 (``population/modules/fractures.json``,
-whose forearm fractures are imaged by a wrist X-ray and rib fractures by a chest X-ray). A nodule and white-matter lesions are not one condition (a nodule may be
+whose forearm fractures are imaged by a wrist X-ray and rib fractures by a chest X-ray), a
+hip fracture -> Closed fracture of hip (disorder) 359817006, a clavicle fracture -> Fracture
+of clavicle (disorder) 58150001 (same file, pelvis and clavicle X-rays); osteoarthritis of the
+knee -> 239873007 and of the hip -> 239872002 (``population/modules/osteoarthritis.json``, knee
+and pelvis X-rays). A nodule and white-matter lesions are not one condition (a nodule may be
 benign or malignant; white-matter hyperintensities come with multiple sclerosis, small
 vessel disease, migraine...), so they get no code unless the caller passes ``codes``.
 
@@ -38,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from hygeia.errors import ConfigError
-from hygeia.imaging._phantoms import PROPERTIES, Phantom, phantom_from_ct
+from hygeia.imaging._phantoms import PROPERTIES, Phantom, label, phantom_from_ct
 from hygeia.imaging._volume import Finding, Volume
 
 __all__ = ["CODES", "CONDITIONS", "LESIONS", "finding_for_condition", "insert_lesion"]
@@ -50,6 +58,10 @@ CODES: dict[str, tuple[str, str, str]] = {
     "fracture/wrist": (_SNOMED, "65966004", "Fracture of forearm (disorder)"),
     "fracture/ankle": (_SNOMED, "16114001", "Fracture of ankle (disorder)"),
     "fracture/chest": (_SNOMED, "33737001", "Fracture of rib (disorder)"),
+    "fracture/pelvis": (_SNOMED, "359817006", "Closed fracture of hip (disorder)"),
+    "fracture/clavicle": (_SNOMED, "58150001", "Fracture of clavicle (disorder)"),
+    "osteoarthritis/knee": (_SNOMED, "239873007", "Osteoarthritis of knee (disorder)"),
+    "osteoarthritis/pelvis": (_SNOMED, "239872002", "Osteoarthritis of hip (disorder)"),
 }
 
 #: Conditions of the shipped modules an image can show: (system, code) -> (finding, body part).
@@ -64,6 +76,10 @@ CONDITIONS: dict[tuple[str, str], tuple[str, str]] = {
     (_SNOMED, "65966004"): ("fracture", "wrist"),
     (_SNOMED, "16114001"): ("fracture", "ankle"),
     (_SNOMED, "33737001"): ("fracture", "chest"),
+    (_SNOMED, "359817006"): ("fracture", "pelvis"),
+    (_SNOMED, "58150001"): ("fracture", "clavicle"),
+    (_SNOMED, "239873007"): ("osteoarthritis", "knee"),
+    (_SNOMED, "239872002"): ("osteoarthritis", "pelvis"),
 }
 
 
@@ -81,7 +97,8 @@ def finding_for_condition(system: str, code: str) -> tuple[str, str] | None:
 
 def _need(phantom: Phantom, kind: str, parts: tuple[str, ...], body_parts: tuple[str, ...]) -> None:
     if phantom.body_part not in body_parts:
-        raise ConfigError(f"a {kind.replace('_', ' ')} goes in a {' or '.join(body_parts)} phantom, "
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise ConfigError(f"{article} {kind.replace('_', ' ')} goes in a {' or '.join(body_parts)} phantom, "
                           f"not a {phantom.body_part!r} one")
     missing = [p for p in parts if p not in phantom.parts or not phantom.parts[p].any()]
     if missing:
@@ -200,9 +217,11 @@ def _white_matter_lesion(phantom: Phantom, rng: np.random.Generator, count: int 
 
 def _fracture(phantom: Phantom, rng: np.random.Generator, site: str | None = None, width_mm: float | None = None,
               ) -> tuple[np.ndarray, dict[str, float], str, dict[str, Any]]:
-    _need(phantom, "fracture", (), ("wrist", "ankle", "chest"))
+    _need(phantom, "fracture", (), ("wrist", "ankle", "chest", "pelvis", "clavicle"))
     if phantom.body_part == "chest":
         return _rib_fracture(phantom, rng, site, width_mm)
+    if phantom.body_part in ("pelvis", "clavicle"):
+        return _fracture_across(phantom, rng, site, width_mm)
     sites = {"wrist": {"radius": (12.0, 30.0)}, "ankle": {"fibula": (-12.0, 8.0), "tibia": (-10.0, -2.0)}}[
         phantom.body_part]
     site = site or str(rng.choice(list(sites)))
@@ -250,12 +269,86 @@ def _rib_fracture(phantom: Phantom, rng: np.random.Generator, site: str | None, 
                                       "width_mm": round(width, 2)}
 
 
+def _fracture_across(phantom: Phantom, rng: np.random.Generator, site: str | None, width_mm: float | None,
+                     ) -> tuple[np.ndarray, dict[str, float], str, dict[str, Any]]:
+    """A gap across a bone's axis: the femoral neck (hip fracture) or the clavicle's shaft (middle third)."""
+    name, lo, hi = ("femoral_neck", 0.45, 0.75) if phantom.body_part == "pelvis" else ("clavicle", 0.35, 0.65)
+    side = site or str(rng.choice(["left", "right"]))
+    if side not in ("left", "right"):
+        raise ConfigError(f"a {name.replace('_', ' ')} fracture site is 'left' or 'right'; got {site!r}")
+    _need(phantom, "fracture", (f"{name}_{side}",), (phantom.body_part,))
+    bone = phantom.parts[f"{name}_{side}"]
+    key = "neck_axis_mm" if name == "femoral_neck" else f"clavicle_{side}_mm_zyx"
+    axis = phantom.meta[key][side] if name == "femoral_neck" else phantom.meta[key]
+    a, b = np.asarray(axis[0], float), np.asarray(axis[1], float)
+    direction = (b - a) / np.linalg.norm(b - a)
+    z, y, x = _coords_mm(phantom)
+    along = (z - a[0]) * direction[0] + (y - a[1]) * direction[1] + (x - a[2]) * direction[2]
+    length = float(np.linalg.norm(b - a))
+    level = float(rng.uniform(lo, hi)) * length
+    spacing = max(phantom.spacing) if name == "femoral_neck" else max(phantom.spacing[1:])
+    width = float(width_mm if width_mm is not None else max(1.5, 1.2 * spacing))
+    if not 0.2 <= width <= 10.0:
+        raise ConfigError(f"width_mm must be between 0.2 and 10 mm; got {width_mm!r}")
+    mask = bone & (np.abs(along - level) <= width / 2)
+    if not mask.any():  # a coarse grid: the voxels of the bone nearest that level
+        d = np.abs(along - level)
+        mask = bone & (d <= float(d[bone].min()) + 1e-6)
+    return mask, {}, "fracture_gap", {"site": f"{name}_{side}", "level_fraction": round(level / length, 3),
+                                      "width_mm": round(width, 2)}
+
+
+def _osteoarthritis(phantom: Phantom, rng: np.random.Generator, side: str | None = None,
+                    narrowing: float | None = None, osteophyte_mm: float | None = None,
+                    ) -> tuple[np.ndarray, dict[str, float], str, dict[str, Any]]:
+    """Joint-space narrowing, subchondral sclerosis and marginal osteophytes, all of dense (cortical) bone.
+
+    The weight-bearing joint space (``joint_space_<side>``: the knee's medial compartment,
+    the hip's upper half) loses ``narrowing`` of its height along the load axis z (the
+    upper cartilage turned to bone, at least one voxel row left); the cancellous bone under it (``subchondral_<side>``)
+    becomes sclerotic (cortical density); osteophytes (ellipsoids of ``osteophyte_mm``) grow
+    at the joint margins in ``meta['joint_margins_mm'][side]``.
+    """
+    _need(phantom, "osteoarthritis", (), ("knee", "pelvis"))
+    sides = sorted(k for k in phantom.meta.get("joint_margins_mm", {}) if f"joint_space_{k}" in phantom.parts)
+    side = side or str(rng.choice(sides))
+    if side not in sides:
+        raise ConfigError(f"an osteoarthritis side of this {phantom.body_part} is one of {', '.join(sides)}; "
+                          f"got {side!r}")
+    _need(phantom, "osteoarthritis", (f"joint_space_{side}",), (phantom.body_part,))
+    frac = float(narrowing if narrowing is not None else rng.uniform(0.4, 0.75))
+    if not 0.0 < frac < 1.0:
+        raise ConfigError(f"narrowing is the fraction of the joint space lost, between 0 and 1; got {narrowing!r}")
+    r_ost = float(osteophyte_mm if osteophyte_mm is not None else rng.uniform(3.0, 6.0))
+    if not 1.0 <= r_ost <= 15.0:
+        raise ConfigError(f"osteophyte_mm must be between 1 and 15 mm; got {osteophyte_mm!r}")
+    space = phantom.parts[f"joint_space_{side}"]
+    # the load runs along z: in each column through the joint space the upper part of the cartilage
+    # (a fraction ``frac`` of its height, at least one voxel row left) becomes bone
+    height = space.sum(axis=0)
+    from_top = np.cumsum(space[::-1], axis=0)[::-1]  # 1 for the highest voxel of the space in a column
+    lost = np.minimum(np.floor(frac * height + 0.5), np.maximum(height - 1, 0))
+    narrowed = space & (from_top <= lost[None])
+    sclerosis = phantom.parts.get(f"subchondral_{side}", np.zeros(phantom.shape, bool))
+    osteophytes = np.zeros(phantom.shape, bool)
+    for point in phantom.meta["joint_margins_mm"][side]:
+        axes = np.array([r_ost * 1.4, r_ost, r_ost]) * rng.uniform(0.8, 1.2, size=3)
+        axes = np.maximum(axes, 0.6 * max(phantom.spacing))
+        osteophytes |= _ellipsoid(phantom, np.asarray(point, float), axes, np.eye(3))
+    cortical = phantom.labels == label("cortical_bone")
+    mask = (narrowed | sclerosis | (osteophytes & ~phantom.parts["bone"] & ~space)) & ~cortical
+    return mask, {}, "cortical_bone", {"side": side, "narrowing": round(frac, 3), "osteophyte_mm": round(r_ost, 2),
+                                       "narrowed_voxels": int(narrowed.sum()), "sclerotic_voxels": int(
+                                           (sclerosis & ~cortical).sum())}
+
+
 #: kind -> function(phantom, rng, **params) -> (mask, property overrides, tissue, parameters drawn).
 LESIONS: dict[str, Callable[..., tuple[np.ndarray, dict[str, float], str, dict[str, Any]]]] = {
     "nodule": _nodule,
     "consolidation": _consolidation,
     "white_matter_lesion": _white_matter_lesion,
     "fracture": _fracture,
+    "osteoarthritis": _osteoarthritis,
 }
 
 

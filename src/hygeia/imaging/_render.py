@@ -29,6 +29,7 @@ from hygeia.imaging._phantoms import (
     chest_phantom,
     extremity_phantom,
     head_phantom,
+    pelvis_phantom,
     water_phantom,
 )
 from hygeia.imaging._volume import Finding, Volume
@@ -42,7 +43,8 @@ RENDER_MODALITIES = {"ct": "CT", "mr": "MR", "xray": "DX"}
 FINDINGS = tuple(LESIONS)
 #: Phantoms, and the findings each can hold.
 BODY_PARTS = {"chest": ("nodule", "consolidation", "fracture"), "head": ("white_matter_lesion",), "wrist": ("fracture",),
-              "ankle": ("fracture",), "water": ()}
+              "ankle": ("fracture",), "knee": ("osteoarthritis",), "pelvis": ("fracture", "osteoarthritis"),
+              "clavicle": ("fracture",), "water": ()}
 #: Seed-tree stream of rendered images (independent of the population's streams).
 STREAM_IMAGE = 15
 _UNITS = {"CT": "HU", "MR": "arbitrary signal units (proton density 1 fully relaxed = 1)", "DX": "-ln(I/I0)"}
@@ -59,8 +61,17 @@ def make_phantom(body_part: str, modality: str, *, size: int, slices: int, thick
         if modality == "DX":
             return head_phantom(size=size, slices=size, thickness=240.0 / size, z_centre=0.0, rng=rng)
         return head_phantom(size=size, slices=slices, thickness=thickness or 5.0, rng=rng)
-    if body_part in ("wrist", "ankle"):
+    if body_part == "clavicle":  # the chest phantom framed on the shoulder girdle (z 10 to 210 mm)
+        if modality == "DX":
+            ph = chest_phantom(size=size, slices=size, thickness=200.0 / size, z_centre=110.0, rng=rng)
+        else:
+            ph = chest_phantom(size=size, slices=slices, thickness=thickness or 5.0, z_centre=125.0, rng=rng)
+        ph.body_part = "clavicle"
+        return ph
+    if body_part in ("wrist", "ankle", "knee"):
         return extremity_phantom(body_part, size=size, rng=rng)
+    if body_part == "pelvis":
+        return pelvis_phantom(size=size, rng=rng)
     if body_part == "water":
         return water_phantom(size=size, slices=size if modality == "DX" else slices, thickness=thickness or 5.0)
     raise ConfigError(f"body_part must be one of {', '.join(BODY_PARTS)}; got {body_part!r}")
@@ -125,6 +136,8 @@ def _default_part(key: str, finding: str | None, rng: np.random.Generator) -> st
         return "head"
     if finding == "fracture":
         return str(rng.choice(["wrist", "ankle"]))
+    if finding == "osteoarthritis":
+        return "knee"
     return "head" if key == "mr" else "chest"
 
 
@@ -137,7 +150,8 @@ def render(modality: str, *, finding: str | None = None, n: int = 1, seed: int |
 
     Args:
         modality: ``'ct'``, ``'mr'`` or ``'xray'`` (Volumes of modality CT, MR, DX).
-        finding: ``'nodule'``, ``'consolidation'``, ``'white_matter_lesion'``, ``'fracture'`` or None.
+        finding: ``'nodule'``, ``'consolidation'``, ``'white_matter_lesion'``, ``'fracture'``,
+            ``'osteoarthritis'`` or None.
         n: number of images.
         seed: run seed (None draws one; it is recorded in every image's meta).
         size: pixels across each slice (and rows of a radiograph).
@@ -145,8 +159,9 @@ def render(modality: str, *, finding: str | None = None, n: int = 1, seed: int |
         dose: photons per ray (CT) or per detector pixel (X-ray) before the patient.
         tr: MR repetition time (ms).
         te: MR echo time (ms).
-        body_part: ``'chest'``, ``'head'``, ``'wrist'``, ``'ankle'`` or ``'water'``; default from
-            the finding (fracture: wrist or ankle at random) or the modality (MR: head, else chest).
+        body_part: ``'chest'``, ``'head'``, ``'wrist'``, ``'ankle'``, ``'knee'``, ``'pelvis'``,
+            ``'clavicle'`` or ``'water'``; default from the finding (fracture: wrist or ankle at
+            random; osteoarthritis: knee) or the modality (MR: head, else chest).
         thickness: slice spacing (mm) of CT and MR chest or head (default 5).
         sequence: MR ``'se'`` (spin echo) or ``'gre'`` (spoiled gradient echo).
         flip_deg: MR gradient-echo flip angle (degrees).
@@ -198,7 +213,7 @@ def render(modality: str, *, finding: str | None = None, n: int = 1, seed: int |
         ph = make_phantom(part, mod, size=size, slices=slices, thickness=thickness, rng=anatomy)
         if finding is not None:
             insert_lesion(ph, finding, rng=lesion_rng, **(lesion or {}))
-        if part in ("wrist", "ankle") and mod != "DX":
+        if part in ("wrist", "ankle", "knee", "pelvis") and mod != "DX":
             ph = _crop_z(ph, slices)
         meta: dict[str, Any] = {"renderer": f"hygeia.imaging.render/{key}", "version": __version__, "seed": seed,
                                 "index": i, "body_part": part, "parameters": dict(params, body_part=part),

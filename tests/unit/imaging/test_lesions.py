@@ -20,6 +20,7 @@ from hygeia.imaging._phantoms import (
     chest_phantom,
     extremity_phantom,
     label,
+    pelvis_phantom,
     tissue_table,
 )
 
@@ -54,6 +55,15 @@ def test_codes_are_the_modules_codes() -> None:
     text = json.dumps(fractures)
     assert '"code": "65966004", "display": "Fracture of forearm (disorder)"' in text
     assert '"code": "16114001", "display": "Fracture of ankle (disorder)"' in text
+    assert '"code": "359817006", "display": "Closed fracture of hip (disorder)"' in text
+    assert '"code": "58150001", "display": "Fracture of clavicle (disorder)"' in text
+    oa = json.dumps(json.loads(resources.files("hygeia.population").joinpath("modules/osteoarthritis.json").read_text()))
+    assert '"code": "239873007", "display": "Osteoarthritis of knee (disorder)"' in oa
+    assert '"code": "239872002", "display": "Osteoarthritis of hip (disorder)"' in oa
+    # every condition a module images at a knee, pelvis or clavicle site has its finding there
+    for code, part in (("359817006", "pelvis"), ("58150001", "clavicle"), ("239873007", "knee"),
+                       ("239872002", "pelvis")):
+        assert finding_for_condition("SNOMED-CT", code)[1] == part
 
 
 @pytest.fixture
@@ -115,6 +125,64 @@ def test_rib_fracture_on_the_lateral_arc() -> None:
     assert f.codes == (("SNOMED-CT", "33737001"),) and ph.meta["lesions"][0]["site"] == "rib"
 
 
+@pytest.mark.parametrize(("side", "sign"), [("left", 1), ("right", -1)])
+def test_hip_fracture_crosses_the_femoral_neck(side: str, sign: int) -> None:
+    ph = pelvis_phantom(size=64, rng=np.random.default_rng(0))
+    neck = ph.parts[f"femoral_neck_{side}"].copy()
+    f = insert_lesion(ph, "fracture", rng=np.random.default_rng(1), site=side)
+    assert f.mask.any() and (f.mask <= neck).all() and f.contrast < -200
+    assert f.codes == (("SNOMED-CT", "359817006"),)
+    _, _, x = (np.broadcast_to(a, ph.shape) for a in ph.grid())
+    assert (np.sign(x[f.mask]) == sign).all()
+    assert 0.45 <= ph.meta["lesions"][0]["level_fraction"] <= 0.75
+
+
+def test_clavicle_fracture_in_the_middle_third() -> None:
+    from hygeia.imaging._render import make_phantom
+
+    ph = make_phantom("clavicle", "DX", size=64, slices=1, thickness=None, rng=np.random.default_rng(0))
+    clav = ph.parts["clavicle_left"] | ph.parts["clavicle_right"]
+    f = insert_lesion(ph, "fracture", rng=np.random.default_rng(2))
+    assert f.mask.sum() >= 3 and (f.mask <= clav).all() and f.contrast < -200
+    assert f.codes == (("SNOMED-CT", "58150001"),)
+    assert 0.35 <= ph.meta["lesions"][0]["level_fraction"] <= 0.65
+    chest = chest_phantom(size=48, slices=48, thickness=400 / 48, z_centre=10.0, rng=np.random.default_rng(0))
+    assert insert_lesion(chest, "fracture", rng=np.random.default_rng(2)).codes == (("SNOMED-CT", "33737001"),)
+
+
+def test_knee_osteoarthritis_narrows_the_medial_joint_space() -> None:
+    ph = extremity_phantom("knee", size=64, rng=np.random.default_rng(0))
+    space = ph.parts["joint_space_medial"].copy()
+    sub = ph.parts["subchondral_medial"].copy()
+    bone = ph.parts["bone"].copy()
+    f = insert_lesion(ph, "osteoarthritis", rng=np.random.default_rng(3), narrowing=0.5, osteophyte_mm=4)
+    assert f.codes == (("SNOMED-CT", "239873007"),) and f.contrast > 300
+    assert (ph.labels[f.mask] == label("cortical_bone")).all()
+    # narrowing: part of the cartilage is bone now, but every column keeps some joint space
+    lost = f.mask & space
+    assert 0 < lost.sum() < space.sum()
+    cols = space.any(axis=0)
+    assert ((space & ~f.mask).any(axis=0)[cols]).all()
+    assert (sub <= f.mask).all()  # subchondral sclerosis
+    assert (f.mask & ~bone & ~space).any()  # osteophytes at the margins
+    info = ph.meta["lesions"][0]
+    assert info["side"] == "medial" and info["narrowed_voxels"] == int(lost.sum())
+
+
+def test_hip_osteoarthritis_and_refusals() -> None:
+    ph = pelvis_phantom(size=64, rng=np.random.default_rng(1))
+    f = insert_lesion(ph, "osteoarthritis", rng=np.random.default_rng(4), side="right")
+    assert f.codes == (("SNOMED-CT", "239872002"),) and f.mask.any()
+    _, _, x = (np.broadcast_to(a, ph.shape) for a in ph.grid())
+    assert (x[f.mask] < 0).all()
+    with pytest.raises(ConfigError, match="an osteoarthritis side of this pelvis is one of left, right; got 'up'"):
+        insert_lesion(ph, "osteoarthritis", rng=np.random.default_rng(0), side="up")
+    with pytest.raises(ConfigError, match="narrowing is the fraction of the joint space lost"):
+        insert_lesion(ph, "osteoarthritis", rng=np.random.default_rng(0), narrowing=1.5)
+    with pytest.raises(ConfigError, match="an osteoarthritis goes in a knee or pelvis phantom, not a 'wrist' one"):
+        insert_lesion(extremity_phantom("wrist", size=32), "osteoarthritis", rng=np.random.default_rng(0))
+
+
 def test_same_rng_same_lesion() -> None:
     masks = []
     for _ in range(2):
@@ -148,3 +216,20 @@ def test_nodule_into_a_reconstructed_ct_volume() -> None:
     mr = render("mr", seed=3, size=16, slices=1, body_part="chest")[0]
     with pytest.raises(ConfigError, match="an MR image has no tissue values to edit"):
         insert_lesion(mr, "nodule", rng=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(("part", "finding", "code"), [("knee", "osteoarthritis", "239873007"),
+                                                      ("pelvis", "fracture", "359817006"),
+                                                      ("pelvis", "osteoarthritis", "239872002"),
+                                                      ("clavicle", "fracture", "58150001")])
+def test_knee_pelvis_and_clavicle_films_show_their_finding(part: str, finding: str, code: str) -> None:
+    from hygeia.imaging import render
+
+    v = render("xray", finding=finding, body_part=part, seed=4, size=48, dose=1e6)[0]
+    assert v.modality == "DX" and v.shape == (1, 48, 48) and v.meta["body_part"] == part
+    (f,) = v.findings
+    assert f.kind == finding and f.codes == (("SNOMED-CT", code),) and f.mask.any()
+    # a fracture gap lets more photons through (darker), sclerosis and osteophytes fewer (brighter)
+    assert (f.contrast < 0) if finding == "fracture" else (f.contrast > 0)
+    normal = render("xray", body_part=part, seed=4, size=48)[0]
+    assert normal.findings == [] and normal.meta["body_part"] == part
