@@ -7,12 +7,14 @@ series), renders each series whose modality and body site a phantom exists for:
 - **modality**: DX and CR (projection radiography) render as a frontal X-ray, CT as a CT,
   MR as an MR (:func:`~hygeia.imaging.render`);
 - **body site**: the SNOMED body structures of :data:`BODY_SITES` (thorax -> the chest
-  phantom, wrist and ankle regions -> the extremity phantoms, head -> the MNI152 head);
+  phantom, wrist, ankle and knee regions -> the extremity phantoms, pelvis -> the pelvis
+  phantom, clavicle -> the chest phantom framed on the clavicles, head -> the MNI152 head);
 - **finding**: the person's conditions active at the study's time, or diagnosed in the
   study's encounter (an X-ray taken before the diagnosis it leads to), that
   :func:`~hygeia.imaging.finding_for_condition` maps to a finding at that body site
-  (pneumonia -> consolidation in the chest; a forearm, ankle or rib fracture -> a fracture
-  line in the wrist, ankle or chest). No such condition: a normal study. A renderer draws
+  (pneumonia -> consolidation in the chest; a forearm, ankle, rib, hip or clavicle fracture
+  -> a fracture line in the wrist, ankle, chest, femoral neck or clavicle; knee or hip
+  osteoarthritis -> joint-space narrowing, sclerosis and osteophytes). No such condition: a normal study. A renderer draws
   one lesion per series: if several conditions qualify, the one diagnosed in the study's
   encounter (else the latest onset) is drawn and the others are listed under ``not_shown``.
 
@@ -72,6 +74,9 @@ BODY_SITES = {
     ("8205005", "Wrist region structure (body structure)"): "wrist",
     ("344001", "Ankle region structure (body structure)"): "ankle",
     ("69536005", "Head structure (body structure)"): "head",
+    ("72696002", "Knee region structure (body structure)"): "knee",
+    ("12921003", "Structure of pelvis (body structure)"): "pelvis",
+    ("51299004", "Bone structure of clavicle (body structure)"): "clavicle",
 }
 _SITE_BY_TEXT = {text: (code, display, part) for (code, display), part in BODY_SITES.items()
                  for text in (code, display)}

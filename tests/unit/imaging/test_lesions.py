@@ -233,3 +233,27 @@ def test_knee_pelvis_and_clavicle_films_show_their_finding(part: str, finding: s
     assert (f.contrast < 0) if finding == "fracture" else (f.contrast > 0)
     normal = render("xray", body_part=part, seed=4, size=48)[0]
     assert normal.findings == [] and normal.meta["body_part"] == part
+
+
+def test_every_imaging_site_of_the_default_modules_has_a_phantom_and_its_findings() -> None:
+    """Each ImagingStudy series of ``population/modules`` renders (BODY_SITES), and each condition
+    a module diagnoses after that study, if imaging shows it, has its finding at that site."""
+    from hygeia.imaging._link import BODY_SITES, LINK_MODALITIES
+    from hygeia.imaging._render import BODY_PARTS
+
+    sites = {code: part for (code, _display), part in BODY_SITES.items()}
+    seen = set()
+    for f in resources.files("hygeia.population").joinpath("modules").iterdir():
+        if not f.name.endswith(".json"):
+            continue
+        doc = json.loads(f.read_text(encoding="utf-8"))
+        for state in doc.get("states", {}).values():
+            if state.get("type") != "ImagingStudy":
+                continue
+            for series in state["series"]:
+                assert series["modality"]["code"] in LINK_MODALITIES, (f.name, series["modality"])
+                assert series["body_site"]["code"] in sites, (f.name, series["body_site"])
+                seen.add(sites[series["body_site"]["code"]])
+    assert {"chest", "wrist", "ankle", "knee", "pelvis", "clavicle"} <= seen
+    for (_system, _code), (finding, part) in CONDITIONS.items():
+        assert finding in BODY_PARTS[part]
