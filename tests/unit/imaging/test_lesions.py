@@ -255,5 +255,5 @@ def test_every_imaging_site_of_the_default_modules_has_a_phantom_and_its_finding
                 assert series["body_site"]["code"] in sites, (f.name, series["body_site"])
                 seen.add(sites[series["body_site"]["code"]])
     assert {"chest", "wrist", "ankle", "knee", "pelvis", "clavicle"} <= seen
-    for (_system, _code), (finding, part) in CONDITIONS.items():
+    for finding, part in CONDITIONS.values():
         assert finding in BODY_PARTS[part]
