@@ -228,7 +228,7 @@ def chest_phantom(*, size: int = 128, slices: int = 16, thickness: float = 5.0, 
 
     Returns:
         The phantom, with parts ``'body'``, ``'lung_left'``, ``'lung_right'``, ``'heart'``, ``'bone'``, ``'ribs'``,
-        ``'clavicle_left'``, ``'clavicle_right'`` (empty where the slab is below them: z under about 110 mm).
+        ``'clavicle_left'``, ``'clavicle_right'`` (empty where the slab is below them: z under about 90 mm).
 
     Example:
         >>> ph = chest_phantom(size=32, slices=1, rng=np.random.default_rng(1))
@@ -317,12 +317,12 @@ def chest_phantom(*, size: int = 128, slices: int = 16, thickness: float = 5.0, 
     lab[sternum & np.broadcast_to(_ellipse(x, y, 0, -(ay - p["fat_mm"] * 0.8 - 9.0), 12.0, 4.5), shape)] = label(
         "cancellous_bone")
     # clavicles: rods (about 7 mm radius) from the manubrium (medial end, anterior) out, up and back to the
-    # acromion (lateral end), bowed forward in their medial part, just above the lung apices
+    # acromion (lateral end), bowed forward in their medial part, across the lung apices
     clav: dict[str, np.ndarray] = {}
     front = -(ay - p["fat_mm"] * 0.8 - 12.0)
     for side, sign in (("right", -1.0), ("left", 1.0)):
-        a = np.array([118.0, front, sign * 22.0])  # (z, y, x) medial end
-        b = np.array([132.0, 0.05 * ay, sign * 0.82 * ax])  # lateral end
+        a = np.array([100.0, front, sign * 22.0])  # (z, y, x) medial end
+        b = np.array([114.0, 0.05 * ay, sign * 0.82 * ax])  # lateral end
         seg = b - a
         t = np.clip(((z - a[0]) * seg[0] + (y - a[1]) * seg[1] + (x - a[2]) * seg[2]) / float(seg @ seg), 0, 1)
         u = seg / np.linalg.norm(seg)
@@ -547,7 +547,7 @@ def _rod(z: np.ndarray, y: np.ndarray, x: np.ndarray, a: Any, b: Any) -> tuple[n
     return (z - a[0] - t * seg[0]) ** 2 + (y - a[1] - t * seg[1]) ** 2 + (x - a[2] - t * seg[2]) ** 2, t
 
 
-def pelvis_phantom(*, size: int = 128, fov: float = 360.0, rng: np.random.Generator | None = None) -> Phantom:
+def pelvis_phantom(*, size: int = 128, fov: float = 400.0, rng: np.random.Generator | None = None) -> Phantom:
     """A pelvis with both hips: iliac wings, sacrum, pubic and ischial rami, acetabula, proximal femurs; isotropic voxels.
 
     z = 0 at the centres of the femoral heads (superior positive); a frontal (AP)
@@ -574,7 +574,7 @@ def pelvis_phantom(*, size: int = 128, fov: float = 360.0, rng: np.random.Genera
     shape = (size, size, size)
     spacing = (fov / size,) * 3
     s = float(rng.uniform(0.9, 1.1))
-    p = {"scale": s, "fat_mm": float(rng.uniform(8, 40)), "neck_angle_deg": float(rng.uniform(120, 140)),
+    p = {"scale": s, "fat_mm": float(rng.uniform(8, 30)), "neck_angle_deg": float(rng.uniform(120, 140)),
          "joint_space_mm": float(rng.uniform(3.5, 4.5))}
     ph = Phantom(np.zeros(shape, np.int8), spacing, _centred_origin(shape, spacing, (0.0, 0.0, 20.0)), "pelvis",
                  meta={k: round(v, 3) for k, v in p.items()})
@@ -585,11 +585,20 @@ def pelvis_phantom(*, size: int = 128, fov: float = 360.0, rng: np.random.Genera
     lab[((x / (150 * s)) ** 2 + ((y - 5) / (95 * s)) ** 2 <= 1.0) & (z > -170)] = label("muscle")
     cortical, cancellous = label("cortical_bone"), label("cancellous_bone")
 
+    axes_mm = [np.ravel(v) for v in ph.grid()]
+
     def bone_rod(a: Any, b: Any, r: float, cortex: float = 2.5) -> np.ndarray:
-        d2, _ = _rod(z, y, x, a, b)
-        lab[d2 <= r**2] = cortical
-        lab[d2 <= max(r - cortex, 0.5) ** 2] = cancellous
-        return d2 <= r**2
+        # only the rod's bounding box is computed
+        box = tuple(slice(int(np.searchsorted(c, min(a[i], b[i]) - r - 1.0)),
+                          int(np.searchsorted(c, max(a[i], b[i]) + r + 1.0))) for i, c in enumerate(axes_mm))
+        d2, _ = _rod(axes_mm[0][box[0], None, None], axes_mm[1][None, box[1], None], axes_mm[2][None, None, box[2]],
+                     a, b)
+        sub = lab[box]
+        sub[d2 <= r**2] = cortical
+        sub[d2 <= max(r - cortex, 0.5) ** 2] = cancellous
+        inside = np.zeros(shape, bool)
+        inside[box] = d2 <= r**2
+        return inside
 
     # sacrum: a wedge at the back, wide at the top (S1), narrowing down to the coccyx
     sac_half = np.clip(50.0 * s * (z + 30.0) / 130.0, 0, None)

@@ -61,11 +61,11 @@ def make_phantom(body_part: str, modality: str, *, size: int, slices: int, thick
         if modality == "DX":
             return head_phantom(size=size, slices=size, thickness=240.0 / size, z_centre=0.0, rng=rng)
         return head_phantom(size=size, slices=slices, thickness=thickness or 5.0, rng=rng)
-    if body_part == "clavicle":  # the chest phantom framed on the shoulder girdle (z 10 to 210 mm)
+    if body_part == "clavicle":  # the chest phantom framed on the shoulder girdle (z 0 to 200 mm)
         if modality == "DX":
-            ph = chest_phantom(size=size, slices=size, thickness=200.0 / size, z_centre=110.0, rng=rng)
+            ph = chest_phantom(size=size, slices=size, thickness=200.0 / size, z_centre=100.0, rng=rng)
         else:
-            ph = chest_phantom(size=size, slices=slices, thickness=thickness or 5.0, z_centre=125.0, rng=rng)
+            ph = chest_phantom(size=size, slices=slices, thickness=thickness or 5.0, z_centre=107.0, rng=rng)
         ph.body_part = "clavicle"
         return ph
     if body_part in ("wrist", "ankle", "knee"):

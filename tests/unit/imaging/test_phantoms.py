@@ -111,13 +111,13 @@ def test_pelvis_has_two_hips() -> None:
     assert 0.01 < bone / a.labels.size < 0.2
 
 
-def test_chest_has_clavicles_above_the_lungs() -> None:
+def test_chest_has_clavicles_across_the_lung_apices() -> None:
     ph = chest_phantom(size=48, slices=48, thickness=200 / 48, z_centre=110.0, rng=np.random.default_rng(0))
     z, _, x = (np.broadcast_to(v, ph.shape) for v in ph.grid())
     for side, sign in (("left", 1), ("right", -1)):
         clav = ph.parts[f"clavicle_{side}"]
         assert clav.sum() > 20 and (np.sign(x[clav]) == sign).all()
-        assert 105 < z[clav].mean() < 140
+        assert 95 < z[clav].mean() < 125  # across the lung apices (about 130 mm)
         assert not (clav & ph.parts["ribs"]).any()
     low = chest_phantom(size=32, slices=2, rng=np.random.default_rng(0))  # the default CT slab: below them
     assert not low.parts["clavicle_left"].any()
