@@ -109,6 +109,10 @@ def test_pelvis_has_two_hips() -> None:
         assert a.parts[f"joint_space_{side}"].any() and a.parts[f"subchondral_{side}"].any()
     bone = a.parts["bone"].sum()
     assert 0.01 < bone / a.labels.size < 0.2
+    for ph in (a, b):  # the body lies inside a CT's reconstruction circle
+        n = ph.shape[1]
+        yy, xx = np.mgrid[:n, :n] - (n - 1) / 2
+        assert (ph.labels[:, (yy**2 + xx**2) > (n / 2) ** 2] == 0).all()
 
 
 def test_chest_has_clavicles_across_the_lung_apices() -> None:
