@@ -14,7 +14,9 @@ from hygeia.core.progress import Summary, describe_output
 
 __all__ = ["render_command"]
 
-_FINDINGS = ("nodule", "consolidation", "white_matter_lesion", "fracture", "none")
+_FINDINGS = ("nodule", "consolidation", "white_matter_lesion", "fracture", "osteoarthritis", "none")
+#: Phantoms (hygeia.imaging.BODY_PARTS, listed here so the CLI loads without numpy).
+_BODY_PARTS = ("chest", "head", "wrist", "ankle", "knee", "pelvis", "clavicle", "water")
 
 
 @click.command(
@@ -44,8 +46,9 @@ The same seed and options give the same images; each image is a new phantom pati
               help="Axial slices of a CT or MR series (an X-ray is one image).")
 @click.option("--thickness", type=float, default=None, metavar="MM",
               help="Slice spacing of a chest or head CT/MR in mm. Default: 5.")
-@click.option("--body-part", type=click.Choice(("chest", "head", "wrist", "ankle", "water")), default=None,
-              help="Phantom to image. Default: from the finding (a fracture: wrist or ankle), else chest (MR: head).")
+@click.option("--body-part", type=click.Choice(_BODY_PARTS), default=None,
+              help="Phantom to image. Default: from the finding (a fracture: wrist or ankle; osteoarthritis: "
+                   "knee), else chest (MR: head).")
 @click.option("--photons", "dose", type=float, default=1e5, show_default=True, metavar="I0",
               help="Dose: photons per ray (CT) or per detector pixel (X-ray); noise falls as 1/sqrt(I0).")
 @click.option("--sequence", type=click.Choice(("se", "gre")), default="se", show_default=True,

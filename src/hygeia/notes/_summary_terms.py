@@ -100,6 +100,24 @@ ICD10CM: dict[str, tuple[str, str]] = {
     "27355003": ("K08.89", "Other specified disorders of teeth and supporting structures"),
     "54150009": ("J06.9", "Acute upper respiratory infection, unspecified"),
     "249497008": ("R11.10", "Vomiting, unspecified"),
+    # the acute-care complaints of the default library (emergency, urgent care, sick visits)
+    "125601008": ("S89.90XA", "Unspecified injury of unspecified lower leg, initial encounter"),
+    "125667009": ("T14.8XXA", "Other injury of unspecified body region, initial encounter"),
+    "126485001": ("L50.9", "Urticaria, unspecified"),
+    "14760008": ("K59.00", "Constipation, unspecified"),
+    "241929008": ("T78.40XA", "Allergy, unspecified, initial encounter"),
+    "25702006": ("F10.920", "Alcohol use, unspecified with intoxication, uncomplicated"),
+    "284551006": ("S91.319A", "Laceration without foreign body, unspecified foot, initial encounter"),
+    "37796009": ("G43.909", "Migraine, unspecified, not intractable, without status migrainosus"),
+    "39848009": ("S13.4XXA", "Sprain of ligaments of cervical spine, initial encounter"),
+    "40275004": ("L25.9", "Unspecified contact dermatitis, unspecified cause"),
+    "444814009": ("J01.90", "Acute sinusitis, unspecified"),
+    "56018004": ("R06.2", "Wheezing"),
+    "57676002": ("M25.50", "Pain in unspecified joint"),
+    "62315008": ("R19.7", "Diarrhea, unspecified"),
+    "68962001": ("M79.10", "Myalgia, unspecified site"),
+    "80583007": ("F41.0", "Panic disorder [episodic paroxysmal anxiety]"),
+    "9826008": ("H10.9", "Unspecified conjunctivitis"),
 }
 
 #: SNOMED CT condition code -> the words a patient would use (grade-school English).
@@ -132,6 +150,12 @@ LAY: dict[str, str] = {
     "26929004": "Alzheimer disease", "82423001": "long-term pain", "446096008": "hay fever",
     "263102004": "broken wrist", "840539006": "COVID-19", "254837009": "breast cancer", "363406005": "colon cancer",
     "69896004": "arthritis", "201834006": "hand arthritis", "80394007": "high blood sugar",
+    # the acute-care complaints of the default library
+    "125601008": "knee injury", "125667009": "bruise", "126485001": "hives", "14760008": "constipation",
+    "241929008": "allergic reaction", "25702006": "drinking too much alcohol", "284551006": "cut on the foot",
+    "37796009": "migraine headache", "39848009": "neck strain (whiplash)", "40275004": "skin rash from contact",
+    "427898007": "tooth infection", "56018004": "wheezing", "57676002": "joint pain", "62315008": "diarrhea",
+    "68962001": "muscle pain", "80583007": "panic attack", "9826008": "pink eye",
 }
 
 #: SNOMED CT procedure code -> plain words.
