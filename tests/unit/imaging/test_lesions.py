@@ -13,6 +13,7 @@ from hygeia.errors import ConfigError
 from hygeia.imaging._lesions import (
     CODES,
     CONDITIONS,
+    LESIONS,
     finding_for_condition,
     insert_lesion,
 )
@@ -257,3 +258,10 @@ def test_every_imaging_site_of_the_default_modules_has_a_phantom_and_its_finding
     assert {"chest", "wrist", "ankle", "knee", "pelvis", "clavicle"} <= seen
     for finding, part in CONDITIONS.values():
         assert finding in BODY_PARTS[part]
+
+
+def test_the_render_command_offers_every_finding_and_body_part() -> None:
+    from hygeia.cli._images_render import _BODY_PARTS, _FINDINGS
+    from hygeia.imaging._render import BODY_PARTS
+
+    assert set(_FINDINGS) == {*LESIONS, "none"} and set(_BODY_PARTS) == set(BODY_PARTS)
