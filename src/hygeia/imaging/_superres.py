@@ -3,7 +3,9 @@
 
 The low-resolution images are made from the high-resolution ones by averaging 2x2 pixel
 blocks (a detector with pixels twice as wide). :func:`superres_scores` compares the model
-with plain bicubic interpolation by PSNR and SSIM on held-out images.
+with plain bicubic interpolation by PSNR and SSIM on held-out images. On rendered CT slices, with the short
+training of ``benchmarks/imaging_gen.py``, it does not beat bicubic yet (see
+``benchmarks/results/imaging_gen.json``): the fine detail it misses is mostly quantum noise.
 
 Saved like every Hygeia model: ``spec.json`` (configuration, window, provenance) and
 ``arrays.npz`` (the weights), written atomically; no pickles.
