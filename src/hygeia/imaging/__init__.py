@@ -13,7 +13,11 @@ from hygeia.imaging._ct import (
     noise_sigma,
     simulate_ct,
 )
-from hygeia.imaging._datasets import read_image_folder, rendered_slices, write_image_folder
+from hygeia.imaging._datasets import (
+    read_image_folder,
+    rendered_slices,
+    write_image_folder,
+)
 from hygeia.imaging._dicom_iod import check_dicom
 from hygeia.imaging._dicom_read import SeriesInfo, list_dicom_series, read_dicom
 from hygeia.imaging._dicom_write import DicomSeries, DicomStudy, write_dicom
@@ -51,7 +55,12 @@ from hygeia.imaging._phantoms import (
 )
 from hygeia.imaging._png import WINDOWS, apply_window, write_png
 from hygeia.imaging._render import render, write_rendered
-from hygeia.imaging._superres import SuperResolution2x, bicubic2x, downsample2x, superres_scores
+from hygeia.imaging._superres import (
+    SuperResolution2x,
+    bicubic2x,
+    downsample2x,
+    superres_scores,
+)
 from hygeia.imaging._volume import MODALITIES, Finding, Volume
 from hygeia.imaging._xray import simulate_xray
 
