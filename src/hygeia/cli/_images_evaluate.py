@@ -28,6 +28,8 @@ def _verdict(name: str, m: dict) -> str:
         return "as varied as real" if abs(gap) <= 0.05 else "less varied than real (similar images)" if gap > 0 \
             else "more varied than real (images lack the shared anatomy)"
     if name == "tstr_auc":
+        if (m.get("trtr_auc") or 0) < 0.6:  # the reference itself is near chance: the ratio means nothing
+            return "not informative: the train-on-real classifier is near chance (too few or too similar images)"
         r = m.get("tstr_over_trtr") or 0
         return f"{r:.0%} of train-on-real" + (" (good)" if r >= 0.9 else "")
     return ""
