@@ -58,6 +58,8 @@ BENCH_SIZES = {
     "benchmarks/summaries.py": "--n 20 --seeds 1",
     "benchmarks/deid.py": "--notes 4 --records 2",
     "benchmarks/extract.py": "--seeds 101 --persons 2",
+    "benchmarks/guard.py": "--seeds 101 --persons 2 --notes 4",
+    "benchmarks/imaging.py": "--parts render,io,link --quick --results-dir runs/bench/imaging",
     "benchmarks/evaluate.py": "--rows 300 --seeds 1",
     "benchmarks/tabular.py": "--datasets flchain --models copula --rows 200 --no-sdv --no-sequence",
     "benchmarks/molecules.py": "--n 40 --budget 30 --seeds 0 --objectives celecoxib_rediscovery",
