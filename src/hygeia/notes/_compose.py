@@ -26,6 +26,7 @@ from typing import Any
 from hygeia.notes._radiology import Study, is_finding, studies_of, technique
 
 __all__ = ["KINDS", "Note", "Sentence", "article", "clean", "compose_notes", "event_key", "is_social", "lower", "number",
+           "sectioned_text",
            "unit_text", "visit_reason"]
 
 #: Note kinds: SOAP progress note, History & Physical, discharge summary, radiology report (one per imaging study).
@@ -145,6 +146,28 @@ class Sentence:
         return {"section": self.section, "text": self.text, "events": list(self.events), "basis": self.basis}
 
 
+def sectioned_text(title: str, sentences: Sequence[Sentence]) -> str:
+    """A document as written: the title, then each section's header and its sentences as one paragraph.
+
+    Example:
+        >>> print(sectioned_text("Note", [Sentence("PLAN", "Rest."), Sentence("PLAN", "Fluids.")]))
+        Note
+        <BLANKLINE>
+        PLAN:
+        Rest. Fluids.
+    """
+    parts = [title]
+    current = None
+    for s in sentences:
+        if s.section != current:
+            parts.append(f"\n{s.section}:")
+            current = s.section
+            parts.append(s.text)
+        else:
+            parts[-1] += " " + s.text
+    return "\n".join(parts)
+
+
 @dataclass
 class Note:
     """One clinical note: who, when, what kind, and its sentences with provenance.
@@ -170,16 +193,7 @@ class Note:
     @property
     def text(self) -> str:
         """The note as written: the title, then each section header and its sentences."""
-        parts = [self.title]
-        current = None
-        for s in self.sentences:
-            if s.section != current:
-                parts.append(f"\n{s.section}:")
-                current = s.section
-                parts.append(s.text)
-            else:
-                parts[-1] += " " + s.text
-        return "\n".join(parts)
+        return sectioned_text(self.title, self.sentences)
 
     def provenance(self) -> list[dict[str, Any]]:
         """Every sentence with its section, event keys and basis."""

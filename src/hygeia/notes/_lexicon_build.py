@@ -48,6 +48,12 @@ def module_codes() -> Iterator[tuple[str, str, str, str]]:
     files = sorted((POPULATION / "modules").rglob("*.json")) + sorted((POPULATION / "synthea" / "modules").rglob("*.json"))
 
     def walk(node: Any, state: str | None) -> Iterator[tuple[str, str, str, str]]:
+        if isinstance(node, dict) and node.get("type") == "ImagingStudy":
+            # the study is a procedure; its series' body sites, modalities and SOP classes are not concepts
+            code = node.get("procedure_code") or {}
+            if _SYSTEM.get(str(code.get("system"))) and code.get("code") and code.get("display"):
+                yield "procedure", _SYSTEM[str(code["system"])], str(code["code"]), str(code["display"])
+            return
         if isinstance(node, dict):
             state = node.get("type", state) if isinstance(node.get("type"), str) else state
             system = _SYSTEM.get(str(node.get("system")))

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hygeia.errors import ConfigError
-from hygeia.notes._compose import Sentence, lower, number
+from hygeia.notes._compose import Sentence, lower, number, sectioned_text
 from hygeia.notes._facts import Fact
 from hygeia.notes._readability import Readability, readability
 from hygeia.notes._summary_terms import LAY, LAY_FORMS, LAY_PROCEDURES
@@ -183,18 +183,7 @@ class Summary:
     @property
     def text(self) -> str:
         """The summary as written: the title, then each section header and its sentences."""
-        if self.written is not None:
-            return self.written
-        parts = [self.title]
-        current = None
-        for s in self.sentences:
-            if s.section != current:
-                parts.append(f"\n{s.section}:")
-                current = s.section
-                parts.append(s.text)
-            else:
-                parts[-1] += " " + s.text
-        return "\n".join(parts)
+        return self.written if self.written is not None else sectioned_text(self.title, self.sentences)
 
     @property
     def body(self) -> str:
