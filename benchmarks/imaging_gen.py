@@ -102,15 +102,23 @@ def run_seed(seed: int, n_train: int, n_test: int, n_samples: int, cpu_seconds: 
     return out
 
 
+def _figure(values: list[float], digits: int = 4) -> dict[str, Any]:
+    """A spread over the seeds (five or more), or, with fewer, each seed's value as it is: a mean and standard
+    deviation of two seeds would claim more than they hold."""
+    if len(values) >= 5:
+        return _results.spread(values, digits)
+    return {"per_seed": [round(float(v), digits) for v in values]}
+
+
 def _summary(per_seed: list[dict[str, Any]]) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     for kind in GENERATORS:
         names = [k for k, v in per_seed[0][kind]["metrics"].items() if isinstance(v, (int, float))]
-        figures[kind] = {name: _results.spread([s[kind]["metrics"][name] for s in per_seed]) for name in names}
+        figures[kind] = {name: _figure([s[kind]["metrics"][name] for s in per_seed]) for name in names}
         for cost in ("fit_cpu_seconds", "samples_per_cpu_second", "samples_per_second"):
-            figures[kind][cost] = _results.spread([s[kind][cost] for s in per_seed], 2)
-    figures["diffusion"]["training_steps"] = _results.spread([s["diffusion"]["training"]["steps"] for s in per_seed], 0)
-    figures["superres"] = {k: _results.spread([s["superres"][k] for s in per_seed])
+            figures[kind][cost] = _figure([s[kind][cost] for s in per_seed], 2)
+    figures["diffusion"]["training_steps"] = _figure([s["diffusion"]["training"]["steps"] for s in per_seed], 0)
+    figures["superres"] = {k: _figure([s["superres"][k] for s in per_seed])
                            for k in ("psnr_model", "psnr_bicubic", "ssim_model", "ssim_bicubic", "fit_cpu_seconds")}
     checks = {
         "diffusion_fid_below_pca": [s["diffusion"]["metrics"]["fid"] < s["pca"]["metrics"]["fid"] for s in per_seed],
