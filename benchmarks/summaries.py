@@ -48,11 +48,12 @@ KINDS = ("discharge", "instructions", "insurance")
 
 
 def _records(run: Path) -> tuple[dict[int, dict[str, Any]], dict[int, list[dict[str, Any]]]]:
-    import pyarrow.parquet as pq
+    from hygeia.core.storage import read_records
 
-    persons = {p["subject_id"]: p for p in pq.read_table(run / "persons").to_pylist()}
+    persons_table, events_table = read_records(run)  # the run's shards, conformed to the schemas
+    persons = {p["subject_id"]: p for p in persons_table.to_pylist()}
     events: dict[int, list[dict[str, Any]]] = {}
-    for e in pq.read_table(run / "events").to_pylist():
+    for e in events_table.to_pylist():
         events.setdefault(e["subject_id"], []).append(e)
     return persons, events
 
