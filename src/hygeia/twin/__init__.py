@@ -7,7 +7,9 @@ from a prior or from the posterior fitted to the patient's own observations
 :class:`Trajectories` give intervals, time in range, exposure and safety alerts.
 """
 
+from hygeia.twin._bp import BP_CLASSES, BP_DRUGS, BloodPressureSimulator, bp_reduction
 from hygeia.twin._plan import ROUTES, Dose, Plan, check_plan, load_plan, plan_from_dict
+from hygeia.twin._sepsis import SEPSIS_POLICIES, SepsisMDP, SepsisSimulator
 from hygeia.twin._simulator import (
     SIMULATORS,
     Comparison,
@@ -22,16 +24,23 @@ from hygeia.twin._simulator import (
 )
 
 __all__ = [
+    "BP_CLASSES",
+    "BP_DRUGS",
     "ROUTES",
+    "SEPSIS_POLICIES",
     "SIMULATORS",
+    "BloodPressureSimulator",
     "Comparison",
     "Dose",
     "Output",
     "Params",
     "Plan",
     "SafetyAlert",
+    "SepsisMDP",
+    "SepsisSimulator",
     "Simulator",
     "Trajectories",
+    "bp_reduction",
     "check_plan",
     "compare",
     "load_plan",
