@@ -12,8 +12,8 @@ each meal, given over the meal's first minute.
   ``T1DPatient.step`` loop alone, without its environment, sensor, pump and controller,
   so its cost is a lower bound of a simglucose run); Hygeia on one parameter set, and
   vectorized over ``--n`` prior draws; both as simulated patient-days per CPU-second.
-  Peak memory: tracemalloc's peak during the vectorized run, and the process's peak
-  resident size.
+  Peak memory: tracemalloc's peak during a second, untimed vectorized run, and the
+  process's peak resident size.
 - **Calibration** over ``--synthetic`` synthetic patients (base virtual patients in turn,
   scales drawn from the prior, CGM from the sensor model every 15 min): calibrate on the
   first 12 h, predict the next 12 h with 200 posterior draws; the share of held-out CGM
@@ -98,10 +98,11 @@ def agreement_and_speed(patients: list[str], n: int, hours: float) -> dict:
     sim = GlucoseSimulator(patient=patients[0])
     draws = sim.prior(n, seed=1)
     plan = _plan(patients[0], hours)
-    tracemalloc.start()
     cpu = time.process_time()
     sim.run_minutes(plan, draws, minutes)
     vec_cpu = time.process_time() - cpu
+    tracemalloc.start()  # a second run: tracing allocations slows numpy several-fold
+    sim.run_minutes(plan, draws, minutes)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     simglucose_rate = len(rows) * days / sum(r["simglucose_cpu_seconds_per_patient_day"] * days for r in rows)
