@@ -138,16 +138,19 @@ class Simulation:
         steps = 0
         advance_, delay_, most = ADVANCE, DELAY, MAX_STEPS_PER_INSTANT
         while True:
+            plan = state.plan
+            if plan is None:
+                plan = state.make_plan()
+            process, nxt, fast, choose = plan
             # Simple states do nothing (no call); the others' work returns what happens next.
-            if state.trivial or (r := state.process(run, p, t)) == advance_:
-                nxt = state.direct
+            if process is None or (r := process(run, p, t)) == advance_:
                 if nxt is None:
-                    if state.fast is not None:
+                    if fast is not None:
                         nxt = self._fast_plan(run, state, t, True)
                         if nxt is _WAITING:
                             return
-                    elif state.transition is not None:
-                        nxt = state.transition.choose(p, t)
+                    elif choose is not None:
+                        nxt = choose(p, t)
             elif r == delay_:
                 run.state = state
                 run.token += 1

@@ -73,7 +73,7 @@ def _codes(spec: dict, where: str, problems: list[str], key: str = "codes", requ
 class State:
     """Base class of compiled states."""
 
-    __slots__ = ("name", "key", "module", "transition", "type", "direct", "tracked")
+    __slots__ = ("name", "key", "module", "transition", "type", "direct", "tracked", "plan")
     #: True for states whose ``process`` does nothing (the runner skips the call).
     trivial = False
     #: True for states where time can pass (used to reject cycles that never advance time).
@@ -89,6 +89,8 @@ class State:
         self.transition = compile_transition(spec, ctx, where, problems)
         self.direct = None  # the next state, when the transition is a direct one
         self.tracked = False  # whether a PriorState condition asks about this state
+        #: What the runner does here, looked up once (see :meth:`make_plan`); None until then.
+        self.plan = None
 
     def link(self, states: dict, problems: list[str]) -> None:
         if self.transition is not None:
@@ -100,6 +102,23 @@ class State:
 
     def targets(self) -> list[str]:
         return self.transition.targets() if self.transition is not None else []
+
+    def make_plan(self) -> tuple:
+        """``(process, direct, fast, choose)``: what the runner reads at this state, read once.
+
+        ``process`` is None for a trivial state, else :meth:`runner`; ``direct`` the next
+        state of a direct transition; ``fast`` the :class:`FastLoop`; ``choose`` the
+        transition's ``choose`` when neither of those decides the next state. Made on the
+        runner's first visit, after the module is linked (the loader sets what it reads).
+        """
+        tr = self.transition
+        choose = tr.choose if self.direct is None and self.fast is None and tr is not None else None
+        self.plan = (None if self.trivial else self.runner(), self.direct, self.fast, choose)
+        return self.plan
+
+    def runner(self):
+        """``(run, person, t) -> outcome``: :meth:`process`, or a state's faster equivalent of it."""
+        return self.process
 
     def process(self, run, person, t: int) -> int:
         return ADVANCE

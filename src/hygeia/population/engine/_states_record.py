@@ -396,6 +396,38 @@ class Observation(State):
         self.obs.record(person, t, self.module, self.name, run.encounter)
         return ADVANCE
 
+    def runner(self):
+        """:meth:`process` in one call for the common observations: a vital sign, or a sampled number."""
+        obs = self.obs
+        if obs.sampler is None and obs.vital is None:
+            return self.process
+        sampler, vital, unit, module, name = obs.sampler, obs.vital, obs.unit, self.module, self.name
+        has_code = obs.code is not None
+        system, code_value, display = obs.code if has_code else (None, None, None)
+        value_code = obs.value_code[1] if obs.value_code is not None else None
+
+        def process(run, person, t):  # _ObservationValue.record for these two cases, inlined
+            if sampler is not None:
+                value = sampler(person.rng)
+            else:
+                value = person.vitals.get(vital)
+                if value is None and person.vital_fn is not None:
+                    value = person.vital_fn(person, vital, t)
+            if has_code:
+                person.obs[code_value] = value if value is not None else value_code
+            encounter = run.encounter
+            if encounter is not None:
+                enc_id = encounter[9]
+                if encounter[1] < t:
+                    encounter[1] = t
+            else:
+                enc_id = None
+            person.rows.append([t, None, "observation", system, code_value, display, value, unit, None, enc_id,
+                                module, name])
+            person.dirty.add("@observation")
+            return ADVANCE
+        return process
+
 
 @_register("MultiObservation", "DiagnosticReport")
 class MultiObservation(State):
