@@ -45,11 +45,15 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
+from hygeia.population.engine._units import round1, rounder
+
 __all__ = ["ATTRIBUTE_VITALS", "ATTRIBUTE_VITAL_FN", "DIABETES_DRUG_HBA1C", "LIPID_NAMES", "STATIN_ADHERENCE",
            "STATIN_LDL_LOWERING", "SYNTHEA_VITALS", "attribute_vital", "growth_z", "hba1c_percent", "ldl_sampson",
            "normal_cdf", "normal_inv_cdf", "pack_lipids", "synthea_normal", "synthea_vital", "uniform"]
 
 _YEAR_MS = 31_556_952_000
+#: ``round(x, 2)`` for floats (see :func:`~hygeia.population.engine._units.rounder`).
+_round2 = rounder(2)
 
 #: biometrics.yml ``metabolic.lipid_panel``: band edges indexed by ``diabetes_severity``.
 CHOLESTEROL = (160, 200, 239, 259, 279, 300)
@@ -144,7 +148,7 @@ def hba1c_percent(p, t: int, bmi: float | None) -> float:
         for code, delta in DIABETES_DRUG_HBA1C.items():
             if code in meds:
                 v += delta
-    return round(v, 1)
+    return round1(v)
 
 
 #: HbA1c (%) of an adult without diabetes: mean at 40 years, rise per year of age, SD between
@@ -202,7 +206,7 @@ def hba1c_nondiabetic(p, t: int, age: float, below: float = 6.45) -> float:
     cut = (below - mean) / total
     u = normal_cdf(z) * normal_cdf(cut)
     z = normal_inv_cdf(min(max(u, 1e-12), 1.0 - 1e-12))
-    return min(round(max(mean + total * z, 4.0), 1), 6.4)
+    return min(round1(max(mean + total * z, 4.0)), 6.4)
 
 
 def _severity(p) -> int | None:
@@ -235,7 +239,7 @@ def _creatinine(p, t: int, crcl: float) -> float:
     age = int((t - p.birth) / _YEAR_MS)
     weight = p.vital("Weight", t) or 70.0
     cr = (140.0 - age) * weight / (72.0 * max(1.0, min(crcl, 100.0)))
-    return round(max(cr * (0.85 if p.sex == "F" else 1.0), 0.1), 2)
+    return _round2(max(cr * (0.85 if p.sex == "F" else 1.0), 0.1))
 
 
 def _clearance(p, t: int, stage: int) -> float:
@@ -266,7 +270,7 @@ def _hba1c(p, t: int) -> float:
 def _lipid(name: str):
     def value(p, t: int) -> float | None:
         idx = _severity(p)
-        return None if idx is None else round(_lipids(p, t, idx)[name], 1)
+        return None if idx is None else round1(_lipids(p, t, idx)[name])
     return value
 
 
@@ -275,7 +279,7 @@ def _glucose(p, t: int) -> float | None:
     if idx is None:
         return None
     idx = min(idx, 2)
-    return round(_between(p, t, "Glucose", GLUCOSE[idx], GLUCOSE[idx + 1]), 1)
+    return round1(_between(p, t, "Glucose", GLUCOSE[idx], GLUCOSE[idx + 1]))
 
 
 def _oxygen(p, t: int) -> float | None:
@@ -289,10 +293,10 @@ def _kidney(name: str):
         if not stage:
             return None
         if name == "Microalbumin Creatinine Ratio":
-            return round(_between(p, t, name, *_CKD_MCR[stage]), 1)
+            return round1(_between(p, t, name, *_CKD_MCR[stage]))
         crcl = _clearance(p, t, stage)
         if name == "EGFR":
-            return round(crcl, 1)
+            return round1(crcl)
         return _creatinine(p, t, crcl)
     return value
 
@@ -337,9 +341,9 @@ def synthea_normal(p, name: str, t: int) -> dict[str, float]:
     does not compute here (height, weight, BMI...).
     """
     if name in ("Total Cholesterol", "Triglycerides", "HDL", "LDL"):
-        return {k: round(v, 1) for k, v in _lipids(p, t, 0).items()}
+        return {k: round1(v) for k, v in _lipids(p, t, 0).items()}
     if name == "EGFR":
-        return {name: round(_clearance(p, t, 0), 1)}
+        return {name: round1(_clearance(p, t, 0))}
     if name == "Creatinine":
         return {name: _creatinine(p, t, _clearance(p, t, 0))}
     rng = _SYNTHEA_NORMAL.get(name)
@@ -347,7 +351,7 @@ def synthea_normal(p, name: str, t: int) -> dict[str, float]:
         return {}
     if name == "Oxygen Saturation":
         return {name: float(int(_between(p, t, name, *rng)))}
-    return {name: round(_between(p, t, name, *rng), 1)}
+    return {name: round1(_between(p, t, name, *rng))}
 
 
 def synthea_vital(p, name: str, t: int) -> float | None:
@@ -546,8 +550,8 @@ def pack_lipids(p, t: int, age: float, reference) -> dict[str, float]:
         hdl *= 1.0 + (_STATIN_HDL - 1.0) * taken
         tg *= 1.0 - (1.0 - _STATIN_TG[lowering >= 0.5]) * taken
         tc = _tc_for_ldl(ldl, hdl, tg)
-    return {"Total Cholesterol": round(tc, 1), "HDL": round(hdl, 1), "Triglycerides": round(tg, 1),
-            "LDL": round(ldl, 1)}
+    return {"Total Cholesterol": round1(tc), "HDL": round1(hdl), "Triglycerides": round1(tg),
+            "LDL": round1(ldl)}
 
 
 # --------------------------------------------------------------------------- growth z-scores

@@ -40,7 +40,7 @@ from hygeia.population._vitals import (
     synthea_normal,
 )
 from hygeia.population.engine._person import TEXT, Person
-from hygeia.population.engine._units import DAY_MS, YEAR_MS
+from hygeia.population.engine._units import DAY_MS, YEAR_MS, round1
 
 __all__ = ["WELLNESS_AGES_MONTHS", "WELLNESS_ATTENDANCE", "Lifecycle", "attends_wellness", "to_ms_date",
            "wellness_attendance"]
@@ -261,12 +261,19 @@ class Lifecycle:
         self.demography = demography if demography is not None else Demography(pack, end)
         # (code, CVX code triple, repeat interval in ms or None, first month, dose ages in months)
         self._vaccines = []
+        #: vital-sign name -> its reader (see :meth:`vital`), made on first use
+        self._readers: dict = {}
         for v in pack.immunizations:
             every = getattr(v, "every_months", None)
             self._vaccines.append((
                 v.code, ("CVX", v.code, v.display), int((every - 1) * YEAR_MS / 12) if every else None,
                 getattr(v, "from_months", 0.0) or 0.0, tuple(v.ages_months),
             ))
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_readers"] = {}  # closures: made again where the lifecycle is unpickled
+        return state
 
     # -- a new person ----------------------------------------------------------
     def make_person(self, subject_id: int, seed: int) -> Person:
@@ -347,26 +354,84 @@ class Lifecycle:
         pack's reference values and are cached per instant. With
         ``biometrics="synthea"``, the others come from Synthea's normal ranges instead
         of the pack (cached per instant too).
+
+        Each name gets its own reader, made on its first read (:meth:`_vital_reader`).
         """
+        fn = self._readers.get(name)
+        if fn is None:
+            fn = self._readers[name] = self._vital_reader(name)
+        return fn(p, t)
+
+    def _vital_reader(self, name: str):
+        """``(p, t) -> value`` of vital sign ``name``: :meth:`vital` for that name, its tests made once."""
         driven = ATTRIBUTE_VITAL_FN.get(name)  # attribute_vital(p, name, t), without its dispatch
-        if driven is not None and (name != "Blood Glucose" or not self._own_hba1c(p)):
-            v = driven(p, t)
-            if v is not None:
-                return v
-        if p.vitals_t == t:
-            cache = p.vitals_now
-        else:
-            p.vitals_t = t
-            cache = p.vitals_now = {}
-        v = cache.get(name)
-        if v is None:
-            if self._synthea and name in SYNTHEA_VITALS:
+        if driven is not None and name == "Blood Glucose":
+            own_hba1c, plain = self._own_hba1c, driven
+
+            def driven(p, t):  # noqa: F811 - the pack's own HbA1c for a person without (pre)diabetes
+                return None if own_hba1c(p) else plain(p, t)
+
+        if self._synthea and name in SYNTHEA_VITALS:
+            def compute(p, t):
                 values = synthea_normal(p, name, t)
-                cache.update(values)
-                v = values.get(name)
+                if p.vitals_t == t:
+                    p.vitals_now.update(values)
+                return values.get(name)
+        else:
+            compute = self._vital_compute(name)
+
+        def read(p, t):
+            if driven is not None:
+                v = driven(p, t)
+                if v is not None:
+                    return v
+            if p.vitals_t == t:
+                cache = p.vitals_now
             else:
-                v = cache[name] = self._vital(p, name, t)
-        return v
+                p.vitals_t = t
+                cache = p.vitals_now = {}
+            v = cache.get(name)
+            if v is None:
+                v = cache[name] = compute(p, t)
+            return v
+
+        return read
+
+    def _vital_compute(self, name: str):
+        """``(p, t) -> value`` of :meth:`_vital` for ``name``, with its look-ups by name and sex done once."""
+        pack = self.pack
+        if name in ("Height", "Weight"):
+            curves = {sex: pack.growth_curve(name.lower(), sex) for sex in ("M", "F")}
+            which = 0 if name == "Height" else 1
+
+            def growth(p, t):
+                age = (t - p.birth) / YEAR_MS
+                curve = curves.get(p.sex)
+                if curve is None:
+                    return self._vital(p, name, t)
+                return round1(curve(age * 12.0, _growth(p, p.extra["z"], age)[which]))
+            return growth
+        if name in _PACK_VITALS and name not in LIPID_NAMES:
+            bands = {sex: pack.vital_bands(name, sex) for sex in ("M", "F")}
+            noise_key = _NOISE_KEY.get(name, 1)
+            cut_below = _CUT_BELOW.get(name)
+
+            def reference(p, t):
+                z = p.extra["z"].get(name)
+                band = bands.get(p.sex)
+                if z is None or band is None:
+                    return self._vital(p, name, t)
+                age = (t - p.birth) / YEAR_MS
+                i = bisect_right(band[0], age) - 1
+                mean, sd = band[1][i if i > 0 else 0]
+                # _noise(t, name), inlined
+                zz = z + 0.25 * ((((t // 60_000) * 2654435761 + noise_key) & 0xFFFFFFFF) % 20001 / 10000.0 - 1.0)
+                if cut_below is not None and age >= 18:
+                    zz = _normal_below(zz, (cut_below - mean) / sd)
+                v = mean + sd * zz
+                return round1(max(v, mean * 0.3))
+            return reference
+        return lambda p, t: self._vital(p, name, t)
 
     def _own_hba1c(self, p: Person) -> bool:
         """Whether ``p``'s HbA1c is the pack-mode one of a person without diabetes (by age).
@@ -382,12 +447,12 @@ class Lifecycle:
         z = p.extra["z"]
         pack = self.pack
         if name == "Height":
-            return round(pack.height_cm(age, p.sex, _growth(p, z, age)[0]), 1)
+            return round1(pack.height_cm(age, p.sex, _growth(p, z, age)[0]))
         if name == "Weight":
-            return round(pack.weight_kg(age, p.sex, _growth(p, z, age)[1]), 1)
+            return round1(pack.weight_kg(age, p.sex, _growth(p, z, age)[1]))
         if name == "BMI":
             h = p.vital("Height", t) / 100.0
-            return round(p.vital("Weight", t) / (h * h), 1) if h > 0 else None
+            return round1(p.vital("Weight", t) / (h * h)) if h > 0 else None
         if name in LIPID_NAMES:
             panel = pack_lipids(p, t, age, pack.vital_reference)
             if p.vitals_t == t:
@@ -400,17 +465,17 @@ class Lifecycle:
             if cut is not None:
                 zz = _normal_below(zz, (cut - mean) / sd)
             v = mean + sd * zz
-            return round(max(v, mean * 0.3), 1)
+            return round1(max(v, mean * 0.3))
         if name == "Blood Glucose":
             return hba1c_nondiabetic(p, t, age)
         if name == "EGFR":
-            return round(ckd_epi_2021(p.vital("Creatinine", t), max(age, 18.0), p.sex), 1)
+            return round1(ckd_epi_2021(p.vital("Creatinine", t), max(age, 18.0), p.sex))
         ref = _EXTRA_REFERENCE.get(name)
         if ref is not None:
-            return round(ref[0] + ref[1] * 0.8 * _noise(t, name), 1)
+            return round1(ref[0] + ref[1] * 0.8 * _noise(t, name))
         if name == "Head Circumference":
             # WHO Child Growth Standards: median 34.5 cm at birth, ~46 cm at 1 y, ~49 cm at 2 y.
-            return round(34.5 + 15.0 * (1 - math.exp(-age / 0.75)), 1)
+            return round1(34.5 + 15.0 * (1 - math.exp(-age / 0.75)))
         return None
 
     # -- scheduling --------------------------------------------------------------

@@ -418,6 +418,32 @@ class LocalePack:
         """Reference weight (kg) at a z-score; continuous from birth to old age."""
         return _by_sex(self._t.growth, ("weight", sex), sex).value(age_years * 12.0, z)
 
+    def growth_curve(self, kind: str, sex: str):
+        """The ``(months, z) -> value`` function behind :meth:`height_cm` (``kind="height"``) or
+        :meth:`weight_kg` (``"weight"``) for one sex, for callers that look it up once.
+
+        Example:
+            >>> pack = load_locale("us")
+            >>> pack.growth_curve("height", "F")(30 * 12.0, 0.0) == pack.height_cm(30, "F", 0.0)
+            True
+        """
+        return _by_sex(self._t.growth, (kind, sex), sex).value
+
+    def vital_bands(self, name: str, sex: str) -> tuple[tuple[float, ...], tuple[tuple[float, float], ...]]:
+        """``(age_los, (mean, sd) per band)`` behind :meth:`vital_reference` for one vital and sex:
+        the band of an age is the last whose lower edge is at or below it (the first below all).
+
+        Example:
+            >>> from bisect import bisect_right
+            >>> pack = load_locale("us")
+            >>> los, values = pack.vital_bands("Heart Rate", "M")
+            >>> values[max(bisect_right(los, 50.0) - 1, 0)] == pack.vital_reference("Heart Rate", 50.0, "M")
+            True
+        """
+        self.vital_reference(name, 0.0, sex)  # the same errors for an unknown name or sex
+        bands = self._t.vitals[(name, sex)]
+        return bands.los, bands.values
+
     def vital_reference(self, name: str, age_years: float, sex: str) -> tuple[float, float]:
         """(mean, sd) of a vital sign or lab value for that age and sex; see :data:`VITAL_NAMES`."""
         try:

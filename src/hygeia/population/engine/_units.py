@@ -32,6 +32,8 @@ __all__ = [
     "compile_duration",
     "duration_ms",
     "number_sampler",
+    "round1",
+    "rounder",
     "to_ms",
 ]
 
@@ -182,6 +184,46 @@ def compile_distribution(spec: Any, where: str, problems: list[str]) -> Sampler 
     return f
 
 
+def rounder(digits: int) -> Callable[[float], float]:
+    """``round(x, digits)`` for a float ``x``: the same float, in a third of the time.
+
+    Python's ``round`` rounds the exact binary value to ``digits`` decimals (half to
+    even) through a decimal string, then reads that string back: the nearest float to
+    ``k / 10**digits`` for the integer ``k`` it found. Here ``k`` comes from ``x * 10**digits``,
+    whose rounding error (under 1e-7 while it is below 1e9) cannot change which integer
+    is nearest unless the fraction is within 1e-6 of a half, and ``k / 10**digits`` is
+    that same nearest float (one correctly rounded division of two exact numbers). Near a
+    half, beyond 1e9, or for infinities and NaN, it calls ``round``. Only for floats (on
+    an int ``round`` returns an int).
+
+    Example:
+        >>> r = rounder(1)
+        >>> r(2.25), round(2.25, 1), r(-0.04), r(172.34999)
+        (2.2, 2.2, -0.0, 172.3)
+    """
+    if not 0 <= digits <= 6:
+        return lambda x: round(x, digits)
+    scale = 10.0 ** digits
+    limit = 1e9 / scale
+    floor, copysign = math.floor, math.copysign
+
+    def fast_round(x: float) -> float:
+        if -limit < x < limit:
+            y = x * scale
+            k = floor(y)
+            f = y - k
+            if f < 0.499999 or f > 0.500001:
+                if f > 0.5:
+                    k += 1
+                return k / scale if k else copysign(0.0, x)
+        return round(x, digits)
+    return fast_round
+
+
+#: ``round(x, 1)`` for floats (see :func:`rounder`).
+round1 = rounder(1)
+
+
 def number_sampler(spec: dict, where: str, problems: list[str]) -> Sampler | None:
     """A value from ``exact`` ({quantity} or {value}), ``range`` ({low, high}) or ``distribution``.
 
@@ -203,8 +245,8 @@ def number_sampler(spec: dict, where: str, problems: list[str]) -> Sampler | Non
         if lo is None or hi is None:
             return None
         if r.get("decimals") is not None:
-            d = int(r["decimals"])
-            return lambda rng, lo=lo, hi=hi, d=d: round(lo + (hi - lo) * rng.random(), d)
+            rnd = rounder(int(r["decimals"]))
+            return lambda rng, lo=lo, hi=hi, rnd=rnd: rnd(lo + (hi - lo) * rng.random())
         return lambda rng, lo=lo, hi=hi: lo + (hi - lo) * rng.random()
     if "distribution" in spec:
         return compile_distribution(spec["distribution"], where + ".distribution", problems)
