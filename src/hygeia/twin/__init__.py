@@ -8,6 +8,10 @@ from a prior or from the posterior fitted to the patient's own observations
 """
 
 from hygeia.twin._bp import BP_CLASSES, BP_DRUGS, BloodPressureSimulator, bp_reduction
+from hygeia.twin._pk_linear import LinearPK, PKInput, pk_concentrations
+from hygeia.twin._pk_models import PK_MODELS, PKCovariates, cockcroft_gault, james_lbm
+from hygeia.twin._pk_popfit import PopulationPK, read_nonmem_data
+from hygeia.twin._pk_simulator import PKPDSimulator
 from hygeia.twin._plan import ROUTES, Dose, Plan, check_plan, load_plan, plan_from_dict
 from hygeia.twin._sepsis import SEPSIS_POLICIES, SepsisMDP, SepsisSimulator
 from hygeia.twin._simulator import (
@@ -26,15 +30,21 @@ from hygeia.twin._simulator import (
 __all__ = [
     "BP_CLASSES",
     "BP_DRUGS",
+    "PK_MODELS",
     "ROUTES",
     "SEPSIS_POLICIES",
     "SIMULATORS",
     "BloodPressureSimulator",
     "Comparison",
     "Dose",
+    "LinearPK",
     "Output",
+    "PKCovariates",
+    "PKInput",
+    "PKPDSimulator",
     "Params",
     "Plan",
+    "PopulationPK",
     "SafetyAlert",
     "SepsisMDP",
     "SepsisSimulator",
@@ -42,9 +52,13 @@ __all__ = [
     "Trajectories",
     "bp_reduction",
     "check_plan",
+    "cockcroft_gault",
     "compare",
+    "james_lbm",
     "load_plan",
+    "pk_concentrations",
     "plan_from_dict",
+    "read_nonmem_data",
     "register",
     "simulator_for",
 ]

@@ -3,7 +3,7 @@
 A :class:`LinearPK` holds the micro-constants of a one-, two- or three-compartment model
 (``v1`` in L, rate constants in 1/h, arrays of shape ``(n,)``, one value per sample) with an
 optional effect site (``ke0``) and first-order oral absorption (``ka``, bioavailability
-``f``). :func:`concentrations` integrates it exactly for any mix of boluses, oral doses
+``f``). :func:`pk_concentrations` integrates it exactly for any mix of boluses, oral doses
 and constant-rate infusions: between two consecutive events every input is constant, so
 the state moves by the matrix exponential of the augmented system ``[[A, b], [0, 0]]``
 (Van Loan's construction), computed once per distinct step length for all samples at once.
@@ -15,7 +15,7 @@ integral of the central amount (``AUC = integral / v1``).
 Example:
     >>> import numpy as np
     >>> pk = LinearPK(v1=np.array([10.0]), k10=np.array([0.5]))
-    >>> out = concentrations(pk, [Input(0.0, 100.0)], np.array([0.0, 2.0]))
+    >>> out = pk_concentrations(pk, [PKInput(0.0, 100.0)], np.array([0.0, 2.0]))
     >>> np.round(out["plasma"][0], 4).tolist()  # 100 mg / 10 L, then exp(-0.5 * 2)
     [10.0, 3.6788]
 """
@@ -29,7 +29,7 @@ import numpy as np
 
 from hygeia.errors import ConfigError
 
-__all__ = ["Input", "LinearPK", "concentrations", "expm_batch"]
+__all__ = ["LinearPK", "PKInput", "expm_batch", "pk_concentrations"]
 
 _DEPOT, _C1, _C2, _C3, _EFF, _AUC = range(6)
 _STATES = 6
@@ -113,7 +113,7 @@ class LinearPK:
 
 
 @dataclass(frozen=True)
-class Input:
+class PKInput:
     """One administration: a bolus (``duration_h == 0``), an oral dose or a constant-rate infusion.
 
     Args:
@@ -164,7 +164,7 @@ def _propagators(a: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
     return e[:, :_STATES, :_STATES], e[:, :_STATES, _STATES]
 
 
-def concentrations(pk: LinearPK, inputs: Sequence[Input], times_h: np.ndarray) -> dict[str, np.ndarray]:
+def pk_concentrations(pk: LinearPK, inputs: Sequence[PKInput], times_h: np.ndarray) -> dict[str, np.ndarray]:
     """Plasma and effect-site concentrations and the plasma AUC at ``times_h``, exactly.
 
     Args:

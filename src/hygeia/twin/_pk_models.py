@@ -1,6 +1,6 @@
 """Published population PK models with covariates, as :class:`~hygeia.twin._pk_linear.LinearPK`.
 
-Each model is a function of a :class:`Covariates` record and of ``eta``, the patient's
+Each model is a function of a :class:`PKCovariates` record and of ``eta``, the patient's
 random effects (``eta = 0`` is the typical patient), returning micro-constants in hours.
 Where a paper reports between-subject variability it is given as :class:`PopModel.omega`
 (variances of log-normal random effects); where it does not, the model has no random
@@ -27,7 +27,7 @@ Schnider and Minto papers used it.
 
 Example:
     >>> import numpy as np
-    >>> pk = MODELS["marsh"].build(Covariates(weight_kg=70.0))
+    >>> pk = PK_MODELS["marsh"].build(PKCovariates(weight_kg=70.0))
     >>> round(float(pk.v1), 2)  # 0.228 L/kg
     15.96
 """
@@ -43,13 +43,13 @@ import numpy as np
 from hygeia.errors import ConfigError
 from hygeia.twin._pk_linear import LinearPK
 
-__all__ = ["MODELS", "Covariates", "PopModel", "cockcroft_gault", "james_lbm"]
+__all__ = ["PK_MODELS", "PKCovariates", "PopModel", "cockcroft_gault", "james_lbm"]
 
 _MIN = 60.0  # per minute -> per hour
 
 
 @dataclass(frozen=True)
-class Covariates:
+class PKCovariates:
     """What a model may need to know about the patient (``None``: not known).
 
     Args:
@@ -123,7 +123,7 @@ class PopModel:
     Attributes:
         name: the registry key (``marsh``...).
         drug: the drug it describes.
-        needs: the :class:`Covariates` fields it reads.
+        needs: the :class:`PKCovariates` fields it reads.
         omega: random effect name -> variance (log scale); empty when the paper gives none.
         sigma_prop, sigma_add: residual error (proportional SD as a fraction, additive SD in
             the concentration unit) of measured levels; 0 when the paper gives none.
@@ -133,13 +133,13 @@ class PopModel:
     name: str
     drug: str
     needs: tuple[str, ...]
-    equations: Callable[[Covariates, Mapping[str, np.ndarray]], LinearPK]
+    equations: Callable[[PKCovariates, Mapping[str, np.ndarray]], LinearPK]
     omega: Mapping[str, float] = field(default_factory=dict)
     sigma_prop: float = 0.0
     sigma_add: float = 0.0
     reference: str = ""
 
-    def build(self, cov: Covariates, eta: Mapping[str, np.ndarray] | None = None) -> LinearPK:
+    def build(self, cov: PKCovariates, eta: Mapping[str, np.ndarray] | None = None) -> LinearPK:
         """The patient's model; ``eta`` maps each random effect to shape ``(n,)`` (missing: 0)."""
         cov.need(self.needs, self.name)
         eta = {k: np.asarray((eta or {}).get(k, 0.0), dtype=float) for k in self.omega}
@@ -150,12 +150,12 @@ class PopModel:
         return {k: rng.normal(0.0, math.sqrt(v), n) for k, v in self.omega.items()}
 
 
-def _marsh(c: Covariates, eta: Mapping[str, np.ndarray]) -> LinearPK:
+def _marsh(c: PKCovariates, eta: Mapping[str, np.ndarray]) -> LinearPK:
     return LinearPK(v1=0.228 * c.weight_kg, k10=0.119 * _MIN, k12=0.112 * _MIN, k21=0.055 * _MIN,
                     k13=0.042 * _MIN, k31=0.0033 * _MIN, ke0=0.26 * _MIN)
 
 
-def _schnider(c: Covariates, eta: Mapping[str, np.ndarray]) -> LinearPK:
+def _schnider(c: PKCovariates, eta: Mapping[str, np.ndarray]) -> LinearPK:
     lbm = james_lbm(c.weight_kg, c.height_cm, c.sex)
     v2 = 18.9 - 0.391 * (c.age_y - 53)
     cl1 = 1.89 + 0.0456 * (c.weight_kg - 77) - 0.0681 * (lbm - 59) + 0.0264 * (c.height_cm - 177)
@@ -167,7 +167,7 @@ def _schnider(c: Covariates, eta: Mapping[str, np.ndarray]) -> LinearPK:
                                     ke0=0.456 * _MIN)
 
 
-def _minto(c: Covariates, eta: Mapping[str, np.ndarray]) -> LinearPK:
+def _minto(c: PKCovariates, eta: Mapping[str, np.ndarray]) -> LinearPK:
     lbm = james_lbm(c.weight_kg, c.height_cm, c.sex)
     age = c.age_y - 40
     v1 = 5.1 - 0.0201 * age + 0.072 * (lbm - 55)
@@ -183,7 +183,7 @@ def _minto(c: Covariates, eta: Mapping[str, np.ndarray]) -> LinearPK:
                                     ke0=ke0 * _MIN)
 
 
-def _goti(c: Covariates, eta: Mapping[str, np.ndarray]) -> LinearPK:
+def _goti(c: PKCovariates, eta: Mapping[str, np.ndarray]) -> LinearPK:
     crcl = min(cockcroft_gault(c.age_y, c.weight_kg, c.sex, c.creatinine_mg_dl), 150.0)
     dial = 1.0 if c.dialysis else 0.0
     cl = 4.5 * (crcl / 120.0) ** 0.8 * 0.7**dial * np.exp(eta["cl"])
@@ -193,7 +193,7 @@ def _goti(c: Covariates, eta: Mapping[str, np.ndarray]) -> LinearPK:
 
 
 #: name -> published model.
-MODELS: dict[str, PopModel] = {
+PK_MODELS: dict[str, PopModel] = {
     m.name: m for m in (
         PopModel("marsh", "propofol", ("weight_kg",), _marsh, reference="Marsh et al., Br J Anaesth 1991;67:41-48"),
         PopModel("schnider", "propofol", ("weight_kg", "height_cm", "age_y", "sex"), _schnider,

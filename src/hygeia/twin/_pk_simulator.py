@@ -2,7 +2,7 @@
 
 :class:`PKPDSimulator` runs plans of intravenous boluses and infusions through the
 published models of :mod:`hygeia.twin._pk_models` (chosen per drug), solved exactly by
-:func:`~hygeia.twin._pk_linear.concentrations`. Its outputs are plasma and effect-site
+:func:`~hygeia.twin._pk_linear.pk_concentrations`. Its outputs are plasma and effect-site
 concentrations and vancomycin's 24-hour AUC; each drug has a safety threshold
 (``Output.safe_high``) and every concentration is bounded below by 0.
 
@@ -34,8 +34,8 @@ from scipy.stats import multivariate_t
 
 from hygeia.core.seeding import resolve_seed
 from hygeia.errors import ConfigError, Problem
-from hygeia.twin._pk_linear import Input, LinearPK, concentrations
-from hygeia.twin._pk_models import MODELS, Covariates, PopModel
+from hygeia.twin._pk_linear import LinearPK, PKInput, pk_concentrations
+from hygeia.twin._pk_models import PK_MODELS, PKCovariates, PopModel
 from hygeia.twin._plan import Plan
 from hygeia.twin._simulator import Output, Params, Simulator, register
 
@@ -73,7 +73,7 @@ class PKPDSimulator(Simulator):
 
     Args:
         weight_kg, height_cm, age_y, sex, creatinine_mg_dl, dialysis: the patient's covariates
-            (see :class:`~hygeia.twin._pk_models.Covariates`); a model that needs a missing one
+            (see :class:`~hygeia.twin._pk_models.PKCovariates`); a model that needs a missing one
             says so when its drug is given.
         propofol_model: ``"schnider"`` (default) or ``"marsh"``.
         remifentanil_model: ``"minto"``.
@@ -121,9 +121,9 @@ class PKPDSimulator(Simulator):
         self.vancomycin_model = vancomycin_model
 
     # -- the patient --------------------------------------------------------------------------
-    def covariates(self) -> Covariates:
+    def covariates(self) -> PKCovariates:
         """The patient's covariates as the models read them."""
-        return Covariates(self.weight_kg, self.height_cm, self.age_y, self.sex, self.creatinine_mg_dl,
+        return PKCovariates(self.weight_kg, self.height_cm, self.age_y, self.sex, self.creatinine_mg_dl,
                           bool(self.dialysis))
 
     def model(self, drug: str) -> PopModel:
@@ -138,7 +138,7 @@ class PKPDSimulator(Simulator):
         if name not in _DRUGS[drug][2]:
             raise ConfigError(f"{drug}_model={name!r} is not a {drug} model; choose one of: "
                               f"{', '.join(_DRUGS[drug][2])}")
-        return MODELS[name]
+        return PK_MODELS[name]
 
     @classmethod
     def from_record(cls, person: Mapping[str, Any], events: pd.DataFrame, *, at: Any = None, **options: Any):
@@ -217,7 +217,7 @@ class PKPDSimulator(Simulator):
         return LinearPK(**{k: params[f"{drug}.{k}"] for k in _CONSTANTS})
 
     # -- doses -------------------------------------------------------------------------------
-    def inputs(self, plan: Plan) -> dict[str, list[Input]]:
+    def inputs(self, plan: Plan) -> dict[str, list[PKInput]]:
         """The plan's administrations per drug, in the drug's dose unit (rates per hour).
 
         Raises:
@@ -225,7 +225,7 @@ class PKPDSimulator(Simulator):
                 model, a rate unit for a bolus, a per-kg dose without the patient's weight).
         """
         problems: list[Problem] = []
-        out: dict[str, list[Input]] = {}
+        out: dict[str, list[PKInput]] = {}
         for i, d in enumerate(plan.administrations()):
             at = f"{d.drug} at {d.at_h:g} h"
             if d.drug not in _DRUGS:
@@ -247,7 +247,7 @@ class PKPDSimulator(Simulator):
                     continue
                 factor *= float(self.weight_kg)
             amount = d.amount * factor * (per_h or 1.0)
-            out.setdefault(d.drug, []).append(Input(d.at_h, amount, d.duration_h if d.route == "iv_infusion" else 0.0))
+            out.setdefault(d.drug, []).append(PKInput(d.at_h, amount, d.duration_h if d.route == "iv_infusion" else 0.0))
         if problems:
             raise ConfigError(f"plan {plan.name!r} cannot be simulated by pkpd:\n  " + "\n  ".join(problems))
         return out
@@ -261,7 +261,7 @@ class PKPDSimulator(Simulator):
             if drug == "vancomycin":
                 back = times_h - 24.0
                 grid, where = np.unique(np.concatenate([times_h, back[back > 0]]), return_inverse=True)
-                c = concentrations(pk, inputs, grid)
+                c = pk_concentrations(pk, inputs, grid)
                 now = c["auc"][:, where[: len(times_h)]]
                 before = np.zeros_like(now)
                 mask = back > 0
@@ -269,7 +269,7 @@ class PKPDSimulator(Simulator):
                 values[:, :, names.index("vancomycin_plasma")] = c["plasma"][:, where[: len(times_h)]]
                 values[:, :, names.index("vancomycin_auc24")] = now - before
             else:
-                c = concentrations(pk, inputs, times_h)
+                c = pk_concentrations(pk, inputs, times_h)
                 values[:, :, names.index(f"{drug}_plasma")] = c["plasma"]
                 values[:, :, names.index(f"{drug}_effect")] = c["effect"]
         return values
@@ -279,7 +279,7 @@ class PKPDSimulator(Simulator):
         n = len(next(iter(eta.values()))) if eta else 1
         pk = LinearPK(**{k: v for k, v in self.model(drug).build(self.covariates(), eta).arrays().items()})
         order = np.argsort(times_h, kind="stable")
-        c = concentrations(pk, self.inputs(plan).get(drug, []), np.asarray(times_h, float)[order])["plasma"]
+        c = pk_concentrations(pk, self.inputs(plan).get(drug, []), np.asarray(times_h, float)[order])["plasma"]
         out = np.empty((n, len(times_h)))
         out[:, order] = c
         return out

@@ -10,7 +10,7 @@ import pytest
 
 from hygeia.errors import ConfigError
 from hygeia.twin import SIMULATORS, Dose, Plan, compare, simulator_for
-from hygeia.twin._pk_models import MODELS, Covariates, cockcroft_gault, james_lbm
+from hygeia.twin._pk_models import PK_MODELS, PKCovariates, cockcroft_gault, james_lbm
 from hygeia.twin._pk_simulator import PKPDSimulator
 
 ADULT = {"weight_kg": 70.0, "height_cm": 175.0, "age_y": 40.0, "sex": "m", "creatinine_mg_dl": 1.0}
@@ -49,11 +49,11 @@ def test_prior_draws_vary_only_where_the_paper_reports_variability():
 
 
 def test_covariates_move_the_models_as_published():
-    young = MODELS["minto"].build(Covariates(70.0, 175.0, 20.0, "m"))
-    old = MODELS["minto"].build(Covariates(70.0, 175.0, 80.0, "m"))
+    young = PK_MODELS["minto"].build(PKCovariates(70.0, 175.0, 20.0, "m"))
+    old = PK_MODELS["minto"].build(PKCovariates(70.0, 175.0, 80.0, "m"))
     assert float(old.k10 * old.v1) < float(young.k10 * young.v1)  # clearance falls with age
-    good = MODELS["goti"].build(Covariates(70.0, None, 50.0, "m", 0.8))
-    poor = MODELS["goti"].build(Covariates(70.0, None, 50.0, "m", 3.0))
+    good = PK_MODELS["goti"].build(PKCovariates(70.0, None, 50.0, "m", 0.8))
+    poor = PK_MODELS["goti"].build(PKCovariates(70.0, None, 50.0, "m", 3.0))
     assert float(poor.k10) < float(good.k10)
     assert cockcroft_gault(50, 70, "f", 1.0) == pytest.approx(0.85 * 90 * 70 / 72)
     assert james_lbm(70.0, 175.0, "f") < james_lbm(70.0, 175.0, "m")
