@@ -61,9 +61,9 @@ def _simglucose_trace(T1DPatient, patient: str, plan, minutes: int) -> tuple[np.
     basal = basal_rate(patient_params(patient))[0]
     cho, bolus = np.zeros(minutes), np.zeros(minutes)
     for h, g in plan.settings["meals"]:
-        cho[int(round(h * 60))] = g
+        cho[round(h * 60)] = g
     for d in plan.doses:
-        bolus[int(round(d.at_h * 60))] += d.amount
+        bolus[round(d.at_h * 60)] += d.amount
     p = T1DPatient.withName(patient)
     trace = [p.observation.Gsub]
     cpu = time.process_time()
@@ -75,7 +75,10 @@ def _simglucose_trace(T1DPatient, patient: str, plan, minutes: int) -> tuple[np.
 
 def agreement_and_speed(patients: list[str], n: int, hours: float) -> dict:
     from hygeia.twin._glucose import GlucoseSimulator
-    from hygeia.twin._glucose_reference import simglucose_patient_class, simglucose_version
+    from hygeia.twin._glucose_reference import (
+        simglucose_patient_class,
+        simglucose_version,
+    )
 
     T1DPatient = simglucose_patient_class()
     minutes = int(hours * 60)

@@ -61,9 +61,19 @@ from hygeia.twin._glucose_model import (
     steady_state,
 )
 from hygeia.twin._plan import Plan
-from hygeia.twin._simulator import Output, Params, Simulator, Trajectories, find_alerts, register
+from hygeia.twin._simulator import (
+    Output,
+    Params,
+    Simulator,
+    Trajectories,
+    find_alerts,
+    register,
+)
 
-__all__ = ["GLUCOSE_OUTPUTS", "SCALES", "GlucoseSimulator"]
+__all__ = ["GLUCOSE_OUTPUTS", "SCALES", "VIRTUAL_PATIENTS", "GlucoseSimulator"]
+
+#: The 30 virtual patients a glucose twin is built on (simglucose's names).
+VIRTUAL_PATIENTS: tuple[str, ...] = PATIENTS
 
 #: The uncertain factors a parameter draw holds (see the module docstring).
 SCALES = ("si_scale", "gb_scale", "kabs_scale")
@@ -225,7 +235,7 @@ class GlucoseSimulator(Simulator):
                                                            f"{', '.join(_SETTINGS)}"))
         for i, dose in enumerate(plan.administrations()):
             at = f"dose {i + 1} ({dose.drug} at {dose.at_h:g} h)"
-            start = min(minutes - 1, int(round(dose.at_h * 60)))
+            start = min(minutes - 1, round(dose.at_h * 60))
             if dose.at_h >= end:
                 if strict:
                     problems.append(Problem(at, f"starts after the {end:g} h horizon; raise horizon_h or drop it"))
@@ -241,11 +251,11 @@ class GlucoseSimulator(Simulator):
                 if dose.duration_h <= 0:
                     problems.append(Problem(at, "a rate in U/h needs duration_h > 0"))
                     continue
-                stop = min(minutes, int(round((dose.at_h + dose.duration_h) * 60)))
+                stop = min(minutes, round((dose.at_h + dose.duration_h) * 60))
                 insulin[start:stop] += dose.amount / 60.0
             else:
-                stop = min(minutes, max(start + 1, int(round((dose.at_h + dose.duration_h) * 60))))
-                span = max(1, int(round((dose.at_h + dose.duration_h) * 60)) - start)
+                stop = min(minutes, max(start + 1, round((dose.at_h + dose.duration_h) * 60)))
+                span = max(1, round((dose.at_h + dose.duration_h) * 60) - start)
                 insulin[start:stop] += dose.amount / span
         meals = plan.settings.get("meals", [])
         if not isinstance(meals, (list, tuple)):
@@ -267,7 +277,7 @@ class GlucoseSimulator(Simulator):
                     problems.append(Problem(at, f"hour {hour:g} is outside the plan (0 to {end:g} h); "
                                             f"give an hour from the plan's start"))
             else:
-                at_min = min(minutes - 1, int(round(hour * 60)))
+                at_min = min(minutes - 1, round(hour * 60))
                 cho[at_min] += grams
                 covered[at_min] += grams
         basal = plan.settings.get("basal")

@@ -107,7 +107,7 @@ def _ess(logw: np.ndarray) -> tuple[np.ndarray, float]:
     return w, float(1.0 / (w ** 2).sum())
 
 
-def calibrate_glucose(sim: "GlucoseSimulator", observations: pd.DataFrame, *, plan: Plan | None, n: int = 200,
+def calibrate_glucose(sim: GlucoseSimulator, observations: pd.DataFrame, *, plan: Plan | None, n: int = 200,
                       seed: int | None = None, max_rounds: int = 4) -> Params:
     """Posterior draws of ``si_scale``, ``gb_scale``, ``kabs_scale`` (see the module docstring).
 
@@ -150,7 +150,7 @@ def calibrate_glucose(sim: "GlucoseSimulator", observations: pd.DataFrame, *, pl
         rounds += 1
     positions = (rng.random() + np.arange(int(n))) / int(n)
     pick = np.minimum(np.searchsorted(np.cumsum(w), positions), draws - 1)
-    sim.calibration_ = {"readings": int(len(minutes)), "rounds": rounds, "draws_per_round": draws,
+    sim.calibration_ = {"readings": len(minutes), "rounds": rounds, "draws_per_round": draws,
                         "effective_sample_size": ess, "seed": seed,
                         "posterior_mean_log": dict(zip(SCALES, (w @ z).tolist()))}
     return {k: np.exp(z[pick, i]) for i, k in enumerate(SCALES)}

@@ -146,7 +146,7 @@ class _Model:
             setattr(self, k, np.broadcast_to(np.asarray(params[k], dtype=float), (n,)).copy())
         self.n = n
 
-    def take(self, idx: np.ndarray) -> "_Model":
+    def take(self, idx: np.ndarray) -> _Model:
         sub = object.__new__(_Model)
         for k in MODEL_PARAMS:
             setattr(sub, k, getattr(self, k)[idx])
@@ -272,7 +272,7 @@ def _advance(model: _Model, x: np.ndarray, t: np.ndarray, h: np.ndarray, u: tupl
 
 
 def simulate_minutes(params: Mapping[str, np.ndarray], cho: np.ndarray, insulin: np.ndarray, *,
-                     bolus_rule: "BolusRule | None" = None, bolus_carbs: np.ndarray | None = None
+                     bolus_rule: BolusRule | None = None, bolus_carbs: np.ndarray | None = None
                      ) -> dict[str, np.ndarray]:
     """Run ``n`` parameter sets minute by minute.
 

@@ -41,7 +41,7 @@ import pandas as pd
 from hygeia.errors import DataValidationError
 from hygeia.twin._glucose_model import cohort_table
 
-__all__ = ["WEIGHT_LOINC", "GLUCOSE_LOINC", "glucose_twin_from_record"]
+__all__ = ["GLUCOSE_LOINC", "WEIGHT_LOINC", "glucose_twin_from_record"]
 
 WEIGHT_LOINC = "29463-7"
 GLUCOSE_LOINC = ("2339-0", "2345-7")
@@ -74,8 +74,8 @@ def glucose_twin_from_record(cls: type, person: Mapping[str, Any], events: pd.Da
     ev = pd.DataFrame(events)
     missing = {"time", "code", "numeric_value"} - set(ev.columns) if len(ev) else set()
     if missing:
-        raise DataValidationError([f"events lack column(s) {', '.join(sorted(missing))}; pass the events table of "
-                                   f"a hygeia run (hygeia.twin.load_patient reads one)"])
+        raise DataValidationError([(f"events lack column(s) {', '.join(sorted(missing))}; pass the events table of "
+                                    "a hygeia run (hygeia.twin.load_patient reads one)")])
     if len(ev):
         ev = ev.assign(time=pd.to_datetime(ev["time"]))
     at = pd.Timestamp(at) if at is not None else (ev["time"].max() if len(ev) else pd.Timestamp.now())

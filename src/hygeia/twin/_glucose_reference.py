@@ -57,7 +57,7 @@ def simglucose_patient_class() -> Any:
             package.__path__ = list(spec.submodule_search_locations)
             package.__file__ = spec.origin
             sys.modules["simglucose"] = package
-        root = list(spec.submodule_search_locations)[0]
+        root = next(iter(spec.submodule_search_locations))
         shim = None
         if importlib.util.find_spec("pkg_resources") is None:
             shim = types.ModuleType("pkg_resources")

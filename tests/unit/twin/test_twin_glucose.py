@@ -16,7 +16,13 @@ from hygeia.errors import ConfigError
 from hygeia.twin import Dose, Plan, simulator_for
 from hygeia.twin._glucose import GlucoseSimulator, sensor_noise
 from hygeia.twin._glucose_calibrate import readings, sensor_loglik
-from hygeia.twin._glucose_model import basal_rate, patient_params, quest, simulate_minutes, steady_state
+from hygeia.twin._glucose_model import (
+    basal_rate,
+    patient_params,
+    quest,
+    simulate_minutes,
+    steady_state,
+)
 
 ONES = {"si_scale": [1.0], "gb_scale": [1.0], "kabs_scale": [1.0]}
 
@@ -168,7 +174,7 @@ def test_sensor_loglik_is_the_density_of_the_sensor_noise():
 
 def test_readings_thin_to_fifteen_minutes_and_reject_empty_tables():
     obs = pd.DataFrame({"time_h": np.arange(0, 2, 5 / 60), "output": "cgm", "value": 120.0})
-    minutes, values = readings(obs)
+    minutes, _ = readings(obs)
     assert list(minutes) == [0, 15, 30, 45, 60, 75, 90, 105]
     with pytest.raises(ConfigError, match="no usable glucose reading"):
         readings(obs.assign(output="sbp"))
