@@ -8,6 +8,7 @@ from a prior or from the posterior fitted to the patient's own observations
 """
 
 from hygeia.twin._bp import BP_CLASSES, BP_DRUGS, BloodPressureSimulator, bp_reduction
+from hygeia.twin._glucose import GLUCOSE_OUTPUTS, VIRTUAL_PATIENTS, GlucoseSimulator
 from hygeia.twin._pk_linear import LinearPK, PKInput, pk_concentrations
 from hygeia.twin._pk_models import PK_MODELS, PKCovariates, cockcroft_gault, james_lbm
 from hygeia.twin._pk_popfit import PopulationPK, read_nonmem_data
@@ -31,13 +32,16 @@ __all__ = [
     "BP_CLASSES",
     "BP_DRUGS",
     "PK_MODELS",
+    "GLUCOSE_OUTPUTS",
     "ROUTES",
     "SEPSIS_POLICIES",
     "SIMULATORS",
+    "VIRTUAL_PATIENTS",
     "BloodPressureSimulator",
     "Comparison",
     "Dose",
     "LinearPK",
+    "GlucoseSimulator",
     "Output",
     "PKCovariates",
     "PKInput",
