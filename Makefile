@@ -18,7 +18,8 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PY) -m pip install --progress-bar on -e .
 	@touch $@
 
-# Test-time references installed without their pins: molsets (MOSES data files only) and
+# Test-time references installed without their pins: molsets (MOSES data files only), pharmpy-core
+# (LGPL-3.0; only its NONMEM phenobarbital data file is read, the package is never imported) and
 # anonymeter (MIT, the reference for the privacy attacks; its metadata pins numpy<1.27 and
 # pyarrow<22 although it runs on numpy 2), the latter after its own needs numba and polars.
 $(VENV)/.installed-test: pyproject.toml Makefile | $(PY)
@@ -26,6 +27,7 @@ $(VENV)/.installed-test: pyproject.toml Makefile | $(PY)
 	$(PIP) --no-deps molsets==0.3.1
 	$(PIP) 'numba>=0.59' 'polars>=1.8'
 	$(PIP) --no-deps anonymeter==1.1.0
+	$(PIP) --no-deps pharmpy-core==2.1.1
 	@touch $@ $(VENV)/.installed
 
 # Every example writes under runs/ (git-ignored, removed by 'make clean').
