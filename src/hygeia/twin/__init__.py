@@ -8,6 +8,11 @@ from a prior or from the posterior fitted to the patient's own observations
 """
 
 from hygeia.twin._bp import BP_CLASSES, BP_DRUGS, BloodPressureSimulator, bp_reduction
+from hygeia.twin._effects import LEARNERS, DRLearner, EffectLearner, Prediction, SLearner, TLearner, XLearner
+from hygeia.twin._effects_average import METHODS as EFFECT_METHODS
+from hygeia.twin._effects_average import AverageEffect, average_effect
+from hygeia.twin._effects_cox import CoxPH
+from hygeia.twin._effects_sim import DEFAULT_CONDITIONS, EffectsSimulator, covariates_from_record
 from hygeia.twin._glucose import GLUCOSE_OUTPUTS, VIRTUAL_PATIENTS, GlucoseSimulator
 from hygeia.twin._pk_linear import LinearPK, PKInput, pk_concentrations
 from hygeia.twin._pk_models import PK_MODELS, PKCovariates, cockcroft_gault, james_lbm
@@ -29,6 +34,20 @@ from hygeia.twin._simulator import (
 )
 
 __all__ = [
+    "AverageEffect",
+    "CoxPH",
+    "DEFAULT_CONDITIONS",
+    "DRLearner",
+    "EFFECT_METHODS",
+    "EffectLearner",
+    "EffectsSimulator",
+    "LEARNERS",
+    "Prediction",
+    "SLearner",
+    "TLearner",
+    "XLearner",
+    "average_effect",
+    "covariates_from_record",
     "BP_CLASSES",
     "BP_DRUGS",
     "PK_MODELS",
