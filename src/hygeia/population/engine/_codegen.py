@@ -17,8 +17,20 @@ from hygeia.population.engine import _logic as L
 __all__ = ["compile_choice", "compile_test"]
 
 
+def _literal(value) -> str | None:
+    """``value`` as Python source that evaluates to an equal value of the same type, when it has one."""
+    if value is None or type(value) in (bool, int, str):
+        return repr(value)
+    if type(value) is float and math.isfinite(value):
+        return repr(value)  # repr round-trips a float exactly
+    return None
+
+
 def _expr(cond, consts: list) -> str:
     def const(value) -> str:
+        literal = _literal(value)
+        if literal is not None:
+            return f"({literal})"
         consts.append(value)
         return f"C[{len(consts) - 1}]"
 
@@ -131,12 +143,17 @@ def compile_choice(options: list):
     """
     consts: list = []
     targets: list = []
+    scope: dict = {}
     lines = ["def choose(p, t):"]
     result = "None"
     for cond, target in options:
         targets.append(target)
         k = len(targets) - 1
-        result = f"T[{k}]" if not hasattr(target, "choose") else f"T[{k}].choose(p, t)"
+        if hasattr(target, "choose"):
+            scope[f"CH{k}"] = target.chooser() if hasattr(target, "chooser") else target.choose
+            result = f"CH{k}(p, t)"
+        else:
+            result = f"T[{k}]"
         if cond is None:
             lines.append(f"    return {result}")
             break
@@ -144,6 +161,6 @@ def compile_choice(options: list):
         lines.append(f"        return {result}")
     else:
         lines.append(f"    return {result}")  # no option held: the last one, as Synthea
-    scope = {"C": tuple(consts), "T": tuple(targets), **_SCOPE}
+    scope.update({"C": tuple(consts), "T": tuple(targets), **_SCOPE})
     exec("\n".join(lines), scope)  # noqa: S102 - source built above from validated conditions
     return scope["choose"]

@@ -112,7 +112,7 @@ class State:
         runner's first visit, after the module is linked (the loader sets what it reads).
         """
         tr = self.transition
-        choose = tr.choose if self.direct is None and self.fast is None and tr is not None else None
+        choose = tr.chooser() if self.direct is None and self.fast is None and tr is not None else None
         self.plan = (None if self.trivial else self.runner(), self.direct, self.fast, choose)
         return self.plan
 
