@@ -49,8 +49,8 @@ def simulate_command(run: str, subject: int | None, backend: str | None, plans: 
     """
     from hygeia.core.progress import status
     from hygeia.errors import ConfigError
-    from hygeia.twin import load_plan
-    from hygeia.twin._twin import load_patient, simulate_twin, twin_from_record, write_twin
+    from hygeia.twin import load_plan, share
+    from hygeia.twin import load_patient, simulate_twin, twin_from_record, write_twin
 
     refuse_existing(out, overwrite, "Twin folder")
     loaded = [load_plan(p) for p in plans]
@@ -72,11 +72,11 @@ def simulate_command(run: str, subject: int | None, backend: str | None, plans: 
     for r in result.runs:
         worst = max(r.alerts, key=lambda a: a.probability, default=None)
         lines.append((r.plan.name, "no safety alert" if worst is None else
-                      f"{worst.event} in {worst.probability:.0%} of simulations"))
+                      f"{worst.event} in {share(worst.probability)} of simulations"))
     lines.append(("seed", f"{result.seed}" + ("" if seed is not None else
                                                f" (pass --seed {result.seed} to get the same simulation again)")))
     echo_summary(Summary(f"Simulated {len(result.runs)} plan(s) x {n} draws with '{backend}' in "
-                         f"{result.seconds:.1f} CPU-s; open report.html", lines, []), quiet=quiet)
+                         f"{result.seconds:.2f} CPU-s; open report.html", lines, []), quiet=quiet)
 
 
 @click.command("backends", cls=HygeiaCommand, epilog="""\b
@@ -89,9 +89,13 @@ def backends_command() -> None:
     for name, cls in sorted(SIMULATORS.items()):
         doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
         click.echo(f"{name}: {doc}")
-        for drug, units in sorted(cls.drugs.items()):
+        drugs, outputs = cls.__dict__.get("drugs", cls.drugs), cls.__dict__.get("outputs", cls.outputs)
+        if isinstance(drugs, property) or isinstance(outputs, property):
+            click.echo("  drugs and outputs: the arms and the outcome of the fitted model it is built with")
+            continue
+        for drug, units in sorted(drugs.items()):
             click.echo(f"  drug {drug} ({', '.join(units)})")
-        for o in cls.outputs:
+        for o in outputs:
             click.echo(f"  output {o.name} ({o.unit})")
 
 

@@ -13,6 +13,7 @@ from html import escape
 from typing import Any
 
 from hygeia.evaluate._svg import PALETTE, nice_ticks, tick_label
+from hygeia.twin._simulator import share
 
 __all__ = ["band_plot", "render_report"]
 
@@ -104,7 +105,7 @@ def _sentence(summary: dict[str, Any], alerts: list) -> str:
                          f"{tir['median']:.0%} of the time (90% interval {tir['90'][0]:.0%}-{tir['90'][1]:.0%})")
     if alerts:
         worst = max(alerts, key=lambda a: a.probability)
-        parts.append(f"{worst.event} in {worst.probability:.0%} of simulations")
+        parts.append(f"{worst.event} in {share(worst.probability)} of simulations")
     else:
         parts.append("no safety threshold crossed in any simulation")
     return "; ".join(parts) + "."
@@ -140,7 +141,7 @@ def render_report(result: Any) -> str:
             f"<tr><td>{escape(d['plan'])} − {escape(d['versus'])}</td><td>{escape(d['output'])}</td>"
             f"<td>{_fmt(d['final_difference_median'])} {escape(d['unit'])}</td>"
             f"<td>{_fmt(d['final_difference_90'][0])} to {_fmt(d['final_difference_90'][1])}</td>"
-            f"<td>{d['probability_higher']:.0%}</td></tr>" for d in data["differences"])
+            f"<td>{share(d['probability_higher'])}</td></tr>" for d in data["differences"])
         diffs = ("<h2>Differences between plans (paired)</h2><p>For each draw of the patient’s parameters, the "
                  "outcome under one plan minus the outcome under the first plan. An interval that excludes 0 means "
                  "the plans differ for this patient whatever the uncertain parameters are.</p><table><tr><th>plans</th>"

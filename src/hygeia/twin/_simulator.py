@@ -38,6 +38,7 @@ __all__ = [
     "Trajectories",
     "compare",
     "register",
+    "share",
     "simulator_for",
 ]
 
@@ -67,6 +68,20 @@ class Output:
     high_event: str = "above the safe range"
 
 
+def share(p: float) -> str:
+    """A probability as a percentage that never reads 0% or 100% when it is not.
+
+    Example:
+        >>> share(0.004), share(0.5), share(0.999), share(1.0)
+        ('<1%', '50%', '>99%', '100%')
+    """
+    if 0.0 < p < 0.005:
+        return "<1%"
+    if 0.995 <= p < 1.0:
+        return ">99%"
+    return f"{p:.0%}"
+
+
 @dataclass(frozen=True)
 class SafetyAlert:
     """A plan drove an output past a safety threshold or a physiological bound in some samples."""
@@ -81,7 +96,7 @@ class SafetyAlert:
     def message(self, unit: str = "") -> str:
         """One sentence a clinician reads."""
         return (f"{self.event}: {self.output} crosses {self.threshold:g} {unit}".rstrip()
-                + f" in {self.probability:.0%} of simulations, first at {self.first_time_h:g} h "
+                + f" in {share(self.probability)} of simulations, first at {self.first_time_h:g} h "
                   f"(worst {self.worst:.4g} {unit})".rstrip())
 
 
