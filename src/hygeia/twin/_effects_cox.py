@@ -137,6 +137,15 @@ class CoxPH(BaseEstimator):
         else:
             raise ConfigError(f"Newton–Raphson did not converge in {self.max_iter} steps (a hazard ratio may be "
                               f"infinite: a covariate separates the events); drop it or raise max_iter")
+        # on the standard-deviation scale, |b| > 10 (a hazard ratio above 20,000 per SD) or a standard error
+        # above 50 means the likelihood keeps rising towards infinity: monotone likelihood, not an estimate
+        sd = Xs.std(axis=0)
+        spread = np.abs(beta) * sd + np.sqrt(np.abs(np.diag(np.linalg.pinv(info)))) * sd / 5
+        if not np.all(np.isfinite(beta)) or np.any(spread > 10):
+            worst = int(np.argmax(spread))
+            label = names[worst] if names else f"column {worst}"
+            raise ConfigError(f"the Cox fit diverges along {label} (hazard ratio {np.exp(beta[worst]):.3g}): it "
+                              f"separates the events (all events in one group); drop or merge it")
         self.n_iter_ = it
         self.coef_ = beta
         self.loglik_ = loglik

@@ -6,7 +6,8 @@ covariate row. A plan names the treatment arm it stands for:
 
 * ``settings.treatment = "A"`` (any arm label), or
 * a dose of the simulator's ``drug`` (default ``"treatment"``) whose ``amount`` is the arm
-  (``Dose("treatment", 1)`` for arm 1 of a 0/1 treatment), or
+  (``Dose("treatment", 1)`` for arm 1 of a 0/1 treatment; with labelled arms such as
+  ``"A"``/``"B"``, the amount is the arm's position: 0 the control, 1 the treated arm), or
 * neither: the control arm (no treatment).
 
 For a learner, each sample is an outcome drawn from the predictive distribution under the
@@ -109,7 +110,9 @@ class EffectsSimulator(Simulator):
         if isinstance(model, CoxPH):
             model._check_fitted()
         elif isinstance(model, EffectLearner):
-            model._matrix(self._row())  # fitted, and the row matches
+            if not hasattr(model, "arms_"):
+                raise ConfigError(f"this {type(model).__name__} is not fitted yet; call fit(X, treatment, y) first")
+            model._matrix(self._row())  # the row matches the model's columns
         else:
             raise ConfigError(f"model must be a fitted EffectLearner (TLearner, SLearner, XLearner, DRLearner) or "
                               f"CoxPH; got {type(model).__name__}")
@@ -160,14 +163,16 @@ class EffectsSimulator(Simulator):
         """
         named = []
         if "treatment" in plan.settings:
-            named.append(plan.settings["treatment"])
-        named += [d.amount for d in plan.doses if d.drug == self.drug]
+            named.append((plan.settings["treatment"], False))
+        named += [(d.amount, True) for d in plan.doses if d.drug == self.drug]
         arms = self.arms()
         if not named:
             return arms[0]
         found = []
-        for v in named:
+        for v, dose in named:
             match = [a for a in arms if a == v or str(a) == str(v)]
+            if not match and dose and float(v).is_integer() and 0 <= v < len(arms):
+                match = [arms[int(v)]]  # labelled arms: a dose's amount is the arm's position (0 control, 1 treated)
             if not match:
                 raise ConfigError(f"plan {plan.name!r} names arm {v!r}; the model knows {', '.join(map(repr, arms))} "
                                   f"(set settings.treatment or a {self.drug!r} dose's amount to one of them)")
@@ -210,7 +215,8 @@ class EffectsSimulator(Simulator):
         if isinstance(self.model, CoxPH) and not plan.horizon_h:
             last = float(self.model.baseline_times_[-1]) * self.time_unit_h
             plan = Plan(plan.name, plan.doses, last, plan.targets, plan.settings, plan.backend)
-            kwargs.setdefault("step_h", last / 100)
+        if isinstance(self.model, CoxPH) and kwargs.get("step_h") is None:
+            kwargs["step_h"] = plan.horizon_h / 100
         out = super().simulate(plan, **kwargs)
         out.meta["arm"] = str(self.arm_of(plan))
         return out
