@@ -133,7 +133,7 @@ def nhefs(boot: int, seed: int) -> dict:
     p = model.predict(X.iloc[test], a.iloc[test], alpha=ALPHA)
     yt = y.iloc[test].to_numpy()
     out["t_learner_coverage_90_held_out"] = float(np.mean((yt >= p.low) & (yt <= p.high)))
-    out["n"] = int(len(y))
+    out["n"] = len(y)
     return out
 
 
@@ -154,7 +154,7 @@ def actg() -> dict:
             "p_value": float(m.p_values_[0]), "newton_steps": int(m.n_iter_), "fit_cpu_seconds": cpu,
             "scikit_survival_hazard_ratio": float(np.exp(ref.coef_[0])), "published": {"hazard_ratio": 0.50,
             "ci95": [0.33, 0.76], "source": "Hammer et al. 1997, N Engl J Med 337:725"},
-            "n": int(len(y)), "events": int(y["censor"].sum())}
+            "n": len(y), "events": int(y["censor"].sum())}
 
 
 def main(argv: list[str] | None = None) -> dict:

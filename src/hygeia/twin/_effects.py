@@ -59,7 +59,7 @@ from sklearn.preprocessing import StandardScaler
 from hygeia.core.seeding import resolve_seed
 from hygeia.errors import ConfigError, DataValidationError
 
-__all__ = ["DRLearner", "EffectLearner", "Prediction", "SLearner", "TLearner", "XLearner", "LEARNERS"]
+__all__ = ["LEARNERS", "DRLearner", "EffectLearner", "Prediction", "SLearner", "TLearner", "XLearner"]
 
 
 @dataclass(frozen=True)
@@ -232,7 +232,7 @@ class EffectLearner(BaseEstimator):
         return out
 
     # -- fitting -------------------------------------------------------------------------------
-    def fit(self, X: Any, treatment: Any, y: Any) -> "EffectLearner":
+    def fit(self, X: Any, treatment: Any, y: Any) -> EffectLearner:
         """Fit the nuisance models by cross-fitting, then the learner's effect model.
 
         Args:
@@ -418,7 +418,7 @@ class XLearner(EffectLearner):
 
     _needs_propensity = True
 
-    def _fit_effect(self, Xa, t, ya, mu, e):  # noqa: ANN001, ANN202
+    def _fit_effect(self, Xa, t, ya, mu, e):
         treated, controls = t == 1, t == 0
         self.tau1_ = self._model("effect_model").fit(Xa[treated], ya[treated] - mu[treated, 0])
         self.tau0_ = self._model("effect_model").fit(Xa[controls], mu[controls, 1] - ya[controls])
@@ -445,7 +445,7 @@ class DRLearner(EffectLearner):
         return GradientBoostingRegressor(n_estimators=100, max_depth=2, learning_rate=0.05, min_samples_leaf=20,
                                          subsample=0.8)
 
-    def _fit_effect(self, Xa, t, ya, mu, e):  # noqa: ANN001, ANN202
+    def _fit_effect(self, Xa, t, ya, mu, e):
         phi = mu[:, 1] - mu[:, 0] + t * (ya - mu[:, 1]) / e - (1 - t) * (ya - mu[:, 0]) / (1 - e)
         self.pseudo_outcome_ = phi
         self.ate_ = float(phi.mean())

@@ -84,7 +84,7 @@ class CoxPH(BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
 
-    def fit(self, X: Any, time: Any, event: Any) -> "CoxPH":
+    def fit(self, X: Any, time: Any, event: Any) -> CoxPH:
         """Fit on covariates ``X``, follow-up ``time`` and ``event`` (True: the event, False: censored).
 
         Raises:

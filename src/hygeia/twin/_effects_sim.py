@@ -208,7 +208,7 @@ class EffectsSimulator(Simulator):
         draws = self.model.quantile(row, arm, params["u"])[0]
         return np.repeat(draws[:, None], len(times_h), axis=1)[:, :, None]
 
-    def simulate(self, plan: Plan, **kwargs: Any):  # noqa: ANN201 - Trajectories
+    def simulate(self, plan: Plan, **kwargs: Any):
         """As :meth:`Simulator.simulate`; a learner's outcome has one time point (the horizon is 0)."""
         if not isinstance(self.model, CoxPH) and (plan.horizon_h or 0) > 0:
             plan = Plan(plan.name, plan.doses, 0.0, plan.targets, plan.settings, plan.backend)

@@ -53,7 +53,7 @@ def test_dr_learner_ate_and_determinism():
 
 
 def test_arms_are_labels_and_frames_keep_names():
-    X, t, y, tau = linear_data(n=300)
+    X, t, y, _ = linear_data(n=300)
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
     arms = np.where(t == 1, "drug", "placebo")
     m = TLearner(outcome_model=LinearRegression(), control="placebo", seed=0).fit(frame, arms, y)
@@ -84,7 +84,7 @@ def test_conformal_intervals_cover_held_out_outcomes():
 
 
 def test_bootstrap_effect_interval_covers_the_truth():
-    X, t, y, tau = linear_data(n=400, seed=4)
+    X, t, y, _ = linear_data(n=400, seed=4)
     m = TLearner(outcome_model=LinearRegression(), seed=0).fit(X, t, y)
     rows = np.array([[0.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     low, high = m.effect_interval(rows, n_boot=30, seed=1)
