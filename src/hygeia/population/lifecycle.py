@@ -284,6 +284,7 @@ class Lifecycle:
         birth = self.end - int(age * YEAR_MS)
         race, ethnicity = pack.sample_race_ethnicity(rng)
         p = Person(subject_id, seed, birth, sex, race, ethnicity, vital_fn=self.vital)
+        p.vital_readers = self._readers
         given, family = pack.sample_names(rng, sex)
         income = pack.sample_income(rng)
         education = pack.sample_education(rng)
@@ -411,6 +412,11 @@ class Lifecycle:
                     return self._vital(p, name, t)
                 return round1(curve(age * 12.0, _growth(p, p.extra["z"], age)[which]))
             return growth
+        if name == "BMI":
+            def bmi(p, t):
+                h = p.vital("Height", t) / 100.0
+                return round1(p.vital("Weight", t) / (h * h)) if h > 0 else None
+            return bmi
         if name in _PACK_VITALS and name not in LIPID_NAMES:
             bands = {sex: pack.vital_bands(name, sex) for sex in ("M", "F")}
             noise_key = _NOISE_KEY.get(name, 1)

@@ -167,12 +167,18 @@ class _GrowthCurve:
     """Several LMS tables joined continuously: blended where they overlap,
     interpolated across gaps, held constant beyond both ends."""
 
-    __slots__ = ("tables",)
+    __slots__ = ("tables", "last_from", "last")
 
     def __init__(self, tables: list[_LmsTable]) -> None:
         self.tables = tuple(sorted(tables, key=lambda t: t.lo))
+        #: From ``last_from`` months on (beyond every other table, in the last one) ``value``
+        #: is the last table's value: the loop below would reach it with nothing to blend.
+        self.last = self.tables[-1]
+        self.last_from = max([self.last.lo] + [t.hi for t in self.tables[:-1]])
 
     def value(self, months: float, z: float) -> float:
+        if months > self.last_from:
+            return self.last.value(months, z)
         tabs = self.tables
         for k, tab in enumerate(tabs):
             if months < tab.lo and k > 0:  # in the gap after the previous table

@@ -51,7 +51,7 @@ class Person:
         "subject_id", "seed", "rng", "birth", "sex", "race", "ethnicity", "ses", "attrs", "vitals",
         "vital_fn", "rows", "conditions", "medications", "careplans", "allergies", "devices", "obs",
         "symptoms", "prior", "dirty", "alive", "death_time", "death_cause", "death_due", "next_encounter",
-        "wellness", "lifecycle", "extra", "vitals_t", "vitals_now",
+        "wellness", "lifecycle", "extra", "vitals_t", "vitals_now", "vital_readers",
     )
 
     def __init__(self, subject_id: int, seed: int, birth: int, sex: str, race: str, ethnicity: str,
@@ -89,6 +89,10 @@ class Person:
         #: The instant whose computed vital signs ``vitals_now`` caches (the lifecycle's cache).
         self.vitals_t: int | None = None
         self.vitals_now: dict[str, float | None] = {}
+        #: Optional ``name -> (person, t) -> value`` readers that give what ``vital_fn`` would for
+        #: those names, one call shorter (the lifecycle sets its own; whoever replaces
+        #: ``vital_fn`` must set this back to None).
+        self.vital_readers: dict | None = None
 
     # -- reading -------------------------------------------------------------
     def age_years(self, t: int) -> float:
@@ -97,8 +101,14 @@ class Person:
     def vital(self, name: str, t: int) -> float | None:
         """The current value of a vital sign: set by a state, else the lifecycle's."""
         v = self.vitals.get(name)
-        if v is None and self.vital_fn is not None:
-            v = self.vital_fn(self, name, t)
+        if v is None:
+            readers = self.vital_readers
+            if readers is not None:
+                read = readers.get(name)
+                if read is not None:
+                    return read(self, t)
+            if self.vital_fn is not None:
+                v = self.vital_fn(self, name, t)
         return v
 
     # -- writing -------------------------------------------------------------

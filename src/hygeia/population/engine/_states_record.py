@@ -411,8 +411,10 @@ class Observation(State):
                 value = sampler(person.rng)
             else:
                 value = person.vitals.get(vital)
-                if value is None and person.vital_fn is not None:
-                    value = person.vital_fn(person, vital, t)
+                if value is None:  # person.vital(vital, t), its reader looked up here
+                    readers = person.vital_readers
+                    read = readers.get(vital) if readers is not None else None
+                    value = read(person, t) if read is not None else person.vital(vital, t)
             if has_code:
                 person.obs[code_value] = value if value is not None else value_code
             encounter = run.encounter
