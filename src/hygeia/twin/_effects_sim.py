@@ -81,7 +81,9 @@ class EffectsSimulator(Simulator):
             model's column order (for a Cox model, the treatment column's value is set by the plan).
         drug: the dose name that selects the arm.
         units: the dose units accepted for ``drug`` (the amount is the arm, whatever the unit).
-        outcome: the output's name and ``unit``; ``low``/``high``: its physiological bounds.
+        outcome: the output's name and ``unit``; ``low``/``high``: its physiological bounds;
+            ``safe_low``/``safe_high``: thresholds whose crossing is an alert (``low_event``/``high_event``
+            name it), so that a plan's share of samples past them is an adverse-event probability.
         treatment_column: a Cox model's column that holds the arm (default: the first column).
         time_unit_h: hours per unit of a Cox model's time (24 when it was fitted in days).
 
@@ -95,8 +97,9 @@ class EffectsSimulator(Simulator):
 
     def __init__(self, *, model: Any, covariates: Any, drug: str = "treatment",
                  units: Sequence[str] = ("arm", "mg", "dose"), outcome: str = "outcome", unit: str = "",
-                 low: float = -np.inf, high: float = np.inf, treatment_column: str | None = None,
-                 time_unit_h: float = 1.0) -> None:
+                 low: float = -np.inf, high: float = np.inf, safe_low: float = -np.inf, safe_high: float = np.inf,
+                 low_event: str = "below the safe range", high_event: str = "above the safe range",
+                 treatment_column: str | None = None, time_unit_h: float = 1.0) -> None:
         self.model = model
         self.covariates = covariates
         self.drug = drug
@@ -105,6 +108,10 @@ class EffectsSimulator(Simulator):
         self.unit = unit
         self.low = low
         self.high = high
+        self.safe_low = safe_low
+        self.safe_high = safe_high
+        self.low_event = low_event
+        self.high_event = high_event
         self.treatment_column = treatment_column
         self.time_unit_h = time_unit_h
         if isinstance(model, CoxPH):
@@ -122,7 +129,8 @@ class EffectsSimulator(Simulator):
     def outputs(self) -> tuple[Output, ...]:  # type: ignore[override]
         if isinstance(self.model, CoxPH):
             return (Output("survival", "probability", 0.0, 1.0),)
-        return (Output(self.outcome, self.unit, self.low, self.high),)
+        return (Output(self.outcome, self.unit, self.low, self.high, self.safe_low, self.safe_high, self.low_event,
+                       self.high_event),)
 
     @property
     def drugs(self) -> Mapping[str, Sequence[str]]:  # type: ignore[override]

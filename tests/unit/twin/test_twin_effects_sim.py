@@ -33,7 +33,7 @@ def learner():
 
 def test_plans_name_arms_and_draws_are_paired(learner):
     sim = simulator_for("effects", model=learner, covariates={"age": 60.0, "male": 1.0}, outcome="sbp_change",
-                        unit="mmHg")
+                        unit="mmHg", safe_high=8.0, high_event="little change")
     plans = [Plan("usual"), Plan("new", settings={"treatment": "B"}), Plan("new by dose", doses=(Dose("treatment", 1),))]
     assert [sim.arm_of(p) for p in plans] == ["A", "B", "B"]
     c = compare(sim, plans[:2], n=500, seed=3)
@@ -48,6 +48,9 @@ def test_plans_name_arms_and_draws_are_paired(learner):
     lo, hi = np.quantile(b.final("sbp_change"), [0.05, 0.95])
     assert lo == pytest.approx(p.low[0], abs=0.25) and hi == pytest.approx(p.high[0], abs=0.25)
     assert b.summary()["outputs"]["sbp_change"]["unit"] == "mmHg"
+    alert = {x.event: x for x in a.alerts}["little change"]  # arm A: 0.1 * 60 = 6 +- 1, past 8 in a few draws
+    assert alert.probability == pytest.approx(np.mean(a.final("sbp_change") > 8.0)) and 0 < alert.probability < 0.1
+    assert not b.alerts
 
 
 def test_bad_plans_and_models(learner):
