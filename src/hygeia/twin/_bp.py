@@ -15,7 +15,8 @@ The model, per patient (a linear Gaussian model, so that calibration is exact an
   between-patient variability of the response;
 * the effect approaches its steady state with first-order onset (and offset) kinetics, a
   time constant per class (days);
-* each reading scatters around the mean with the within-patient (reading-to-reading) SD.
+* each reading scatters around the mean with the within-patient (reading-to-reading) SD,
+  times a per-patient scale ``reading_scale`` (log-normal prior around 1).
 
 Outputs: ``sbp`` and ``dbp`` are the patient's underlying pressure (the safety thresholds,
 SBP < 90 hypotension, SBP > 180 or DBP > 120 hypertensive urgency, apply to them);
@@ -24,7 +25,8 @@ Observations given to :meth:`~BloodPressureSimulator.calibrate` name readings ``
 
 :meth:`BloodPressureSimulator.calibrate` takes the patient's readings (home or office,
 before and on treatment, with the plan they were taking) and returns exact posterior
-samples of ``b`` and ``theta``; :meth:`BloodPressureSimulator.from_record` builds the twin
+samples of ``b`` and ``theta`` (Gaussian given the patient's reading scatter, whose scale is
+integrated on a grid by its exact marginal likelihood); :meth:`BloodPressureSimulator.from_record` builds the twin
 from a Hygeia record (LOINC 8480-6 / 8462-4 readings, antihypertensives by name in their
 RxNorm display). Numbers marked as settings below are parameters, not measurements.
 
@@ -150,6 +152,9 @@ class BloodPressureSimulator(Simulator):
         reading: ``office`` or ``home``: whose reading-to-reading SD the simulated readings carry.
         reading_sd: within-patient SD of one reading (mmHg), ``{kind: (sbp, dbp)}`` (setting:
             office visit-to-visit about 10/7, averaged home readings about 7/5).
+        reading_scale_sd: the patient's own scatter is ``reading_scale`` times that SD, with
+            ``log(reading_scale)`` ~ N(0, reading_scale_sd^2) a priori (setting); calibration
+            learns it from the readings.
         current: the regimen the patient takes at steady state when the plan starts,
             ``{drug: daily amount}`` (mg, or multiples of the standard dose for a class name);
             drugs the plan does not continue wash out.
@@ -184,7 +189,7 @@ class BloodPressureSimulator(Simulator):
     def __init__(self, *, baseline_sbp: float = 150.0, baseline_dbp: float = 90.0,
                  baseline_sd: tuple[float, float] = (18.0, 11.0), baseline_corr: float = 0.6,
                  response_sd: float = 0.5, response_corr: float = 0.7, reading: str = "office",
-                 reading_sd: Mapping[str, tuple[float, float]] | None = None,
+                 reading_sd: Mapping[str, tuple[float, float]] | None = None, reading_scale_sd: float = 0.4,
                  current: Mapping[str, float] | None = None) -> None:
         self.baseline_sbp = baseline_sbp
         self.baseline_dbp = baseline_dbp
@@ -194,6 +199,7 @@ class BloodPressureSimulator(Simulator):
         self.response_corr = response_corr
         self.reading = reading
         self.reading_sd = reading_sd
+        self.reading_scale_sd = reading_scale_sd
         self.current = current
 
     # -- the model ---------------------------------------------------------------------------------
@@ -308,14 +314,19 @@ class BloodPressureSimulator(Simulator):
 
     # -- the Simulator interface -------------------------------------------------------------------------
     def prior(self, n: int, *, seed: int | None = None) -> Params:
-        """``n`` draws of ``b_sbp, b_dbp, theta_sbp, theta_dbp`` from the population prior."""
+        """``n`` draws of ``b_sbp, b_dbp, theta_sbp, theta_dbp`` and ``reading_scale`` from the population prior."""
         mean, cov = self.prior_moments()
-        x = np.random.default_rng(seed).multivariate_normal(mean, cov, size=n, method="cholesky")
-        return dict(zip(PARAMS, x.T))
+        rng = np.random.default_rng(seed)
+        x = rng.multivariate_normal(mean, cov, size=n, method="cholesky")
+        return dict(zip(PARAMS, x.T)) | {"reading_scale": np.exp(self.reading_scale_sd * rng.standard_normal(n))}
 
     def calibrate(self, observations: pd.DataFrame, *, plan: Plan | None = None, n: int = 200,
                   seed: int | None = None) -> Params:
-        """Exact posterior draws of ``b`` and ``theta`` from the patient's readings (conjugate normal).
+        """Posterior draws of ``b``, ``theta`` and ``reading_scale`` from the patient's readings.
+
+        Given the reading scale the model is linear Gaussian, so ``(b, theta)`` are drawn from
+        their exact conjugate posterior; the scale is drawn from its posterior on a log grid
+        (0.2-4, 80 points), computed from the exact marginal likelihood of the readings.
 
         Args:
             observations: ``time_h``, ``output`` (``sbp`` or ``dbp``), ``value`` (mmHg), and
@@ -334,16 +345,38 @@ class BloodPressureSimulator(Simulator):
         curve = self.effect_curve(plan, obs["time_h"].to_numpy(), current={})
         mean, cov = self.prior_moments()
         which = (obs["output"] == "dbp").to_numpy().astype(int)
+        rows = np.arange(len(obs))
         h = np.zeros((len(obs), 4))
-        h[np.arange(len(obs)), which] = 1.0
-        h[np.arange(len(obs)), 2 + which] = -curve[np.arange(len(obs)), which]
+        h[rows, which] = 1.0
+        h[rows, 2 + which] = -curve[rows, which]
         sd = np.array([self._reading_sd(s)[w] for s, w in zip(obs["source"], which)])
-        prec = np.linalg.inv(cov) + (h / sd[:, None] ** 2).T @ h
-        post_cov = np.linalg.inv(prec)
-        post_cov = (post_cov + post_cov.T) / 2
-        post_mean = post_cov @ (np.linalg.solve(cov, mean) + h.T @ (obs["value"].to_numpy() / sd ** 2))
-        x = np.random.default_rng(seed).multivariate_normal(post_mean, post_cov, size=n, method="cholesky")
-        return dict(zip(PARAMS, x.T))
+        y = obs["value"].to_numpy(dtype=float)
+        # the reading scale s on a log grid: its exact marginal likelihood given s, times its prior;
+        # given s, (b, theta) are Gaussian (conjugate)
+        grid = np.exp(np.linspace(math.log(0.2), math.log(4.0), 80))
+        cov_inv = np.linalg.inv(cov)
+        resid = y - h @ mean
+        logdet_cov = np.linalg.slogdet(cov)[1]
+        logpost, moments = np.empty(len(grid)), []
+        for g, scale in enumerate(grid):
+            w = 1.0 / (scale * sd) ** 2
+            prec = cov_inv + (h * w[:, None]).T @ h
+            post_cov = np.linalg.inv(prec)
+            post_cov = (post_cov + post_cov.T) / 2
+            post_mean = post_cov @ (cov_inv @ mean + h.T @ (w * y))
+            hw_r = h.T @ (w * resid)
+            quad = float(resid @ (w * resid) - hw_r @ post_cov @ hw_r)
+            logdet = float(-np.log(w).sum() + logdet_cov + np.linalg.slogdet(prec)[1])
+            logpost[g] = -0.5 * (logdet + quad) - 0.5 * (math.log(scale) / self.reading_scale_sd) ** 2
+            moments.append((post_mean, post_cov))
+        prob = np.exp(logpost - logpost.max())
+        rng = np.random.default_rng(seed)
+        pick = rng.choice(len(grid), size=n, p=prob / prob.sum())
+        x = np.empty((n, 4))
+        for g in np.unique(pick):
+            at = np.flatnonzero(pick == g)
+            x[at] = rng.multivariate_normal(*moments[g], size=len(at), method="cholesky")
+        return dict(zip(PARAMS, x.T)) | {"reading_scale": grid[pick]}
 
     def simulate(self, plan: Plan, *, params: Params | None = None, n: int = 200, seed: int | None = None,
                  step_h: float | None = None) -> Trajectories:
@@ -359,6 +392,8 @@ class BloodPressureSimulator(Simulator):
         mean_s = params["b_sbp"][:, None] - params["theta_sbp"][:, None] * curve[None, :, 0]
         mean_d = params["b_dbp"][:, None] - params["theta_dbp"][:, None] * curve[None, :, 1]
         sd_s, sd_d = self._reading_sd(self.reading)
+        scale = np.asarray(params.get("reading_scale", np.ones(len(mean_s))), dtype=float)[:, None]
+        sd_s, sd_d = sd_s * scale, sd_d * scale
         noise = rng.standard_normal((2, *mean_s.shape))
         return np.stack([mean_s, mean_d, mean_s + sd_s * noise[0], mean_d + sd_d * noise[1]], axis=2)
 
