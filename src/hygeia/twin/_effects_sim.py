@@ -157,6 +157,19 @@ class EffectsSimulator(Simulator):
         arr = np.asarray(cov, dtype=float).reshape(1, -1)
         return arr if names is None else pd.DataFrame(arr, columns=names)
 
+    def settings(self) -> dict[str, Any]:
+        """The keyword arguments, JSON-ready: the model as its class, parameters and arms, the row as a mapping."""
+        out = super().settings()
+        row = self._row()
+        names = self._names() or [f"x{i}" for i in range(np.shape(row)[1])]
+        values = row.to_numpy(dtype=float)[0] if isinstance(row, pd.DataFrame) else np.asarray(row, dtype=float)[0]
+        out["covariates"] = {str(k): float(v) for k, v in zip(names, values)}
+        out["model"] = {"class": type(self.model).__name__, "params": {k: repr(v) for k, v in
+                                                                       self.model.get_params(deep=False).items()},
+                        "arms": [str(a) for a in self.arms()]}
+        out["units"] = list(self.units)
+        return out
+
     def arms(self) -> tuple[Any, ...]:
         """The arms a plan may name (a Cox model: the treatment column's observed values, as 0/1...)."""
         if isinstance(self.model, CoxPH):

@@ -53,6 +53,21 @@ def test_plans_name_arms_and_draws_are_paired(learner):
     assert not b.alerts
 
 
+def test_through_simulate_twin_and_write_twin(learner, tmp_path):
+    import json
+
+    from hygeia.twin import Twin, simulate_twin, write_twin
+
+    sim = EffectsSimulator(model=learner, covariates={"age": 70.0, "male": 0.0}, outcome="sbp_change", unit="mmHg")
+    result = simulate_twin(Twin(sim), [Plan("A"), Plan("B", settings={"treatment": "B"})], n=100, seed=2)
+    out = write_twin(result, tmp_path / "twin")
+    doc = json.loads((out / "twin.json").read_text())
+    assert doc["made_by"]["backend"] == "effects"
+    assert doc["made_by"]["simulator"]["covariates"] == {"age": 70.0, "male": 0.0}
+    assert doc["made_by"]["simulator"]["model"]["class"] == "TLearner"
+    assert (out / "report.html").stat().st_size > 0
+
+
 def test_bad_plans_and_models(learner):
     sim = EffectsSimulator(model=learner, covariates=[60.0, 1.0])
     with pytest.raises(ConfigError, match=re.escape("plan 'x' names arm 'C'; the model knows 'A', 'B'")):
