@@ -453,7 +453,9 @@ class BloodPressureSimulator(Simulator):
                 other.add(str(display))
         history = Plan("history", doses=tuple(doses), horizon_h=float(observations["time_h"].max()))
         sim = cls(current=current or None)
-        taken = {"readings": f"{len(observations)} readings (SBP and DBP) from {window_start:%Y-%m-%d} to {now:%Y-%m-%d}",
+        visits = observations["time_h"].nunique()
+        taken = {"readings": f"{len(observations)} SBP/DBP values at {visits} times from {window_start:%Y-%m-%d} "
+                             f"to {now:%Y-%m-%d}",
                  "medications": sorted({f"{d.drug} {d.amount:g} mg" for d in doses}) or "none",
                  "current_regimen_mg_per_day": current or "none",
                  "plans_start": f"{now:%Y-%m-%d} (the last reading)",

@@ -20,7 +20,9 @@ died, still in the ICU, the risk of death from the current state under the plan,
 levels given. Personalization: the MDP's states carry a mean SOFA score and nothing else a
 record holds in the same form, so a patient's SOFA score (``sofa=``) re-weights the
 population's initial-state distribution towards states of similar SOFA; without it the
-episodes start from the population's initial distribution.
+episodes start from the population's initial distribution. :meth:`SepsisSimulator.from_record`
+reads that score from a record's sepsis episode (:func:`sofa_from_events`). The MDP has no
+patient parameters to fit to observations, so this back-end does not calibrate.
 
 Example:
     >>> from hygeia.twin import Plan
@@ -43,14 +45,15 @@ from importlib import resources
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from hygeia.errors import ConfigError, Problem
 from hygeia.twin._plan import Plan, check_plan
-from hygeia.twin._simulator import Output, Params, Simulator, register
+from hygeia.twin._simulator import Output, Params, Simulator, Trajectories, register
 
-__all__ = ["SEPSIS_POLICIES", "SepsisMDP", "SepsisSimulator"]
+__all__ = ["SEPSIS_POLICIES", "SepsisMDP", "SepsisSimulator", "sofa_from_events"]
 
 N_STATES, N_ACTIONS, LEVELS = 716, 25, 5
 DEATH, SURVIVAL, ABSORBING = 713, 714, 715
@@ -336,6 +339,37 @@ class SepsisSimulator(Simulator):
             return pi
         return mdp.policy("random")  # doses fix both levels at every step (the check refuses the plan otherwise)
 
+    # -- from a Hygeia record --------------------------------------------------------------------------
+    @classmethod
+    def from_record(cls, person: Mapping[str, Any], events: pd.DataFrame, *, window_h: float = 24.0):
+        """The patient's sepsis twin: start states weighted by a SOFA score read from the record.
+
+        The latest sepsis or septic shock onset (SNOMED 91302008, 76571007) is the episode;
+        a SOFA score is summed from what the record holds within ``window_h`` hours of it
+        (see :func:`sofa_from_events`); components the record lacks count 0, so the score
+        is a lower bound.
+
+        Raises:
+            ConfigError: when the record has no sepsis onset.
+        """
+        from hygeia.twin._twin import Twin
+
+        ev = events.copy()
+        ev["time"] = pd.to_datetime(ev["time"])
+        onsets = ev[(ev["kind"] == "condition") & ev["code"].astype(str).isin(list(SEPSIS_CODES))]
+        if onsets.empty:
+            raise ConfigError("the record holds no sepsis (SNOMED 91302008) or septic shock (76571007) onset; the "
+                              "sepsis twin starts from an ICU sepsis episode: pick a patient with one, or build "
+                              "SepsisSimulator(sofa=...) from Python")
+        onset = onsets["time"].max()
+        near = ev[(ev["time"] >= onset - pd.Timedelta(hours=window_h)) & (ev["time"] <= onset + pd.Timedelta(hours=window_h))]
+        score, parts = sofa_from_events(near)
+        taken = {"episode": f"{SEPSIS_CODES[str(onsets.loc[onsets['time'].idxmax(), 'code'])]} at {onset:%Y-%m-%d %H:%M}",
+                 "sofa": score, "sofa_components": parts,
+                 "start_states": f"the MDP's initial distribution weighted towards mean SOFA {score}"}
+        return Twin(cls(sofa=float(score)), None, None, int(person["subject_id"]) if "subject_id" in person else None,
+                    taken)
+
     # -- the Simulator interface --------------------------------------------------------------------
     def prior(self, n: int, *, seed: int | None = None) -> Params:
         """``n`` start states drawn from the (SOFA-weighted) initial distribution."""
@@ -343,7 +377,7 @@ class SepsisSimulator(Simulator):
         return {"start_state": np.random.default_rng(seed).choice(N_STATES, size=n, p=p).astype(np.int64)}
 
     def simulate(self, plan: Plan, *, params: Params | None = None, n: int = 200, seed: int | None = None,
-                 step_h: float | None = None):
+                 step_h: float | None = None) -> Trajectories:
         """Check the plan for this back-end, then simulate it (see :meth:`Simulator.simulate`)."""
         self.check(plan)
         return super().simulate(plan, params=params, n=n, seed=seed, step_h=step_h)
@@ -397,6 +431,77 @@ class SepsisSimulator(Simulator):
             outcome[idx] = np.where(nxt == SURVIVAL, 0, np.where(nxt == DEATH, 1, -1))
         index = np.minimum(np.floor(times_h / STEP_H + 1e-9).astype(int), steps)
         return out[:, index, :]
+
+
+SEPSIS_CODES = {"91302008": "sepsis", "76571007": "septic shock"}
+VASOPRESSORS = ("norepinephrine", "epinephrine", "dopamine", "vasopressin", "phenylephrine")
+
+
+def _grade(value: float, cuts: Sequence[float], *, descending: bool = False) -> int:
+    """The SOFA points of ``value`` given the thresholds of points 1-4 (ascending, or descending for low-is-bad)."""
+    if descending:
+        return sum(value < c for c in cuts)
+    return sum(value >= c for c in cuts)
+
+
+def sofa_from_events(events: pd.DataFrame) -> tuple[int, dict[str, str]]:
+    """A SOFA score (Vincent et al. 1996) from the events around a sepsis onset, with each component's source.
+
+    Cardiovascular: a vasopressor (norepinephrine, epinephrine, dopamine...) 3 (the dose is
+    not in the record, so the lowest vasopressor grade), else septic shock 3, else the lowest
+    mean arterial pressure (LOINC 8478-0, or from SBP/DBP) < 70 mmHg 1. Respiratory: ARDS or
+    mechanical ventilation 3, else the lowest SpO2 (2708-6, 59408-5) < 90% 2. Renal:
+    creatinine (2160-0) 1.2 / 2.0 / 3.5 / 5.0 mg/dL. Liver: bilirubin (1975-2) 1.2 / 2 / 6 /
+    12 mg/dL. Coagulation: platelets (777-3) < 150 / 100 / 50 / 20 x10^3/uL. CNS: Glasgow
+    coma scale (9269-2) < 15 / 13 / 10 / 6. A component with no data scores 0.
+
+    Example:
+        >>> ev = pd.DataFrame({"kind": ["observation", "observation"], "code": ["8478-0", "777-3"],
+        ...                    "display": ["Mean blood pressure", "Platelets"], "numeric_value": [62.0, 90.0]})
+        >>> sofa_from_events(ev)[0]
+        3
+    """
+    ev = events
+    code = ev["code"].astype(str)
+    display = ev["display"].fillna("").astype(str).str.lower()
+    value = pd.to_numeric(ev["numeric_value"], errors="coerce")
+
+    def lowest(*codes: str) -> float:
+        v = value[code.isin(codes)].dropna()
+        return float(v.min()) if len(v) else math.nan
+
+    def highest(*codes: str) -> float:
+        v = value[code.isin(codes)].dropna()
+        return float(v.max()) if len(v) else math.nan
+
+    parts: dict[str, str] = {}
+    points: dict[str, int] = {}
+    pressor = [d for d in display[ev["kind"] == "medication"] if any(p in d for p in VASOPRESSORS)]
+    map_ = lowest("8478-0")
+    if math.isnan(map_) and code.isin(["8480-6"]).any() and code.isin(["8462-4"]).any():
+        map_ = (lowest("8480-6") + 2 * lowest("8462-4")) / 3
+    if pressor:
+        points["cardiovascular"], parts["cardiovascular"] = 3, f"vasopressor ({pressor[0]}), dose not recorded"
+    elif code.isin(["76571007"]).any():
+        points["cardiovascular"], parts["cardiovascular"] = 3, "septic shock (vasopressors implied)"
+    elif not math.isnan(map_):
+        points["cardiovascular"], parts["cardiovascular"] = int(map_ < 70), f"lowest MAP {map_:.0f} mmHg"
+    if code.isin(["67782005", "40617009"]).any():
+        points["respiratory"], parts["respiratory"] = 3, "ARDS or mechanical ventilation"
+    elif not math.isnan(spo2 := lowest("2708-6", "59408-5")):
+        points["respiratory"], parts["respiratory"] = 2 * int(spo2 < 90), f"lowest SpO2 {spo2:.0f}%"
+    for name, codes, cuts, low_is_bad, unit in (
+            ("renal", ("2160-0", "38483-4"), (1.2, 2.0, 3.5, 5.0), False, "creatinine {:.1f} mg/dL"),
+            ("liver", ("1975-2",), (1.2, 2.0, 6.0, 12.0), False, "bilirubin {:.1f} mg/dL"),
+            ("coagulation", ("777-3", "26515-7"), (150, 100, 50, 20), True, "platelets {:.0f} x10^3/uL"),
+            ("cns", ("9269-2",), (15, 13, 10, 6), True, "Glasgow coma scale {:.0f}")):
+        v = lowest(*codes) if low_is_bad else highest(*codes)
+        if not math.isnan(v):
+            points[name], parts[name] = _grade(v, cuts, descending=low_is_bad), unit.format(v)
+    for name in ("cardiovascular", "respiratory", "renal", "liver", "coagulation", "cns"):
+        parts.setdefault(name, "not in the record (0)")
+        parts[name] = f"{points.get(name, 0)}: {parts[name]}"
+    return sum(points.values()), parts
 
 
 def _matches(rule: Mapping[str, Any], sofa: float) -> bool:

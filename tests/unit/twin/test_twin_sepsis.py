@@ -124,3 +124,23 @@ def test_rules_and_action_tables(mdp):
 def test_bad_plans(plan, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         SepsisSimulator().simulate(plan, n=5, seed=1)
+
+
+def test_from_record_reads_a_sofa_score():
+    import pandas as pd
+
+    t = pd.Timestamp("2024-03-01 10:00")
+    rows = [("condition", "91302008", "Sepsis (disorder)", t, np.nan),
+            ("medication", "242969", "4 ML norepinephrine 1 MG/ML Injection", t + pd.Timedelta(hours=2), np.nan),
+            ("procedure", "40617009", "Artificial ventilation (regime/therapy)", t + pd.Timedelta(hours=3), np.nan),
+            ("observation", "2160-0", "Creatinine", t + pd.Timedelta(hours=1), 2.4),
+            ("observation", "777-3", "Platelets", t + pd.Timedelta(hours=1), 120.0),
+            ("observation", "777-3", "Platelets", t - pd.Timedelta(days=30), 10.0)]  # long before: not counted
+    events = pd.DataFrame(rows, columns=["kind", "code", "display", "time", "numeric_value"])
+    twin = SepsisSimulator.from_record({"subject_id": 4}, events)
+    # cardiovascular 3 + respiratory 3 + renal 2 + coagulation 1
+    assert twin.simulator.sofa == 9.0 and twin.taken["sofa"] == 9 and twin.subject_id == 4
+    assert twin.taken["sofa_components"]["liver"] == "0: not in the record (0)"
+    assert twin.observations is None
+    with pytest.raises(ConfigError, match="no sepsis"):
+        SepsisSimulator.from_record({}, events.iloc[3:])
