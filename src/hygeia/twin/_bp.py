@@ -493,11 +493,12 @@ def _readings(observations: pd.DataFrame, default_source: str) -> pd.DataFrame:
     obs = observations[observations["output"].isin(["sbp", "dbp"])].copy()
     if obs.empty:
         raise ConfigError("no sbp or dbp reading among the observations; the 'output' column must say sbp or dbp")
-    bad = obs[~obs["value"].between(30, 300) | ~np.isfinite(obs["time_h"].astype(float))]
+    plausible = np.where(obs["output"] == "sbp", obs["value"].between(40, 300), obs["value"].between(15, 200))
+    bad = obs[~plausible | ~np.isfinite(obs["time_h"].astype(float))]
     if len(bad):
         row = bad.iloc[0]
         raise ConfigError(f"{len(bad)} reading(s) are not blood pressures, e.g. {row['output']} {float(row['value']):g} at "
-                          f"{float(row['time_h']):g} h; give mmHg between 30 and 300 and finite times")
+                          f"{float(row['time_h']):g} h; give mmHg (SBP 40-300, DBP 15-200) and finite times")
     if "source" not in obs.columns:
         obs["source"] = default_source
     obs["source"] = obs["source"].fillna(default_source)
