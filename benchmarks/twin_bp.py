@@ -111,7 +111,8 @@ def coverage(patients: int, seed: int, *, misspecified: bool) -> dict:
         readings = {}
         for o in ("sbp", "dbp"):
             noise = (rng.standard_t(5, len(days)) / np.sqrt(5 / 3)) if misspecified else rng.standard_normal(len(days))
-            readings[o] = mean.series(o)[0] + sd[o] * float(truth["reading_scale"][0]) * noise
+            out = sim.outputs[[x.name for x in sim.outputs].index(f"{o}_reading")]
+            readings[o] = np.clip(mean.series(o)[0] + sd[o] * float(truth["reading_scale"][0]) * noise, out.low, out.high)
         obs = pd.concat([pd.DataFrame({"time_h": days, "output": o, "value": readings[o]}) for o in readings])
         t0 = time.process_time()
         post = sim.calibrate(obs[obs["time_h"] < 28 * 24], plan=history, n=400, seed=i)
