@@ -161,6 +161,8 @@ def _simulate_shard(config: RunConfig, first: int, count: int, context=None) -> 
     start = to_ms_date(config.start) if config.start is not None else None
     pcols: dict[str, list] = {f.name: [] for f in PERSONS_SCHEMA}
     ecols: list[list] = [[] for _ in range(13)]
+    if context is None and count:
+        context = _run_context(config)  # looked up once for the shard, not once per person
     for index in range(first, first + count):
         p = simulate_person(config, index, context=context)
         a = p.attrs

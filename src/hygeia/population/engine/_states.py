@@ -369,6 +369,23 @@ class Delay(State):
             return ADVANCE
         return DELAY
 
+    def runner(self):
+        """:meth:`process` as a closure over the Delay's length (the commonest state the runner meets)."""
+        exact_ms, duration = self.exact_ms, self.duration
+
+        def process(run, person, t):
+            wake = run.wake
+            if wake is None:
+                if exact_ms is not None:
+                    wake = run.wake = t + exact_ms
+                else:
+                    wake = run.wake = t + (duration(person.rng) if duration else 0)
+            if wake <= t:
+                run.wake = None
+                return ADVANCE
+            return DELAY
+        return process
+
 
 @_register("Guard")
 class Guard(State):
@@ -434,6 +451,18 @@ class Counter(State):
         person.attrs[self.attribute] = (v if isinstance(v, (int, float)) else 0) + self.delta
         person.dirty.add(self.attribute)
         return ADVANCE
+
+    def runner(self):
+        """:meth:`process` as a closure over the attribute and step."""
+        attribute, delta = self.attribute, self.delta
+
+        def process(run, person, t):
+            attrs = person.attrs
+            v = attrs.get(attribute)
+            attrs[attribute] = (v if isinstance(v, (int, float)) else 0) + delta
+            person.dirty.add(attribute)
+            return ADVANCE
+        return process
 
 
 @_register("CallSubmodule")
