@@ -77,3 +77,24 @@ def test_every_state_plans_its_own_transition():
             assert (process is None) == state.trivial
             assert direct is state.direct and fast is state.fast
             assert (choose is None) == (direct is not None or fast is not None or state.transition is None)
+
+
+def test_compiled_date_conditions_match_the_calendar():
+    """Year and date conditions compile to comparisons of t with year starts; months still call ``test``."""
+    from hygeia.population.engine._codegen import compile_test
+    from hygeia.population.engine._logic import Date, _year_start
+
+    dates = [Date({"operator": op, "year": year}, None, "w", []) for op in ("<", "<=", "==", ">=", ">", "!=")
+             for year in (1900, 1969, 1970, 2000, 2024)]
+    dates += [Date({"operator": op, "date": {"year": 2001, "month": 3, "day": 9}}, None, "w", [])
+              for op in ("<", "<=", "==", ">=", ">", "!=")]
+    dates += [Date({"operator": op, "month": 6}, None, "w", []) for op in ("<", "==", ">=")]
+    times = [_year_start(y) + d for y in (1899, 1900, 1901, 1969, 1970, 1971, 1999, 2000, 2001, 2024, 2025)
+             for d in (-1, 0, 1, 86_400_000 * 200)] + [Date({"operator": "==", "date": {"year": 2001, "month": 3,
+                                                                                      "day": 9}}, None, "w", []).value + d
+                                                       for d in (-1, 0, 1)]
+    p = Person(1, 1, 0, "F", "white", "nonhispanic")
+    for cond in dates:
+        fast = compile_test(cond)
+        for t in times:
+            assert fast(p, t) == cond.test(p, t), (cond.field, cond.value, t)

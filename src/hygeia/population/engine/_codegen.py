@@ -70,6 +70,15 @@ def _expr(cond, consts: list) -> str:
             return f"({get} == {const(cond.value)})"
         if cond.op in _ORDER and _plain_number(cond.value):
             return f"{_ORDER[cond.op]}({get}, {const(cond.value)})"
+    if type(cond) is L.Date and cond.field in ("year", "date") and len(cond.points) == 2:
+        op = next((k for k, f in L._OPS.items() if f is cond.f), None)
+        if op is not None:
+            # The year of t compares with Y as t with the start of Y (or of Y + 1): no datetime made.
+            lo, hi = cond.points  # a date's own ms and the next, or the starts of years Y and Y + 1
+            if cond.field == "date":
+                return f"(t {op} ({cond.value}))"
+            return {"<": f"(t < ({lo}))", "<=": f"(t < ({hi}))", ">=": f"(t >= ({lo}))", ">": f"(t >= ({hi}))",
+                    "==": f"(({lo}) <= t < ({hi}))", "!=": f"(not (({lo}) <= t < ({hi})))"}[op]
     if type(cond) is L.VitalSign and cond.op in _ORDER and _plain_number(cond.value):
         return f"{_ORDER[cond.op]}(p.vital({cond.name!r}, t), {const(cond.value)})"
     if isinstance(cond, L._Active) and not cond.attribute and cond.codes:
