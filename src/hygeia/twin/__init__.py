@@ -19,7 +19,7 @@ from hygeia.twin._pk_models import PK_MODELS, PKCovariates, cockcroft_gault, jam
 from hygeia.twin._pk_popfit import PopulationPK, read_nonmem_data
 from hygeia.twin._pk_simulator import PKPDSimulator
 from hygeia.twin._plan import ROUTES, Dose, Plan, check_plan, load_plan, plan_from_dict
-from hygeia.twin._sepsis import SEPSIS_POLICIES, SepsisMDP, SepsisSimulator
+from hygeia.twin._sepsis import SEPSIS_POLICIES, SepsisMDP, SepsisSimulator, sofa_from_events
 from hygeia.twin._simulator import (
     SIMULATORS,
     Comparison,
@@ -91,6 +91,7 @@ __all__ = [
     "share",
     "simulate_twin",
     "simulator_for",
+    "sofa_from_events",
     "twin_from_record",
     "write_twin",
 ]
