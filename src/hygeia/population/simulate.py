@@ -15,6 +15,7 @@ import operator
 import threading
 from functools import lru_cache
 
+import numpy as np
 import pyarrow as pa
 
 from hygeia.core.config import RunConfig
@@ -161,6 +162,8 @@ def _simulate_shard(config: RunConfig, first: int, count: int, context=None) -> 
     start = to_ms_date(config.start) if config.start is not None else None
     pcols: dict[str, list] = {f.name: [] for f in PERSONS_SCHEMA}
     ecols: list[list] = [[] for _ in range(13)]
+    subjects: list[int] = []  # each person with events, and how many (their subject_id column, made at once)
+    counts: list[int] = []
     if context is None and count:
         context = _run_context(config)  # looked up once for the shard, not once per person
     for index in range(first, first + count):
@@ -178,7 +181,8 @@ def _simulate_shard(config: RunConfig, first: int, count: int, context=None) -> 
         if not rows:
             continue
         rows.sort(key=_by_time)
-        ecols[0].extend([p.subject_id] * len(rows))
+        subjects.append(p.subject_id)
+        counts.append(len(rows))
         for col, values in zip(ecols[1:], zip(*rows)):  # the rows' fields, column by column
             col.extend(values)
     pcols["birth_time"] = _ts(pcols["birth_time"])
@@ -186,6 +190,7 @@ def _simulate_shard(config: RunConfig, first: int, count: int, context=None) -> 
     persons = pa.Table.from_pydict(pcols, schema=PERSONS_SCHEMA)
     names = EVENTS_SCHEMA.names
     arrays = {}
+    ecols[0] = np.repeat(np.array(subjects, np.int64), np.array(counts, np.int64))
     for name, col in zip(names, ecols):
         if name in ("time", "end_time"):
             arrays[name] = _ts(col)

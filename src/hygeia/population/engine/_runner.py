@@ -110,10 +110,12 @@ class Simulation:
             fn(arg, t)
             dirty = p.dirty
             if dirty and p.alive:
-                if watched.keys().isdisjoint(dirty):
-                    dirty.clear()  # nothing waiting reads what changed (``_changed`` would do just this)
+                for key in dirty:  # (a set of one or two keys: cheaper than a keys view)
+                    if key in watched:
+                        self._changed(t)
+                        break
                 else:
-                    self._changed(t)
+                    dirty.clear()  # nothing waiting reads what changed (``_changed`` would do just this)
         if p.alive and p.death_due is not None and p.death_due <= end:
             self._die_due()
         self._finish()
