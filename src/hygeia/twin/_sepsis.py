@@ -114,6 +114,21 @@ class SepsisMDP:
         """``(716, 25)``: the expected immediate reward of each action in each state."""
         return np.asarray(self.transitions.multiply(self.rewards).sum(axis=1)).reshape(N_STATES, N_ACTIONS)
 
+    @functools.cached_property
+    def sampling_table(self) -> np.ndarray:
+        """The transitions' cumulative probabilities row by row, offset by the row index.
+
+        Row ``r`` (``state * 25 + action``) holds values in ``(r, r + 1]``, so one
+        ``searchsorted(table, r + u)`` with ``u`` uniform in ``[0, 1)`` samples a next state of
+        every row at once (its column is ``transitions.indices`` at the position found).
+        """
+        tx = self.transitions
+        row_of = np.repeat(np.arange(tx.shape[0]), np.diff(tx.indptr))
+        cum = np.cumsum(tx.data)
+        before = np.concatenate([[0.0], cum])[tx.indptr[:-1]]
+        mass = np.asarray(tx.sum(axis=1)).ravel()
+        return (cum - before[row_of]) / mass[row_of] + row_of
+
     def policy(self, name: str) -> np.ndarray:
         """A named policy as a ``(716, 25)`` table of action probabilities.
 
@@ -398,13 +413,7 @@ class SepsisSimulator(Simulator):
         for k in range(steps - 1, -1, -1):
             values.append(mdp.backup(policies[k], values[-1]))
         values = values[::-1]
-        tx = mdp.transitions
-        # cumulative next-state probabilities, offset by row, so that one searchsorted serves every row
-        row_of = np.repeat(np.arange(tx.shape[0]), np.diff(tx.indptr))
-        cum = np.cumsum(tx.data)
-        before = np.concatenate([[0.0], cum])[tx.indptr[:-1]]
-        mass = np.asarray(tx.sum(axis=1)).ravel()
-        cum = (cum - before[row_of]) / mass[row_of] + row_of
+        tx, cum = mdp.transitions, mdp.sampling_table
         # common random numbers: one uniform per episode and step for the action, one for the transition
         u_action = rng.random((n, max(steps, 1)))
         u_next = np.minimum(rng.random((n, max(steps, 1))), 1.0 - 1e-12)
