@@ -15,12 +15,14 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import tomllib
 
 from hygeia.errors import ConfigError, Problem
 
@@ -54,7 +56,7 @@ class Dose:
     every_h: float = 0.0
     times: int = 1
 
-    def expand(self) -> list["Dose"]:
+    def expand(self) -> list[Dose]:
         """The single administrations this entry stands for, in time order."""
         if self.every_h <= 0 or self.times <= 1:
             return [Dose(self.drug, self.amount, self.unit, self.at_h, self.route, self.duration_h)]
@@ -214,7 +216,7 @@ def check_plan(plan: Plan, drugs: Mapping[str, Iterable[str]], *, backend: str =
             problems.append(Problem(at, f"each infusion lasts {dose.duration_h} h but they repeat every "
                                         f"{dose.every_h} h, so they overlap; shorten duration_h or lengthen every_h"))
     infusions = sorted((a for a in plan.administrations() if a.duration_h > 0), key=lambda a: (a.drug, a.at_h))
-    for before, after in zip(infusions, infusions[1:]):
+    for before, after in itertools.pairwise(infusions):
         if before.drug == after.drug and after.at_h < before.at_h + before.duration_h - 1e-9:
             problems.append(Problem(f"{after.drug} at {after.at_h:g} h",
                                     f"overlaps the infusion started at {before.at_h:g} h (lasting "

@@ -73,8 +73,8 @@ def load_patient(run: str | os.PathLike[str], subject_id: int | None = None) -> 
     persons = con.execute("SELECT * FROM persons WHERE subject_id = ?", [int(subject_id)]).df()
     if persons.empty:
         ids = [r[0] for r in con.execute("SELECT subject_id FROM persons ORDER BY subject_id LIMIT 5").fetchall()]
-        raise DataValidationError([f"{os.fspath(run)}: no person with subject id {subject_id}; "
-                                   f"the run's first ids are {', '.join(map(str, ids))}"])
+        raise DataValidationError([(f"{os.fspath(run)}: no person with subject id {subject_id}; "
+                                    f"the run's first ids are {', '.join(map(str, ids))}")])
     events = con.execute("SELECT * FROM events WHERE subject_id = ? ORDER BY time, kind, code",
                          [int(subject_id)]).df()
     return persons.iloc[0].to_dict(), events
@@ -121,7 +121,7 @@ class TwinResult:
     n: int
 
     @property
-    def runs(self):  # noqa: ANN201 - list[Trajectories]
+    def runs(self):
         return self.comparison.runs
 
     def to_json(self) -> dict[str, Any]:
@@ -136,7 +136,7 @@ class TwinResult:
                         "n": self.n, "calibrated": self.calibrated, "simulator": _jsonable(sim.settings())},
             "subject_id": self.twin.subject_id,
             "taken_from_record": _jsonable(self.twin.taken),
-            "observations": 0 if self.twin.observations is None else int(len(self.twin.observations)),
+            "observations": 0 if self.twin.observations is None else len(self.twin.observations),
             "plans": [r.plan.to_dict() for r in self.runs],
             "results": [_jsonable(r.summary()) for r in self.runs],
         }

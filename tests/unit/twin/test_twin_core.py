@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from hygeia.errors import ConfigError, OutputError
-from hygeia.twin import SIMULATORS, Dose, Output, Plan, Simulator, compare, register, simulator_for
+from hygeia.twin import (
+    SIMULATORS,
+    Dose,
+    Output,
+    Plan,
+    Simulator,
+    compare,
+    register,
+    simulator_for,
+)
 from hygeia.twin._twin import Twin, simulate_twin, write_twin
 
 
@@ -17,7 +27,7 @@ class Decay(Simulator):
     """A drug given as boluses, eliminated with a per-patient rate, measured with noise (test only)."""
 
     name = "test-decay"
-    drugs = {"x": ["mg"]}
+    drugs: ClassVar = {"x": ["mg"]}
     outputs = (Output("level", "mg/L", low=0.0, high=50.0, safe_high=8.0, high_event="toxic level"),)
     default_horizon_h = 12.0
     default_step_h = 0.5
