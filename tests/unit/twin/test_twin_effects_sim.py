@@ -126,3 +126,26 @@ def test_covariates_from_record():
     assert latest.iloc[0]["hypertension"] == 1.0
     with pytest.raises(ConfigError, match="pass at="):
         covariates_from_record(person, events.iloc[:0])
+
+
+def test_a_generated_patient_through_a_model_fitted_on_a_table(tmp_path):
+    from hygeia.population import generate
+    from hygeia.twin import load_patient
+
+    generate(n=8, seed=5, out=str(tmp_path / "run"), workers=1)
+    rows = [covariates_from_record(*load_patient(tmp_path / "run", sid)) for sid in range(1, 9)]
+    table = pd.concat(rows, ignore_index=True)
+    assert table["age"].between(0, 120).all() and set(table["male"]) <= {0.0, 1.0}
+    # a model fitted on a table with the same columns (bmi filled where a record has none)
+    rng = np.random.default_rng(0)
+    n = 400
+    X = pd.DataFrame({"age": rng.uniform(20, 90, n), "male": rng.integers(0, 2, n).astype(float),
+                      "bmi": rng.normal(27, 4, n), "hypertension": rng.integers(0, 2, n).astype(float)})
+    t = rng.integers(0, 2, n)
+    y = 0.05 * X["age"] + t * (1.0 + X["hypertension"]) + rng.normal(size=n)
+    model = TLearner(outcome_model=LinearRegression(), seed=0).fit(X, t, y)
+    row = rows[0].fillna({"bmi": 27.0})
+    sim = EffectsSimulator(model=model, covariates=row.iloc[0].to_dict())
+    c = compare(sim, [Plan("no"), Plan("yes", doses=(Dose("treatment", 1),))], n=200, seed=1)
+    gain = np.median(c.difference("outcome", lambda r: r.final("outcome")))
+    assert gain == pytest.approx(1.0 + row["hypertension"].iloc[0], abs=0.3)
