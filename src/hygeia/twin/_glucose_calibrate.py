@@ -9,11 +9,13 @@ Readings are thinned to one per 15 minutes (the AR(1) knot spacing; between knot
 simglucose's noise is a spline, which the AR(1) does not describe), so the likelihood is
 the sensor model's own rather than an overconfident independent-error one.
 
-Sampling: round 0 draws ``calibration_draws`` scale sets from the prior and weights each by
-its likelihood; each later round draws from a defensive mixture (90% a Gaussian fitted to
-the weighted draws with its covariance doubled, 10% the prior) and weights by prior x
-likelihood / proposal; rounds stop when the effective sample size reaches half the draws
-(at most 4 rounds). ``n`` posterior draws are resampled (systematic) from the last round.
+Sampling: the first round draws ``calibration_draws`` scale sets from the prior and weights
+each by its likelihood; each later round draws from a defensive mixture (90% a Gaussian
+fitted to the last round's weighted draws with its covariance doubled, 10% the prior) and
+weights by prior x likelihood / proposal. At least three rounds run (the second round's
+proposal rests on a prior sample with few effective draws and may be narrower than the
+posterior; the third is fitted to a good posterior sample), then rounds go on until the
+effective sample size reaches half the draws (at most 5 rounds). ``n`` posterior draws are resampled (systematic) from the last round.
 The diagnostics (effective sample size, rounds, readings used) are kept in
 ``GlucoseSimulator.calibration_``.
 
@@ -108,7 +110,7 @@ def _ess(logw: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def calibrate_glucose(sim: GlucoseSimulator, observations: pd.DataFrame, *, plan: Plan | None, n: int = 200,
-                      seed: int | None = None, max_rounds: int = 4) -> Params:
+                      seed: int | None = None, min_rounds: int = 3, max_rounds: int = 5) -> Params:
     """Posterior draws of ``si_scale``, ``gb_scale``, ``kabs_scale`` (see the module docstring).
 
     Raises:
@@ -137,9 +139,9 @@ def calibrate_glucose(sim: GlucoseSimulator, observations: pd.DataFrame, *, plan
     logw = loglik(z)
     w, ess = _ess(logw)
     rounds = 1
-    while ess < draws / 2 and rounds < max_rounds:
+    while rounds < min_rounds or (ess < draws / 2 and rounds < max_rounds):
         mu = w @ z
-        cov = 2.0 * np.cov(z.T, aweights=w + 1e-300) + 1e-6 * np.eye(dim)
+        cov = 2.0 * np.cov(z.T, aweights=w + 1e-300) + np.diag((0.02 * sd0) ** 2)
         cov = np.where(np.isfinite(cov), cov, cov0)
         from_fit = rng.random(draws) < 0.9
         z = np.where(from_fit[:, None], rng.multivariate_normal(mu, cov, draws, method="cholesky"),
