@@ -130,6 +130,8 @@ def test_an_overdose_raises_hypoglycaemia_and_a_severe_alert():
     severe = run.alerts[1]
     assert severe.threshold == 54.0 and severe.probability == 1.0 and severe.worst < 54
     assert run.series("glucose").min() >= 10.0  # clipped to the physiological bound
+    states = GlucoseSimulator(patient="adult#001").run_minutes(plan, ONES, 360)["states"]
+    assert states.min() > -1e-8  # no compartment goes negative (beyond round-off, as in simglucose)
     assert re.search(r"severe hypoglycaemia \(level 2\): glucose crosses 54 mg/dL in 100%", severe.message("mg/dL"))
 
 
