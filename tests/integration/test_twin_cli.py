@@ -7,13 +7,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from _chromium import FLAGS, png_pixels
+from _chromium import chromium as find_chromium
 from click.testing import CliRunner
+
 from hygeia.cli.main import main
 from hygeia.core.storage import connect
 from hygeia.population import generate
-
-from _chromium import FLAGS, png_pixels
-from _chromium import chromium as find_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = [str(ROOT / "examples" / "twin" / f"bp_{name}.toml") for name in ("continue", "intensify")]

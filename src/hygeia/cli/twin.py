@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
-from hygeia.cli._common import HygeiaCommand, echo_summary, quiet_option, refuse_existing
+from hygeia.cli._common import (
+    HygeiaCommand,
+    echo_summary,
+    quiet_option,
+    refuse_existing,
+)
 from hygeia.core.progress import Summary, describe_output
 
 __all__ = ["twin_group"]
@@ -49,8 +54,14 @@ def simulate_command(run: str, subject: int | None, backend: str | None, plans: 
     """
     from hygeia.core.progress import status
     from hygeia.errors import ConfigError
-    from hygeia.twin import load_plan, share
-    from hygeia.twin import load_patient, simulate_twin, twin_from_record, write_twin
+    from hygeia.twin import (
+        load_patient,
+        load_plan,
+        share,
+        simulate_twin,
+        twin_from_record,
+        write_twin,
+    )
 
     refuse_existing(out, overwrite, "Twin folder")
     loaded = [load_plan(p) for p in plans]
