@@ -34,7 +34,7 @@ def test_pheno_fit_matches_nonmem():
     assert np.allclose(fit.theta_, [0.00469555, 0.984258, 0.158920], rtol=2e-3)
     assert np.allclose(fit.omega_, [0.0293508, 0.0279060], rtol=0.03)
     assert fit.sigma_ == pytest.approx(0.0132410, rel=0.01)
-    assert fit.ofv_ == pytest.approx(586.276056, abs=1e-3)
+    assert fit.ofv_ == pytest.approx(586.276056, abs=5e-3)
 
 
 def test_objective_at_nonmems_estimates_is_nonmems_objective():
