@@ -431,6 +431,18 @@ class SetAttribute(State):
         person.dirty.add(self.attribute)
         return ADVANCE
 
+    def runner(self):
+        """:meth:`process` for a fixed value, as a closure over it (sampled or copied values: ``process``)."""
+        if self.sampler is not None or self.value_attribute is not None:
+            return self.process
+        attribute, value = self.attribute, self.value
+
+        def process(run, person, t):
+            person.attrs[attribute] = value
+            person.dirty.add(attribute)
+            return ADVANCE
+        return process
+
 
 @_register("Counter")
 class Counter(State):
@@ -546,6 +558,20 @@ class EncounterEnd(State):
             run.encounter = None
             run.encounter_state = None
         return ADVANCE
+
+    def runner(self):
+        return _end_encounter
+
+
+def _end_encounter(run, person, t):
+    """``EncounterEnd.process``, one function for every such state (it reads nothing of the state)."""
+    enc = run.encounter
+    if enc is not None:
+        if enc[END] < t:
+            enc[END] = t
+        run.encounter = None
+        run.encounter_state = None
+    return ADVANCE
 
 
 @_register("Death")

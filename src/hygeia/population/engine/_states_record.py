@@ -337,6 +337,38 @@ class _ObservationValue:
             problems.append(f"{where}: an observation needs a value: exact, range, distribution, vital_sign, "
                             "attribute, value_code, sampled_data or attachment")
 
+    def recorder(self, module: str, state: str):
+        """``(person, t, encounter) -> None``: :meth:`record` for one state, a vital sign's or a
+        sampled number's inlined (a panel's observations are recorded this way)."""
+        if self.sampler is None and self.vital is None:
+            return lambda person, t, encounter: self.record(person, t, module, state, encounter)
+        sampler, vital, unit = self.sampler, self.vital, self.unit
+        has_code = self.code is not None
+        system, code_value, display = self.code if has_code else (None, None, None)
+        value_code = self.value_code[1] if self.value_code is not None else None
+
+        def record(person, t, encounter):
+            if sampler is not None:
+                value = sampler(person.rng)
+            else:
+                value = person.vitals.get(vital)
+                if value is None:  # person.vital(vital, t), its reader looked up here
+                    readers = person.vital_readers
+                    read = readers.get(vital) if readers is not None else None
+                    value = read(person, t) if read is not None else person.vital(vital, t)
+            if has_code:
+                person.obs[code_value] = value if value is not None else value_code
+            if encounter is not None:
+                enc_id = encounter[9]
+                if encounter[1] < t:
+                    encounter[1] = t
+            else:
+                enc_id = None
+            person.rows.append([t, None, "observation", system, code_value, display, value, unit, None, enc_id,
+                                module, state])
+            person.dirty.add("@observation")
+        return record
+
     def record(self, person, t, module, state, encounter):
         """Append the observation's row (built inline: this is the engine's hottest write)."""
         value = text = None
@@ -455,6 +487,19 @@ class MultiObservation(State):
         for child in self.children:
             child.record(person, t, self.module, self.name, enc)
         return ADVANCE
+
+    def runner(self):
+        """:meth:`process` with each observation's recorder made once."""
+        kind, code, module, name = self.kind, self.code, self.module, self.name
+        children = tuple(child.recorder(module, name) for child in self.children)
+
+        def process(run, person, t):
+            enc = run.encounter
+            person.record(t, kind, code, module, name, enc)
+            for record in children:
+                record(person, t, enc)
+            return ADVANCE
+        return process
 
 
 @_register("Symptom")
