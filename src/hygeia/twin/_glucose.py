@@ -24,7 +24,8 @@ in U/h, and ``bolus = true`` or ``{carb_ratio = g/U, correction_factor = mg/dL/U
 
 Outputs: ``glucose`` (subcutaneous glucose, what simglucose reports as BG; physiological
 bounds 10-600 mg/dL, hypoglycaemia below 70, hyperglycaemia above 250, and a severe
-hypoglycaemia alert below 54), ``cgm`` (a Dexcom-like sensor reading with simglucose's noise
+hypoglycaemia alert below 54; time in range 70-180 mg/dL unless the plan sets a glucose
+target), ``cgm`` (a Dexcom-like sensor reading with simglucose's noise
 model, 39-600 mg/dL), ``plasma_insulin`` (pmol/L) and ``plasma_glucose`` (mg/dL).
 
 Example:
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any, ClassVar
@@ -70,13 +72,15 @@ from hygeia.twin._simulator import (
     register,
 )
 
-__all__ = ["GLUCOSE_OUTPUTS", "SCALES", "VIRTUAL_PATIENTS", "GlucoseSimulator"]
+__all__ = ["GLUCOSE_OUTPUTS", "SCALES", "TIME_IN_RANGE", "VIRTUAL_PATIENTS", "GlucoseSimulator"]
 
 #: The 30 virtual patients a glucose twin is built on (simglucose's names).
 VIRTUAL_PATIENTS: tuple[str, ...] = PATIENTS
 
 #: The uncertain factors a parameter draw holds (see the module docstring).
 SCALES = ("si_scale", "gb_scale", "kabs_scale")
+#: The consensus time-in-range target (mg/dL), used when a plan sets no glucose target.
+TIME_IN_RANGE = (70.0, 180.0)
 #: Prior log-sd of ``gb_scale``: the virtual cohort's fasting glucose spreads only ~4%, patients more.
 GB_LOG_SD = 0.1
 
@@ -332,7 +336,13 @@ class GlucoseSimulator(Simulator):
 
     def simulate(self, plan: Plan, *, params: Params | None = None, n: int = 200, seed: int | None = None,
                  step_h: float | None = None) -> Trajectories:
-        """As :meth:`Simulator.simulate`, adding a severe hypoglycaemia alert (glucose below 54 mg/dL)."""
+        """As :meth:`Simulator.simulate`, adding a severe hypoglycaemia alert (glucose below 54 mg/dL).
+
+        A plan without a glucose target gets the consensus time-in-range target, 70-180 mg/dL
+        (Battelino et al., Diabetes Care 2019), so that its summary reports time in range.
+        """
+        if "glucose" not in plan.targets:
+            plan = replace(plan, targets={**plan.targets, "glucose": TIME_IN_RANGE})
         run = super().simulate(plan, params=params, n=n, seed=seed, step_h=step_h)
         severe = find_alerts(run.times_h, run.values[:, :, :1], [_SEVERE])
         if severe:

@@ -119,6 +119,8 @@ def test_registered_and_simulates_with_outputs_and_time_in_range():
     assert tir.shape == (5,) and np.all((tir >= 0) & (tir <= 1))
     again = sim.simulate(plan, n=5, seed=2)
     assert np.array_equal(run.values, again.values)
+    untargeted = sim.simulate(Plan("usual", horizon_h=2, settings={"basal": "patient"}), n=2, seed=2)
+    assert untargeted.summary()["outputs"]["glucose"]["time_in_target"]["range"] == [70.0, 180.0]
 
 
 def test_an_overdose_raises_hypoglycaemia_and_a_severe_alert():
