@@ -5,9 +5,9 @@ simglucose 0.2.11 (MIT) is the reference the glucose back-end is checked against
 registers a gym environment (gym 0.9.4, which no longer installs beside gymnasium 1.x) and
 its patient module finds its parameter file with ``pkg_resources`` (gone from setuptools 81).
 Only its pure-Python patient core is needed, so it is installed ``--no-deps`` (see the
-Makefile) and loaded here: the package is entered without running its ``__init__``, and,
-where ``pkg_resources`` is missing, a stand-in that only locates package files is present
-while the patient module is imported, then removed.
+Makefile) and loaded here: the package is entered without running its ``__init__``, and a
+stand-in for ``pkg_resources`` that only locates package files is present while the patient
+module is imported, then removed (the real one is missing or warns on import).
 
 Example:
     >>> T1DPatient = simglucose_patient_class()  # doctest: +SKIP
@@ -58,20 +58,22 @@ def simglucose_patient_class() -> Any:
             package.__file__ = spec.origin
             sys.modules["simglucose"] = package
         root = next(iter(spec.submodule_search_locations))
-        shim = None
-        if importlib.util.find_spec("pkg_resources") is None:
-            shim = types.ModuleType("pkg_resources")
+        # the stand-in is used even where pkg_resources exists: importing it warns (setuptools 67.5-80)
+        shim = types.ModuleType("pkg_resources")
 
-            def resource_filename(package: str, name: str) -> str:
-                return os.path.join(root, *name.split("/"))
+        def resource_filename(package: str, name: str) -> str:
+            return os.path.join(root, *name.split("/"))
 
-            shim.resource_filename = resource_filename  # type: ignore[attr-defined]
-            sys.modules["pkg_resources"] = shim
+        shim.resource_filename = resource_filename  # type: ignore[attr-defined]
+        before = sys.modules.get("pkg_resources")
+        sys.modules["pkg_resources"] = shim
         try:
             module = importlib.import_module("simglucose.patient.t1dpatient")
         finally:
-            if shim is not None and sys.modules.get("pkg_resources") is shim:
-                del sys.modules["pkg_resources"]
+            if before is None:
+                sys.modules.pop("pkg_resources", None)
+            else:
+                sys.modules["pkg_resources"] = before
     cls = module.T1DPatient
     cls.Action = module.Action
     return cls
