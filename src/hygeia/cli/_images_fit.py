@@ -23,6 +23,7 @@ __all__ = ["fit_command"]
 Examples:
   hygeia images fit scans --out runs/ct_model --seed 1
   hygeia images fit scans --out runs/ct_model --size 64 --epochs 100 --cpu-seconds 600
+  hygeia images fit scans --out runs/ct_latent --kind latent --cpu-seconds 240 --seed 1
   hygeia images fit scans --out runs/ct_pca --kind pca --seed 1
 
 \b
@@ -33,15 +34,17 @@ Training uses one CPU thread; the model folder holds spec.json and arrays.npz.""
 )
 @click.argument("folder", metavar="DIR")
 @click.option("--out", required=True, metavar="MODEL", help="Model folder to write (must not exist unless --overwrite).")
-@click.option("--kind", type=click.Choice(("diffusion", "pca", "augment")), default="diffusion", show_default=True,
-              help="diffusion: MONAI DiffusionModelUNet (DDPM training, DDIM sampling); pca: PCA-Gaussian "
-                   "baseline; augment: augmented copies of the training images (copies them by construction).")
+@click.option("--kind", type=click.Choice(("diffusion", "latent", "pca", "augment")), default="diffusion",
+              show_default=True,
+              help="diffusion: MONAI DiffusionModelUNet (DDPM training, DDIM sampling); latent: diffusion on a "
+                   "whitened PCA latent with a small MLP denoiser (fast on a CPU); pca: PCA-Gaussian baseline; "
+                   "augment: augmented copies of the training images (copies them by construction).")
 @click.option("--size", type=click.Choice(("32", "64")), default="32", show_default=True,
               help="Pixels across every image (slices are centre-cropped and resized).")
 @click.option("--epochs", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Diffusion only: passes over the training images.")
+              help="Diffusion and latent only: passes over the training images.")
 @click.option("--cpu-seconds", type=click.FloatRange(min=1), default=600.0, show_default=True, metavar="S",
-              help="Diffusion only: stop training once it has used this many CPU seconds.")
+              help="Diffusion and latent only: stop training once it has used this many CPU seconds.")
 @click.option("--seed", type=int, default=None, metavar="S",
               help="Training seed. Default: a fresh random one (recorded in the model and printed).")
 @click.option("--overwrite", is_flag=True, help="Replace the model folder if it exists.")
@@ -60,11 +63,13 @@ def fit_command(folder: str, out: str, kind: str, size: str, epochs: int, cpu_se
     given, seed = seed is not None, resolve_seed(seed)
     start = time.perf_counter()
     data = read_image_folder(folder, size=int(size), quiet=quiet)
-    params = {"epochs": epochs, "cpu_seconds": cpu_seconds} if kind == "diffusion" else {}
+    learned = kind in ("diffusion", "latent")
+    params = {"epochs": epochs, "cpu_seconds": cpu_seconds} if learned else {}
     model = GENERATORS[kind](seed=seed, **params)
-    if kind == "diffusion":
+    if learned:
         total = -(-len(data.images) // model.batch_size) * epochs
-        with Progress(total, unit="steps", description="training the diffusion model", quiet=quiet) as bar:
+        what = "the diffusion model" if kind == "diffusion" else "the latent diffusion model"
+        with Progress(total, unit="steps", description=f"training {what}", quiet=quiet) as bar:
             model.callback = lambda done, total, loss: bar.update(1)
             model.fit(data.images, data.labels)
     else:
@@ -76,7 +81,7 @@ def fit_command(folder: str, out: str, kind: str, size: str, epochs: int, cpu_se
     images = f"{len(data.images):,} {data.modality} ({counts}), {size}x{size} px"
     facts = [("output", describe_output(out)), ("images", images), ("generator", kind)]
     prov = model.provenance_
-    if kind == "diffusion":
+    if learned:
         stopped = prov["stopped_by"].replace("_", " ")
         training = (f"{prov['steps']:,} steps in {prov['train_cpu_seconds']:.0f} CPU s (stopped by {stopped}), "
                     f"final loss {prov['final_loss']:.4f}")

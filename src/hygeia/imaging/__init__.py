@@ -23,6 +23,7 @@ from hygeia.imaging._dicom_read import SeriesInfo, list_dicom_series, read_dicom
 from hygeia.imaging._dicom_write import DicomSeries, DicomStudy, write_dicom
 from hygeia.imaging._diffusion import ImageDiffusion, fit_image_model, sample_images
 from hygeia.imaging._encoder import ImageEncoder, lesion_classifier_auc
+from hygeia.imaging._latent import ImageLatentDiffusion
 from hygeia.imaging._io_convert import SavedImage, load_image, save_image
 from hygeia.imaging._lesions import (
     CONDITIONS,
@@ -76,6 +77,7 @@ __all__ = [
     "DicomStudy",
     "Finding",
     "ImageDiffusion",
+    "ImageLatentDiffusion",
     "ImageEncoder",
     "ImageGenerator",
     "ImagesResult",

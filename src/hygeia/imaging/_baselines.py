@@ -160,12 +160,24 @@ class ImageGenerator(Generator):
         return self.labels_.index(label)
 
     def sample_labeled(self, n: int, *, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """``n`` images with labels drawn in the training proportions: ``(images, labels)``."""
+        """``n`` images with labels in the training proportions: ``(images, labels)``.
+
+        The labels are stratified: each label gets the whole part of its share of ``n``, the
+        few left over go to labels drawn with probabilities in proportion to the fractional
+        parts, and the order is shuffled (the label mix does not vary from draw to draw, which
+        would only add noise to metrics such as FID).
+        """
         self._check_fitted()
         n = _check_n(n)
         seed = resolve_seed(seed)
-        p = np.asarray(self.label_counts_, float) / sum(self.label_counts_)
-        y = np.random.default_rng(derive_seed(seed, 0)).choice(len(p), size=n, p=p)
+        rng = np.random.default_rng(derive_seed(seed, 0))
+        share = n * np.asarray(self.label_counts_, float) / sum(self.label_counts_)
+        counts = np.floor(share).astype(int)
+        left = n - int(counts.sum())
+        if left:
+            frac = share - counts
+            counts[rng.choice(len(share), size=left, replace=False, p=frac / frac.sum())] += 1
+        y = rng.permutation(np.repeat(np.arange(len(share)), counts))
         return self._unscale(self._sample_scaled(y, derive_seed(seed, 1))), np.asarray(self.labels_)[y]
 
     def sample(self, n: int, *, label: str | None = None, seed: int | None = None) -> np.ndarray:

@@ -30,6 +30,7 @@ from hygeia.imaging._baselines import (
     PCAGaussian,
     derive_seed,
 )
+from hygeia.imaging._latent import ImageLatentDiffusion
 
 __all__ = ["GENERATORS", "ImageDiffusion", "fit_image_model", "sample_images"]
 
@@ -227,8 +228,8 @@ class ImageDiffusion(ImageGenerator):
 
 
 #: The image generators by the short name the CLI and :func:`fit_image_model` use.
-GENERATORS: dict[str, type[ImageGenerator]] = {"diffusion": ImageDiffusion, "pca": PCAGaussian,
-                                               "augment": AugmentOnly}
+GENERATORS: dict[str, type[ImageGenerator]] = {"diffusion": ImageDiffusion, "latent": ImageLatentDiffusion,
+                                               "pca": PCAGaussian, "augment": AugmentOnly}
 
 
 def fit_image_model(images: Any, labels: Any = None, *, kind: str = "diffusion", seed: int | None = None,
@@ -238,9 +239,10 @@ def fit_image_model(images: Any, labels: Any = None, *, kind: str = "diffusion",
     Args:
         images: the training images in their own units (HU for CT).
         labels: one finding label per image (None: one class).
-        kind: ``'diffusion'``, ``'pca'`` or ``'augment'``.
+        kind: ``'diffusion'``, ``'latent'`` (latent diffusion on a whitened PCA latent), ``'pca'`` or
+            ``'augment'``.
         seed: fit seed (None: fresh entropy, recorded in the model).
-        epochs: training passes (diffusion only).
+        epochs: training passes (the two diffusion models only).
         **params: other constructor parameters of the chosen generator.
 
     Returns:
@@ -256,8 +258,9 @@ def fit_image_model(images: Any, labels: Any = None, *, kind: str = "diffusion",
         raise ConfigError(f"unknown image generator kind {kind!r}; choose one of {', '.join(GENERATORS)}, "
                           "e.g. kind='diffusion'")
     if epochs is not None:
-        if kind != "diffusion":
-            raise ConfigError(f"epochs applies to the diffusion model only, not kind={kind!r}")
+        if kind not in ("diffusion", "latent"):
+            raise ConfigError(f"epochs applies to the diffusion models only (kind='diffusion' or 'latent'), "
+                              f"not kind={kind!r}")
         params["epochs"] = epochs
     return GENERATORS[kind](seed=seed, **params).fit(images, labels)
 

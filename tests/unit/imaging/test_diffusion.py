@@ -86,7 +86,7 @@ def test_bad_settings_are_named(slices) -> None:
         ImageDiffusion(**TINY).fit(x[:, :, :16], y)
     with pytest.raises(ConfigError, match=re.escape("unknown image generator kind 'gan'")):
         fit_image_model(x, y, kind="gan")
-    with pytest.raises(ConfigError, match="epochs applies to the diffusion model only"):
+    with pytest.raises(ConfigError, match="epochs applies to the diffusion models only"):
         fit_image_model(x, y, kind="pca", epochs=3)
     with pytest.raises(ConfigError, match="must be a fitted image generator"):
         sample_images("model", 3)
