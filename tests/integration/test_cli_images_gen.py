@@ -117,3 +117,15 @@ def test_fit_and_sample_diffusion(folders: Path, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in (tmp_path / "s").iterdir()) in (["consolidation"], ["consolidation", "none"],
                                                                   ["none"])
+
+
+def test_fit_and_sample_latent_diffusion(folders: Path, tmp_path: Path) -> None:
+    model = tmp_path / "latent"
+    res = _run("fit", str(folders / "train"), "--out", str(model), "--kind", "latent", "--epochs", "3", "--seed", "5")
+    assert res.exit_code == 0, res.output
+    assert "Trained a latent image generator" in res.output and "3 steps" in res.output
+    gen = load_generator(model)
+    assert type(gen).__name__ == "ImageLatentDiffusion" and gen.provenance_["latent_components"] == 16
+    res = _run("sample", str(model), "-n", "4", "--out", str(tmp_path / "s"), "--seed", "1")
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["consolidation", "none"]  # stratified: 2 and 2

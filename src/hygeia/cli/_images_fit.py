@@ -41,15 +41,16 @@ Training uses one CPU thread; the model folder holds spec.json and arrays.npz.""
                    "augment: augmented copies of the training images (copies them by construction).")
 @click.option("--size", type=click.Choice(("32", "64")), default="32", show_default=True,
               help="Pixels across every image (slices are centre-cropped and resized).")
-@click.option("--epochs", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Diffusion and latent only: passes over the training images.")
+@click.option("--epochs", type=click.IntRange(min=1), default=None,
+              help="Diffusion and latent only: passes over the training images. Default: 50 for diffusion, "
+                   "5,000 for latent (each is also stopped by --cpu-seconds).")
 @click.option("--cpu-seconds", type=click.FloatRange(min=1), default=600.0, show_default=True, metavar="S",
               help="Diffusion and latent only: stop training once it has used this many CPU seconds.")
 @click.option("--seed", type=int, default=None, metavar="S",
               help="Training seed. Default: a fresh random one (recorded in the model and printed).")
 @click.option("--overwrite", is_flag=True, help="Replace the model folder if it exists.")
 @quiet_option
-def fit_command(folder: str, out: str, kind: str, size: str, epochs: int, cpu_seconds: float, seed: int | None,
+def fit_command(folder: str, out: str, kind: str, size: str, epochs: int | None, cpu_seconds: float, seed: int | None,
                 overwrite: bool, quiet: bool) -> None:
     """Train an image generator on DIR (one subfolder of images per finding label) and save it to MODEL."""
     import torch
@@ -64,10 +65,13 @@ def fit_command(folder: str, out: str, kind: str, size: str, epochs: int, cpu_se
     start = time.perf_counter()
     data = read_image_folder(folder, size=int(size), quiet=quiet)
     learned = kind in ("diffusion", "latent")
-    params = {"epochs": epochs, "cpu_seconds": cpu_seconds} if learned else {}
+    default_epochs = {"diffusion": 50, "latent": 5_000}
+    params = {"epochs": epochs or default_epochs[kind], "cpu_seconds": cpu_seconds} if learned else {}
     model = GENERATORS[kind](seed=seed, **params)
     if learned:
-        total = -(-len(data.images) // model.batch_size) * epochs
+        n, size = len(data.images), model.batch_size
+        per_epoch = -(-n // size) if kind == "diffusion" else max(1, n // min(size, n))  # as each model batches
+        total = per_epoch * params["epochs"]
         what = "the diffusion model" if kind == "diffusion" else "the latent diffusion model"
         with Progress(total, unit="steps", description=f"training {what}", quiet=quiet) as bar:
             model.callback = lambda done, total, loss: bar.update(1)

@@ -123,8 +123,8 @@ class ImageLatentDiffusion(ImageGenerator):
         (2, 16, 16)
     """
 
-    def __init__(self, *, components: int = 64, residual_components: int = 128, hidden: int = 256, blocks: int = 3,
-                 epochs: int = 20_000, max_steps: int | None = None, cpu_seconds: float | None = None,
+    def __init__(self, *, components: int = 16, residual_components: int = 128, hidden: int = 128, blocks: int = 2,
+                 epochs: int = 5_000, max_steps: int | None = None, cpu_seconds: float | None = None,
                  batch_size: int = 128, learning_rate: float = 1e-3, weight_decay: float = 0.0,
                  ema_decay: float = 0.999, timesteps: int = 1000, sample_steps: int = 100, eta: float = 1.0,
                  workers: int = 1, seed: int | None = None) -> None:
