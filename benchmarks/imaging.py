@@ -11,7 +11,7 @@ headline figures into one JSON:
 - ``link`` (``imaging_link.py``): series rendered per second for the ImagingStudy events of
   a population run;
 - ``gen`` (``imaging_gen.py``): training CPU-seconds, samples per second and the metrics of
-  the learned generator against the PCA-Gaussian baseline.
+  the learned generators (pixel and latent diffusion) against the PCA-Gaussian baseline.
 
 ``--gather`` skips the runs and gathers the part files already written (e.g. after running
 one part alone). ``--quick`` runs every part at toy sizes into ``--results-dir`` (a smoke
@@ -42,7 +42,7 @@ QUICK = {
     "io": ["--slices", "4", "--size", "32", "--seeds", "1"],
     "link": ["-n", "10", "--seeds", "1", "--sizes", "48"],
     "gen": ["--seeds", "101", "--train", "24", "--test", "12", "--samples", "12", "--cpu-seconds", "5",
-            "--sr-train", "12"],
+            "--latent-cpu-seconds", "5", "--sr-train", "12"],
 }
 
 
