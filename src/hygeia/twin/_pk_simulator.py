@@ -179,18 +179,6 @@ class PKPDSimulator(Simulator):
                   creatinine_mg_dl=values["creatinine_mg_dl"], **options)
         return Twin(sim, taken=taken)
 
-    def simulate(self, plan: Plan, *, params: Params | None = None, n: int = 200, seed: int | None = None,
-                 step_h: float | None = None):
-        """:meth:`Simulator.simulate`, less the lower-bound alerts of concentrations resting at 0.
-
-        A concentration is 0 before its drug is given; the exact solution cannot go below 0,
-        so sitting at the bound is not reported as leaving it (every other alert is kept).
-        """
-        run = super().simulate(plan, params=params, n=n, seed=seed, step_h=step_h)
-        run.alerts = [a for a in run.alerts if not (a.event == "reached the lower physiological bound"
-                                                    and a.threshold == 0.0 and a.worst >= 0.0)]
-        return run
-
     # -- parameters --------------------------------------------------------------------------
     def _pk_params(self, drug: str, eta: Mapping[str, np.ndarray], n: int) -> Params:
         pk = self.model(drug).build(self.covariates(), eta).arrays()

@@ -183,20 +183,28 @@ class Trajectories:
         return out
 
 
-def find_alerts(times_h: np.ndarray, values: np.ndarray, outputs: Sequence[Output]) -> list[SafetyAlert]:
-    """Every threshold or bound crossed in ``values`` (shape ``(n, t, k)``), with its probability."""
+def find_alerts(times_h: np.ndarray, values: np.ndarray, outputs: Sequence[Output],
+                raw: np.ndarray | None = None) -> list[SafetyAlert]:
+    """Every threshold or bound crossed in ``values`` (shape ``(n, t, k)``), with its probability.
+
+    ``raw`` is what the model computed before the state was clipped to the physiological
+    bounds; a bound is reported when ``raw`` (or, without it, ``values``) goes past it, so a
+    value sitting on a bound (a concentration of 0 before the first dose) is no alert.
+    """
     alerts: list[SafetyAlert] = []
+    beyond = values if raw is None else raw
     for j, o in enumerate(outputs):
-        s = values[:, :, j]
-        checks = [(o.safe_low, o.low_event, s < o.safe_low, np.min), (o.safe_high, o.high_event, s > o.safe_high, np.max),
-                  (o.low, "reached the lower physiological bound", s <= o.low, np.min),
-                  (o.high, "reached the upper physiological bound", s >= o.high, np.max)]
+        s, r = values[:, :, j], beyond[:, :, j]
+        checks = [(o.safe_low, o.low_event, s < o.safe_low, np.min(s)),
+                  (o.safe_high, o.high_event, s > o.safe_high, np.max(s)),
+                  (o.low, "went below the lower physiological bound (kept at it)", r < o.low, np.min(r)),
+                  (o.high, "went above the upper physiological bound (kept at it)", r > o.high, np.max(r))]
         for threshold, event, hit, worst in checks:
             if not np.isfinite(threshold) or not hit.any():
                 continue
             first = times_h[np.argmax(hit.any(axis=0))]
             alerts.append(SafetyAlert(o.name, event, float(threshold), float(np.mean(hit.any(axis=1))),
-                                      float(first), float(worst(s))))
+                                      float(first), float(worst)))
     return alerts
 
 
@@ -254,12 +262,12 @@ class Simulator(ABC):
         horizon = plan.horizon_h or self.default_horizon_h
         step = step_h or self.default_step_h
         times = np.round(np.arange(0.0, horizon + step / 2, step), 9)
-        values = self._simulate(plan, params, times, np.random.default_rng(noise_seq))
+        raw = self._simulate(plan, params, times, np.random.default_rng(noise_seq))
         lows = np.array([o.low for o in self.outputs])
         highs = np.array([o.high for o in self.outputs])
-        values = np.clip(values, lows, highs)
+        values = np.clip(raw, lows, highs)
         return Trajectories(plan, self.name, times, tuple(self.outputs), values, params,
-                            find_alerts(times, values, self.outputs), seed, {"simulator": self.settings()})
+                            find_alerts(times, values, self.outputs, raw), seed, {"simulator": self.settings()})
 
     def settings(self) -> dict[str, Any]:
         """The keyword arguments the simulator was built with (recorded in outputs)."""

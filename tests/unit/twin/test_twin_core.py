@@ -86,7 +86,7 @@ def test_alerts_bounds_and_measures(decay):
     assert t.series("level").max() <= 50.0  # clipped at the physiological bound
     events = {a.event: a for a in t.alerts}
     assert events["toxic level"].probability == 1.0 and events["toxic level"].first_time_h == 0.0
-    assert events["reached the upper physiological bound"].first_time_h == 6.0
+    assert events["went above the upper physiological bound (kept at it)"].first_time_h == 6.0
     assert "toxic level: level crosses 8 mg/L in 100% of simulations" in events["toxic level"].message("mg/L")
     tir = t.time_in_range("level", 1.0, 5.0)
     assert tir.shape == (30,) and np.all((tir > 0) & (tir < 1))

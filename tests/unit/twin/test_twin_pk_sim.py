@@ -65,7 +65,7 @@ def test_overdose_raises_alerts_and_concentrations_stay_non_negative():
                        n=3, seed=1)
     events = {(a.output, a.event) for a in run.alerts}
     assert ("propofol_effect", "over-sedation") in events
-    assert all(a.event != "reached the lower physiological bound" for a in run.alerts)
+    assert all("lower physiological bound" not in a.event for a in run.alerts)
     assert run.values.min() >= 0.0
     high = sim.simulate(vanco(amount=2500.0), n=50, seed=1, step_h=0.5)
     alert = next(a for a in high.alerts if a.output == "vancomycin_auc24")
