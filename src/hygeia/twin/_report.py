@@ -12,10 +12,12 @@ import math
 from html import escape
 from typing import Any
 
+import numpy as np
+
 from hygeia.evaluate._svg import PALETTE, nice_ticks, tick_label
 from hygeia.twin._simulator import share
 
-__all__ = ["band_plot", "render_report"]
+__all__ = ["band_plot", "render_report", "shown_outputs"]
 
 _FONT = 'font-family="DejaVu Sans, Arial, sans-serif" font-size="11"'
 
@@ -30,13 +32,14 @@ def _fmt(v: Any) -> str:
     return escape(str(v))
 
 
-def band_plot(runs: list, output: str, *, width: int = 640, height: int = 300) -> str:
+def band_plot(runs: list, output: str, *, width: int = 680, height: int = 300) -> str:
     """One ``<svg>``: every plan's median and 90% band of ``output`` over time."""
     o = runs[0].output(output)
-    left, right, top, bottom = 62, 150, 30, 42
+    left, right, top, bottom = 62, 190, 30, 42
     pw, ph = width - left - right, height - top - bottom
-    t = runs[0].times_h
-    bands = [r.quantiles(output, (0.05, 0.5, 0.95)) for r in runs]
+    stride = max(1, -(-len(runs[0].times_h) // 600))  # at most about 600 points a line; the CSV keeps all
+    t = runs[0].times_h[::stride]
+    bands = [r.quantiles(output, (0.05, 0.5, 0.95))[:, ::stride] for r in runs]
     lo = min(float(b[0].min()) for b in bands)
     hi = max(float(b[2].max()) for b in bands)
     marks = [v for r in runs if output in r.plan.targets for v in r.plan.targets[output]]
@@ -84,7 +87,7 @@ def band_plot(runs: list, output: str, *, width: int = 640, height: int = 300) -
                     f'fill="none" stroke="{colour}" stroke-width="2"/>')
         ly = top + 14 + 18 * i
         body.append(f'<rect x="{left + pw + 12}" y="{ly - 9}" width="12" height="10" fill="{colour}"/>'
-                    f'<text x="{left + pw + 28}" y="{ly}">{escape(r.plan.name[:18])}</text>')
+                    f'<text x="{left + pw + 28}" y="{ly}">{escape(_label(r.plan.name))}</text>')
     body.append(f'<text x="{left + pw / 2}" y="{height - 8}" text-anchor="middle">hours from the start of the plan</text>')
     body.append(f'<text transform="translate(14,{top + ph / 2}) rotate(-90)" text-anchor="middle">'
                 f'{escape(output)} ({escape(o.unit)})</text>')
@@ -94,6 +97,15 @@ def band_plot(runs: list, output: str, *, width: int = 640, height: int = 300) -
             f'<rect width="{width}" height="{height}" fill="#fff"/>'
             f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">{escape(title)}</text>'
             + "".join(body) + "</svg>")
+
+
+def _label(name: str, limit: int = 26) -> str:
+    return name if len(name) <= limit else name[:limit - 1] + "\u2026"
+
+
+def shown_outputs(runs: list) -> list[str]:
+    """The outputs worth showing: those not identically 0 under every plan (e.g. a drug no plan gives)."""
+    return [o.name for o in runs[0].outputs if any(np.any(r.series(o.name) != 0.0) for r in runs)]
 
 
 def _sentence(summary: dict[str, Any], alerts: list) -> str:
@@ -125,10 +137,17 @@ def render_report(result: Any) -> str:
             f"how uncertain the outcome is for this patient, not a guarantee.</p>")
     plans = "".join(f"<li><b>{escape(r.plan.name)}</b>: {_sentence(s, r.alerts)}</li>"
                     for r, s in zip(runs, data["results"]))
-    figures = "".join(f'<figure>{band_plot(runs, o.name)}</figure>' for o in runs[0].outputs)
+    shown = shown_outputs(runs)
+    figures = "".join(f'<figure>{band_plot(runs, o.name)}</figure>' for o in runs[0].outputs if o.name in shown)
+    idle = [o.name for o in runs[0].outputs if o.name not in shown]
+    if idle:
+        figures += (f"<p>Not shown: {escape(', '.join(idle))}, which stay at 0 under every plan "
+                    f"(no plan gives what drives them).</p>")
     rows = []
     for r, s in zip(runs, data["results"]):
         for name, e in s["outputs"].items():
+            if name not in shown:
+                continue
             tir = e.get("time_in_target")
             rows.append(f"<tr><td>{escape(r.plan.name)}</td><td>{escape(name)}</td><td>{_fmt(e['final_median'])} "
                         f"{escape(e['unit'])}</td><td>{_fmt(e['final_90'][0])} to {_fmt(e['final_90'][1])}</td>"
@@ -141,7 +160,7 @@ def render_report(result: Any) -> str:
             f"<tr><td>{escape(d['plan'])} − {escape(d['versus'])}</td><td>{escape(d['output'])}</td>"
             f"<td>{_fmt(d['final_difference_median'])} {escape(d['unit'])}</td>"
             f"<td>{_fmt(d['final_difference_90'][0])} to {_fmt(d['final_difference_90'][1])}</td>"
-            f"<td>{share(d['probability_higher'])}</td></tr>" for d in data["differences"])
+            f"<td>{share(d['probability_higher'])}</td></tr>" for d in data["differences"] if d["output"] in shown)
         diffs = ("<h2>Differences between plans (paired)</h2><p>For each draw of the patient’s parameters, the "
                  "outcome under one plan minus the outcome under the first plan. An interval that excludes 0 means "
                  "the plans differ for this patient whatever the uncertain parameters are.</p><table><tr><th>plans</th>"

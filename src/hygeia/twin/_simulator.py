@@ -96,7 +96,7 @@ class SafetyAlert:
     def message(self, unit: str = "") -> str:
         """One sentence a clinician reads."""
         return (f"{self.event}: {self.output} crosses {self.threshold:g} {unit}".rstrip()
-                + f" in {share(self.probability)} of simulations, first at {self.first_time_h:g} h "
+                + f" in {share(self.probability)} of simulations, first at {self.first_time_h:.3g} h "
                   f"(worst {self.worst:.4g} {unit})".rstrip())
 
 

@@ -201,15 +201,22 @@ def simulate_twin(twin: Twin, plans: Sequence[Plan], *, n: int = 200, seed: int 
 
 
 def write_twin(result: TwinResult, out: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
-    """Write ``twin.json``, ``trajectories.csv`` (quantiles per plan, output and time) and ``report.html``."""
-    from hygeia.twin._report import render_report
+    """Write ``twin.json``, ``trajectories.csv`` (quantiles per plan, output and time) and ``report.html``.
 
+    Outputs that stay at 0 under every plan (a drug no plan gives) are left out of the CSV and
+    the page; ``twin.json`` keeps every output's summary.
+    """
+    from hygeia.twin._report import render_report, shown_outputs
+
+    shown = shown_outputs(result.runs)
     with atomic_output(out, folder=True, overwrite=overwrite, what="twin folder") as tmp:
         tmp = Path(tmp)
         (tmp / "twin.json").write_text(json.dumps(result.to_json(), indent=1) + "\n")
         frames = []
         for run in result.runs:
             for o in run.outputs:
+                if o.name not in shown:  # identically 0 under every plan: no plan gives its drug
+                    continue
                 q = run.quantiles(o.name, (0.05, 0.25, 0.5, 0.75, 0.95))
                 frames.append(pd.DataFrame({"plan": run.plan.name, "output": o.name, "unit": o.unit,
                                             "time_h": run.times_h, "q05": q[0], "q25": q[1], "median": q[2],
