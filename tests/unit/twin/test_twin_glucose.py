@@ -207,22 +207,28 @@ def test_calibration_covers_the_true_patient():
 
 @pytest.mark.slow
 def test_ninety_percent_prediction_intervals_cover_held_out_cgm():
-    """12 synthetic patients: calibrate on 12 h of CGM, predict the next 12 h; 90% intervals cover 85-95%."""
+    """3 synthetic patients (child, adolescent, adult): calibrate on 12 h of CGM, predict the next 12 h.
+
+    90% intervals cover about 90% of the held-out readings.
+
+    A smaller study than the benchmark's (``benchmarks/twin_glucose.py``: 12 patients, 576 held-out
+    readings, the figure docs/twin.md gives), so the band it accepts is wider: 0.80-0.98.
+    """
     plan = Plan("day", horizon_h=24, settings={"meals": [[1, 45], [6, 70], [12, 80], [18, 30]], "basal": "patient",
                                                "bolus": True})
     hits = total = 0
-    for k in range(12):
+    for k in range(3):
         sim = GlucoseSimulator(patient=("adolescent#005", "adult#007", "child#008")[k % 3], calibration_draws=300)
         _, times, cgm = _synthetic(sim, plan, seed=50 + k)
         seen = times <= 12
         post = sim.calibrate(pd.DataFrame({"time_h": times[seen], "output": "cgm", "value": cgm[seen]}),
-                             plan=plan, n=200, seed=k)
+                             plan=plan, n=100, seed=k)
         lo, hi = np.quantile(sim.simulate(plan, params=post, seed=900 + k, step_h=0.25).series("cgm"),
                              [0.05, 0.95], axis=0)
         held = ~seen
         hits += int(np.sum((cgm[held] >= lo[held]) & (cgm[held] <= hi[held])))
         total += int(held.sum())
-    assert 0.85 <= hits / total <= 0.95, hits / total
+    assert 0.80 <= hits / total <= 0.98, hits / total
 
 
 def _record(age_y: float, weight: float | None, conditions=(), insulin=()):
