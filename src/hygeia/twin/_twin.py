@@ -26,6 +26,7 @@ import pandas as pd
 from hygeia.core.atomic import atomic_output
 from hygeia.core.seeding import resolve_seed
 from hygeia.errors import ConfigError, DataValidationError
+from hygeia.evaluate._audit import jsonable
 from hygeia.twin._plan import Plan
 from hygeia.twin._simulator import SIMULATORS, Comparison, Params, Simulator, compare
 
@@ -133,12 +134,12 @@ class TwinResult:
         sim = self.twin.simulator
         out: dict[str, Any] = {
             "made_by": {"tool": "hygeia twin", "version": hygeia_version, "backend": sim.name, "seed": self.seed,
-                        "n": self.n, "calibrated": self.calibrated, "simulator": _jsonable(sim.settings())},
+                        "n": self.n, "calibrated": self.calibrated, "simulator": jsonable(sim.settings())},
             "subject_id": self.twin.subject_id,
-            "taken_from_record": _jsonable(self.twin.taken),
+            "taken_from_record": jsonable(self.twin.taken),
             "observations": 0 if self.twin.observations is None else len(self.twin.observations),
             "plans": [r.plan.to_dict() for r in self.runs],
-            "results": [_jsonable(r.summary()) for r in self.runs],
+            "results": [jsonable(r.summary()) for r in self.runs],
         }
         if len(self.runs) > 1:
             out["differences"] = _differences(self.comparison)
@@ -157,23 +158,6 @@ def _differences(c: Comparison) -> list[dict[str, Any]]:
                          "final_difference_median": float(med), "final_difference_90": [float(lo), float(hi)],
                          "probability_higher": float(np.mean(d > 0))})
     return rows
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        f = float(value)
-        return f if np.isfinite(f) else None
-    if isinstance(value, (str, int, bool)) or value is None:
-        return value
-    return str(value)
 
 
 def simulate_twin(twin: Twin, plans: Sequence[Plan], *, n: int = 200, seed: int | None = None,
@@ -211,7 +195,7 @@ def write_twin(result: TwinResult, out: str | os.PathLike[str], *, overwrite: bo
     shown = shown_outputs(result.runs)
     with atomic_output(out, folder=True, overwrite=overwrite, what="twin folder") as tmp:
         tmp = Path(tmp)
-        (tmp / "twin.json").write_text(json.dumps(result.to_json(), indent=1) + "\n")
+        (tmp / "twin.json").write_text(json.dumps(result.to_json(), indent=1, default=str) + "\n")
         frames = []
         for run in result.runs:
             for o in run.outputs:
