@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: result files a benchmark must have written beyond ``<script>.json`` (one per part).
 PARTS = {"molecules.py": ["molecules-moses", "molecules-goal"]}
 #: files under benchmarks/ that are helpers, not benchmarks.
-HELPERS = {"_results.py", "figures.py", "tabular_datasets.py", "tabular_measure.py"}
+HELPERS = {"_results.py", "_parts.py", "figures.py", "tabular_datasets.py", "tabular_measure.py"}
 
 
 def _load(name: str):
