@@ -1,6 +1,6 @@
 """Benchmark medical imaging as a whole; writes ``benchmarks/results/imaging.json`` and prints it.
 
-Runs the four part benchmarks, each in its own process and each writing its own result
+Runs the five part benchmarks, each in its own process and each writing its own result
 file (the figures in README and ``docs/imaging.md`` cite those), then gathers their
 headline figures into one JSON:
 
@@ -11,7 +11,9 @@ headline figures into one JSON:
 - ``link`` (``imaging_link.py``): series rendered per second for the ImagingStudy events of
   a population run;
 - ``gen`` (``imaging_gen.py``): training CPU-seconds, samples per second and the metrics of
-  the learned generators (pixel and latent diffusion) against the PCA-Gaussian baseline.
+  the learned generators (pixel and latent diffusion) against the PCA-Gaussian baseline;
+- ``superres`` (``imaging_superres.py``): PSNR and SSIM of the 2x super-resolution model and
+  of bicubic interpolation on held-out slices, and its training CPU-seconds.
 
 ``--gather`` skips the runs and gathers the part files already written (e.g. after running
 one part alone). ``--quick`` runs every part at toy sizes into ``--results-dir`` (a smoke
@@ -19,7 +21,7 @@ run: its figures are not the ones the docs cite).
 
 Usage::
 
-    .venv/bin/python benchmarks/imaging.py [--parts render,io,link,gen] [--gather] [--quick --results-dir DIR]
+    .venv/bin/python benchmarks/imaging.py [--parts render,io,link,gen,superres] [--gather] [--quick --results-dir DIR]
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import _parts
 
-PARTS = ("render", "io", "link", "gen")
+PARTS = ("render", "io", "link", "gen", "superres")
 #: Toy sizes per part for --quick (argparse: the last value of an option wins).
 QUICK = {
     "render": ["--size", "32", "--slices", "2", "--seeds", "1"],
@@ -40,6 +42,7 @@ QUICK = {
     "link": ["-n", "10", "--seeds", "1", "--sizes", "48"],
     "gen": ["--seeds", "101", "--train", "24", "--test", "12", "--samples", "12", "--cpu-seconds", "5",
             "--latent-cpu-seconds", "5", "--sr-train", "12"],
+    "superres": ["--seeds", "101", "--train", "16", "--test", "4", "--epochs", "2"],
 }
 
 
@@ -54,6 +57,9 @@ def headline(part: str, doc: dict[str, Any]) -> dict[str, Any]:
     if part == "io":
         return {k: v for k, v in f.items() if k.endswith(("_slices_per_second", "peak_rss_mib"))} | {
             "sizes": doc.get("sizes")}
+    if part == "superres":
+        keys = ("psnr_model", "psnr_bicubic", "ssim_model", "ssim_bicubic", "fit_cpu_seconds", "must_show")
+        return {k: f.get(k) for k in keys} | {"sizes": doc.get("sizes")}
     if part == "link":
         return {k: v for k, v in f.items() if isinstance(v, dict) or k == "peak_rss_mib"} | {"sizes": doc.get("sizes")}
     return {"figures": f, "sizes": doc.get("sizes")}
