@@ -113,6 +113,11 @@ CASES: dict[str, Case] = {
                                       "max_steps": 2, "batch_size": 8, "sample_steps": 2},
         _ct_slices, n=2, fit_kwargs=_ct_labels,
     ),
+    "imaging.latent_diffusion": Case(
+        "hygeia.imaging._latent", {"components": 4, "residual_components": 8, "hidden": 16, "blocks": 1,
+                                   "max_steps": 3, "batch_size": 8, "sample_steps": 2},
+        _ct_slices, n=2, fit_kwargs=_ct_labels,
+    ),
 }
 
 
@@ -153,8 +158,8 @@ def _same(a: Any, b: Any) -> bool:
 
 @pytest.fixture(params=sorted(CASES))
 def case(request: pytest.FixtureRequest) -> tuple[str, Case, Any]:
-    torch = pytest.importorskip("torch") if request.param in ("tabular.neural", "molecules.lm",
-                                                             "imaging.diffusion") else None
+    torch = pytest.importorskip("torch") if request.param in ("tabular.neural", "molecules.lm", "imaging.diffusion",
+                                                             "imaging.latent_diffusion") else None
     if torch is not None:
         torch.set_num_threads(1)
     if request.param.startswith("molecules."):

@@ -307,4 +307,4 @@ def covariates_from_record(person: Mapping[str, Any], events: pd.DataFrame, *, a
     for col, wanted in (DEFAULT_CONDITIONS if conditions is None else conditions).items():
         row[col] = 1.0 if codes & set(map(str, wanted)) else 0.0
     frame = pd.DataFrame([row])
-    return frame.rename(columns=dict(rename)) if rename else frame
+    return frame.set_axis([dict(rename).get(c, c) for c in frame.columns], axis=1) if rename else frame
