@@ -110,7 +110,7 @@ def test_evaluate_refuses_mixed_kinds_and_fit_refuses_bad_folders(folders: Path,
 @pytest.mark.slow
 def test_fit_and_sample_diffusion(folders: Path, tmp_path: Path) -> None:
     model = tmp_path / "diff"
-    res = _run("fit", str(folders / "train"), "--out", str(model), "--epochs", "1", "--seed", "5")
+    res = _run("fit", str(folders / "train"), "--out", str(model), "--kind", "diffusion", "--epochs", "1", "--seed", "5")
     assert res.exit_code == 0, res.output
     assert "2 steps" in res.output and "stopped by epochs" in res.output
     res = _run("sample", str(model), "-n", "2", "--out", str(tmp_path / "s"), "--format", "nifti", "--seed", "1")
@@ -121,7 +121,7 @@ def test_fit_and_sample_diffusion(folders: Path, tmp_path: Path) -> None:
 
 def test_fit_and_sample_latent_diffusion(folders: Path, tmp_path: Path) -> None:
     model = tmp_path / "latent"
-    res = _run("fit", str(folders / "train"), "--out", str(model), "--kind", "latent", "--epochs", "3", "--seed", "5")
+    res = _run("fit", str(folders / "train"), "--out", str(model), "--epochs", "3", "--seed", "5")  # latent: the default
     assert res.exit_code == 0, res.output
     assert "Trained a latent image generator" in res.output and "3 steps" in res.output
     gen = load_generator(model)

@@ -22,8 +22,8 @@ __all__ = ["fit_command"]
     epilog="""\b
 Examples:
   hygeia images fit scans --out runs/ct_model --seed 1
-  hygeia images fit scans --out runs/ct_model --size 64 --epochs 100 --cpu-seconds 600
-  hygeia images fit scans --out runs/ct_latent --kind latent --cpu-seconds 240 --seed 1
+  hygeia images fit scans --out runs/ct_latent --cpu-seconds 240 --seed 1
+  hygeia images fit scans --out runs/ct_unet --kind diffusion --size 64 --epochs 100 --cpu-seconds 600
   hygeia images fit scans --out runs/ct_pca --kind pca --seed 1
 
 \b
@@ -34,10 +34,11 @@ Training uses one CPU thread; the model folder holds spec.json and arrays.npz.""
 )
 @click.argument("folder", metavar="DIR")
 @click.option("--out", required=True, metavar="MODEL", help="Model folder to write (must not exist unless --overwrite).")
-@click.option("--kind", type=click.Choice(("diffusion", "latent", "pca", "augment")), default="diffusion",
+@click.option("--kind", type=click.Choice(("latent", "diffusion", "pca", "augment")), default="latent",
               show_default=True,
-              help="diffusion: MONAI DiffusionModelUNet (DDPM training, DDIM sampling); latent: diffusion on a "
-                   "whitened PCA latent with a small MLP denoiser (fast on a CPU); pca: PCA-Gaussian baseline; "
+              help="latent: diffusion on a whitened PCA latent with a small MLP denoiser (fast on a CPU; the best "
+                   "on FID in docs/imaging.md); diffusion: MONAI DiffusionModelUNet on pixels (DDPM training, DDIM "
+                   "sampling; needs far more CPU); pca: PCA-Gaussian baseline; "
                    "augment: augmented copies of the training images (copies them by construction).")
 @click.option("--size", type=click.Choice(("32", "64")), default="32", show_default=True,
               help="Pixels across every image (slices are centre-cropped and resized).")

@@ -232,15 +232,15 @@ GENERATORS: dict[str, type[ImageGenerator]] = {"diffusion": ImageDiffusion, "lat
                                                "pca": PCAGaussian, "augment": AugmentOnly}
 
 
-def fit_image_model(images: Any, labels: Any = None, *, kind: str = "diffusion", seed: int | None = None,
+def fit_image_model(images: Any, labels: Any = None, *, kind: str = "latent", seed: int | None = None,
                     epochs: int | None = None, **params: Any) -> ImageGenerator:
     """Fit an image generator: ``images`` ``(n, y, x)`` with one finding label each.
 
     Args:
         images: the training images in their own units (HU for CT).
         labels: one finding label per image (None: one class).
-        kind: ``'diffusion'``, ``'latent'`` (latent diffusion on a whitened PCA latent), ``'pca'`` or
-            ``'augment'``.
+        kind: ``'latent'`` (the default: latent diffusion on a whitened PCA latent), ``'diffusion'``
+            (pixel diffusion with a MONAI UNet), ``'pca'`` or ``'augment'``.
         seed: fit seed (None: fresh entropy, recorded in the model).
         epochs: training passes (the two diffusion models only).
         **params: other constructor parameters of the chosen generator.
