@@ -42,6 +42,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -50,7 +51,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from hygeia.errors import ConfigError, Problem
 from hygeia.twin._plan import Dose, Plan, check_plan
@@ -109,8 +109,10 @@ def _fit_emax(doses: Sequence[float], effects: Sequence[float]) -> tuple[float, 
     return best[1], best[2]
 
 
-#: class -> ((emax, ed50) SBP, (emax, ed50) DBP), fitted once to LAW_2003.
-EMAX = {c: tuple(_fit_emax((0.5, 1.0, 2.0), v) for v in LAW_2003[c]) for c in BP_CLASSES}
+@functools.cache
+def _emax(drug_class: str) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``((emax, ed50) SBP, (emax, ed50) DBP)`` of a class, fitted to LAW_2003 on first use."""
+    return tuple(_fit_emax((0.5, 1.0, 2.0), v) for v in LAW_2003[drug_class])
 
 
 def bp_reduction(drug_class: str, multiple: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,7 +127,7 @@ def bp_reduction(drug_class: str, multiple: float | np.ndarray) -> tuple[np.ndar
         [10.3, 5.7]
     """
     m = np.asarray(multiple, dtype=float)
-    (es, ks), (ed, kd) = EMAX[drug_class]
+    (es, ks), (ed, kd) = _emax(drug_class)
     return es * m / (ks + m), ed * m / (kd + m)
 
 
@@ -238,6 +240,8 @@ class BloodPressureSimulator(Simulator):
         ``current`` (default: the simulator's) is at steady state at time 0; each class
         approaches the reduction of the daily dose in force with its onset time constant.
         """
+        from scipy.signal import lfilter  # scipy.signal takes most of a second to import: only when used
+
         times_h = np.asarray(times_h, dtype=float)
         end = float(times_h.max()) if len(times_h) else 0.0
         dt = 1.0  # hours; the drive is piecewise constant on this grid

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from hygeia.evaluate._svg import PALETTE, nice_ticks, tick_label
+from hygeia.evaluate._svg import PALETTE, _short, nice_ticks, tick_label
 from hygeia.twin._simulator import share
 
 __all__ = ["band_plot", "render_report", "shown_outputs"]
@@ -87,7 +87,7 @@ def band_plot(runs: list, output: str, *, width: int = 680, height: int = 300) -
                     f'fill="none" stroke="{colour}" stroke-width="2"/>')
         ly = top + 14 + 18 * i
         body.append(f'<rect x="{left + pw + 12}" y="{ly - 9}" width="12" height="10" fill="{colour}"/>'
-                    f'<text x="{left + pw + 28}" y="{ly}">{escape(_label(r.plan.name))}</text>')
+                    f'<text x="{left + pw + 28}" y="{ly}">{escape(_short(r.plan.name, 26))}</text>')
     body.append(f'<text x="{left + pw / 2}" y="{height - 8}" text-anchor="middle">hours from the start of the plan</text>')
     body.append(f'<text transform="translate(14,{top + ph / 2}) rotate(-90)" text-anchor="middle">'
                 f'{escape(output)} ({escape(o.unit)})</text>')
@@ -97,10 +97,6 @@ def band_plot(runs: list, output: str, *, width: int = 680, height: int = 300) -
             f'<rect width="{width}" height="{height}" fill="#fff"/>'
             f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">{escape(title)}</text>'
             + "".join(body) + "</svg>")
-
-
-def _label(name: str, limit: int = 26) -> str:
-    return name if len(name) <= limit else name[:limit - 1] + "\u2026"
 
 
 def shown_outputs(runs: list) -> list[str]:
@@ -123,9 +119,13 @@ def _sentence(summary: dict[str, Any], alerts: list) -> str:
     return "; ".join(parts) + "."
 
 
-def render_report(result: Any) -> str:
-    """The whole page for a :class:`~hygeia.twin.TwinResult`."""
-    data = result.to_json()
+def render_report(result: Any, data: dict[str, Any] | None = None, shown: list[str] | None = None) -> str:
+    """The whole page for a :class:`~hygeia.twin.TwinResult`.
+
+    ``data`` (its ``to_json()``) and ``shown`` (:func:`shown_outputs`) are worked out here when
+    the caller has not already.
+    """
+    data = result.to_json() if data is None else data
     runs = result.runs
     sim = result.twin.simulator
     units = {o.name: o.unit for o in sim.outputs}
@@ -137,7 +137,7 @@ def render_report(result: Any) -> str:
             f"how uncertain the outcome is for this patient, not a guarantee.</p>")
     plans = "".join(f"<li><b>{escape(r.plan.name)}</b>: {_sentence(s, r.alerts)}</li>"
                     for r, s in zip(runs, data["results"]))
-    shown = shown_outputs(runs)
+    shown = shown_outputs(runs) if shown is None else shown
     figures = "".join(f'<figure>{band_plot(runs, o.name)}</figure>' for o in runs[0].outputs if o.name in shown)
     idle = [o.name for o in runs[0].outputs if o.name not in shown]
     if idle:

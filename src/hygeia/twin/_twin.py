@@ -195,7 +195,8 @@ def write_twin(result: TwinResult, out: str | os.PathLike[str], *, overwrite: bo
     shown = shown_outputs(result.runs)
     with atomic_output(out, folder=True, overwrite=overwrite, what="twin folder") as tmp:
         tmp = Path(tmp)
-        (tmp / "twin.json").write_text(json.dumps(result.to_json(), indent=1, default=str) + "\n")
+        data = result.to_json()
+        (tmp / "twin.json").write_text(json.dumps(data, indent=1, default=str) + "\n")
         frames = []
         for run in result.runs:
             for o in run.outputs:
@@ -206,5 +207,5 @@ def write_twin(result: TwinResult, out: str | os.PathLike[str], *, overwrite: bo
                                             "time_h": run.times_h, "q05": q[0], "q25": q[1], "median": q[2],
                                             "q75": q[3], "q95": q[4]}))
         pd.concat(frames).to_csv(tmp / "trajectories.csv", index=False, float_format="%.6g")
-        (tmp / "report.html").write_text(render_report(result))
+        (tmp / "report.html").write_text(render_report(result, data, shown))
     return Path(out)
