@@ -551,13 +551,7 @@ class EncounterEnd(State):
         _needs_transition(self, where, problems)
 
     def process(self, run, person, t):
-        enc = run.encounter
-        if enc is not None:
-            if enc[END] < t:
-                enc[END] = t
-            run.encounter = None
-            run.encounter_state = None
-        return ADVANCE
+        return _end_encounter(run, person, t)
 
     def runner(self):
         return _end_encounter
