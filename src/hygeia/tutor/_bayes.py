@@ -80,6 +80,9 @@ class Discriminator:
             weighted over the closest competitors (larger separates more).
         versus: the competitor (disease id) it separates the true disease from most.
         versus_name: that competitor's name.
+        finding: the case finding's own term (``hpo`` is what the student hears: a vague finding's
+            ``reported_as``).
+        channel: how the finding comes to light (``'history'``, ``'exam'``, ``'test'``).
     """
 
     hpo: str
@@ -88,11 +91,14 @@ class Discriminator:
     llr: float
     versus: str
     versus_name: str
+    finding: str = ""
+    channel: str = ""
 
     def to_dict(self) -> dict:
         """JSON-ready fields."""
         return {"hpo": self.hpo, "name": self.name, "present": self.present, "llr": round(self.llr, 4),
-                "versus": self.versus, "versus_name": self.versus_name}
+                "versus": self.versus, "versus_name": self.versus_name, "finding": self.finding or self.hpo,
+                "channel": self.channel}
 
 
 class DiagnosticModel:
@@ -398,6 +404,8 @@ class DiagnosticModel:
         out: list[Discriminator] = []
         seen: set[tuple[str, bool]] = set()
         for f in case.findings:
+            if f.source == "noise":
+                continue
             t = f.reported_as or f.hpo if f.present else f.hpo
             j = self.term_index.get(self.kb.alt_ids.get(t, t))
             if j is None or (t, f.present) in seen:
@@ -411,7 +419,7 @@ class DiagnosticModel:
                 continue
             v = comp[int(np.argmax(llr))]
             out.append(Discriminator(t, self.kb.term(t).name, bool(f.present), score, self.ids[v],
-                                     self.kb.diseases[self.ids[v]].name))
+                                     self.kb.diseases[self.ids[v]].name, f.hpo, f.channel))
         out.sort(key=lambda x: (-x.llr, x.hpo))
         return out[:k]
 
