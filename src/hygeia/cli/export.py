@@ -14,7 +14,7 @@ from hygeia.errors import ConfigError
 
 __all__ = ["export_command", "import_fhir_command", "export_formats"]
 
-FORMATS = ("fhir", "ndjson", "omop", "meds", "csv")
+FORMATS = ("fhir", "ndjson", "omop", "meds", "csv", "synthea-csv")
 #: What ``--out`` is for each format, in words.
 OUT_KIND = {
     "fhir": "a folder: one FHIR R4 transaction Bundle (.json) per patient",
@@ -22,9 +22,10 @@ OUT_KIND = {
     "omop": "one DuckDB file (.duckdb) holding the OMOP CDM 5.4 tables",
     "meds": "a folder: a MEDS dataset (data/*.parquet, metadata/)",
     "csv": "a folder: patients.csv and one CSV file per kind of clinical fact",
+    "synthea-csv": "a folder: Synthea 3.3's 18 CSV files (patients.csv, encounters.csv...)",
 }
 _FORMAT_NAMES = {"fhir": "FHIR R4 Bundles", "ndjson": "FHIR R4 NDJSON (bulk data)", "omop": "OMOP CDM 5.4",
-                 "meds": "MEDS", "csv": "CSV"}
+                 "meds": "MEDS", "csv": "CSV", "synthea-csv": "Synthea CSV"}
 _DUCKDB_SUFFIXES = (".duckdb", ".ddb", ".db")
 _FILE_SUFFIXES = (".json", ".ndjson", ".csv", ".parquet", ".zip", ".gz", *_DUCKDB_SUFFIXES)
 
@@ -55,7 +56,8 @@ def check_out(fmt: str, out: str) -> None:
                               "(or --omop-url to load a PostgreSQL database)")
         return
     if p.is_file() or p.suffix.lower() in _FILE_SUFFIXES:
-        example = {"fhir": "fhir_bundles", "ndjson": "bulk", "meds": "meds_dataset", "csv": "csv"}[fmt]
+        example = {"fhir": "fhir_bundles", "ndjson": "bulk", "meds": "meds_dataset", "csv": "csv",
+                   "synthea-csv": "synthea_csv"}[fmt]
         raise ConfigError(f"--format {fmt} writes {OUT_KIND[fmt]}; --out {out!r} "
                           f"{'is a file' if p.is_file() else 'looks like a file name'}. "
                           f"Pass a folder name, e.g. --out {example}")
@@ -68,6 +70,7 @@ def _next_step(fmt: str, where: str) -> str:
         "omop": f"open {where} with DuckDB: SELECT count(*) FROM person",
         "meds": f"read {where}{os.sep}data with any MEDS tool (polars, meds_reader)",
         "csv": f"open {os.path.join(where, 'patients.csv')}",
+        "synthea-csv": f"load {where} with a tool made for Synthea's CSV (OHDSI ETL-Synthea: syntheaVersion 3.3.0)",
     }[fmt]
 
 
@@ -99,8 +102,8 @@ def export_formats(run_dir: str, formats: tuple[str, ...], omop_url: str | None,
     return lines
 
 
-_OUT_HELP = ("Where to write. Default: DIR/<format> (omop: DIR/omop.duckdb). It is a folder for fhir, ndjson, meds "
-             "and csv, and one .duckdb file for omop.")
+_OUT_HELP = ("Where to write. Default: DIR/<format> (omop: DIR/omop.duckdb). It is a folder for fhir, ndjson, meds, "
+             "csv and synthea-csv, and one .duckdb file for omop.")
 
 
 @click.command(
@@ -113,12 +116,14 @@ Examples:
   hygeia export output --format omop --omop-url postgresql://user@localhost:5432/cdm
   hygeia export output --format meds --out meds_dataset     # a folder
   hygeia export output --format csv --out csv               # a folder
+  hygeia export output --format synthea-csv --out synthea_csv   # Synthea's 18 CSV files (ETL-Synthea loads them)
   hygeia notes write output --out output_notes --seed 1
   hygeia export output --notes output_notes --format fhir --out fhir_bundles   # with the notes""",
 )
 @click.argument("directory", metavar="DIR")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True,
-              help="fhir: R4 Bundles; ndjson: R4 bulk data; omop: CDM 5.4; meds: MEDS; csv: Synthea-style tables.")
+              help="fhir: R4 Bundles; ndjson: R4 bulk data; omop: CDM 5.4; meds: MEDS; csv: Synthea-style tables "
+                   "with Hygeia's ids and provenance; synthea-csv: Synthea 3.3's CSV files, columns and UUIDs.")
 @click.option("--out", default=None, metavar="PATH", help=_OUT_HELP)
 @click.option("--omop-url", default=None, metavar="URL", help="Load OMOP into this PostgreSQL database instead of DuckDB.")
 @click.option("--notes", default=None, metavar="NOTES",

@@ -6,5 +6,6 @@ from hygeia.export import _csv as _csv  # registers "csv"
 from hygeia.export import _meds as _meds  # registers "meds"
 from hygeia.export import omop as omop  # registers "omop"
 from hygeia.export import fhir as fhir  # registers "fhir" and "ndjson"
+from hygeia.export import _synthea_csv as _synthea_csv  # registers "synthea-csv"
 
 __all__ = ["EXPORTERS", "NOTE_TYPES", "Exporter", "export", "note_events", "register_exporter"]
