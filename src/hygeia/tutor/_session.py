@@ -299,11 +299,10 @@ class Session:
         present = [f for f in found if f.present]
         absent = [f for f in found if not f.present]
         words = [self._clinical(f) for f in present]
-        parts = []
+        text = f"{label}: " + ("; ".join(words) if words else "normal") + "."
         if key == "general" and self._vitals:
-            parts.append(self._vitals_text(self.vitals_at(self.clock + MINUTES["exam"])))
-        parts.append("; ".join(words) if words else "normal")
-        text = f"{label}: " + ". ".join(parts) + "."
+            text = (f"{label}: {self._vitals_text(self.vitals_at(self.clock + MINUTES['exam']))}. "
+                    + ("; ".join(words).capitalize() + "." if words else "Otherwise unremarkable."))
         if absent:
             text += " No " + ", no ".join(_lower(f.name) for f in absent) + "."
         reply = Reply(text, "exam", [self._heard(f) for f in present], [f.hpo for f in absent])
@@ -339,7 +338,7 @@ class Session:
                     ids.append(d)
         self.differential = ids
         if ids:
-            text = "Differential: " + "; ".join(f"{i}. {self._disease_name(d)} ({d})"
+            text = "Differential: " + "; ".join(f"{i}. {self.disease_name(d)} ({d})"
                                                 for i, d in enumerate(ids, 1)) + "."
         else:
             text = "Differential cleared."
@@ -796,7 +795,8 @@ class Session:
         raise ConfigError(f"unknown disease {item!r}: give an ORPHA/OMIM id or a name from the HPO annotations "
                           f"(find ids with: hygeia tutor diseases NAME).{hint}")
 
-    def _disease_name(self, did: str) -> str:
+    def disease_name(self, did: str) -> str:
+        """The name of disease ``did`` (the case's own, an HPO-annotated one, or an acute one)."""
         if did == self.case.disease.get("id"):
             return str(self.case.disease.get("name", did))
         if did in self.kb.diseases:
