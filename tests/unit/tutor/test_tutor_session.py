@@ -1,0 +1,323 @@
+"""Session: answers, exam, tests, differential, actions, the clock, acute vitals, JSON replay and resume."""
+
+from __future__ import annotations
+
+import copy
+import doctest
+import json
+import re
+
+import pytest
+
+from hygeia.errors import ConfigError, DataValidationError
+from hygeia.tutor import _session
+from hygeia.tutor._case import Case
+from hygeia.tutor._session import (
+    EXAM_SYSTEMS,
+    SESSION_SCHEMA,
+    Session,
+    load_session,
+    news2,
+    save_session,
+)
+
+
+def test_doctests():
+    assert doctest.testmod(_session).failed == 0
+
+
+def test_yes_in_the_patients_words(marfan_case, kb):
+    s = Session(marfan_case, kb=kb)
+    r = s.ask("Are your fingers long?")
+    assert r.text == "Yes, my fingers have always been long and thin."    # the author's words
+    assert r.hpo == ["HP:0001166"] and r.matched
+    r = s.ask("Do you have flexible joints?")                              # a layperson synonym
+    assert r.text == "Yes, I have flexible joints." and r.hpo == ["HP:0001382"]
+    assert "Joint hypermobility" not in r.text
+
+
+def test_a_question_about_an_ancestor_is_answered_yes(marfan_case, kb):
+    s = Session(marfan_case, kb=kb)
+    r = s.ask("Any problems with your eyes?")                              # Abnormality of the eye > Myopia
+    assert r.text.startswith("Yes") and r.hpo == ["HP:0000545"]
+    assert "ectopia" not in r.text.lower()                                 # an exam finding: not known to her
+
+
+def test_vague_finding_answers_with_the_vaguer_words(marfan_case, kb):
+    s = Session(marfan_case, kb=kb)
+    r = s.ask("Do you feel tired?")
+    assert r.text == "Yes, I have tiredness."
+    assert r.hpo == ["HP:0012378"]                                         # Fatigue, what she reports
+    assert s.elicited()["HP:0012432"] is True                              # the case's finding, Chronic fatigue
+
+
+def test_no_reveals_the_pertinent_negatives_under_the_term(marfan_case, kb):
+    s = Session(marfan_case, kb=kb)
+    r = s.ask("Do you get headaches?")
+    assert r.text == "No, I haven't had headaches."
+    assert r.negatives == ["HP:0002315"] and r.hpo == []
+    r = s.ask("Any problems with your heart?")                             # a system: no history finding under it
+    assert r.text == "No, no problems with my heart."
+    assert "HP:0001653" not in r.negatives                                 # a test-channel negative stays hidden
+    assert s.elicited() == {"HP:0002315": False}
+
+
+def test_more_specific_than_the_finding(marfan_case, kb):
+    r = Session(marfan_case, kb=kb).ask("Do you have high myopia?")
+    assert r.text.startswith("Well, I have near sightedness") and r.hpo == ["HP:0000545"]
+
+
+def test_two_findings_in_one_question(marfan_case, kb):
+    r = Session(marfan_case, kb=kb).ask("Do you get headaches or fits?")
+    assert r.negatives == ["HP:0002315", "HP:0001250"]
+    assert "headaches" in r.text and "fits" in r.text
+
+
+def test_unmatched_question_is_answered_as_a_person_would(marfan_case, kb):
+    s = Session(marfan_case, kb=kb)
+    r = s.ask("What's the weather like?")
+    assert not r.matched and r.hpo == [] and r.negatives == []
+    assert re.search(r"not sure|don't (quite )?(follow|understand)", r.text)
+    assert s.events[-1].matched is False and s.events[-1].input == "What's the weather like?"
+    assert s.clock == 1.0
+
+
+def test_interview_intents(marfan_case, kb):
+    s = Session(marfan_case, kb=kb)
+    assert s.ask("What brings you in today?").text == "My chest went tight and I couldn't breathe last month."
+    assert s.ask("When did it start?").text == "It started when I was about 19, about 5 years ago."
+    assert s.ask("When did you become short-sighted?").text.startswith("That started when I was about 8")
+    assert "mother" in s.ask("Any illnesses in the family?").text
+    assert s.ask("Do you take any medicines?").text == "I'm not on any regular medicines."
+    assert s.ask("How old are you?").text == "I'm 24."
+    assert s.ask("Hello").text.startswith("Hello, doctor")
+
+
+def test_a_child_is_spoken_for_by_a_parent(marfan_case, kb):
+    marfan_case.patient.age_years = 6
+    s = Session(marfan_case, kb=kb)
+    assert s.ask("Does she have flexible joints?").text == "Yes, she has flexible joints."
+    assert s.ask("Any headaches?").text == "No, she hasn't had headaches."
+    assert s.ask("How old is she?").text == "She's 6."
+
+
+def test_exam_reveals_exam_findings_of_the_system(marfan_case, kb):
+    s = Session(marfan_case, kb=kb)
+    r = s.examine("eyes")
+    assert r.text == "Eyes: ectopia lentis. No glaucoma."
+    assert r.hpo == ["HP:0001083"] and r.negatives == ["HP:0000501"]
+    r = s.examine("Cardiovascular")                                        # by label, any case
+    assert r.text == "Cardiovascular: normal." and r.hpo == []
+    assert s.clock == 6.0
+    assert s.elicited() == {"HP:0001083": True, "HP:0000501": False}
+
+
+def test_every_organ_system_has_an_exam(kb):
+    covered = {h for _label, ids in EXAM_SYSTEMS.values() for h in ids}
+    assert set(kb.systems) <= covered
+
+
+def test_unknown_exam_test_action_name_the_value_and_the_choices(marfan_case, kb):
+    s = Session(marfan_case, kb=kb)
+    with pytest.raises(ConfigError, match=re.escape("unknown exam system 'brain': choose one of general, head_neck")):
+        s.examine("brain")
+    with pytest.raises(ConfigError, match=re.escape("unknown test 'mri': this case offers echo, cbc, gene_panel")):
+        s.order("mri")
+    with pytest.raises(ConfigError, match=re.escape("unknown action 'pray': choose one of admit")):
+        s.act("pray")
+    with pytest.raises(ConfigError, match="empty question"):
+        s.ask("  ")
+    assert s.events == [] and s.clock == 0.0
+
+
+def test_order_charges_once_and_advances_the_clock(marfan_case, kb):
+    s = Session(marfan_case, kb=kb)
+    r = s.order("echo")
+    assert r.text.startswith("Echocardiogram: Aortic root dilated")
+    assert r.hpo == ["HP:0002616", "HP:0001634"] and r.negatives == ["HP:0001653"]
+    assert (s.clock, s.cost, s.events[-1].cost) == (60.0, 450.0, 450.0)
+    again = s.order("Echocardiogram")                                      # by name: the earlier result, free
+    assert "already resulted at 1:00" in again.text and again.hpo == r.hpo
+    assert (s.clock, s.cost, s.events[-1].cost) == (60.0, 450.0, 0.0)
+    r = s.order("cbc")
+    assert "Hemoglobin 13.1 g/dL (ref 12-15.5)" in r.text
+
+
+def test_differential_by_id_and_name(marfan_case, kb):
+    s = Session(marfan_case, kb=kb)
+    r = s.set_differential(["Marfan syndrome", "loeys-dietz syndrome", "OMIM:154700", "ORPHA:558"])
+    assert s.differential[0] == "ORPHA:558" and len(s.differential) == 3  # the duplicate dropped
+    assert r.text.startswith("Differential: 1. Marfan syndrome (ORPHA:558); 2. Loeys-Dietz")
+    with pytest.raises(ConfigError, match=re.escape("unknown disease 'zzqx disease'")):
+        s.set_differential(["zzqx disease"])
+    assert s.differential[0] == "ORPHA:558"
+
+
+def test_actions_and_end(marfan_case, kb):
+    s = Session(marfan_case, kb=kb)
+    assert s.act("refer_genetics").text == "Done: Refer to clinical genetics."
+    assert s.act("Refer to clinical genetics").text.startswith("Already done at 0:05")
+    assert s.clock == 5.0 and s.done == {"refer_genetics": 5.0}
+    assert "admit" in s.actions() and "refer_cardiology" in s.actions()
+    r = s.end()
+    assert s.ended and r.kind == "end" and "0 questions" in r.text
+    with pytest.raises(ConfigError, match="has ended"):
+        s.ask("Any headaches?")
+
+
+def test_clock_and_events(marfan_case, kb):
+    s = Session(marfan_case, kb=kb)
+    s.ask("Any headaches?")
+    s.examine("eyes")
+    s.order("cbc")
+    s.set_differential(["ORPHA:558"])
+    s.act("admit")
+    assert [(e.kind, e.t) for e in s.events] == [("ask", 1.0), ("exam", 4.0), ("order", 34.0),
+                                                  ("differential", 34.0), ("action", 39.0)]
+
+
+# -- acute cases -----------------------------------------------------------------------------------
+def test_untreated_vitals_follow_the_case(sepsis_case, kb):
+    s = Session(sepsis_case, kb=kb)
+    assert s.vitals_now().heart_rate == 108 and s.state == "deteriorating"
+    s.clock = 30.0
+    v = s.vitals_now()
+    assert (v.heart_rate, v.systolic) == (114.0, 98.0)                      # halfway between 0 and 60 min
+    s.clock = 500.0
+    assert s.vitals_now().systolic == 78 and s.state == "critical"
+
+
+def test_priority_actions_in_time_stop_the_deterioration(sepsis_case, kb):
+    s = Session(sepsis_case, kb=kb)
+    for key in ("blood_cultures", "iv_antibiotics", "iv_fluids"):
+        s.act(key)
+    assert s.clock == 15.0
+    at_fix = s.vitals_now()
+    s.order("lactate")
+    s.clock += 100
+    later = s.vitals_now()
+    assert later.heart_rate < at_fix.heart_rate and later.systolic > at_fix.systolic
+    assert s.state == "stable"
+
+
+def test_late_priority_actions_hold_the_vitals(sepsis_case, kb):
+    s = Session(sepsis_case, kb=kb)
+    s.order("lactate")
+    s.clock = 90.0                                                          # deadlines (60 min) missed
+    for key in ("blood_cultures", "iv_antibiotics", "iv_fluids"):
+        s.act(key)
+    held = s.vitals_now()
+    s.clock = 400.0
+    assert s.vitals_now().systolic == held.systolic and s.vitals_now().heart_rate == held.heart_rate
+    assert s.state == "critical"
+
+
+def test_general_exam_shows_the_vitals(sepsis_case, kb):
+    r = Session(sepsis_case, kb=kb).examine("general")
+    assert r.text.startswith("General: HR 109/min, BP 103/62 mmHg")
+
+
+def test_news2():
+    from hygeia.tutor._case import VitalSigns
+    assert news2(VitalSigns(0, 80, 120, 75, 16, 37.0, 97)) == 0
+    assert news2(VitalSigns(0, 80, 120, 75, 16, 37.0, 97), oxygen=True) == 2
+    assert news2(VitalSigns(0, 131, 90, 50, 25, 39.1, 91)) == 3 + 3 + 3 + 3 + 2
+
+
+# -- JSON ------------------------------------------------------------------------------------------
+def _play(s: Session) -> None:
+    s.ask("Hello")
+    s.ask("What brings you in?")
+    s.ask("Do you have long fingers?")
+    s.ask("Any headaches?")
+    s.ask("What's the weather like?")
+    s.examine("eyes")
+    s.order("echo")
+    s.set_differential(["Marfan syndrome", "Loeys-Dietz syndrome"])
+    s.act("refer_genetics")
+
+
+def test_round_trip(marfan_case, kb, tmp_path):
+    s = Session(marfan_case, kb=kb, student="ana")
+    _play(s)
+    data = s.to_dict()
+    assert data["schema"] == SESSION_SCHEMA and data["case"]["id"] == "marfan-test"
+    json.dumps(data)
+    back = Session.from_dict(json.loads(json.dumps(data)), marfan_case, kb=kb)
+    assert back.to_dict() == data
+    path = save_session(s, tmp_path / "s.json")
+    assert load_session(path, marfan_case, kb=kb).to_dict() == data
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]        # written aside and swapped in
+
+
+def test_a_resumed_session_behaves_as_one_that_never_stopped(marfan_case, kb, tmp_path):
+    one = Session(marfan_case, kb=kb, id="x")
+    _play(one)
+    save_session(one, tmp_path / "s.json")
+    two = load_session(tmp_path / "s.json", marfan_case, kb=kb)
+    for s in (one, two):
+        s.order("echo")
+        s.ask("Any problems with your eyes?")
+        s.act("refer_genetics")
+        s.end()
+    a, b = one.to_dict(), two.to_dict()
+    assert a == b
+    assert one.elicited() == two.elicited() and one.cost == two.cost == 450.0
+
+
+def test_acute_session_resumes_with_the_same_vitals(sepsis_case, kb, tmp_path):
+    one = Session(sepsis_case, kb=kb)
+    one.act("blood_cultures")
+    one.order("lactate")
+    save_session(one, tmp_path / "s.json")
+    two = load_session(tmp_path / "s.json", sepsis_case, kb=kb)
+    for s in (one, two):
+        s.act("iv_antibiotics")
+        s.act("iv_fluids")
+        s.clock += 30
+    assert one.vitals_now() == two.vitals_now() and one.state == two.state
+
+
+def test_a_changed_case_is_refused_naming_the_first_differing_event(marfan_case, kb):
+    s = Session(marfan_case, kb=kb)
+    _play(s)
+    data = s.to_dict()
+    changed = copy.deepcopy(marfan_case)
+    changed.findings[0].says = "Yes, my fingers are long."
+    with pytest.raises(DataValidationError, match=re.escape("event 3 (ask 'Do you have long fingers?' at 0:03)")):
+        Session.from_dict(data, changed, kb=kb)
+    gone = copy.deepcopy(marfan_case)
+    gone.tests = [t for t in gone.tests if t.key != "echo"]
+    with pytest.raises(DataValidationError, match=re.escape("event 7 (order 'echo' at 1:08): the case no longer")):
+        Session.from_dict(data, gone, kb=kb)
+
+
+def test_bad_session_files(marfan_case, sepsis_case, kb, tmp_path):
+    s = Session(marfan_case, kb=kb)
+    s.ask("Any headaches?")
+    with pytest.raises(DataValidationError, match="played on case 'marfan-test', not 'sepsis-test'"):
+        Session.from_dict(s.to_dict(), sepsis_case, kb=kb)
+    bad = tmp_path / "bad.json"
+    bad.write_text("not json")
+    with pytest.raises(DataValidationError, match="not JSON text"):
+        load_session(bad, marfan_case, kb=kb)
+    bad.write_text(json.dumps({"schema": "other/1", "events": "x"}))
+    with pytest.raises(DataValidationError, match=r"(?s)schema: expected 'hygeia.tutor.session/1'.*events: missing"):
+        load_session(bad, marfan_case, kb=kb)
+    edited = s.to_dict()
+    edited["events"][0]["reply"] = "Yes, terrible headaches."
+    with pytest.raises(DataValidationError, match="reply differs"):
+        Session.from_dict(edited, marfan_case, kb=kb)
+    with pytest.raises(ConfigError, match="no session file"):
+        load_session(tmp_path / "missing.json", marfan_case, kb=kb)
+
+
+def test_replies_are_deterministic(marfan_case, kb):
+    a, b = Session(marfan_case, kb=kb), Session(marfan_case, kb=kb)
+    _play(a)
+    _play(b)
+    assert [e.reply for e in a.events] == [e.reply for e in b.events]
+
+
+def test_case_fixture_is_a_valid_case(marfan_case):
+    assert Case.from_dict(marfan_case.to_dict()) == marfan_case
