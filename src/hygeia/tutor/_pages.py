@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
-__all__ = ["CSS", "e", "error_page", "fmt_cost", "fmt_minutes", "home_page", "instructor_page", "layout",
+__all__ = ["CSS", "e", "error_page", "fmt_cost", "fmt_minutes", "fmt_short", "home_page", "instructor_page", "layout",
            "search_page"]
 
 CSS = """
@@ -37,7 +37,7 @@ h1{font-size:1.45rem;margin:.4rem 0 .8rem}h2{font-size:1.1rem;margin:0 0 .6rem}h
 @media (max-width:900px){.grid2{grid-template-columns:1fr}}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);
 vertical-align:top}th{font-size:.82rem;color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.03em}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 label{font-weight:600;font-size:.9rem;display:block;margin:.3rem 0 .15rem}
 label.inline{display:inline;font-weight:normal}
 input[type=text],input[type=number],input[type=search],select,textarea{font:inherit;padding:.38rem .5rem;
@@ -78,6 +78,10 @@ border-color:#c3e0e5}.msg.nomatch{background:#fff8e1;border-color:#f1dc9c}
 .vitals td{padding:.2rem .4rem}
 .flag{color:var(--warn);font-weight:700}
 .sr{position:absolute;left:-9999px}
+.scroll{max-height:480px;overflow-y:auto;border:1px solid var(--line);border-radius:6px}
+table.compact td,table.compact th{padding:.22rem .45rem;font-size:.88rem}
+table.compact thead th{position:sticky;top:0;background:#fff;z-index:1}
+tr.group th{background:var(--accent2);color:var(--accent);font-size:.75rem}
 """
 
 
@@ -104,6 +108,21 @@ def fmt_minutes(minutes: float) -> str:
     if m < 48 * 60:
         return f"{m // 60} h {m % 60:02d} min"
     return f"{m / 1440:.1f} days"
+
+
+def fmt_short(minutes: float) -> str:
+    """A turnaround in few characters: ``'15 min'``, ``'1 h'``, ``'1 h 30'``, ``'3 d'``.
+
+    Example:
+        >>> fmt_short(15), fmt_short(60), fmt_short(90), fmt_short(4320)
+        ('15 min', '1 h', '1 h 30', '3 d')
+    """
+    m = round(float(minutes))
+    if m < 60:
+        return f"{m} min"
+    if m < 48 * 60:
+        return f"{m // 60} h" + (f" {m % 60:02d}" if m % 60 else "")
+    return f"{m / 1440:.0f} d" if m % 1440 == 0 else f"{m / 1440:.1f} d"
 
 
 def fmt_cost(dollars: float) -> str:

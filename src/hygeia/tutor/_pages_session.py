@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hygeia.tutor._pages import e, errors_box, fmt_cost, fmt_minutes, layout
+from hygeia.tutor._pages import e, errors_box, fmt_cost, fmt_minutes, fmt_short, layout
 
 __all__ = ["session_page"]
 
@@ -87,18 +87,29 @@ def _results(v: dict[str, Any]) -> str:
             f'{"".join(out)}</section>')
 
 
+_KINDS = {"lab": "Laboratory", "physiology": "Physiology", "imaging": "Imaging", "genetic": "Genetic"}
+
+
 def _tests(v: dict[str, Any], dis: str) -> str:
-    rows = "".join(
-        f'<tr><td>{e(t["name"])}<div class="small muted">{e(t["kind"])}</div></td>'
-        f'<td class="num">{e(fmt_cost(t["cost"]))}</td><td class="num">{e(fmt_minutes(t["minutes"]))}</td><td>'
-        + ('<span class="pill ok">ordered</span>' if t["ordered"] else
-           f'<button type="submit" class="small" name="test" value="{e(t["key"])}"{dis} '
-           f'aria-label="Order {e(t["name"])}">Order</button>')
-        + "</td></tr>" for t in v["tests"])
-    return (f'<section class="card" aria-labelledby="h-tests"><h2 id="h-tests">Tests</h2>'
-            f'<form method="post" action="/s/{e(v["id"])}/order" id="order-form"><table id="tests"><thead><tr>'
-            f'<th>Test</th><th class="num">Cost</th><th class="num">Turnaround</th><th></th></tr></thead>'
-            f"<tbody>{rows}</tbody></table></form></section>")
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for t in v["tests"]:
+        groups.setdefault(str(t["kind"]), []).append(t)
+    rows = []
+    for kind, tests in groups.items():
+        rows.append(f'<tr class="group"><th colspan="4" scope="rowgroup">{e(_KINDS.get(kind, kind.capitalize()))}</th></tr>')
+        rows.extend(
+            f'<tr><td>{e(t["name"])}</td><td class="num">{e(fmt_cost(t["cost"]))}</td>'
+            f'<td class="num">{e(fmt_short(t["minutes"]))}</td><td class="num">'
+            + ('<span class="pill ok">ordered</span>' if t["ordered"] else
+               f'<button type="submit" class="small" name="test" value="{e(t["key"])}"{dis} '
+               f'aria-label="Order {e(t["name"])}">Order</button>')
+            + "</td></tr>" for t in tests)
+    return (f'<section class="card" aria-labelledby="h-tests"><h2 id="h-tests">Tests <span class="small muted" '
+            f'style="font-weight:normal">list price · turnaround</span></h2>'
+            f'<form method="post" action="/s/{e(v["id"])}/order" id="order-form"><div class="scroll">'
+            f'<table id="tests" class="compact"><thead><tr><th>Test</th><th class="num">Cost</th>'
+            f'<th class="num">Ready in</th><th></th></tr></thead><tbody>{"".join(rows)}</tbody></table></div></form>'
+            f"</section>")
 
 
 def _differential(v: dict[str, Any], dis: str) -> str:
@@ -165,7 +176,7 @@ def session_page(v: dict[str, Any], *, footer: str, message: str = "") -> str:
     exam = (f'<section class="card" aria-labelledby="h-exam"><h2 id="h-exam">Examine</h2>'
             f'<form method="post" action="/s/{sid}/exam" id="exam-form" class="exam">{exam_buttons}</form></section>')
     left = chat + _results(v)
-    right = _vitals(v) + exam + _tests(v, dis) + _differential(v, dis) + _actions(v, dis)
+    right = _vitals(v) + exam + _differential(v, dis) + _actions(v, dis) + _tests(v, dis)
     body = (head + errors_box("That did not work", [message] if message else []) + ended
             + f'<section class="card">{kpi}</section><div class="grid2"><div>{left}</div><div>{right}</div></div>')
     script = "var t=document.getElementById('transcript');if(t)t.scrollTop=t.scrollHeight;"

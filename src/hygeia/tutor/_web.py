@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import re
 import secrets
@@ -235,11 +236,11 @@ class _Store:
         score = score_session(session)
         self.scores[session.id] = score
         write_text(folder / "score.json", json.dumps(_jsonable(score), indent=1, default=str))
-        write_text(folder / "report.html", session_report_html(session, score))
+        write_text(folder / "report.html", session_report_html(session, score, kb=self.kb))
 
     def image(self, sid: str, test_key: str) -> Path:
         """The PNG of imaging test ``test_key`` of session ``sid`` (rendered once, then cached)."""
-        from hygeia.tutor._generate import render_case_image
+        from hygeia.tutor._tests_catalogue import render_case_image
 
         session = self.session(sid)
         out = self.folder(sid) / "images" / _safe_name(test_key)
@@ -252,7 +253,7 @@ class _Store:
 
 
 def _cost(session: Any) -> float:
-    return float(sum(ev.cost or 0 for ev in session.events))
+    return float(session.cost)
 
 
 def _score_summary(data: dict[str, Any]) -> dict[str, Any]:
@@ -261,18 +262,17 @@ def _score_summary(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(parts, dict):
         parts = {k: v for k, v in data.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
                  and k != "overall"}
-    return {"overall": data.get("overall"), "parts": parts}
+    return {"overall": data.get("overall"), "rank": data.get("rank"), "parts": parts}
 
 
 def session_view(session: Any, kb: Knowledge, *, query: str | None = None) -> dict[str, Any]:
     """What the session page shows, as plain data (see :func:`hygeia.tutor._pages_session.session_page`)."""
-    from hygeia.tutor._session import ACTIONS, EXAM_SYSTEMS
+    from hygeia.tutor._session import EXAM_SYSTEMS
 
     case: Case = session.case
     tests = {t.key: t for t in case.tests}
-    offered = list(ACTIONS.values()) if isinstance(ACTIONS, dict) else list(ACTIONS)
-    action_names = {a.key: a.name for a in [*offered, *case.actions]}
-    events, examined, ordered, done = [], set(), [], set()
+    offered = session.actions()
+    events, examined = [], set()
     for ev in session.events:
         kind = _kind(ev.kind)
         label = ev.input
@@ -280,39 +280,33 @@ def session_view(session: Any, kb: Knowledge, *, query: str | None = None) -> di
             examined.add(ev.input)
             label = f"Examine: {EXAM_SYSTEMS.get(ev.input, (ev.input,))[0]}"
         elif kind == "order":
-            if ev.input in tests:
-                ordered.append((ev.input, ev.t))
             label = f"Order: {tests[ev.input].name if ev.input in tests else ev.input}"
         elif kind == "act":
-            done.add(ev.input)
-            label = f"Do: {action_names.get(ev.input, ev.input)}"
+            label = f"Do: {offered[ev.input].name if ev.input in offered else ev.input}"
         elif kind == "ddx":
-            label = "Differential: " + "; ".join(_disease_name(d, kb, case) for d in _split_ddx(ev.input))
+            items = ev.items if getattr(ev, "items", None) is not None else _split_ddx(ev.input)
+            label = "Differential: " + ("; ".join(items) if items else "(cleared)")
         elif kind == "end":
             label = "End the session"
         events.append({"t": ev.t, "kind": kind, "input": label, "reply": ev.reply, "cost": ev.cost,
-                       "matched": bool(ev.hpo) or bool(ev.negatives) or kind != "ask"})
-    results = []
-    for key, t in ordered:
-        test = tests[key]
-        results.append({"key": key, "name": test.name, "text": test.result, "abnormal": test.abnormal,
-                        "values": test.values, "ready": t,
-                        "image_url": f"/s/{session.id}/image/{key}" if test.image else None})
-    actions, seen = [], set()
-    for a in [*offered, *case.actions]:
-        if a.key not in seen:
-            seen.add(a.key)
-            actions.append({"key": a.key, "name": a.name, "done": a.key in done})
+                       "matched": getattr(ev, "matched", True)})
+    ordered = session.ordered
+    results = [{"key": key, "name": tests[key].name, "text": tests[key].result, "abnormal": tests[key].abnormal,
+                "values": tests[key].values, "ready": ready,
+                "image_url": f"/s/{session.id}/image/{key}" if tests[key].image else None}
+               for key, ready in ordered.items() if key in tests]
+    done = session.done
+    actions = [{"key": a.key, "name": a.name, "done": a.key in done} for a in offered.values()]
     ddx = [(d, _disease_name(d, kb, case)) for d in session.differential]
-    vitals = session.vitals_now() if case.acute else None
+    vitals = session.vitals_now()
     view = {"id": session.id, "student": session.student, "ended": session.ended, "clock": session.clock,
-            "cost": _cost(session), "acute": case.acute, "state": getattr(session, "state", ""),
+            "cost": _cost(session), "acute": case.acute or vitals is not None, "state": session.state,
             "vitals": _jsonable(vitals) if vitals is not None else None,
             "patient": {"who": _who(case), "complaint": case.patient.chief_complaint},
             "events": events, "results": results, "differential": ddx, "actions": actions,
             "exam_systems": [(k, v[0], k in examined) for k, v in EXAM_SYSTEMS.items()],
             "tests": [{"key": t.key, "name": t.name, "kind": t.kind, "cost": t.cost, "minutes": t.minutes,
-                       "ordered": t.key in dict(ordered)} for t in case.tests]}
+                       "ordered": t.key in ordered} for t in case.tests]}
     if query is not None:
         view["ddx_query"] = query
         view["ddx_hits"] = [(d.id, d.name) for d in kb.search_diseases(query, limit=12)] if query.strip() else []
@@ -361,10 +355,8 @@ def create_app(cases_dir: str | Path, sessions_dir: str | Path, *, kb: Knowledge
     """
     if FastAPI is None:
         raise MissingExtraError("fastapi", "tutor", "The tutor's web pages")
-    try:
-        import multipart  # noqa: F401  (python-multipart parses the forms)
-    except ImportError:
-        raise MissingExtraError("python-multipart", "tutor", "The tutor's web pages (their forms)") from None
+    if importlib.util.find_spec("python_multipart") is None and importlib.util.find_spec("multipart") is None:
+        raise MissingExtraError("python-multipart", "tutor", "The tutor's web pages (their forms)")
 
     kb = kb or load_knowledge()
     store = _Store(Path(cases_dir), Path(sessions_dir), kb)
@@ -546,7 +538,7 @@ def create_app(cases_dir: str | Path, sessions_dir: str | Path, *, kb: Knowledge
         except LookupError:
             return not_found(f"There is no session {sid!r}.")
         test = next((t for t in session.case.tests if t.key == key and t.image), None)
-        if test is None or not any(_kind(ev.kind) == "order" and ev.input == key for ev in session.events):
+        if test is None or key not in session.ordered:
             return not_found(f"Session {sid} has no ordered imaging test {key!r}.")
         path = await run_in_threadpool(store.image, sid, key)
         return FileResponse(path, media_type="image/png")
