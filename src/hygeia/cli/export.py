@@ -114,6 +114,7 @@ Examples:
   hygeia export output --format ndjson --out bulk           # a folder: one .ndjson per resource type
   hygeia export output --format omop --out cdm.duckdb       # one DuckDB file
   hygeia export output --format omop --omop-url postgresql://user@localhost:5432/cdm
+  hygeia export output --format omop --vocabulary athena --start 2000-01-01 --out cdm.duckdb
   hygeia export output --format meds --out meds_dataset     # a folder
   hygeia export output --format csv --out csv               # a folder
   hygeia export output --format synthea-csv --out synthea_csv   # Synthea's 18 CSV files (ETL-Synthea loads them)
@@ -126,14 +127,21 @@ Examples:
                    "with Hygeia's ids and provenance; synthea-csv: Synthea 3.3's CSV files, columns and UUIDs.")
 @click.option("--out", default=None, metavar="PATH", help=_OUT_HELP)
 @click.option("--omop-url", default=None, metavar="URL", help="Load OMOP into this PostgreSQL database instead of DuckDB.")
+@click.option("--vocabulary", default=None, metavar="ATHENA_DIR",
+              help="OMOP only: a folder of OHDSI Athena vocabulary files (CONCEPT.csv, CONCEPT_RELATIONSHIP.csv...). "
+                   "Codes are mapped to its standard concepts and its tables are loaded. Default: Hygeia's own small "
+                   "vocabulary (synthetic local concept ids, see docs/omop.md).")
+@click.option("--start", default=None, metavar="YYYY-MM-DD",
+              help="OMOP only: the first day exported; earlier events are left out and observation periods begin "
+                   "there (or at birth). Default: the run's start, else birth.")
 @click.option("--notes", default=None, metavar="NOTES",
               help="Also export the notes that 'hygeia notes write DIR --out NOTES' wrote for this run: FHIR "
                    "DocumentReference (and Composition for discharge summaries), the OMOP note table, MEDS rows "
                    "with text_value, notes.csv.")
 @click.option("--overwrite", is_flag=True, help="Replace PATH if it exists (without it an existing PATH is refused).")
 @quiet_option
-def export_command(directory: str, fmt: str, out: str | None, omop_url: str | None, notes: str | None,
-                   overwrite: bool, quiet: bool) -> None:
+def export_command(directory: str, fmt: str, out: str | None, omop_url: str | None, vocabulary: str | None,
+                   start: str | None, notes: str | None, overwrite: bool, quiet: bool) -> None:
     """Export the run in DIR (made by 'hygeia generate' or 'hygeia import-fhir') to FHIR R4, OMOP CDM 5.4, MEDS or CSV."""
     from hygeia.export import export
 
@@ -144,11 +152,14 @@ def export_command(directory: str, fmt: str, out: str | None, omop_url: str | No
     path = out or default_export_path(directory, fmt)
     if not omop_url:
         check_out(fmt, path)
+    if (vocabulary or start) and fmt != "omop":
+        raise click.UsageError(f"{'--vocabulary' if vocabulary else '--start'} goes with --format omop")
     options = {"omop_url": omop_url} if omop_url else {}
-    start = time.perf_counter()
+    options.update({k: v for k, v in (("vocabulary", vocabulary), ("start", start)) if v is not None})
+    began = time.perf_counter()
     counts = export(directory, fmt, None if omop_url else path, overwrite=overwrite, progress=not quiet,
                     notes=notes, **options)
-    echo_summary(_summary(fmt, counts, path, time.perf_counter() - start, postgres=bool(omop_url)), quiet=quiet)
+    echo_summary(_summary(fmt, counts, path, time.perf_counter() - began, postgres=bool(omop_url)), quiet=quiet)
 
 
 @click.command(

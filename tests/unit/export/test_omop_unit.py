@@ -23,8 +23,13 @@ from hygeia.population import generate
 
 CDM = [
     "person", "observation_period", "visit_occurrence", "condition_occurrence", "drug_exposure",
-    "procedure_occurrence", "measurement", "observation", "death", "note", "location", "care_site", "provider",
+    "procedure_occurrence", "device_exposure", "measurement", "observation", "death", "note", "location", "care_site",
+    "provider", "condition_era", "drug_era", "dose_era", "cdm_source",
 ]
+VOCABULARY = ["concept", "vocabulary", "domain", "concept_class", "concept_relationship", "relationship",
+              "concept_synonym", "concept_ancestor", "drug_strength"]
+CLINICAL = ["condition_occurrence", "drug_exposure", "procedure_occurrence", "device_exposure", "measurement",
+            "observation"]
 
 
 @pytest.fixture(scope="module")
@@ -45,24 +50,24 @@ def expected_counts(run: Path) -> dict[str, int]:
             "observation_period": n("SELECT count(*) FROM persons"),
             "death": n("SELECT count(*) FROM persons WHERE death_time IS NOT NULL"),
             "visit_occurrence": n("SELECT count(*) FROM events WHERE kind = 'encounter'"),
-            "condition_occurrence": n("SELECT count(*) FROM events WHERE kind = 'condition'"),
+            # every clinical fact is one row of the table of its concept's domain; value-less
+            # blood-pressure panels (their members are measurements) are left out
+            "clinical": n("SELECT count(*) FROM events WHERE kind IN ('condition', 'medication', 'immunization', "
+                          "'procedure', 'device', 'observation', 'allergy') AND NOT (code = '85354-9' "
+                          "AND numeric_value IS NULL AND text_value IS NULL)"),
             "drug_exposure": n("SELECT count(*) FROM events WHERE kind IN ('medication', 'immunization')"),
-            "procedure_occurrence": n("SELECT count(*) FROM events WHERE kind = 'procedure'"),
-            "measurement": n("SELECT count(*) FROM events WHERE kind = 'observation' AND numeric_value IS NOT NULL"),
-            "observation": n("SELECT count(*) FROM events WHERE kind = 'allergy' "
-                             "OR (kind = 'observation' AND numeric_value IS NULL)"),
         }
     finally:
         con.close()
 
 
 # -- DDL and concepts -------------------------------------------------------------
-def test_ddl_has_the_thirteen_tables_and_creates_them_in_duckdb():
+def test_ddl_has_the_cdm_and_vocabulary_tables_and_creates_them_in_duckdb():
     assert list(CDM_TABLES) == CDM
     con = duckdb.connect()
     con.execute(render_ddl("duckdb"))
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    assert tables == set(CDM)
+    assert tables == set(CDM) | set(VOCABULARY)
     cols = [r[0] for r in con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = 'measurement' ORDER BY ordinal_position"
     ).fetchall()]
@@ -140,11 +145,13 @@ def test_duckdb_export_row_counts_match_the_records(run: Path, tmp_path: Path):
     out = tmp_path / "cdm.duckdb"
     counts = export(run, "omop", out)
     expected = expected_counts(run)
+    counts["clinical"] = sum(counts[t] for t in CLINICAL)
     assert {k: counts[k] for k in expected} == expected
-    assert counts["care_site"] == counts["provider"] == 0
+    assert counts["care_site"] == counts["provider"] == counts["location"] > 0
+    assert counts["cdm_source"] == 1 and counts["concept"] > 400
     assert [p.name for p in tmp_path.iterdir()] == ["cdm.duckdb"]  # no temporary file, no WAL
     with duckdb.connect(str(out), read_only=True) as con:
-        for table in CDM:
+        for table in CDM + VOCABULARY:
             assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == counts[table], table
         # ids unique across shards; every visit reference resolves; no unmapped demographics
         assert con.execute("SELECT count(DISTINCT visit_occurrence_id) FROM visit_occurrence").fetchone()[0] == \

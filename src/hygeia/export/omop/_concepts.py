@@ -16,8 +16,8 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["EHR", "ENGLISH", "ETHNICITY", "GENDER", "NO_MATCHING_CONCEPT", "RACE", "US_STATES", "UTF8", "VISIT",
-           "case_sql"]
+__all__ = ["DOMAIN_TABLES", "EHR", "ENGLISH", "ETHNICITY", "GENDER", "NO_MATCHING_CONCEPT", "PANELS", "RACE", "ROUTES",
+           "US_STATES", "UTF8", "VISIT", "case_sql", "route_sql"]
 
 #: "No matching concept": an unmapped source value.
 NO_MATCHING_CONCEPT = 0
@@ -57,6 +57,31 @@ VISIT = {
     "office": 581477,  # Office Visit
 }
 
+#: A standard concept's domain -> the CDM table its rows go to (other domains: ``observation``).
+DOMAIN_TABLES = {
+    "Condition": "condition_occurrence",
+    "Drug": "drug_exposure",
+    "Procedure": "procedure_occurrence",
+    "Measurement": "measurement",
+    "Observation": "observation",
+    "Device": "device_exposure",
+}
+
+#: LOINC panels whose members are recorded as observations of their own: the value-less panel row is
+#: not exported (85354-9 Blood pressure panel -> 8480-6 systolic and 8462-4 diastolic measurements).
+PANELS = ("85354-9",)
+
+#: Dose-form words of an RxNorm display -> (route_source_value, SNOMED code of the route), first match
+#: wins. The code is looked up in the vocabulary's Route domain, so a real Athena download gives Athena's
+#: concept. A form that does not say its route ("Injection", "Injectable Suspension") gets none.
+ROUTES = (
+    ("Sublingual", "sublingual", "37839007"),
+    ("Inhal", "inhalation", "447694001"),
+    ("Pen Injector", "subcutaneous", "34206005"),
+    ("Oral", "oral", "26643006"),
+    ("Chewable", "oral", "26643006"),
+)
+
 #: US state names -> USPS codes (``location.state`` is varchar(2)).
 US_STATES = {
     "Alabama": "AL", "Alaska": "AK", "Arizona": "AZ", "Arkansas": "AR", "California": "CA",
@@ -88,3 +113,15 @@ def case_sql(column: str, mapping: dict[str, int] | dict[str, str], default: str
     """
     whens = " ".join(f"WHEN {_literal(k)} THEN {_literal(v)}" for k, v in mapping.items())
     return f"CASE {column} {whens} ELSE {default} END"
+
+
+def route_sql(display: str, part: int) -> str:
+    """SQL giving an RxNorm display's route: its source value (``part`` 1) or SNOMED code (``part`` 0).
+
+    Example:
+        >>> route_sql("d", 1)[:45]
+        "CASE WHEN contains(d, 'Sublingual') THEN 'sub"
+    """
+    whens = " ".join(f"WHEN contains({display}, {_literal(word)}) THEN {_literal(code if part == 0 else name)}"
+                     for word, name, code in ROUTES)
+    return f"CASE {whens} END"

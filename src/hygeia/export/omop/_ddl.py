@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-__all__ = ["CDM_TABLES", "CDM_VERSION", "PRIMARY_KEYS", "Dialect", "render_ddl", "render_primary_keys",
+__all__ = ["ALL_TABLES", "CDM_TABLES", "VOCABULARY_TABLES", "CDM_VERSION", "PRIMARY_KEYS", "Dialect", "render_ddl", "render_primary_keys",
            "render_table", "varchar_length"]
 
 CDM_VERSION = "5.4"
@@ -142,6 +142,27 @@ CDM_TABLES: dict[str, tuple[tuple[str, str, bool], ...]] = {
         ("procedure_source_concept_id", "integer", False),
         ("modifier_source_value", "varchar(50)", False),
     ),
+    "device_exposure": (
+        ("device_exposure_id", "integer", True),
+        ("person_id", "integer", True),
+        ("device_concept_id", "integer", True),
+        ("device_exposure_start_date", "date", True),
+        ("device_exposure_start_datetime", "datetime", False),
+        ("device_exposure_end_date", "date", False),
+        ("device_exposure_end_datetime", "datetime", False),
+        ("device_type_concept_id", "integer", True),
+        ("unique_device_id", "varchar(255)", False),
+        ("production_id", "varchar(255)", False),
+        ("quantity", "integer", False),
+        ("provider_id", "integer", False),
+        ("visit_occurrence_id", "integer", False),
+        ("visit_detail_id", "integer", False),
+        ("device_source_value", "varchar(50)", False),
+        ("device_source_concept_id", "integer", False),
+        ("unit_concept_id", "integer", False),
+        ("unit_source_value", "varchar(50)", False),
+        ("unit_source_concept_id", "integer", False),
+    ),
     "measurement": (
         ("measurement_id", "integer", True),
         ("person_id", "integer", True),
@@ -254,6 +275,119 @@ CDM_TABLES: dict[str, tuple[tuple[str, str, bool], ...]] = {
         ("gender_source_value", "varchar(50)", False),
         ("gender_source_concept_id", "integer", False),
     ),
+    "condition_era": (
+        ("condition_era_id", "integer", True),
+        ("person_id", "integer", True),
+        ("condition_concept_id", "integer", True),
+        ("condition_era_start_date", "datetime", True),
+        ("condition_era_end_date", "datetime", True),
+        ("condition_occurrence_count", "integer", False),
+    ),
+    "drug_era": (
+        ("drug_era_id", "integer", True),
+        ("person_id", "integer", True),
+        ("drug_concept_id", "integer", True),
+        ("drug_era_start_date", "datetime", True),
+        ("drug_era_end_date", "datetime", True),
+        ("drug_exposure_count", "integer", False),
+        ("gap_days", "integer", False),
+    ),
+    "dose_era": (
+        ("dose_era_id", "integer", True),
+        ("person_id", "integer", True),
+        ("drug_concept_id", "integer", True),
+        ("unit_concept_id", "integer", True),
+        ("dose_value", "float", True),
+        ("dose_era_start_date", "datetime", True),
+        ("dose_era_end_date", "datetime", True),
+    ),
+    "cdm_source": (
+        ("cdm_source_name", "varchar(255)", True),
+        ("cdm_source_abbreviation", "varchar(25)", True),
+        ("cdm_holder", "varchar(255)", True),
+        ("source_description", "text", False),
+        ("source_documentation_reference", "varchar(255)", False),
+        ("cdm_etl_reference", "varchar(255)", False),
+        ("source_release_date", "date", True),
+        ("cdm_release_date", "date", True),
+        ("cdm_version", "varchar(10)", False),
+        ("cdm_version_concept_id", "integer", True),
+        ("vocabulary_version", "varchar(20)", True),
+    ),
+}
+
+#: The standardized vocabulary tables (CDM 5.4), loaded from an Athena download (or Hygeia's own concepts).
+VOCABULARY_TABLES: dict[str, tuple[tuple[str, str, bool], ...]] = {
+    "concept": (
+        ("concept_id", "integer", True),
+        ("concept_name", "varchar(255)", True),
+        ("domain_id", "varchar(20)", True),
+        ("vocabulary_id", "varchar(20)", True),
+        ("concept_class_id", "varchar(20)", True),
+        ("standard_concept", "varchar(1)", False),
+        ("concept_code", "varchar(50)", True),
+        ("valid_start_date", "date", True),
+        ("valid_end_date", "date", True),
+        ("invalid_reason", "varchar(1)", False),
+    ),
+    "vocabulary": (
+        ("vocabulary_id", "varchar(20)", True),
+        ("vocabulary_name", "varchar(255)", True),
+        ("vocabulary_reference", "varchar(255)", False),
+        ("vocabulary_version", "varchar(255)", False),
+        ("vocabulary_concept_id", "integer", True),
+    ),
+    "domain": (
+        ("domain_id", "varchar(20)", True),
+        ("domain_name", "varchar(255)", True),
+        ("domain_concept_id", "integer", True),
+    ),
+    "concept_class": (
+        ("concept_class_id", "varchar(20)", True),
+        ("concept_class_name", "varchar(255)", True),
+        ("concept_class_concept_id", "integer", True),
+    ),
+    "concept_relationship": (
+        ("concept_id_1", "integer", True),
+        ("concept_id_2", "integer", True),
+        ("relationship_id", "varchar(20)", True),
+        ("valid_start_date", "date", True),
+        ("valid_end_date", "date", True),
+        ("invalid_reason", "varchar(1)", False),
+    ),
+    "relationship": (
+        ("relationship_id", "varchar(20)", True),
+        ("relationship_name", "varchar(255)", True),
+        ("is_hierarchical", "varchar(1)", True),
+        ("defines_ancestry", "varchar(1)", True),
+        ("reverse_relationship_id", "varchar(20)", True),
+        ("relationship_concept_id", "integer", True),
+    ),
+    "concept_synonym": (
+        ("concept_id", "integer", True),
+        ("concept_synonym_name", "varchar(1000)", True),
+        ("language_concept_id", "integer", True),
+    ),
+    "concept_ancestor": (
+        ("ancestor_concept_id", "integer", True),
+        ("descendant_concept_id", "integer", True),
+        ("min_levels_of_separation", "integer", True),
+        ("max_levels_of_separation", "integer", True),
+    ),
+    "drug_strength": (
+        ("drug_concept_id", "integer", True),
+        ("ingredient_concept_id", "integer", True),
+        ("amount_value", "float", False),
+        ("amount_unit_concept_id", "integer", False),
+        ("numerator_value", "float", False),
+        ("numerator_unit_concept_id", "integer", False),
+        ("denominator_value", "float", False),
+        ("denominator_unit_concept_id", "integer", False),
+        ("box_size", "integer", False),
+        ("valid_start_date", "date", True),
+        ("valid_end_date", "date", True),
+        ("invalid_reason", "varchar(1)", False),
+    ),
 }
 
 #: The primary key of each table that has one in the specification (death has none).
@@ -270,7 +404,19 @@ PRIMARY_KEYS: dict[str, str] = {
     "location": "location_id",
     "care_site": "care_site_id",
     "provider": "provider_id",
+    "device_exposure": "device_exposure_id",
+    "condition_era": "condition_era_id",
+    "drug_era": "drug_era_id",
+    "dose_era": "dose_era_id",
+    "concept": "concept_id",
+    "vocabulary": "vocabulary_id",
+    "domain": "domain_id",
+    "concept_class": "concept_class_id",
+    "relationship": "relationship_id",
 }
+
+#: Every table Hygeia creates: the CDM tables, then the vocabulary tables.
+ALL_TABLES = {**CDM_TABLES, **VOCABULARY_TABLES}
 
 _VARCHAR = re.compile(r"varchar\((\d+)\)")
 
@@ -296,17 +442,17 @@ def sql_type(cdm_type: str, dialect: Dialect) -> str:
 
 
 def render_table(table: str, dialect: Dialect) -> str:
-    """``CREATE TABLE`` for one CDM table in ``dialect``."""
+    """``CREATE TABLE`` for one CDM or vocabulary table in ``dialect``."""
     cols = ",\n".join(
         f"  {name} {sql_type(typ, dialect)} {'NOT NULL' if required else 'NULL'}"
-        for name, typ, required in CDM_TABLES[table]
+        for name, typ, required in ALL_TABLES[table]
     )
     return f"CREATE TABLE {table} (\n{cols}\n);"
 
 
 def render_ddl(dialect: Dialect) -> str:
-    """``CREATE TABLE`` statements for every table in :data:`CDM_TABLES`."""
-    return "\n\n".join(render_table(t, dialect) for t in CDM_TABLES) + "\n"
+    """``CREATE TABLE`` statements for every table in :data:`CDM_TABLES` and :data:`VOCABULARY_TABLES`."""
+    return "\n\n".join(render_table(t, dialect) for t in ALL_TABLES) + "\n"
 
 
 def render_primary_keys() -> list[str]:

@@ -14,10 +14,11 @@ from hygeia.errors import ConfigError
 from hygeia.export._base import Exporter, read_shards, register_exporter
 from hygeia.export._notes import NotesSource
 from hygeia.export.omop._load import DuckDBSink, PostgresSink, load
+from hygeia.export.omop._vocabulary import Vocabulary
 
 __all__ = ["OmopExporter"]
 
-_OPTIONS = ("omop_url", "omop_schema")
+_OPTIONS = ("omop_url", "omop_schema", "vocabulary", "start")
 
 
 @register_exporter("omop")
@@ -33,12 +34,19 @@ class OmopExporter(Exporter):
         omop_url: ``postgresql://user[:password]@host[:port]/database``.
         omop_schema: PostgreSQL schema for the tables (created if missing);
             default the connection's current schema, normally ``public``.
+        vocabulary: a folder of OHDSI Athena vocabulary files (``CONCEPT.csv``,
+            ``CONCEPT_RELATIONSHIP.csv``...): source codes are mapped to its
+            standard concepts and its tables are loaded. Default: Hygeia's own
+            small vocabulary (synthetic local concept ids; see docs/omop.md).
+        start: the first day exported (``YYYY-MM-DD``): events before it are
+            left out and observation periods begin there (or at birth).
 
     Example:
         >>> from hygeia.export import export
         >>> export("output", "omop", "cdm.duckdb")  # doctest: +SKIP
         {'person': 1000, 'observation_period': 1000, 'visit_occurrence': 82344, ...}
         >>> export("output", "omop", None, omop_url="postgresql://me@localhost/cdm")  # doctest: +SKIP
+        >>> export("output", "omop", "cdm.duckdb", vocabulary="athena", start="2000-01-01")  # doctest: +SKIP
     """
 
     single_file = True
@@ -50,6 +58,7 @@ class OmopExporter(Exporter):
             raise ConfigError(f"unknown omop export option(s) {unknown}; the options are {list(_OPTIONS)}")
         if options.get("omop_schema") is not None and not options.get("omop_url"):
             raise ConfigError("omop_schema goes with omop_url (a DuckDB file keeps its tables in 'main')")
+        self.vocabulary = Vocabulary(options.get("vocabulary"))
 
     def export(self, run: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
                overwrite: bool = False, progress: bool = False, notes: str | os.PathLike[str] | None = None) -> dict:
@@ -62,7 +71,8 @@ class OmopExporter(Exporter):
         info = read_run_info(run)
         source = NotesSource(notes, info) if notes is not None else None
         sink = PostgresSink(url, schema=self.options.get("omop_schema"), overwrite=overwrite)
-        return load(read_shards(run, info, "loading OMOP into PostgreSQL", progress, source), sink, info)
+        return load(read_shards(run, info, "loading OMOP into PostgreSQL", progress, source), sink, info,
+                    self.vocabulary, self.options.get("start"))
 
     def write(self, shards: Iterator[tuple[pa.Table, pa.Table]], out: Path, run_info: dict) -> dict[str, int]:
-        return load(shards, DuckDBSink(out), run_info)
+        return load(shards, DuckDBSink(out), run_info, self.vocabulary, self.options.get("start"))

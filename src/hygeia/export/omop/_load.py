@@ -31,8 +31,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from hygeia.errors import ConfigError, MissingExtraError, OutputError
-from hygeia.export.omop._ddl import CDM_TABLES, render_primary_keys, render_table
+from hygeia.export.omop._ddl import ALL_TABLES, VOCABULARY_TABLES, render_primary_keys, render_table
 from hygeia.export.omop._transform import ShardTransformer
+from hygeia.export.omop._vocabulary import Vocabulary
 
 __all__ = ["DuckDBSink", "PgTarget", "PostgresSink", "connect_postgres", "load", "parse_url", "safe_url"]
 
@@ -41,10 +42,12 @@ _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 CONNECT_TIMEOUT_S = 10.0
 
 
-def load(shards: Iterable[tuple[pa.Table, pa.Table]], sink: Any, run_info: dict) -> dict[str, int]:
-    """Map every shard to CDM rows and write them through ``sink``; returns rows per table."""
-    counts = {table: 0 for table in CDM_TABLES}
-    transformer = ShardTransformer(run_info)
+def load(shards: Iterable[tuple[pa.Table, pa.Table]], sink: Any, run_info: dict,
+         vocabulary: Vocabulary | None = None, start: str | None = None) -> dict[str, int]:
+    """Map every shard to CDM rows and write them, then ``cdm_source`` and the vocabulary tables,
+    through ``sink``; returns rows per table."""
+    counts = {table: 0 for table in ALL_TABLES}
+    transformer = ShardTransformer(run_info, vocabulary, start)
     try:
         sink.begin()
         for persons, events in shards:
@@ -52,6 +55,12 @@ def load(shards: Iterable[tuple[pa.Table, pa.Table]], sink: Any, run_info: dict)
                 if rows.num_rows:
                     sink.insert(table, rows)
                     counts[table] += rows.num_rows
+        sink.insert("cdm_source", transformer.cdm_source())
+        counts["cdm_source"] = 1
+        for table in VOCABULARY_TABLES:
+            for rows in transformer.vocabulary.batches(transformer.con, table):
+                sink.insert(table, rows)
+                counts[table] += rows.num_rows
         sink.finish()
     except BaseException:
         sink.abort()
@@ -77,7 +86,7 @@ class DuckDBSink:
         except duckdb.Error as e:
             raise OutputError(f"cannot create the DuckDB file {str(self.path)!r}: {e}. "
                               "Choose an --out path in a folder you can write to.") from e
-        for table in CDM_TABLES:
+        for table in ALL_TABLES:
             self.con.execute(render_table(table, "duckdb"))
 
     def insert(self, table: str, rows: pa.Table) -> None:
@@ -248,7 +257,7 @@ class PostgresSink:
         if self.schema is not None:
             con.run(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             con.run(f'SET LOCAL search_path TO "{self.schema}"')
-        names = ", ".join(f"'{t}'" for t in CDM_TABLES)
+        names = ", ".join(f"'{t}'" for t in ALL_TABLES)
         existing = [r[0] for r in con.run(
             "SELECT table_name FROM information_schema.tables "
             f"WHERE table_schema = current_schema() AND table_name IN ({names}) ORDER BY table_name")]
@@ -261,7 +270,7 @@ class PostgresSink:
             )
         for table in existing:
             con.run(f"DROP TABLE {table} CASCADE")
-        for table in CDM_TABLES:
+        for table in ALL_TABLES:
             con.run(render_table(table, "postgresql"))
 
     def insert(self, table: str, rows: pa.Table) -> None:

@@ -31,9 +31,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hygeia.core.schema import EVENTS_SCHEMA, PERSONS_SCHEMA
-from hygeia.errors import DataValidationError
-from hygeia.export.omop._concepts import EHR, ENGLISH, ETHNICITY, GENDER, RACE, US_STATES, UTF8, VISIT, case_sql
+from hygeia.errors import ConfigError, DataValidationError
+from hygeia.export.omop._concepts import (
+    DOMAIN_TABLES, EHR, ENGLISH, ETHNICITY, GENDER, PANELS, RACE, US_STATES, UTF8, VISIT, case_sql, route_sql,
+)
 from hygeia.export.omop._ddl import CDM_TABLES, sql_type, varchar_length
+from hygeia.export.omop._vocabulary import SOURCE_VOCABULARIES, Vocabulary
 
 __all__ = ["ShardTransformer", "query_arrow"]
 
@@ -52,7 +55,7 @@ _SQL: dict[str, str] = {
                p.birth_time AS birth_datetime,
                {case_sql("p.race", RACE)} AS race_concept_id,
                {case_sql("p.ethnicity", ETHNICITY)} AS ethnicity_concept_id,
-               loc.location_id AS location_id,
+               loc.location_id AS location_id, loc.location_id AS provider_id, loc.location_id AS care_site_id,
                CAST(p.subject_id AS VARCHAR) AS person_source_value,
                p.sex AS gender_source_value, 0 AS gender_source_concept_id,
                p.race AS race_source_value, 0 AS race_source_concept_id,
@@ -76,73 +79,89 @@ _SQL: dict[str, str] = {
                {_DATE.format("e.time")} AS visit_start_date, e.time AS visit_start_datetime,
                {_DATE.format("coalesce(e.end_time, e.time)")} AS visit_end_date,
                coalesce(e.end_time, e.time) AS visit_end_datetime,
-               {EHR} AS visit_type_concept_id,
+               {EHR} AS visit_type_concept_id, pp.provider_id, pp.provider_id AS care_site_id,
                CAST(e.encounter_id AS VARCHAR) AS visit_source_value, 0 AS visit_source_concept_id
-        FROM e JOIN v ON v._row = e._row
+        FROM e JOIN v ON v._row = e._row LEFT JOIN pp ON pp.subject_id = e.subject_id
         ORDER BY e._row""",
     "condition_occurrence": f"""
-        SELECT {{off}} + row_number() OVER (ORDER BY e._row) AS condition_occurrence_id,
-               e.subject_id AS person_id, 0 AS condition_concept_id,
-               {_DATE.format("e.time")} AS condition_start_date, e.time AS condition_start_datetime,
-               {_DATE.format("e.end_time")} AS condition_end_date, e.end_time AS condition_end_datetime,
-               {EHR} AS condition_type_concept_id,
-               v.visit_occurrence_id, e.code AS condition_source_value, 0 AS condition_source_concept_id
-        FROM e LEFT JOIN v ON v.subject_id = e.subject_id AND v.encounter_id = e.encounter_id
-        WHERE e.kind = 'condition'
-        ORDER BY e._row""",
+        SELECT {{off}} + row_number() OVER (ORDER BY f._row, f.k) AS condition_occurrence_id,
+               f.subject_id AS person_id, f.concept_id AS condition_concept_id,
+               {_DATE.format("f.time")} AS condition_start_date, f.time AS condition_start_datetime,
+               {_DATE.format("f.end_time")} AS condition_end_date, f.end_time AS condition_end_datetime,
+               {EHR} AS condition_type_concept_id, f.provider_id,
+               f.visit_occurrence_id, f.code AS condition_source_value,
+               f.source_concept_id AS condition_source_concept_id
+        FROM f WHERE f.target = 'condition_occurrence'
+        ORDER BY f._row, f.k""",
+    # days_supply: a course's days from start to end, both counted (OHDSI: end = start + days_supply - 1);
+    # none for a chronic therapy or a course longer than a year (no one dispensing covers it).
     "drug_exposure": f"""
-        SELECT {{off}} + row_number() OVER (ORDER BY e._row) AS drug_exposure_id,
-               e.subject_id AS person_id, 0 AS drug_concept_id,
-               {_DATE.format("e.time")} AS drug_exposure_start_date, e.time AS drug_exposure_start_datetime,
-               {_DATE.format("coalesce(e.end_time, e.time)")} AS drug_exposure_end_date,
-               coalesce(e.end_time, e.time) AS drug_exposure_end_datetime,
-               {_DATE.format("e.end_time")} AS verbatim_end_date,
+        SELECT {{off}} + row_number() OVER (ORDER BY f._row, f.k) AS drug_exposure_id,
+               f.subject_id AS person_id, f.concept_id AS drug_concept_id,
+               {_DATE.format("f.time")} AS drug_exposure_start_date, f.time AS drug_exposure_start_datetime,
+               {_DATE.format("coalesce(f.end_time, f.time)")} AS drug_exposure_end_date,
+               coalesce(f.end_time, f.time) AS drug_exposure_end_datetime,
+               {_DATE.format("f.end_time")} AS verbatim_end_date,
                {EHR} AS drug_type_concept_id,
-               v.visit_occurrence_id, e.code AS drug_source_value, 0 AS drug_source_concept_id
-        FROM e LEFT JOIN v ON v.subject_id = e.subject_id AND v.encounter_id = e.encounter_id
-        WHERE e.kind IN ('medication', 'immunization')
-        ORDER BY e._row""",
+               CASE WHEN f.kind = 'medication' AND f.end_time IS NOT NULL AND f.text_value IS DISTINCT FROM 'chronic'
+                         AND date_diff('day', CAST(f.time AS DATE), CAST(f.end_time AS DATE)) < 365
+                    THEN date_diff('day', CAST(f.time AS DATE), CAST(f.end_time AS DATE)) + 1 END AS days_supply,
+               CASE WHEN f.route_source_value IS NOT NULL THEN coalesce(r.concept_id, 0) END AS route_concept_id,
+               f.provider_id, f.visit_occurrence_id, f.code AS drug_source_value,
+               f.source_concept_id AS drug_source_concept_id, f.route_source_value
+        FROM f LEFT JOIN vroute r ON r.concept_code = f.route_code
+        WHERE f.target = 'drug_exposure'
+        ORDER BY f._row, f.k""",
     "procedure_occurrence": f"""
-        SELECT {{off}} + row_number() OVER (ORDER BY e._row) AS procedure_occurrence_id,
-               e.subject_id AS person_id, 0 AS procedure_concept_id,
-               {_DATE.format("e.time")} AS procedure_date, e.time AS procedure_datetime,
-               {_DATE.format("e.end_time")} AS procedure_end_date, e.end_time AS procedure_end_datetime,
-               {EHR} AS procedure_type_concept_id,
-               v.visit_occurrence_id, e.code AS procedure_source_value, 0 AS procedure_source_concept_id
-        FROM e LEFT JOIN v ON v.subject_id = e.subject_id AND v.encounter_id = e.encounter_id
-        WHERE e.kind = 'procedure'
-        ORDER BY e._row""",
+        SELECT {{off}} + row_number() OVER (ORDER BY f._row, f.k) AS procedure_occurrence_id,
+               f.subject_id AS person_id, f.concept_id AS procedure_concept_id,
+               {_DATE.format("f.time")} AS procedure_date, f.time AS procedure_datetime,
+               {_DATE.format("f.end_time")} AS procedure_end_date, f.end_time AS procedure_end_datetime,
+               {EHR} AS procedure_type_concept_id, f.provider_id,
+               f.visit_occurrence_id, f.code AS procedure_source_value,
+               f.source_concept_id AS procedure_source_concept_id
+        FROM f WHERE f.target = 'procedure_occurrence'
+        ORDER BY f._row, f.k""",
+    "device_exposure": f"""
+        SELECT {{off}} + row_number() OVER (ORDER BY f._row, f.k) AS device_exposure_id,
+               f.subject_id AS person_id, f.concept_id AS device_concept_id,
+               {_DATE.format("f.time")} AS device_exposure_start_date, f.time AS device_exposure_start_datetime,
+               {_DATE.format("f.end_time")} AS device_exposure_end_date, f.end_time AS device_exposure_end_datetime,
+               {EHR} AS device_type_concept_id, f.provider_id,
+               f.visit_occurrence_id, f.code AS device_source_value,
+               f.source_concept_id AS device_source_concept_id
+        FROM f WHERE f.target = 'device_exposure'
+        ORDER BY f._row, f.k""",
     "measurement": f"""
-        SELECT {{off}} + row_number() OVER (ORDER BY e._row) AS measurement_id,
-               e.subject_id AS person_id, 0 AS measurement_concept_id,
-               {_DATE.format("e.time")} AS measurement_date, e.time AS measurement_datetime,
+        SELECT {{off}} + row_number() OVER (ORDER BY f._row, f.k) AS measurement_id,
+               f.subject_id AS person_id, f.concept_id AS measurement_concept_id,
+               {_DATE.format("f.time")} AS measurement_date, f.time AS measurement_datetime,
                {EHR} AS measurement_type_concept_id,
-               CASE WHEN isfinite(e.numeric_value) THEN e.numeric_value END AS value_as_number,
-               CASE WHEN e.unit IS NOT NULL THEN 0 END AS unit_concept_id,
-               v.visit_occurrence_id, e.code AS measurement_source_value, 0 AS measurement_source_concept_id,
-               e.unit AS unit_source_value,
-               CASE WHEN NOT isfinite(e.numeric_value) THEN CAST(e.numeric_value AS VARCHAR) END
-                   AS value_source_value
-        FROM e LEFT JOIN v ON v.subject_id = e.subject_id AND v.encounter_id = e.encounter_id
-        WHERE e.kind = 'observation' AND e.numeric_value IS NOT NULL
-        ORDER BY e._row""",
+               CASE WHEN isfinite(f.numeric_value) THEN f.numeric_value END AS value_as_number,
+               f.value_as_concept_id, f.unit_concept_id, f.provider_id,
+               f.visit_occurrence_id, f.code AS measurement_source_value,
+               f.source_concept_id AS measurement_source_concept_id,
+               f.unit AS unit_source_value,
+               CASE WHEN NOT isfinite(f.numeric_value) THEN CAST(f.numeric_value AS VARCHAR)
+                    ELSE f.value_code END AS value_source_value
+        FROM f WHERE f.target = 'measurement'
+        ORDER BY f._row, f.k""",
     # Coded values arrive as "SYSTEM|CODE|DISPLAY": the display goes to value_as_string.
     "observation": f"""
-        SELECT {{off}} + row_number() OVER (ORDER BY e._row) AS observation_id,
-               e.subject_id AS person_id, 0 AS observation_concept_id,
-               {_DATE.format("e.time")} AS observation_date, e.time AS observation_datetime,
+        SELECT {{off}} + row_number() OVER (ORDER BY f._row, f.k) AS observation_id,
+               f.subject_id AS person_id, f.concept_id AS observation_concept_id,
+               {_DATE.format("f.time")} AS observation_date, f.time AS observation_datetime,
                {EHR} AS observation_type_concept_id,
-               CASE WHEN e.coded THEN regexp_extract(e.text_value, '^[^|]*[|][^|]*[|](.*)$', 1)
-                    ELSE e.text_value END AS value_as_string,
-               CASE WHEN e.coded THEN 0 END AS value_as_concept_id,
-               CASE WHEN e.unit IS NOT NULL THEN 0 END AS unit_concept_id,
-               v.visit_occurrence_id, e.code AS observation_source_value, 0 AS observation_source_concept_id,
-               e.unit AS unit_source_value,
-               CASE WHEN e.coded THEN split_part(e.text_value, '|', 2) ELSE e.text_value END AS value_source_value
-        FROM (SELECT *, regexp_matches(coalesce(text_value, ''), '^[^|]*[|][^|]*[|]') AS coded FROM e) e
-             LEFT JOIN v ON v.subject_id = e.subject_id AND v.encounter_id = e.encounter_id
-        WHERE (e.kind = 'observation' AND e.numeric_value IS NULL) OR e.kind = 'allergy'
-        ORDER BY e._row""",
+               CASE WHEN isfinite(f.numeric_value) THEN f.numeric_value END AS value_as_number,
+               f.value_text AS value_as_string, f.value_as_concept_id,
+               f.unit_concept_id, f.provider_id,
+               f.visit_occurrence_id, f.code AS observation_source_value,
+               f.source_concept_id AS observation_source_concept_id,
+               f.unit AS unit_source_value,
+               coalesce(f.value_code, CASE WHEN NOT isfinite(f.numeric_value) THEN CAST(f.numeric_value AS VARCHAR)
+                                      END) AS value_source_value
+        FROM f WHERE f.target = 'observation'
+        ORDER BY f._row, f.k""",
     "death": f"""
         SELECT p.subject_id AS person_id, {_DATE.format("p.death_time")} AS death_date,
                p.death_time AS death_datetime, {EHR} AS death_type_concept_id
@@ -165,7 +184,98 @@ _SQL: dict[str, str] = {
                locale AS country_source_value
         FROM loc WHERE location_id > {off}
         ORDER BY location_id""",
+    # One synthetic clinic and clinician per location, as the FHIR export's Organization and Practitioner.
+    "care_site": """
+        SELECT location_id AS care_site_id,
+               'Hygeia synthetic clinic (' || coalesce(state, locale) || ')' AS care_site_name,
+               location_id, coalesce(state_code, state, locale) AS care_site_source_value
+        FROM loc WHERE location_id > {off}
+        ORDER BY location_id""",
+    "provider": """
+        SELECT location_id AS provider_id,
+               'Synthetic Clinician (' || coalesce(state, locale) || ')' AS provider_name,
+               location_id AS care_site_id, coalesce(state_code, state, locale) AS provider_source_value
+        FROM loc WHERE location_id > {off}
+        ORDER BY location_id""",
+    # OHDSI's era rules: a condition without an end lasts one day; occurrences of one standard concept
+    # whose start is at most 30 days after the previous end are one era.
+    "condition_era": """
+        WITH c AS (
+            SELECT person_id, condition_concept_id AS cid, condition_start_date AS s,
+                   coalesce(condition_end_date, condition_start_date + 1) AS e
+            FROM co WHERE condition_concept_id <> 0),
+        o AS (SELECT *, max(e) OVER (PARTITION BY person_id, cid ORDER BY s, e
+                                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end FROM c),
+        g AS (SELECT *, sum(CASE WHEN prev_end IS NULL OR s > prev_end + 30 THEN 1 ELSE 0 END)
+                        OVER (PARTITION BY person_id, cid ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS era FROM o),
+        r AS (SELECT person_id, cid, min(s) AS s, max(e) AS e, count(*) AS n FROM g GROUP BY person_id, cid, era)
+        SELECT {off} + row_number() OVER (ORDER BY person_id, cid, s) AS condition_era_id, person_id,
+               cid AS condition_concept_id, s AS condition_era_start_date, e AS condition_era_end_date,
+               n AS condition_occurrence_count
+        FROM r ORDER BY person_id, cid, s""",
+    # Ingredient level (CONCEPT_ANCESTOR): overlapping exposures are merged into sub-exposures, then
+    # sub-exposures at most 30 days apart into eras; gap_days = era days not covered by an exposure.
+    "drug_era": """
+        WITH d AS (
+            SELECT de.person_id, i.ingredient_concept_id AS cid, de.drug_exposure_start_date AS s,
+                   coalesce(de.drug_exposure_end_date, de.drug_exposure_start_date + coalesce(de.days_supply, 1)) AS e
+            FROM de JOIN vingredient i ON i.drug_concept_id = de.drug_concept_id WHERE de.drug_concept_id <> 0),
+        o1 AS (SELECT *, max(e) OVER (PARTITION BY person_id, cid ORDER BY s, e
+                                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end FROM d),
+        g1 AS (SELECT *, sum(CASE WHEN prev_end IS NULL OR s > prev_end THEN 1 ELSE 0 END)
+                         OVER (PARTITION BY person_id, cid ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS sub FROM o1),
+        x AS (SELECT person_id, cid, min(s) AS s, max(e) AS e, count(*) AS n FROM g1 GROUP BY person_id, cid, sub),
+        o2 AS (SELECT *, max(e) OVER (PARTITION BY person_id, cid ORDER BY s, e
+                                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end FROM x),
+        g2 AS (SELECT *, sum(CASE WHEN prev_end IS NULL OR s > prev_end + 30 THEN 1 ELSE 0 END)
+                         OVER (PARTITION BY person_id, cid ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS era FROM o2),
+        r AS (SELECT person_id, cid, min(s) AS s, max(e) AS e, sum(n) AS n,
+                     sum(date_diff('day', s, e)) AS exposed FROM g2 GROUP BY person_id, cid, era)
+        SELECT {off} + row_number() OVER (ORDER BY person_id, cid, s) AS drug_era_id, person_id,
+               cid AS drug_concept_id, s AS drug_era_start_date, e AS drug_era_end_date,
+               n AS drug_exposure_count, date_diff('day', s, e) - exposed AS gap_days
+        FROM r ORDER BY person_id, cid, s""",
 }
+
+# The clinical facts of one shard, each with its source and standard concept and the CDM table of the
+# standard concept's domain ("Maps to" to several concepts: one row each, k = 0, 1...). Codes without a
+# standard concept stay in the table of their Hygeia kind. Blood-pressure panels without a value are
+# left out: their systolic and diastolic members are recorded as measurements of their own.
+_STAGE = f"""
+    CREATE OR REPLACE TEMP TABLE f AS
+    WITH src AS (
+        SELECT e.*, {case_sql("e.code_system", SOURCE_VOCABULARIES, "NULL")} AS vocab,
+               CASE WHEN e.kind = 'condition' THEN 'condition_occurrence'
+                    WHEN e.kind IN ('medication', 'immunization') THEN 'drug_exposure'
+                    WHEN e.kind = 'procedure' THEN 'procedure_occurrence'
+                    WHEN e.kind = 'device' THEN 'device_exposure'
+                    WHEN e.kind = 'observation' AND e.numeric_value IS NOT NULL THEN 'measurement'
+                    ELSE 'observation' END AS kind_table,
+               regexp_matches(coalesce(e.text_value, ''), '^[^|]*[|][^|]*[|]') AS coded
+        FROM e
+        WHERE e.kind IN ('condition', 'medication', 'immunization', 'procedure', 'device', 'observation', 'allergy')
+          AND NOT (e.kind = 'observation' AND e.code_system = 'LOINC' AND e.code IN ({", ".join(f"'{c}'" for c in PANELS)})
+                   AND e.numeric_value IS NULL AND e.text_value IS NULL))
+    SELECT src.*, coalesce(m.source_concept_id, 0) AS source_concept_id, coalesce(m.concept_id, 0) AS concept_id,
+           coalesce(m.k, 0) AS k,
+           CASE WHEN m.domain_id IS NULL THEN src.kind_table
+                ELSE {case_sql("m.domain_id", DOMAIN_TABLES, "'observation'")} END AS target,
+           CASE WHEN src.coded THEN regexp_extract(src.text_value, '^[^|]*[|][^|]*[|](.*)$', 1)
+                ELSE src.text_value END AS value_text,
+           CASE WHEN src.coded THEN split_part(src.text_value, '|', 2) ELSE src.text_value END AS value_code,
+           CASE WHEN src.coded THEN coalesce(vv.concept_id, 0) END AS value_as_concept_id,
+           CASE WHEN src.unit IS NOT NULL THEN coalesce(u.concept_id, 0) END AS unit_concept_id,
+           CASE WHEN src.kind = 'medication' THEN {route_sql("src.display", 1)} END AS route_source_value,
+           CASE WHEN src.kind = 'medication' THEN {route_sql("src.display", 0)} END AS route_code,
+           v.visit_occurrence_id, pp.provider_id
+    FROM src
+    LEFT JOIN vmap m ON m.vocabulary_id = src.vocab AND m.concept_code = src.code
+    LEFT JOIN vmap vv ON src.coded AND vv.k = 0
+         AND vv.vocabulary_id = {case_sql("split_part(src.text_value, '|', 1)", SOURCE_VOCABULARIES, "NULL")}
+         AND vv.concept_code = split_part(src.text_value, '|', 2)
+    LEFT JOIN vunit u ON u.concept_code = src.unit
+    LEFT JOIN v ON v.subject_id = src.subject_id AND v.encounter_id = src.encounter_id
+    LEFT JOIN pp ON pp.subject_id = src.subject_id"""
 
 
 def _final_select(table: str, inner: str, produced: set[str]) -> str:
@@ -187,25 +297,32 @@ class ShardTransformer:
     Args:
         run_info: the run's ``run.json`` (its ``config.start`` and ``config.end``
             bound the observation periods).
+        vocabulary: the :class:`Vocabulary` that maps source codes (default:
+            Hygeia's own).
+        start: the first day exported (``YYYY-MM-DD``), overriding the run's
+            ``config.start``: events before it are left out, observation periods
+            begin there (or at birth), persons who died before it are left out.
     """
 
-    def __init__(self, run_info: dict) -> None:
+    def __init__(self, run_info: dict, vocabulary: Vocabulary | None = None, start: str | None = None) -> None:
         config = run_info.get("config", {}) if isinstance(run_info, dict) else {}
-        self.start = _parse_date(config.get("start"))
+        self.run_info = run_info if isinstance(run_info, dict) else {}
+        self.window = _parse_date(start) if start is not None else None
+        if start is not None and self.window is None:
+            raise ConfigError(f"--start {start!r} is not a date; write it as YYYY-MM-DD, e.g. --start 2000-01-01")
+        self.start = self.window or _parse_date(config.get("start"))
         self.end = _parse_date(config.get("end"))
         self.offsets = {table: 0 for table in CDM_TABLES}
         self.locations: dict[tuple[str, str | None], int] = {}
         self.con = duckdb.connect()
+        self.vocabulary = vocabulary or Vocabulary(None)
+        self.vocabulary.attach(self.con)
         self._sql = self._prepare()
 
     def _prepare(self) -> dict[str, str]:
         """Each table's full SELECT; the inner queries' columns are read from DuckDB itself."""
         con = self.con
-        con.register("p", _with_row(PERSONS_SCHEMA.empty_table()))
-        con.register("e", _with_row(EVENTS_SCHEMA.empty_table()))
-        con.register("loc", _locations_table({}))
-        con.execute("CREATE OR REPLACE TEMP TABLE v AS SELECT _row, subject_id, encounter_id, "
-                    "CAST(0 AS BIGINT) AS visit_occurrence_id FROM e")
+        self._register(_with_row(PERSONS_SCHEMA.empty_table()), _with_row(EVENTS_SCHEMA.empty_table()), {}, 0)
         try:
             out = {}
             for table, inner in _SQL.items():
@@ -214,8 +331,28 @@ class ShardTransformer:
                 out[table] = _final_select(table, inner, produced)
             return out
         finally:
-            for name in ("p", "e", "loc"):
-                con.unregister(name)
+            self._unregister()
+
+    def _register(self, persons: pa.Table, events: pa.Table, locations: dict, visit_offset: int) -> None:
+        con = self.con
+        con.register("p", persons)
+        con.register("e", events)
+        con.register("loc", _locations_table(locations))
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE v AS SELECT _row, subject_id, encounter_id, "
+            f"{visit_offset} + row_number() OVER (ORDER BY _row) AS visit_occurrence_id "
+            "FROM e WHERE kind = 'encounter'"
+        )
+        con.execute("CREATE OR REPLACE TEMP TABLE pp AS SELECT p.subject_id, loc.location_id AS provider_id "
+                    "FROM p JOIN loc ON loc.locale = p.locale AND loc.state IS NOT DISTINCT FROM p.state")
+        con.execute(_STAGE)
+        for name, table in (("co", "condition_occurrence"), ("de", "drug_exposure")):
+            cols = ", ".join(f"CAST(NULL AS {sql_type(t, 'duckdb')}) AS {n}" for n, t, _ in CDM_TABLES[table])
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols} LIMIT 0")
+
+    def _unregister(self) -> None:
+        for name in ("p", "e", "loc"):
+            self.con.unregister(name)
 
     def close(self) -> None:
         self.con.close()
@@ -224,30 +361,28 @@ class ShardTransformer:
         """Yield ``(cdm_table, rows)`` for one shard, tables in CDM order."""
         _check_ids(persons)
         con = self.con
+        if self.window is not None:
+            persons, events = _in_window(persons, events, self.window)
         persons, events = _with_row(persons), _with_row(events)
         loc_before = len(self.locations)
         for locale, state in zip(persons.column("locale").to_pylist(), persons.column("state").to_pylist()):
             self.locations.setdefault((locale, state), len(self.locations) + 1)
-        loc = _locations_table(self.locations)
-        con.register("p", persons)
-        con.register("e", events)
-        con.register("loc", loc)
+        self._register(persons, events, self.locations, self.offsets["visit_occurrence"])
         try:
-            off = self.offsets["visit_occurrence"]
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE v AS SELECT _row, subject_id, encounter_id, "
-                f"{off} + row_number() OVER (ORDER BY _row) AS visit_occurrence_id "
-                "FROM e WHERE kind = 'encounter'"
-            )
             start = f"TIMESTAMP '{self.start}'" if self.start else "p.birth_time"
             end = f"TIMESTAMP '{self.end}'" if self.end else "coalesce(ev.last_time, p.birth_time)"
             for table in CDM_TABLES:
                 sql = self._sql.get(table)
-                if sql is None:  # care_site, provider: Hygeia records have none
+                if sql is None:  # dose_era, cdm_source: see cdm_source()
                     continue
-                off = loc_before if table == "location" else self.offsets[table]
+                off = loc_before if table in ("location", "care_site", "provider") else self.offsets[table]
                 rows = query_arrow(con, sql.format(off=off, start=start, end=end))
-                if table in self.offsets and table not in ("person", "death", "location"):
+                if table in ("condition_occurrence", "drug_exposure"):  # the eras are derived from them
+                    con.register("_rows", rows)
+                    con.execute(f"CREATE OR REPLACE TEMP TABLE {'co' if table[0] == 'c' else 'de'} AS "
+                                "SELECT * FROM _rows")
+                    con.unregister("_rows")
+                if table not in ("person", "death", "location", "care_site", "provider"):
                     self.offsets[table] += rows.num_rows
                     if self.offsets[table] > _INT32_MAX:
                         raise DataValidationError(
@@ -256,8 +391,53 @@ class ShardTransformer:
                         )
                 yield table, rows
         finally:
-            for name in ("p", "e", "loc"):
-                con.unregister(name)
+            self._unregister()
+
+    def cdm_source(self) -> pa.Table:
+        """The one ``cdm_source`` row: what the export was made from, and with which vocabulary."""
+        from hygeia import __version__
+
+        info = self.run_info
+        config = info.get("config") or {}
+        made = _parse_date(info.get("created_at")) or self.end or "2000-01-01"
+        seed = config.get("seed")
+        description = (f"Synthetic records simulated by Hygeia {info.get('hygeia_version', __version__)} "
+                       f"({config.get('n', '?')} persons, seed {seed}, locale {config.get('locale', '?')}, "
+                       f"window {self.start or 'birth'} to {self.end or 'the last event'}). Not real patients.")
+        vocabulary = ("Hygeia local concepts (ids > 2,000,000,000, not Athena)" if self.vocabulary.local
+                      else f"Athena download: {self.vocabulary.version}")
+        row = {
+            "cdm_source_name": "Hygeia synthetic population",
+            "cdm_source_abbreviation": "Hygeia",
+            "cdm_holder": "Hygeia (synthetic data)",
+            "source_description": description + " Vocabulary: " + vocabulary + ".",
+            "source_documentation_reference": "Hygeia docs/omop.md",
+            "cdm_etl_reference": f"hygeia export --format omop (Hygeia {__version__})",
+            "source_release_date": made,
+            "cdm_release_date": made,
+            "cdm_version": "v5.4",
+            "cdm_version_concept_id": self.vocabulary.cdm_version_concept_id,
+            "vocabulary_version": self.vocabulary.version,
+        }
+        inner = "SELECT " + ", ".join(
+            f"CAST({_sql_literal(v)} AS {'DATE' if k.endswith('_date') else 'VARCHAR'}) AS {k}"
+            if not isinstance(v, int) else f"{v} AS {k}" for k, v in row.items())
+        return query_arrow(self.con, _final_select("cdm_source", inner, set(row)))
+
+
+def _sql_literal(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _in_window(persons: pa.Table, events: pa.Table, start: str) -> tuple[pa.Table, pa.Table]:
+    """The persons alive on ``start`` and their events from ``start`` on."""
+    day = pa.scalar(dt.datetime.fromisoformat(start), persons.schema.field("birth_time").type)
+    alive = pc.or_kleene(pc.is_null(persons.column("death_time")),
+                         pc.greater_equal(persons.column("death_time"), day))
+    persons = persons.filter(pc.fill_null(alive, True))
+    keep = pc.and_(pc.is_in(events.column("subject_id"), persons.column("subject_id")),
+                   pc.greater_equal(events.column("time"), pa.scalar(day.as_py(), events.schema.field("time").type)))
+    return persons, events.filter(keep)
 
 
 def query_arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
