@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -264,6 +265,36 @@ class DiagnosticModel:
         if i is None:
             raise ConfigError(f"{disease_id!r} is not a candidate of this model ({self.n_diseases} diseases)")
         return 0.0 if j is None else float(self._P_csr[i, j])
+
+    @functools.cached_property
+    def _twin_groups(self) -> dict[str, tuple[str, ...]]:
+        groups: dict[tuple, list[str]] = {}
+        for did in self.ids:
+            d = self.kb.diseases[did]
+            key = (tuple(sorted((p.hpo, p.frequency) for p in d.phenotypes)), tuple(sorted(d.excluded)))
+            groups.setdefault(key, []).append(did)
+        return {did: tuple(g) for g in groups.values() for did in g}
+
+    def twins(self, disease_id: str) -> tuple[str, ...]:
+        """The candidates whose annotations are identical to ``disease_id``'s (itself included): no finding tells them apart.
+
+        Example:
+            >>> from hygeia.tutor._hpo import load_knowledge
+            >>> DiagnosticModel(load_knowledge(), "ORPHA").twins("ORPHA:558")
+            ('ORPHA:558',)
+        """
+        return self._twin_groups.get(disease_id, (disease_id,))
+
+    def top1(self, differential: Sequence[str], disease_id: str) -> float:
+        """Top-1 credit of a differential: ``1/k`` when its first disease is one of the ``k`` twins of the true one.
+
+        Twins (:meth:`twins`) cannot be told apart by any finding, so naming any of them first is a
+        1-in-k guess, and so is naming the true disease first when it has twins.
+        """
+        if not differential:
+            return 0.0
+        group = self.twins(disease_id)
+        return 1.0 / len(group) if differential[0] in group else 0.0
 
     def reduce(self, positives: Iterable[str], negatives: Iterable[str | tuple[str, str]] = ()
                ) -> tuple[list[str], list[tuple[str, str | None]]]:
