@@ -144,7 +144,8 @@ class SyntheaCsvExporter(Exporter):
         """One shard's rows per file, with the id columns the layout reads."""
         sids = persons["subject_id"].to_pylist()
         keys = {sid: provider_key(state) for sid, state in zip(sids, persons["state"].to_pylist())}
-        tables = {"patients": persons.append_column("_patient", pa.array([ids.patient(s) for s in sids], _STR))}
+        patient_ids = pa.array([ids.patient(s) for s in sids], _STR)
+        tables = {"patients": persons.append_column("_patient", patient_ids)}
         kinds = events["kind"]
         for kind in UNMAPPED_KINDS:
             n = pc.sum(pc.equal(kinds, kind)).as_py() or 0
@@ -158,7 +159,10 @@ class SyntheaCsvExporter(Exporter):
             counts[f"skipped: {_NO_VALUE}"] += n
             mapped = mapped.filter(pc.invert(valueless))
         subjects = mapped["subject_id"].to_pylist()
-        mapped = mapped.append_column("_patient", pa.array([ids.patient(s) for s in subjects], _STR))
+        patients = pc.take(patient_ids, pc.index_in(mapped["subject_id"], persons["subject_id"]))
+        if patients.null_count:  # events of a subject with no persons row (a hand-made run): still a UUID
+            patients = pa.array([p or ids.patient(sid) for p, sid in zip(patients.to_pylist(), subjects)], _STR)
+        mapped = mapped.append_column("_patient", patients)
         mapped = mapped.append_column("_encounter", pa.array(
             [ids.encounter(s, e) for s, e in zip(subjects, mapped["encounter_id"].to_pylist())], _STR))
         for name, (kind, _) in SYNTHEA_TABLES.items():
@@ -179,11 +183,15 @@ class SyntheaCsvExporter(Exporter):
     def _with_providers(rows: pa.Table, keys: dict[int, str], usage: dict[str, Counter[str]]) -> pa.Table:
         """Encounters with the Organization and Practitioner of the patient's state (as in the FHIR export)."""
         orgs, provs = [], []
+        known: dict[str, tuple[str, str]] = {}
         for sid in rows["subject_id"].to_pylist():
             key = keys.get(sid, provider_key(None))
             usage.setdefault(key, Counter())["encounters"] += 1
-            orgs.append(resource_id("Organization", key))
-            provs.append(resource_id("Practitioner", key))
+            if key not in known:
+                known[key] = resource_id("Organization", key), resource_id("Practitioner", key)
+            org, prov = known[key]
+            orgs.append(org)
+            provs.append(prov)
         return rows.append_column("_organization", pa.array(orgs, _STR)).append_column(
             "_provider", pa.array(provs, _STR))
 
