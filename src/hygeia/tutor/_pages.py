@@ -256,18 +256,30 @@ def search_page(query: str, hits: Iterable[Any], form: dict[str, str], *, footer
     return layout(f"Search {query}", body, footer=footer)
 
 
-def _score_cells(s: dict[str, Any]) -> str:
+def _short(v: Any) -> str:
+    return "—" if v is None else f"{float(v):.0f}"
+
+
+def _part_names(sessions: list[dict[str, Any]]) -> list[str]:
+    names: list[str] = []
+    for s in sessions:
+        for k in (s.get("score") or {}).get("parts", {}):
+            if k not in names:
+                names.append(k)
+    return names
+
+
+def _score_cells(s: dict[str, Any], parts: list[str]) -> str:
     sc = s.get("score")
     if not sc:
-        return '<td class="num">—</td><td class="muted small">in progress</td>'
-    parts = "; ".join(f"{e(k)} {e(_short(v))}" for k, v in sc.get("parts", {}).items())
-    return f'<td class="num"><b>{e(_short(sc.get("overall")))}</b></td><td class="small">{parts}</td>'
-
-
-def _short(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.0f}" if abs(v) >= 10 else f"{v:.2f}"
-    return "—" if v is None else str(v)
+        return f'<td class="num muted" colspan="{len(parts) + 2}">in progress</td>'
+    rank = sc.get("rank")
+    cells = [f'<td class="num"><b>{e(_short(sc.get("overall")))}</b></td>',
+             f'<td class="num">{"not listed" if rank is None else e(rank)}</td>']
+    for p in parts:
+        v = sc.get("parts", {}).get(p)
+        cells.append(f'<td class="num">{"—" if v is None else f"{100 * float(v):.0f}%"}</td>')
+    return "".join(cells)
 
 
 def instructor_page(sessions: list[dict[str, Any]], *, footer: str) -> str:
@@ -277,20 +289,25 @@ def instructor_page(sessions: list[dict[str, Any]], *, footer: str) -> str:
     ``ended``, ``events``, ``started`` (ISO time) and, for ended sessions, ``score``
     (``{overall, rank, parts: {name: value}}``).
     """
+    parts = _part_names(sessions)
     rows = "".join(
         f'<tr><td><a href="/s/{e(s["id"])}">{e(s["id"])}</a></td><td>{e(s.get("student") or "—")}</td>'
         f'<td>{e(s.get("case_stem"))}<div class="small muted">{e((s.get("disease") or {}).get("name"))} '
-        f'({e((s.get("disease") or {}).get("id"))})</div></td><td class="small">{e(s.get("started", "")[:16])}</td>'
+        f'({e((s.get("disease") or {}).get("id"))})</div></td>'
+        f'<td class="small">{e(str(s.get("started", "")).replace("T", " ")[:16])}</td>'
         f'<td class="num">{e(s.get("events", 0))}</td><td class="num">{e(fmt_minutes(s.get("clock", 0)))}</td>'
-        f'<td class="num">{e(fmt_cost(s.get("cost", 0)))}</td>{_score_cells(s)}'
+        f'<td class="num">{e(fmt_cost(s.get("cost", 0)))}</td>{_score_cells(s, parts)}'
         f'<td>{_status(s)}</td></tr>' for s in sessions)
     ended = [s for s in sessions if s.get("score")]
     mean = (sum(float(s["score"].get("overall") or 0) for s in ended) / len(ended)) if ended else None
     summary = (f'<div class="kpi"><div>Sessions<b>{len(sessions)}</b></div><div>Ended<b>{len(ended)}</b></div>'
                f'<div>Mean score<b>{"—" if mean is None else f"{mean:.0f}"}</b></div></div>')
+    heads = "".join(f'<th class="num">{e(p)}</th>' for p in parts)
     body = (f"<h1>Instructor view</h1><section class=\"card\">{summary}</section>"
             f'<section class="card"><table id="class-sessions"><thead><tr><th>Session</th><th>Student</th>'
-            f'<th>Case (diagnosis)</th><th>Started</th><th class="num">Actions</th><th class="num">Simulated time</th>'
-            f'<th class="num">Cost</th><th class="num">Score</th><th>Parts</th><th>Status</th></tr></thead>'
-            f'<tbody>{rows or "<tr><td colspan=10 class=muted>No sessions yet.</td></tr>"}</tbody></table></section>')
+            f'<th>Case (diagnosis)</th><th>Started (UTC)</th><th class="num">Steps</th><th class="num">Simulated time'
+            f'</th><th class="num">Cost</th><th class="num">Score</th><th class="num">Rank</th>{heads}<th>Status</th>'
+            f'</tr></thead><tbody>{rows or "<tr><td colspan=10 class=muted>No sessions yet.</td></tr>"}</tbody>'
+            f'</table><p class="small muted">Score: 0-100, the weighted parts of the session report; rank: where the '
+            f"student's differential put the true diagnosis; parts: each part's credit.</p></section>")
     return layout("Instructor", body, footer=footer)

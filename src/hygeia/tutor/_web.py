@@ -144,14 +144,14 @@ class _Store:
         return self.cases_dir / f"{stem}.json"
 
     def add_case(self, case: Case) -> str:
+        """Save a new case as ``case-N.json`` (a name that does not give the diagnosis away); its stem."""
         from hygeia.tutor._case_io import write_case
 
-        base = _safe_name(case.id)
-        stem, n = base, 1
-        while (self.cases_dir / f"{stem}.json").exists():
-            n += 1
-            stem = f"{base}-{n}"
-        write_case(case, self.cases_dir / f"{stem}.json")
+        with self.lock:
+            taken = [int(m.group(1)) for p in self.cases_dir.glob("case-*.json")
+                     if (m := re.fullmatch(r"case-(\d+)", p.stem))]
+            stem = f"case-{max(taken, default=0) + 1}"
+            write_case(case, self.cases_dir / f"{stem}.json")
         return stem
 
     # -- sessions ----------------------------------------------------------------------------------------------
@@ -372,6 +372,11 @@ def create_app(cases_dir: str | Path, sessions_dir: str | Path, *, kb: Knowledge
 
     def back(url: str) -> RedirectResponse:
         return RedirectResponse(url, status_code=303)
+
+    @app.exception_handler(HygeiaError)
+    async def hygeia_error(request: Request, exc: HygeiaError) -> HTMLResponse:
+        """Bad input the parts reject (a saved session that no longer replays, say): said on a page, not a 500."""
+        return page(error_page("That did not work", str(exc), footer=footer), 409)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> HTMLResponse:
