@@ -111,6 +111,7 @@ _OUT_HELP = ("Where to write. Default: DIR/<format> (omop: DIR/omop.duckdb). It 
     epilog="""\b
 Examples:
   hygeia export output --format fhir --out fhir_bundles     # a folder: one Bundle per patient
+  hygeia export output --format fhir --max-entries 500 --out fhir_bundles   # Bundles of <= 500 entries
   hygeia export output --format ndjson --out bulk           # a folder: one .ndjson per resource type
   hygeia export output --format omop --out cdm.duckdb       # one DuckDB file
   hygeia export output --format omop --omop-url postgresql://user@localhost:5432/cdm
@@ -138,10 +139,15 @@ Examples:
               help="Also export the notes that 'hygeia notes write DIR --out NOTES' wrote for this run: FHIR "
                    "DocumentReference (and Composition for discharge summaries), the OMOP note table, MEDS rows "
                    "with text_value, notes.csv.")
+@click.option("--max-entries", type=click.IntRange(min=1), default=None, metavar="N",
+              help="fhir only: write a patient with more than N entries as several transaction Bundles of at most "
+                   "N entries (patient-<id>-part<k>of<n>.json, to load in name order; servers commonly cap a "
+                   "transaction at 500 entries). Default: one Bundle per patient.")
 @click.option("--overwrite", is_flag=True, help="Replace PATH if it exists (without it an existing PATH is refused).")
 @quiet_option
 def export_command(directory: str, fmt: str, out: str | None, omop_url: str | None, vocabulary: str | None,
-                   start: str | None, notes: str | None, overwrite: bool, quiet: bool) -> None:
+                   start: str | None, notes: str | None, max_entries: int | None, overwrite: bool,
+                   quiet: bool) -> None:
     """Export the run in DIR (made by 'hygeia generate' or 'hygeia import-fhir') to FHIR R4, OMOP CDM 5.4, MEDS or CSV."""
     from hygeia.export import export
 
@@ -156,6 +162,10 @@ def export_command(directory: str, fmt: str, out: str | None, omop_url: str | No
         raise click.UsageError(f"{'--vocabulary' if vocabulary else '--start'} goes with --format omop")
     options = {"omop_url": omop_url} if omop_url else {}
     options.update({k: v for k, v in (("vocabulary", vocabulary), ("start", start)) if v is not None})
+    if max_entries is not None:
+        if fmt != "fhir":
+            raise click.UsageError("--max-entries goes with --format fhir (it sizes the transaction Bundles)")
+        options["max_entries"] = max_entries
     began = time.perf_counter()
     counts = export(directory, fmt, None if omop_url else path, overwrite=overwrite, progress=not quiet,
                     notes=notes, **options)

@@ -156,7 +156,7 @@ def _refs(text: str) -> list[str]:
 
 
 def record_ext(res: dict) -> dict:
-    ext = next(e for e in res["extension"] if e["url"] == "urn:hygeia:fhir:record")
+    ext = next(e for e in res["extension"] if e["url"] == "https://hygeia.dev/fhir/StructureDefinition/record")
     return {e["url"]: next(v for k, v in e.items() if k.startswith("value")) for e in ext["extension"]}
 
 

@@ -15,14 +15,24 @@ import uuid
 from urllib.parse import quote, unquote
 
 __all__ = [
-    "HTEST_TAG", "HYGEIA", "format_time", "hygeia_system", "parse_time", "resource_id", "system_uri", "ucum_code",
+    "CANONICAL", "EXT_PERSON", "EXT_RECORD", "HTEST_TAG", "HYGEIA", "LEGACY_EXTENSIONS", "RESOURCE_ID_SYSTEM",
+    "format_time", "hygeia_system", "parse_time", "resource_id", "system_uri", "ucum_code",
 ]
 
-#: Hygeia's own namespace for identifier systems, extension URLs and meta.source. A URN, so it
-#: claims no web domain; change it here (one place) if Hygeia publishes StructureDefinitions.
+#: Hygeia's own namespace for identifier systems, code systems and meta.source (a URN: it claims
+#: no web domain and nothing resolves it).
 HYGEIA = "urn:hygeia:fhir"
-EXT_RECORD = f"{HYGEIA}:record"  # complex extension: module, state and fields without a FHIR home
-EXT_PERSON = f"{HYGEIA}:person"  # complex extension: locale, income, education, seed
+#: The canonical base of Hygeia's conformance resources: each extension's URL is the canonical URL
+#: of the StructureDefinition shipped in ``hygeia/export/fhir/definitions/``.
+CANONICAL = "https://hygeia.dev/fhir"
+EXT_RECORD = f"{CANONICAL}/StructureDefinition/record"  # complex: module, state, fields without a FHIR home
+EXT_PERSON = f"{CANONICAL}/StructureDefinition/person"  # complex: locale, income, education, seed
+#: The extension URLs of exports made before the StructureDefinitions (still read by the import).
+LEGACY_EXTENSIONS = {f"{HYGEIA}:record": EXT_RECORD, f"{HYGEIA}:person": EXT_PERSON}
+#: Every resource carries ``{"system": RESOURCE_ID_SYSTEM, "value": "urn:uuid:<its id>"}`` (RFC 3986: the
+#: identifier is a URI): unique across runs, so conditional creates (``ifNoneExist``) and conditional
+#: references can find it on a server that assigned its own id.
+RESOURCE_ID_SYSTEM = "urn:ietf:rfc:3986"
 SUBJECT_ID_SYSTEM = f"{HYGEIA}:subject-id"
 ENCOUNTER_ID_SYSTEM = f"{HYGEIA}:encounter-id"
 ORG_SYSTEM = f"{HYGEIA}:organization"

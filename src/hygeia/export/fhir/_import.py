@@ -136,13 +136,17 @@ def _unpack(where: str, n: int, res: Any, problems: list[str]) -> Iterator[Item]
             yield from ((w, m, r, urls) for w, m, r, _ in _unpack(f"{where} entry[{i}]", n, inner, problems))
 
 
-def _key(ref: dict | None, urls: dict[str, str]) -> str | None:
-    """``Type/id`` of a Reference, whether a fullUrl in the Bundle, relative or absolute."""
+def _key(ref: dict | None, urls: dict[str, str], conditional: dict[str, str] | None = None) -> str | None:
+    """``Type/id`` of a Reference, whether a fullUrl in the Bundle, relative, absolute, or a conditional
+    reference (``Patient?identifier=system|value``, as a Bundle split by ``max_entries`` writes) to a
+    Patient or Encounter of the input."""
     text = (ref or {}).get("reference")
     if not isinstance(text, str):
         return None
     if text in urls:
         return urls[text]
+    if conditional and text in conditional:
+        return conditional[text]
     m = _REF.search(text)
     return f"{m.group(1)}/{m.group(2)}" if m else text
 
@@ -194,17 +198,26 @@ def import_fhir(path: str | os.PathLike[str], out: str | os.PathLike[str], *, ov
     # Pass 1: Patients and Encounters, so that every other resource can name its subject and encounter.
     patients: dict[str, tuple[str, int, dict]] = {}
     encounters: dict[str, tuple[str, int, dict, str | None]] = {}
+    conditional: dict[str, str] = {}  # "Type?identifier=system|value" -> Type/id, for conditional references
     total = 0
     for where, n, res, urls in track(_read(files, problems), unit="resources", quiet=not progress,
                                      description="reading FHIR (pass 1 of 2: patients, encounters)"):
         total += 1
-        if res["resourceType"] == "Patient":
+        rtype = res["resourceType"]
+        if rtype == "Patient":
             patients.setdefault(f"Patient/{res.get('id')}", (where, n, res))
-        elif res["resourceType"] == "Encounter":
-            encounters.setdefault(f"Encounter/{res.get('id')}",
-                                  (where, n, res, _key(res.get("subject"), urls)))
+        elif rtype == "Encounter":
+            encounters.setdefault(f"Encounter/{res.get('id')}", (where, n, res, res.get("subject"), urls))
+        else:
+            continue
+        for ident in res.get("identifier") or ():
+            if isinstance(ident, dict) and ident.get("system") and ident.get("value"):
+                conditional.setdefault(f"{rtype}?identifier={ident['system']}|{ident['value']}",
+                                       f"{rtype}/{res.get('id')}")
     if problems:
         _raise(problems, root)
+    encounters = {k: (where, n, res, _key(subject, urls, conditional))
+                  for k, (where, n, res, subject, urls) in encounters.items()}
     ids = [_identifier(r, SUBJECT_ID_SYSTEM) for _, _, r in patients.values()]
     if None in ids or len(set(ids)) != len(ids):
         ids = list(range(1, len(patients) + 1))
@@ -237,7 +250,7 @@ def import_fhir(path: str | os.PathLike[str], out: str | os.PathLike[str], *, ov
             if rtype != "Patient":
                 skipped[rtype] = skipped.get(rtype, 0) + 1
             continue
-        _rows(where, n, res, urls, parse, subject, encounter, cols, problems, skipped)
+        _rows(where, n, res, urls, conditional, parse, subject, encounter, cols, problems, skipped)
         if len(problems) > _MAX_PROBLEMS:
             break
     if problems:
@@ -251,11 +264,11 @@ def import_fhir(path: str | os.PathLike[str], out: str | os.PathLike[str], *, ov
     return {**counts, "resources": total, "skipped": skipped}
 
 
-def _rows(where: str, n: int, res: dict, urls: dict, parse, subject: dict, encounter: dict, cols: dict,
-          problems: list[str], skipped: dict[str, int]) -> None:
+def _rows(where: str, n: int, res: dict, urls: dict, conditional: dict, parse, subject: dict, encounter: dict,
+          cols: dict, problems: list[str], skipped: dict[str, int]) -> None:
     rtype = res["resourceType"]
     loc = f"{where}:{n}: {rtype}/{res.get('id')}"
-    pkey = _key(res.get(SUBJECT_KEYS.get(rtype, "subject")), urls)
+    pkey = _key(res.get(SUBJECT_KEYS.get(rtype, "subject")), urls, conditional)
     if pkey not in subject:
         problems.append(f"{loc}: its patient reference {pkey!r} names no Patient in the input; include the "
                         "Patient resources (Patient.ndjson, or the Patient entry of the Bundle)")
@@ -269,7 +282,7 @@ def _rows(where: str, n: int, res: dict, urls: dict, parse, subject: dict, encou
     module = extra.get("module") or "fhir_import"
     state = extra.get("state") or rtype
     context = ((res.get("context") or {}).get("encounter") or [None])[0] if rtype == "DocumentReference" else None
-    ekey = _key(extra.get("encounter") or res.get("encounter") or context, urls)
+    ekey = _key(extra.get("encounter") or res.get("encounter") or context, urls, conditional)
     if rtype == "Encounter":
         ekey = f"Encounter/{res.get('id')}"
     enc_id = encounter.get(ekey) if ekey else None

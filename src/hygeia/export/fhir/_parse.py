@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from typing import Any, Callable
 
-from hygeia.export.fhir._codes import EXT_RECORD, hygeia_system, parse_time
+from hygeia.export.fhir._codes import EXT_RECORD, LEGACY_EXTENSIONS, hygeia_system, parse_time
 from hygeia.export.fhir._resources import DEATH_CODE
 
 __all__ = ["PARSERS", "SUBJECT_KEYS", "codeable", "record_extension"]
@@ -35,9 +35,13 @@ def codeable(cc: dict | None) -> tuple[str | None, str | None, str | None]:
 
 
 def record_extension(res: dict) -> dict[str, Any]:
-    """The sub-extensions of Hygeia's ``record`` extension: module, state and carried fields."""
+    """The sub-extensions of Hygeia's ``record`` extension: module, state and carried fields.
+
+    Exports made before Hygeia's StructureDefinitions named it ``urn:hygeia:fhir:record``; that URL is read too.
+    """
     for e in res.get("extension") or ():
-        if e.get("url") == EXT_RECORD:
+        url = e.get("url")
+        if url == EXT_RECORD or LEGACY_EXTENSIONS.get(url) == EXT_RECORD:
             out = {}
             for sub in e.get("extension") or ():
                 value = next((v for k, v in sub.items() if k.startswith("value")), None)

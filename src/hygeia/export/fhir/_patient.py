@@ -11,7 +11,7 @@ import html
 from typing import Any, Callable
 
 from hygeia.export.fhir._codes import (
-    EXT_PERSON, ORG_SYSTEM, PRACTITIONER_SYSTEM, SUBJECT_ID_SYSTEM, format_date, format_time, parse_time,
+    EXT_PERSON, LEGACY_EXTENSIONS, ORG_SYSTEM, PRACTITIONER_SYSTEM, SUBJECT_ID_SYSTEM, format_date, format_time, parse_time,
     resource_id,
 )
 
@@ -142,8 +142,9 @@ def patient(p: dict[str, Any], pid: str, meta: dict, ref: Ref) -> dict:
 
 
 def _sub(ext: list | None, url: str) -> dict | None:
+    """The extension of ``ext`` with ``url`` (or with the legacy URL that meant it)."""
     for e in ext or ():
-        if e.get("url") == url:
+        if e.get("url") == url or LEGACY_EXTENSIONS.get(e.get("url")) == url:
             return e
     return None
 

@@ -13,7 +13,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from hygeia.export.fhir._codes import ENCOUNTER_ID_SYSTEM, EXT_RECORD, finite, format_time, resource_id, system_uri
+from hygeia.export.fhir._codes import (
+    ENCOUNTER_ID_SYSTEM, EXT_RECORD, RESOURCE_ID_SYSTEM, finite, format_time, resource_id, system_uri,
+)
 from hygeia.export.fhir._datatypes import ALLERGY_CLINICAL as _ALLERGY_CLINICAL
 from hygeia.export.fhir._datatypes import CONDITION_CLINICAL as _CLINICAL
 from hygeia.export.fhir._datatypes import DAR_SYSTEM as _DAR_SYSTEM
@@ -26,6 +28,7 @@ from hygeia.export.fhir._datatypes import period as _period
 from hygeia.export.fhir._datatypes import quantity as _quantity
 from hygeia.export.fhir._notes import note_resources
 from hygeia.export.fhir._patient import Ref, narrative, patient, provider_key
+from hygeia.export.fhir._profiles import profiles
 
 __all__ = ["DEATH_CODE", "ENCOUNTER_CLASSES", "KIND_TYPES", "patient_resources"]
 
@@ -99,16 +102,16 @@ class _Builder:
         return members
 
     def resources(self, skipped: dict[str, int]) -> Iterator[dict]:
-        yield patient(self.person, self.pid, self.meta, self.ref)
+        yield _identified(patient(self.person, self.pid, self.meta, self.ref))
         for i, r in enumerate(self.rows):
             build = _BUILDERS.get(r["kind"])
             if build is None:
                 key = f"{r['kind']} events (no FHIR mapping)"
                 skipped[key] = skipped.get(key, 0) + 1
             elif r["kind"] == "note":
-                yield from note_resources(self, i, r)
+                yield from map(_identified, note_resources(self, i, r))
             else:
-                yield build(self, i, r)
+                yield _identified(build(self, i, r))
 
     # -- shared parts ------------------------------------------------------
     def _base(self, rtype: str, i: int, r: dict, used: tuple[str, ...]) -> dict:
@@ -144,6 +147,20 @@ class _Builder:
 
     def _enc_ok(self, r: dict) -> tuple[str, ...]:
         return ("encounter",) if r["encounter_id"] is None or r["encounter_id"] in self.encounters else ()
+
+
+def _identified(res: dict) -> dict:
+    """``res`` with its ``urn:uuid`` identifier (what conditional creates and references search) and the
+    profiles it conforms to in ``meta.profile``."""
+    ident = {"system": RESOURCE_ID_SYSTEM, "value": f"urn:uuid:{res['id']}"}
+    if res["resourceType"] == "Composition":  # Composition.identifier is 0..1
+        res["identifier"] = ident
+    else:
+        res["identifier"] = [*res.get("identifier", ()), ident]
+    declared = profiles(res)
+    if declared:
+        res["meta"] = {**res["meta"], "profile": declared}
+    return res
 
 
 # -- one builder per kind ----------------------------------------------------------

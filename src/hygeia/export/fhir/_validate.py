@@ -29,13 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hygeia.errors import DataValidationError, MissingExtraError
-from hygeia.export.fhir._codes import HTEST_TAG, parse_time
+from hygeia.export.fhir._codes import CANONICAL, HTEST_TAG, HYGEIA, parse_time
+from hygeia.export.fhir._definitions import EXTENSIONS
 
 __all__ = ["ValidationReport", "validate_fhir", "validate_resource"]
 
 _REFERENCE = re.compile(r'"reference"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _HEAD = re.compile(r'\{"resourceType":"([A-Za-z]+)","id":"([A-Za-z0-9\-.]{1,64})"')
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+_CONDITIONAL = re.compile(r"^[A-Z][A-Za-z]+\?identifier=[^&]+$")
 _UUID = re.compile(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _REQUEST = {"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"}
 #: Required bindings (R4 4.0.1) of the coded elements Hygeia writes: (type, path) -> codes.
@@ -81,6 +83,10 @@ REQUIRED = {
                          "history", "searchset", "collection"},
     ("Bundle", "entry.request.method"): {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"},
 }
+#: Hygeia's extensions by URL: (the resource types it may appear on, sub-extension -> (value type, min)).
+_OUR_EXTENSIONS = {spec["url"]: (set(spec["context"]), {sub: (f"value{vtype[0].upper()}{vtype[1:]}", min_)
+                                                       for sub, vtype, min_, _ in spec["slices"]})
+                   for spec in EXTENSIONS.values()}
 _BY_TYPE: dict[str, list[tuple[list[str], set[str]]]] = {}
 for (_t, _p), _codes in REQUIRED.items():
     _BY_TYPE.setdefault(_t, []).append((_p.split("."), _codes))
@@ -188,6 +194,9 @@ def validate_resource(res: dict) -> tuple[list[str], list[str]]:
         for v in _values(res, path):
             if v not in codes:
                 out.append(f"{rtype}.{'.'.join(path)}: {v!r} is not in the required value set {sorted(codes)}")
+    for k, ext in enumerate(res.get("extension") or ()):
+        if isinstance(ext, dict) and isinstance(ext.get("url"), str):
+            out.extend(f"{rtype}.extension[{k}]: {e}" for e in _our_extension(rtype, ext))
     if rtype == "Observation":
         if "dataAbsentReason" in res and any(k.startswith("value") for k in res):
             out.append("Observation.dataAbsentReason: present with a value (obs-6)")
@@ -199,6 +208,33 @@ def validate_resource(res: dict) -> tuple[list[str], list[str]]:
         if not res:
             out.append(f"{rtype}: empty resource")
     return out, refs
+
+
+def _our_extension(rtype: str, ext: dict) -> list[str]:
+    """What an extension under Hygeia's namespaces breaks in its StructureDefinition (closed slicing: known
+    parts only, each with its value type, required parts present once; the resource types it may be on)."""
+    url = ext["url"]
+    if url not in _OUR_EXTENSIONS:
+        if url.startswith((CANONICAL, HYGEIA)):
+            return [f"extension {url!r} has no StructureDefinition (Hygeia's are {sorted(_OUR_EXTENSIONS)}); "
+                    "re-export with this version of Hygeia"]
+        return []
+    context, parts = _OUR_EXTENSIONS[url]
+    out = [] if rtype in context else [f"extension {url!r} is not allowed on {rtype} (its context: {sorted(context)})"]
+    seen: dict[str, int] = {}
+    for sub in ext.get("extension") or ():
+        name = sub.get("url") if isinstance(sub, dict) else None
+        if name not in parts:
+            out.append(f"{url}: unknown part {name!r} (the parts are {sorted(parts)})")
+            continue
+        seen[name] = seen.get(name, 0) + 1
+        values = [k for k in sub if k.startswith("value")]
+        if values != [parts[name][0]]:
+            out.append(f"{url}: part {name!r} needs {parts[name][0]}, got {values or 'no value'}")
+    out.extend(f"{url}: part {name!r} appears {n} times (at most once)" for name, n in seen.items() if n > 1)
+    out.extend(f"{url}: required part {name!r} is missing" for name, (_, min_) in parts.items()
+               if min_ and name not in seen)
+    return out
 
 
 def _structure_checker():
@@ -243,10 +279,12 @@ def _check_lines(job: tuple[str, list[tuple[int, str]]], rules: bool = True) -> 
     return errors, by_type, defined, used
 
 
-def _check_bundles(paths: list[str], rules: bool = True) -> tuple[list[str], dict[str, int], int]:
-    """Validate whole Bundle files: ``(errors, counts by type, references checked)``."""
+def _check_bundles(paths: list[str], rules: bool = True) -> tuple[list[str], dict[str, int], int, list]:
+    """Validate whole Bundle files: ``(errors, counts by type, references checked, conditional references
+    used [(reference, file, where)])``."""
     fk = _structure_checker()
     report = ValidationReport(rules=rules)
+    conditional: list = []
     for path in paths:
         text = Path(path).read_text(encoding="utf-8")
         report.errors.extend(f"{path}: {i.path}: {i.message}" for i in fk.validate(text) if i.severity == "error")
@@ -255,12 +293,27 @@ def _check_bundles(paths: list[str], rules: bool = True) -> tuple[list[str], dic
         except json.JSONDecodeError:
             continue
         if res.get("resourceType") == "Bundle":
-            _bundle(path, res, report, None if rules else _REFERENCE.findall(text))
+            _bundle(path, res, report, None if rules else _REFERENCE.findall(text), conditional)
         else:
             errs, _refs = validate_resource(res)
             report.errors.extend(f"{path}: {e}" for e in errs)
             report.by_type[res.get("resourceType")] = report.by_type.get(res.get("resourceType"), 0) + 1
-    return report.errors, report.by_type, report.references
+    return report.errors, report.by_type, report.references, conditional
+
+
+def _conditional_targets(paths: list[str], wanted: set[str]) -> dict[str, str]:
+    """The first Bundle file (in name order) defining each wanted ``Type?identifier=system|value``."""
+    found: dict[str, str] = {}
+    for path in sorted(paths):
+        try:
+            bundle = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            continue  # reported by the structure check
+        for e in bundle.get("entry") or () if isinstance(bundle, dict) else ():
+            for key in _identifier_keys((e or {}).get("resource") or {}):
+                if key in wanted:
+                    found.setdefault(key, path)
+    return found
 
 
 def _jobs(files: list[Path], batch: int, rules: bool) -> Iterator[tuple[str, tuple]]:
@@ -320,6 +373,7 @@ def validate_fhir(path: str | os.PathLike[str], *, workers: int = 1, rules: bool
     report = ValidationReport(rules=rules)
     defined: set[str] = set()
     used: dict[str, str] = {}
+    cond_used: list[tuple[str, str, str]] = []
     results = []
     with ProcessExecutor(workers) as ex:
         for job, result in ex.map_shards(_run_job, _jobs(files, batch, rules)):
@@ -335,8 +389,18 @@ def validate_fhir(path: str | os.PathLike[str], *, workers: int = 1, rules: bool
                 report.references += len(result[3])
             else:
                 report.references += result[2]
+                cond_used.extend(result[3])
     for _key, errors in sorted(results, key=lambda r: r[0]):
         report.errors.extend(errors)
+    if cond_used:
+        conditional = _conditional_targets([str(f) for f in files if f.suffix == ".json"], {r[0] for r in cond_used})
+    for ref, path, where in sorted(cond_used):
+        source = conditional.get(ref)
+        if source is None:
+            report.errors.append(f"{where}: conditional reference {ref!r} matches no resource of the export")
+        elif source >= path:
+            report.errors.append(f"{where}: conditional reference {ref!r} names a resource of {source}, which is not "
+                                 "loaded before this Bundle (Bundles load in file-name order)")
     report.resources = sum(report.by_type.values())
     for ref, loc in used.items():
         if ref not in defined:
@@ -344,8 +408,22 @@ def validate_fhir(path: str | os.PathLike[str], *, workers: int = 1, rules: bool
     return report
 
 
-def _bundle(loc: str, bundle: dict, report: ValidationReport, all_refs: list[str] | None = None) -> None:
-    """Bundle rules; with ``all_refs`` (every reference in the file) Hygeia's per-resource rules are skipped."""
+def _identifier_keys(res: dict) -> Iterator[str]:
+    """``Type?identifier=system|value`` of each identifier of ``res``: what a conditional reference to it reads."""
+    idents = res.get("identifier")
+    for ident in [idents] if isinstance(idents, dict) else idents or ():
+        if isinstance(ident, dict) and ident.get("system") and ident.get("value"):
+            yield f"{res.get('resourceType')}?identifier={ident['system']}|{ident['value']}"
+
+
+def _bundle(loc: str, bundle: dict, report: ValidationReport, all_refs: list[str] | None = None,
+            conditional: list | None = None) -> None:
+    """Bundle rules; with ``all_refs`` (every reference in the file) Hygeia's per-resource rules are skipped.
+
+    A conditional reference (``Type?identifier=system|value``) must match a resource of a Bundle loaded
+    before this one: ``conditional`` gathers them for :func:`validate_fhir` to check across files.
+    """
+    cond_used = conditional if conditional is not None else []
     entries = bundle.get("entry") or []
     errs, _ = validate_resource({k: v for k, v in bundle.items() if k != "entry"})
     report.errors.extend(f"{loc}: {e}" for e in errs)
@@ -366,9 +444,13 @@ def _bundle(loc: str, bundle: dict, report: ValidationReport, all_refs: list[str
         report.by_type[res.get("resourceType")] = report.by_type.get(res.get("resourceType"), 0) + 1
         for ref in refs:
             report.references += 1
-            if ref not in known:
+            if _CONDITIONAL.match(ref):
+                cond_used.append((ref, loc, where))
+            elif ref not in known:
                 report.errors.append(f"{where}: reference {ref!r} resolves to no entry of the Bundle")
     for ref in all_refs or ():
         report.references += 1
-        if ref not in known:
+        if _CONDITIONAL.match(ref):
+            cond_used.append((ref, loc, loc))
+        elif ref not in known:
             report.errors.append(f"{loc}: reference {ref!r} resolves to no entry of the Bundle")

@@ -20,9 +20,10 @@ from hygeia import __version__
 from hygeia.core.executors import ProcessExecutor
 from hygeia.errors import ConfigError
 from hygeia.export._base import Exporter, register_exporter
-from hygeia.export.fhir._codes import HTEST_TAG, HYGEIA, ORG_SYSTEM, PRACTITIONER_SYSTEM
+from hygeia.export.fhir._codes import HTEST_TAG, HYGEIA, ORG_SYSTEM, PRACTITIONER_SYSTEM, resource_id
 from hygeia.export.fhir._patient import organization, practitioner, provider_key
 from hygeia.export.fhir._resources import patient_resources
+from hygeia.export.fhir._split import conditional_create, split_entries
 
 __all__ = ["FhirBundleExporter", "FhirNdjsonExporter", "iter_people", "run_meta"]
 
@@ -97,8 +98,8 @@ def _ndjson_shard(job: tuple) -> tuple[dict[str, list[str]], set[str], dict[str,
 
 
 def _bundle_shard(job: tuple) -> tuple[list[tuple[str, str]], dict[str, int], dict[str, int]]:
-    """One shard as (file name, Bundle JSON) pairs, one per patient."""
-    persons, events, seed, meta, images = job
+    """One shard as (file name, Bundle JSON) pairs: one per patient, or its parts with ``max_entries``."""
+    persons, events, seed, meta, images, max_entries = job
     files: list[tuple[str, str]] = []
     counts: dict[str, int] = {}
     skipped: dict[str, int] = {}
@@ -106,28 +107,36 @@ def _bundle_shard(job: tuple) -> tuple[list[tuple[str, str]], dict[str, int], di
         key = provider_key(person["state"])
         entries = [_entry(organization(key, meta), f"identifier={ORG_SYSTEM}|{key}"),
                    _entry(practitioner(key, meta), f"identifier={PRACTITIONER_SYSTEM}|{key}")]
-        entries += [_entry(res) for res in patient_resources(person, rows, seed, meta, _bundle_ref, skipped,
-                                                             images.get(person["subject_id"]))]
+        entries += [_entry(res, conditional_create(res))
+                    for res in patient_resources(person, rows, seed, meta, _bundle_ref, skipped,
+                                                 images.get(person["subject_id"]))]
         for e in entries:
             rtype = e["resource"]["resourceType"]
             counts[rtype] = counts.get(rtype, 0) + 1
-        bundle = {"resourceType": "Bundle", "id": entries[2]["resource"]["id"], "meta": meta,
-                  "type": "transaction", "entry": entries}
-        files.append((f"patient-{person['subject_id']}.json", _dumps(bundle) + "\n"))
+        pid = entries[2]["resource"]["id"]
+        parts = split_entries(entries, max_entries) if max_entries and len(entries) > max_entries else [entries]
+        width = len(str(len(parts)))
+        for k, part in enumerate(parts, 1):
+            bundle = {"resourceType": "Bundle", "id": pid if len(parts) == 1 else resource_id(pid, "Bundle", k),
+                      "meta": meta, "type": "transaction", "entry": part}
+            name = (f"patient-{person['subject_id']}.json" if len(parts) == 1 else
+                    f"patient-{person['subject_id']}-part{k:0{width}d}of{len(parts)}.json")
+            files.append((name, _dumps(bundle) + "\n"))
     counts["Bundle"] = len(files)
     return files, counts, skipped
 
 
 def _in_order(fn, shards: Iterator[tuple[pa.Table, pa.Table]], run_info: dict, workers: int,
-              images: dict[int, dict] | None = None) -> Iterator:
+              images: dict[int, dict] | None = None, *extra: Any) -> Iterator:
     """``fn`` of every shard, in shard order, computed on ``workers`` processes.
 
-    ``images``: subject_id -> that person's rendered studies by event key (the run's images).
+    ``images``: subject_id -> that person's rendered studies by event key (the run's images);
+    ``extra``: more arguments appended to every job.
     """
     seed, meta = run_meta(run_info)
     images = images or {}
     jobs = ((i, (persons, events, seed, meta,
-                 {s: images[s] for s in persons["subject_id"].to_pylist() if s in images}))
+                 {s: images[s] for s in persons["subject_id"].to_pylist() if s in images}, *extra))
             for i, (persons, events) in enumerate(shards))
     done: dict[int, Any] = {}
     following = 0
@@ -212,22 +221,34 @@ class FhirNdjsonExporter(_FhirExporter):
 class FhirBundleExporter(_FhirExporter):
     """FHIR R4 transaction Bundles: ``patient-<subject_id>.json``, one per patient.
 
-    Entries carry ``urn:uuid:`` fullUrls and every reference points inside the Bundle;
-    the patient's Organization and Practitioner come with it as conditional creates
-    (``ifNoneExist`` on their identifier) so loading many Bundles makes each provider once.
+    Entries carry ``urn:uuid:`` fullUrls and every reference points inside the Bundle.
+    Every entry is a conditional create (``ifNoneExist`` on an identifier: the resource's
+    ``urn:uuid`` identifier, or the Organization's and Practitioner's own), so loading the
+    same Bundles twice creates nothing the second time, and many Bundles make each provider once.
+
+    Option ``max_entries`` (an int >= 1): a patient with more entries is written as several
+    Bundles of at most that many entries, ``patient-<id>-part<k>of<n>.json``, to be loaded in
+    name order: each resource comes after the resources it references, and a reference to a
+    resource of an earlier part is a conditional reference (``Encounter?identifier=...``).
 
     Example:
         >>> from hygeia.export import export
-        >>> export("output", "fhir", "bundles")["Bundle"]  # doctest: +SKIP
-        1000
+        >>> export("output", "fhir", "bundles", max_entries=500)["Bundle"]  # doctest: +SKIP
+        1432
     """
 
     def write(self, shards: Iterator[tuple[pa.Table, pa.Table]], out: Path, run_info: dict) -> dict[str, int]:
         workers = self._workers()
+        max_entries = self.options.get("max_entries")
+        if max_entries is not None and (isinstance(max_entries, bool) or not isinstance(max_entries, int)
+                                        or max_entries < 1):
+            raise ConfigError(f"--max-entries must be a whole number of at least 1; got {max_entries!r}. "
+                              "Servers commonly accept 500 (Medplum: 8 with conditional creates)")
         out.mkdir(parents=True)
         counts: dict[str, int] = {}
         skipped: dict[str, int] = {}
-        for files, shard_counts, shard_skipped in _in_order(_bundle_shard, shards, run_info, workers, self.images):
+        for files, shard_counts, shard_skipped in _in_order(_bundle_shard, shards, run_info, workers, self.images,
+                                                            max_entries):
             for name, text in files:
                 (out / name).write_text(text, encoding="utf-8")
             _add(counts, shard_counts)
