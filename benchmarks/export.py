@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--seeds", default="1,2,3,4,5", help="one run per seed (default 1..5)")
     ap.add_argument("--omop-url", default=os.environ.get("HYGEIA_TEST_POSTGRES_URL"), help="PostgreSQL URL")
     ap.add_argument("--formats", default=None, help="comma-separated formats to measure (default: every registered one)")
-    ap.add_argument("--out", default=None, help="result file (default benchmarks/results/export.json)")
+    ap.add_argument("--out", default=None,
+                    help="result file (default benchmarks/results/export.json); its stem names the benchmark")
     args = ap.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",") if s]
 
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> dict:
                     print(f"seed {seed} {key}: {rows[key][-1]}", file=sys.stderr, flush=True)
     figures = {"events": _results.spread(events, 1), **{k: _summarise(v) for k, v in rows.items()}}
     doc = _results.envelope(
-        "export", seeds=seeds, sizes={"persons_per_run": args.n}, figures=figures,
+        Path(args.out).stem if args.out else "export", seeds=seeds, sizes={"persons_per_run": args.n}, figures=figures,
         argv=[sys.argv[0], *(sys.argv[1:] if argv is None else argv)], omop_postgresql=bool(args.omop_url),
     )
     _results.write(doc, args.out)
