@@ -17,15 +17,16 @@ images off never changes the findings):
    annotation (source ``'excluded'``) and every annotated phenotype drawn absent (``'absent'``).
 3. **Channel** of each finding, by the first rule of :data:`CHANNEL_RULES` whose HPO subtree
    holds it: symptoms the patient feels (abnormal bleeding, recurrent infections, fever, visual
-   or hearing loss, pain, palpitations, syncope, itch, muscle weakness) are ``'history'``;
-   signs seen or measured at the bedside (oedema, organomegaly, murmur, blood pressure and
-   heart/breathing rate, jaundice, reflexes, tone, ataxia, spinal curvature, skin tumours,
-   breathing pattern) are ``'exam'``; internal morphology (brain, heart, great vessels, kidney,
-   liver, lung, thorax, bone radiology), electrophysiology, blood, metabolism/homeostasis,
+   or hearing loss, pain, palpitations, syncope, itch, muscle weakness, fractures, urine
+   output, weight loss, breathlessness) are ``'history'``; signs seen or measured at the bedside (oedema,
+   organomegaly, murmur, blood pressure and heart/breathing rate, jaundice, reflexes, tone,
+   ataxia, spinal curvature, skin tumours, breathing pattern, breath sounds, shock) are
+   ``'exam'``; hypoxaemia, internal morphology (brain, heart, great vessels, kidney, liver,
+   lung, thorax, bone radiology), electrophysiology, blood, metabolism/homeostasis,
    endocrine, cellular and neoplasm terms are ``'test'``; then by organ system: visible
    morphology (head and neck, eye, ear, skin, limbs, growth, breast, musculoskeletal,
    genitalia) is ``'exam'``; anything else (nervous system, digestive, respiratory, immune,
-   voice, prenatal, constitutional...) is ``'history'``.
+   voice, prenatal, constitutional...) is ``'history'``. An authored finding may set its own.
 4. **Onset and age**: the disease's onset terms (``ONSET_AGES``; one picked at random, an age
    drawn in its range); else the phenotype rows' onsets; else (Orphanet rows in this HPO
    release carry no onset) the onset of the OMIM entry of the same name; else a default:
@@ -108,6 +109,9 @@ CHANNEL_RULES: tuple[tuple[str, str, str], ...] = (
     ("HP:0001324", "history", "Muscle weakness"),
     ("HP:0020110", "history", "Bone fracture"),
     ("HP:0002757", "history", "Recurrent fractures"),
+    ("HP:0012590", "history", "Abnormal urine output"),
+    ("HP:0001824", "history", "Weight loss"),
+    ("HP:0002094", "history", "Dyspnea"),
     # signs found at the bedside
     ("HP:0000969", "exam", "Edema"),
     ("HP:0002240", "exam", "Hepatomegaly"),
@@ -124,6 +128,9 @@ CHANNEL_RULES: tuple[tuple[str, str, str], ...] = (
     ("HP:0010674", "exam", "Abnormal curvature of the vertebral column"),
     ("HP:0008069", "exam", "Neoplasm of the skin"),
     ("HP:0002793", "exam", "Abnormal pattern of respiration"),
+    ("HP:0030829", "exam", "Abnormal breath sound"),
+    ("HP:0031273", "exam", "Shock"),
+    ("HP:0012418", "test", "Hypoxemia"),
     # internal morphology, electrophysiology, laboratory
     ("HP:0012443", "test", "Abnormal brain morphology"),
     ("HP:0001627", "test", "Abnormal heart morphology"),

@@ -21,7 +21,7 @@ turnaround minutes are assumptions too (a hospital laboratory's usual times).
 
 Example:
     >>> [t.key for t in CATALOGUE][:4]
-    ['cbc', 'metabolic_panel', 'coagulation', 'urinalysis']
+    ['cbc', 'blood_film', 'metabolic_panel', 'coagulation']
 """
 
 from __future__ import annotations
@@ -60,9 +60,12 @@ class TestSpec:
 
 
 CATALOGUE: tuple[TestSpec, ...] = (
-    TestSpec("cbc", "Complete blood count", "lab", "85025", 10, 60, ("HP:0001871",)),
+    TestSpec("cbc", "Complete blood count", "lab", "85025", 10, 60,
+             ("HP:0001872", "HP:0001877", "HP:0001881", "HP:0020054", "HP:0020061", "HP:0011893")),
+    TestSpec("blood_film", "Blood film and haematology review", "lab", "85060", 60, 1440,
+             ("HP:0005561", "HP:0001978")),
     TestSpec("metabolic_panel", "Comprehensive metabolic panel (electrolytes, glucose, renal and liver tests)", "lab",
-             "80053", 15, 60, ("HP:0001941", "HP:0001948", "HP:0002910", "HP:0000083", "HP:0012337")),
+             "80053", 15, 60, ("HP:0002910", "HP:0000083")),
     TestSpec("coagulation", "Coagulation screen (PT/INR, aPTT, D-dimer)", "lab", "85610", 20, 60,
              ("HP:0001928",)),
     TestSpec("urinalysis", "Urinalysis with microscopy", "lab", "81001", 5, 30, ("HP:0003110",)),
@@ -74,11 +77,11 @@ CATALOGUE: tuple[TestSpec, ...] = (
     TestSpec("ldh", "Lactate dehydrogenase", "lab", "83615", 10, 60, ("HP:0025435",)),
     TestSpec("blood_culture", "Blood cultures (two sets)", "lab", "87040", 40, 2880, ("HP:0031864",)),
     TestSpec("metabolic_screen", "Metabolic screen (plasma amino acids, urine organic acids, acylcarnitines)", "lab",
-             "82139", 300, 4320, ("HP:0001939",)),
+             "82139", 300, 4320, ()),
     TestSpec("endocrine_panel", "Endocrine panel (thyroid, cortisol, gonadotropins, IGF-1)", "lab", "84443", 150, 1440,
              ("HP:0000818",)),
     TestSpec("immunology", "Immunology (immunoglobulins, lymphocyte subsets, complement)", "lab", "82784", 200, 2880,
-             ("HP:0002715", "HP:0004313")),
+             ("HP:0005368", "HP:0010701", "HP:0040088", "HP:0004313")),
     TestSpec("ecg", "12-lead ECG", "physiology", "93000", 20, 10, ("HP:0030956",)),
     TestSpec("eeg", "EEG", "physiology", "95816", 300, 240, ("HP:0002353",)),
     TestSpec("emg_ncs", "EMG and nerve conduction studies", "physiology", "95910", 400, 1440,
@@ -109,7 +112,7 @@ _BY_KEY = {t.key: t for t in CATALOGUE}
 
 #: Organ system -> test that reveals its 'test'-channel findings no catalogue root covers.
 FALLBACK = {
-    "HP:0001871": "cbc", "HP:0001939": "metabolic_screen", "HP:0000818": "endocrine_panel",
+    "HP:0001871": "blood_film", "HP:0001939": "metabolic_screen", "HP:0000818": "endocrine_panel",
     "HP:0002715": "immunology", "HP:0025354": "biopsy", "HP:0002664": "biopsy", "HP:0000707": "brain_mri",
     "HP:0001626": "echocardiogram", "HP:0000119": "abdominal_ultrasound", "HP:0002086": "chest_ct",
     "HP:0025031": "abdominal_ultrasound", "HP:0033127": "skeletal_survey", "HP:0045027": "chest_ct",
@@ -262,6 +265,8 @@ def build_tests(case: Any, kb: Any, rng: np.random.Generator, *, images: bool = 
             elif case.disease.get("source") == "DECIPHER":
                 parts.append(f"Copy-number variant found, consistent with {case.disease['name']}.")
                 is_abnormal = True
+            elif case.disease.get("source") == "HYGEIA":
+                parts.append("No pathogenic variant found.")
             else:
                 parts.append("No diagnostic variant found (the disease's gene is not annotated).")
         if t.kind == "genetic":
