@@ -107,6 +107,13 @@ def test_case_files_that_fail_the_schema_are_listed_not_a_500(made, tmp_path, kb
     assert "ok" in r.text.split('id="cases"', 1)[1].split("</table>", 1)[0]
     r = client.post("/sessions", data={"case": "broken", "student": ""})
     assert r.status_code == 400 and "smell" in r.text and "/cases/broken/raw" in r.text
+    # the JSON editor opens a file that is not even JSON, and fixing it there makes it a case again
+    assert client.get("/cases/notjson/edit", follow_redirects=False).headers["location"] == "/cases/notjson/raw"
+    raw = client.get("/cases/notjson/raw")
+    assert raw.status_code == 200 and "{ this is not json" in raw.text
+    assert client.post("/cases/notjson/raw", data={"json": json.dumps(made[2])}).status_code == 200
+    bad_now = client.get("/").text.split('id="bad-cases"', 1)[1]
+    assert "notjson.json" not in bad_now and "broken.json" in bad_now
 
 
 def test_a_session_is_played_saved_after_every_action_and_resumed_after_a_restart(made, tmp_path, kb) -> None:
@@ -259,6 +266,9 @@ def test_an_acute_case_shows_its_vital_signs(tmp_path, kb) -> None:
     vitals = page.split('id="vitals"', 1)[1].split("</section>", 1)[0]
     assert all(w in vitals for w in ("Heart rate", "Blood pressure", "SpO₂", "mmHg"))
     assert re.search(r'class="pill (warn|ok)">(critical|deteriorating|stable)<', vitals)
+    hits = client.get(f"/s/{sid}", params={"q": "sepsis"}).text.split('id="ddx-hits"', 1)[1].split("</ul>", 1)[0]
+    assert 'value="HYGEIA:sepsis"' in hits  # the authored acute diseases are found by name too
+    assert "HYGEIA:diabetic_ketoacidosis" in client.post("/cases", data={"disease": "ketoacidosis"}).text
 
 
 def test_a_session_that_no_longer_replays_is_explained_not_a_500(made, tmp_path, kb) -> None:

@@ -242,16 +242,16 @@ def _status(s: dict[str, Any]) -> str:
     return '<span class="pill">in progress</span>'
 
 
-def search_page(query: str, hits: Iterable[Any], form: dict[str, str], *, footer: str) -> str:
-    """Diseases whose name matches the new-case search, each with a button that makes its case."""
+def search_page(query: str, hits: Iterable[tuple[str, str, str]], form: dict[str, str], *, footer: str) -> str:
+    """Diseases whose name matches the new-case search ((id, name, detail) each), with a button that makes its case."""
     rows = "".join(
-        f'<tr><td>{e(d.id)}</td><td>{e(d.name)}</td><td class="num">{len(d.phenotypes)}</td><td>'
-        f'<form method="post" action="/cases"><input type="hidden" name="disease" value="{e(d.id)}">'
+        f'<tr><td>{e(did)}</td><td>{e(name)}</td><td class="small muted">{e(detail)}</td><td>'
+        f'<form method="post" action="/cases"><input type="hidden" name="disease" value="{e(did)}">'
         f'<input type="hidden" name="seed" value="{e(form.get("seed", ""))}"><input type="hidden" name="noise" '
         f'value="{e(form.get("noise", "0"))}"><input type="hidden" name="vague" value="{e(form.get("vague", "0"))}">'
-        f'<button type="submit" class="small">Make a case</button></form></td></tr>' for d in hits)
+        f'<button type="submit" class="small">Make a case</button></form></td></tr>' for did, name, detail in hits)
     body = (f'<h1>Diseases matching “{e(query)}”</h1><section class="card">'
-            f'<table id="disease-hits"><thead><tr><th>Id</th><th>Name</th><th class="num">Phenotypes</th><th></th></tr>'
+            f'<table id="disease-hits"><thead><tr><th>Id</th><th>Name</th><th>Annotations</th><th></th></tr>'
             f'</thead><tbody>{rows}</tbody></table><p><a href="/">Back</a></p></section>')
     return layout(f"Search {query}", body, footer=footer)
 

@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 import json
 import re
@@ -309,13 +310,40 @@ def session_view(session: Any, kb: Knowledge, *, query: str | None = None) -> di
                        "ordered": t.key in ordered} for t in case.tests]}
     if query is not None:
         view["ddx_query"] = query
-        view["ddx_hits"] = [(d.id, d.name) for d in kb.search_diseases(query, limit=12)] if query.strip() else []
+        view["ddx_hits"] = [(i, n) for i, n, _ in search_diseases(kb, query, limit=12)]
     return view
+
+
+@functools.cache
+def _acute_names() -> dict[str, str]:
+    """The authored acute diseases (``HYGEIA:sepsis``...): id -> name (a malformed file is left out here)."""
+    from hygeia.tutor._acute import acute_ids, load_acute
+
+    out = {}
+    for did in acute_ids():
+        try:
+            out[did] = str(load_acute(did).get("name", did))
+        except HygeiaError:
+            continue
+    return out
+
+
+def search_diseases(kb: Knowledge, text: str, *, limit: int = 20) -> list[tuple[str, str, str]]:
+    """Diseases whose name holds every word of ``text``: the acute ones first, then the HPO's, most annotated
+    first; each ``(id, name, detail)``."""
+    words = text.lower().split()
+    if not words:
+        return []
+    acute = [(i, n, "acute, authored") for i, n in _acute_names().items() if all(w in n.lower() for w in words)]
+    hpo = [(d.id, d.name, f"{len(d.phenotypes)} phenotypes") for d in kb.search_diseases(text, limit=limit)]
+    return (acute + hpo)[:limit]
 
 
 def _disease_name(did: str, kb: Knowledge, case: Case) -> str:
     if did in kb.diseases:
         return kb.diseases[did].name
+    if did in _acute_names():
+        return _acute_names()[did]
     if did == case.disease.get("id"):
         return str(case.disease.get("name", did))
     return did
@@ -429,7 +457,7 @@ def create_app(cases_dir: str | Path, sessions_dir: str | Path, *, kb: Knowledge
         if problems:
             return home(form, problems, status=400)
         if not _DISEASE_ID.match(disease):
-            hits = kb.search_diseases(disease, limit=30)
+            hits = search_diseases(kb, disease, limit=30)
             if not hits:
                 msg = (f"no disease name holds every word of {disease!r}: try fewer or other words, "
                        f"or a disease id like ORPHA:558")
