@@ -15,6 +15,7 @@ PostgreSQL half on purpose.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -22,8 +23,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
+from hygeia.core.schema import EVENTS_SCHEMA, PERSONS_SCHEMA
+from hygeia.core.storage import RunWriter
 from hygeia.export import export
 from hygeia.export._synthea_csv import SYNTHEA_FILES
 from hygeia.population import generate
@@ -86,14 +90,55 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def exported(run: Path) -> tuple[Path, dict]:
-    out = run.parent / "synthea_csv"
-    return out, export(run, "synthea-csv", out)
+BIRTH = dt.datetime(1962, 3, 4, 5, 6, 7, 890000)
+DEATH = BIRTH + dt.timedelta(days=20000, hours=19)  # 00:06 the next day: the date is the UTC day
+
+
+def handmade_run(out: Path) -> Path:
+    """A run with what the default modules do not make: allergies, supplies, a two-series study, a coded answer,
+    text with commas and quotes, a symptom, a note, a fact outside any encounter, a person with no state."""
+    t = BIRTH
+    persons = pa.Table.from_pylist([
+        {"subject_id": 1, "birth_time": t, "death_time": DEATH, "sex": "F", "race": "black",
+         "ethnicity": "hispanic", "locale": "us", "given_name": "Ann", "family_name": "O'Neil, Jr", "state": None,
+         "income": 12000, "education": None, "marital_status": "W", "seed": 2**64 - 1}], schema=PERSONS_SCHEMA)
+    base = {"subject_id": 1, "end_time": None, "code_system": "SNOMED-CT", "numeric_value": None, "unit": None,
+            "text_value": None, "encounter_id": 7, "module": "handmade", "state": "S"}
+    rows = [
+        {"time": t, "kind": "encounter", "code": "185349003", "display": "Encounter for check up", "text_value":
+         "ambulatory", "end_time": t + dt.timedelta(minutes=30)},
+        {"time": t, "kind": "allergy", "code": "419474003", "display": "Allergy to mould"},
+        {"time": t, "kind": "supply", "code": "337388004", "display": "Blood glucose testing strip", "numeric_value": 50.0},
+        {"time": t, "kind": "imaging", "code": "241541005", "display": "High resolution CT of chest",
+         "text_value": "CT:Thoracic structure (body structure); DX:Chest, \"PA\" view"},
+        {"time": t, "kind": "observation", "code_system": "LOINC", "code": "72166-2", "display": "Tobacco smoking status",
+         "text_value": "SNOMED-CT|266919005|Never smoked tobacco (finding)"},
+        {"time": t, "kind": "observation", "code_system": "LOINC", "code": "8302-2", "display": 'Body height, "standing"',
+         "numeric_value": 161.5, "unit": "cm"},
+        {"time": t, "kind": "careplan", "code": "384758001", "display": "Self-care interventions", "text_value": "a; b"},
+        {"time": t, "kind": "device", "code": "36965003", "display": "Hemodialysis machine"},
+        {"time": t, "kind": "symptom", "code": None, "display": "Cough", "numeric_value": 3.0},
+        {"time": t, "kind": "note", "code_system": "LOINC", "code": "11506-3", "display": "Progress note",
+         "text_value": "S: well, thanks"},
+        {"time": t + dt.timedelta(days=1), "kind": "condition", "code": "44054006", "display": "Diabetes",
+         "encounter_id": None},
+    ]
+    events = pa.Table.from_pylist([{**base, **r} for r in rows], schema=EVENTS_SCHEMA)
+    with RunWriter(out, shards=1) as w:
+        w.write_shard(0, persons, events)
+        w.finish({"seed": 9})
+    return out
+
+
+@pytest.fixture(scope="module", params=["generated", "handmade"])
+def exported(request, run: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, Path]:
+    source = run if request.param == "generated" else handmade_run(tmp_path_factory.mktemp("handmade") / "run")
+    out = source.parent / "synthea_csv"
+    return out, export(source, "synthea-csv", out), source
 
 
 def test_headers_are_etl_synthea_columns_in_order(exported):
-    root, _ = exported
+    root, _, _ = exported
     tables = ddl_columns()
     assert sorted(tables) == sorted(SYNTHEA_FILES)
     for name in SYNTHEA_FILES:
@@ -107,6 +152,16 @@ def check_loaded(query, root: Path, counts: dict, want: dict, schema: str) -> No
         if name in want:
             assert n == want[name], name
     assert counts["encounters"] > 0 and counts["observations"] > 0 and counts["organizations"] > 0
+    if counts["allergies"]:  # the hand-made run: its text, numbers and dates arrived whole
+        assert query(f"SELECT quantity FROM {schema}.supplies")[0][0] == 50
+        assert counts["skipped: symptom"] == counts["skipped: note"] == 1 and counts["imaging_studies"] == 2
+        assert query(f"SELECT last FROM {schema}.patients")[0][0] == "O'Neil, Jr"
+        assert sorted(r[0] for r in query(f"SELECT value FROM {schema}.observations")) == [
+            "161.5", "Never smoked tobacco (finding)"]
+        assert query(f"SELECT count(*) FROM {schema}.imaging_studies WHERE bodysite_description = 'Chest, \"PA\" view'"
+                     )[0][0] == 1
+        assert str(query(f"SELECT birthdate, deathdate FROM {schema}.patients")[0][1]) == str(DEATH.date())
+        assert query(f"SELECT count(*) FROM {schema}.conditions WHERE encounter IS NULL")[0][0] == 1
     for name in (*EVENT_FILES, "encounters"):
         orphans = query(f"SELECT count(*) FROM {schema}.{name} x LEFT JOIN {schema}.patients p ON x.patient = p.id "
                         "WHERE p.id IS NULL")[0][0]
@@ -126,8 +181,8 @@ def check_loaded(query, root: Path, counts: dict, want: dict, schema: str) -> No
     assert int(used) == counts["encounters"]
 
 
-def test_loads_into_duckdb(run, exported):
-    root, counts = exported
+def test_loads_into_duckdb(exported):
+    root, counts, run = exported
     con = duckdb.connect()
     con.execute("CREATE SCHEMA synthea")
     for stmt in statements(render_ddl("synthea")):
@@ -162,10 +217,10 @@ def postgres_url() -> Iterator[str]:
         subprocess.run([str(SCRIPT), "stop", url], capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_loads_into_postgresql(run, exported, postgres_url):
+def test_loads_into_postgresql(exported, postgres_url):
     from hygeia.export.omop import connect_postgres
 
-    root, counts = exported
+    root, counts, run = exported
     con = connect_postgres(postgres_url)
     schema = f"synthea_{os.getpid()}"
     try:
