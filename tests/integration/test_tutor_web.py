@@ -6,6 +6,7 @@ tests of this module; each test has its own sessions folder where it needs a fre
 
 from __future__ import annotations
 
+import doctest
 import json
 import re
 
@@ -20,6 +21,14 @@ from hygeia.tutor._hpo import load_knowledge
 from hygeia.tutor._web import create_app
 
 DISEASE, SEED = "ORPHA:666", 3
+
+
+def test_doctests() -> None:
+    from hygeia.tutor import _pages, _pages_case, _pages_session, _web
+
+    for module in (_pages, _pages_case, _pages_session, _web):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
 
 
 @pytest.fixture(scope="module")

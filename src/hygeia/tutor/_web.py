@@ -330,7 +330,12 @@ def _acute_names() -> dict[str, str]:
 
 def search_diseases(kb: Knowledge, text: str, *, limit: int = 20) -> list[tuple[str, str, str]]:
     """Diseases whose name holds every word of ``text``: the acute ones first, then the HPO's, most annotated
-    first; each ``(id, name, detail)``."""
+    first; each ``(id, name, detail)``.
+
+    Example:
+        >>> [hit[0] for hit in search_diseases(load_knowledge(), "septic shock")][:1]
+        ['HYGEIA:sepsis']
+    """
     words = text.lower().split()
     if not words:
         return []
@@ -682,7 +687,7 @@ def _with_footer(html: str, footer: str) -> str:
         html = html[:i] + nav + html[i:]
     else:
         html = nav + html
-    if 'id="attribution"' in html:
+    if 'id="attribution"' in html or "Human Phenotype Ontology (version" in html:  # the report shows it already
         return html
     return html.replace("</body>", foot + "</body>") if "</body>" in html else html + foot
 
