@@ -1,4 +1,4 @@
-"""``hygeia export RUN --format synthea-csv --out DIR``: Synthea's CSV files from the CLI, with a summary."""
+"""``hygeia export RUN --format synthea-csv --out DIR`` and ``generate --format synthea-csv``: Synthea's CSV from the CLI."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ from hygeia.cli.main import main
 def test_export_synthea_csv_from_the_cli(tmp_path) -> None:
     run, out = tmp_path / "run", tmp_path / "synthea_csv"
     runner = CliRunner()
-    assert runner.invoke(main, ["generate", "-n", "4", "--seed", "2", "--out", str(run), "-q", "--workers", "1"]
-                         ).exit_code == 0
+    made = runner.invoke(main, ["generate", "-n", "4", "--seed", "2", "--out", str(run), "--workers", "1",
+                                "--format", "synthea-csv"])
+    assert made.exit_code == 0, made.output
+    assert re.search(r"\n  synthea-csv +[\d,]+ records -> .*synthea-csv/ \(18 files, [\d.]+ [kMG]?B\)\n", made.output)
+    assert (run / "synthea-csv" / "patients.csv").is_file()
     result = runner.invoke(main, ["export", str(run), "--format", "synthea-csv", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Exported the run to Synthea CSV in" in result.output

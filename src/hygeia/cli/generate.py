@@ -35,7 +35,7 @@ The same seed gives the same records on any number of workers or executors.""",
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Run on a Dask cluster (tcp://host:8786), or 'local-dask'.")
 @click.option("--shard-size", type=int, default=250, show_default=True, metavar="N", help="Persons per shard (one Parquet file per shard).")
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it holds a previous run.")
-@click.option("--format", "formats", multiple=True, type=click.Choice(("fhir", "ndjson", "omop", "meds", "csv")), help="Also export the run to this format, into the folder DIR/<format> (repeatable; omop: the file DIR/omop.duckdb).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(("fhir", "ndjson", "omop", "meds", "csv", "synthea-csv")), help="Also export the run to this format, into the folder DIR/<format> (repeatable; omop: the file DIR/omop.duckdb).")
 @click.option("--omop-url", default=None, metavar="URL", help="With --format omop: load into this PostgreSQL database instead.")
 @click.option("--images", "images", is_flag=True, help="Also render one synthetic DICOM series per ImagingStudy event, showing the patient's findings, into DIR/images (as 'hygeia images link'; before any --format export, which then references them).")
 @click.option("--image-size", type=int, default=128, show_default=True, metavar="PX", help="With --images: pixels across each image.")
