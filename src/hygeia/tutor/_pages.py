@@ -171,7 +171,7 @@ _ACUTE = '<span class="pill warn">acute</span>'
 
 
 def _case_row(c: dict[str, Any]) -> str:
-    return (f"<tr><td><b>{e(c['stem'])}</b></td><td>{e(c['who'])}</td><td>“{e(c['complaint'])}”</td>"
+    return (f"<tr><td style=\"white-space:nowrap\"><b>{e(c['stem'])}</b></td><td>{e(c['who'])}</td><td>“{e(c['complaint'])}”</td>"
             f"<td>{_ACUTE if c['acute'] else ''}</td>"
             f'<td><form method="post" action="/sessions" class="row"><input type="hidden" name="case" '
             f'value="{e(c["stem"])}"><div><label class="sr" for="student-{e(c["stem"])}">Student name</label>'
