@@ -13,7 +13,8 @@ Ids are version-5 UUIDs of the run seed and Hygeia's ids, so one run always expo
 the same ids, and they are the FHIR export's ids: a patient's ``Id`` is its FHIR
 Patient id, an encounter's its FHIR Encounter id, an organization's and a provider's
 the synthetic Organization and Practitioner the FHIR export writes for the patient's
-state. Hygeia simulates no costs, insurance or claims: those columns are empty and
+state. Imaging studies carry the DICOM UIDs of the images ``hygeia images link`` rendered
+for the run, one row per instance as Synthea writes them. Hygeia simulates no costs, insurance or claims: those columns are empty and
 ``payers.csv``, ``payer_transitions.csv``, ``claims.csv`` and
 ``claims_transactions.csv`` hold their header only. Events of a kind Synthea's CSV has
 no file for (diagnostic reports, causes of death, symptoms, notes) and observations
@@ -65,6 +66,12 @@ _MODALITIES = {"DX": "Digital Radiography", "CR": "Computed Radiography", "CT": 
                "MR": "Magnetic Resonance", "US": "Ultrasound", "NM": "Nuclear Medicine",
                "PT": "Positron emission tomography", "XA": "X-Ray Angiography", "MG": "Mammography",
                "RF": "Radio Fluoroscopy", "OT": "Other"}
+#: DICOM storage SOP classes (DICOM PS3.4) Hygeia's renderers write, for SOP_DESCRIPTION.
+_SOP_CLASSES = {"1.2.840.10008.5.1.4.1.1.1": "Computed Radiography Image Storage",
+                "1.2.840.10008.5.1.4.1.1.1.1": "Digital X-Ray Image Storage - For Presentation",
+                "1.2.840.10008.5.1.4.1.1.2": "CT Image Storage", "1.2.840.10008.5.1.4.1.1.4": "MR Image Storage",
+                "1.2.840.10008.5.1.4.1.1.6.1": "Ultrasound Image Storage",
+                "1.2.840.10008.5.1.4.1.1.7": "Secondary Capture Image Storage"}
 _NO_VALUE = "observation without a value"
 
 
@@ -175,7 +182,7 @@ class SyntheaCsvExporter(Exporter):
             elif name == "careplans":
                 rows = rows.append_column("_careplan", pa.array(_ordinal_ids(ids, "CarePlan", rows), _STR))
             elif name == "imaging_studies":
-                rows = _series_rows(rows, ids)
+                rows = _series_rows(rows, ids, self.images or {})
             tables[name] = rows
         return tables
 
@@ -206,25 +213,47 @@ def _ordinal_ids(ids: _Ids, what: str, rows: pa.Table) -> list[str]:
     return out
 
 
-def _series_rows(rows: pa.Table, ids: _Ids) -> pa.Table:
-    """Imaging studies, one row per series (Synthea writes one per series instance; Hygeia has no instances).
+def _series_rows(rows: pa.Table, ids: _Ids, images: dict[int, dict[str, dict]]) -> pa.Table:
+    """Imaging studies as Synthea writes them: one row per instance of each series.
 
     A study's ``text_value`` lists its series as ``MODALITY:body site``, ``; ``-separated.
+    A series rendered for the run (``hygeia images link``) gives its DICOM series UID,
+    body-site code, SOP class and one row per instance; any other series is one row
+    without instance (Hygeia made no image for it).
     """
     studies = _ordinal_ids(ids, "ImagingStudy", rows)
-    take, study, uid, modality, name, site = [], [], [], [], [], []
-    for i, (sid, text) in enumerate(zip(rows["subject_id"].to_pylist(), rows["text_value"].to_pylist())):
+    cols: dict[str, list] = {c: [] for c in ("_take", "_study", "_series_uid", "_modality", "_modality_name",
+                                             "_body_site", "_body_site_code", "_instance", "_sop", "_sop_name")}
+
+    def add(i: int, **values: object) -> None:
+        cols["_take"].append(i)
+        cols["_study"].append(studies[i])
+        for c, values_of in cols.items():
+            if c not in ("_take", "_study"):
+                values_of.append(values.get(c))
+
+    times = rows["time"].cast(pa.int64()).to_pylist()
+    for i, (sid, text, code, state) in enumerate(zip(rows["subject_id"].to_pylist(), rows["text_value"].to_pylist(),
+                                                     rows["code"].to_pylist(), rows["state"].to_pylist())):
+        linked = (images.get(sid) or {}).get(f"{sid}|{times[i]}|{code or ''}|{state}")
+        rendered = {s["series_index"]: s for s in linked["series"]} if linked else {}
         for k, part in enumerate((text or "").split("; ")):
-            code, _, body = part.partition(":")
-            take.append(i)
-            study.append(studies[i])
-            uid.append("2.25." + str(int(resource_id(studies[i], "series", k).replace("-", ""), 16)))
-            modality.append(code or None)
-            name.append(_MODALITIES.get(code))
-            site.append(body or None)
-    out = rows.take(pa.array(take, pa.int64()))
-    for column, values in (("_study", study), ("_series_uid", uid), ("_modality", modality),
-                           ("_modality_name", name), ("_body_site", site)):
+            modality, _, body = part.partition(":")
+            series = {"_modality": modality or None, "_modality_name": _MODALITIES.get(modality),
+                      "_body_site": body or None}
+            made = rendered.get(k)
+            if made is None:
+                uid = "2.25." + str(int(resource_id(studies[i], "series", k).replace("-", ""), 16))
+                add(i, _series_uid=uid, **series)
+                continue
+            site = made.get("body_site") or {}
+            series.update(_series_uid=made["series_uid"], _body_site_code=site.get("code"),
+                          _body_site=series["_body_site"] or site.get("display"), _sop=made["sop_class_uid"],
+                          _sop_name=_SOP_CLASSES.get(made["sop_class_uid"]))
+            for instance in made["instances"]:
+                add(i, _instance=instance["uid"], **series)
+    out = rows.take(pa.array(cols.pop("_take"), pa.int64()))
+    for column, values in cols.items():
         out = out.append_column(column, pa.array(values, _STR))
     return out
 

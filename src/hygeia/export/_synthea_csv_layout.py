@@ -143,8 +143,9 @@ SYNTHEA_TABLES: dict[str, tuple[str, tuple[Column, ...]]] = {
         _CODE, _DESCRIPTION, *_REASON)),
     "imaging_studies": ("imaging", (
         ("Id", _col("_study")), ("DATE", _time("time")), _PATIENT, _ENCOUNTER, ("SERIES_UID", _col("_series_uid")),
-        ("BODYSITE_CODE", _empty), ("BODYSITE_DESCRIPTION", _col("_body_site")), ("MODALITY_CODE", _col("_modality")),
-        ("MODALITY_DESCRIPTION", _col("_modality_name")), *_blank("INSTANCE_UID", "SOP_CODE", "SOP_DESCRIPTION"),
+        ("BODYSITE_CODE", _col("_body_site_code")), ("BODYSITE_DESCRIPTION", _col("_body_site")),
+        ("MODALITY_CODE", _col("_modality")), ("MODALITY_DESCRIPTION", _col("_modality_name")),
+        ("INSTANCE_UID", _col("_instance")), ("SOP_CODE", _col("_sop")), ("SOP_DESCRIPTION", _col("_sop_name")),
         ("PROCEDURE_CODE", _col("code")))),
     "devices": ("device", (
         ("START", _time("time")), ("STOP", _time("end_time")), _PATIENT, _ENCOUNTER, _CODE, _DESCRIPTION,

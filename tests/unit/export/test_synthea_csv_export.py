@@ -190,3 +190,30 @@ def test_an_existing_folder_is_kept_without_overwrite(run, exported):
     with pytest.raises(OutputError, match="already exists. Choose another --out, or pass --overwrite"):
         export(run, "synthea-csv", root)
     assert (root / "patients.csv").read_bytes() == before
+
+
+def test_rendered_images_give_one_row_per_instance_with_their_dicom_uids(tmp_path):
+    pytest.importorskip("pydicom")
+    pytest.importorskip("nibabel")
+    from hygeia.imaging import read_images_manifest, render_run_images
+
+    run = tmp_path / "run"
+    generate(n=6, seed=4, out=run, workers=1)
+    render_run_images(run, size=48)
+    manifest = read_images_manifest(run)
+    assert manifest and manifest["studies"]
+    counts = export(run, "synthea-csv", tmp_path / "out")
+    got = rows(tmp_path / "out", "imaging_studies")
+    assert len(got) == counts["imaging_studies"]
+    by_instance = {r["INSTANCE_UID"]: r for r in got if r["INSTANCE_UID"]}
+    made = [(s, i) for study in manifest["studies"] for s in study["series"] for i in s["instances"]]
+    assert made and len(by_instance) == len(made)
+    for series, instance in made:
+        row = by_instance[instance["uid"]]
+        assert row["SERIES_UID"] == series["series_uid"] and row["SOP_CODE"] == series["sop_class_uid"]
+        assert row["BODYSITE_CODE"] == series["body_site"]["code"] and row["MODALITY_CODE"] == series["modality"]
+    _, events = read_records(run)
+    studies = events.filter(pc.equal(events["kind"], "imaging"))["text_value"].to_pylist()
+    series_without_images = sum(len(t.split("; ")) for t in studies) - sum(
+        len(study["series"]) for study in manifest["studies"])
+    assert len(got) == len(made) + series_without_images
