@@ -11,7 +11,7 @@ A question about term T gets "yes" from each present *history* finding F with T 
 in the patient's words (F.says, else a layperson synonym, else the label; a vague case's patient
 uses F.reported_as's words); "no" when no present history finding lies under T, which also reveals
 the case's pertinent negatives under T. Exam and test findings are not known to the patient. A
-child's history (under 12) is given by a parent. Acute cases follow ``case.vitals`` over the clock;
+child's history (under 16) is given by a parent. Acute cases follow ``case.vitals`` over the clock;
 when every priority action is done, deterioration stops (vitals hold; and improve towards normal
 when every one was done in time); :attr:`Session.state` is ``'critical'`` at a NEWS2 score of 7 or
 more (Royal College of Physicians, National Early Warning Score 2, 2017), else ``'deteriorating'``
@@ -43,6 +43,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import json
 import re
@@ -50,6 +51,7 @@ import uuid
 import zlib
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +59,7 @@ from hygeia.core.atomic import write_text
 from hygeia.errors import ConfigError, DataValidationError, Problem
 from hygeia.tutor._case import Action, Case, CaseFinding, TestResult, VitalSigns
 from hygeia.tutor._hpo import Knowledge, Term, load_knowledge
-from hygeia.tutor._match import _BODY, Match, match_question
+from hygeia.tutor._match import _BODY, Match, match_question, normalise
 
 __all__ = [
     "ACTIONS",
@@ -115,7 +117,7 @@ ACTIONS: dict[str, Action] = {a.key: a for a in (
 # half of the remaining gap closes every _RECOVERY_HALF_LIFE minutes (an assumption, not a cited rate).
 _NORMAL_VITALS = VitalSigns(0.0, 80.0, 120.0, 75.0, 16.0, 37.0, 97.0)
 _RECOVERY_HALF_LIFE = 60.0
-_CHILD_AGE = 12.0
+_CHILD_AGE = 16.0  # a parent answers for a patient under 16 (as the case generator's chief complaint)
 _UNMATCHED = (
     "Sorry, I'm not sure what you mean. Could you ask me another way?",
     "I don't quite follow, doctor. What do you want to know?",
@@ -227,6 +229,30 @@ def _phrase(term: Term, whose: str) -> str:
     return text
 
 
+# Words that make an author's ``says`` a sentence rather than a phrase.
+_FIRST_PERSON = frozenset(["i", "i've", "i'm", "i'd", "i'll", "my", "me", "mine", "myself", "he", "she", "his", "her",
+                           "we", "our", "it's"])
+
+
+def _is_sentence(text: str) -> bool:
+    """True for words an author wrote as a sentence ("I can't catch my breath"), False for a phrase."""
+    words = text.lower().replace("’", "'").split()
+    return bool(words) and (words[0].strip(",.!") in ("yes", "yeah", "no") or text.rstrip()[-1] in ".!?"
+                            or any(w.strip(",.!?") in _FIRST_PERSON for w in words))
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# Social notes of a case by topic, and third-person verbs turned into the patient's first person.
+_SOCIAL_CLAUSE = {"smoking": r"smok|cigar|tobacco|vap", "alcohol": r"alcohol|drink|beer|wine",
+                  "drugs": r"drug|cannabis", "work": r"work|retired|school|nursery|student|job|unemployed",
+                  "home": r"lives|married|partner|family", "travel": r"travel|abroad"}
+_FIRST_PERSON_VERBS = ((r"^has never\b", "I've never"), (r"^has\b", "I have"), (r"^does not\b", "I don't"),
+                       (r"^is\b", "I'm"), (r"^retired$", "I'm retired"), (r"^lives with family\b", "I live with my family"),
+                       (r"^works\b", "I work"), (r"^lives\b", "I live"), (r"^goes\b", "I go"), (r"^smokes\b", "I smoke"),
+                       (r"^drinks\b", "I drink"), (r"^([a-z]+)s\b", r"I \1"))
 # Words a student may use that describe the patient ("Are you tall?"): a denial says "I'm not ...".
 _ADJECTIVE_WORDS = """tall short tired dizzy weak numb sweaty thirsty itchy yellow confused clumsy bendy flexible
 sad anxious worried forgetful deaf blind hot feverish wheezy shaky floppy wobbly unsteady exhausted breathless sick
@@ -393,6 +419,11 @@ class Session:
         """Tests ordered: key -> the clock when the result came."""
         return dict(self._ordered)
 
+    @property
+    def informant(self) -> str:
+        """Who answers the history: ``'patient'``, or ``'parent'`` for a child under 16."""
+        return "parent" if self._child else "patient"
+
     def vitals_now(self) -> VitalSigns | None:
         """The vital signs at the current clock (None for a case without vital signs)."""
         return self.vitals_at(self.clock) if self._vitals else None
@@ -548,30 +579,45 @@ class Session:
         return _phrase(t, self._whose())
 
     def _yes(self, fs: list[CaseFinding]) -> str:
-        said = [f.says for f in fs if f.says and not f.reported_as]
-        if said and len(fs) == 1:
-            s = said[0].strip()
-            return s if s.lower().startswith(("yes", "yeah")) else "Yes. " + s
-        words = list(dict.fromkeys(self._words(f.reported_as) if f.reported_as else (self._words(f.hpo)) for f in fs))
+        """"Yes" with each finding in the patient's words: an author's sentence as written, a phrase in a template."""
+        sentences: list[str] = []
+        phrases: list[str] = []
         for f in fs:
-            if f.says and not f.reported_as and len(fs) > 1:
-                words.append(f.says.strip().rstrip("."))
-        listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-        return f"Yes, {self._has()} {listed}."
+            said = (f.says or "").strip()
+            if said and _is_sentence(said):
+                sentences.append(re.sub(r"^(yes|yeah)[,.!]?\s*", "", said, flags=re.IGNORECASE).rstrip(".!"))
+            elif said:
+                phrases.append(_lower(said.split("/")[0].strip()))
+            else:
+                phrases.append(self._words(f.reported_as or f.hpo))
+        phrases = list(dict.fromkeys(phrases))
+        segments = list(dict.fromkeys(([f"{self._has()} " + _listed(phrases)] if phrases else []) + sentences))
+        first = segments[0]
+        if not re.match(r"^(I\b|I'|[A-Z]{2})", first):
+            first = first[:1].lower() + first[1:]
+        return " ".join([f"Yes, {first}."] + [f"{x[:1].upper()}{x[1:]}." for x in segments[1:]])
 
-    def _no(self, typed: str, hpo: str) -> str:
-        """A denial in the student's own words where they read well ("No, I haven't had fits.")."""
+    def _no(self, typed: str, hpo: str, question: str) -> str:
+        """A denial in the student's own words where they name the finding ("No, I haven't had any fits."),
+        else in the term's words."""
         typed = typed.strip().lower()
-        term_words = self._words(hpo)
         whose = self._whose()
         if typed in _ADJECTIVES:
             return f"No, {self._they} isn't {typed}." if self._child else f"No, I'm not {typed}."
         t = self.kb.terms.get(hpo)
-        if hpo in _SYSTEM_WORDS or (t is not None and _GENERIC.search(term_words)) or term_words.startswith("a problem"):
-            return f"No, no problems with {whose} {typed}." if typed else "No, nothing like that."
-        if typed and len(typed.split()) <= 4 and typed.split()[-1].endswith("s"):
-            return f"No, {self._hasnt()} {typed}."
-        return f"No, {self._hasnt()} {term_words}."
+        label = _lower(t.name) if t is not None else self._words(hpo)
+        if hpo in _SYSTEM_WORDS or _GENERIC.search(label):
+            body = _BODY_WORD.get(tuple(normalise(typed)), typed)
+            return f"No, no problems with {whose} {body}." if body else "No, nothing like that."
+        if not typed:
+            return f"No, {self._hasnt()} {label}."
+        m = re.search(r"\b(a|an|any)\s+(?:\w+\s+){0,2}?" + re.escape(typed.split()[0]), question.lower())
+        if " " not in typed and typed.endswith("ing") and not m:
+            return f"No, {self._they} hasn't been {typed}." if self._child else f"No, I haven't been {typed}."
+        names = [t.name, *t.synonyms, *t.lay] if t is not None else []
+        if (" " not in typed and typed.endswith("s")) or any(typed in (n.lower(), n.lower() + "s") for n in names):
+            return f"No, {self._hasnt()} {m.group(1) + ' ' if m else ''}{typed}."
+        return f"No, {self._hasnt()} {label}."                    # the words typed were not the finding's name
 
     def _answer(self, m: Match) -> Reply:
         if m.intent == "unknown":
@@ -608,7 +654,10 @@ class Session:
                     hpo.append(self._heard(f))
                 continue
             # a term more specific than what the patient has: they can say no more than what they have
-            above = [f for f in history if f.present and any(f.hpo in self.kb.ancestors(h) for h in asked)]
+            # (unless the case holds that very term as a pertinent negative: then it is a plain no)
+            denied = any(not f.present and f.hpo in asked_set for f in history)
+            above = [] if denied else [f for f in history
+                                       if f.present and any(f.hpo in self.kb.ancestors(h) for h in asked)]
             if above:
                 f = above[0]
                 texts.append(f"Well, {self._has()} {self._words(f.reported_as or f.hpo)}, "
@@ -618,7 +667,7 @@ class Session:
                 continue
             # the patient can only deny what they would know: history negatives are revealed, exam/test ones not
             neg = [f for f in history if not f.present and self.kb.ancestors(f.hpo) & asked_set]
-            texts.append(self._no(words, asked[0]))
+            texts.append(self._no(words, asked[0], m.text))
             negatives.extend(h for h in asked if h not in negatives)
             for f in neg:
                 self._elicited[f.hpo] = False
@@ -678,19 +727,47 @@ class Session:
         if ago * 12 >= 1:
             months = round(ago * 12)
             return f"{what} started about {months} month{'s' * (months != 1)} ago."
-        return f"{what} started a few days ago."
+        hours = ago * 365.25 * 24
+        if hours < 1.5:
+            return f"{what} started within the last hour or so."
+        if hours < 36:
+            return f"{what} started about {round(hours)} hours ago."
+        days = round(hours / 24)
+        return f"{what} started about {days} days ago." if days < 14 else f"{what} started a few weeks ago."
 
     def _family(self) -> str:
-        if self.case.family_text:
-            return self._sentence(self.case.family_text)
-        affected = [m for m in self.case.family if m.affected]
-        well = [m for m in self.case.family if not m.affected]
-        parts = [f"My {m.relation} " + (m.note.strip().rstrip(".") if m.note else "has had something similar") + "."
-                 for m in affected]
-        if well and affected:
-            parts.append("Otherwise " + ", ".join(f"my {m.relation}" for m in well) + " " +
-                         ("is" if len(well) == 1 else "are") + " well.")
-        return " ".join(parts) if parts else "Not that I know of. Nobody in the family has had anything like this."
+        """The family history in the informant's words (``family_text`` where the case lists no relatives).
+
+        A child's history is given by the mother where she is listed (so "mother" becomes "I").
+        """
+        members = self.case.family
+        if not members:
+            if self.case.family_text:
+                return self._sentence(self.case.family_text)
+            return "Not that I know of. Nobody in the family has had anything like this."
+        parts: list[str] = []
+        for m in members:
+            rel = m.relation.strip()
+            me = self._child and rel == "mother"
+            who = "I" if me else f"{self._their.capitalize() if self._child else 'My'} {rel}"
+            note = (m.note or "").strip().rstrip(".")
+            extra = ""
+            if not m.affected:
+                note, _, extra = re.sub(r"^healthy\b[;,]?\s*", "", note).partition(";")
+                if "first cousins" in note:
+                    note, extra = "", note
+            if m.affected:
+                what = note or "has had something similar"
+                if me:
+                    what = re.sub(r"\bher\b", "my", re.sub(r"^has\b", "have", what))
+                parts.append(f"{who} {what}.")
+            else:
+                well = "I'm well myself" if me else f"{who} is well"
+                parts.append(well + (f" ({note})" if note else "") + ".")
+            if "first cousins" in extra:
+                parts.append(f"{self._their.capitalize()} father and I are first cousins." if self._child
+                             else "My parents are first cousins.")
+        return " ".join(dict.fromkeys(parts))
 
     def _medications(self, text: str) -> str:
         meds = self.case.patient.medications
@@ -712,8 +789,6 @@ class Session:
         if topic == "name":
             return (f"{'Her' if self._they == 'she' else 'His'} name is {p.name}." if self._child else
                     f"I'm {p.name}.") if p.name else "I'd rather we just got on, doctor."
-        if p.social:
-            return self._sentence(p.social)
         defaults = {"smoking": "No, I don't smoke.", "alcohol": "Just the odd drink, nothing much.",
                     "drugs": "No, never.", "work": "Nothing unusual there.", "home": "Things are fine at home.",
                     "travel": "No, I haven't been anywhere recently."}
@@ -721,7 +796,25 @@ class Session:
             defaults = {"smoking": "Nobody smokes at home.", "alcohol": "No, of course not.",
                         "drugs": "No.", "work": "Nothing unusual there.", "home": "We're all fine at home.",
                         "travel": "No, we haven't been anywhere recently."}
+        clauses = [c.strip().rstrip(".") for c in re.split(r"[;.]", p.social or "") if c.strip()]
+        hits = [c for c in clauses if _SOCIAL_CLAUSE.get(topic) and re.search(_SOCIAL_CLAUSE[topic], c, re.IGNORECASE)]
+        if hits:
+            return " ".join(self._sentence(self._person(c)) for c in hits)
+        if topic not in defaults and clauses:
+            return " ".join(self._sentence(self._person(c)) for c in clauses)
         return defaults.get(topic, "Nothing out of the ordinary.")
+
+    def _person(self, clause: str) -> str:
+        """A case's third-person note ("has never smoked") in the informant's words ("I've never smoked")."""
+        c = clause.strip()
+        if self._child:
+            third = re.match(r"^[a-z]+s\b|^(has|is|does)\b", c, re.IGNORECASE)
+            return f"{self._they} {c[:1].lower()}{c[1:]}" if third else c
+        for pat, rep in _FIRST_PERSON_VERBS:
+            new = re.sub(pat, rep, c, count=1, flags=re.IGNORECASE)
+            if new != c:
+                return new
+        return c
 
     def _exam_key(self, value: str) -> str:
         v = (value or "").strip().lower().replace("-", "_").replace(" ", "_")
@@ -775,10 +868,9 @@ class Session:
         own = self.case.disease
         if text.lower() in {str(own.get("id", "")).lower(), str(own.get("name", "")).lower()}:
             return str(own["id"])
-        extra = _extra_diseases()
-        for did, name in extra.items():
-            if text.lower() in (did.lower(), name.lower()):
-                return did
+        extra = _match_extra(text)
+        if extra is not None:
+            return extra
         key = text.upper().replace("ORPHANET:", "ORPHA:")
         if key in self.kb.diseases:
             return key
@@ -834,6 +926,7 @@ class Session:
 
 
 _SYSTEM_WORDS = frozenset(h for ids in _BODY.values() for h in ids)
+_BODY_WORD = {tuple(normalise(w)): w for w in sorted(_BODY, key=len)}
 _VITAL_KEYS = ("heart_rate", "systolic", "diastolic", "resp_rate", "temp_c", "spo2")
 
 
@@ -845,16 +938,44 @@ def _num(x: Any) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
+@functools.cache
 def _extra_diseases() -> dict[str, str]:
-    """Diseases outside the HPO annotations a differential may name (Part A's acute catalogue, when present)."""
-    try:
-        from hygeia.tutor import _acute  # part A's module; optional until it lands
-    except ImportError:
-        return {}
-    fn = getattr(_acute, "acute_diseases", None)
-    if fn is None:
-        return {}
-    return {str(k): str(v) for k, v in dict(fn()).items()}
+    """Diseases outside the HPO annotations a differential may name: the acute catalogue
+    (``resources/tutor_acute/*.json``: id -> name), read once."""
+    out: dict[str, str] = {}
+    folder = resources.files("hygeia.tutor").joinpath("resources/tutor_acute")
+    if not folder.is_dir():
+        return out
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            try:
+                data = json.loads(entry.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                continue  # the case generator reports a malformed file; a differential just cannot name it
+            if isinstance(data, dict) and isinstance(data.get("id"), str):
+                out[data["id"]] = str(data.get("name", data["id"]))
+    return out
+
+
+# Abbreviations a student may type for an acute-catalogue disease (used where the catalogue holds the id).
+_ACUTE_ALIASES = {"dka": "HYGEIA:diabetic_ketoacidosis", "pe": "HYGEIA:pulmonary_embolism",
+                  "septic shock": "HYGEIA:sepsis"}
+
+
+def _match_extra(text: str) -> str | None:
+    """The acute-catalogue id that ``text`` names (its id, the id's words, its name, or words all in its name)."""
+    low = " ".join(text.lower().replace("_", " ").replace("-", " ").split())
+    if _ACUTE_ALIASES.get(low) in _extra_diseases():
+        return _ACUTE_ALIASES[low]
+    for did, name in _extra_diseases().items():
+        short = did.split(":", 1)[-1].replace("_", " ").lower()
+        if low in (did.lower(), short, name.lower()):
+            return did
+    words = low.split()
+    for did, name in _extra_diseases().items():
+        if words and all(w in name.lower() for w in words):
+            return did
+    return None
 
 
 def _check_session_data(data: Any) -> list[Problem]:

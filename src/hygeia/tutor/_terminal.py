@@ -220,7 +220,7 @@ def play_terminal(case: Case, *, input: IO[str] = sys.stdin, output: IO[str] = s
             say(f"! {exc}")
             continue
         save()
-        speaker = "Parent" if reply.kind == "ask" and case.patient.age_years < 12 else _SPEAKER.get(reply.kind, "")
+        speaker = session.informant.capitalize() if reply.kind == "ask" else _SPEAKER.get(reply.kind, "")
         say(f"[{clock_text(session.clock)}] {speaker}: {reply.text}"
             + (f" (${session.events[-1].cost:,.0f})" if session.events[-1].cost else ""))
         if case.acute and reply.kind != "end":

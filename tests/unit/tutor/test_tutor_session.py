@@ -97,7 +97,7 @@ def test_a_child_is_spoken_for_by_a_parent(marfan_case, kb):
     marfan_case.patient.age_years = 6
     s = Session(marfan_case, kb=kb)
     assert s.ask("Does she have flexible joints?").text == "Yes, she has flexible joints."
-    assert s.ask("Any headaches?").text == "No, she hasn't had headaches."
+    assert s.ask("Any headaches?").text == "No, she hasn't had any headaches."
     assert s.ask("How old is she?").text == "She's 6."
 
 
@@ -321,3 +321,39 @@ def test_replies_are_deterministic(marfan_case, kb):
 
 def test_case_fixture_is_a_valid_case(marfan_case):
     assert Case.from_dict(marfan_case.to_dict()) == marfan_case
+
+
+# -- the patient's words ----------------------------------------------------------------------------
+def test_says_as_a_sentence_or_as_a_phrase(sepsis_case, kb):
+    sepsis_case.findings[0].says = "I've been burning up"                   # a sentence: as written
+    s = Session(sepsis_case, kb=kb)
+    assert s.ask("Have you had a fever?").text == "Yes, I've been burning up."
+    sepsis_case.findings[0].says = "hot and cold spells/rigors"             # a phrase: in a template
+    assert Session(sepsis_case, kb=kb).ask("Any fever?").text == "Yes, I have hot and cold spells."
+
+
+def test_social_notes_in_the_first_person(marfan_case, kb):
+    marfan_case.patient.social = "Works as a bus driver; has never smoked; drinks alcohol occasionally."
+    s = Session(marfan_case, kb=kb)
+    assert s.ask("Do you smoke?").text == "I've never smoked."
+    assert s.ask("Do you drink alcohol?").text == "I drink alcohol occasionally."
+    assert s.ask("What do you do for work?").text == "I work as a bus driver."
+    marfan_case.patient.age_years = 9
+    marfan_case.patient.social = "Lives with family; goes to school."
+    s = Session(marfan_case, kb=kb)
+    assert s.ask("Does she go to school?").text == "She goes to school."
+    assert s.ask("Does anyone smoke at home?").text == "Nobody smokes at home."
+
+
+def test_a_childs_family_history_is_told_by_the_mother(marfan_case, kb):
+    marfan_case.patient.age_years = 9
+    text = Session(marfan_case, kb=kb).ask("Does anything run in the family?").text
+    assert text == "I had an operation on my aorta at 40. Her father is well."
+
+
+def test_acute_onset_in_hours_and_acute_names_in_the_differential(sepsis_case, kb):
+    sepsis_case.patient.onset_years = sepsis_case.patient.age_years - 20 / (365.25 * 24)
+    s = Session(sepsis_case, kb=kb)
+    assert s.ask("When did this start?").text == "It started about 20 hours ago."
+    s.set_differential(["sepsis", "DKA", "pulmonary embolism"])
+    assert s.differential == ["HYGEIA:sepsis", "HYGEIA:diabetic_ketoacidosis", "HYGEIA:pulmonary_embolism"]

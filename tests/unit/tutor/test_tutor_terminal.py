@@ -30,7 +30,7 @@ def test_a_whole_session(marfan_case, kb):
     assert s.ended
     assert "Ana, a 24-year-old woman." in out
     assert "[0:03] Patient: Yes, my fingers have always been long and thin." in out
-    assert "[0:04] Patient: No, I haven't had headaches." in out
+    assert "[0:04] Patient: No, I haven't had any headaches." in out
     assert "[0:07] Exam: Eyes: ectopia lentis. No glaucoma." in out
     assert "Result: Echocardiogram: Aortic root dilated" in out and "($450)" in out
     assert "Differential: 1. Marfan syndrome (ORPHA:558); 2. Loeys-Dietz syndrome" in out
@@ -56,7 +56,7 @@ def test_listings_and_errors_do_not_stop_play(marfan_case, kb):
 def test_a_child_case_has_a_parent_speaking(marfan_case, kb):
     marfan_case.patient.age_years = 5
     _s, out = _run(marfan_case, "any headaches?\nquit\n", kb=kb)
-    assert "Ana, a 5-year-old girl." in out and "[0:01] Parent: No, she hasn't had headaches." in out
+    assert "Ana, a 5-year-old girl." in out and "[0:01] Parent: No, she hasn't had any headaches." in out
 
 
 def test_acute_case_shows_vitals_after_each_step(sepsis_case, kb):
