@@ -7,14 +7,21 @@ OMOP/MEDS/CSV; events an exporter counts as skipped are not records), wall and C
 seconds, records per wall-second and the peak resident memory of that process.
 ``--formats`` measures only the formats named. Then it validates the NDJSON export with
 ``validate_fhir`` (one worker), with Hygeia's rules and without them, and records
-microseconds of wall time per resource. Figures are the mean and spread over the
-seeds. With ``--omop-url`` (or HYGEIA_TEST_POSTGRES_URL set) the OMOP export into
+microseconds of wall time per resource. With ``fhir`` among the formats it also exports
+``fhir`` with ``max_entries=--max-entries`` (transaction Bundles a server accepts) and
+records, for both, the Bundles written and the largest Bundle's entries and MiB; with
+``--load-twice`` it loads the split Bundles twice into the test suite's FHIR transaction
+processor over DuckDB (tests/unit/export/_fhir_store.py: conditional creates, conditional
+references) and records the resources stored after each load and the seconds. Figures are
+the mean and spread over the seeds. With ``--omop-url`` (or HYGEIA_TEST_POSTGRES_URL set) the OMOP export into
 PostgreSQL is measured too.
 
 Usage::
 
     .venv/bin/python benchmarks/export.py [--n 300] [--seeds 1,2,3,4,5] [--omop-url postgresql://...]
     .venv/bin/python benchmarks/export.py --formats csv,synthea-csv --out benchmarks/results/export_synthea_csv.json
+    .venv/bin/python benchmarks/export.py --formats fhir --n 100 --seeds 1,2,3 --load-twice \
+        --out benchmarks/results/export_fhir_servers.json
 """
 
 from __future__ import annotations
@@ -57,6 +64,34 @@ def _timed_export(run: Path, fmt: str, out: Path, **options) -> dict:
     return res
 
 
+def _bundle_sizes(folder: Path) -> dict:
+    """Bundles in a ``fhir`` export, and the largest one's entries and size."""
+    sizes = [(p.read_text(encoding="utf-8").count('"request":{'), p.stat().st_size) for p in folder.glob("*.json")]
+    return {"bundles": len(sizes), "largest_bundle_entries": max(n for n, _ in sizes),
+            "largest_bundle_mib": max(b for _, b in sizes) / 2**20}
+
+
+def _load_twice(folder: Path) -> dict:
+    """Load a ``fhir`` export's Bundles twice (file-name order) into a fresh DuckDB FHIR store."""
+    import duckdb
+
+    sys.path.insert(0, str(HERE.parent / "tests" / "unit" / "export"))
+    from _fhir_store import FhirStore
+
+    store = FhirStore(duckdb.connect())
+    files = sorted(folder.glob("*.json"))
+    out: dict = {}
+    for k in ("first", "second"):
+        wall = time.perf_counter()
+        for f in files:
+            store.transaction(json.loads(f.read_text(encoding="utf-8")))
+        out[f"{k}_load_seconds"] = time.perf_counter() - wall
+        out[f"resources_after_{k}_load"] = sum(store.counts().values())
+    out["dangling_references"] = len(store.dangling())
+    out["resources_per_second_first_load"] = out["resources_after_first_load"] / out["first_load_seconds"]
+    return out
+
+
 def _timed_validation(folder: Path, rules: bool) -> dict:
     from hygeia.export.fhir._validate import validate_fhir
 
@@ -78,6 +113,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--n", type=int, default=300, help="persons per run (default 300)")
     ap.add_argument("--seeds", default="1,2,3,4,5", help="one run per seed (default 1..5)")
     ap.add_argument("--omop-url", default=os.environ.get("HYGEIA_TEST_POSTGRES_URL"), help="PostgreSQL URL")
+    ap.add_argument("--max-entries", type=int, default=500,
+                    help="also export fhir with this max_entries (default 500, a common server cap)")
+    ap.add_argument("--load-twice", action="store_true",
+                    help="with fhir: load the max-entries Bundles twice into a DuckDB FHIR store (tests' processor)")
     ap.add_argument("--formats", default=None, help="comma-separated formats to measure (default: every registered one)")
     ap.add_argument("--out", default=None,
                     help="result file (default benchmarks/results/export.json); its stem names the benchmark")
@@ -100,6 +139,14 @@ def main(argv: list[str] | None = None) -> dict:
             for fmt in formats:
                 out = Path(tmp) / ("omop.duckdb" if fmt == "omop" else fmt)
                 rows.setdefault(fmt, []).append(_timed_export(run, fmt, out))
+                if fmt == "fhir":
+                    rows[fmt][-1].update(_bundle_sizes(out))
+                    key, split = f"fhir_max_entries_{args.max_entries}", Path(tmp) / "fhir-split"
+                    rows.setdefault(key, []).append(_timed_export(run, fmt, split, max_entries=args.max_entries))
+                    rows[key][-1].update(_bundle_sizes(split))
+                    if args.load_twice:
+                        rows[key][-1].update(_load_twice(split))
+                    print(f"seed {seed} {key}: {rows[key][-1]}", file=sys.stderr, flush=True)
                 print(f"seed {seed} {fmt}: {rows[fmt][-1]}", file=sys.stderr, flush=True)
             if args.omop_url and "omop" in formats:
                 rows.setdefault("omop-postgresql", []).append(
@@ -113,6 +160,7 @@ def main(argv: list[str] | None = None) -> dict:
     doc = _results.envelope(
         Path(args.out).stem if args.out else "export", seeds=seeds, sizes={"persons_per_run": args.n}, figures=figures,
         argv=[sys.argv[0], *(sys.argv[1:] if argv is None else argv)], omop_postgresql=bool(args.omop_url),
+        max_entries=args.max_entries,
     )
     _results.write(doc, args.out)
     return doc
