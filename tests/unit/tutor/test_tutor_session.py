@@ -357,3 +357,72 @@ def test_acute_onset_in_hours_and_acute_names_in_the_differential(sepsis_case, k
     assert s.ask("When did this start?").text == "It started about 20 hours ago."
     s.set_differential(["sepsis", "DKA", "pulmonary embolism"])
     assert s.differential == ["HYGEIA:sepsis", "HYGEIA:diabetic_ketoacidosis", "HYGEIA:pulmonary_embolism"]
+
+
+# -- generated cases (Part A's generator) ------------------------------------------------------------
+@pytest.fixture(scope="module")
+def generated():
+    from hygeia.tutor._generate import generate_case
+    return {"marfan": generate_case("ORPHA:558", seed=1, images=False),
+            "vague": generate_case("ORPHA:558", seed=2, images=False, vague=0.5, noise=0.2),
+            "sepsis": generate_case("HYGEIA:sepsis", seed=1, images=False)}
+
+
+@pytest.mark.parametrize("which", ["marfan", "vague", "sepsis"])
+def test_generated_history_findings_are_found_by_their_names(generated, kb, which):
+    case = generated[which]
+    present = [f for f in case.findings if f.channel == "history" and f.present]
+    assert present
+    for f in present:
+        s = Session(case, kb=kb)
+        r = s.ask(f"Do you have {f.name.lower()}?")
+        assert r.text.startswith("Yes") and s.elicited().get(f.hpo) is True, (f.name, r.text)
+        assert (f.reported_as or f.hpo) in r.hpo
+
+
+@pytest.mark.parametrize("which", ["marfan", "vague", "sepsis"])
+def test_generated_exam_and_tests_reveal_every_finding_of_their_channel(generated, kb, which):
+    case = generated[which]
+    s = Session(case, kb=kb)
+    for key in EXAM_SYSTEMS:
+        s.examine(key)
+    for t in case.tests:
+        s.order(t.key)
+    got = s.elicited()
+    for f in case.findings:
+        if f.channel == "exam" or (f.channel == "test" and any(f.hpo in t.reveals for t in case.tests)):
+            assert got.get(f.hpo) is f.present, f.name
+    assert s.cost == pytest.approx(sum(t.cost for t in case.tests))
+
+
+def test_generated_sessions_replay_and_resume(generated, kb, tmp_path):
+    case = generated["vague"]
+    one = Session(case, kb=kb)
+    for q in ("Hello", "What brings you in?", "When did it start?", "Any problems with your eyes?",
+              "Do you get tired?", "Any family history?", "Any medications?", "Do you smoke?", "blah blah"):
+        one.ask(q)
+    one.examine("eyes")
+    one.order(case.tests[0].key)
+    save_session(one, tmp_path / "s.json")
+    two = load_session(tmp_path / "s.json", case, kb=kb)
+    for s in (one, two):
+        s.set_differential(["Marfan syndrome"])
+        s.act(case.actions[0].key if case.actions else "follow_up")
+        s.end()
+    assert one.to_dict() == two.to_dict()
+
+
+def test_generated_acute_case_deteriorates_unless_treated(generated, kb):
+    case = generated["sepsis"]
+    prio = [a for a in case.actions if a.priority]
+    assert prio
+    untreated = Session(case, kb=kb)
+    untreated.clock = max(v.minutes for v in case.vitals)
+    assert untreated.state == "critical"
+    treated = Session(case, kb=kb)
+    for a in prio:
+        treated.act(a.key)
+    fixed = treated.vitals_now()
+    treated.clock = max(v.minutes for v in case.vitals)
+    assert treated.vitals_now().systolic >= fixed.systolic > untreated.vitals_now().systolic
+    assert treated.state != "deteriorating"
