@@ -19,7 +19,7 @@ def test_export_synthea_csv_from_the_cli(tmp_path) -> None:
     assert (run / "synthea-csv" / "patients.csv").is_file()
     result = runner.invoke(main, ["export", str(run), "--format", "synthea-csv", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Exported the run to Synthea CSV in" in result.output
+    assert "Exported 4 persons to Synthea CSV in" in result.output
     assert re.search(r"\n  encounters +[\d,]+\n", result.output)
     assert re.search(r"\n  skipped: diagnostic_report +[\d,]+\n", result.output)
     assert "ETL-Synthea" in result.output  # the next step

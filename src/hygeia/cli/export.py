@@ -75,7 +75,7 @@ def _next_step(fmt: str, where: str) -> str:
 
 
 def _summary(fmt: str, counts: dict, where: str, seconds: float, *, postgres: bool = False) -> Summary:
-    persons = counts.get("persons", counts.get("Patient", counts.get("person")))
+    persons = next((counts[k] for k in ("persons", "Patient", "person", "patients") if k in counts), None)
     who = f"{persons:,} persons" if isinstance(persons, int) else "the run"
     summary = Summary(f"Exported {who} to {_FORMAT_NAMES[fmt]} in {seconds:.1f} s",
                       [("output", "the PostgreSQL database" if postgres else describe_output(where))])
