@@ -37,7 +37,7 @@ from hygeia.errors import ConfigError
 from hygeia.tutor._case import TestResult
 
 __all__ = ["CATALOGUE", "COST_SOURCE", "FALLBACK", "IMAGE_FINDINGS", "TestSpec", "build_tests", "render_case_image",
-           "spec"]
+           "reveal_roots", "spec"]
 
 #: Where the costs come from (shown with every cost).
 COST_SOURCE = ("assumption: approximate US list price in dollars, rounded; CPT code given to look up the CMS "
@@ -132,6 +132,22 @@ IMAGE_FINDINGS = {
 }
 
 
+def reveal_roots(key: str, sex: str | None = None) -> frozenset[str]:
+    """Every HPO subtree test ``key`` shows: its ``roots`` plus, for a laboratory panel, the terms of its
+    rows in ``resources/tutor_labs.csv`` (for ``sex``; both sexes when None). Findings of the 'test'
+    channel whose system's :data:`FALLBACK` is ``key`` are shown too when no test covers them.
+
+    Example:
+        >>> "HP:0001903" in reveal_roots("cbc"), "HP:0001903" in reveal_roots("ecg")
+        (True, False)
+    """
+    from hygeia.tutor._labs import lab_terms, panel_rows
+
+    t = spec(key)
+    sexes = (sex,) if sex else ("male", "female")
+    return frozenset(t.roots).union(*(lab_terms(panel_rows(key, s)) for s in sexes))
+
+
 def spec(key: str) -> TestSpec:
     """The catalogue entry ``key``; ConfigError naming the known keys if unknown."""
     try:
@@ -140,12 +156,14 @@ def spec(key: str) -> TestSpec:
         raise ConfigError(f"unknown test {key!r}: expected one of {', '.join(_BY_KEY)}") from None
 
 
-def render_case_image(case: Any, test_key: str, out_dir: str | os.PathLike[str], *, size: int = 128) -> Path:
+def render_case_image(case: Any, test_key: str, out_dir: str | os.PathLike[str], *, size: int | None = None) -> Path:
     """Render the image of imaging test ``test_key`` of ``case`` as one PNG in ``out_dir``; return its path.
 
-    The image is drawn by :func:`hygeia.imaging.render` (a radiograph, or the middle slice of a
-    CT or MR) from a seed derived from the case's seed and the test, so the same case gives
-    the same picture. The file is written atomically as ``<case id>_<test>.png``.
+    The image is drawn by :func:`hygeia.imaging.render` (a radiograph, or one slice of a CT or
+    MR) from a seed derived from the case's seed and the test, so the same case gives the same
+    picture. The file is written atomically as ``<case id>_<test>.png``. ``size`` defaults to 96
+    pixels for radiographs (a 3-D block is projected: ~0.5 s) and 128 for CT and MR (~0.2 s);
+    the first head image of a process also loads the MNI152 template (several seconds, once).
 
     Raises:
         ConfigError: the case has no such test, or the test carries no image.
@@ -173,6 +191,7 @@ def render_case_image(case: Any, test_key: str, out_dir: str | os.PathLike[str],
     seed = int(case.provenance.get("seed") or 0)
     img_seed = (seed * 1_000_003 + zlib.crc32(test_key.encode())) % (2**63)
     im = test.image
+    size = size or (96 if im["modality"] == "xray" else 128)
     vol = render(im["modality"], finding=im.get("finding"), body_part=im["body_part"], seed=img_seed, size=size,
                  slices=1, n=1)[0]
     out_dir = Path(out_dir)
@@ -209,7 +228,7 @@ def build_tests(case: Any, kb: Any, rng: np.random.Generator, *, images: bool = 
     Returns:
         One :class:`TestResult` per catalogue entry, in catalogue order.
     """
-    from hygeia.tutor._labs import lab_terms, lab_values, panel_rows
+    from hygeia.tutor._labs import lab_values, panel_rows
 
     sex = case.patient.sex
     findings = [f for f in case.findings if f.hpo in kb.terms]
@@ -220,7 +239,7 @@ def build_tests(case: Any, kb: Any, rng: np.random.Generator, *, images: bool = 
     assigned: dict[str, list[Any]] = {t.key: [] for t in CATALOGUE}
     covered: set[str] = set()
     for t in CATALOGUE:
-        roots = set(t.roots) | lab_terms(panel_rows(t.key, sex))
+        roots = reveal_roots(t.key, sex)
         for f in findings:
             anc = kb.ancestors(f.hpo)
             if roots & anc and (t.any_channel or f.channel == "test"):
