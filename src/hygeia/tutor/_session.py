@@ -64,6 +64,7 @@ from hygeia.tutor._match import _BODY, Match, match_question, normalise
 __all__ = [
     "ACTIONS",
     "EXAM_SYSTEMS",
+    "MAX_QUESTION",
     "MINUTES",
     "SESSION_SCHEMA",
     "Event",
@@ -80,6 +81,8 @@ SESSION_SCHEMA = "hygeia.tutor.session/1"
 #: Minutes each kind of step takes on the session clock (a test takes its own turnaround).
 MINUTES = {"ask": 1.0, "exam": 3.0, "action": 5.0, "differential": 0.0, "end": 0.0}
 
+#: The longest question :meth:`Session.ask` accepts (characters).
+MAX_QUESTION = 500
 #: Examinations by system: key -> (label, HPO organ-system ids whose 'exam' findings it shows).
 #: Every child of Phenotypic abnormality falls under one key, so every exam finding can be found.
 EXAM_SYSTEMS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -312,6 +315,9 @@ class Session:
         self._check_open()
         if not text or not text.strip():
             raise ConfigError("empty question: type what you would ask the patient, e.g. 'Do you get headaches?'")
+        if len(text) > MAX_QUESTION:
+            raise ConfigError(f"question too long ({len(text)} characters): ask one thing at a time, in at most "
+                              f"{MAX_QUESTION} characters")
         m = match_question(text, self.kb)
         reply = self._answer(m)
         return self._log("ask", text.strip(), reply, MINUTES["ask"])
@@ -673,7 +679,18 @@ class Session:
                 self._elicited[f.hpo] = False
                 if f.hpo not in negatives:
                     negatives.append(f.hpo)
-        return Reply(" ".join(dict.fromkeys(texts)), "ask", list(dict.fromkeys(hpo)), negatives)
+        return Reply(self._merge(list(dict.fromkeys(texts))), "ask", list(dict.fromkeys(hpo)), negatives)
+
+    def _merge(self, texts: list[str]) -> str:
+        """Runs of denials of the same form in one sentence: "No, I haven't had chest pain or palpitations."."""
+        out: list[str] = []
+        for text in texts:
+            head = next((p for p in (f"No, {self._hasnt()} ", "No, no problems with ") if text.startswith(p)), None)
+            if head and out and out[-1].startswith(head) and not out[-1].endswith("!"):
+                out[-1] = out[-1][:-1].replace(" or ", ", ") + " or " + text[len(head):]
+            else:
+                out.append(text)
+        return " ".join(out)
 
     def _sentence(self, text: str) -> str:
         text = (text or "").strip()

@@ -188,46 +188,51 @@ def play_terminal(case: Case, *, input: IO[str] = sys.stdin, output: IO[str] = s
         "ddx": lambda arg: session.set_differential([x.strip() for x in arg.split(";") if x.strip()]),
     }
     save()
-    for raw in input:
-        line = raw.strip()
-        if not line:
-            continue
-        word, _, arg = line.partition(" ")
-        cmd = word.lower()
-        arg = arg.strip()
-        if cmd in ("tests", "systems", "actions", "help", "?") and not arg:
-            say(_listing(session, "help" if cmd == "?" else cmd))
-            continue
-        if cmd == "vitals" and not arg:
-            say(_vitals_line(session))
-            continue
-        if cmd in ("quit", "exit") and not arg:
+    try:
+        for raw in input:
+            line = raw.strip()
+            if not line:
+                continue
+            word, _, arg = line.partition(" ")
+            cmd = word.lower()
+            arg = arg.strip()
+            if cmd in ("tests", "systems", "actions", "help", "?") and not arg:
+                say(_listing(session, "help" if cmd == "?" else cmd))
+                continue
+            if cmd == "vitals" and not arg:
+                say(_vitals_line(session))
+                continue
+            if cmd in ("quit", "exit") and not arg:
+                save()
+                say(f"Left at {clock_text(session.clock)}." + (f" The session is saved in {path}." if path else ""))
+                return session
+            try:
+                if cmd == "end" and not arg:
+                    reply = session.end()
+                elif cmd in ("do", "act") and arg and not _is_action(session, arg):
+                    reply = session.ask(line)  # "Do you get headaches?" is a question, not an action
+                elif cmd in steps:
+                    if not arg and cmd != "ddx":
+                        raise ConfigError(f"'{cmd}' needs an argument: see 'help'")
+                    reply = steps[cmd](arg)
+                else:
+                    reply = session.ask(line)
+            except HygeiaError as exc:
+                say(f"! {exc}")
+                continue
             save()
-            say(f"Left at {clock_text(session.clock)}." + (f" The session is saved in {path}." if path else ""))
-            return session
-        try:
-            if cmd == "end" and not arg:
-                reply = session.end()
-            elif cmd in ("do", "act") and arg and not _is_action(session, arg):
-                reply = session.ask(line)  # "Do you get headaches?" is a question, not an action
-            elif cmd in steps:
-                if not arg and cmd != "ddx":
-                    raise ConfigError(f"'{cmd}' needs an argument: see 'help'")
-                reply = steps[cmd](arg)
-            else:
-                reply = session.ask(line)
-        except HygeiaError as exc:
-            say(f"! {exc}")
-            continue
+            speaker = session.informant.capitalize() if reply.kind == "ask" else _SPEAKER.get(reply.kind, "")
+            say(f"[{clock_text(session.clock)}] {speaker}: {reply.text}"
+                + (f" (${session.events[-1].cost:,.0f})" if session.events[-1].cost else ""))
+            if case.acute and reply.kind != "end":
+                say(_vitals_line(session))
+            if session.ended:
+                say(summary_text(session, score=score))
+                return session
+    except KeyboardInterrupt:
         save()
-        speaker = session.informant.capitalize() if reply.kind == "ask" else _SPEAKER.get(reply.kind, "")
-        say(f"[{clock_text(session.clock)}] {speaker}: {reply.text}"
-            + (f" (${session.events[-1].cost:,.0f})" if session.events[-1].cost else ""))
-        if case.acute and reply.kind != "end":
-            say(_vitals_line(session))
-        if session.ended:
-            say(summary_text(session, score=score))
-            return session
+        say(f"\nInterrupted at {clock_text(session.clock)}." + (f" The session is saved in {path}." if path else ""))
+        return session
     save()
     say("End of input: the session is not ended." + (f" It is saved in {path}." if path else ""))
     return session

@@ -426,3 +426,16 @@ def test_generated_acute_case_deteriorates_unless_treated(generated, kb):
     treated.clock = max(v.minutes for v in case.vitals)
     assert treated.vitals_now().systolic >= fixed.systolic > untreated.vitals_now().systolic
     assert treated.state != "deteriorating"
+
+
+def test_denials_in_one_sentence_and_long_questions_refused(marfan_case, kb):
+    s = Session(marfan_case, kb=kb)
+    assert s.ask("Do you get chest pain or palpitations?").text == "No, I haven't had chest pain or palpitations."
+    with pytest.raises(ConfigError, match=re.escape("question too long (600 characters)")):
+        s.ask("a" * 600)
+
+
+@pytest.mark.parametrize("text", ["¿Tiene dolor de cabeza?", "头痛吗", "\x00\x01\x02", "asdfgh qwerty"])
+def test_foreign_or_garbled_questions_are_not_understood(marfan_case, kb, text):
+    r = Session(marfan_case, kb=kb).ask(text)
+    assert not r.matched and r.hpo == [] and r.negatives == []

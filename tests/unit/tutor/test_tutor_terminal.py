@@ -90,3 +90,17 @@ def test_resuming_on_a_changed_case_is_refused(marfan_case, kb, tmp_path):
 def test_end_of_input_leaves_the_session_open(marfan_case, kb):
     s, out = _run(marfan_case, "Any headaches?", kb=kb)
     assert not s.ended and "End of input: the session is not ended." in out
+
+
+class _Interrupting(io.StringIO):
+    def __iter__(self):
+        yield "Any headaches?\n"
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_saves_and_leaves(marfan_case, kb, tmp_path):
+    out = io.StringIO()
+    s = play_terminal(marfan_case, input=_Interrupting(), output=out, score=False, kb=kb,
+                      session_path=tmp_path / "s.json")
+    assert "Interrupted at 0:01. The session is saved in" in out.getvalue()
+    assert len(json.loads((tmp_path / "s.json").read_text())["events"]) == 1 and not s.ended
