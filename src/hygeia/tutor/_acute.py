@@ -175,7 +175,7 @@ def generate_acute(disease_id: str, *, seed: int | None = None, noise: float = 0
         channel,
         lay_words,
     )
-    from hygeia.tutor._tests_catalogue import build_tests
+    from hygeia.tutor._tests_catalogue import COST_SOURCE, build_tests
 
     kb = kb or load_knowledge()
     data = load_acute(disease_id)
@@ -245,6 +245,7 @@ def generate_acute(disease_id: str, *, seed: int | None = None, noise: float = 0
         "assumptions": list(data.get("assumptions", [])) + [
             "each patient's vital signs are shifted by a small random offset (assumption)",
             "test costs and turnaround times are assumptions (see hygeia.tutor._tests_catalogue)"],
+        "costs": COST_SOURCE,
         "attribution": kb.attribution,
     }
     return case

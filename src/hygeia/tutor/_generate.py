@@ -15,18 +15,10 @@ images off never changes the findings):
    drawn with no finding at all comes for family screening (a relative was diagnosed;
    ``provenance['presentation']`` says so). Pertinent negatives: every ``NOT`` annotation
    (source ``'excluded'``) and every annotated phenotype drawn absent (``'absent'``).
-3. **Channel** of each finding, by the first rule of :data:`CHANNEL_RULES` whose HPO subtree
-   holds it: symptoms the patient feels (abnormal bleeding, recurrent infections, fever, visual
-   or hearing loss, pain, palpitations, syncope, itch, muscle weakness, fractures, urine
-   output, weight loss, breathlessness) are ``'history'``; signs seen or measured at the bedside (oedema,
-   organomegaly, murmur, blood pressure and heart/breathing rate, jaundice, reflexes, tone,
-   ataxia, spinal curvature, skin tumours, breathing pattern, breath sounds, shock) are
-   ``'exam'``; hypoxaemia, internal morphology (brain, heart, great vessels, kidney, liver,
-   lung, thorax, bone radiology), electrophysiology, blood, metabolism/homeostasis,
-   endocrine, cellular and neoplasm terms are ``'test'``; then by organ system: visible
-   morphology (head and neck, eye, ear, skin, limbs, growth, breast, musculoskeletal,
-   genitalia) is ``'exam'``; anything else (nervous system, digestive, respiratory, immune,
-   voice, prenatal, constitutional...) is ``'history'``. An authored finding may set its own.
+3. **Channel** of each finding (``'history'``, ``'exam'`` or ``'test'``) by the HPO-subtree rule
+   of :mod:`._channels` (:data:`CHANNEL_RULES`): felt symptoms are told, bedside signs and
+   visible morphology are examined, internal morphology, physiology and laboratory terms are
+   tested.
 4. **Onset and age**: the disease's onset terms (``ONSET_AGES``; one picked at random, an age
    drawn in its range); else the phenotype rows' onsets; else (Orphanet rows in this HPO
    release carry no onset) the onset of the OMIM entry of the same name; else a default:
@@ -70,6 +62,8 @@ import numpy as np
 from hygeia.core.seeding import resolve_seed
 from hygeia.errors import ConfigError
 from hygeia.tutor._case import Action, Case, CaseFinding, FamilyMember, Patient
+from hygeia.tutor._channels import CHANNEL_RULES, LAY_PHRASES, channel, lay_words
+from hygeia.tutor._family import MAIN_MODES, family_history, screening_relative
 from hygeia.tutor._hpo import (
     DEFAULT_FREQUENCY,
     INHERITANCE,
@@ -82,6 +76,7 @@ from hygeia.tutor._hpo import (
 
 __all__ = [
     "CHANNEL_RULES",
+    "LAY_PHRASES",
     "SEX_RULES",
     "channel",
     "family_history",
@@ -91,95 +86,8 @@ __all__ = [
     "sample_findings",
 ]
 
-#: A patient's (or parent's) words for frequent terms whose HPO layperson synonyms read as diagnoses.
-LAY_PHRASES = {
-    "HP:0001249": "learning difficulties",             # Intellectual disability
-    "HP:0001263": "being slow to reach milestones",    # Global developmental delay
-    "HP:0012758": "being slow to reach milestones",    # Neurodevelopmental delay
-    "HP:0000750": "being late to talk",                # Delayed speech and language development
-    "HP:0001250": "seizures",                          # Seizure (lay synonym: 'Epilepsy')
-    "HP:0001270": "being late to sit and walk",        # Motor delay
-    "HP:0000717": "trouble mixing with other children",  # Autism
-}
-
 #: Seed-tree streams of one case.
 STREAM_SEX, STREAM_FINDINGS, STREAM_PATIENT, STREAM_NOISE, STREAM_TESTS, STREAM_FAMILY = 1, 2, 3, 4, 5, 6
-
-#: Ordered channel rules: the first HPO subtree holding a finding gives its channel (see the module docstring).
-CHANNEL_RULES: tuple[tuple[str, str, str], ...] = (
-    # symptoms the patient feels, even inside otherwise measured systems
-    ("HP:0001892", "history", "Abnormal bleeding"),
-    ("HP:0002719", "history", "Recurrent infections"),
-    ("HP:0001945", "history", "Fever"),
-    ("HP:0000505", "history", "Visual impairment"),
-    ("HP:0000364", "history", "Hearing abnormality"),
-    ("HP:0012531", "history", "Pain"),
-    ("HP:0001962", "history", "Palpitations"),
-    ("HP:0001279", "history", "Syncope"),
-    ("HP:0000989", "history", "Pruritus"),
-    ("HP:0001324", "history", "Muscle weakness"),
-    ("HP:0020110", "history", "Bone fracture"),
-    ("HP:0002757", "history", "Recurrent fractures"),
-    ("HP:0012590", "history", "Abnormal urine output"),
-    ("HP:0001824", "history", "Weight loss"),
-    ("HP:0002094", "history", "Dyspnea"),
-    # signs found at the bedside
-    ("HP:0000969", "exam", "Edema"),
-    ("HP:0002240", "exam", "Hepatomegaly"),
-    ("HP:0001744", "exam", "Splenomegaly"),
-    ("HP:0030148", "exam", "Heart murmur"),
-    ("HP:0000822", "exam", "Hypertension"),
-    ("HP:0002615", "exam", "Hypotension"),
-    ("HP:0001649", "exam", "Tachycardia"),
-    ("HP:0002789", "exam", "Tachypnea"),
-    ("HP:0000952", "exam", "Jaundice"),
-    ("HP:0031826", "exam", "Abnormal reflex"),
-    ("HP:0003808", "exam", "Abnormal muscle tone"),
-    ("HP:0001251", "exam", "Ataxia"),
-    ("HP:0010674", "exam", "Abnormal curvature of the vertebral column"),
-    ("HP:0008069", "exam", "Neoplasm of the skin"),
-    ("HP:0002793", "exam", "Abnormal pattern of respiration"),
-    ("HP:0030829", "exam", "Abnormal breath sound"),
-    ("HP:0031273", "exam", "Shock"),
-    ("HP:0012418", "test", "Hypoxemia"),
-    # internal morphology, electrophysiology, laboratory
-    ("HP:0012443", "test", "Abnormal brain morphology"),
-    ("HP:0001627", "test", "Abnormal heart morphology"),
-    ("HP:0030962", "test", "Abnormal morphology of the great vessels"),
-    ("HP:0030956", "test", "Abnormality of cardiovascular system electrophysiology"),
-    ("HP:0001311", "test", "Abnormal nervous system electrophysiology"),
-    ("HP:0003457", "test", "EMG abnormality"),
-    ("HP:0000077", "test", "Abnormality of the kidney"),
-    ("HP:0410042", "test", "Abnormal liver morphology"),
-    ("HP:0002088", "test", "Abnormal lung morphology"),
-    ("HP:0033608", "test", "Pulmonary nodule"),
-    ("HP:0002204", "test", "Pulmonary embolism"),
-    ("HP:0002625", "test", "Deep venous thrombosis"),
-    ("HP:0045027", "test", "Abnormality of the thoracic cavity"),
-    ("HP:0004348", "test", "Abnormality of bone mineral density"),
-    ("HP:0005930", "test", "Abnormal epiphysis morphology"),
-    ("HP:0000944", "test", "Abnormal metaphysis morphology"),
-    ("HP:0000940", "test", "Abnormal diaphysis morphology"),
-    ("HP:0003468", "test", "Abnormal vertebral morphology"),
-    ("HP:0002758", "test", "Osteoarthritis"),
-    ("HP:0003110", "test", "Abnormality of urine homeostasis"),
-    ("HP:0001871", "test", "Abnormality of blood and blood-forming tissues"),
-    ("HP:0001939", "test", "Abnormality of metabolism/homeostasis"),
-    ("HP:0000818", "test", "Abnormality of the endocrine system"),
-    ("HP:0025354", "test", "Abnormal cellular phenotype"),
-    ("HP:0002664", "test", "Neoplasm"),
-    # by organ system: visible morphology is examined, the rest is told
-    ("HP:0000152", "exam", "Abnormality of head or neck"),
-    ("HP:0000478", "exam", "Abnormality of the eye"),
-    ("HP:0000598", "exam", "Abnormality of the ear"),
-    ("HP:0001574", "exam", "Abnormality of the integument"),
-    ("HP:0040064", "exam", "Abnormality of limbs"),
-    ("HP:0001507", "exam", "Growth abnormality"),
-    ("HP:0000769", "exam", "Abnormality of the breast"),
-    ("HP:0033127", "exam", "Abnormality of the musculoskeletal system"),
-    ("HP:0010461", "exam", "Abnormality of the male genitalia"),
-    ("HP:0010460", "exam", "Abnormality of the female genitalia"),
-)
 
 #: Inheritance -> (share of boys, why). Shares are assumptions (see the module docstring).
 SEX_RULES = {
@@ -189,14 +97,6 @@ SEX_RULES = {
     "HP:0001450": (1.0, "Y-linked: male"),
 }
 _MALE_ONLY, _FEMALE_ONLY = "HP:0010461", "HP:0010460"
-_AD = {"HP:0000006", "HP:0012275", "HP:0012274", "HP:0032113"}
-_AR = {"HP:0000007"}
-_XR = {"HP:0001419", "HP:0001417"}
-_XD = {"HP:0001423"}
-_MITO = {"HP:0001427"}
-_Y = {"HP:0001450"}
-_MULTI = {"HP:0010982", "HP:0001426", "HP:0031362", "HP:0010984"}
-_MAIN_MODES = _AD | _AR | _XR | _XD | _MITO | _Y
 #: Share of rare diseases with onset in childhood when nothing is annotated (Nguengang Wakap 2020: 69.9%).
 CHILD_ONSET_SHARE = 0.699
 
@@ -251,10 +151,9 @@ _JOBS = ("a teacher", "a nurse", "an electrician", "a software developer", "a sh
 
 @dataclass
 class _Derived:
-    """What one Knowledge gives once: channel cache, corpus prevalence, OMIM names, gene modes."""
+    """What one Knowledge gives once: corpus prevalence, OMIM entries by name, inheritance modes by gene."""
 
     kb: Knowledge
-    channels: dict[str, str]
     corpus_terms: np.ndarray
     corpus_cum: np.ndarray
     omim_by_name: dict[str, list[Disease]]
@@ -281,61 +180,13 @@ def _derived(kb: Knowledge) -> _Derived:
         if dis.source == "OMIM":
             omim[_norm(dis.name)].append(dis)
             for g in dis.genes:
-                modes[g] |= set(dis.inheritance) & _MAIN_MODES
+                modes[g] |= set(dis.inheritance) & MAIN_MODES
     skip = set(kb.systems) | {PHENOTYPIC_ABNORMALITY}
     terms = sorted(t for t in prevalence if t in kb.terms and t not in skip and kb.is_phenotype(t))
     weights = np.array([prevalence[t] for t in terms], dtype=float)
-    d = _Derived(kb, {}, np.array(terms), np.cumsum(weights), dict(omim), dict(modes))
+    d = _Derived(kb, np.array(terms), np.cumsum(weights), dict(omim), dict(modes))
     _DERIVED[id(kb)] = d
     return d
-
-
-def channel(hpo: str, kb: Knowledge) -> str:
-    """How finding ``hpo`` comes to light: ``'history'``, ``'exam'`` or ``'test'`` (see :data:`CHANNEL_RULES`).
-
-    Example:
-        >>> kb = load_knowledge()
-        >>> channel("HP:0001250", kb), channel("HP:0001166", kb), channel("HP:0001903", kb)
-        ('history', 'exam', 'test')
-    """
-    cache = _derived(kb).channels
-    if hpo not in cache:
-        anc = kb.ancestors(hpo) if (hpo in kb.terms or hpo in kb.alt_ids) else frozenset({hpo})
-        cache[hpo] = next((ch for root, ch, _ in CHANNEL_RULES if root in anc), "history")
-    return cache[hpo]
-
-
-def _lower(words: str) -> str:
-    return words if words[:2].isupper() else words[:1].lower() + words[1:]
-
-
-def lay_words(hpo: str, kb: Knowledge) -> str:
-    """The patient's words for ``hpo``, lower case.
-
-    In order: :data:`LAY_PHRASES` (a few frequent terms whose HPO layperson synonyms read as
-    diagnoses), the term's first layperson synonym, the first layperson synonym of an ancestor
-    one or two levels up that stays below the organ system (a patient speaks less precisely
-    than the term), else the term's label.
-
-    Example:
-        >>> kb = load_knowledge()
-        >>> lay_words("HP:0002013", kb), lay_words("HP:0001249", kb)
-        ('throwing up', 'learning difficulties')
-    """
-    t = kb.term(hpo)
-    if t.id in LAY_PHRASES:
-        return LAY_PHRASES[t.id]
-    if t.lay:
-        return _lower(t.lay[0])
-    system = kb.system(t.id)
-    level = [t.id]
-    for _ in range(2):
-        level = sorted({p for h in level for p in kb.terms[h].parents if p in kb.terms and p != system
-                        and system in kb.ancestors(p)})
-        for p in level:
-            if kb.terms[p].lay:
-                return _lower(kb.terms[p].lay[0])
-    return _lower(t.name)
 
 
 # -- sampling -------------------------------------------------------------------------------------------------------
@@ -522,94 +373,6 @@ def _genes(disease: Disease, kb: Knowledge) -> tuple[list[str], str]:
             if twin.genes:
                 return list(twin.genes), f"the genes of {twin.id}, the OMIM entry of the same name"
     return [], "none annotated"
-
-
-def family_history(inheritance: list[str], sex: str, rng: np.random.Generator) -> tuple[list[FamilyMember], str]:
-    """Relatives and a one-line family history for a patient of ``sex`` with a disease of ``inheritance``.
-
-    Rules (shares are assumptions unless stated): autosomal dominant — an affected parent
-    unless the variant arose de novo (30%), each sibling affected with probability 1/2 when a
-    parent is; autosomal recessive — healthy carrier parents, consanguineous 10% of the time,
-    each sibling affected with probability 1/4; X-linked recessive — a third of cases are new
-    mutations (Haldane), otherwise a carrier mother, an affected maternal uncle half the time
-    and each brother affected with probability 1/2; X-linked dominant — an affected mother half
-    the time; mitochondrial — an affected (often mildly) mother half the time, maternal
-    siblings then affected half the time; Y-linked — an affected father; multifactorial — one
-    affected first-degree relative 20% of the time; otherwise no family history.
-
-    Example:
-        >>> fam, text = family_history(["HP:0000007"], "female", np.random.default_rng(3))
-        >>> any(m.relation in ("mother", "father") for m in fam)
-        True
-    """
-    modes = set(inheritance)
-    members: list[FamilyMember] = []
-    sibs = [("brother" if rng.random() < 0.5 else "sister") for _ in range(int(rng.integers(0, 4)))]
-    notes: list[str] = []
-    if modes & _AD:
-        if rng.random() < 0.3:
-            members += [FamilyMember("mother", False), FamilyMember("father", False)]
-            members += [FamilyMember(s, False) for s in sibs]
-            notes.append("no relative is known to be affected (a de novo variant)")
-        else:
-            parent = "mother" if rng.random() < 0.5 else "father"
-            other = "father" if parent == "mother" else "mother"
-            members += [FamilyMember(parent, True, "has similar problems"), FamilyMember(other, False)]
-            members += [FamilyMember(s, bool(rng.random() < 0.5)) for s in sibs]
-            notes.append(f"the patient's {parent} has similar problems")
-    elif modes & _AR:
-        consang = rng.random() < 0.1
-        note = "healthy; the parents are first cousins" if consang else "healthy"
-        members += [FamilyMember("mother", False, note), FamilyMember("father", False, note)]
-        members += [FamilyMember(s, bool(rng.random() < 0.25)) for s in sibs]
-        notes.append("the parents are healthy" + (" and are first cousins" if consang else ""))
-    elif modes & _XR:
-        inherited = rng.random() < 2 / 3
-        members.append(FamilyMember("mother", False, "healthy" + (" (a carrier)" if inherited else "")))
-        members.append(FamilyMember("father", False))
-        if inherited and rng.random() < 0.5:
-            members.append(FamilyMember("maternal uncle", True, "had similar problems"))
-            notes.append("a maternal uncle had similar problems")
-        members += [FamilyMember(s, bool(inherited and s == "brother" and rng.random() < 0.5)) for s in sibs]
-        if not notes:
-            notes.append("no relative is known to be affected")
-    elif modes & _XD:
-        mother = rng.random() < 0.5
-        members += [FamilyMember("mother", bool(mother), "has similar problems" if mother else ""),
-                    FamilyMember("father", False)]
-        members += [FamilyMember(s, bool(mother and rng.random() < 0.5)) for s in sibs]
-        notes.append("the patient's mother has similar problems" if mother else "no relative is known to be affected")
-    elif modes & _MITO:
-        mother = rng.random() < 0.5
-        members += [FamilyMember("mother", bool(mother), "has milder, similar problems" if mother else ""),
-                    FamilyMember("father", False)]
-        members += [FamilyMember(s, bool(mother and rng.random() < 0.5)) for s in sibs]
-        notes.append("the patient's mother has milder, similar problems" if mother else
-                     "no relative is known to be affected")
-    elif modes & _Y:
-        members += [FamilyMember("father", True, "has similar problems"), FamilyMember("mother", False)]
-        notes.append("the patient's father has similar problems")
-    elif modes & _MULTI and rng.random() < 0.2:
-        rel = sibs[0] if sibs else ("mother" if rng.random() < 0.5 else "father")
-        members.append(FamilyMember(rel, True, "has a similar condition"))
-        notes.append(f"a {rel} has a similar condition")
-    else:
-        notes.append("no relative is known to be affected")
-    affected_sibs = [m.relation for m in members if m.affected and m.relation in ("brother", "sister")]
-    if affected_sibs:
-        notes.append(f"an affected {affected_sibs[0]}" + (" and others" if len(affected_sibs) > 1 else ""))
-    text = "; ".join(notes)
-    return members, text[:1].upper() + text[1:] + "."
-
-
-def _screening_relative(inheritance: list[str], family: list[FamilyMember]) -> tuple[list[FamilyMember], str]:
-    """Family history of a patient seen for family screening: the relative whose diagnosis brought them."""
-    modes = set(inheritance)
-    relation = ("mother" if modes & (_AD | _XD | _MITO) else "maternal uncle" if modes & _XR else
-                "father" if modes & _Y else "brother")
-    kept = [m for m in family if m.relation != relation]
-    members = [FamilyMember(relation, True, "recently diagnosed with the condition"), *kept]
-    return members, f"The patient's {relation} was recently diagnosed with a genetic condition."
 
 
 # -- noise and vagueness -----------------------------------------------------------------------------------------------
@@ -836,7 +599,7 @@ def generate_case(disease_id: str, *, seed: int | None = None, noise: float = 0.
     family, family_text = family_history(inh, sex, _rng(seed, STREAM_FAMILY))
     screening = not any(f.present for f in findings)
     if screening and not any(m.affected for m in family):
-        family, family_text = _screening_relative(inh, family)
+        family, family_text = screening_relative(inh, family)
     name = _NAMES[sex][int(prng.integers(len(_NAMES[sex])))]
     meds = ["paracetamol (acetaminophen) as needed"] if any(
         f.present and f.channel == "history" and "HP:0012531" in kb.ancestors(f.hpo) for f in findings) else []
@@ -849,9 +612,9 @@ def generate_case(disease_id: str, *, seed: int | None = None, noise: float = 0.
     case = Case(id=f"{disease.id.replace(':', '-')}-{seed}", disease=disease_info, patient=patient,
                 findings=findings, family=family, family_text=family_text,
                 actions=_actions(disease, inh_labels, findings, kb), teaching_points=_teaching(disease, kb, inh_labels))
-    if tests:
-        from hygeia.tutor._tests_catalogue import build_tests
+    from hygeia.tutor._tests_catalogue import COST_SOURCE, build_tests
 
+    if tests:
         case.tests = build_tests(case, kb, _rng(seed, STREAM_TESTS), images=images)
     case.provenance = {
         "generator": "hygeia.tutor.generate_case", "version": __version__, "seed": seed,
@@ -867,6 +630,7 @@ def generate_case(disease_id: str, *, seed: int | None = None, noise: float = 0.
                         "family-history shares and sex ratios as documented in hygeia.tutor._generate",
                         "name, social history and medications are generated placeholders, not from the annotations",
                         "test costs and turnaround times are assumptions (see hygeia.tutor._tests_catalogue)"],
+        "costs": COST_SOURCE,
         "attribution": kb.attribution,
     }
     return case

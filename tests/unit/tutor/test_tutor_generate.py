@@ -274,9 +274,9 @@ def test_fast_path_is_fast(kb):
 
 
 def test_doctests():
-    from hygeia.tutor import _generate, _labs, _tests_catalogue
+    from hygeia.tutor import _channels, _family, _generate, _labs, _tests_catalogue
 
-    for mod in (_generate, _labs, _tests_catalogue):
+    for mod in (_generate, _channels, _family, _labs, _tests_catalogue):
         assert doctest.testmod(mod).failed == 0, mod.__name__
 
 
