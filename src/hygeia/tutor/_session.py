@@ -631,8 +631,11 @@ class Session:
         if m.intent == "greeting":
             return Reply(self._greeting(m.text), "ask")
         if m.intent == "chief_complaint":
+            found = self._complaint_findings()
+            for f in found:
+                self._elicited[f.hpo] = True
             return Reply(self._sentence(self.case.patient.chief_complaint) or "I just haven't been feeling right.",
-                         "ask")
+                         "ask", list(dict.fromkeys(self._heard(f) for f in found)))
         if m.intent == "onset":
             return Reply(self._onset(m), "ask")
         if m.intent == "family":
@@ -691,6 +694,24 @@ class Session:
             else:
                 out.append(text)
         return " ".join(out)
+
+    def _complaint_findings(self) -> list[CaseFinding]:
+        """The present history findings the chief complaint tells of: those whose words (``says``, a layperson
+        synonym or the label of the term the patient reports) it holds, or whose term a phrase of it names."""
+        cc = (self.case.patient.chief_complaint or "").lower()
+        if not cc:
+            return []
+        named = {h for _w, hits in match_question(cc, self.kb).groups for h, _s in hits}
+        out: dict[str, CaseFinding] = {}     # one finding per term heard
+        for f in self.case.findings:
+            heard = self._heard(f)
+            if not (f.present and f.channel == "history") or heard in out:
+                continue
+            t = self.kb.terms.get(heard)
+            words = [f.says or "", f.name] + ([t.name, *t.lay] if t is not None else [])
+            if heard in named or any(len(w) > 3 and w.lower().split("/")[0].strip() in cc for w in words):
+                out[heard] = f
+        return list(out.values())
 
     def _sentence(self, text: str) -> str:
         text = (text or "").strip()

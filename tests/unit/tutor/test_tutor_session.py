@@ -439,3 +439,10 @@ def test_denials_in_one_sentence_and_long_questions_refused(marfan_case, kb):
 def test_foreign_or_garbled_questions_are_not_understood(marfan_case, kb, text):
     r = Session(marfan_case, kb=kb).ask(text)
     assert not r.matched and r.hpo == [] and r.negatives == []
+
+
+def test_the_chief_complaint_reveals_the_finding_it_tells_of(marfan_case, kb):
+    marfan_case.patient.chief_complaint = "I've had spider fingers for years."
+    s = Session(marfan_case, kb=kb)
+    r = s.ask("What brings you in today?")
+    assert r.hpo == ["HP:0001166"] and s.elicited() == {"HP:0001166": True}
