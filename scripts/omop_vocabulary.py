@@ -10,7 +10,7 @@ the two paths run the same code.
 Where the concept ids come from:
 
 - Concepts named by the CDM conventions and already used by the exporter
-  (gender, race, ethnicity, visit, type, UTF-8 and English; see
+  (0 "No matching concept", gender, race, ethnicity, visit, type, UTF-8 and English; see
   ``hygeia/export/omop/_concepts.py``) keep their published OHDSI ids.
 - Every other concept (SNOMED CT, LOINC, RxNorm, CVX and UCUM codes, drug
   ingredients, routes, the CDM version) gets a **synthetic id above
@@ -48,7 +48,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "src" / "hygeia" / "export" / "omop" / "vocabulary"
 FIXTURE = ROOT / "tests" / "data" / "omop_vocabulary"
-VERSION = "Hygeia local concepts 1"  # vocabulary_version (CDM: varchar(20) in cdm_source)
+VERSION = "Hygeia local v1"  # vocabulary_version (cdm_source: varchar(20))
 START, END = "19700101", "20991231"
 LOCAL = 2_000_000_000
 
@@ -57,8 +57,10 @@ SYSTEMS = {"SNOMED-CT": "SNOMED", "LOINC": "LOINC", "RxNorm": "RxNorm", "CVX": "
 BLOCKS = {"SNOMED": 1_000_000, "LOINC": 2_000_000, "RxNorm": 3_000_000, "CVX": 4_000_000, "UCUM": 5_000_000,
           "Ingredient": 6_000_000, "Route": 7_000_000, "Metadata": 8_000_000, "Distractor": 9_000_000}
 
-#: Concepts with published OHDSI ids (CDM conventions), as the exporter uses them.
+#: Concepts with published OHDSI ids (CDM conventions), as the exporter uses them (their ids and names are
+#: the published ones; concept_code, class and vocabulary are as close as Hygeia knows, not copied from Athena).
 PUBLISHED = [
+    (0, "No matching concept", "Metadata", "None", "Undefined", None, "No matching concept"),
     (8507, "MALE", "Gender", "Gender", "Gender", "S", "M"),
     (8532, "FEMALE", "Gender", "Gender", "Gender", "S", "F"),
     (8527, "White", "Race", "Race", "Race", "S", "5"),
@@ -72,8 +74,8 @@ PUBLISHED = [
     (9202, "Outpatient Visit", "Visit", "Visit", "Visit", "S", "OP"),
     (9203, "Emergency Room Visit", "Visit", "Visit", "Visit", "S", "ER"),
     (581477, "Office Visit", "Visit", "Visit", "Visit", "S", "OFFICE"),
-    (32817, "EHR", "Type Concept", "Type Concept", "Type Concept", "S", "OMOP4976890"),
-    (32678, "UTF-8", "Metadata", "Concept Class", "Concept Class", None, "OMOP4976868"),
+    (32817, "EHR", "Type Concept", "Type Concept", "Type Concept", "S", "EHR"),
+    (32678, "UTF-8", "Metadata", "Metadata", "Undefined", "S", "UTF-8"),
     (4180186, "English language", "Language", "SNOMED", "Qualifier Value", "S", "297496007"),
 ]
 
@@ -334,7 +336,7 @@ def write_folder(b: Builder, folder: Path, with_fixture_note: bool) -> dict[str,
         "CONCEPT_SYNONYM.csv": tsv(["concept_id", "concept_synonym_name", "language_concept_id"], []),
         "VOCABULARY.csv": tsv(["vocabulary_id", "vocabulary_name", "vocabulary_reference", "vocabulary_version",
                                "vocabulary_concept_id"],
-                              [(v, v, "Hygeia scripts/omop_vocabulary.py", VERSION, 0) for v in vocabs + ["None"]]),
+                              [(v, v, "Hygeia scripts/omop_vocabulary.py", VERSION, 0) for v in sorted(set(vocabs) | {"None"})]),
         "DOMAIN.csv": tsv(["domain_id", "domain_name", "domain_concept_id"],
                           [(d, d, 0) for d in sorted({c[2] for c in b.concepts.values()})]),
         "CONCEPT_CLASS.csv": tsv(["concept_class_id", "concept_class_name", "concept_class_concept_id"],

@@ -22,9 +22,10 @@ from hygeia.export.omop._load import DuckDBSink, connect_postgres, parse_url
 from hygeia.population import generate
 
 CDM = [
-    "person", "observation_period", "visit_occurrence", "condition_occurrence", "drug_exposure",
-    "procedure_occurrence", "device_exposure", "measurement", "observation", "death", "note", "location", "care_site",
-    "provider", "condition_era", "drug_era", "dose_era", "cdm_source",
+    "person", "observation_period", "visit_occurrence", "visit_detail", "condition_occurrence", "drug_exposure",
+    "procedure_occurrence", "device_exposure", "measurement", "observation", "death", "note", "note_nlp", "specimen",
+    "fact_relationship", "location", "care_site", "provider", "payer_plan_period", "cost", "condition_era", "drug_era",
+    "dose_era", "episode", "episode_event", "metadata", "cdm_source",
 ]
 VOCABULARY = ["concept", "vocabulary", "domain", "concept_class", "concept_relationship", "relationship",
               "concept_synonym", "concept_ancestor", "drug_strength"]

@@ -9,10 +9,11 @@ derived tables listed in :data:`CDM_TABLES`). Types are the specification's own
 ``NUMERIC`` means ``DECIMAL(18,3)``, which would round measurements, so
 ``float`` becomes ``DOUBLE`` there.
 
-Primary keys are those of the specification's primary-key file and are added
-after the load (faster, and a duplicate id fails the whole load). The foreign
-keys and indices of the official release are left out: they refer to the
-vocabulary tables, which are not loaded (see docs/omop.md).
+:data:`VOCABULARY_TABLES` are the standardized vocabulary tables, filled from
+an Athena download or Hygeia's own vocabulary. Primary keys are those of the
+specification's primary-key file and are added after the load (faster, and a
+duplicate id fails the whole load). The foreign keys and indices of the
+official release are left out (a partial Athena download would break them).
 
 Example:
     >>> print(render_table("death", "postgresql").splitlines()[0])
@@ -26,7 +27,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-__all__ = ["ALL_TABLES", "CDM_TABLES", "VOCABULARY_TABLES", "CDM_VERSION", "PRIMARY_KEYS", "Dialect", "render_ddl", "render_primary_keys",
+__all__ = ["ALL_TABLES", "CDM_TABLES", "VOCABULARY_TABLES", "quote_name", "CDM_VERSION", "PRIMARY_KEYS", "Dialect", "render_ddl", "render_primary_keys",
            "render_table", "varchar_length"]
 
 CDM_VERSION = "5.4"
@@ -80,6 +81,27 @@ CDM_TABLES: dict[str, tuple[tuple[str, str, bool], ...]] = {
         ("discharged_to_concept_id", "integer", False),
         ("discharged_to_source_value", "varchar(50)", False),
         ("preceding_visit_occurrence_id", "integer", False),
+    ),
+    "visit_detail": (
+        ("visit_detail_id", "integer", True),
+        ("person_id", "integer", True),
+        ("visit_detail_concept_id", "integer", True),
+        ("visit_detail_start_date", "date", True),
+        ("visit_detail_start_datetime", "datetime", False),
+        ("visit_detail_end_date", "date", True),
+        ("visit_detail_end_datetime", "datetime", False),
+        ("visit_detail_type_concept_id", "integer", True),
+        ("provider_id", "integer", False),
+        ("care_site_id", "integer", False),
+        ("visit_detail_source_value", "varchar(50)", False),
+        ("visit_detail_source_concept_id", "integer", False),
+        ("admitted_from_concept_id", "integer", False),
+        ("admitted_from_source_value", "varchar(50)", False),
+        ("discharged_to_source_value", "varchar(50)", False),
+        ("discharged_to_concept_id", "integer", False),
+        ("preceding_visit_detail_id", "integer", False),
+        ("parent_visit_detail_id", "integer", False),
+        ("visit_occurrence_id", "integer", True),
     ),
     "condition_occurrence": (
         ("condition_occurrence_id", "integer", True),
@@ -238,6 +260,46 @@ CDM_TABLES: dict[str, tuple[tuple[str, str, bool], ...]] = {
         ("note_event_id", "bigint", False),
         ("note_event_field_concept_id", "integer", False),
     ),
+    "note_nlp": (
+        ("note_nlp_id", "integer", True),
+        ("note_id", "integer", True),
+        ("section_concept_id", "integer", False),
+        ("snippet", "varchar(250)", False),
+        ("offset", "varchar(50)", False),
+        ("lexical_variant", "varchar(250)", True),
+        ("note_nlp_concept_id", "integer", False),
+        ("note_nlp_source_concept_id", "integer", False),
+        ("nlp_system", "varchar(250)", False),
+        ("nlp_date", "date", True),
+        ("nlp_datetime", "datetime", False),
+        ("term_exists", "varchar(1)", False),
+        ("term_temporal", "varchar(50)", False),
+        ("term_modifiers", "varchar(2000)", False),
+    ),
+    "specimen": (
+        ("specimen_id", "integer", True),
+        ("person_id", "integer", True),
+        ("specimen_concept_id", "integer", True),
+        ("specimen_type_concept_id", "integer", True),
+        ("specimen_date", "date", True),
+        ("specimen_datetime", "datetime", False),
+        ("quantity", "float", False),
+        ("unit_concept_id", "integer", False),
+        ("anatomic_site_concept_id", "integer", False),
+        ("disease_status_concept_id", "integer", False),
+        ("specimen_source_id", "varchar(50)", False),
+        ("specimen_source_value", "varchar(50)", False),
+        ("unit_source_value", "varchar(50)", False),
+        ("anatomic_site_source_value", "varchar(50)", False),
+        ("disease_status_source_value", "varchar(50)", False),
+    ),
+    "fact_relationship": (
+        ("domain_concept_id_1", "integer", True),
+        ("fact_id_1", "integer", True),
+        ("domain_concept_id_2", "integer", True),
+        ("fact_id_2", "integer", True),
+        ("relationship_concept_id", "integer", True),
+    ),
     "location": (
         ("location_id", "integer", True),
         ("address_1", "varchar(50)", False),
@@ -275,6 +337,49 @@ CDM_TABLES: dict[str, tuple[tuple[str, str, bool], ...]] = {
         ("gender_source_value", "varchar(50)", False),
         ("gender_source_concept_id", "integer", False),
     ),
+    "payer_plan_period": (
+        ("payer_plan_period_id", "integer", True),
+        ("person_id", "integer", True),
+        ("payer_plan_period_start_date", "date", True),
+        ("payer_plan_period_end_date", "date", True),
+        ("payer_concept_id", "integer", False),
+        ("payer_source_value", "varchar(50)", False),
+        ("payer_source_concept_id", "integer", False),
+        ("plan_concept_id", "integer", False),
+        ("plan_source_value", "varchar(50)", False),
+        ("plan_source_concept_id", "integer", False),
+        ("sponsor_concept_id", "integer", False),
+        ("sponsor_source_value", "varchar(50)", False),
+        ("sponsor_source_concept_id", "integer", False),
+        ("family_source_value", "varchar(50)", False),
+        ("stop_reason_concept_id", "integer", False),
+        ("stop_reason_source_value", "varchar(50)", False),
+        ("stop_reason_source_concept_id", "integer", False),
+    ),
+    "cost": (
+        ("cost_id", "integer", True),
+        ("cost_event_id", "integer", True),
+        ("cost_domain_id", "varchar(20)", True),
+        ("cost_type_concept_id", "integer", True),
+        ("currency_concept_id", "integer", False),
+        ("total_charge", "float", False),
+        ("total_cost", "float", False),
+        ("total_paid", "float", False),
+        ("paid_by_payer", "float", False),
+        ("paid_by_patient", "float", False),
+        ("paid_patient_copay", "float", False),
+        ("paid_patient_coinsurance", "float", False),
+        ("paid_patient_deductible", "float", False),
+        ("paid_by_primary", "float", False),
+        ("paid_ingredient_cost", "float", False),
+        ("paid_dispensing_fee", "float", False),
+        ("payer_plan_period_id", "integer", False),
+        ("amount_allowed", "float", False),
+        ("revenue_code_concept_id", "integer", False),
+        ("revenue_code_source_value", "varchar(50)", False),
+        ("drg_concept_id", "integer", False),
+        ("drg_source_value", "varchar(3)", False),
+    ),
     "condition_era": (
         ("condition_era_id", "integer", True),
         ("person_id", "integer", True),
@@ -300,6 +405,37 @@ CDM_TABLES: dict[str, tuple[tuple[str, str, bool], ...]] = {
         ("dose_value", "float", True),
         ("dose_era_start_date", "datetime", True),
         ("dose_era_end_date", "datetime", True),
+    ),
+    "episode": (
+        ("episode_id", "bigint", True),
+        ("person_id", "bigint", True),
+        ("episode_concept_id", "integer", True),
+        ("episode_start_date", "date", True),
+        ("episode_start_datetime", "datetime", False),
+        ("episode_end_date", "date", False),
+        ("episode_end_datetime", "datetime", False),
+        ("episode_parent_id", "bigint", False),
+        ("episode_number", "integer", False),
+        ("episode_object_concept_id", "integer", True),
+        ("episode_type_concept_id", "integer", True),
+        ("episode_source_value", "varchar(50)", False),
+        ("episode_source_concept_id", "integer", False),
+    ),
+    "episode_event": (
+        ("episode_id", "bigint", True),
+        ("event_id", "bigint", True),
+        ("episode_event_field_concept_id", "integer", True),
+    ),
+    "metadata": (
+        ("metadata_id", "integer", True),
+        ("metadata_concept_id", "integer", True),
+        ("metadata_type_concept_id", "integer", True),
+        ("name", "varchar(250)", True),
+        ("value_as_string", "varchar(250)", False),
+        ("value_as_concept_id", "integer", False),
+        ("value_as_number", "float", False),
+        ("metadata_date", "date", False),
+        ("metadata_datetime", "datetime", False),
     ),
     "cdm_source": (
         ("cdm_source_name", "varchar(255)", True),
@@ -405,6 +541,13 @@ PRIMARY_KEYS: dict[str, str] = {
     "care_site": "care_site_id",
     "provider": "provider_id",
     "device_exposure": "device_exposure_id",
+    "visit_detail": "visit_detail_id",
+    "note_nlp": "note_nlp_id",
+    "specimen": "specimen_id",
+    "payer_plan_period": "payer_plan_period_id",
+    "cost": "cost_id",
+    "episode": "episode_id",
+    "metadata": "metadata_id",
     "condition_era": "condition_era_id",
     "drug_era": "drug_era_id",
     "dose_era": "dose_era_id",
@@ -417,6 +560,8 @@ PRIMARY_KEYS: dict[str, str] = {
 
 #: Every table Hygeia creates: the CDM tables, then the vocabulary tables.
 ALL_TABLES = {**CDM_TABLES, **VOCABULARY_TABLES}
+
+_RESERVED = {"offset"}
 
 _VARCHAR = re.compile(r"varchar\((\d+)\)")
 
@@ -441,10 +586,15 @@ def sql_type(cdm_type: str, dialect: Dialect) -> str:
     return cdm_type.upper()
 
 
+def quote_name(name: str) -> str:
+    """A column name as SQL: quoted where it is a reserved word in DuckDB or PostgreSQL (``note_nlp.offset``)."""
+    return f'"{name}"' if name in _RESERVED else name
+
+
 def render_table(table: str, dialect: Dialect) -> str:
     """``CREATE TABLE`` for one CDM or vocabulary table in ``dialect``."""
     cols = ",\n".join(
-        f"  {name} {sql_type(typ, dialect)} {'NOT NULL' if required else 'NULL'}"
+        f"  {quote_name(name)} {sql_type(typ, dialect)} {'NOT NULL' if required else 'NULL'}"
         for name, typ, required in ALL_TABLES[table]
     )
     return f"CREATE TABLE {table} (\n{cols}\n);"
