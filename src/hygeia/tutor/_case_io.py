@@ -146,6 +146,9 @@ def validate_case(data: Any, kb: Knowledge | None = None) -> list[Problem]:
         age = patient.get("age_years")
         if _type_ok("num", age) and not 0 <= age <= 120:
             problems.append(Problem("patient.age_years", f"expected 0 to 120, got {age!r}"))
+        onset = patient.get("onset_years")
+        if _type_ok("num", age) and _type_ok("num", onset) and onset > age + 1e-6:
+            problems.append(Problem("patient.onset_years", f"onset {onset!r} is after the patient's age {age!r}"))
     for i, f in enumerate(data.get("findings") or [] if isinstance(data.get("findings"), list) else []):
         where = f"findings[{i}]"
         if not _fields(where, f, _FINDING, problems):
@@ -160,6 +163,9 @@ def validate_case(data: Any, kb: Knowledge | None = None) -> list[Problem]:
         if isinstance(f.get("source"), str) and f["source"] not in FINDING_SOURCES:
             problems.append(Problem(f"{where}.source", f"unknown source {f['source']!r}: expected one of "
                                                        f"{', '.join(FINDING_SOURCES)}"))
+        if f.get("source") in ("absent", "excluded") and f.get("present") is True:
+            problems.append(Problem(f"{where}.present", f"a finding of source {f['source']!r} is a pertinent "
+                                                        "negative: expected present false"))
         fr = f.get("frequency")
         if _type_ok("num", fr) and not 0 <= fr <= 1:
             problems.append(Problem(f"{where}.frequency", f"expected a probability in 0..1, got {fr!r}"))

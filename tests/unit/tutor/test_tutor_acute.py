@@ -45,6 +45,17 @@ def test_sepsis_labs_follow_the_authored_ranges(kb):
     assert xray.image["finding"] == "consolidation"
 
 
+def test_acute_case_in_agentclinic_format_has_its_vital_signs(kb):
+    from hygeia.tutor._agentclinic import to_agentclinic
+
+    case = generate_case("HYGEIA:pulmonary_embolism", seed=4, kb=kb)
+    osce = to_agentclinic(case, kb=kb)["OSCE_Examination"]
+    vitals = osce["Physical_Examination_Findings"]["Vital_Signs"]
+    assert vitals["Heart_Rate"] == f"{case.vitals[0].heart_rate:.0f} bpm"
+    assert osce["Correct_Diagnosis"] == "Acute pulmonary embolism"
+    assert "CT_pulmonary_angiogram" in osce["Test_Results"]
+
+
 def test_dka_meets_the_ada_criteria(kb):
     case = generate_case("HYGEIA:diabetic_ketoacidosis", seed=9, kb=kb)
     values = {v["loinc"]: v["value"] for t in case.tests for v in t.values}

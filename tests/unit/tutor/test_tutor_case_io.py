@@ -49,6 +49,18 @@ def test_every_schema_problem_is_gathered(case, tmp_path, kb):
     assert len(e.value.problems) == 6
 
 
+def test_consistency_problems(case, kb):
+    data = case.to_dict()
+    neg = next(i for i, f in enumerate(data["findings"]) if f["source"] == "absent")
+    data["findings"][neg]["present"] = True
+    data["patient"]["onset_years"] = data["patient"]["age_years"] + 5
+    data["tests"].append(dict(data["tests"][0]))
+    text = "\n".join(validate_case(data, kb))
+    assert f"findings[{neg}].present: a finding of source 'absent' is a pertinent negative" in text
+    assert "is after the patient's age" in text
+    assert "duplicate test key 'cbc'" in text
+
+
 def test_unknown_schema_id(case, kb):
     data = dict(case.to_dict(), schema="hygeia.tutor.case/9")
     problems = validate_case(data, kb)

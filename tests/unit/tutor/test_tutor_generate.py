@@ -220,6 +220,13 @@ def test_labs_and_genes(kb):
         assert v["low"] <= v["value"] <= v["high"] and v["flag"] == ""
 
 
+def test_decipher_case_reports_a_copy_number_variant(kb):
+    case = generate_case("DECIPHER:16", seed=1, kb=kb)
+    gene = next(t for t in case.tests if t.key == "gene_panel")
+    assert gene.abnormal and ("variant" in gene.result)
+    assert case.disease["source"] == "DECIPHER"
+
+
 def test_imaging_tests_carry_a_renderable_image(kb, tmp_path):
     from hygeia.tutor._tests_catalogue import render_case_image
 
