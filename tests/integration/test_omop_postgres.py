@@ -224,3 +224,21 @@ def test_notes_are_identical_in_both_engines(loaded: dict, postgres_url: str):
     assert len(duck) == loaded["duck"]["note"] > 0 and unlinked == 0
     assert [tuple(r) for r in duck] == pg
     assert {r[7].split("\n", 1)[0] for r in duck} <= {r[6] for r in duck}  # a note's text opens with its title
+
+
+def test_every_applicable_dqd_check_passes_in_postgresql(run: Path, postgres_url: str):
+    """The DataQualityDashboard's CDM 5.4 table- and field-level checks (tests/data/dqd) on a PostgreSQL load
+    with the vocabulary fixture: every applicable check within its threshold."""
+    from hygeia.export.omop._dqd import run_checks
+
+    schema = "omop_dqd"
+    export(run, "omop", None, omop_url=postgres_url, omop_schema=schema, overwrite=True,
+           vocabulary=ROOT / "tests" / "data" / "omop_vocabulary", start="1950-01-01")
+    con = connect_postgres(postgres_url)
+    try:
+        con.run(f'SET search_path TO "{schema}"')
+        results = run_checks(con, ROOT / "tests" / "data" / "dqd", "postgresql")
+    finally:
+        con.close()
+    assert [(r.name, r.table, r.field, r.violated, r.denominator) for r in results if r.status == "fail"] == []
+    assert sum(r.status == "pass" for r in results) > 1000
