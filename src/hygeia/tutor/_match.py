@@ -50,7 +50,7 @@ either else ever every everything experience experienced experiences experiencin
 get gets getting got had has have having he her here hers herself him himself his how i if in into is
 it its itself just kind know last lately least let like ma'am me mine more most much must my myself
 near need never no nor not notice noticed noticing now of off often on once only or other our ours out
-over own please problem problems really recent recently same say see seem seems she should since so some
+over own please problem problems really recent recently same say seem seems she should since so some
 somebody someone something sometimes sort such suffer suffered suffering suffers tell than thank thanks that
 the their theirs them themselves then there these they thing things this those through to too trouble
 troubles under until up upon us very was we well were what whatever when where whether which while who
@@ -81,6 +81,7 @@ _BODY: dict[str, tuple[str, ...]] = {
     "nose": ("HP:0000366",), "infections": ("HP:0002719",), "periods": ("HP:0000140",),
     "menstruation": ("HP:0000140",), "coordination": ("HP:0011443",), "balance": ("HP:0011443",),
     "walking": ("HP:0001288",), "thinking": ("HP:0100543",), "learning": ("HP:0100543",),
+    "pregnancy": ("HP:0001197",), "birth": ("HP:0001197",),
 }
 _LAY: dict[str, tuple[str, ...]] = {
     "fits": ("HP:0001250",), "fit": ("HP:0001250",), "convulsions": ("HP:0001250",), "blackouts": ("HP:0001279",),
@@ -113,6 +114,14 @@ _LAY: dict[str, tuple[str, ...]] = {
     "blood in urine": ("HP:0000790",), "blood in stool": ("HP:0002573",),
     "coughing up blood": ("HP:0002105",), "chest tightness": ("HP:0031352",), "heartburn": ("HP:0002020",),
     "lumps": ("HP:0002664",), "hard to swallow": ("HP:0002015",), "choking": ("HP:0002015",),
+    "seeing at night": ("HP:0000662",), "glasses": ("HP:0000539",),
+    "broken bones": ("HP:0002659",), "break bones": ("HP:0002659",), "late to walk": ("HP:0031936",),
+    "walk late": ("HP:0031936",), "late walking": ("HP:0031936",), "tummy pain": ("HP:0002027",),
+    "tummy ache": ("HP:0002027",), "stomach ache": ("HP:0002027",), "belly ache": ("HP:0002027",),
+    "stop breathing at night": ("HP:0010535",), "stop breathing": ("HP:0002104",), "thin": ("HP:0001533",),
+    "skinny": ("HP:0001533",), "hyperactive": ("HP:0000752",), "born early": ("HP:0001622",),
+    "premature": ("HP:0001622",), "climb stairs": ("HP:0003551",), "drinking a lot": ("HP:0001959",),
+    "very thirsty": ("HP:0001959",),
 }
 # Topics of social questions, each a pattern over the lower-cased question.
 _SOCIAL = (

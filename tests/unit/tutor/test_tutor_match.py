@@ -39,6 +39,17 @@ def _top(text, kb):
     ("Any stretch marks?", "HP:0001065"),
     ("Do you feel tired all the time?", "HP:0012378"),
     ("SEIZURES??", "HP:0001250"),                              # case and punctuation
+    ("Do you have trouble seeing at night?", "HP:0000662"),
+    ("Have you had any broken bones?", "HP:0002659"),
+    ("Was she late to walk?", "HP:0031936"),
+    ("Any tummy pain?", "HP:0002027"),
+    ("Does he stop breathing at night?", "HP:0010535"),
+    ("Was she born early?", "HP:0001622"),
+    ("Was he a floppy baby?", "HP:0001252"),
+    ("Any ringing in the ears?", "HP:0000360"),
+    ("Any difficulty swallowing?", "HP:0002015"),
+    ("Do you get a lot of infections?", "HP:0002719"),
+    ("Is your speech slurred?", "HP:0001350"),
 ])
 def test_findings(kb, question, hpo):
     m = match_question(question, kb)
@@ -89,7 +100,10 @@ def test_onset_and_family_keep_the_terms_they_name(kb):
 
 
 @pytest.mark.parametrize("filler", ["have", "any", "Do you have any?", "Have you ever had anything?", "you",
-                                    "Is there anything else?", "problems", "Tell me more", "", "   ", "??!"])
+                                    "Is there anything else?", "problems", "Tell me more", "", "   ", "??!",
+                                    "How was your weekend?", "Do you have a car?", "Did you see anyone?",
+                                    "Have you seen a doctor before?", "Is it getting better or worse?",
+                                    "Can I examine you?", "Do you understand?"])
 def test_filler_matches_nothing(kb, filler):
     m = match_question(filler, kb)
     assert m.terms == [] and not m.matched
