@@ -11,7 +11,8 @@ thorax, bone radiology), electrophysiology, blood, metabolism/homeostasis, endoc
 cellular and neoplasm terms are ``'test'``; then by organ system: visible morphology (head
 and neck, eye, ear, skin, limbs, growth, breast, musculoskeletal, genitalia) is ``'exam'``;
 anything else (nervous system, digestive, respiratory, immune, voice, prenatal,
-constitutional...) is ``'history'``. An authored finding may set its own.
+constitutional...) is ``'history'``. A term named '... sign' (Gowers, Babinski, Chvostek) that
+would be told is examined instead. An authored finding may set its own.
 
 Example:
     >>> kb = load_knowledge()
@@ -73,6 +74,7 @@ CHANNEL_RULES: tuple[tuple[str, str, str], ...] = (
     ("HP:0030829", "exam", "Abnormal breath sound"),
     ("HP:0031273", "exam", "Shock"),
     ("HP:0012418", "test", "Hypoxemia"),
+    ("HP:0030878", "test", "Abnormality on pulmonary function testing"),
     # internal morphology, electrophysiology, laboratory
     ("HP:0012443", "test", "Abnormal brain morphology"),
     ("HP:0001627", "test", "Abnormal heart morphology"),
@@ -133,7 +135,10 @@ def channel(hpo: str, kb: Knowledge) -> str:
     cache = _cache(kb)
     if hpo not in cache:
         anc = kb.ancestors(hpo) if (hpo in kb.terms or hpo in kb.alt_ids) else frozenset({hpo})
-        cache[hpo] = next((ch for root, ch, _ in CHANNEL_RULES if root in anc), "history")
+        found = next((ch for root, ch, _ in CHANNEL_RULES if root in anc), "history")
+        name = kb.terms[hpo].name.lower() if hpo in kb.terms else ""
+        # a named clinical sign (Gowers, Babinski, Chvostek...) is elicited by the examiner
+        cache[hpo] = "exam" if found == "history" and name.endswith(" sign") else found
     return cache[hpo]
 
 

@@ -8,7 +8,10 @@ range names its published source in the ``source`` column.
 
 A value is drawn outside the range in the row's direction when the case holds a present
 finding at or below the row's term (anaemia lowers haemoglobin; microcytic anaemia lowers
-it too), else inside the range (the middle 70%).
+it too), else inside the range (the middle 70%). How far outside is an assumption: an
+analyte whose range spans a factor of two or more (enzymes, CRP, D-dimer, lactate,
+creatinine...) rises to 1.2-5 times its upper limit (log-uniform); others move by 15-150% of
+the range's width above it, or 15-80% of it below (never under 30% of the lower limit).
 
 Example:
     >>> import numpy as np
@@ -80,6 +83,8 @@ def draw_value(row: LabRow, direction: str | None, rng: np.random.Generator,
     span = row.high - row.low
     if override is not None:
         value = rng.uniform(*override)
+    elif direction == "high" and (row.low <= 0 or row.high >= 2 * row.low):
+        value = row.high * float(np.exp(rng.uniform(np.log(1.2), np.log(5.0))))
     elif direction == "high":
         value = row.high + span * rng.uniform(0.15, 1.5)
     elif direction == "low":

@@ -86,6 +86,8 @@ CATALOGUE: tuple[TestSpec, ...] = (
     TestSpec("eeg", "EEG", "physiology", "95816", 300, 240, ("HP:0002353",)),
     TestSpec("emg_ncs", "EMG and nerve conduction studies", "physiology", "95910", 400, 1440,
              ("HP:0001311", "HP:0003457")),
+    TestSpec("pulmonary_function", "Pulmonary function tests (spirometry)", "physiology", "94010", 60, 60,
+             ("HP:0030878",)),
     TestSpec("audiometry", "Audiometry", "physiology", "92557", 60, 60, ("HP:0000364",), any_channel=True),
     TestSpec("ophthalmology", "Ophthalmology examination (slit lamp, fundoscopy)", "physiology", "92004", 150, 120,
              ("HP:0000478",), any_channel=True),

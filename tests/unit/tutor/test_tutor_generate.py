@@ -87,6 +87,8 @@ def test_channels_follow_the_documented_rule(kb):
     assert channel("HP:0002616", kb) == "test"          # aortic root aneurysm: echocardiogram
     assert channel("HP:0012443", kb) == "test"          # abnormal brain morphology: MRI
     assert channel("HP:0001892", kb) == "history"       # abnormal bleeding, inside the blood subtree
+    assert channel("HP:0003391", kb) == "exam"          # Gowers sign, under muscle weakness (told)
+    assert channel("HP:0002091", kb) == "test"          # restrictive ventilatory defect: spirometry
     case = generate_case("ORPHA:558", seed=2, kb=kb)
     for f in case.findings:
         assert f.channel == channel(f.hpo, kb)
