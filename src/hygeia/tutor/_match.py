@@ -308,6 +308,14 @@ class Match:
         groups: the terms per phrase of the question: ``(words as typed, ((id, score), ...))``, in
             the order they appear; a question like "headaches or fits?" has two groups.
         topic: for social questions, what about (``age``, ``smoking``, ``alcohol``, ``work``, ...).
+
+    Example:
+        >>> from hygeia.tutor._hpo import load_knowledge
+        >>> m = match_question("Any headaches or fits?", load_knowledge())
+        >>> m.intent, [(words, hits[0][0]) for words, hits in m.groups]
+        ('finding', [('headaches', 'HP:0002315'), ('fits', 'HP:0001250')])
+        >>> match_question("Do you smoke?", load_knowledge()).topic
+        'smoking'
     """
 
     text: str

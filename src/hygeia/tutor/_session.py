@@ -174,6 +174,10 @@ class Reply:
         hpo: terms learnt present (for a vague finding, the vaguer term the student heard).
         negatives: terms learnt absent.
         matched: False where a question matched nothing the patient understood.
+
+    Example:
+        >>> Reply("No, I haven't had any fits.", "ask", negatives=["HP:0001250"]).matched
+        True
     """
 
     text: str
@@ -195,6 +199,11 @@ class Event:
         cost: US dollars charged (tests).
         matched: as :attr:`Reply.matched`.
         items: the differential as entered (differential events only).
+
+    Example:
+        >>> e = Event(1.0, "ask", "Any fits?", "No, I haven't had any fits.", negatives=["HP:0001250"])
+        >>> clock_text(e.t), e.cost
+        ('0:01', 0.0)
     """
 
     t: float
