@@ -163,9 +163,6 @@ def validate_case(data: Any, kb: Knowledge | None = None) -> list[Problem]:
         if isinstance(f.get("source"), str) and f["source"] not in FINDING_SOURCES:
             problems.append(Problem(f"{where}.source", f"unknown source {f['source']!r}: expected one of "
                                                        f"{', '.join(FINDING_SOURCES)}"))
-        if f.get("source") in ("absent", "excluded") and f.get("present") is True:
-            problems.append(Problem(f"{where}.present", f"a finding of source {f['source']!r} is a pertinent "
-                                                        "negative: expected present false"))
         fr = f.get("frequency")
         if _type_ok("num", fr) and not 0 <= fr <= 1:
             problems.append(Problem(f"{where}.frequency", f"expected a probability in 0..1, got {fr!r}"))
