@@ -10,7 +10,7 @@ import re
 import pytest
 
 from hygeia.errors import ConfigError, DataValidationError
-from hygeia.tutor import _session
+from hygeia.tutor import _session, _voice
 from hygeia.tutor._case import Case
 from hygeia.tutor._session import (
     EXAM_SYSTEMS,
@@ -24,6 +24,7 @@ from hygeia.tutor._session import (
 
 def test_doctests():
     assert doctest.testmod(_session).failed == 0
+    assert doctest.testmod(_voice).failed == 0
 
 
 def test_yes_in_the_patients_words(marfan_case, kb):
