@@ -14,7 +14,10 @@ records, for both, the Bundles written and the largest Bundle's entries and MiB;
 processor over DuckDB (tests/unit/export/_fhir_store.py: conditional creates, conditional
 references) and records the resources stored after each load and the seconds. Figures are
 the mean and spread over the seeds. With ``--omop-url`` (or HYGEIA_TEST_POSTGRES_URL set) the OMOP export into
-PostgreSQL is measured too.
+PostgreSQL is measured too. With ``omop`` among the formats it also exports OMOP with the vocabulary
+fixture (``--vocabulary tests/data/omop_vocabulary``, key ``omop_vocabulary_fixture``; the plain
+``omop`` export maps through Hygeia's own vocabulary) and records, for both, the share of clinical rows
+with a standard concept and the rows in a table other than their concept's domain's.
 
 Usage::
 
@@ -92,6 +95,29 @@ def _load_twice(folder: Path) -> dict:
     return out
 
 
+_OMOP_DOMAINS = {"condition_occurrence": ("condition_concept_id", "Condition"),
+                 "drug_exposure": ("drug_concept_id", "Drug"),
+                 "procedure_occurrence": ("procedure_concept_id", "Procedure"),
+                 "measurement": ("measurement_concept_id", "Measurement"),
+                 "observation": ("observation_concept_id", "Observation"),
+                 "device_exposure": ("device_concept_id", "Device")}
+
+
+def _omop_mapping(path: Path) -> dict:
+    """Share of clinical rows with a standard concept, and rows in the wrong domain's table."""
+    import duckdb
+
+    rows = mapped = wrong = 0
+    with duckdb.connect(str(path), read_only=True) as con:
+        for table, (column, domain) in _OMOP_DOMAINS.items():
+            n, m, w = con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE {column} <> 0), "
+                f"count(*) FILTER (WHERE {column} <> 0 AND c.domain_id <> '{domain}') "
+                f"FROM {table} LEFT JOIN concept c ON c.concept_id = {column}").fetchall()[0]
+            rows, mapped, wrong = rows + n, mapped + m, wrong + w
+    return {"clinical_rows": rows, "standard_concept_share": mapped / rows, "wrong_domain_rows": wrong}
+
+
 def _timed_validation(folder: Path, rules: bool) -> dict:
     from hygeia.export.fhir._validate import validate_fhir
 
@@ -139,6 +165,13 @@ def main(argv: list[str] | None = None) -> dict:
             for fmt in formats:
                 out = Path(tmp) / ("omop.duckdb" if fmt == "omop" else fmt)
                 rows.setdefault(fmt, []).append(_timed_export(run, fmt, out))
+                if fmt == "omop":
+                    rows[fmt][-1].update(_omop_mapping(out))
+                    key, fixture = "omop_vocabulary_fixture", Path(tmp) / "omop_fixture.duckdb"
+                    rows.setdefault(key, []).append(
+                        _timed_export(run, fmt, fixture, vocabulary=str(HERE.parent / "tests" / "data" / "omop_vocabulary")))
+                    rows[key][-1].update(_omop_mapping(fixture))
+                    print(f"seed {seed} {key}: {rows[key][-1]}", file=sys.stderr, flush=True)
                 if fmt == "fhir":
                     rows[fmt][-1].update(_bundle_sizes(out))
                     key, split = f"fhir_max_entries_{args.max_entries}", Path(tmp) / "fhir-split"
