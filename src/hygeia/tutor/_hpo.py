@@ -349,7 +349,7 @@ def _read_hpoa(path: Path, alt: dict[str, str]) -> dict[str, Disease]:
     rows: dict[str, dict] = {}
     with path.open(encoding="utf-8") as fh:
         for line in fh:
-            if line.startswith("#") or line.startswith("database_id"):
+            if line.startswith(("#", "database_id")):
                 continue
             f = line.rstrip("\n").split("\t")
             did, name, qual, hpo, ref, _ev, onset, freq, sex, _mod, aspect = f[:11]

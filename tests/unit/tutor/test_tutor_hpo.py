@@ -9,7 +9,12 @@ import pytest
 
 from hygeia.errors import ConfigError
 from hygeia.tutor import _hpo
-from hygeia.tutor._hpo import FREQUENCY_TERMS, PHENOTYPIC_ABNORMALITY, load_knowledge, parse_frequency
+from hygeia.tutor._hpo import (
+    FREQUENCY_TERMS,
+    PHENOTYPIC_ABNORMALITY,
+    load_knowledge,
+    parse_frequency,
+)
 
 
 @pytest.fixture(scope="module")
