@@ -242,7 +242,7 @@ _SQL: dict[str, str] = {
 # standard concept stay in the table of their Hygeia kind. Blood-pressure panels without a value are
 # left out: their systolic and diastolic members are recorded as measurements of their own.
 _STAGE = f"""
-    CREATE OR REPLACE TEMP TABLE f AS
+    CREATE OR REPLACE TEMP VIEW f AS
     WITH src AS (
         SELECT e.*, {case_sql("e.code_system", SOURCE_VOCABULARIES, "NULL")} AS vocab,
                CASE WHEN e.kind = 'condition' THEN 'condition_occurrence'
