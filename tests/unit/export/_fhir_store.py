@@ -20,7 +20,9 @@ Example:
     ...     {"fullUrl": "urn:uuid:a", "resource": {"resourceType": "Patient", "id": "a",
     ...      "identifier": [{"system": "urn:ietf:rfc:3986", "value": "urn:uuid:a"}]},
     ...      "request": {"method": "POST", "url": "Patient", "ifNoneExist": "identifier=urn:ietf:rfc:3986|urn:uuid:a"}}]}
-    >>> store.transaction(bundle); store.transaction(bundle); store.counts()
+    >>> [r["status"] for r in store.transaction(bundle) + store.transaction(bundle)]
+    ['201 Created', '200 OK']
+    >>> store.counts()
     {'Patient': 1}
 """
 
