@@ -46,6 +46,7 @@ import difflib
 import functools
 import itertools
 import json
+import re
 import uuid
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -569,7 +570,7 @@ class Session:
 
     def _complaint_findings(self) -> list[CaseFinding]:
         """The present history findings the chief complaint tells of: those whose words (``says``, a layperson
-        synonym or the label of the term the patient reports) it holds, or whose term a phrase of it names."""
+        synonym or the label of the term the patient reports) it holds, or whose term (or its parent) it names."""
         cc = (self.case.patient.chief_complaint or "").lower()
         if not cc:
             return []
@@ -581,7 +582,10 @@ class Session:
                 continue
             t = self.kb.terms.get(heard)
             words = [f.says or "", f.name] + ([t.name, *t.lay] if t is not None else [])
-            if heard in named or any(len(w) > 3 and w.lower().split("/")[0].strip() in cc for w in words):
+            # the term, or its parent where that is not an organ-system-level term ("shivering": chills > rigors)
+            close = {heard, *(p for p in (t.parents if t is not None else ())
+                              if p in self.kb.terms and not _GENERIC_LABEL.search(self.kb.terms[p].name))}
+            if close & named or any(len(w) > 3 and w.lower().split("/")[0].strip() in cc for w in words):
                 out[heard] = f
         return list(out.values())
 
@@ -694,6 +698,7 @@ class Session:
                 f"T {v.temp_c:.1f} °C, SpO2 {v.spo2:.0f}%")
 
 
+_GENERIC_LABEL = re.compile(r"\b(abnormal|abnormality|anomaly|phenotypic)\b", re.IGNORECASE)
 _VITAL_KEYS = ("heart_rate", "systolic", "diastolic", "resp_rate", "temp_c", "spo2")
 
 

@@ -447,3 +447,10 @@ def test_the_chief_complaint_reveals_the_finding_it_tells_of(marfan_case, kb):
     s = Session(marfan_case, kb=kb)
     r = s.ask("What brings you in today?")
     assert r.hpo == ["HP:0001166"] and s.elicited() == {"HP:0001166": True}
+
+
+def test_the_chief_complaint_names_a_findings_parent(sepsis_case, kb):
+    from hygeia.tutor._case import CaseFinding
+    sepsis_case.findings.append(CaseFinding("HP:0025145", "Rigors", True, "history", "HP:0025142"))
+    r = Session(sepsis_case, kb=kb).ask("What's the problem?")          # "I've been shivering..."
+    assert r.hpo == ["HP:0025145"]                                      # shivering: chills, the parent of rigors
