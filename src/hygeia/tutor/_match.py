@@ -136,7 +136,7 @@ _SOCIAL = (
 )
 _INTENT_PATTERNS = (
     ("chief_complaint", re.compile(
-        r"what (brings|brought) you|what can i do for you|how can i help|what (seems to be|is|'s) (the )?"
+        r"what (brings|brought) you|what can i do for you|how can i help|what(?: seems to be| is|'s| was) (the )?"
         r"(problem|matter|trouble|wrong|issue)|what'?s wrong|why (are|have) you (here|come)|reason for (your|the) "
         r"visit|what happened|what'?s (been )?going on|what is going on|main (problem|concern|complaint|worry)|"
         r"what (are you|is) (worried|concerned)|what'?s (bothering|troubling)|tell me (about )?(what|why)|"

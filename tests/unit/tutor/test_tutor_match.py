@@ -72,6 +72,8 @@ def test_body_system_questions_map_to_a_system_level_term(kb, question, system):
 @pytest.mark.parametrize(("question", "intent"), [
     ("What brings you in today?", "chief_complaint"),
     ("What seems to be the problem?", "chief_complaint"),
+    ("What's the problem?", "chief_complaint"),
+    ("what is the matter", "chief_complaint"),
     ("How can I help you?", "chief_complaint"),
     ("When did it start?", "onset"),
     ("How long has this been going on?", "onset"),
