@@ -9,7 +9,10 @@ findings the case holds, to choose its actions, never to rank its differential).
 - :class:`ReferenceAgent`: asks, examines and orders whatever has the largest expected information
   gain under a :class:`~hygeia.tutor._bayes.DiagnosticModel` posterior, and stops when the top
   disease is probable enough or the gain is spent; its differential is the posterior's top five.
-- :class:`OracleAgent`: asks about, examines and orders exactly the case's present findings.
+  In an acute case it first takes the priority actions the session offers, soonest deadline first
+  (the protocol a clinician follows for a deteriorating patient).
+- :class:`OracleAgent`: asks about, examines and orders exactly the case's present findings (after
+  the priority actions in an acute case).
 - :class:`NoisyAgent`: the oracle, but each step is, with probability ``p``, a random one instead.
 - :class:`RandomAgent`: random questions from the HPO vocabulary, random examinations and tests.
 
@@ -33,9 +36,10 @@ import numpy as np
 
 from hygeia.tutor._bayes import DiagnosticModel
 from hygeia.tutor._case import Case
-from hygeia.tutor._hpo import Knowledge, load_knowledge
+from hygeia.tutor._hpo import Disease, Knowledge, Phenotype, load_knowledge
 
-__all__ = ["Agent", "NoisyAgent", "OracleAgent", "RandomAgent", "ReferenceAgent", "model_for", "play", "question"]
+__all__ = ["Agent", "NoisyAgent", "OracleAgent", "RandomAgent", "ReferenceAgent", "acute_diseases", "model_for", "play",
+           "question"]
 
 
 def question(kb: Knowledge, hpo: str) -> str:
@@ -49,23 +53,38 @@ def question(kb: Knowledge, hpo: str) -> str:
     return f"Do you have {name[:1].lower() + name[1:] if not name[:2].isupper() else name}?"
 
 
+def acute_diseases() -> list[Disease]:
+    """The authored acute diseases (``HYGEIA:sepsis``...) as :class:`Disease` objects: their findings and frequencies."""
+    from hygeia.tutor._acute import acute_ids, load_acute
+
+    out = []
+    for did in acute_ids():
+        data = load_acute(did)
+        phen = tuple(sorted((Phenotype(f["hpo"], f.get("frequency")) for f in data["findings"]), key=lambda p: p.hpo))
+        out.append(Disease(did, data["name"], phen))
+    return out
+
+
 @functools.cache
-def _models(namespace: str, background: float, miss: float) -> DiagnosticModel:
-    from hygeia.tutor._generate import (
-        channel,  # the generator's rule: history / exam / test by HPO subtree
-    )
+def _models(namespace: str, background: float, miss: float, acute: bool) -> DiagnosticModel:
+    from hygeia.tutor._channels import channel  # the generator's rule by HPO subtree
 
     kb = load_knowledge()
     return DiagnosticModel(kb, namespace, background=background, miss=miss,
-                           channel_of=functools.partial(channel, kb=kb))
+                           channel_of=functools.partial(channel, kb=kb), extra=acute_diseases() if acute else ())
 
 
 def model_for(case: Case, *, background: float = 0.02, miss: float = 0.05) -> DiagnosticModel:
-    """The shared diagnostic model over the namespace of the case's disease (ORPHA, OMIM, DECIPHER; built once)."""
+    """The shared diagnostic model for a case (built once per setting).
+
+    Its candidates are the diseases of the namespace of the case's disease (ORPHA, OMIM, DECIPHER);
+    an authored acute case (``HYGEIA:...``) is diagnosed among the Orphanet diseases and the authored
+    acute ones.
+    """
     source = str(case.disease.get("source") or str(case.disease.get("id", "ORPHA")).split(":", 1)[0]).upper()
-    if source not in ("ORPHA", "OMIM", "DECIPHER"):
-        source = "ORPHA"
-    return _models(source, background, miss)
+    if source in ("ORPHA", "OMIM", "DECIPHER"):
+        return _models(source, background, miss, False)
+    return _models("ORPHA", background, miss, True)
 
 
 @dataclass
@@ -77,6 +96,7 @@ class _Evidence:
     asked: set[str] = field(default_factory=set)
     examined: set[str] = field(default_factory=set)
     ordered: set[str] = field(default_factory=set)
+    acted: set[str] = field(default_factory=set)
 
 
 class Agent:
@@ -119,6 +139,17 @@ class Agent:
         reply = self.session.order(key)
         roots, any_channel = _test_roots(key)
         self._learn(reply, None, self._absent_branches(roots, reply.hpo, None if any_channel else "test"))
+
+    def act(self, key: str) -> None:
+        """Take a management action."""
+        self.ev.acted.add(key)
+        self.session.act(key)
+
+    def _priority(self) -> list[str]:
+        """The priority actions the session offers, soonest deadline first (acute cases)."""
+        acts = self.session.actions()
+        due = [a for a in acts.values() if a.priority and not a.harmful and a.key not in self.ev.acted]
+        return [a.key for a in sorted(due, key=lambda a: (a.within_minutes is None, a.within_minutes or 0, a.key))]
 
     def _learn(self, reply, channel: str | None, absent: list[tuple[str, str | None]]) -> None:
         for h in reply.hpo or ():
@@ -205,6 +236,9 @@ class ReferenceAgent(Agent):
             reply = self.session.ask("What brings you in today?")
             self._learn(reply, "history", [])
             return True
+        if self.case.acute and self._priority():
+            self.act(self._priority()[0])
+            return True
         lp = self.log_posterior()
         top_p = float(self.model.normalize(lp).max())
         if top_p >= self.confidence:
@@ -254,6 +288,9 @@ class OracleAgent(Agent):
         self._plan = _oracle_plan(self.case, self.kb)
 
     def step(self) -> bool:
+        if self.case.acute and self._priority():
+            self.act(self._priority()[0])
+            return True
         while self._plan:
             kind, key = self._plan.pop(0)
             if self._done(kind, key):

@@ -42,6 +42,7 @@ from hygeia.tutor._case import Case
 from hygeia.tutor._hpo import (
     DEFAULT_FREQUENCY,
     PHENOTYPIC_ABNORMALITY,
+    Disease,
     Knowledge,
     load_knowledge,
 )
@@ -115,6 +116,8 @@ class DiagnosticModel:
         default_frequency: frequency of an annotation that states none.
         channel_of: a term's channel (``'history'``, ``'exam'``, ``'test'``), for absent terms that carry
             one; None: channel-restricted absent terms are refused.
+        extra: further candidate diseases that are not in ``kb`` (the authored acute ones), as
+            :class:`~hygeia.tutor._hpo.Disease` objects.
 
     Raises:
         ConfigError: an unknown disease id, or no candidate disease with phenotype annotations.
@@ -129,7 +132,7 @@ class DiagnosticModel:
     def __init__(self, kb: Knowledge | None = None, diseases: str | Iterable[str] | None = None, *,
                  background: float = 0.02, miss: float = 0.05, excluded: float = 0.001,
                  default_frequency: float = DEFAULT_FREQUENCY,
-                 channel_of: Callable[[str], str] | None = None) -> None:
+                 channel_of: Callable[[str], str] | None = None, extra: Iterable[Disease] = ()) -> None:
         for name, value in (("background", background), ("miss", miss), ("excluded", excluded)):
             if not 0.0 < value < 0.5:
                 raise ConfigError(f"DiagnosticModel {name}={value!r}: expected a probability in (0, 0.5)")
@@ -137,11 +140,16 @@ class DiagnosticModel:
         self.background, self.miss, self.excluded = float(background), float(miss), float(excluded)
         self.default_frequency = float(default_frequency)
         self.channel_of = channel_of
-        self.ids = self._candidates(diseases)
+        self.extra = {d.id: d for d in extra}
+        self.ids = sorted(set(self._candidates(diseases)) | set(self.extra))
         self.index = {d: i for i, d in enumerate(self.ids)}
         self._build()
 
     # ------------------------------------------------------------------ construction
+    def disease(self, disease_id: str) -> Disease:
+        """A candidate disease (from ``kb`` or ``extra``)."""
+        return self.extra.get(disease_id) or self.kb.diseases[disease_id]
+
     def _candidates(self, diseases: str | Iterable[str] | None) -> list[str]:
         kb = self.kb
         if diseases is None:
@@ -163,7 +171,7 @@ class DiagnosticModel:
         kb = self.kb
         annotated: dict[str, None] = {}
         for did in self.ids:
-            for p in kb.diseases[did].phenotypes:
+            for p in self.disease(did).phenotypes:
                 if kb.is_phenotype(p.hpo):
                     annotated[p.hpo] = None
         vocab: dict[str, None] = {}
@@ -190,7 +198,7 @@ class DiagnosticModel:
         # L[d, a] = log(1 - f) of each annotation
         rows, cols, vals = [], [], []
         for i, did in enumerate(self.ids):
-            for p in kb.diseases[did].phenotypes:
+            for p in self.disease(did).phenotypes:
                 j = self.term_index.get(p.hpo)
                 f = self.default_frequency if p.frequency is None else p.frequency
                 if j is None or f <= 0.0:
@@ -203,7 +211,7 @@ class DiagnosticModel:
         # excluded terms (and the vocabulary below them) where the disease does not otherwise explain them
         rows, cols = [], []
         for i, did in enumerate(self.ids):
-            for e in kb.diseases[did].excluded:
+            for e in self.disease(did).excluded:
                 if e not in self.term_index:
                     continue
                 for t in kb.descendants(e):
@@ -270,7 +278,7 @@ class DiagnosticModel:
     def _twin_groups(self) -> dict[str, tuple[str, ...]]:
         groups: dict[tuple, list[str]] = {}
         for did in self.ids:
-            d = self.kb.diseases[did]
+            d = self.disease(did)
             key = (tuple(sorted((p.hpo, p.frequency) for p in d.phenotypes)), tuple(sorted(d.excluded)))
             groups.setdefault(key, []).append(did)
         return {did: tuple(g) for g in groups.values() for did in g}
@@ -450,7 +458,7 @@ class DiagnosticModel:
                 continue
             v = comp[int(np.argmax(llr))]
             out.append(Discriminator(t, self.kb.term(t).name, bool(f.present), score, self.ids[v],
-                                     self.kb.diseases[self.ids[v]].name, f.hpo, f.channel))
+                                     self.disease(self.ids[v]).name, f.hpo, f.channel))
         out.sort(key=lambda x: (-x.llr, x.hpo))
         return out[:k]
 

@@ -255,9 +255,7 @@ def score_session(session, *, model: DiagnosticModel | None = None, expert: bool
     separation = _separation(session, model) if did in model.index else 0.0
     parts["discriminating"] = 0.5 * share + 0.5 * separation
 
-    questions = _question_part(session, model) if did in model.index else {
-        "asked": sum(kind(e) == "ask" for e in session.events), "informative": 0, "efficiency": 0.0,
-        "bits_per_question": 0.0, "bits_toward_diagnosis_per_question": 0.0}
+    questions = _question_part(session, model)
     parts["questions"] = float(questions["efficiency"])
 
     tests = _tests_part(session, case, kb)
@@ -280,7 +278,8 @@ def score_session(session, *, model: DiagnosticModel | None = None, expert: bool
         expert_path = path_summary(ref, kb=kb)
         expert_path["rank"] = _rank(list(ref.differential), did)
     post = dict(model.posterior(*_elicited_evidence(session), top=None)) if did in model.index else {}
-    differential = [{"id": d, "name": kb.diseases[d].name if d in kb.diseases else d, "correct": d == did,
+    differential = [{"id": d, "name": model.disease(d).name if d in model.index else (
+                        kb.diseases[d].name if d in kb.diseases else d), "correct": d == did,
                      "posterior": round(post.get(d, math.nan), 4) if post else None}
                     for d in session.differential]
     score = Score(case.id, did, dname, round(overall, 1), {k: round(v, 4) for k, v in parts.items()}, rank,

@@ -146,3 +146,20 @@ def test_errors_name_the_problem(kb, orpha):
     case = Case("c2", {"id": "OMIM:154700"}, Patient(1, "male", ""), [])
     with pytest.raises(ConfigError, match=re.escape("'OMIM:154700' is not a candidate")):
         orpha.discriminating(case)
+
+
+def test_twins_share_the_top1_credit(kb, orpha):
+    group = next(g for g in orpha._twin_groups.values() if len(g) > 1)
+    assert orpha.twins(group[0]) == group
+    assert orpha.top1([group[1]], group[0]) == pytest.approx(1 / len(group))
+    assert orpha.top1([MARFAN], MARFAN) == 1.0 and orpha.top1([], MARFAN) == 0.0
+    assert orpha.top1(["ORPHA:394"], MARFAN) == 0.0
+
+
+def test_extra_candidates_outside_the_annotations(kb):
+    from hygeia.tutor._hpo import Disease, Phenotype
+
+    flu = Disease("HYGEIA:test_flu", "Test influenza", (Phenotype("HP:0001945", 0.9), Phenotype("HP:0012735", 0.8)))
+    m = DiagnosticModel(kb, [MARFAN, "ORPHA:394"], extra=[flu])
+    assert m.n_diseases == 3 and m.disease("HYGEIA:test_flu") is flu
+    assert m.posterior(["HP:0001945", "HP:0012735"])[0][0] == "HYGEIA:test_flu"     # fever, cough
