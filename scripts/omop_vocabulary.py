@@ -36,6 +36,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import csv
 import io
 import json
 import re
@@ -210,6 +211,10 @@ def collect() -> tuple[dict[tuple[str, str], str], set[str]]:
         for m in re.finditer(r'"unit":\s*"([^"]+)"', path.read_text()):
             if m.group(1) not in ("years", "months", "weeks", "days", "hours", "minutes", "seconds"):
                 units.add(m.group(1))
+    from hygeia.export._notes import NOTE_CODES
+
+    for code, display in NOTE_CODES.items():  # the document types of 'hygeia notes write' (note_class_concept_id)
+        codes.add(("LOINC", code, display))
     out: dict[tuple[str, str], str] = {}
     for system, code, display in sorted(codes):
         out.setdefault((SYSTEMS[system], code), display)
@@ -217,17 +222,36 @@ def collect() -> tuple[dict[tuple[str, str], str], set[str]]:
 
 
 # -- writing Athena files ---------------------------------------------------------------
+def previous_ids(path: Path = SHIPPED / "CONCEPT.csv") -> dict[tuple[str, str], int]:
+    """(vocabulary_id, concept_code) -> concept_id of the shipped vocabulary, so ids stay stable when codes are added."""
+    if not path.is_file():
+        return {}
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            out[(row["vocabulary_id"], row["concept_code"])] = int(row["concept_id"])
+    return out
+
+
 class Builder:
-    def __init__(self) -> None:
+    def __init__(self, previous: dict[tuple[str, str], int]) -> None:
         self.concepts: dict[int, tuple] = {}
         self.relationships: list[tuple] = []
         self.ancestors: list[tuple] = []
         self.strength: list[tuple] = []
+        self.previous = previous
+        self.taken = set(previous.values())
         self.next: dict[str, int] = {}
 
-    def new_id(self, block: str) -> int:
+    def new_id(self, block: str, key: tuple[str, str] | None = None) -> int:
+        """The concept's id: its id in the shipped vocabulary, else the next free one of its block."""
+        if key is not None and key in self.previous:
+            return self.previous[key]
         n = self.next.get(block, 0) + 1
+        while LOCAL + BLOCKS[block] + n in self.taken:
+            n += 1
         self.next[block] = n
+        self.taken.add(LOCAL + BLOCKS[block] + n)
         return LOCAL + BLOCKS[block] + n
 
     def concept(self, cid: int, name: str, domain: str, vocab: str, cls: str, standard: str | None, code: str,
@@ -242,27 +266,31 @@ class Builder:
         self.relationships.append((b, a, "Mapped from", START, end, invalid or ""))
 
 
-def build(codes: dict[tuple[str, str], str], units: set[str]) -> Builder:
-    b = Builder()
+def build(codes: dict[tuple[str, str], str], units: set[str], previous: dict[tuple[str, str], int]) -> Builder:
+    from hygeia.export._notes import NOTE_CODES
+
+    b = Builder(previous)
     for row in PUBLISHED:
         b.concept(*row)
     ingredient_ids: dict[str, int] = {}
     unit_ids: dict[str, int] = {}
     for unit in sorted(units | {"mg"}):
-        unit_ids[unit] = b.concept(b.new_id("UCUM"), unit, "Unit", "UCUM", "Unit", "S", unit)
+        unit_ids[unit] = b.concept(b.new_id("UCUM", ("UCUM", unit)), unit, "Unit", "UCUM", "Unit", "S", unit)
     for code, name in sorted(ROUTES.items()):
-        b.concept(b.new_id("Route"), name, "Route", "SNOMED", "Qualifier Value", "S", code)
-    b.concept(b.new_id("Metadata"), "OMOP CDM Version 5.4.0", "Metadata", "CDM", "CDM", "S", "CDM v5.4.0")
+        b.concept(b.new_id("Route", ("SNOMED", code)), name, "Route", "SNOMED", "Qualifier Value", "S", code)
+    b.concept(b.new_id("Metadata", ("CDM", "CDM v5.4.0")), "OMOP CDM Version 5.4.0", "Metadata", "CDM", "CDM", "S", "CDM v5.4.0")
     by_vocab: dict[str, list] = {}
     for (vocab, code), display in sorted(codes.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         by_vocab.setdefault(vocab, []).append((code, display))
     for vocab, items in sorted(by_vocab.items()):
         for code, display in items:
-            cid = b.new_id(vocab)
+            cid = b.new_id(vocab, (vocab, code))
             if vocab == "SNOMED":
                 if code in ROUTES:
                     continue
                 domain, cls = snomed_domain(display)
+            elif vocab == "LOINC" and code in NOTE_CODES:
+                domain, cls = "Observation", "Clinical Observation"
             elif vocab == "LOINC":
                 domain, cls = loinc_domain(display), "Lab Test"
             elif vocab == "CVX":
@@ -279,8 +307,9 @@ def build(codes: dict[tuple[str, str], str], units: set[str]) -> Builder:
                     if cls == "Ingredient":
                         ingredient_ids[name] = cid
                     if name not in ingredient_ids:
-                        ingredient_ids[name] = b.concept(b.new_id("Ingredient"), name, "Drug", "RxNorm",
-                                                         "Ingredient", "S", f"HYGEIA-ING-{len(ingredient_ids) + 1}")
+                        ing_code = f"HYGEIA-ING-{len(ingredient_ids) + 1}"
+                        ingredient_ids[name] = b.concept(b.new_id("Ingredient", ("RxNorm", ing_code)), name, "Drug", "RxNorm",
+                                                         "Ingredient", "S", ing_code)
                     ing = ingredient_ids[name]
                     b.ancestors.append((ing, cid, 0 if ing == cid else 1, 0 if ing == cid else 1))
                     if cls != "Ingredient":
@@ -364,9 +393,10 @@ def main() -> int:
     ap.add_argument("--check", action="store_true", help="exit 1 if a folder differs from what would be written")
     args = ap.parse_args()
     codes, units = collect()
+    previous = previous_ids()
     stale = []
     for folder, fixture in ((SHIPPED, False), (FIXTURE, True)):
-        b = build(codes, units)
+        b = build(codes, units, previous)
         if fixture:
             distractors(b, codes)
         files = write_folder(b, folder, fixture)

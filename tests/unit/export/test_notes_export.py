@@ -195,9 +195,12 @@ def test_omop_note_table(written, tmp_path):
                    n.person_id = v.person_id
             FROM note n JOIN visit_occurrence v USING (visit_occurrence_id)""").fetchall()
         ids = [r[0] for r in con.execute("SELECT note_id FROM note ORDER BY note_id").fetchall()]
+        # note_class_concept_id: the LOINC document type's standard concept in the loaded vocabulary
+        classes = dict(con.execute("SELECT concept_code, concept_id FROM concept WHERE vocabulary_id = 'LOINC'").fetchall())
     assert ids == list(range(1, notes.num_rows + 1))  # numbered on across the two shards
     assert sorted(r[:5] for r in rows) == _expected(notes)
-    assert {r[6:] for r in rows} == {(32817, 0, 32678, 4180186, PROVENANCE, True)}
+    assert {r[6:7] + r[8:] for r in rows} == {(32817, 32678, 4180186, PROVENANCE, True)}
+    assert all(r[7] == classes[r[3]] != 0 for r in rows)
     assert {r[5] for r in rows} == set(notes["title"].to_pylist())
 
 

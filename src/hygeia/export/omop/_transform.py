@@ -172,11 +172,12 @@ _SQL: dict[str, str] = {
         SELECT {{off}} + row_number() OVER (ORDER BY e._row) AS note_id,
                e.subject_id AS person_id,
                {_DATE.format("e.time")} AS note_date, e.time AS note_datetime,
-               {EHR} AS note_type_concept_id, 0 AS note_class_concept_id,
+               {EHR} AS note_type_concept_id, coalesce(nm.concept_id, 0) AS note_class_concept_id,
                e.display AS note_title, coalesce(e.text_value, '') AS note_text,
                {UTF8} AS encoding_concept_id, {ENGLISH} AS language_concept_id,
                v.visit_occurrence_id, concat_ws('|', e.code, e.module) AS note_source_value
         FROM e LEFT JOIN v ON v.subject_id = e.subject_id AND v.encounter_id = e.encounter_id
+             LEFT JOIN vmap nm ON nm.vocabulary_id = 'LOINC' AND nm.concept_code = e.code AND nm.k = 0
         WHERE e.kind = 'note'
         ORDER BY e._row""",
     "location": """
