@@ -140,11 +140,12 @@ _INTENT_PATTERNS = (
         r"(problem|matter|trouble|wrong|issue)|what'?s wrong|why (are|have) you (here|come)|reason for (your|the) "
         r"visit|what happened|what'?s (been )?going on|what is going on|main (problem|concern|complaint|worry)|"
         r"what (are you|is) (worried|concerned)|what'?s (bothering|troubling)|tell me (about )?(what|why)|"
-        r"chief complaint|presenting complaint|how can we help")),
+        r"chief complaint|presenting complaint|how can we help|what'?s (been )?happening|what made you (come|decide)|"
+        r"why did you come|what'?s up\b|how are you feeling|how have you been feeling")),
     ("onset", re.compile(
         r"when did|how long (have|has|ago|did|since)|since when|when (was|were|is) .*(first|start|begin)|"
         r"first (notice|start|began|appear)|when .*(start|begin|began)|how old were you when|at what age|"
-        r"how long .*(had|been)")),
+        r"how long .*(had|been)|(got|getting|gotten|become|becoming) (worse|better)|changed over time")),
     ("family", re.compile(
         r"\bfamily\b|\brelatives?\b|\bparents?\b|\bmother\b|\bmum\b|\bmom\b|\bfather\b|\bdad\b|\bbrothers?\b|"
         r"\bsisters?\b|\bsiblings?\b|\bcousins?\b|\buncles?\b|\baunts?\b|\bgrand(mother|father|parents?)\b|"
@@ -158,6 +159,9 @@ _INTENT_PATTERNS = (
         r"i am (dr|doctor)|i'?m (dr|doctor)|how are you( doing)?\s*\??\s*$|thank you|thanks|goodbye|bye)\b")),
 )
 _SOCIAL_RES = tuple((k, re.compile(p)) for k, p in _SOCIAL)
+# An open question for more ("Anything else?"): the patient mentions something not yet told.
+_MORE = re.compile(r"^\s*(is there |have you (got|had) |do you have |are there )?(any(thing|one)? (else|other)|"
+                   r"other (problems?|symptoms?|concerns?|things?))\b|^\s*(what )?else\b|^\s*and\s*\??\s*$")
 _WORD = re.compile(r"[a-z0-9]+")
 _RAW_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 _ACRONYM = re.compile(r"^[A-Z0-9-]*[A-Z][A-Z0-9-]*$")
@@ -307,7 +311,8 @@ class Match:
         terms: every HPO term the question names, ``(id, score)``, best first (score in (0, 1]).
         groups: the terms per phrase of the question: ``(words as typed, ((id, score), ...))``, in
             the order they appear; a question like "headaches or fits?" has two groups.
-        topic: for social questions, what about (``age``, ``smoking``, ``alcohol``, ``work``, ...).
+        topic: for social questions, what about (``age``, ``smoking``, ``alcohol``, ``work``, ...); ``'more'``
+            for an open "Anything else?" (intent ``chief_complaint``).
 
     Example:
         >>> from hygeia.tutor._hpo import load_knowledge
@@ -396,6 +401,8 @@ def match_question(text: str, kb: Knowledge) -> Match:
                 return Match(text, intent, ranked, groups)
             if intent == "chief_complaint":
                 return Match(text, intent, ranked, groups)
+    if not groups and _MORE.search(low):
+        return Match(text, "chief_complaint", topic="more")
     for topic, pattern in _SOCIAL_RES:
         if pattern.search(low) and not (topic == "work" and groups):
             return Match(text, "social", ranked, groups, topic)

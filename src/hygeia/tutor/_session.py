@@ -515,6 +515,8 @@ class Session:
             return Reply(self.voice.unmatched(self.case.id, len(self.events), m.text), "ask", matched=False)
         if m.intent == "greeting":
             return Reply(self.voice.greeting(m.text), "ask")
+        if m.intent == "chief_complaint" and m.topic == "more":
+            return self._more()
         if m.intent == "chief_complaint":
             found = self._complaint_findings()
             for f in found:
@@ -567,6 +569,16 @@ class Session:
                 if f.hpo not in negatives:
                     negatives.append(f.hpo)
         return Reply(self.voice.merge(list(dict.fromkeys(texts))), "ask", list(dict.fromkeys(hpo)), negatives)
+
+    def _more(self) -> Reply:
+        """An open "Anything else?": the patient tells the most frequent history finding not yet told."""
+        told = set(self._elicited) | {f.hpo for f in self._complaint_findings()}
+        left = [f for f in self.case.findings if f.present and f.channel == "history" and f.hpo not in told]
+        if not left:
+            return Reply(self.voice.nothing_more(), "ask")
+        f = min(left, key=lambda f: (-(0.5 if f.frequency is None else f.frequency), f.hpo))
+        self._elicited[f.hpo] = True
+        return Reply(self.voice.also(f), "ask", [self._heard(f)])
 
     def _complaint_findings(self) -> list[CaseFinding]:
         """The present history findings the chief complaint tells of: those whose words (``says``, a layperson

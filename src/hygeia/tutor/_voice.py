@@ -150,6 +150,22 @@ class PatientVoice:
         """What a person says to a question they do not understand (one of a few, picked by ``key``)."""
         return _pick(_UNMATCHED, *key)
 
+    def also(self, f: CaseFinding) -> str:
+        """Volunteering one more finding ("Well, I have flexible joints as well.")."""
+        said = (f.says or "").strip()
+        if said and _is_sentence(said):
+            said = re.sub(r"^(yes|yeah)[,.!]?\s*", "", said, flags=re.IGNORECASE).rstrip(".!")
+            if not re.match(r"^(I\b|I')", said):
+                said = said[:1].lower() + said[1:]
+            return f"Well, also: {said}."
+        words = _lower(said.split("/")[0].strip()) if said else self.words(f.reported_as or f.hpo)
+        return f"Well, {self.has()} {words} as well."
+
+    def nothing_more(self) -> str:
+        """The answer to "Anything else?" once everything the patient knows is told."""
+        return "No, I think that's everything." if not self._child else "No, I think that's everything about " \
+            f"{self._their if self._their == 'her' else 'him'}."
+
     def partial(self, hpo: str) -> str:
         """The answer to a question more specific than the finding ``hpo`` the patient has."""
         return f"Well, {self.has()} {self.words(hpo)}, but I couldn't tell you more than that."

@@ -75,7 +75,11 @@ def test_body_system_questions_map_to_a_system_level_term(kb, question, system):
     ("What's the problem?", "chief_complaint"),
     ("what is the matter", "chief_complaint"),
     ("How can I help you?", "chief_complaint"),
+    ("What made you come in?", "chief_complaint"),
+    ("So what's been happening?", "chief_complaint"),
     ("When did it start?", "onset"),
+    ("Has it got worse?", "onset"),
+    ("Is it getting better or worse?", "onset"),
     ("How long has this been going on?", "onset"),
     ("Does anyone in your family have anything similar?", "family"),
     ("Are your parents related?", "family"),
@@ -94,6 +98,15 @@ def test_intents(kb, question, intent):
     assert intent in INTENTS
 
 
+@pytest.mark.parametrize("question", ["Anything else?", "Is there anything else?", "Any other problems?",
+                                      "What else?", "Have you had any other symptoms?"])
+def test_open_questions_for_more(kb, question):
+    m = match_question(question, kb)
+    assert (m.intent, m.topic) == ("chief_complaint", "more")
+    assert match_question("Any other medicines?", kb).intent == "medications"
+    assert match_question("Anyone else in the family?", kb).intent == "family"
+
+
 def test_onset_and_family_keep_the_terms_they_name(kb):
     m = match_question("When did the seizures start?", kb)
     assert m.intent == "onset" and m.terms[0][0] == "HP:0001250"
@@ -102,9 +115,9 @@ def test_onset_and_family_keep_the_terms_they_name(kb):
 
 
 @pytest.mark.parametrize("filler", ["have", "any", "Do you have any?", "Have you ever had anything?", "you",
-                                    "Is there anything else?", "problems", "Tell me more", "", "   ", "??!",
+                                    "problems", "Tell me more", "", "   ", "??!",
                                     "How was your weekend?", "Do you have a car?", "Did you see anyone?",
-                                    "Have you seen a doctor before?", "Is it getting better or worse?",
+                                    "Have you seen a doctor before?",
                                     "Can I examine you?", "Do you understand?"])
 def test_filler_matches_nothing(kb, filler):
     m = match_question(filler, kb)

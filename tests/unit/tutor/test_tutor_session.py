@@ -454,3 +454,14 @@ def test_the_chief_complaint_names_a_findings_parent(sepsis_case, kb):
     sepsis_case.findings.append(CaseFinding("HP:0025145", "Rigors", True, "history", "HP:0025142"))
     r = Session(sepsis_case, kb=kb).ask("What's the problem?")          # "I've been shivering..."
     assert r.hpo == ["HP:0025145"]                                      # shivering: chills, the parent of rigors
+
+
+def test_anything_else_volunteers_one_more_finding_until_all_are_told(marfan_case, kb):
+    for f, p in zip(marfan_case.findings, (0.9, 0.5, 0.2, 0.7, 0.1)):
+        f.frequency = p
+    s = Session(marfan_case, kb=kb)
+    s.ask("Are your fingers long?")                                           # arachnodactyly told already
+    told = [s.ask("Anything else?") for _ in range(4)]
+    assert [r.hpo for r in told] == [["HP:0012378"], ["HP:0000545"], ["HP:0002108"], ["HP:0001382"]]
+    assert told[0].text == "Well, I have tiredness as well."                  # the most frequent first
+    assert s.ask("Is there anything else?").text == "No, I think that's everything."
