@@ -21,7 +21,7 @@ import pytest
 
 from hygeia.errors import OutputError
 from hygeia.export import export
-from hygeia.export.omop import CDM_TABLES, QUERIES, connect_postgres, run_query
+from hygeia.export.omop import QUERIES, connect_postgres, run_query
 from hygeia.export.omop._ddl import ALL_TABLES
 from hygeia.export.omop._load import PostgresSink
 from hygeia.notes import write_notes

@@ -21,7 +21,11 @@ from hygeia.core.schema import EVENTS_SCHEMA, PERSONS_SCHEMA
 from hygeia.errors import ConfigError, DataValidationError
 from hygeia.export import export
 from hygeia.export.omop._transform import ShardTransformer
-from hygeia.export.omop._vocabulary import SHIPPED_VOCABULARY, SOURCE_VOCABULARIES, Vocabulary
+from hygeia.export.omop._vocabulary import (
+    SHIPPED_VOCABULARY,
+    SOURCE_VOCABULARIES,
+    Vocabulary,
+)
 from hygeia.population import generate
 from hygeia.population.engine import default_modules_dir
 

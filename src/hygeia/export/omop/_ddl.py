@@ -27,8 +27,19 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-__all__ = ["ALL_TABLES", "CDM_TABLES", "VOCABULARY_TABLES", "quote_name", "CDM_VERSION", "PRIMARY_KEYS", "Dialect", "render_ddl", "render_primary_keys",
-           "render_table", "varchar_length"]
+__all__ = [
+    "ALL_TABLES",
+    "CDM_TABLES",
+    "CDM_VERSION",
+    "PRIMARY_KEYS",
+    "VOCABULARY_TABLES",
+    "Dialect",
+    "quote_name",
+    "render_ddl",
+    "render_primary_keys",
+    "render_table",
+    "varchar_length",
+]
 
 CDM_VERSION = "5.4"
 

@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from hygeia.export.omop._ddl import quote_name
 
-__all__ = ["Check", "EXCLUDED_TABLES", "evaluate", "format_results", "load_checks", "run_checks"]
+__all__ = ["EXCLUDED_TABLES", "Check", "evaluate", "format_results", "load_checks", "run_checks"]
 
 #: The DQD's default ``tablesToExclude``: the vocabulary tables (and the cohort tables).
 EXCLUDED_TABLES = {"CONCEPT", "VOCABULARY", "CONCEPT_ANCESTOR", "CONCEPT_RELATIONSHIP", "CONCEPT_CLASS",

@@ -31,7 +31,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from hygeia.errors import ConfigError, MissingExtraError, OutputError
-from hygeia.export.omop._ddl import ALL_TABLES, VOCABULARY_TABLES, render_primary_keys, render_table
+from hygeia.export.omop._ddl import (
+    ALL_TABLES,
+    VOCABULARY_TABLES,
+    render_primary_keys,
+    render_table,
+)
 from hygeia.export.omop._transform import ShardTransformer
 from hygeia.export.omop._vocabulary import Vocabulary
 

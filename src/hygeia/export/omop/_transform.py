@@ -33,7 +33,18 @@ import pyarrow.compute as pc
 from hygeia.core.schema import EVENTS_SCHEMA, PERSONS_SCHEMA
 from hygeia.errors import ConfigError, DataValidationError
 from hygeia.export.omop._concepts import (
-    DOMAIN_TABLES, EHR, ENGLISH, ETHNICITY, GENDER, PANELS, RACE, US_STATES, UTF8, VISIT, case_sql, route_sql,
+    DOMAIN_TABLES,
+    EHR,
+    ENGLISH,
+    ETHNICITY,
+    GENDER,
+    PANELS,
+    RACE,
+    US_STATES,
+    UTF8,
+    VISIT,
+    case_sql,
+    route_sql,
 )
 from hygeia.export.omop._ddl import CDM_TABLES, sql_type, varchar_length
 from hygeia.export.omop._vocabulary import SOURCE_VOCABULARIES, Vocabulary
