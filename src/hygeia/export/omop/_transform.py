@@ -23,6 +23,9 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 
 import duckdb
@@ -326,10 +329,16 @@ class ShardTransformer:
         self.end = _parse_date(config.get("end"))
         self.offsets = {table: 0 for table in CDM_TABLES}
         self.locations: dict[tuple[str, str | None], int] = {}
-        self.con = duckdb.connect()
         self.vocabulary = vocabulary or Vocabulary(None)
-        self.vocabulary.attach(self.con)
-        self._sql = self._prepare()
+        # An Athena download is gigabytes: keep it in a scratch DuckDB file (deleted by close()), not in memory.
+        self._scratch = None if self.vocabulary.local else tempfile.mkdtemp(prefix="hygeia-omop-vocabulary-")
+        self.con = duckdb.connect(os.path.join(self._scratch, "vocabulary.duckdb") if self._scratch else ":memory:")
+        try:
+            self.vocabulary.attach(self.con)
+            self._sql = self._prepare()
+        except BaseException:
+            self.close()
+            raise
 
     def _prepare(self) -> dict[str, str]:
         """Each table's full SELECT; the inner queries' columns are read from DuckDB itself."""
@@ -368,6 +377,9 @@ class ShardTransformer:
 
     def close(self) -> None:
         self.con.close()
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def transform(self, persons: pa.Table, events: pa.Table) -> Iterator[tuple[str, pa.Table]]:
         """Yield ``(cdm_table, rows)`` for one shard, tables in CDM order."""
