@@ -145,7 +145,8 @@ _INTENT_PATTERNS = (
     ("onset", re.compile(
         r"when did|how long (have|has|ago|did|since)|since when|when (was|were|is) .*(first|start|begin)|"
         r"first (notice|start|began|appear)|when .*(start|begin|began)|how old were you when|at what age|"
-        r"how long .*(had|been)|(got|getting|gotten|become|becoming) (worse|better)|changed over time")),
+        r"how long .*(had|been)|(got|getting|gotten|become|becoming) (worse|better)|changed over time|"
+        r"come and go|comes and goes")),
     ("family", re.compile(
         r"\bfamily\b|\brelatives?\b|\bparents?\b|\bmother\b|\bmum\b|\bmom\b|\bfather\b|\bdad\b|\bbrothers?\b|"
         r"\bsisters?\b|\bsiblings?\b|\bcousins?\b|\buncles?\b|\baunts?\b|\bgrand(mother|father|parents?)\b|"
@@ -159,6 +160,9 @@ _INTENT_PATTERNS = (
         r"i am (dr|doctor)|i'?m (dr|doctor)|how are you( doing)?\s*\??\s*$|thank you|thanks|goodbye|bye)\b")),
 )
 _SOCIAL_RES = tuple((k, re.compile(p)) for k, p in _SOCIAL)
+# A question about the course ("Has it got worse?"): intent onset, topic 'course'.
+_COURSE = re.compile(r"(got|getting|gotten|become|becoming) (worse|better)|changed over time|worse or better|"
+                     r"better or worse|come and go|comes and goes")
 # An open question for more ("Anything else?"): the patient mentions something not yet told.
 _MORE = re.compile(r"^\s*(is there |have you (got|had) |do you have |are there )?(any(thing|one)? (else|other)|"
                    r"other (problems?|symptoms?|concerns?|things?))\b|^\s*(what )?else\b|^\s*and\s*\??\s*$")
@@ -312,7 +316,8 @@ class Match:
         groups: the terms per phrase of the question: ``(words as typed, ((id, score), ...))``, in
             the order they appear; a question like "headaches or fits?" has two groups.
         topic: for social questions, what about (``age``, ``smoking``, ``alcohol``, ``work``, ...); ``'more'``
-            for an open "Anything else?" (intent ``chief_complaint``).
+            for an open "Anything else?" (intent ``chief_complaint``); ``'course'`` for "Has it got worse?"
+            (intent ``onset``).
 
     Example:
         >>> from hygeia.tutor._hpo import load_knowledge
@@ -398,7 +403,8 @@ def match_question(text: str, kb: Knowledge) -> Match:
             if intent == "greeting" and groups:
                 continue
             if intent in ("medications",) or not groups or intent in ("onset", "family"):
-                return Match(text, intent, ranked, groups)
+                topic = "course" if intent == "onset" and _COURSE.search(low) else ""
+                return Match(text, intent, ranked, groups, topic)
             if intent == "chief_complaint":
                 return Match(text, intent, ranked, groups)
     if not groups and _MORE.search(low):

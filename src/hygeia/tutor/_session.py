@@ -523,6 +523,12 @@ class Session:
                 self._elicited[f.hpo] = True
             return Reply(self.voice.sentence(self.case.patient.chief_complaint) or "I just haven't been feeling right.",
                          "ask", list(dict.fromkeys(self._heard(f) for f in found)))
+        if m.intent == "onset" and m.topic == "course":
+            did = str(self.case.disease.get("id", ""))
+            course = self.kb.diseases[did].course if did in self.kb.diseases else ()
+            fixed = self._stabilised(self.clock)
+            treated = None if fixed is None else fixed[1]
+            return Reply(self.voice.course(course, self.state, treated), "ask")
         if m.intent == "onset":
             return Reply(self.voice.onset(m), "ask")
         if m.intent == "family":

@@ -81,6 +81,13 @@ _FIRST_PERSON_VERBS = ((r"^has never\b", "I've never"), (r"^has\b", "I have"), (
                        (r"^is\b", "I'm"), (r"^retired$", "I'm retired"), (r"^lives with family\b", "I live with my family"),
                        (r"^works\b", "I work"), (r"^lives\b", "I live"), (r"^goes\b", "I go"), (r"^smokes\b", "I smoke"),
                        (r"^drinks\b", "I drink"), (r"^([a-z]+)s\b", r"I \1"))
+# Clinical-course terms (HP:0031797 subtree) and how a patient tells of them, first match wins.
+_COURSE_WORDS = (("HP:0003678", "It's been getting worse, and quite fast."),
+                 ("HP:0003677", "It's been slowly getting worse."),
+                 ("HP:0003676", "It's been getting worse over time."),
+                 ("HP:0025303", "It comes and goes."),
+                 ("HP:0031796", "It comes and goes; there are good spells and bad ones."),
+                 ("HP:0003680", "It's stayed about the same."))
 # Words a student may use that describe the patient ("Are you tall?"): a denial says "I'm not ...".
 _ADJECTIVE_WORDS = """tall short tired dizzy weak numb sweaty thirsty itchy yellow confused clumsy bendy flexible
 sad anxious worried forgetful deaf blind hot feverish wheezy shaky floppy wobbly unsteady exhausted breathless sick
@@ -165,6 +172,20 @@ class PatientVoice:
         """The answer to "Anything else?" once everything the patient knows is told."""
         return "No, I think that's everything." if not self._child else "No, I think that's everything about " \
             f"{self._their if self._their == 'her' else 'him'}."
+
+    def course(self, course: tuple[str, ...], state: str, treated: bool | None) -> str:
+        """How it has gone: for an acute case from its state and treatment (``treated``: None while the priority
+        actions are not all done, True when done in time, False when late), else from the disease's course terms."""
+        if self.case.acute:
+            if treated:
+                return "I think I'm a little better since you started treatment."
+            if treated is False:
+                return "About the same, I think."
+            return "It's getting worse, doctor. Quickly." if state == "critical" else "It's getting worse."
+        for hpo, text in _COURSE_WORDS:
+            if hpo in course:
+                return text
+        return "It's been about the same, really."
 
     def partial(self, hpo: str) -> str:
         """The answer to a question more specific than the finding ``hpo`` the patient has."""

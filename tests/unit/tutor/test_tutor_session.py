@@ -465,3 +465,19 @@ def test_anything_else_volunteers_one_more_finding_until_all_are_told(marfan_cas
     assert [r.hpo for r in told] == [["HP:0012378"], ["HP:0000545"], ["HP:0002108"], ["HP:0001382"]]
     assert told[0].text == "Well, I have tiredness as well."                  # the most frequent first
     assert s.ask("Is there anything else?").text == "No, I think that's everything."
+
+
+def test_the_course(marfan_case, sepsis_case, kb):
+    marfan_case.disease = {"id": "OMIM:256850", "name": "Giant axonal neuropathy 1"}     # slowly progressive
+    assert Session(marfan_case, kb=kb).ask("Has it got worse?").text == "It's been slowly getting worse."
+    marfan_case.disease = {"id": "ORPHA:558", "name": "Marfan syndrome"}                # no course annotated
+    assert Session(marfan_case, kb=kb).ask("Has it got worse?").text == "It's been about the same, really."
+    late, on_time = Session(sepsis_case, kb=kb), Session(sepsis_case, kb=kb)
+    late.clock = 90
+    assert late.ask("Is it getting better or worse?").text == "It's getting worse, doctor. Quickly."
+    for s in (late, on_time):
+        for key in ("blood_cultures", "iv_antibiotics", "iv_fluids"):
+            s.act(key)
+        s.clock += 120
+    assert late.ask("Is it getting better?").text == "About the same, I think."
+    assert on_time.ask("Is it getting better?").text == "I think I'm a little better since you started treatment."
