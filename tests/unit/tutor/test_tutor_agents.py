@@ -109,3 +109,13 @@ def test_reference_agent_diagnoses_generated_cases(kb):
         s = play(ReferenceAgent(), case, max_steps=40, kb=kb)
         credit.append(model_for(case).top1(s.differential, str(did)))
     assert np.mean(credit) >= 0.75
+
+
+def test_acute_case_priority_actions_first_and_diagnosed(kb):
+    case = generate_case("HYGEIA:sepsis", seed=4, kb=kb, images=False)
+    s = play(ReferenceAgent(), case, max_steps=30, kb=kb)
+    done = {e.input: e.t for e in s.events if e.kind == "action"}
+    prio = [a for a in case.actions if a.priority and not a.harmful]
+    assert prio and all(a.key in done and done[a.key] <= a.within_minutes for a in prio if a.within_minutes)
+    assert not any(a.key in done for a in case.actions if a.harmful)
+    assert s.differential[0] == "HYGEIA:sepsis"
