@@ -10,8 +10,11 @@ History questions are free text, matched to HPO terms by :func:`~hygeia.tutor._m
 A question about term T gets "yes" from each present *history* finding F with T = F or T above F,
 in the patient's words (F.says, else a layperson synonym, else the label; a vague case's patient
 uses F.reported_as's words); "no" when no present history finding lies under T, which also reveals
-the case's pertinent negatives under T. Exam and test findings are not known to the patient. A
-child's history (under 16) is given by a parent. Acute cases follow ``case.vitals`` over the clock;
+the case's pertinent negatives under T. Exam and test findings are not known to the patient.
+Interview questions get the case's own words: the chief complaint ("What brings you in?", which
+also reveals the finding it tells of), "Anything else?" (the most frequent history finding not yet
+told), the onset and the course, the family history, medicines, social history. A child's history
+(under 16) is given by a parent; the wording is :class:`~hygeia.tutor._voice.PatientVoice`'s. Acute cases follow ``case.vitals`` over the clock;
 when every priority action is done, deterioration stops (vitals hold; and improve towards normal
 when every one was done in time); :attr:`Session.state` is ``'critical'`` at a NEWS2 score of 7 or
 more (Royal College of Physicians, National Early Warning Score 2, 2017), else ``'deteriorating'``
@@ -277,7 +280,7 @@ class Session:
         text = f"{label}: " + ("; ".join(words) if words else "normal") + "."
         if key == "general" and self._vitals:
             text = (f"{label}: {self._vitals_text(self.vitals_at(self.clock + MINUTES['exam']))}. "
-                    + ("; ".join(words).capitalize() + "." if words else "Otherwise unremarkable."))
+                    + (_capital("; ".join(words)) + "." if words else "Otherwise unremarkable."))
         if absent:
             text += " No " + ", no ".join(lower_label(f.name) for f in absent) + "."
         reply = Reply(text, "exam", [self._heard(f) for f in present], [f.hpo for f in absent])
@@ -718,6 +721,10 @@ class Session:
 
 _GENERIC_LABEL = re.compile(r"\b(abnormal|abnormality|anomaly|phenotypic)\b", re.IGNORECASE)
 _VITAL_KEYS = ("heart_rate", "systolic", "diastolic", "resp_rate", "temp_c", "spo2")
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _num(x: Any) -> str:
