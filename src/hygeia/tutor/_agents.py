@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hygeia.errors import ConfigError
 from hygeia.tutor._bayes import DiagnosticModel
 from hygeia.tutor._case import Case
 from hygeia.tutor._hpo import Disease, Knowledge, Phenotype, load_knowledge
@@ -392,6 +393,11 @@ def play(agent: Agent, case: Case, *, max_steps: int = 40, seed: int | None = No
     steps = 0
     while steps < max_steps and agent.step():
         steps += 1
-    session.set_differential(agent.differential())
+    ddx = agent.differential()
+    try:
+        session.set_differential(ddx)
+    except ConfigError:  # a name the session does not accept (an authored disease it does not list): leave it out
+        own = str(case.disease.get("id", ""))
+        session.set_differential([d for d in ddx if d in kb.diseases or d == own])
     session.end()
     return session
