@@ -55,14 +55,17 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hygeia.core.atomic import write_text
 from hygeia.errors import ConfigError, DataValidationError, Problem
 from hygeia.tutor._case import Action, Case, CaseFinding, TestResult, VitalSigns
 from hygeia.tutor._hpo import Knowledge, load_knowledge
 from hygeia.tutor._match import Match, match_question
-from hygeia.tutor._voice import PatientVoice, lower_label
+from hygeia.tutor._voice import LLMVoice, PatientVoice, lower_label
+
+if TYPE_CHECKING:
+    from hygeia.notes._backends import Backend
 
 __all__ = [
     "ACTIONS",
@@ -193,6 +196,8 @@ class Event:
         cost: US dollars charged (tests).
         matched: as :attr:`Reply.matched`.
         items: the differential as entered (differential events only).
+        voice: who worded ``reply``: ``'rules'`` (the rule-based voice, checked on replay) or ``'llm'``
+            (a language model rewording it; replay checks what it revealed, and keeps its words).
 
     Example:
         >>> e = Event(1.0, "ask", "Any fits?", "No, I haven't had any fits.", negatives=["HP:0001250"])
@@ -209,6 +214,7 @@ class Event:
     cost: float = 0.0
     matched: bool = True
     items: list[str] | None = None
+    voice: str = "rules"
 
 
 class Session:
@@ -219,6 +225,8 @@ class Session:
         kb: the HPO knowledge base (default: :func:`~hygeia.tutor._hpo.load_knowledge`).
         id: the session id (default: a fresh random one).
         student: who plays it.
+        llm: a language-model backend (:func:`hygeia.notes.backend_for`) to reword the patient's answers
+            (:class:`~hygeia.tutor._voice.LLMVoice`); None (the default) keeps the rule-based voice, offline.
 
     Attributes:
         events: every step so far, in order. ``clock``: minutes since the start.
@@ -236,7 +244,7 @@ class Session:
     """
 
     def __init__(self, case: Case, *, kb: Knowledge | None = None, id: str | None = None,
-                 student: str = "") -> None:
+                 student: str = "", llm: Backend | None = None) -> None:
         self.case = case
         self.kb = kb if kb is not None else load_knowledge()
         self.id = id or uuid.uuid4().hex[:12]
@@ -253,7 +261,7 @@ class Session:
         self._tests = {t.key: t for t in case.tests}
         self._actions = {**ACTIONS, **{a.key: a for a in case.actions}}
         self._vitals = sorted(case.vitals, key=lambda v: v.minutes)
-        self.voice = PatientVoice(case, self.kb)
+        self.voice = PatientVoice(case, self.kb) if llm is None else LLMVoice(case, self.kb, llm)
 
     # -- the student's steps ------------------------------------------------------------------
     def ask(self, text: str) -> Reply:
@@ -266,7 +274,10 @@ class Session:
                               f"{MAX_QUESTION} characters")
         m = match_question(text, self.kb)
         reply = self._answer(m)
-        return self._log("ask", text.strip(), reply, MINUTES["ask"])
+        worded = self.voice.reword(text.strip(), reply.text)
+        voice = "rules" if worded == reply.text else self.voice.kind
+        reply.text = worded
+        return self._log("ask", text.strip(), reply, MINUTES["ask"], voice=voice)
 
     def examine(self, system_key: str) -> Reply:
         """Examine one system (a key of :data:`EXAM_SYSTEMS`, or its label)."""
@@ -426,11 +437,12 @@ class Session:
             "case": {"id": self.case.id, "disease": self.case.disease.get("id")},
             "hygeia": __version__, "clock": self.clock, "ended": self.ended, "cost": self.cost,
             "differential": list(self.differential), "state": self.state,
-            "elicited": self.elicited(), "events": [asdict(e) for e in self.events],
+            "voice": self.voice.describe(), "elicited": self.elicited(), "events": [asdict(e) for e in self.events],
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], case: Case, *, kb: Knowledge | None = None) -> Session:
+    def from_dict(cls, data: dict[str, Any], case: Case, *, kb: Knowledge | None = None,
+                  llm: Backend | None = None) -> Session:
         """Replay a saved session on ``case``, checking every reply against the saved one.
 
         Raises:
@@ -456,6 +468,8 @@ class Session:
                 raise DataValidationError([Problem(where, f"the case no longer accepts it: {exc}")],
                                           header="the session does not replay on this case") from None
             got = s.events[-1]
+            if saved.voice != "rules":           # a model's words: what it revealed is checked, its words kept
+                got.reply, got.voice = saved.reply, saved.voice
             diff = [k for k in ("kind", "reply", "hpo", "negatives", "cost", "matched")
                     if getattr(got, k) != getattr(saved, k)] + (["t"] if abs(got.t - saved.t) > 1e-6 else [])
             if diff:
@@ -463,6 +477,8 @@ class Session:
                 raise DataValidationError([Problem(where, f"{k} differs: the case now gives {getattr(got, k)!r}, "
                                                           f"the session file holds {getattr(saved, k)!r}")],
                                           header="the session does not replay on this case (was the case edited?)")
+        if llm is not None:
+            s.voice = LLMVoice(case, s.kb, llm)
         return s
 
     def _replay(self, e: Event) -> None:
@@ -488,10 +504,10 @@ class Session:
             raise ConfigError(f"session {self.id} has ended: start a new session to play the case again")
 
     def _log(self, kind: str, inp: str, reply: Reply, minutes: float, *, cost: float = 0.0,
-             items: list[str] | None = None) -> Reply:
+             items: list[str] | None = None, voice: str = "rules") -> Reply:
         self.clock += minutes
         self.events.append(Event(self.clock, kind, inp, reply.text, list(reply.hpo), list(reply.negatives), cost,
-                                 reply.matched, items))
+                                 reply.matched, items, voice))
         return reply
 
     def _finding(self, hpo: str) -> CaseFinding | None:
@@ -811,7 +827,8 @@ def save_session(session: Session, path: str | Path) -> Path:
     return write_text(path, json.dumps(session.to_dict(), indent=1, ensure_ascii=False) + "\n", what="session file")
 
 
-def load_session(path: str | Path, case: Case, *, kb: Knowledge | None = None) -> Session:
+def load_session(path: str | Path, case: Case, *, kb: Knowledge | None = None,
+                 llm: Backend | None = None) -> Session:
     """Read a session saved by :func:`save_session` and replay it on ``case`` (see :meth:`Session.from_dict`).
 
     Raises:
@@ -826,4 +843,4 @@ def load_session(path: str | Path, case: Case, *, kb: Knowledge | None = None) -
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataValidationError([Problem(str(p), f"not JSON text ({exc})")],
                                   header="not a readable tutor session") from None
-    return Session.from_dict(data, case, kb=kb)
+    return Session.from_dict(data, case, kb=kb, llm=llm)

@@ -25,12 +25,16 @@ from __future__ import annotations
 
 import re
 import zlib
+from typing import TYPE_CHECKING, Any
 
 from hygeia.tutor._case import Case, CaseFinding
 from hygeia.tutor._hpo import Knowledge, Term
 from hygeia.tutor._match import _BODY, Match, normalise
 
-__all__ = ["PatientVoice", "lower_label", "sentence"]
+if TYPE_CHECKING:
+    from hygeia.notes._backends import Backend
+
+__all__ = ["LLMVoice", "PatientVoice", "lower_label", "sentence"]
 
 
 def _pick(options: tuple[str, ...], *key: object) -> str:
@@ -145,6 +149,9 @@ class PatientVoice:
         informant: ``'patient'``, or ``'parent'`` for a patient under 16.
     """
 
+    #: What :meth:`describe` and each event's ``voice`` record.
+    kind = "rules"
+
     def __init__(self, case: Case, kb: Knowledge) -> None:
         self.case = case
         self.kb = kb
@@ -152,6 +159,14 @@ class PatientVoice:
         female = case.patient.sex.lower().startswith("f")
         self._they, self._their = ("she", "her") if female else ("he", "his")
         self.informant = "parent" if self._child else "patient"
+
+    def describe(self) -> dict[str, Any]:
+        """What a saved session records of the voice."""
+        return {"kind": self.kind}
+
+    def reword(self, question: str, answer: str) -> str:
+        """The answer as the patient says it: the rule-based voice's words are already final."""
+        return answer
 
     def unmatched(self, *key: object) -> str:
         """What a person says to a question they do not understand (one of a few, picked by ``key``)."""
@@ -399,3 +414,76 @@ class PatientVoice:
             if new != c:
                 return new
         return c
+
+
+_REWORD_SYSTEM = ("You are role-playing {who} in a medical interview. Reword the answer you are given as "
+                  "natural, plain spoken English in the first person, in one or two short sentences. Keep its "
+                  "meaning exactly: do not add, drop or change any symptom, body part, time, person, medicine or "
+                  "number, and do not turn a yes into a no or a no into a yes. Give only the reworded answer.")
+
+
+class LLMVoice(PatientVoice):
+    """The patient's answers reworded by a language model (optional; the rule-based voice is the default).
+
+    The session still decides what is answered and what it reveals; the model is given the question and
+    the rule-based answer only (never the case) and asked to reword it. A reworded answer that is empty,
+    more than three times as long, or that turns a yes into a no (or the reverse) is refused and the
+    rule-based words are used. Use a greedy backend (temperature 0) for answers that repeat.
+
+    Args:
+        case: the virtual patient.
+        kb: the HPO knowledge base.
+        backend: a :class:`hygeia.notes.Backend` (an OpenAI-compatible server or a local model).
+        max_tokens: the most tokens of one answer.
+
+    Example:
+        >>> from hygeia.notes._backends import Backend
+        >>> from hygeia.tutor._case import Case, Patient
+        >>> from hygeia.tutor._hpo import load_knowledge
+        >>> class Shy(Backend):                   # a stand-in model
+        ...     def _generate(self, prompt, **kw):
+        ...         return "No... no, I don't think I've had any fits."
+        >>> case = Case("c", {"id": "ORPHA:558", "name": "Marfan syndrome"}, Patient(30, "male", "I'm tired."), [])
+        >>> v = LLMVoice(case, load_knowledge(), Shy())
+        >>> v.reword("Any fits?", "No, I haven't had any fits."), v.reword("Any fits?", "Yes, I have fits.")
+        ("No... no, I don't think I've had any fits.", 'Yes, I have fits.')
+    """
+
+    kind = "llm"
+
+    def __init__(self, case: Case, kb: Knowledge, backend: Backend, *, max_tokens: int = 80) -> None:
+        super().__init__(case, kb)
+        self.backend = backend
+        self.max_tokens = max_tokens
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": self.kind, **self.backend.describe()}
+
+    def reword(self, question: str, answer: str) -> str:
+        """The model's wording of ``answer`` to ``question``, or ``answer`` itself where the model's is refused.
+
+        Raises:
+            BackendError: the backend could not answer.
+        """
+        from hygeia.notes._prompts import Prompt
+
+        who = (f"the parent of a {round(self.case.patient.age_years)}-year-old patient, answering for "
+               f"{self._their if self._their == 'her' else 'him'}") if self._child else "a patient"
+        user = f"The doctor asked: {question}\nThe answer to give: {answer}\nReworded answer:"
+        prompt = Prompt("patient", _REWORD_SYSTEM.format(who=who), user,
+                        _REWORD_SYSTEM.format(who=who) + "\n\n" + user + " ", stop=("\n",))
+        text = self.backend.generate(prompt, max_tokens=self.max_tokens, temperature=0.0).strip().strip('"')
+        return text if _faithful(answer, text) else answer
+
+
+def _polarity(text: str) -> str:
+    first = text.lower().lstrip(" .,!").split(" ", 1)[0].strip(",.!")
+    return "yes" if first in ("yes", "yeah", "well") else "no" if first in ("no", "nope", "not") else ""
+
+
+def _faithful(answer: str, text: str) -> bool:
+    """A reworded answer keeps the answer's yes or no, says something, and is not much longer."""
+    if not text or len(text) > 3 * len(answer) + 40:
+        return False
+    want, got = _polarity(answer), _polarity(text)
+    return not (want and got and want != got) and not (want == "no" and " yes" in f" {text.lower()}")

@@ -481,3 +481,45 @@ def test_the_course(marfan_case, sepsis_case, kb):
         s.clock += 120
     assert late.ask("Is it getting better?").text == "About the same, I think."
     assert on_time.ask("Is it getting better?").text == "I think I'm a little better since you started treatment."
+
+
+# -- an optional language-model voice ------------------------------------------------------------------
+def _paraphrase_backend():
+    """A stand-in language model (tests only): rewords an answer by a fixed rule, as a greedy model would."""
+    from hygeia.notes._backends import Backend
+
+    class Paraphrase(Backend):
+        def _generate(self, prompt, **kw):
+            answer = prompt.user.split("The answer to give: ")[1].split("\n")[0]
+            return answer.replace("I haven't had", "I've never had").replace("Yes, ", "Yes, doctor, ")
+
+    return Paraphrase()
+
+
+def test_an_llm_voice_rewords_and_the_session_still_replays(marfan_case, kb, tmp_path):
+    s = Session(marfan_case, kb=kb, llm=_paraphrase_backend())
+    assert s.ask("Any headaches?").text == "No, I've never had any headaches."
+    assert s.ask("Do you have flexible joints?").text == "Yes, doctor, I have flexible joints."
+    s.examine("eyes")
+    assert [e.voice for e in s.events] == ["llm", "llm", "rules"]
+    assert s.to_dict()["voice"] == {"kind": "llm", "backend": "Paraphrase"}
+    save_session(s, tmp_path / "s.json")
+    back = load_session(tmp_path / "s.json", marfan_case, kb=kb)            # no model needed to resume
+    assert [e.reply for e in back.events] == [e.reply for e in s.events]
+    assert back.ask("Any fits?").text == "No, I haven't had any fits."        # continues with the rule-based voice
+    changed = copy.deepcopy(marfan_case)
+    changed.findings[11].present = True                                       # headache now present
+    with pytest.raises(DataValidationError, match=re.escape("event 1 (ask 'Any headaches?' at 0:01): hpo differs")):
+        load_session(tmp_path / "s.json", changed, kb=kb)
+
+
+def test_an_llm_answer_that_flips_yes_and_no_is_refused(marfan_case, kb):
+    from hygeia.notes._backends import Backend
+
+    class Contrary(Backend):
+        def _generate(self, prompt, **kw):
+            return "Yes, all the time."
+
+    s = Session(marfan_case, kb=kb, llm=Contrary())
+    assert s.ask("Any headaches?").text == "No, I haven't had any headaches."
+    assert s.events[-1].voice == "rules"
