@@ -32,7 +32,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from hygeia.errors import ConfigError, HygeiaError
 from hygeia.tutor._case import Case
@@ -45,6 +45,9 @@ from hygeia.tutor._session import (
     load_session,
     save_session,
 )
+
+if TYPE_CHECKING:
+    from hygeia.notes._backends import Backend
 
 __all__ = ["COMMANDS", "play_terminal", "summary_text"]
 
@@ -145,7 +148,7 @@ def summary_text(session: Session, *, score: bool = True) -> str:
 
 def play_terminal(case: Case, *, input: IO[str] = sys.stdin, output: IO[str] = sys.stdout,
                   session_path: str | Path | None = None, kb: Knowledge | None = None, student: str = "",
-                  score: bool = True) -> Session:
+                  score: bool = True, llm: Backend | None = None) -> Session:
     """Play ``case`` in the terminal; returns the session (ended, or left by ``quit`` / end of input).
 
     Args:
@@ -156,6 +159,7 @@ def play_terminal(case: Case, *, input: IO[str] = sys.stdin, output: IO[str] = s
         kb: the HPO knowledge base (default: the shared one).
         student: the student's name, recorded in the session.
         score: print the score at the end (Part C's scoring; False lists the findings instead).
+        llm: a language-model backend to word the patient's answers (default: the rule-based voice, offline).
 
     Raises:
         DataValidationError: ``session_path`` holds a session that does not replay on ``case``.
@@ -166,14 +170,14 @@ def play_terminal(case: Case, *, input: IO[str] = sys.stdin, output: IO[str] = s
 
     path = Path(session_path) if session_path is not None else None
     if path is not None and path.exists():
-        session = load_session(path, case, kb=kb)
+        session = load_session(path, case, kb=kb, llm=llm)
         say(f"Resumed session {session.id} at {clock_text(session.clock)} ({len(session.events)} steps so far).")
         if session.ended:
             say("This session has ended.")
             say(summary_text(session, score=score))
             return session
     else:
-        session = Session(case, kb=kb, student=student)
+        session = Session(case, kb=kb, student=student, llm=llm)
     say(_intro(session))
     if case.acute:
         say(_vitals_line(session))

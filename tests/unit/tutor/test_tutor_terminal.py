@@ -104,3 +104,16 @@ def test_ctrl_c_saves_and_leaves(marfan_case, kb, tmp_path):
                       session_path=tmp_path / "s.json")
     assert "Interrupted at 0:01. The session is saved in" in out.getvalue()
     assert len(json.loads((tmp_path / "s.json").read_text())["events"]) == 1 and not s.ended
+
+
+def test_a_language_model_can_word_the_answers(marfan_case, kb):
+    from hygeia.notes._backends import Backend
+
+    class Polite(Backend):                      # a stand-in model (tests only)
+        def _generate(self, prompt, **kw):
+            return prompt.user.split("The answer to give: ")[1].split("\n")[0].replace("No,", "No, doctor,")
+
+    out = io.StringIO()
+    play_terminal(marfan_case, input=io.StringIO("Any headaches?\nquit\n"), output=out, score=False, kb=kb,
+                  llm=Polite())
+    assert "[0:01] Patient: No, doctor, I haven't had any headaches." in out.getvalue()
