@@ -193,7 +193,14 @@ def play_terminal(case: Case, *, input: IO[str] = sys.stdin, output: IO[str] = s
     }
     save()
     try:
-        for raw in input:
+        tty = bool(getattr(input, "isatty", lambda: False)())
+        while True:
+            if tty:
+                output.write(f"[{clock_text(session.clock)}] > ")
+                output.flush()
+            raw = input.readline()
+            if not raw:
+                break
             line = raw.strip()
             if not line:
                 continue

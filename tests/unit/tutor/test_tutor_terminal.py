@@ -93,9 +93,17 @@ def test_end_of_input_leaves_the_session_open(marfan_case, kb):
 
 
 class _Interrupting(io.StringIO):
-    def __iter__(self):
-        yield "Any headaches?\n"
+    def __init__(self):
+        super().__init__()
+        self.lines = ["Any headaches?\n"]
+
+    def readline(self, *args):
+        if self.lines:
+            return self.lines.pop()
         raise KeyboardInterrupt
+
+    def isatty(self):
+        return True
 
 
 def test_ctrl_c_saves_and_leaves(marfan_case, kb, tmp_path):
@@ -103,6 +111,7 @@ def test_ctrl_c_saves_and_leaves(marfan_case, kb, tmp_path):
     s = play_terminal(marfan_case, input=_Interrupting(), output=out, score=False, kb=kb,
                       session_path=tmp_path / "s.json")
     assert "Interrupted at 0:01. The session is saved in" in out.getvalue()
+    assert "[0:00] > " in out.getvalue() and "[0:01] > " in out.getvalue()      # a prompt at a terminal
     assert len(json.loads((tmp_path / "s.json").read_text())["events"]) == 1 and not s.ended
 
 
