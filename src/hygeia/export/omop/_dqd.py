@@ -300,16 +300,19 @@ def run_checks(con: Any, folder: str | Path, dialect: Dialect = "duckdb") -> lis
 
 
 def format_results(results: list[Check]) -> str:
-    """A Markdown table: per check name, how many passed, failed and did not apply, and the worst case."""
+    """A Markdown table: per check name, how many passed, failed and did not apply, and the case nearest its
+    threshold (% of rows violating, the threshold, where)."""
     by: dict[str, list[Check]] = {}
     for r in results:
         by.setdefault(r.name, []).append(r)
-    lines = ["| check | level | pass | fail | not applicable | worst % violated (threshold) |",
+    lines = ["| check | level | pass | fail | not applicable | nearest its threshold: % violated (threshold) where |",
              "| --- | --- | ---: | ---: | ---: | --- |"]
     for name, rs in by.items():
         ran = [r for r in rs if r.status in ("pass", "fail")]
-        worst = max(ran, key=lambda r: ((r.pct or 0.0) - r.threshold, r.pct or 0.0), default=None)
-        where = (f"{worst.pct:.2f} ({worst.threshold:g}) {worst.table.lower()}"
+        # the case nearest its threshold: the largest share of the threshold used (any violation of a 0 threshold first)
+        worst = max(ran, key=lambda r: ((r.pct or 0.0) / r.threshold if r.threshold else
+                                        (float("inf") if r.pct else 0.0), r.pct or 0.0), default=None)
+        where = (f"{worst.pct or 0.0:.2f} ({worst.threshold:g}) {worst.table.lower()}"
                  f"{'.' + worst.field if worst.field else ''}") if worst else "-"
         lines.append(f"| {name} | {rs[0].level} | {sum(r.status == 'pass' for r in rs)} | "
                      f"{sum(r.status == 'fail' for r in rs)} | {sum(r.status == 'not applicable' for r in rs)} | "
