@@ -163,6 +163,8 @@ _SOCIAL_RES = tuple((k, re.compile(p)) for k, p in _SOCIAL)
 # A question about the course ("Has it got worse?"): intent onset, topic 'course'.
 _COURSE = re.compile(r"(got|getting|gotten|become|becoming) (worse|better)|changed over time|worse or better|"
                      r"better or worse|come and go|comes and goes")
+# Whether the parents are related: intent family, topic 'consanguinity'.
+_RELATED = re.compile(r"\b(related|consanguin\w*|cousins?)\b")
 # An open question for more ("Anything else?"): the patient mentions something not yet told.
 _MORE = re.compile(r"^\s*(is there |have you (got|had) |do you have |are there )?(any(thing|one)? (else|other)|"
                    r"other (problems?|symptoms?|concerns?|things?))\b|^\s*(what )?else\b|^\s*and\s*\??\s*$")
@@ -317,7 +319,7 @@ class Match:
             the order they appear; a question like "headaches or fits?" has two groups.
         topic: for social questions, what about (``age``, ``smoking``, ``alcohol``, ``work``, ...); ``'more'``
             for an open "Anything else?" (intent ``chief_complaint``); ``'course'`` for "Has it got worse?"
-            (intent ``onset``).
+            (intent ``onset``); ``'consanguinity'`` for "Are your parents related?" (intent ``family``).
 
     Example:
         >>> from hygeia.tutor._hpo import load_knowledge
@@ -403,7 +405,8 @@ def match_question(text: str, kb: Knowledge) -> Match:
             if intent == "greeting" and groups:
                 continue
             if intent in ("medications",) or not groups or intent in ("onset", "family"):
-                topic = "course" if intent == "onset" and _COURSE.search(low) else ""
+                topic = "course" if intent == "onset" and _COURSE.search(low) else \
+                    "consanguinity" if intent == "family" and _RELATED.search(low) else ""
                 return Match(text, intent, ranked, groups, topic)
             if intent == "chief_complaint":
                 return Match(text, intent, ranked, groups)

@@ -551,7 +551,7 @@ class Session:
         if m.intent == "onset":
             return Reply(self.voice.onset(m), "ask")
         if m.intent == "family":
-            return Reply(self.voice.family(), "ask")
+            return Reply(self.voice.consanguinity() if m.topic == "consanguinity" else self.voice.family(), "ask")
         if m.intent == "medications":
             return Reply(self.voice.medications(m.text), "ask")
         if m.intent == "social":

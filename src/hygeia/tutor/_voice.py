@@ -55,6 +55,9 @@ def _phrase(term: Term, whose: str) -> str:
     lay = [s for s in term.lay if s.lower() != term.name.lower() and not _ABNORMAL.match(s)]
     lay.sort(key=lambda s: (s.lower().endswith(("ed", "y")) and " " not in s.strip(), s.lower().endswith("ed")))
     text = _lower(lay[0] if lay else term.name)
+    if "," in text and not lay:                       # 'Intellectual disability, mild' -> 'mild intellectual disability'
+        head, _, tail = text.rpartition(", ")
+        text = f"{tail} {head}" if " " not in tail else text
     m = _ABNORMAL.match(text)
     if m:
         return f"a problem with {whose} {m.group(1)}"
@@ -341,32 +344,42 @@ class PatientVoice:
         """
         members = self.case.family
         if not members:
-            if self.case.family_text:
-                return self.sentence(self.case.family_text)
+            text = (self.case.family_text or "").strip()
+            if text and not re.search(r"\b(no|not|none|nobody|unknown)\b", text, re.IGNORECASE):
+                return self.sentence(text)
             return "Not that I know of. Nobody in the family has had anything like this."
         parts: list[str] = []
         for m in members:
             rel = m.relation.strip()
             me = self._child and rel == "mother"
             who = "I" if me else f"{self._their.capitalize() if self._child else 'My'} {rel}"
-            note = (m.note or "").strip().rstrip(".")
-            extra = ""
-            if not m.affected:
-                note, _, extra = re.sub(r"^healthy\b[;,]?\s*", "", note).partition(";")
-                if "first cousins" in note:
-                    note, extra = "", note
+            note = (m.note or "").strip().rstrip(".").strip("()")
             if m.affected:
                 what = note or "has had something similar"
                 if me:
                     what = re.sub(r"\bher\b", "my", re.sub(r"^has\b", "have", what))
                 parts.append(f"{who} {what}.")
+                continue
+            note = re.sub(r"^healthy\b[;,]?\s*", "", note)
+            note = ";".join(c for c in note.split(";") if "cousin" not in c).strip(" ;()")
+            if "carrier" in note:
+                parts.append("I'm well myself, but I'm a carrier." if me else f"{who} is well, but is a carrier.")
             else:
-                well = "I'm well myself" if me else f"{who} is well"
-                parts.append(well + (f" ({note})" if note else "") + ".")
-            if "first cousins" in extra:
-                parts.append(f"{self._their.capitalize()} father and I are first cousins." if self._child
-                             else "My parents are first cousins.")
+                parts.append(("I'm well myself" if me else f"{who} is well") + (f" ({note})" if note else "") + ".")
+        if self._consanguineous():
+            parts.append(self.consanguinity())
         return " ".join(dict.fromkeys(parts))
+
+    def _consanguineous(self) -> bool:
+        text = " ".join([self.case.family_text or ""] + [m.note or "" for m in self.case.family]).lower()
+        return "cousin" in text or "consanguin" in text
+
+    def consanguinity(self) -> str:
+        """Whether the patient's parents are related."""
+        if self._consanguineous():
+            return f"Yes, {self._their} father and I are first cousins." if self._child else \
+                "Yes, my parents are first cousins."
+        return f"No, {self._their} father and I aren't related." if self._child else "No, my parents aren't related."
 
     def medications(self, text: str) -> str:
         meds = self.case.patient.medications

@@ -523,3 +523,23 @@ def test_an_llm_answer_that_flips_yes_and_no_is_refused(marfan_case, kb):
     s = Session(marfan_case, kb=kb, llm=Contrary())
     assert s.ask("Any headaches?").text == "No, I haven't had any headaches."
     assert s.events[-1].voice == "rules"
+
+
+def test_family_carriers_and_consanguinity(marfan_case, kb):
+    from hygeia.tutor._case import FamilyMember
+    marfan_case.patient.age_years = 3
+    marfan_case.patient.sex = "male"
+    marfan_case.family = [FamilyMember("mother", False, "healthy (a carrier)"),
+                          FamilyMember("father", False, "healthy; the parents are first cousins"),
+                          FamilyMember("maternal uncle", True, "had similar problems")]
+    s = Session(marfan_case, kb=kb)
+    assert s.ask("Any family history?").text == ("I'm well myself, but I'm a carrier. His father is well. His "
+                                                 "maternal uncle had similar problems. Yes, his father and I are "
+                                                 "first cousins.")
+    assert s.ask("Are you and his father related?").text == "Yes, his father and I are first cousins."
+    marfan_case.family = []
+    marfan_case.family_text = "No relative is known to be affected."
+    marfan_case.patient.age_years = 30
+    s = Session(marfan_case, kb=kb)
+    assert s.ask("Does anything run in the family?").text.startswith("Not that I know of.")
+    assert s.ask("Are your parents related?").text == "No, my parents aren't related."
