@@ -290,7 +290,9 @@ class Session:
         words = [self._clinical(f) for f in present]
         text = f"{label}: " + ("; ".join(words) if words else "normal") + "."
         if key == "general" and self._vitals:
-            text = (f"{label}: {self._vitals_text(self.vitals_at(self.clock + MINUTES['exam']))}. "
+            v = self.vitals_at(self.clock + MINUTES["exam"])
+            looks = f"Nurse's note: {v.note.strip().rstrip('.')}. " if v is not None and v.note.strip() else ""
+            text = (f"{label}: {self._vitals_text(v)}. {looks}"
                     + (_capital("; ".join(words)) + "." if words else "Otherwise unremarkable."))
         if absent:
             text += " No " + ", no ".join(lower_label(f.name) for f in absent) + "."

@@ -216,6 +216,7 @@ def test_late_priority_actions_hold_the_vitals(sepsis_case, kb):
 def test_general_exam_shows_the_vitals(sepsis_case, kb):
     r = Session(sepsis_case, kb=kb).examine("general")
     assert r.text.startswith("General: HR 109/min, BP 103/62 mmHg")
+    assert "Nurse's note: flushed. Otherwise unremarkable." in r.text
 
 
 def test_news2():
