@@ -23,7 +23,7 @@ Usage::
 
     .venv/bin/python benchmarks/export.py [--n 300] [--seeds 1,2,3,4,5] [--omop-url postgresql://...]
     .venv/bin/python benchmarks/export.py --formats csv,synthea-csv --out benchmarks/results/export_synthea_csv.json
-    .venv/bin/python benchmarks/export.py --formats fhir --n 100 --seeds 1,2,3 --load-twice \
+    .venv/bin/python benchmarks/export.py --formats fhir --n 100 --seeds 1,2,3,4,5 --load-twice \
         --out benchmarks/results/export_fhir_servers.json
 """
 
