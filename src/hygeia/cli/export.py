@@ -79,8 +79,14 @@ def _summary(fmt: str, counts: dict, where: str, seconds: float, *, postgres: bo
     who = f"{persons:,} persons" if isinstance(persons, int) else "the run"
     summary = Summary(f"Exported {who} to {_FORMAT_NAMES[fmt]} in {seconds:.1f} s",
                       [("output", "the PostgreSQL database" if postgres else describe_output(where))])
+    empty = []
     for name, n in counts.items():
+        if fmt == "omop" and n == 0:  # OMOP creates every CDM table; list the empty ones on one line
+            empty.append(name)
+            continue
         summary.add(name, n if isinstance(n, (int, float)) else str(n))
+    if empty:
+        summary.add("empty tables", ", ".join(empty))
     if not postgres:
         summary.next_steps.append(_next_step(fmt, where))
     return summary
