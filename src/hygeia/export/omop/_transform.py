@@ -1,9 +1,16 @@
 """Turn one shard of Hygeia records into rows of the OMOP CDM tables.
 
-Each shard's ``persons`` and ``events`` Arrow tables are registered in an
-in-memory DuckDB and mapped with one SQL statement per CDM table; the result of
-each is an Arrow table whose columns are exactly the CDM table's (typed, with
-``varchar(n)`` values cut to ``n`` characters), ready for either engine.
+Each shard's ``persons`` and ``events`` Arrow tables are registered in a
+DuckDB connection that also holds the vocabulary (:class:`Vocabulary`) and
+mapped with one SQL statement per CDM table; the result of each is an Arrow
+table whose columns are exactly the CDM table's (typed, with ``varchar(n)``
+values cut to ``n`` characters), ready for either engine.
+
+Clinical facts are first staged (``_STAGE``): each gets its source concept, the
+standard concepts it "Maps to" (one row each) and the CDM table of that
+concept's domain, so a procedure whose standard concept is an Observation lands
+in ``observation``. ``condition_era`` and ``drug_era`` are derived from the
+shard's own condition and drug rows (a person's records are all in one shard).
 
 Ids: ``person_id`` is Hygeia's ``subject_id``; every other table numbers its
 rows 1, 2, 3... across the whole run (CDM 5.4 ids are 32-bit integers, and
