@@ -2,6 +2,9 @@
 
 Parts:
 
+- ``model``: the diagnostic model over every annotated disease (12,680): build seconds, and the
+  latency of a posterior update (8 present terms, 4 absent) and of the expected information gain
+  over the top 50 diseases.
 - ``generate``: cases generated per second by :func:`hygeia.tutor._generate.generate_case`, with
   the test results (the whole catalogue, the default) and without (``tests=False``), images not
   rendered (``images=False``), over diseases drawn at random.
@@ -54,6 +57,34 @@ def eligible(kb: Any, min_phenotypes: int) -> list[str]:
 
 def _quantile(values: list[float], q: float) -> float:
     return float(np.quantile(np.asarray(values), q))
+
+
+def bench_model(kb: Any, seed: int, n: int = 200) -> dict[str, Any]:
+    """Build time of the diagnostic model over every annotated disease, posterior and information-gain latency."""
+    from hygeia.tutor._bayes import DiagnosticModel
+    from hygeia.tutor._channels import channel
+
+    t = time.perf_counter()
+    model = DiagnosticModel(kb, channel_of=lambda h: channel(h, kb))
+    build = time.perf_counter() - t
+    model.information_gain(model.log_posterior(), k=50, channel="history")  # builds the channel-restricted matrix
+    rng = np.random.default_rng(seed)
+    post, gain = [], []
+    for did in rng.choice(model.ids, n, replace=False):
+        d = model.disease(str(did))
+        pos = [p.hpo for p in d.phenotypes[:8]]
+        neg = [(p.hpo, "history") for p in d.phenotypes[8:12]]
+        t = time.perf_counter()
+        lp = model.log_posterior(pos, neg)
+        post.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        model.information_gain(lp, k=50, channel="history")
+        gain.append(time.perf_counter() - t)
+    return {"diseases": model.n_diseases, "terms": len(model.terms), "build_seconds": round(build, 3),
+            "posterior_p50_ms": round(1000 * _quantile(post, 0.5), 3),
+            "posterior_p99_ms": round(1000 * _quantile(post, 0.99), 3),
+            "information_gain_p50_ms": round(1000 * _quantile(gain, 0.5), 3),
+            "information_gain_p99_ms": round(1000 * _quantile(gain, 0.99), 3), "updates": n}
 
 
 def bench_generate(kb: Any, diseases: list[str], n: int, seed: int) -> dict[str, Any]:
@@ -188,7 +219,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--frequency-cases", type=int, default=1000, help="cases per disease of the frequency check "
                     "(default 1000)")
     ap.add_argument("--frequency-diseases", type=int, default=5, help="diseases of the frequency check (default 5)")
-    ap.add_argument("--parts", default="generate,latency,frequencies,agents", help="parts to run")
+    ap.add_argument("--parts", default="model,generate,latency,frequencies,agents", help="parts to run")
     ap.add_argument("--quick", action="store_true", help="toy sizes (a smoke run, not the cited figures)")
     ap.add_argument("--out", default=None, help="result file (default benchmarks/results/tutor.json)")
     args = ap.parse_args(argv)
@@ -203,6 +234,9 @@ def main(argv: list[str] | None = None) -> dict:
     kb = load_knowledge()
     diseases = eligible(kb, args.min_phenotypes)
     figures: dict[str, Any] = {}
+    if "model" in parts:
+        figures["model"] = bench_model(kb, seeds[0])
+        print(f"model: {figures['model']}", file=sys.stderr, flush=True)
     if "generate" in parts:
         figures["generate"] = bench_generate(kb, diseases, args.generate, seeds[0])
         print(f"generate: {figures['generate']}", file=sys.stderr, flush=True)
