@@ -30,7 +30,6 @@ summarized side by side with the student's (steps, findings, cost, time, rank).
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -280,7 +279,7 @@ def score_session(session, *, model: DiagnosticModel | None = None, expert: bool
     post = dict(model.posterior(*_elicited_evidence(session), top=None)) if did in model.index else {}
     differential = [{"id": d, "name": model.disease(d).name if d in model.index else (
                         kb.diseases[d].name if d in kb.diseases else d), "correct": d == did,
-                     "posterior": round(post.get(d, math.nan), 4) if post else None}
+                     "posterior": round(post[d], 4) if d in post else None}
                     for d in session.differential]
     score = Score(case.id, did, dname, round(overall, 1), {k: round(v, 4) for k, v in parts.items()}, rank,
                   differential, disc, questions, tests, actions, harmful, [], student, expert_path,

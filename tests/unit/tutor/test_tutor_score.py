@@ -94,3 +94,12 @@ def test_report_page(kb, case, tmp_path):
     assert "Expert path" in page and "Your path" in page and "Marfan syndrome" in page
     assert "http" not in page.replace(kb.attribution, "").replace("http://www.human-phenotype-ontology.org", "")
     assert session_report_html(s, sc.to_dict()) == page    # from the saved JSON too
+
+
+def test_a_differential_outside_the_model_is_strict_json(kb, case):
+    s = Session(case, kb=kb)
+    s.set_differential(["OMIM:154700", "ORPHA:558"])      # an OMIM id: not a candidate of the Orphanet model
+    s.end()
+    sc = score_session(s, expert=False)
+    assert sc.differential[0]["posterior"] is None and sc.rank == 2
+    json.dumps(sc.to_dict(), allow_nan=False)
