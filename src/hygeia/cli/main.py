@@ -26,6 +26,7 @@ from hygeia.cli.inspect import inspect_command
 from hygeia.cli.molecules import molecules_group
 from hygeia.cli.notes import notes_group
 from hygeia.cli.tabular import fit_command, metadata_command, sample_command
+from hygeia.cli.tutor import tutor_group
 from hygeia.cli.twin import twin_group
 from hygeia.cli._common import CliError, cli_words, missing_extra
 from hygeia.core.executors import raise_on_sigterm
@@ -87,6 +88,7 @@ main.add_command(molecules_group)
 main.add_command(notes_group)
 main.add_command(images_group)
 main.add_command(twin_group)
+main.add_command(tutor_group)
 
 
 def run() -> None:

@@ -29,7 +29,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import functools
 import importlib.util
 import json
 import re
@@ -47,6 +46,7 @@ from hygeia.errors import (
     MissingExtraError,
 )
 from hygeia.tutor._case import Case
+from hygeia.tutor._find import acute_names, find_diseases
 from hygeia.tutor._hpo import Knowledge, load_knowledge
 from hygeia.tutor._pages import (
     error_page,
@@ -314,41 +314,21 @@ def session_view(session: Any, kb: Knowledge, *, query: str | None = None) -> di
     return view
 
 
-@functools.cache
-def _acute_names() -> dict[str, str]:
-    """The authored acute diseases (``HYGEIA:sepsis``...): id -> name (a malformed file is left out here)."""
-    from hygeia.tutor._acute import acute_ids, load_acute
-
-    out = {}
-    for did in acute_ids():
-        try:
-            out[did] = str(load_acute(did).get("name", did))
-        except HygeiaError:
-            continue
-    return out
-
-
 def search_diseases(kb: Knowledge, text: str, *, limit: int = 20) -> list[tuple[str, str, str]]:
-    """Diseases whose name holds every word of ``text``: the acute ones first, then the HPO's, most annotated
-    first; each ``(id, name, detail)``.
+    """Diseases whose name holds every word of ``text`` (:func:`hygeia.tutor.find_diseases`).
 
     Example:
         >>> [hit[0] for hit in search_diseases(load_knowledge(), "septic shock")][:1]
         ['HYGEIA:sepsis']
     """
-    words = text.lower().split()
-    if not words:
-        return []
-    acute = [(i, n, "acute, authored") for i, n in _acute_names().items() if all(w in n.lower() for w in words)]
-    hpo = [(d.id, d.name, f"{len(d.phenotypes)} phenotypes") for d in kb.search_diseases(text, limit=limit)]
-    return (acute + hpo)[:limit]
+    return find_diseases(text, limit=limit, kb=kb)
 
 
 def _disease_name(did: str, kb: Knowledge, case: Case) -> str:
     if did in kb.diseases:
         return kb.diseases[did].name
-    if did in _acute_names():
-        return _acute_names()[did]
+    if did in acute_names():
+        return acute_names()[did]
     if did == case.disease.get("id"):
         return str(case.disease.get("name", did))
     return did
