@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any
 from hygeia.core.atomic import write_text
 from hygeia.errors import ConfigError, DataValidationError, Problem
 from hygeia.tutor._case import Action, Case, CaseFinding, TestResult, VitalSigns
+from hygeia.tutor._channels import channel
 from hygeia.tutor._hpo import Knowledge, load_knowledge
 from hygeia.tutor._match import Match, match_question
 from hygeia.tutor._voice import LLMVoice, PatientVoice, lower_label
@@ -587,6 +588,11 @@ class Session:
                 self._elicited[f.hpo] = True
                 hpo.append(self._heard(f))
                 continue
+            # a finding only an examination or a test shows: the patient cannot tell, present or not
+            how = channel(asked[0], self.kb)
+            if how != "history":
+                texts.append(self.voice.unsure(how))
+                continue
             # the patient can only deny what they would know: history negatives are revealed, exam/test ones not
             neg = [f for f in history if not f.present and self.kb.ancestors(f.hpo) & asked_set]
             texts.append(self.voice.no(words, asked[0], m.text))
@@ -784,7 +790,7 @@ def _match_extra(text: str) -> str | None:
         return _ACUTE_ALIASES[low]
     for did, name in _extra_diseases().items():
         short = did.split(":", 1)[-1].replace("_", " ").lower()
-        if low in (did.lower(), short, name.lower()):
+        if low in (short, name.lower()) or text.strip().lower() == did.lower():
             return did
     words = low.split()
     for did, name in _extra_diseases().items():

@@ -267,6 +267,14 @@ class PatientVoice:
         return f"No, {self.hasnt()} {label}."                    # the words typed were not the finding's name
 
 
+    def unsure(self, how: str) -> str:
+        """What a patient says of a finding only an examination (``how='exam'``) or a test would show: they cannot
+        tell, whether or not they have it (so the answer gives nothing away)."""
+        we = "We're" if self._child else "I'm"
+        if how == "exam":
+            return f"{we} not sure, to be honest. You'd have to take a look."
+        return f"{we} not sure; nobody has checked that as far as {'we' if self._child else 'I'} know."
+
     def merge(self, texts: list[str]) -> str:
         """Runs of denials of the same form in one sentence: "No, I haven't had chest pain or palpitations."."""
         out: list[str] = []
