@@ -163,7 +163,7 @@ def lay_words(hpo: str, kb: Knowledge) -> str:
     if t.id in LAY_PHRASES:
         return LAY_PHRASES[t.id]
     if t.lay:
-        return _lower(t.lay[0])
+        return _spoken(t.lay[0])
     system = kb.system(t.id)
     level = [t.id]
     for _ in range(2):
@@ -171,5 +171,18 @@ def lay_words(hpo: str, kb: Knowledge) -> str:
                         and system in kb.ancestors(p)})
         for p in level:
             if kb.terms[p].lay:
-                return _lower(kb.terms[p].lay[0])
-    return _lower(t.name)
+                return _spoken(kb.terms[p].lay[0])
+    return _spoken(t.name)
+
+
+def _spoken(label: str) -> str:
+    """A label as it is said: an index-style inversion reads forwards ("Hearing loss, mixed" -> "mixed hearing loss").
+
+    Example:
+        >>> _spoken("Hearing loss, mixed"), _spoken("Seizure")
+        ('mixed hearing loss', 'seizure')
+    """
+    head, sep, tail = label.partition(", ")
+    if sep and "," not in tail and len(tail.split()) <= 2:
+        label = f"{tail} {head[:1].lower() + head[1:]}"
+    return _lower(label)

@@ -434,6 +434,13 @@ def _apply_noise(findings: list[CaseFinding], disease: Disease, kb: Knowledge, s
                 f.reported_as = _vaguer(f.hpo, kb, rng)
 
 
+def _drop_implied_negatives(findings: list[CaseFinding], kb: Knowledge) -> None:
+    """Leave out a negative whose term lies above a present finding: each phenotype is drawn on its own, but a
+    patient with lens subluxation has ectopia lentis, which can then be no pertinent negative."""
+    implied = set().union(*(kb.ancestors(f.hpo) for f in findings if f.present))
+    findings[:] = [f for f in findings if f.present or f.hpo not in implied]
+
+
 # -- the patient -------------------------------------------------------------------------------------------------------
 
 def _duration(years: float) -> str:
@@ -594,6 +601,7 @@ def generate_case(disease_id: str, *, seed: int | None = None, noise: float = 0.
         if f.present:
             f.onset_years = round(float(prng.uniform(onset, age)), 2)
     _apply_noise(findings, disease, kb, sex, noise, vague, _rng(seed, STREAM_NOISE, disease.id))
+    _drop_implied_negatives(findings, kb)
     for f in findings:
         if f.present and f.channel == "history":
             f.says = lay_words(f.reported_as or f.hpo, kb)
