@@ -37,6 +37,7 @@ from typing import IO, TYPE_CHECKING
 from hygeia.errors import ConfigError, HygeiaError
 from hygeia.tutor._case import Case
 from hygeia.tutor._hpo import Knowledge
+from hygeia.tutor._score import score_session
 from hygeia.tutor._session import (
     EXAM_SYSTEMS,
     Reply,
@@ -117,23 +118,18 @@ def _is_action(session: Session, text: str) -> bool:
 
 
 def summary_text(session: Session, *, score: bool = True) -> str:
-    """The end-of-session summary: the score and feedback (Part C's :func:`score_session`), else what was found.
+    """The end-of-session summary: the score and feedback (:func:`score_session`), else what was found.
 
-    With ``score=False`` (or where scoring is unavailable) it lists the findings elicited and the differential.
+    With ``score=False`` it lists the findings elicited and the differential.
     """
-    lines = []
     if score:
-        try:
-            from hygeia.tutor._score import score_session
-        except ImportError:  # the scoring module is optional for the engine itself
-            score_session = None
-        if score_session is not None:
-            sc = score_session(session)
-            lines.append(f"Score: {sc.overall:.0f}/100 ({', '.join(f'{k} {v:.0%}' for k, v in sc.parts.items())})")
-            lines.append(f"Diagnosis: {sc.disease_name} ({sc.disease_id}); "
-                         + (f"you ranked it {sc.rank}." if sc.rank else "it was not in your differential."))
-            lines.extend(f"- {f}" for f in sc.feedback)
-            return "\n".join(lines)
+        sc = score_session(session)
+        lines = [f"Score: {sc.overall:.0f}/100 ({', '.join(f'{k} {v:.0%}' for k, v in sc.parts.items())})",
+                 f"Diagnosis: {sc.disease_name} ({sc.disease_id}); "
+                 + (f"you ranked it {sc.rank}." if sc.rank else "it was not in your differential.")]
+        lines.extend(f"- {f}" for f in sc.feedback)
+        return "\n".join(lines)
+    lines = []
     kb = session.kb
     found = session.elicited()
     pos = [kb.terms[h].name if h in kb.terms else h for h, p in found.items() if p]
@@ -146,7 +142,7 @@ def summary_text(session: Session, *, score: bool = True) -> str:
     return "\n".join(lines)
 
 
-def play_terminal(case: Case, *, input: IO[str] = sys.stdin, output: IO[str] = sys.stdout,
+def play_terminal(case: Case, *, input: IO[str] | None = None, output: IO[str] | None = None,
                   session_path: str | Path | None = None, kb: Knowledge | None = None, student: str = "",
                   score: bool = True, llm: Backend | None = None) -> Session:
     """Play ``case`` in the terminal; returns the session (ended, or left by ``quit`` / end of input).
@@ -158,12 +154,15 @@ def play_terminal(case: Case, *, input: IO[str] = sys.stdin, output: IO[str] = s
         session_path: save the session here after every command; an existing file is resumed.
         kb: the HPO knowledge base (default: the shared one).
         student: the student's name, recorded in the session.
-        score: print the score at the end (Part C's scoring; False lists the findings instead).
+        score: print the score at the end (False lists the findings instead).
         llm: a language-model backend to word the patient's answers (default: the rule-based voice, offline).
 
     Raises:
         DataValidationError: ``session_path`` holds a session that does not replay on ``case``.
     """
+    input = sys.stdin if input is None else input        # looked up now: a caller may have redirected them
+    output = sys.stdout if output is None else output
+
     def say(text: str) -> None:
         output.write(text + "\n")
         output.flush()
