@@ -3,11 +3,12 @@
 The channel rule: the first HPO subtree of :data:`CHANNEL_RULES` that holds a finding gives its
 channel. Symptoms the patient feels (abnormal bleeding, recurrent infections, fever, visual or
 hearing loss, pain, palpitations, syncope, itch, muscle weakness, fractures, urine output,
-weight loss, breathlessness) are ``'history'``; signs seen or measured at the bedside (oedema,
+weight loss, breathlessness, a pneumothorax) are ``'history'``; signs seen or measured at the bedside (oedema,
 organomegaly, murmur, blood pressure and heart/breathing rate, jaundice, reflexes, tone,
 ataxia, spinal curvature, skin tumours, breathing pattern, breath sounds, shock) are
 ``'exam'``; hypoxaemia, internal morphology (brain, heart, great vessels, kidney, liver, lung,
-thorax, bone radiology), electrophysiology, blood, metabolism/homeostasis, endocrine,
+thorax, bone radiology, the vertebral column and hip joint), valve and arterial lesions, arrhythmias
+named by their origin, electrophysiology, blood, metabolism/homeostasis, endocrine,
 cellular and neoplasm terms are ``'test'``; then by organ system: visible morphology (head
 and neck, eye, ear, skin, limbs, growth, breast, musculoskeletal, genitalia) is ``'exam'``;
 anything else (nervous system, digestive, respiratory, immune, voice, prenatal,
@@ -55,11 +56,14 @@ CHANNEL_RULES: tuple[tuple[str, str, str], ...] = (
     ("HP:0012590", "history", "Abnormal urine output"),
     ("HP:0001824", "history", "Weight loss"),
     ("HP:0002094", "history", "Dyspnea"),
+    ("HP:0002107", "history", "Pneumothorax"),                        # an episode the patient remembers
     # signs found at the bedside
     ("HP:0000969", "exam", "Edema"),
     ("HP:0002240", "exam", "Hepatomegaly"),
     ("HP:0001744", "exam", "Splenomegaly"),
     ("HP:0030148", "exam", "Heart murmur"),
+    ("HP:0004308", "test", "Ventricular arrhythmia"),                 # the pulse is fast; the ECG says why
+    ("HP:0005115", "test", "Supraventricular arrhythmia"),
     ("HP:0000822", "exam", "Hypertension"),
     ("HP:0002615", "exam", "Hypotension"),
     ("HP:0001649", "exam", "Tachycardia"),
@@ -79,6 +83,8 @@ CHANNEL_RULES: tuple[tuple[str, str, str], ...] = (
     ("HP:0012443", "test", "Abnormal brain morphology"),
     ("HP:0001627", "test", "Abnormal heart morphology"),
     ("HP:0030962", "test", "Abnormal morphology of the great vessels"),
+    ("HP:0031653", "test", "Abnormal heart valve physiology"),        # a murmur is examined; the lesion is echo's
+    ("HP:0011004", "test", "Abnormal systemic arterial morphology"),
     ("HP:0030956", "test", "Abnormality of cardiovascular system electrophysiology"),
     ("HP:0001311", "test", "Abnormal nervous system electrophysiology"),
     ("HP:0003457", "test", "EMG abnormality"),
@@ -94,6 +100,8 @@ CHANNEL_RULES: tuple[tuple[str, str, str], ...] = (
     ("HP:0000944", "test", "Abnormal metaphysis morphology"),
     ("HP:0000940", "test", "Abnormal diaphysis morphology"),
     ("HP:0003468", "test", "Abnormal vertebral morphology"),
+    ("HP:0000925", "test", "Abnormality of the vertebral column"),    # after the curvature a back shows
+    ("HP:0001384", "test", "Abnormal hip joint morphology"),
     ("HP:0002758", "test", "Osteoarthritis"),
     ("HP:0003110", "test", "Abnormality of urine homeostasis"),
     ("HP:0001871", "test", "Abnormality of blood and blood-forming tissues"),
