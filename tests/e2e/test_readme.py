@@ -61,6 +61,7 @@ BENCH_SIZES = {
     "benchmarks/guard.py": "--seeds 101 --persons 2 --notes 4",
     "benchmarks/imaging.py": "--parts render,io,link --quick --results-dir runs/bench/imaging",
     "benchmarks/twin.py": "--parts sepsis --quick --results-dir runs/bench/twin",
+    "benchmarks/tutor.py": "--quick --parts generate,latency,frequencies",
     "benchmarks/evaluate.py": "--rows 300 --seeds 1",
     "benchmarks/tabular.py": "--datasets flchain --models copula --rows 200 --no-sdv --no-sequence",
     "benchmarks/molecules.py": "--n 40 --budget 30 --seeds 0 --objectives celecoxib_rediscovery",
