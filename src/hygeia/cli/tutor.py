@@ -37,9 +37,12 @@ Examples:
   hygeia tutor case --disease ORPHA:558 --seed 7 --out runs/tutor/marfan.json
   hygeia tutor case --disease HYGEIA:sepsis --seed 1 --out runs/tutor/sepsis.json
   hygeia tutor case --disease OMIM:301500 --noise 0.2 --vague 0.3 --out runs/tutor/fabry.json --agentclinic runs/tutor/fabry_agentclinic.json
+  hygeia tutor case --disease ORPHA:558 --from-run runs/demo --subject 12 --seed 3 --out runs/tutor/marfan_12.json
 
 The case is a JSON file educators may edit (findings, the patient's words, teaching
-points); 'hygeia tutor check' validates it. Disease ids: 'hygeia tutor diseases NAME'.""")
+points); 'hygeia tutor check' validates it. Disease ids: 'hygeia tutor diseases NAME'.
+With --from-run the patient is a person of a population run: their record gives the
+name, sex, age, medicines, past medical history and smoking status; the disease is drawn.""")
 @click.option("--disease", required=True, metavar="ID", help="The disease: ORPHA:558, OMIM:154700, HYGEIA:sepsis...")
 @click.option("--seed", type=int, default=None, metavar="S",
               help="Seed of the patient. Default: a fresh random one (recorded in the case and printed).")
@@ -47,25 +50,38 @@ points); 'hygeia tutor check' validates it. Disease ids: 'hygeia tutor diseases 
               help="Share of findings the patient misses, and as many unrelated ones added (0-1).")
 @click.option("--vague", type=float, default=0.0, show_default=True, metavar="P",
               help="Share of findings reported in vaguer words (a more general HPO term) (0-1).")
+@click.option("--from-run", "from_run", default=None, metavar="RUN",
+              help="Take the patient (name, sex, age, medicines, past history, smoking) from a 'hygeia generate' run.")
+@click.option("--subject", type=int, default=None, metavar="ID",
+              help="The person of --from-run (a subject_id). Default: the run's first person.")
 @click.option("--out", required=True, metavar="FILE.json", help="The case file to write.")
 @click.option("--agentclinic", default=None, metavar="FILE.json",
               help="Also write the case in AgentClinic's OSCE format (for LLM doctor agents).")
 @click.option("--overwrite", is_flag=True, help="Replace FILE.json (and the AgentClinic file) if they exist.")
 @quiet_option
-def case_command(disease: str, seed: int | None, noise: float, vague: float, out: str, agentclinic: str | None,
-                 overwrite: bool, quiet: bool) -> None:
+def case_command(disease: str, seed: int | None, noise: float, vague: float, from_run: str | None,
+                 subject: int | None, out: str, agentclinic: str | None, overwrite: bool, quiet: bool) -> None:
     """Generate a virtual patient with DISEASE: findings at their annotated frequencies, tests, family history."""
     import json
 
     from hygeia.core.atomic import write_text
     from hygeia.core.progress import status
-    from hygeia.tutor import generate_case, to_agentclinic, write_case
+    from hygeia.errors import ConfigError
+    from hygeia.tutor import (
+        background_from_record,
+        generate_case,
+        to_agentclinic,
+        write_case,
+    )
 
     refuse_existing(out, overwrite, "Case file")
     if agentclinic:
         refuse_existing(agentclinic, overwrite, "AgentClinic file")
+    if subject is not None and from_run is None:
+        raise ConfigError("--subject names a person of --from-run RUN; pass the run too")
     with status("Generating the case", quiet=quiet):
-        case = generate_case(disease, seed=seed, noise=noise, vague=vague)
+        background = background_from_record(from_run, subject) if from_run else None
+        case = generate_case(disease, seed=seed, noise=noise, vague=vague, background=background)
         write_case(case, out, overwrite=overwrite)
         if agentclinic:
             write_text(agentclinic, json.dumps(to_agentclinic(case), indent=2) + "\n", overwrite=overwrite)

@@ -44,6 +44,7 @@ from hygeia.tutor._find import find_diseases
 from hygeia.tutor._generate import frequency_check, generate_case
 from hygeia.tutor._hpo import Disease, Knowledge, Phenotype, Term, load_knowledge
 from hygeia.tutor._match import Match, match_question
+from hygeia.tutor._record import Background, background_from_record
 from hygeia.tutor._report import session_report_html
 from hygeia.tutor._score import WEIGHTS, Score, score_session
 from hygeia.tutor._session import (
@@ -70,6 +71,7 @@ __all__ = [
     "WEIGHTS",
     "Action",
     "Agent",
+    "Background",
     "Case",
     "CaseFinding",
     "DiagnosticModel",
@@ -93,6 +95,7 @@ __all__ = [
     "TestResult",
     "VitalSigns",
     "acute_ids",
+    "background_from_record",
     "create_app",
     "find_diseases",
     "frequency_check",

@@ -63,7 +63,8 @@ class CaseFinding:
 
 @dataclass
 class Patient:
-    """Who the patient is: age (years), sex, the chief complaint in their words, when it began."""
+    """Who the patient is: age (years), sex, the chief complaint in their words, when it began, and their
+    medicines, social history and past medical history (``history``: earlier diagnoses, e.g. from a record)."""
 
     age_years: float
     sex: str
@@ -72,6 +73,7 @@ class Patient:
     name: str = ""
     medications: list[str] = field(default_factory=list)
     social: str = ""
+    history: list[str] = field(default_factory=list)
 
 
 @dataclass

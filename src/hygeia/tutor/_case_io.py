@@ -46,7 +46,7 @@ _CASE = {"schema": ("str", True), "id": ("str", True), "disease": ("dict", True)
          "teaching_points": ("list[str]", False), "provenance": ("dict", False)}
 _PATIENT = {"age_years": ("num", True), "sex": ("str", True), "chief_complaint": ("str", True),
             "onset_years": ("num?", False), "name": ("str", False), "medications": ("list[str]", False),
-            "social": ("str", False)}
+            "social": ("str", False), "history": ("list[str]", False)}
 _FINDING = {"hpo": ("str", True), "name": ("str", True), "present": ("bool", True), "channel": ("str", True),
             "system": ("str?", False), "frequency": ("num?", False), "reported_as": ("str?", False),
             "says": ("str?", False), "source": ("str", False), "onset_years": ("num?", False)}

@@ -74,6 +74,7 @@ from hygeia.tutor._hpo import (
     Knowledge,
     load_knowledge,
 )
+from hygeia.tutor._record import Background
 
 __all__ = [
     "CHANNEL_RULES",
@@ -478,6 +479,8 @@ def _chief_complaint(findings: list[CaseFinding], kb: Knowledge, age: float, sex
     since = "since birth" if congenital and onset < 0.1 else f"for {_duration(max(age - onset, 1 / 52))}"
     if history:
         f = history[0]
+        if f.onset_years is not None and not (congenital and onset < 0.1):
+            since = f"for {_duration(max(age - f.onset_years, 1 / 52))}"
         words = f.says or lay_words(f.reported_as or f.hpo, kb)
         if child:
             return f"We've come about our {who}'s {words}. {pron}'s had it {since}."
@@ -554,7 +557,8 @@ def _check_unit(name: str, value: float) -> float:
 
 
 def generate_case(disease_id: str, *, seed: int | None = None, noise: float = 0.0, vague: float = 0.0,
-                  kb: Knowledge | None = None, images: bool = True, tests: bool = True) -> Case:
+                  kb: Knowledge | None = None, images: bool = True, tests: bool = True,
+                  background: Background | None = None) -> Case:
     """A virtual patient with ``disease_id`` (see the module docstring for every rule).
 
     Args:
@@ -566,13 +570,17 @@ def generate_case(disease_id: str, *, seed: int | None = None, noise: float = 0.
         kb: the knowledge base (loaded when None).
         images: give imaging tests their ``image`` (``{modality, body_part, finding}``).
         tests: build the test catalogue's results (False: ``tests`` is empty; about 1 ms a case).
+        background: a person of a population run (:func:`~hygeia.tutor.background_from_record`): the case
+            takes their name, sex, age, medicines, past medical history and smoking status, and draws
+            only the disease (its onset must come before the person's age).
 
     Returns:
         The :class:`~hygeia.tutor._case.Case`.
 
     Raises:
         ConfigError: an unknown disease id (the message names close ids and ``hygeia tutor
-            diseases NAME``), a disease with no phenotype annotations, or noise/vague out of range.
+            diseases NAME``), a disease with no phenotype annotations, noise/vague out of range, or a
+            ``background`` person of the other sex than a sex-limited disease, or younger than its onset.
     """
     from hygeia import __version__
 
@@ -581,6 +589,9 @@ def generate_case(disease_id: str, *, seed: int | None = None, noise: float = 0.
     if str(disease_id).strip().upper().startswith("HYGEIA:"):
         from hygeia.tutor._acute import generate_acute
 
+        if background is not None:
+            raise ConfigError(f"an authored acute presentation ({disease_id}) draws its own patient; a record's "
+                              f"person (background=...) is for diseases of the HPO annotations")
         return generate_acute(disease_id, seed=seed, noise=noise, vague=vague, kb=kb, images=images, tests=tests)
     disease = kb.disease(disease_id)
     if not any(p.hpo in kb.terms for p in disease.phenotypes):
@@ -589,17 +600,33 @@ def generate_case(disease_id: str, *, seed: int | None = None, noise: float = 0.
                           f"hygeia tutor diseases NAME")
     seed = resolve_seed(seed)
     sex, sex_why = _draw_sex(disease, kb, _rng(seed, STREAM_SEX, disease.id))
+    if background is not None:
+        if sex_why.startswith("the disease's sex-specific") and background.sex != sex:
+            raise ConfigError(f"{disease.name} ({disease.id}) is annotated for {sex} patients only, and subject "
+                              f"{background.subject_id} is {background.sex}; choose a {sex} subject")
+        sex, sex_why = background.sex, f"from the record ({background.source})"
     findings = sample_findings(disease, sex, kb, _rng(seed, STREAM_FINDINGS, disease.id))
     prng = _rng(seed, STREAM_PATIENT, disease.id)
     onset, onset_term, onset_source = _onset(disease, kb, prng)
+    for _ in range(200 if background is not None else 0):  # a record's person: an onset before their age
+        if onset <= background.age_years:
+            break
+        onset, onset_term, onset_source = _onset(disease, kb, prng)
     congenital = onset_term in ("HP:0030674", "HP:0011460", "HP:0011461", "HP:0034199", "HP:0034198", "HP:0034197",
                                 "HP:0003577", "HP:0003623")
     delay = float(prng.uniform(0.05, 2.0) if onset < 1 else prng.uniform(0.1, 5.0))
     age = round(onset + delay, 2)
+    if background is not None:
+        if background.age_years < onset:
+            raise ConfigError(f"{disease.name} ({disease.id}) begins later in life ({onset:.1f} years in 200 draws of "
+                              f"its onset) than subject {background.subject_id}'s age of "
+                              f"{background.age_years:.1f}; choose an older subject")
+        age = round(background.age_years, 2)
     onset = round(onset, 2)
+    first = onset if background is None else max(onset, age - 5.0)  # a record's person: findings of the last 5 years
     for f in findings:
         if f.present:
-            f.onset_years = round(float(prng.uniform(onset, age)), 2)
+            f.onset_years = round(float(prng.uniform(first, age)), 2)
     _apply_noise(findings, disease, kb, sex, noise, vague, _rng(seed, STREAM_NOISE, disease.id))
     _drop_implied_negatives(findings, kb)
     for f in findings:
@@ -614,9 +641,16 @@ def generate_case(disease_id: str, *, seed: int | None = None, noise: float = 0.
     name = _NAMES[sex][int(prng.integers(len(_NAMES[sex])))]
     meds = ["paracetamol (acetaminophen) as needed"] if any(
         f.present and f.channel == "history" and "HP:0012531" in kb.ancestors(f.hpo) for f in findings) else []
+    social = _social(age, prng)
+    if background is not None:
+        name, meds = background.name or name, [*background.medications, *meds]
+        smoking = background.social()
+        if smoking and age >= 18:  # the record's smoking status replaces the drawn one
+            social = re.sub(r"(has never smoked|smokes about ten cigarettes a day)", smoking[:-1].lower(), social)
     patient = Patient(age_years=age, sex=sex, chief_complaint=_chief_complaint(findings, kb, age, sex, onset,
                                                                                  congenital, family),
-                      onset_years=onset, name=name, medications=meds, social=_social(age, prng))
+                      onset_years=onset, name=name, medications=meds, social=social,
+                      history=list(background.history) if background is not None else [])
     genes, genes_source = _genes(disease, kb)
     disease_info = {"id": disease.id, "name": disease.name, "source": disease.source, "inheritance": inh_labels,
                     "genes": genes}
@@ -635,6 +669,7 @@ def generate_case(disease_id: str, *, seed: int | None = None, noise: float = 0.
         "inheritance_source": inh_source, "genes_source": genes_source,
         "presentation": "family screening (no annotated finding drawn present)" if screening else "symptomatic",
         "demographics": _age_text(age, sex),
+        "record": background.to_dict() if background is not None else None,
         "assumptions": ["findings independent at their annotated frequency (DEFAULT_FREQUENCY where none stated)",
                         "a patient with no finding drawn comes for family screening",
                         "delay from onset to the visit: up to 2 years (onset in infancy) or 5 years",

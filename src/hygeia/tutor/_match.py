@@ -130,6 +130,9 @@ _SOCIAL = (
     ("smoking", r"\bsmok|\bcigar|\bvap(e|ing)\b|\btobacco\b"),
     ("alcohol", r"\balcohol|\bbeer\b|\bwine\b|\bspirits\b|\bdrink (alcohol|much)|\bdo you drink\s*\??$"),
     ("drugs", r"\brecreational\b|\bstreet drugs\b|\billicit\b|\bcannabis\b"),
+    ("history", (r"\bmedical history\b|\bpast history\b|\bhealth (problems|conditions|issues)\b|\bmedical "
+                r"(problems|conditions|issues)\b|\b(other|past|previous) (illness|condition|diagnos)\w*|"
+                r"\bbeen (in|to) hospital\b|\b(any|had) (operations?|surgery)\b|\bever been diagnosed\b")),
     ("work", r"\bwork\b|\bjob\b|\boccupation\b|\bschool\b|\bnursery\b|\bstudy\b|\bemployed\b"),
     ("home", r"\blive with\b|\bwho do you live\b|\bliving situation\b|\bat home\b|\bmarried\b|\bpartner\b"),
     ("travel", r"\btravel|\babroad\b|\bbeen away\b"),
@@ -410,10 +413,12 @@ def match_question(text: str, kb: Knowledge) -> Match:
                 return Match(text, intent, ranked, groups, topic)
             if intent == "chief_complaint":
                 return Match(text, intent, ranked, groups)
+    if not groups and dict(_SOCIAL_RES)["history"].search(low):   # "any other medical problems?" is not "anything else?"
+        return Match(text, "social", ranked, groups, "history")
     if not groups and _MORE.search(low):
         return Match(text, "chief_complaint", topic="more")
     for topic, pattern in _SOCIAL_RES:
-        if pattern.search(low) and not (topic == "work" and groups):
+        if pattern.search(low) and not (topic in ("work", "history") and groups):
             return Match(text, "social", ranked, groups, topic)
     if groups:
         return Match(text, "finding", ranked, groups)

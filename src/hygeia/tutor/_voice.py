@@ -406,6 +406,15 @@ class PatientVoice:
                 months = max(1, round(age * 12))
                 return f"{'She' if self._they == 'she' else 'He'}'s {months} month{'s' * (months != 1)} old."
             return (f"{'She' if self._they == 'she' else 'He'}'s {int(age)}." if self._child else f"I'm {int(age)}.")
+        if topic == "history":
+            if p.history:
+                told = [lower_label(h) for h in p.history]
+                listed = told[0] if len(told) == 1 else ", ".join(told[:-1]) + " and " + told[-1]
+                return (f"{self._they.capitalize()} has been diagnosed with {listed}." if self._child
+                        else f"I've been diagnosed with {listed}.")
+            return ("Nothing else; she's always been well apart from this." if self._child and self._they == "she"
+                    else "Nothing else; he's always been well apart from this." if self._child
+                    else "Nothing else; I've always been well apart from this.")
         if topic == "name":
             return (f"{'Her' if self._they == 'she' else 'His'} name is {p.name}." if self._child else
                     f"I'm {p.name}.") if p.name else "I'd rather we just got on, doctor."
