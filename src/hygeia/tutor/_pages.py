@@ -304,7 +304,7 @@ def instructor_page(sessions: list[dict[str, Any]], *, footer: str) -> str:
                f'<div>Mean score<b>{"—" if mean is None else f"{mean:.0f}"}</b></div></div>')
     heads = "".join(f'<th class="num">{e(p)}</th>' for p in parts)
     body = (f"<h1>Instructor view</h1><section class=\"card\">{summary}</section>"
-            f'<section class="card"><table id="class-sessions"><thead><tr><th>Session</th><th>Student</th>'
+            f'<section class="card" style="overflow-x:auto"><table id="class-sessions" class="small"><thead><tr><th>Session</th><th>Student</th>'
             f'<th>Case (diagnosis)</th><th>Started (UTC)</th><th class="num">Steps</th><th class="num">Simulated time'
             f'</th><th class="num">Cost</th><th class="num">Score</th><th class="num">Rank</th>{heads}<th>Status</th>'
             f'</tr></thead><tbody>{rows or "<tr><td colspan=10 class=muted>No sessions yet.</td></tr>"}</tbody>'
