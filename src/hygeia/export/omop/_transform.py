@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 
@@ -338,8 +337,11 @@ class ShardTransformer:
         self.locations: dict[tuple[str, str | None], int] = {}
         self.vocabulary = vocabulary or Vocabulary(None)
         # An Athena download is gigabytes: keep it in a scratch DuckDB file (deleted by close()), not in memory.
-        self._scratch = None if self.vocabulary.local else tempfile.mkdtemp(prefix="hygeia-omop-vocabulary-")
-        self.con = duckdb.connect(os.path.join(self._scratch, "vocabulary.duckdb") if self._scratch else ":memory:")
+        # (a scratch folder, not an output: removed by close(), or by the interpreter if close() never runs)
+        self._scratch = (None if self.vocabulary.local
+                         else tempfile.TemporaryDirectory(prefix="hygeia-omop-vocabulary-", ignore_cleanup_errors=True))
+        self.con = duckdb.connect(os.path.join(self._scratch.name, "vocabulary.duckdb") if self._scratch
+                                  else ":memory:")
         try:
             self.vocabulary.attach(self.con)
             self._sql = self._prepare()
@@ -385,7 +387,7 @@ class ShardTransformer:
     def close(self) -> None:
         self.con.close()
         if self._scratch:
-            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch.cleanup()
             self._scratch = None
 
     def transform(self, persons: pa.Table, events: pa.Table) -> Iterator[tuple[str, pa.Table]]:
