@@ -3,7 +3,8 @@
 The tooling installs itself: ``npm ci`` of tests/tooling/fhir/package-lock.json into
 ``~/.cache/hygeia-tests/fhir-node-<hash of the tooling files>`` (``HYGEIA_TEST_CACHE``
 overrides the folder), once, under a file lock; later runs reuse it offline. Node.js and
-npm must be on PATH; ``HYGEIA_SKIP_NODE=1`` skips the tests that need them.
+npm come from PATH (``scripts/ensure-node.sh`` installs Debian's where they are missing);
+``HYGEIA_SKIP_NODE=1`` skips the tests that need them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def tooling_dir() -> Path:
     """The installed tooling (node_modules and validate.mjs); installs it on first use."""
     if os.environ.get("HYGEIA_SKIP_NODE") == "1":
         pytest.skip("HYGEIA_SKIP_NODE=1: tests that need Node.js skipped on request")
+    if shutil.which("node") is None or shutil.which("npm") is None:  # a clean machine: Debian's packages
+        subprocess.run(["bash", str(Path(__file__).resolve().parents[3] / "scripts" / "ensure-node.sh")],
+                       capture_output=True, text=True, timeout=900)
     npm = shutil.which("npm")
     if shutil.which("node") is None or npm is None:
         pytest.fail("Node.js and npm are needed for Medplum's FHIR validator (tests/tooling/fhir); install them, "
