@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q
 BENCH_N ?= 10000
 BENCH_OUT ?= build/bench
+# pytest-xdist workers of 'make test' (each test file runs whole in one worker)
+TEST_WORKERS ?= 2
 
 .PHONY: demo test bench clean
 
@@ -43,7 +45,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	DEBIAN_FRONTEND=noninteractive scripts/ensure-chromium.sh >/dev/null
 	@url=$$(DEBIAN_FRONTEND=noninteractive scripts/test-postgres.sh) || exit 1; \
-	HYGEIA_TEST_POSTGRES_URL="$$url" $(PY) -m pytest -q -p no:cacheprovider; rc=$$?; \
+	HYGEIA_TEST_POSTGRES_URL="$$url" $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile; rc=$$?; \
 	scripts/test-postgres.sh stop "$$url" >/dev/null 2>&1; exit $$rc
 
 bench: $(VENV)/.installed

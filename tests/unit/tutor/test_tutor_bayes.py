@@ -5,7 +5,6 @@ from __future__ import annotations
 import doctest
 import math
 import re
-import time
 
 import numpy as np
 import pytest
@@ -77,15 +76,13 @@ def test_reduce_keeps_specific_positives_and_general_negatives(kb, orpha):
     assert neg == [("HP:0000478", None), ("HP:0001250", "history")]
 
 
-def test_posterior_is_fast_over_every_disease(kb):
+def test_posterior_covers_every_disease_and_is_repeatable(kb):
+    # its speed is measured by benchmarks/tutor.py (no timed assertion here)
     m = DiagnosticModel(kb)
     assert m.n_diseases > 12_000
     pos, neg = ["HP:0001166", "HP:0001083", "HP:0001250", "HP:0000365"], ["HP:0001249", "HP:0000478"]
-    m.log_posterior(pos, neg)
-    t = time.perf_counter()
-    for _ in range(20):
-        m.log_posterior(pos, neg)
-    assert (time.perf_counter() - t) / 20 < 0.02          # a few ms on a laptop; generous for CI
+    first = m.log_posterior(pos, neg)
+    assert len(first) == m.n_diseases and (m.log_posterior(pos, neg) == first).all()
 
 
 def test_information_gain_prefers_a_term_that_splits_the_top(orpha):

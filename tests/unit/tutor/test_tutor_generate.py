@@ -272,14 +272,13 @@ def test_harmful_action_where_the_data_support_it(kb):
     assert {"refer_genetics", "genetic_counselling"} <= {a.key for a in case.actions}
 
 
-def test_fast_path_is_fast(kb):
-    import time
-
-    generate_case("ORPHA:558", seed=0, kb=kb, tests=False)
-    t = time.perf_counter()
-    for s in range(100):
-        generate_case("ORPHA:558", seed=s, kb=kb, tests=False)
-    assert (time.perf_counter() - t) / 100 < 0.02      # ~1 ms on one core; generous for a shared CI machine
+def test_fast_path_leaves_out_only_the_tests(kb):
+    # its speed is measured by benchmarks/tutor.py (no timed assertion here)
+    fast = generate_case("ORPHA:558", seed=3, kb=kb, tests=False).to_dict()
+    full = generate_case("ORPHA:558", seed=3, kb=kb).to_dict()
+    assert fast["tests"] == [] and full["tests"]
+    assert {k: v for k, v in fast.items() if k not in ("tests", "provenance")} == \
+        {k: v for k, v in full.items() if k not in ("tests", "provenance")}
 
 
 def test_doctests():
