@@ -46,14 +46,12 @@ Example:
 from __future__ import annotations
 
 import difflib
-import functools
 import itertools
 import json
 import re
 import uuid
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +59,7 @@ from hygeia.core.atomic import write_text
 from hygeia.errors import ConfigError, DataValidationError, Problem
 from hygeia.tutor._case import Action, Case, CaseFinding, TestResult, VitalSigns
 from hygeia.tutor._channels import channel
+from hygeia.tutor._find import acute_names
 from hygeia.tutor._hpo import Knowledge, load_knowledge
 from hygeia.tutor._match import Match, match_question
 from hygeia.tutor._voice import LLMVoice, PatientVoice, lower_label
@@ -711,7 +710,7 @@ class Session:
             return str(self.case.disease.get("name", did))
         if did in self.kb.diseases:
             return self.kb.diseases[did].name
-        return _extra_diseases().get(did, did)
+        return acute_names().get(did, did)
 
     # acute cases
     def _trajectory(self, minutes: float) -> VitalSigns:
@@ -759,25 +758,6 @@ def _num(x: Any) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-@functools.cache
-def _extra_diseases() -> dict[str, str]:
-    """Diseases outside the HPO annotations a differential may name: the acute catalogue
-    (``resources/tutor_acute/*.json``: id -> name), read once."""
-    out: dict[str, str] = {}
-    folder = resources.files("hygeia.tutor").joinpath("resources/tutor_acute")
-    if not folder.is_dir():
-        return out
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".json"):
-            try:
-                data = json.loads(entry.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-                continue  # the case generator reports a malformed file; a differential just cannot name it
-            if isinstance(data, dict) and isinstance(data.get("id"), str):
-                out[data["id"]] = str(data.get("name", data["id"]))
-    return out
-
-
 # Abbreviations a student may type for an acute-catalogue disease (used where the catalogue holds the id).
 _ACUTE_ALIASES = {"dka": "HYGEIA:diabetic_ketoacidosis", "pe": "HYGEIA:pulmonary_embolism",
                   "septic shock": "HYGEIA:sepsis"}
@@ -786,14 +766,14 @@ _ACUTE_ALIASES = {"dka": "HYGEIA:diabetic_ketoacidosis", "pe": "HYGEIA:pulmonary
 def _match_extra(text: str) -> str | None:
     """The acute-catalogue id that ``text`` names (its id, the id's words, its name, or words all in its name)."""
     low = " ".join(text.lower().replace("_", " ").replace("-", " ").split())
-    if _ACUTE_ALIASES.get(low) in _extra_diseases():
+    if _ACUTE_ALIASES.get(low) in acute_names():
         return _ACUTE_ALIASES[low]
-    for did, name in _extra_diseases().items():
+    for did, name in acute_names().items():
         short = did.split(":", 1)[-1].replace("_", " ").lower()
         if low in (short, name.lower()) or text.strip().lower() == did.lower():
             return did
     words = low.split()
-    for did, name in _extra_diseases().items():
+    for did, name in acute_names().items():
         if words and all(w in name.lower() for w in words):
             return did
     return None

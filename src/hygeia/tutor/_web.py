@@ -46,7 +46,7 @@ from hygeia.errors import (
     MissingExtraError,
 )
 from hygeia.tutor._case import Case
-from hygeia.tutor._find import acute_names, find_diseases
+from hygeia.tutor._find import find_diseases
 from hygeia.tutor._hpo import Knowledge, load_knowledge
 from hygeia.tutor._pages import (
     error_page,
@@ -298,7 +298,7 @@ def session_view(session: Any, kb: Knowledge, *, query: str | None = None) -> di
                for key, ready in ordered.items() if key in tests]
     done = session.done
     actions = [{"key": a.key, "name": a.name, "done": a.key in done} for a in offered.values()]
-    ddx = [(d, _disease_name(d, kb, case)) for d in session.differential]
+    ddx = [(d, session.disease_name(d)) for d in session.differential]
     vitals = session.vitals_now()
     view = {"id": session.id, "student": session.student, "ended": session.ended, "clock": session.clock,
             "cost": _cost(session), "acute": case.acute or vitals is not None, "state": session.state,
@@ -310,28 +310,8 @@ def session_view(session: Any, kb: Knowledge, *, query: str | None = None) -> di
                        "ordered": t.key in ordered} for t in case.tests]}
     if query is not None:
         view["ddx_query"] = query
-        view["ddx_hits"] = [(i, n) for i, n, _ in search_diseases(kb, query, limit=12)]
+        view["ddx_hits"] = [(i, n) for i, n, _ in find_diseases(query, limit=12, kb=kb)]
     return view
-
-
-def search_diseases(kb: Knowledge, text: str, *, limit: int = 20) -> list[tuple[str, str, str]]:
-    """Diseases whose name holds every word of ``text`` (:func:`hygeia.tutor.find_diseases`).
-
-    Example:
-        >>> [hit[0] for hit in search_diseases(load_knowledge(), "septic shock")][:1]
-        ['HYGEIA:sepsis']
-    """
-    return find_diseases(text, limit=limit, kb=kb)
-
-
-def _disease_name(did: str, kb: Knowledge, case: Case) -> str:
-    if did in kb.diseases:
-        return kb.diseases[did].name
-    if did in acute_names():
-        return acute_names()[did]
-    if did == case.disease.get("id"):
-        return str(case.disease.get("name", did))
-    return did
 
 
 def _split_ddx(text: Any) -> list[str]:
@@ -442,7 +422,7 @@ def create_app(cases_dir: str | Path, sessions_dir: str | Path, *, kb: Knowledge
         if problems:
             return home(form, problems, status=400)
         if not _DISEASE_ID.match(disease):
-            hits = search_diseases(kb, disease, limit=30)
+            hits = find_diseases(disease, limit=30, kb=kb)
             if not hits:
                 msg = (f"no disease name holds every word of {disease!r}: try fewer or other words, "
                        f"or a disease id like ORPHA:558")
