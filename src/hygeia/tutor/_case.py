@@ -164,6 +164,10 @@ class Case:
         """The findings the patient has."""
         return [f for f in self.findings if f.present]
 
+    def finding(self, hpo: str) -> CaseFinding | None:
+        """The case's finding of term ``hpo`` (present or a pertinent negative), None where it has none."""
+        return next((f for f in self.findings if f.hpo == hpo), None)
+
     def to_dict(self) -> dict[str, Any]:
         """The case as JSON-ready data (``schema`` first)."""
         d = asdict(self)

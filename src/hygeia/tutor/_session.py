@@ -311,7 +311,7 @@ class Session:
             return self._log("order", t.key, Reply(text, "order", present, negatives), 0.0)
         text = f"{t.name}: {self._result_text(t)}"
         for h in t.reveals:
-            f = self._finding(h)
+            f = self.case.finding(h)
             if f is not None:
                 self._elicited[f.hpo] = f.present
         self.cost += t.cost
@@ -512,12 +512,6 @@ class Session:
                                  reply.matched, items, voice))
         return reply
 
-    def _finding(self, hpo: str) -> CaseFinding | None:
-        for f in self.case.findings:
-            if f.hpo == hpo:
-                return f
-        return None
-
     def _heard(self, f: CaseFinding) -> str:
         return f.reported_as or f.hpo
 
@@ -525,7 +519,7 @@ class Session:
         t = self.kb.terms.get(self.kb.alt_ids.get(hpo, hpo))
         if t is not None:
             return t.name
-        f = self._finding(hpo)
+        f = self.case.finding(hpo)
         return f.name if f is not None else hpo
 
     def _clinical(self, f: CaseFinding) -> str:
@@ -665,7 +659,7 @@ class Session:
     def _test_findings(self, t: TestResult) -> tuple[list[str], list[str]]:
         present, negatives = [], []
         for h in t.reveals:
-            f = self._finding(h)
+            f = self.case.finding(h)
             (negatives if f is not None and not f.present else present).append(h)
         return present, negatives
 

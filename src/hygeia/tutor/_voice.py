@@ -118,13 +118,6 @@ _SYSTEM_WORDS = frozenset(h for ids in _BODY.values() for h in ids)
 _BODY_WORD = {tuple(normalise(w)): w for w in sorted(_BODY, key=len)}
 
 
-def _finding(case: Case, hpo: str) -> CaseFinding | None:
-    for f in case.findings:
-        if f.hpo == hpo:
-            return f
-    return None
-
-
 def sentence(text: str) -> str:
     """``text`` with a capital first letter and a full stop (an empty text stays empty).
 
@@ -221,7 +214,7 @@ class PatientVoice:
     def words(self, hpo: str) -> str:
         t = self.kb.terms.get(self.kb.alt_ids.get(hpo, hpo))
         if t is None:
-            f = _finding(self.case, hpo)
+            f = self.case.finding(hpo)
             return _lower(f.name if f else hpo)
         return _phrase(t, self.whose())
 
