@@ -41,7 +41,8 @@ from hygeia.core.atomic import commit, discard, make_temp, refuse_foreign
 from hygeia.core.schema import EVENTS_SCHEMA, PERSONS_SCHEMA
 from hygeia.errors import DataValidationError, OutputError, SimulationError
 
-__all__ = ["RUN_FILE", "RunWriter", "connect", "hash_folder", "iter_shards", "read_records", "read_run_info"]
+__all__ = ["RUN_FILE", "RunWriter", "connect", "hash_folder", "iter_shards", "read_person", "read_records",
+           "read_run_info"]
 
 RUN_FILE = "run.json"
 TABLES = {"persons": PERSONS_SCHEMA, "events": EVENTS_SCHEMA}
@@ -291,3 +292,30 @@ def connect(path: str | os.PathLike[str]) -> Any:
             con.register(f"{name}_empty", TABLES[name].empty_table())
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_empty")
     return con
+
+
+def read_person(run: str | os.PathLike[str], subject_id: int | None = None) -> tuple[dict[str, Any], Any]:
+    """One person of a ``hygeia generate`` run (a dict of the ``persons`` row) and their events (a pandas
+    DataFrame, time-ordered).
+
+    Args:
+        run: the run folder.
+        subject_id: the person; ``None`` takes the first person of the run.
+
+    Raises:
+        DataValidationError: when the folder is not a run or has no such person.
+    """
+    con = connect(run)
+    if subject_id is None:
+        row = con.execute("SELECT min(subject_id) FROM persons").fetchone()
+        if row is None or row[0] is None:
+            raise DataValidationError([f"{os.fspath(run)}: the run has no persons; generate one with hygeia generate"])
+        subject_id = int(row[0])
+    persons = con.execute("SELECT * FROM persons WHERE subject_id = ?", [int(subject_id)]).df()
+    if persons.empty:
+        ids = [r[0] for r in con.execute("SELECT subject_id FROM persons ORDER BY subject_id LIMIT 5").fetchall()]
+        raise DataValidationError([(f"{os.fspath(run)}: no person with subject id {subject_id}; "
+                                    f"the run's first ids are {', '.join(map(str, ids))}")])
+    events = con.execute("SELECT * FROM events WHERE subject_id = ? ORDER BY time, kind, code",
+                         [int(subject_id)]).df()
+    return persons.iloc[0].to_dict(), events

@@ -76,9 +76,9 @@ def background_from_record(run: str | os.PathLike[str], subject_id: int | None =
     Raises:
         DataValidationError: ``run`` is not a run folder, or has no such person.
     """
-    from hygeia.twin import load_patient
+    from hygeia.core.storage import read_person
 
-    person, events = load_patient(run, subject_id)
+    person, events = read_person(run, subject_id)
     end = person.get("death_time")
     if end is None or pd.isna(end):
         end = events["time"].max() if len(events) else pd.Timestamp.now()

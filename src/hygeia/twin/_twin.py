@@ -25,7 +25,7 @@ import pandas as pd
 
 from hygeia.core.atomic import atomic_output
 from hygeia.core.seeding import resolve_seed
-from hygeia.errors import ConfigError, DataValidationError
+from hygeia.errors import ConfigError
 from hygeia.evaluate._audit import jsonable
 from hygeia.twin._plan import Plan
 from hygeia.twin._simulator import SIMULATORS, Comparison, Params, Simulator, compare
@@ -54,7 +54,8 @@ class Twin:
 
 
 def load_patient(run: str | os.PathLike[str], subject_id: int | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
-    """One person of a ``hygeia generate`` run and their events, time-ordered.
+    """One person of a ``hygeia generate`` run and their events, time-ordered
+    (:func:`hygeia.core.storage.read_person`).
 
     Args:
         run: the run folder.
@@ -63,22 +64,9 @@ def load_patient(run: str | os.PathLike[str], subject_id: int | None = None) -> 
     Raises:
         DataValidationError: when the folder is not a run or has no such person.
     """
-    from hygeia.core.storage import connect
+    from hygeia.core.storage import read_person
 
-    con = connect(run)
-    if subject_id is None:
-        row = con.execute("SELECT min(subject_id) FROM persons").fetchone()
-        if row is None or row[0] is None:
-            raise DataValidationError([f"{os.fspath(run)}: the run has no persons; generate one with hygeia generate"])
-        subject_id = int(row[0])
-    persons = con.execute("SELECT * FROM persons WHERE subject_id = ?", [int(subject_id)]).df()
-    if persons.empty:
-        ids = [r[0] for r in con.execute("SELECT subject_id FROM persons ORDER BY subject_id LIMIT 5").fetchall()]
-        raise DataValidationError([(f"{os.fspath(run)}: no person with subject id {subject_id}; "
-                                    f"the run's first ids are {', '.join(map(str, ids))}")])
-    events = con.execute("SELECT * FROM events WHERE subject_id = ? ORDER BY time, kind, code",
-                         [int(subject_id)]).df()
-    return persons.iloc[0].to_dict(), events
+    return read_person(run, subject_id)
 
 
 def twin_from_record(person: Mapping[str, Any], events: pd.DataFrame, backend: str) -> Twin:
