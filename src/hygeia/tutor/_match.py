@@ -163,6 +163,7 @@ _INTENT_PATTERNS = (
         r"i am (dr|doctor)|i'?m (dr|doctor)|how are you( doing)?\s*\??\s*$|thank you|thanks|goodbye|bye)\b")),
 )
 _SOCIAL_RES = tuple((k, re.compile(p)) for k, p in _SOCIAL)
+_HISTORY_RE = dict(_SOCIAL_RES)["history"]
 # A question about the course ("Has it got worse?"): intent onset, topic 'course'.
 _COURSE = re.compile(r"(got|getting|gotten|become|becoming) (worse|better)|changed over time|worse or better|"
                      r"better or worse|come and go|comes and goes")
@@ -413,7 +414,7 @@ def match_question(text: str, kb: Knowledge) -> Match:
                 return Match(text, intent, ranked, groups, topic)
             if intent == "chief_complaint":
                 return Match(text, intent, ranked, groups)
-    if not groups and dict(_SOCIAL_RES)["history"].search(low):   # "any other medical problems?" is not "anything else?"
+    if not groups and _HISTORY_RE.search(low):   # "any other medical problems?" is not "anything else?"
         return Match(text, "social", ranked, groups, "history")
     if not groups and _MORE.search(low):
         return Match(text, "chief_complaint", topic="more")
