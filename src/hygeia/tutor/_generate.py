@@ -500,13 +500,15 @@ def _chief_complaint(findings: list[CaseFinding], kb: Knowledge, age: float, sex
     return f"My {relative} has been diagnosed with a genetic condition, and I was asked to get checked too."
 
 
-def _social(age: float, rng: np.random.Generator) -> str:
+def _social(age: float, rng: np.random.Generator, smoking: str = "") -> str:
+    """The social note; an adult's ``smoking`` phrase (a record's) replaces the drawn one (drawn all the same)."""
     if age < 4:
         return "Lives at home with both parents; goes to nursery." if age >= 2 else "Lives at home with both parents."
     if age < 18:
         return "Lives with family; goes to school."
     job = _JOBS[int(rng.integers(len(_JOBS)))] if age < 67 else "retired"
-    smoke = "has never smoked" if rng.random() < 0.8 else "smokes about ten cigarettes a day"
+    drawn = "has never smoked" if rng.random() < 0.8 else "smokes about ten cigarettes a day"
+    smoke = smoking or drawn
     drink = "drinks alcohol occasionally" if rng.random() < 0.6 else "does not drink alcohol"
     work = f"Works as {job}" if job != "retired" else "Retired"
     return f"{work}; {smoke}; {drink}."
@@ -641,12 +643,9 @@ def generate_case(disease_id: str, *, seed: int | None = None, noise: float = 0.
     name = _NAMES[sex][int(prng.integers(len(_NAMES[sex])))]
     meds = ["paracetamol (acetaminophen) as needed"] if any(
         f.present and f.channel == "history" and "HP:0012531" in kb.ancestors(f.hpo) for f in findings) else []
-    social = _social(age, prng)
+    social = _social(age, prng, background.smoking_words() if background is not None else "")
     if background is not None:
         name, meds = background.name or name, [*background.medications, *meds]
-        smoking = background.social()
-        if smoking and age >= 18:  # the record's smoking status replaces the drawn one
-            social = re.sub(r"(has never smoked|smokes about ten cigarettes a day)", smoking[:-1].lower(), social)
     patient = Patient(age_years=age, sex=sex, chief_complaint=_chief_complaint(findings, kb, age, sex, onset,
                                                                                  congenital, family),
                       onset_years=onset, name=name, medications=meds, social=social,

@@ -49,13 +49,15 @@ class Background:
     smoking: str = ""
     source: str = ""
 
+    def smoking_words(self) -> str:
+        """The smoking status as a third-person phrase ('has stopped smoking'; '' when the record holds none)."""
+        low = self.smoking.lower()
+        return next((words for key, words in _SMOKING_WORDS if key in low), "")
+
     def social(self) -> str:
         """The smoking status as the case's social note ('' when the record holds none)."""
-        low = self.smoking.lower()
-        for key, words in _SMOKING_WORDS:
-            if key in low:
-                return f"{words[:1].upper()}{words[1:]}."
-        return ""
+        words = self.smoking_words()
+        return f"{words[:1].upper()}{words[1:]}." if words else ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data."""
