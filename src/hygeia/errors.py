@@ -11,6 +11,7 @@ problem it finds into one error rather than stopping at the first.
     ├── DataValidationError    input data does not match what was declared
     ├── OutputError            the output location cannot be written
     ├── SimulationError        a module failed while simulating a person
+    │   └── WorkerLostError    a worker process died (killed, out of memory) too often
     └── MissingExtraError      an optional dependency is not installed
 
     Terminated (a BaseException, like KeyboardInterrupt)  SIGTERM received: unwind and clean up
@@ -31,6 +32,7 @@ __all__ = [
     "Problem",
     "SimulationError",
     "Terminated",
+    "WorkerLostError",
 ]
 
 
@@ -54,6 +56,23 @@ class OutputError(HygeiaError, OSError):
 
 class SimulationError(HygeiaError, RuntimeError):
     """A module failed while simulating one person (names module, state, person)."""
+
+
+class WorkerLostError(SimulationError):
+    """A shard's worker died (a signal such as SIGKILL from the out-of-memory killer) more often than
+    the executor retries; names the shard, how the worker ended and the fix."""
+
+    def __init__(self, message: str, *, shard: object = None, causes: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.shard = shard
+        self.causes = causes
+
+    def __reduce__(self):  # keep the keyword attributes through pickling (Dask, worker processes)
+        return (_rebuild_worker_lost, (str(self), self.shard, self.causes))
+
+
+def _rebuild_worker_lost(message: str, shard: object, causes: tuple[str, ...]) -> "WorkerLostError":
+    return WorkerLostError(message, shard=shard, causes=causes)
 
 
 class MissingExtraError(HygeiaError, ImportError):

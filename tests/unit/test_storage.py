@@ -276,7 +276,7 @@ def test_executors_keep_few_shards_in_flight(make) -> None:
 def test_process_executor_one_worker_is_in_process() -> None:
     ex = ProcessExecutor(1)
     assert list(ex.map_shards(abs, [-3])) == [(-3, 3)]
-    assert ex._pool is None
+    assert ex._slots == []  # no worker process was started
 
 
 def test_process_executor_bad_workers() -> None:

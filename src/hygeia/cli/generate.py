@@ -16,6 +16,7 @@ __all__ = ["generate_command"]
 Examples:
   hygeia generate -n 1000 --seed 1 --out output
   hygeia generate -n 100000 --seed 7 --out big --workers 8
+  hygeia generate -n 100000 --seed 7 --out big --workers 4 --resume   # after a kill: keep the shards done
   hygeia generate -n 500 --modules ./my_modules --no-default-modules --out mine
   hygeia generate -n 500 --modules synthea --no-default-modules --out synthea_run
   hygeia generate -n 1000000 --scheduler tcp://scheduler:8786 --out /data/pop
@@ -35,6 +36,7 @@ The same seed gives the same records on any number of workers or executors.""",
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Run on a Dask cluster (tcp://host:8786), or 'local-dask'.")
 @click.option("--shard-size", type=int, default=250, show_default=True, metavar="N", help="Persons per shard (one Parquet file per shard).")
 @click.option("--overwrite", is_flag=True, help="Replace the output folder if it holds a previous run.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run of DIR (killed, or stopped after losing a worker) from the shards it wrote and verified, for the same records as an uninterrupted run. Pass its options again (--seed may be left out; --workers may change). Without an interrupted run, start afresh.")
 @click.option("--format", "formats", multiple=True, type=click.Choice(("fhir", "ndjson", "omop", "meds", "csv", "synthea-csv")), help="Also export the run to this format, into the folder DIR/<format> (repeatable; omop: the file DIR/omop.duckdb).")
 @click.option("--omop-url", default=None, metavar="URL", help="With --format omop: load into this PostgreSQL database instead.")
 @click.option("--images", "images", is_flag=True, help="Also render one synthetic DICOM series per ImagingStudy event, showing the patient's findings, into DIR/images (as 'hygeia images link'; before any --format export, which then references them).")
@@ -53,6 +55,7 @@ def generate_command(
     scheduler: str | None,
     shard_size: int,
     overwrite: bool,
+    resume: bool,
     formats: tuple[str, ...],
     omop_url: str | None,
     images: bool,
@@ -63,7 +66,8 @@ def generate_command(
 
     Writes DIR/persons/*.parquet, DIR/events/*.parquet and DIR/run.json (the
     options, the seed and the module versions used). Nothing is left behind if
-    the run fails.
+    the run fails, except after a kill (SIGKILL, power loss) or a lost worker:
+    then --resume continues from the shards already written.
     """
     from hygeia.core.config import DEFAULT_END, RunConfig
     from hygeia.core.executors import default_workers
@@ -84,7 +88,7 @@ def generate_command(
         scheduler=scheduler,
         shard_size=shard_size,
     )
-    result = generate(config, overwrite=overwrite, quiet=quiet)
+    result = generate(config, overwrite=overwrite, resume=resume, quiet=quiet)
     summary = Summary(f"Made {result.n_persons:,} persons and {result.n_events:,} events in {result.seconds:.1f} s",
                       [("output", describe_output(result.out)),
                        ("seed", f"{result.seed}" + ("" if seed is not None else

@@ -23,17 +23,21 @@ Example:
 
 from __future__ import annotations
 
-import concurrent.futures as cf
+import collections
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import Connection, wait
 from typing import Any, ClassVar, TypeVar
 
-from hygeia.errors import ConfigError, MissingExtraError, Terminated
+from hygeia.errors import ConfigError, MissingExtraError, Terminated, WorkerLostError
 
 __all__ = [
+    "DEFAULT_RETRIES",
     "DaskExecutor",
     "EXECUTORS",
     "Executor",
@@ -41,6 +45,7 @@ __all__ = [
     "SerialExecutor",
     "available_cpus",
     "default_workers",
+    "describe_exit",
     "make_executor",
     "raise_on_sigterm",
     "register_executor",
@@ -72,6 +77,10 @@ class Executor:
     """
 
     name: ClassVar[str] = "base"
+
+    def __init__(self) -> None:
+        #: Shards whose worker died and that were computed again: ``{"shard", "worker", "attempt"}`` dicts.
+        self.lost: list[dict[str, Any]] = []
 
     def map_shards(self, fn: Callable[[S], R], shards: Iterable[S]) -> Iterator[tuple[S, R]]:
         """Apply ``fn`` to every shard.
@@ -125,16 +134,135 @@ def _window(workers: int) -> int:
     return 2 * workers
 
 
+#: How many times a shard whose worker died is computed again before the run stops.
+DEFAULT_RETRIES = 2
+
+
+def describe_exit(exitcode: int | None) -> str:
+    """How a worker process ended, in words, with the likely cause.
+
+    Example:
+        >>> describe_exit(-9)
+        'killed by SIGKILL (most likely the out-of-memory killer: the machine ran out of memory)'
+        >>> describe_exit(3)
+        'exited with code 3'
+    """
+    if exitcode is None:
+        return "stopped answering"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        if -exitcode == signal.SIGKILL:
+            return f"killed by {name} (most likely the out-of-memory killer: the machine ran out of memory)"
+        return f"killed by {name}"
+    return f"exited with code {exitcode}"
+
+
+def lost_error(shard: object, causes: list[str], retries: int) -> WorkerLostError:
+    """The error for a shard whose workers died ``retries + 1`` times."""
+    tries = len(causes)
+    how = causes[0] if len(set(causes)) == 1 else "; ".join(causes)
+    return WorkerLostError(
+        f"shard {shard} was lost {tries} time{'s' if tries != 1 else ''}: its worker process was {how}"
+        f"{' each time' if tries > 1 and len(set(causes)) == 1 else ''}. "
+        f"It was computed again {retries} time{'s' if retries != 1 else ''} before giving up. "
+        "Run with fewer --workers or a smaller --shard-size so that each worker needs less memory.",
+        shard=shard, causes=tuple(causes),
+    )
+
+
+class _RemoteTraceback(Exception):
+    """The traceback of an exception raised in a worker process (shown as its cause)."""
+
+    def __init__(self, tb: str) -> None:
+        super().__init__(tb)
+        self.tb = tb
+
+    def __str__(self) -> str:
+        return self.tb
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives pickling, else a RuntimeError that says what it was."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def _serve(conn: Connection) -> None:
+    """A worker process: compute ``(fn, shard)`` tasks received on ``conn`` until it closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle; it stops us
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        fn, shard = task
+        try:
+            reply: tuple[bool, Any, str] = (True, fn(shard), "")
+        except BaseException as exc:  # sent back and raised in the main process
+            reply = (False, _portable(exc), traceback.format_exc())
+        del task, fn, shard
+        try:
+            conn.send(reply)
+        except (BrokenPipeError, EOFError, OSError):
+            return
+        except Exception as exc:  # a result that does not pickle
+            conn.send((False, _portable(exc), traceback.format_exc()))
+        del reply
+
+
+class _Slot:
+    """One worker process, its end of the pipe, and the task it is computing."""
+
+    __slots__ = ("conn", "proc", "task")
+
+    def __init__(self, ctx: Any) -> None:
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(child,), daemon=True, name="hygeia-worker")
+        self.proc.start()
+        child.close()
+        self.task: tuple[int, Any] | None = None
+
+    def stop(self, *, kill: bool = False) -> None:
+        if kill and self.proc.is_alive():
+            self.proc.terminate()
+        else:
+            try:
+                self.conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        self.conn.close()
+        self.proc.join(timeout=5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(timeout=5)
+
+
 @register_executor("process")
 class ProcessExecutor(Executor):
-    """Runs shards in local worker processes.
+    """Runs shards in local worker processes, and recomputes the shards of workers that die.
 
     Workers are started with ``forkserver`` where the platform has it, else
     ``spawn`` (never ``fork``, which is unsafe with threads). With one worker
     it runs in this process, like :class:`SerialExecutor`.
 
+    A worker that dies while computing a shard (killed by a signal, for instance by the
+    kernel's out-of-memory killer) is replaced and its shard is computed again: shards are
+    deterministic by seed, so the records do not change. The other workers keep their
+    shards. A shard lost ``retries + 1`` times raises :class:`~hygeia.errors.WorkerLostError`
+    naming the shard, how its worker ended and the fix. Each loss is recorded in
+    :attr:`lost`.
+
     Args:
         workers: number of worker processes (>= 1).
+        retries: how many times a lost shard is computed again (>= 0).
 
     Example:
         >>> with ProcessExecutor(1) as ex:
@@ -142,68 +270,100 @@ class ProcessExecutor(Executor):
         [(-1, 1)]
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, *, retries: int = DEFAULT_RETRIES) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ConfigError(f"workers must be a positive integer; got {workers!r}")
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ConfigError(f"retries must be an integer >= 0; got {retries!r}")
+        super().__init__()
         self.workers = workers
-        self._pool: cf.ProcessPoolExecutor | None = None
+        self.retries = retries
+        self._slots: list[_Slot] = []
 
-    def _get_pool(self) -> cf.ProcessPoolExecutor:
-        if self._pool is None:
-            methods = multiprocessing.get_all_start_methods()
-            ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-            self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
-        return self._pool
+    def _context(self) -> Any:
+        methods = multiprocessing.get_all_start_methods()
+        return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+    def _start(self) -> list[_Slot]:
+        if not self._slots:
+            ctx = self._context()
+            self._slots = [_Slot(ctx) for _ in range(self.workers)]
+        return self._slots
+
+    def _replace(self, slot: _Slot) -> _Slot:
+        slot.stop(kill=True)
+        new = _Slot(self._context())
+        self._slots[self._slots.index(slot)] = new
+        return new
 
     def _map(self, fn: Callable[[S], R], shards: Iterable[S]) -> Iterator[tuple[S, R]]:
         if self.workers == 1:
             yield from SerialExecutor()._map(fn, shards)
             return
-        pool = self._get_pool()
-        pending: dict[cf.Future[R], S] = {}
-        todo = iter(shards)
+        self._start()
+        todo = enumerate(shards)
+        again: collections.deque[tuple[int, S]] = collections.deque()  # shards of lost workers
+        causes: dict[int, list[str]] = {}
+
+        def feed(slot: _Slot) -> None:
+            task = again.popleft() if again else next(todo, None)
+            while task is not None:
+                try:
+                    slot.conn.send((fn, task[1]))
+                except (BrokenPipeError, OSError):  # it died between two shards: nothing was lost
+                    slot = self._replace(slot)
+                    continue
+                slot.task = task
+                return
+
         try:
-            for shard in todo:
-                pending[pool.submit(fn, shard)] = shard
-                if len(pending) >= _window(self.workers):
+            for slot in list(self._slots):
+                feed(slot)
+            while True:
+                busy = {s.conn: s for s in self._slots if s.task is not None}
+                if not busy:
                     break
-            while pending:
-                done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-                for fut in done:
-                    shard = pending.pop(fut)
-                    result = fut.result()
-                    del fut
-                    for nxt in todo:
-                        pending[pool.submit(fn, nxt)] = nxt
-                        break
-                    yield shard, result
-                    del result
+                sentinels = {s.proc.sentinel: s for s in busy.values()}
+                for ready in wait([*busy, *sentinels]):
+                    slot = busy.get(ready) or sentinels[ready]
+                    task = slot.task
+                    if task is None or slot not in self._slots:
+                        continue  # both its pipe and its sentinel were ready: already handled
+                    try:
+                        ok, payload, tb = slot.conn.recv()
+                    except (EOFError, OSError):  # the worker died with the shard
+                        slot.proc.join(timeout=5)
+                        cause = describe_exit(slot.proc.exitcode)
+                        slot.task = None
+                        lost = causes.setdefault(task[0], [])
+                        lost.append(cause)
+                        self.lost.append({"shard": str(task[1]), "worker": cause, "attempt": len(lost)})
+                        if len(lost) > self.retries:
+                            raise lost_error(task[1], lost, self.retries) from None
+                        again.append(task)
+                        feed(self._replace(slot))
+                        continue
+                    slot.task = None
+                    if not ok:
+                        payload.__cause__ = _RemoteTraceback(tb)
+                        raise payload
+                    feed(slot)
+                    yield task[1], payload
+                    del payload
         finally:
-            for fut in pending:
-                fut.cancel()
+            if any(s.task is not None for s in self._slots):
+                self.abort()  # shards still running (an error, or the caller stopped early)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        slots, self._slots = self._slots, []
+        for slot in slots:
+            slot.stop()
 
     def abort(self) -> None:
         """Terminate the worker processes now (Ctrl-C, SIGTERM): no shard is waited for."""
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        # concurrent.futures has no public way to stop running tasks before Python 3.14
-        # (ProcessPoolExecutor.terminate_workers); its process table is the documented-in-code way.
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in processes:
-            if proc.is_alive():
-                proc.terminate()
-        for proc in processes:
-            proc.join(timeout=5)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(timeout=5)
+        slots, self._slots = self._slots, []
+        for slot in slots:
+            slot.stop(kill=True)
 
     def __repr__(self) -> str:
         return f"ProcessExecutor(workers={self.workers})"
@@ -240,6 +400,7 @@ class DaskExecutor(Executor):
 
     def __init__(self, address: str, *, workers: int = 2, timeout: float = 10.0) -> None:
         distributed = _import_distributed()
+        super().__init__()
         self.address = address
         self._cluster = None
         try:
@@ -280,7 +441,10 @@ class DaskExecutor(Executor):
                     break
             for fut in queue:
                 _, shard = pending.pop(fut.key)
-                result = fut.result()
+                try:
+                    result = fut.result()
+                except distributed.KilledWorker as exc:
+                    raise _dask_lost(shard, exc) from None
                 fut.release()
                 del fut
                 for nxt in todo:
@@ -305,6 +469,19 @@ class DaskExecutor(Executor):
 
     def __repr__(self) -> str:
         return f"DaskExecutor({self.address!r})"
+
+
+def _dask_lost(shard: object, exc: Any) -> WorkerLostError:
+    """The error for a shard whose Dask workers kept dying (``distributed.KilledWorker``)."""
+    tries = getattr(exc, "allowed_failures", None)
+    times = f"{tries + 1} times" if isinstance(tries, int) else "too often"
+    return WorkerLostError(
+        f"shard {shard} was lost {times}: the Dask worker computing it died each time (the scheduler recomputes "
+        "a lost task until its setting distributed.scheduler.allowed-failures is exceeded; the likeliest cause is "
+        "memory: a worker over its memory limit is killed by its nanny or by the out-of-memory killer). "
+        "Run with a smaller --shard-size, or give the Dask workers more memory (dask worker --memory-limit).",
+        shard=shard, causes=(f"Dask worker {getattr(exc, 'last_worker', None) or '?'} died",),
+    )
 
 
 def _terminated(signum: int, frame: object) -> None:

@@ -27,6 +27,8 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import hashlib
 import json
 import os
@@ -39,14 +41,17 @@ import pyarrow.parquet as pq
 
 from hygeia.core.atomic import commit, discard, make_temp, refuse_foreign
 from hygeia.core.schema import EVENTS_SCHEMA, PERSONS_SCHEMA
-from hygeia.errors import DataValidationError, OutputError, SimulationError
+from hygeia.errors import ConfigError, DataValidationError, OutputError, SimulationError
 
-__all__ = ["RUN_FILE", "RunWriter", "connect", "hash_folder", "iter_shards", "read_person", "read_records",
-           "read_run_info"]
+__all__ = ["RUN_FILE", "Interrupted", "RunWriter", "connect", "find_interrupted", "hash_folder", "iter_shards",
+           "read_person", "read_records", "read_run_info"]
 
 RUN_FILE = "run.json"
 TABLES = {"persons": PERSONS_SCHEMA, "events": EVENTS_SCHEMA}
 _COMPRESSION = "zstd"
+_JOURNAL = ".checkpoint.jsonl"
+_LOCK_FILE = ".lock"
+_CHECKPOINT_VERSION = 1
 
 
 def _conform(table: pa.Table, schema: pa.Schema, name: str) -> pa.Table:
@@ -87,31 +92,165 @@ def hash_folder(path: str | os.PathLike[str]) -> str:
     return "sha256:" + h.hexdigest()
 
 
+def _fix(exc: OSError) -> str:
+    """The fix for a failed write, by its cause."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ("The disk is full: free some space there or choose an --out on another disk "
+                "(nothing half-written is kept; a previous output at --out is unchanged).")
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return "The location is read-only for you: choose an --out folder you can write to."
+    return "Check free disk space and permissions."
+
+
+@dataclasses.dataclass(frozen=True)
+class Interrupted:
+    """A run of an output folder that was killed before it finished (its temporary folder remains).
+
+    Attributes:
+        path: the temporary folder (``.OUT.tmp-XXXX``, beside ``OUT``).
+        key: what the run makes (its options and modules), as its writer was given it.
+        shards: the shards of the whole run.
+        done: the shards its journal lists as written (verified only when resumed).
+    """
+
+    path: Path
+    key: dict[str, Any]
+    shards: int
+    done: int
+
+
+def _journal(tmp: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The header and the complete entries of a checkpoint journal (a torn last line is ignored)."""
+    header: dict[str, Any] = {}
+    entries = []
+    try:
+        lines = (tmp / _JOURNAL).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return header, entries
+    for i, line in enumerate(lines):
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # the write of the last shard was cut short
+        if not isinstance(obj, dict):
+            continue
+        if i == 0:
+            header = obj
+        else:
+            entries.append(obj)
+    return header, entries
+
+
+def find_interrupted(out: str | os.PathLike[str]) -> list[Interrupted]:
+    """The interrupted runs of ``out`` that could be resumed, newest first.
+
+    Example:
+        >>> find_interrupted("/nonexistent/run")
+        []
+    """
+    dest = Path(out).expanduser().absolute()
+    if not dest.parent.is_dir():
+        return []
+    found = []
+    for tmp in dest.parent.glob(f".{dest.name}.tmp-*"):
+        if not (tmp / _JOURNAL).is_file():
+            continue
+        header, entries = _journal(tmp)
+        if header.get("hygeia_checkpoint") != _CHECKPOINT_VERSION:
+            continue
+        found.append((tmp.stat().st_mtime, Interrupted(tmp, header.get("key") or {}, int(header.get("shards", 0)),
+                                                      len({e.get("shard") for e in entries}))))
+    return [run for _, run in sorted(found, key=lambda x: -x[0])]
+
+
+def _try_lock(tmp: Path) -> int | None:
+    """Lock ``tmp`` for this process (released when it ends, however it ends); None if another holds it."""
+    fd = os.open(tmp / _LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no advisory locks; resuming a run still being written is on the user
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _matches(path: Path, record: dict[str, Any]) -> bool:
+    """Whether ``path`` has the size and SHA-256 recorded when it was written."""
+    try:
+        if path.stat().st_size != record.get("bytes"):
+            return False
+        return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest() == record.get("sha256")
+    except OSError:
+        return False
+
+
+def _mismatch(out: Path, run: Interrupted, key: dict[str, Any] | None, shards: int) -> str:
+    """Why an interrupted run cannot be resumed with these options, and what to do."""
+    key = key or {}
+    diffs = [f"{k} {run.key.get(k)!r} (now {key.get(k)!r})" for k in sorted(set(run.key) | set(key))
+             if run.key.get(k) != key.get(k)]
+    if run.shards != shards:
+        diffs.append(f"{run.shards} shards (now {shards})")
+    return (f"cannot resume the interrupted run of {str(out)!r} (in {run.path.name}, {run.done} of {run.shards} "
+            f"shards done): it was made with other options: {'; '.join(diffs)}. Pass the same options to resume "
+            "it, or leave out --resume to start over.")
+
+
 class RunWriter:
-    """Writes one run folder atomically.
+    """Writes one run folder atomically, with a checkpoint so that a killed run can be resumed.
 
     The destination is checked when the writer is made (before any work);
     the temporary folder is created on ``__enter__``; :meth:`finish` writes
     ``run.json`` and renames. Leaving the ``with`` block without
-    :meth:`finish` (an error, Ctrl-C) deletes the temporary folder.
+    :meth:`finish` (an error, Ctrl-C) deletes the temporary folder, unless
+    :meth:`keep` was called.
+
+    Every Parquet file written is hashed (SHA-256); ``run.json`` records the hashes and sizes
+    under ``files``, and the readers of this module check them. With a ``key`` (what makes
+    the run's records: its options and modules), each finished shard is also appended to a
+    journal in the temporary folder, ``.checkpoint.jsonl``. A run killed outright (SIGKILL,
+    power loss) cannot delete its temporary folder; ``RunWriter(..., key=same, resume=True)``
+    adopts it, keeps the shards whose files still match their hashes (:attr:`done`) and
+    deletes the rest. A lock held on the folder while it is written keeps two writers apart.
 
     Args:
         out: the output folder to create.
         shards: how many shards will be written (sets the zero-padding).
         overwrite: replace ``out`` if it already holds a previous run.
+        key: a JSON-serializable description of what the run makes; turns the journal on.
+        resume: continue the interrupted run of ``out`` made with the same ``key`` (if there is
+            one; otherwise start afresh).
 
     Raises:
         OutputError: if ``out`` exists and is not empty (without ``overwrite``),
             is a file, or its parent folder cannot be written.
+        ConfigError: with ``resume``, if the interrupted runs of ``out`` were made with another ``key``.
     """
 
-    def __init__(self, out: str | os.PathLike[str], *, shards: int = 1, overwrite: bool = False) -> None:
+    def __init__(self, out: str | os.PathLike[str], *, shards: int = 1, overwrite: bool = False,
+                 key: dict[str, Any] | None = None, resume: bool = False) -> None:
         self.out = Path(out).expanduser().absolute()
         self.overwrite = overwrite
+        self.shards = shards
         self.width = max(5, len(str(max(0, shards - 1))))
+        self.key = key
+        self.resume = resume
         self.tmp: Path | None = None
         self._made_parents: list[Path] = []
+        self._lock: int | None = None
         self.counts = {name: 0 for name in TABLES}
+        #: Files written so far, ``"persons/part-00000.parquet" -> {"sha256", "bytes", "rows"}``.
+        self.files: dict[str, dict[str, Any]] = {}
+        #: Shards already complete and verified when a run was resumed.
+        self.done: set[int] = set()
+        #: The temporary folder a resumed run continues (None for a fresh run).
+        self.resumed_from: Path | None = None
+        if resume and key is None:
+            raise ValueError("RunWriter(resume=True) needs the run's key")
         self._check_destination()
 
     def _check_destination(self) -> None:
@@ -136,7 +275,9 @@ class RunWriter:
             self.abort()
 
     def open(self) -> None:
-        """Create the temporary folder next to the destination."""
+        """Create the temporary folder next to the destination (or adopt an interrupted one)."""
+        if self.resume and self._adopt():
+            return
         parent = self.out.parent
         missing = []
         p = parent
@@ -148,6 +289,11 @@ class RunWriter:
             self.tmp = make_temp(self.out, folder=True, overwrite=True, what="output folder")
             for name in TABLES:
                 (self.tmp / name).mkdir()
+            if self.key is not None:
+                self._lock = _try_lock(self.tmp)
+                header = {"hygeia_checkpoint": _CHECKPOINT_VERSION, "key": self.key, "shards": self.shards}
+                with open(self.tmp / _JOURNAL, "w", encoding="utf-8") as f:
+                    f.write(json.dumps(header, sort_keys=True, default=str) + "\n")
         except OutputError:
             self.abort()
             raise OutputError(
@@ -158,11 +304,73 @@ class RunWriter:
             self.abort()
             raise OutputError(
                 f"cannot write the output folder {str(self.out)!r}: cannot create files in "
-                f"{str(parent)!r} ({e.strerror or e}). Choose an --out folder whose parent you can write to."
+                f"{str(parent)!r} ({e.strerror or e}). {_fix(e)}"
             ) from None
+
+    def _adopt(self) -> bool:
+        """Take over the interrupted run of ``out`` made with this key; False if there is none."""
+        others = []
+        for run in find_interrupted(self.out):
+            if run.key != self.key or run.shards != self.shards:
+                others.append(run)
+                continue
+            lock = _try_lock(run.path)
+            if lock is None:
+                continue  # another process is writing it
+            self._lock, self.tmp, self.resumed_from = lock, run.path, run.path
+            self._verify_journal(run.path)
+            return True
+        if others:
+            raise ConfigError(_mismatch(self.out, others[0], self.key, self.shards))
+        return False
+
+    def _verify_journal(self, tmp: Path) -> None:
+        """Keep the journal's shards whose files match their hashes; delete every other part file."""
+        good: dict[int, dict[str, Any]] = {}
+        for entry in _journal(tmp)[1]:
+            index, files = entry.get("shard"), entry.get("files") or {}
+            if not isinstance(index, int) or not 0 <= index < self.shards or set(files) != set(TABLES):
+                continue
+            if all(_matches(tmp / f["file"], f) for f in files.values()):
+                good[index] = files
+        keep = {f["file"] for files in good.values() for f in files.values()}
+        for name in TABLES:
+            (tmp / name).mkdir(exist_ok=True)
+            for part in (tmp / name).iterdir():
+                if f"{name}/{part.name}" not in keep:
+                    part.unlink()
+        header = {"hygeia_checkpoint": _CHECKPOINT_VERSION, "key": self.key, "shards": self.shards}
+        lines = [header] + [{"shard": i, "files": good[i]} for i in sorted(good)]
+        with open(tmp / _JOURNAL, "w", encoding="utf-8") as f:
+            f.write("".join(json.dumps(x, sort_keys=True, default=str) + "\n" for x in lines))
+        for index in sorted(good):
+            self._record(index, good[index], journal=False)
+
+    def _record(self, index: int, files: dict[str, dict[str, Any]], *, journal: bool = True) -> None:
+        for name, f in files.items():
+            self.counts[name] += f["rows"]
+            self.files[f["file"]] = {"sha256": f["sha256"], "bytes": f["bytes"]}
+        self.done.add(index)
+        if journal and self.key is not None and self.tmp is not None:
+            line = json.dumps({"shard": index, "files": files}, sort_keys=True) + "\n"
+            with open(self.tmp / _JOURNAL, "a", encoding="utf-8") as f:
+                f.write(line)
+
+    def keep(self) -> Path | None:
+        """Leave the temporary folder for a later ``resume`` (on an error worth retrying); returns it."""
+        tmp, self.tmp = self.tmp, None
+        self._unlock()
+        self._made_parents = []
+        return tmp
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
     def abort(self) -> None:
         """Delete everything this writer created (idempotent)."""
+        self._unlock()
         discard(self.tmp)
         self.tmp = None
         for p in self._made_parents:  # innermost first; only if still empty
@@ -176,20 +384,31 @@ class RunWriter:
 
     # -- writing -----------------------------------------------------------
     def write_shard(self, index: int, persons: pa.Table, events: pa.Table) -> None:
-        """Write one shard's two tables as ``part-<index>.parquet`` files."""
+        """Write one shard's two tables as ``part-<index>.parquet`` files (and journal them)."""
         if self.tmp is None:
             raise RuntimeError("RunWriter.write_shard() called outside its `with` block")
+        files = {}
         for name, table in (("persons", persons), ("events", events)):
             table = _conform(table, TABLES[name], name)
-            path = self.tmp / name / f"part-{index:0{self.width}d}.parquet"
+            rel = f"{name}/part-{index:0{self.width}d}.parquet"
+            sink = pa.BufferOutputStream()
+            pq.write_table(table, sink, compression=_COMPRESSION)
+            data = sink.getvalue()
+            path = self.tmp / rel
             try:
-                pq.write_table(table, path, compression=_COMPRESSION)
+                with open(path, "wb") as f:
+                    f.write(data)
             except OSError as e:
-                raise OutputError(f"cannot write {str(path)!r}: {e}. Check free disk space and permissions.") from e
-            self.counts[name] += table.num_rows
+                raise OutputError(f"cannot write {str(path)!r}: {e.strerror or e}. {_fix(e)}") from e
+            files[name] = {"file": rel, "sha256": "sha256:" + hashlib.sha256(data).hexdigest(), "bytes": data.size,
+                           "rows": table.num_rows}
+        try:
+            self._record(index, files)
+        except OSError as e:
+            raise OutputError(f"cannot write {str(self.tmp / _JOURNAL)!r}: {e.strerror or e}. {_fix(e)}") from e
 
     def finish(self, info: dict[str, Any]) -> Path:
-        """Write ``run.json`` (``info`` plus counts) and move the run into place.
+        """Write ``run.json`` (``info`` plus counts and file hashes) and move the run into place.
 
         Returns:
             The final output folder.
@@ -199,10 +418,22 @@ class RunWriter:
         info = dict(info)
         info.setdefault("counts", {})
         info["counts"] = {**self.counts, **info["counts"]}
-        (self.tmp / RUN_FILE).write_text(json.dumps(info, indent=2, sort_keys=True, default=str) + "\n")
+        info["files"] = dict(sorted(self.files.items()))
+        try:
+            (self.tmp / RUN_FILE).write_text(json.dumps(info, indent=2, sort_keys=True, default=str) + "\n")
+            for name in (_JOURNAL, _LOCK_FILE):
+                (self.tmp / name).unlink(missing_ok=True)
+        except OSError as e:
+            raise OutputError(f"cannot write {str(self.tmp / RUN_FILE)!r}: {e.strerror or e}. {_fix(e)}") from e
         commit(self.tmp, self.out, what="run folder")  # the old run stays whole until the swap
         self.tmp = None
+        self._unlock()
         self._made_parents = []
+        for run in find_interrupted(self.out):  # older interrupted runs of this folder are now superseded
+            lock = _try_lock(run.path)
+            if lock is not None:
+                discard(run.path)
+                os.close(lock)
         return self.out
 
 
@@ -226,8 +457,66 @@ def _check_run_folder(path: str | os.PathLike[str]) -> Path:
     return root
 
 
-def _parts(root: Path, name: str) -> list[Path]:
-    return sorted((root / name).glob("*.parquet"))
+_DAMAGED = ("{root!r} has damaged record files. Make the run again (hygeia generate with the options and seed "
+            "in its run.json), or restore the files from a copy")
+
+
+def _recorded(root: Path) -> dict[str, dict[str, Any]]:
+    """The files ``run.json`` says were written, with their sizes and hashes (empty for older runs)."""
+    files = read_run_info(root).get("files")
+    return files if isinstance(files, dict) else {}
+
+
+def _parts(root: Path, name: str, files: dict[str, dict[str, Any]] | None = None) -> list[Path]:
+    """The Parquet files of table ``name``, checked for truncation (sizes, Parquet's head and tail marks).
+
+    Raises:
+        DataValidationError: naming each missing, truncated or corrupt file.
+    """
+    files = _recorded(root) if files is None else files
+    parts = sorted((root / name).glob("*.parquet"))
+    problems = []
+    for p in parts:
+        rec = files.get(f"{name}/{p.name}")
+        try:
+            size = p.stat().st_size
+            with open(p, "rb") as f:
+                head = f.read(4)
+                f.seek(max(0, size - 4))
+                tail = f.read(4)
+        except OSError as e:
+            problems.append(f"{p}: cannot be read ({e.strerror or e})")
+            continue
+        if isinstance(rec, dict) and rec.get("bytes") is not None and size != rec["bytes"]:
+            problems.append(f"{p}: is {size:,} bytes but {rec['bytes']:,} were written: the file was truncated "
+                            "or changed")
+        elif size < 12 or head != b"PAR1" or tail != b"PAR1":
+            problems.append(f"{p}: is not a complete Parquet file (it should begin and end with 'PAR1'): "
+                            "it is truncated or corrupt")
+    present = {f"{name}/{p.name}" for p in parts}
+    problems += [f"{root / rel}: is missing (run.json lists it)" for rel in sorted(files)
+                 if rel.startswith(f"{name}/") and rel not in present]
+    if problems:
+        raise DataValidationError(problems, header=_DAMAGED.format(root=str(root)))
+    return parts
+
+
+def _read_part(path: Path, schema: pa.Schema, rec: dict[str, Any] | None) -> pa.Table:
+    """Read one Parquet file, checking its SHA-256 against ``run.json`` when recorded there."""
+    data = path.read_bytes()
+    root = path.parent.parent
+    if isinstance(rec, dict) and rec.get("sha256"):
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        if digest != rec["sha256"]:
+            raise DataValidationError(
+                [(f"{path}: its content differs from what was written (SHA-256 {digest[7:19]}..., "
+                  f"run.json records {str(rec['sha256'])[7:19]}...): the file is corrupt or was changed")],
+                header=_DAMAGED.format(root=str(root)))
+    try:
+        return pq.read_table(pa.BufferReader(data), schema=schema)
+    except (pa.ArrowException, OSError, ValueError) as e:
+        raise DataValidationError([f"{path}: not a readable Parquet file of the {path.parent.name} table ({e})"],
+                                  header=_DAMAGED.format(root=str(root))) from None
 
 
 def read_run_info(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -245,11 +534,12 @@ def read_records(path: str | os.PathLike[str]) -> tuple[pa.Table, pa.Table]:
     For large runs prefer :func:`connect` and query with SQL.
     """
     root = _check_run_folder(path)
+    files = _recorded(root)
     out = []
     for name, schema in TABLES.items():
-        parts = _parts(root, name)
+        parts = _parts(root, name, files)
         if parts:
-            out.append(pa.concat_tables(pq.read_table(p, schema=schema) for p in parts))
+            out.append(pa.concat_tables(_read_part(p, schema, files.get(f"{name}/{p.name}")) for p in parts))
         else:
             out.append(schema.empty_table())
     return out[0], out[1]
@@ -261,13 +551,14 @@ def iter_shards(path: str | os.PathLike[str]) -> Iterator[tuple[pa.Table, pa.Tab
     The persons of one shard and their events come together (``part-K`` of both tables).
     """
     root = _check_run_folder(path)
-    persons = {p.name: p for p in _parts(root, "persons")}
-    events = {p.name: p for p in _parts(root, "events")}
+    files = _recorded(root)
+    persons = {p.name: p for p in _parts(root, "persons", files)}
+    events = {p.name: p for p in _parts(root, "events", files)}
     for name in sorted(set(persons) | set(events)):
         yield (
-            pq.read_table(persons[name], schema=TABLES["persons"]) if name in persons
+            _read_part(persons[name], TABLES["persons"], files.get(f"persons/{name}")) if name in persons
             else TABLES["persons"].empty_table(),
-            pq.read_table(events[name], schema=TABLES["events"]) if name in events
+            _read_part(events[name], TABLES["events"], files.get(f"events/{name}")) if name in events
             else TABLES["events"].empty_table(),
         )
 
@@ -282,9 +573,10 @@ def connect(path: str | os.PathLike[str]) -> Any:
     import duckdb
 
     root = _check_run_folder(path).absolute()
+    recorded = _recorded(root)
     con = duckdb.connect()
     for name in TABLES:
-        parts = [str(p).replace("'", "''") for p in _parts(root, name)]
+        parts = [str(p).replace("'", "''") for p in _parts(root, name, recorded)]
         if parts:
             files = "[" + ", ".join(f"'{p}'" for p in parts) + "]"
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({files})")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import json
 import sys
 import time
 from collections.abc import Iterator
@@ -28,12 +29,13 @@ from typing import Any
 import pyarrow as pa
 
 from hygeia import __version__
+from hygeia.core._faults import maybe_kill
 from hygeia.core.config import SPEC_VERSION, RunConfig
 from hygeia.core.executors import Executor, make_executor
 from hygeia.core.progress import Progress
 from hygeia.core.seeding import resolve_seed
-from hygeia.core.storage import RunWriter, hash_folder
-from hygeia.errors import ConfigError, Terminated
+from hygeia.core.storage import RunWriter, find_interrupted, hash_folder
+from hygeia.errors import ConfigError, Terminated, WorkerLostError
 
 __all__ = ["DEFAULT_MODULES_DIR", "GenerateResult", "Shard", "generate", "module_sources"]
 
@@ -48,6 +50,9 @@ class Shard:
     index: int
     first: int
     count: int
+
+    def __str__(self) -> str:
+        return f"{self.index} (persons {self.first} to {self.first + self.count - 1})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,7 +90,19 @@ def _run_shard(config: RunConfig, shard: Shard) -> tuple[pa.Table, pa.Table]:
     """Worker entry point: simulate one shard (module-level so it pickles)."""
     from hygeia.population import simulate  # imported here: reading runs needs no engine
 
+    maybe_kill(shard.index)  # test-only fault injection (HYGEIA_TEST_KILL_SHARD); nothing when unset
     return simulate.simulate_shard(config, shard.first, shard.count)
+
+
+def _alive(writer: RunWriter) -> int:
+    """Persons alive on the end date (no death time), read back from the shards written."""
+    import pyarrow.parquet as pq
+
+    alive = 0
+    for rel in writer.files:
+        if rel.startswith("persons/"):
+            alive += pq.read_table(writer.tmp / rel, columns=["death_time"]).column("death_time").null_count
+    return alive
 
 
 def module_sources(config: RunConfig) -> list[dict[str, Any]]:
@@ -134,6 +151,32 @@ def _print_module_warnings(warnings: list[str]) -> None:
         print(f"  warning: {w}", file=sys.stderr)
 
 
+def _run_key(config: RunConfig) -> dict[str, Any]:
+    """What makes a run's records: its options (not where or on how many workers) and its modules' hashes."""
+    options = config.to_dict()
+    for where in ("out", "workers", "scheduler"):
+        options.pop(where, None)
+    key = {"hygeia_version": __version__, "config": options,
+           "modules": [m["hash"] for m in module_sources(config)]}
+    return json.loads(json.dumps(key, sort_keys=True, default=str))  # as the journal stores it
+
+
+def _resume_seed(config: RunConfig) -> RunConfig:
+    """With ``--resume`` and no ``--seed``, take the seed of the newest interrupted run of ``out``."""
+    if config.seed is not None:
+        return config
+    for run in find_interrupted(config.out):
+        seed = (run.key.get("config") or {}).get("seed")
+        if isinstance(seed, int):
+            return dataclasses.replace(config, seed=seed)
+    return config
+
+
+def _note(text: str, quiet: bool) -> None:
+    if not quiet:
+        print(text, file=sys.stderr)
+
+
 def _build_config(config: RunConfig | None, options: dict[str, Any]) -> RunConfig:
     if config is None:
         if "n" not in options:
@@ -156,6 +199,8 @@ def generate(
     config: RunConfig | None = None,
     *,
     overwrite: bool = False,
+    resume: bool = False,
+    checkpoint: bool = True,
     quiet: bool = True,
     executor: Executor | None = None,
     **options: Any,
@@ -166,6 +211,13 @@ def generate(
         config: the run options; or pass them as keywords (``n=100, seed=1``),
             which also override fields of ``config``.
         overwrite: replace ``out`` if it holds a previous run.
+        resume: continue the interrupted run of ``out`` (one killed outright, or stopped by a
+            :class:`~hygeia.errors.WorkerLostError`) from its shards already written and verified;
+            the records are the same as those of an uninterrupted run. Pass the same options
+            (the seed may be left out: the interrupted run's is taken). Without an interrupted
+            run, the run starts from the beginning.
+        checkpoint: journal each finished shard (with its SHA-256) so that a killed run can be
+            resumed; False only to measure what the journal costs.
         quiet: no progress bar (it is drawn on stderr only when that is a terminal) and no module
             warnings on stderr.
         executor: run on this executor instead of the one ``config`` asks for
@@ -178,8 +230,11 @@ def generate(
     Raises:
         ConfigError: an option is invalid, or the Dask scheduler cannot be reached.
         ModuleValidationError: a module is malformed (nothing is written).
-        OutputError: ``out`` cannot be written or already holds something.
+        OutputError: ``out`` cannot be written (a full disk, a read-only folder: nothing is kept) or
+            already holds something.
         SimulationError: a module failed while simulating a person (nothing is written).
+        WorkerLostError: a shard's worker died more often than the executor retries; the shards
+            written are kept for ``resume=True``.
 
     Example:
         >>> import tempfile, os
@@ -190,23 +245,50 @@ def generate(
     started = time.monotonic()
     started_at = dt.datetime.now(dt.timezone.utc)
     config = _build_config(config, options)
+    if resume:
+        config = _resume_seed(config)
     config = dataclasses.replace(config, seed=resolve_seed(config.seed))
     warnings = _validate_modules(config)
     if warnings and not quiet:
         _print_module_warnings(warnings)
     shards = -(-config.n // config.shard_size)
-    writer = RunWriter(config.out, shards=shards, overwrite=overwrite)  # checks only
+    key = _run_key(config) if checkpoint or resume else None
+    writer = RunWriter(config.out, shards=shards, overwrite=overwrite, key=key, resume=resume)  # checks only
+    if not resume:
+        for run in find_interrupted(config.out)[:1]:
+            _note(f"note: an interrupted run of {config.out} ({run.done} of {run.shards} shards done) is in "
+                  f"{run.path}; pass --resume (resume=True) with its options to continue it instead", quiet)
     own_executor = executor is None
     ex = make_executor(config) if executor is None else executor
     try:
         task = functools.partial(_run_shard, config)
-        alive = 0
         with writer, Progress(config.n, unit="persons", description="generating", quiet=quiet) as bar:
-            for shard, (persons, events) in ex.map_shards(task, _shards(config.n, config.shard_size)):
-                alive += persons.column("death_time").null_count  # no death by the end date
-                writer.write_shard(shard.index, persons, events)
-                del persons, events
-                bar.update(shard.count)
+            todo = [s for s in _shards(config.n, config.shard_size) if s.index not in writer.done]
+            reused = shards - len(todo)
+            if writer.resumed_from is not None:
+                _note(f"resuming {writer.resumed_from}: {reused} of {shards} shards already written and verified",
+                      quiet)
+            if reused:
+                bar.update(config.n - sum(s.count for s in todo))
+            lost_log = getattr(ex, "lost", [])  # an executor made outside Hygeia may not keep one
+            seen_lost = len(lost_log)
+            try:
+                for shard, (persons, events) in ex.map_shards(task, todo):
+                    writer.write_shard(shard.index, persons, events)
+                    del persons, events
+                    bar.update(shard.count)
+                    for lost in lost_log[seen_lost:]:
+                        _note(f"warning: the worker computing shard {lost['shard']} was {lost['worker']}; "
+                              "the shard was computed again", quiet)
+                    seen_lost = len(lost_log)
+            except WorkerLostError as e:
+                kept = writer.keep()
+                raise WorkerLostError(
+                    f"{e} The {len(writer.done)} shards finished are kept in {kept}: to continue from them, run "
+                    "the same command again with --resume and fewer --workers (a resumed run needs the same "
+                    "--shard-size)." if kept else str(e),
+                    shard=e.shard, causes=e.causes) from None
+            alive = _alive(writer)
             seconds = time.monotonic() - started
             info = {
                 "hygeia_version": __version__,
@@ -224,6 +306,10 @@ def generate(
                 "demography": _demography_info(config),
                 "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
             }
+            if writer.resumed_from is not None:
+                info["resumed"] = {"shards_reused": reused, "from": writer.resumed_from.name}
+            if lost_log:
+                info["lost_workers"] = list(lost_log)
             out = writer.finish(info)
     except (KeyboardInterrupt, Terminated):
         if own_executor:
