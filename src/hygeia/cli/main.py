@@ -25,6 +25,7 @@ from hygeia.cli.images import images_group
 from hygeia.cli.inspect import inspect_command
 from hygeia.cli.molecules import molecules_group
 from hygeia.cli.notes import notes_group
+from hygeia.cli.serve import serve_command
 from hygeia.cli.tabular import fit_command, metadata_command, sample_command
 from hygeia.cli.tutor import tutor_group
 from hygeia.cli.twin import twin_group
@@ -89,6 +90,7 @@ main.add_command(notes_group)
 main.add_command(images_group)
 main.add_command(twin_group)
 main.add_command(tutor_group)
+main.add_command(serve_command)
 
 
 def run() -> None:
