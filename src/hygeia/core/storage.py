@@ -188,11 +188,16 @@ def _matches(path: Path, record: dict[str, Any]) -> bool:
         return False
 
 
+def _differences(old: Any, new: Any, where: str = "") -> list[str]:
+    """The leaves where two JSON values differ, as ``name old (now new)``."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [d for k in sorted(set(old) | set(new)) for d in _differences(old.get(k), new.get(k), k)]
+    return [] if old == new else [f"{where or 'value'} {old!r} (now {new!r})"]
+
+
 def _mismatch(out: Path, run: Interrupted, key: dict[str, Any] | None, shards: int) -> str:
     """Why an interrupted run cannot be resumed with these options, and what to do."""
-    key = key or {}
-    diffs = [f"{k} {run.key.get(k)!r} (now {key.get(k)!r})" for k in sorted(set(run.key) | set(key))
-             if run.key.get(k) != key.get(k)]
+    diffs = _differences(run.key, key or {})
     if run.shards != shards:
         diffs.append(f"{run.shards} shards (now {shards})")
     return (f"cannot resume the interrupted run of {str(out)!r} (in {run.path.name}, {run.done} of {run.shards} "
