@@ -337,6 +337,9 @@ class JobRunner:
                 self.store.update(job.id, progress=progress, message=last[:500])
         for r in readers:
             r.join(timeout=5)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
         with log_lock:
             log.close()
         with self._lock:
