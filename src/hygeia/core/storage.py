@@ -227,6 +227,8 @@ class RunWriter:
         shards: how many shards will be written (sets the zero-padding).
         overwrite: replace ``out`` if it already holds a previous run.
         key: a JSON-serializable description of what the run makes; turns the journal on.
+        checksums: hash the files and record the hashes in ``run.json`` (False only to measure
+            what hashing costs; needs ``key=None``).
         resume: continue the interrupted run of ``out`` made with the same ``key`` (if there is
             one; otherwise start afresh).
 
@@ -237,7 +239,7 @@ class RunWriter:
     """
 
     def __init__(self, out: str | os.PathLike[str], *, shards: int = 1, overwrite: bool = False,
-                 key: dict[str, Any] | None = None, resume: bool = False) -> None:
+                 key: dict[str, Any] | None = None, checksums: bool = True, resume: bool = False) -> None:
         self.out = Path(out).expanduser().absolute()
         self.overwrite = overwrite
         self.shards = shards
@@ -254,8 +256,11 @@ class RunWriter:
         self.done: set[int] = set()
         #: The temporary folder a resumed run continues (None for a fresh run).
         self.resumed_from: Path | None = None
+        self.checksums = checksums
         if resume and key is None:
             raise ValueError("RunWriter(resume=True) needs the run's key")
+        if key is not None and not checksums:
+            raise ValueError("RunWriter(key=...) journals checksums: it needs checksums=True")
         self._check_destination()
 
     def _check_destination(self) -> None:
@@ -354,7 +359,7 @@ class RunWriter:
     def _record(self, index: int, files: dict[str, dict[str, Any]], *, journal: bool = True) -> None:
         for name, f in files.items():
             self.counts[name] += f["rows"]
-            self.files[f["file"]] = {"sha256": f["sha256"], "bytes": f["bytes"]}
+            self.files[f["file"]] = {k: f[k] for k in ("sha256", "bytes") if k in f}
         self.done.add(index)
         if journal and self.key is not None and self.tmp is not None:
             line = json.dumps({"shard": index, "files": files}, sort_keys=True) + "\n"
@@ -396,10 +401,17 @@ class RunWriter:
         for name, table in (("persons", persons), ("events", events)):
             table = _conform(table, TABLES[name], name)
             rel = f"{name}/part-{index:0{self.width}d}.parquet"
+            path = self.tmp / rel
+            if not self.checksums:
+                try:
+                    pq.write_table(table, path, compression=_COMPRESSION)
+                except OSError as e:
+                    raise OutputError(f"cannot write {str(path)!r}: {e.strerror or e}. {_fix(e)}") from e
+                files[name] = {"file": rel, "rows": table.num_rows}
+                continue
             sink = pa.BufferOutputStream()
             pq.write_table(table, sink, compression=_COMPRESSION)
             data = sink.getvalue()
-            path = self.tmp / rel
             try:
                 with open(path, "wb") as f:
                     f.write(data)
@@ -423,7 +435,8 @@ class RunWriter:
         info = dict(info)
         info.setdefault("counts", {})
         info["counts"] = {**self.counts, **info["counts"]}
-        info["files"] = dict(sorted(self.files.items()))
+        if self.checksums:
+            info["files"] = dict(sorted(self.files.items()))
         try:
             (self.tmp / RUN_FILE).write_text(json.dumps(info, indent=2, sort_keys=True, default=str) + "\n")
             for name in (_JOURNAL, _LOCK_FILE):

@@ -216,8 +216,9 @@ def generate(
             the records are the same as those of an uninterrupted run. Pass the same options
             (the seed may be left out: the interrupted run's is taken). Without an interrupted
             run, the run starts from the beginning.
-        checkpoint: journal each finished shard (with its SHA-256) so that a killed run can be
-            resumed; False only to measure what the journal costs.
+        checkpoint: hash every file written (recorded in ``run.json``, checked by the readers) and
+            journal each finished shard so that a killed run can be resumed; False only to
+            measure what this costs (``benchmarks/faults.py``).
         quiet: no progress bar (it is drawn on stderr only when that is a terminal) and no module
             warnings on stderr.
         executor: run on this executor instead of the one ``config`` asks for
@@ -252,8 +253,11 @@ def generate(
     if warnings and not quiet:
         _print_module_warnings(warnings)
     shards = -(-config.n // config.shard_size)
-    key = _run_key(config) if checkpoint or resume else None
-    writer = RunWriter(config.out, shards=shards, overwrite=overwrite, key=key, resume=resume)  # checks only
+    if resume and not checkpoint:
+        raise ConfigError("resume=True needs checkpoint=True: the journal is what a run resumes from")
+    key = _run_key(config) if checkpoint else None
+    writer = RunWriter(config.out, shards=shards, overwrite=overwrite, key=key, checksums=checkpoint,
+                       resume=resume)  # checks only
     if not resume:
         for run in find_interrupted(config.out)[:1]:
             _note(f"note: an interrupted run of {config.out} ({run.done} of {run.shards} shards done) is in "
