@@ -16,6 +16,23 @@ for a GPU::
     python scripts/train_prior.py --resume --seed 1 --exclude-subset 0:250000 --molecules 60000 --max-minutes 30 \
         --learning-rate 5e-4
     python scripts/train_prior.py --evaluate-only src/hygeia/molecules/prior   # re-measure a saved model
+
+Several epochs across sittings: give the run its length and a time limit per sitting, then
+rerun the same command with ``--resume`` until it is done. Each checkpoint holds the Adam
+moments, the learning-rate schedule, the step, the position in the data order and the random
+states, so the resumed run goes on exactly where the last sitting stopped::
+
+    python scripts/train_prior.py --out build/prior-e5 --molecules 0 --epochs 5 --lr-schedule cosine \
+        --warmup-steps 500 --patience 10 --eval-every 500 --max-minutes 55
+    python scripts/train_prior.py --out build/prior-e5 --molecules 0 --epochs 5 --lr-schedule cosine \
+        --warmup-steps 500 --patience 10 --eval-every 500 --max-minutes 55 --resume   # next sitting
+    python scripts/train_prior.py --representation smiles --augment ...   # randomized SMILES each epoch
+
+A checkpoint without that state (saved by an older Hygeia, e.g. the shipped prior), or one
+whose run was on other molecules, or a finished run, goes on as a new run (``fine_tune``)
+with a fresh optimizer, and the log says so. ``--drop-training-state`` leaves the state out
+of the final save (it adds the Adam moments, about twice the weights, to ``arrays.npz``):
+use it for the model that ships.
 """
 
 from __future__ import annotations
@@ -40,6 +57,19 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--num-layers", type=int, default=2)
     ap.add_argument("--dropout", type=float, default=0.0)
     ap.add_argument("--learning-rate", type=float, default=1e-3)
+    ap.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine", "plateau"],
+                    help="learning-rate schedule (cosine: down to 0 over the run; plateau: times --lr-factor "
+                         "after --lr-patience validation measurements without improvement)")
+    ap.add_argument("--warmup-steps", type=int, default=0, help="steps of linear learning-rate warm-up")
+    ap.add_argument("--patience", type=int, default=None,
+                    help="stop after this many validation measurements without improvement; keep the best weights")
+    ap.add_argument("--lr-patience", type=int, default=2, help="plateau: measurements without improvement")
+    ap.add_argument("--lr-factor", type=float, default=0.5, help="plateau: factor applied to the learning rate")
+    ap.add_argument("--augment", action="store_true",
+                    help="train on a fresh randomized SMILES of each molecule every epoch (RDKit doRandom)")
+    ap.add_argument("--drop-training-state", action="store_true",
+                    help="save the final model without its optimizer/data-order state (smaller; cannot --resume "
+                         "exactly)")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--epochs", type=int, default=None, help="passes over the training molecules")
     ap.add_argument("--max-steps", type=int, default=None)
@@ -57,8 +87,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--exclude-subset", action="append", default=[], metavar="SEED:SIZE",
                     help="leave out the subset an earlier run drew with --seed SEED --molecules SIZE (repeatable)")
     ap.add_argument("--resume", action="store_true",
-                    help="go on training the model saved in --out (fine_tune on a fresh subset drawn with --seed; "
-                         "the architecture options are then ignored)")
+                    help="go on training the model saved in --out: exactly where its unfinished run stopped when "
+                         "the checkpoint holds its state and the data are the same (rerun the same command), else "
+                         "a new run (fine_tune, fresh optimizer) on the subset drawn with --seed; the architecture "
+                         "and schedule options are then ignored")
     args = ap.parse_args(argv)
     if args.epochs is None and args.max_steps is None and args.max_minutes is None:
         args.epochs = 1
@@ -159,9 +191,22 @@ def main(argv: list[str] | None = None) -> int:
     if len(smiles) < total:
         data_note += f", drawn at random with numpy seed {args.seed}"
     _log(f"data: {data_note}")
+    exact = False
     if args.resume:
         model = ChemicalLM.load(out)
         _log(f"resuming {out}: {sum(r['steps'] for r in model.training_log_)} steps so far")
+        state = vars(model).get("training_state_")
+        if state is None:
+            _log("the checkpoint holds no optimizer/data-order state (saved by an older Hygeia or with "
+                 "--drop-training-state): a new run on this data with a FRESH optimizer (Adam moments reset)")
+        elif state.finished:
+            _log(f"its last run is finished ({state.describe()}): a new run on this data with a fresh optimizer")
+        elif state.info["data"]["molecules"] != len(smiles):
+            _log(f"its unfinished run ({state.describe()}) was on {state.info['data']['molecules']:,} molecules, "
+                 f"not these {len(smiles):,}: a new run on this data with a fresh optimizer")
+        else:
+            exact = True
+            _log(f"resuming exactly: {state.describe()}, with the saved optimizer, schedule and random states")
     else:
         model = ChemicalLM(
             representation=args.representation, cell=args.cell, embedding_dim=args.embedding_dim,
@@ -169,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
             learning_rate=args.learning_rate, batch_size=args.batch_size, epochs=args.epochs,
             max_steps=args.max_steps if args.max_steps is not None else (None if args.epochs else 10**9),
             validation_fraction=min(0.05, 5000 / len(smiles)), eval_every=args.eval_every,
-            weights_dtype=args.weights_dtype, device=args.device, seed=args.seed,
+            weights_dtype=args.weights_dtype, lr_schedule=args.lr_schedule, warmup_steps=args.warmup_steps,
+            patience=args.patience, lr_patience=args.lr_patience, lr_factor=args.lr_factor, augment=args.augment,
+            device=args.device, seed=args.seed,
         )
     fit_start = time.monotonic()
     last_checkpoint = [0]
@@ -193,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.max_minutes is not None and (time.monotonic() - fit_start) / 60 >= args.max_minutes
 
     _log("encoding molecules and training ...")
-    if args.resume:
+    if exact:
+        model.resume(smiles, callback=callback)
+    elif args.resume:
         steps = args.max_steps if args.max_steps is not None else (None if args.epochs else 10**9)
         model.fine_tune(smiles, steps=steps, epochs=args.epochs, learning_rate=args.learning_rate, callback=callback)
     else:
@@ -207,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     _log(f"trained: {rec['steps']} steps, {rec['molecules_seen']:,} molecules seen, train loss {rec['train_loss']:.4f}, "
          f"val loss {rec['val_loss']}, training {rec['wall_time_s']:.0f}s")
     _ship(model)
+    if args.drop_training_state:
+        model.clear_training_state()
     model.save(out, overwrite=True)
     _log(f"sampling {args.eval_samples} molecules to evaluate ...")
     rec["evaluation"] = evaluate(model, args.eval_samples, seed=args.seed)

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import copy
 import math
-import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,9 +37,9 @@ from typing import Any
 import numpy as np
 
 from hygeia.core.generator import Generator, load_generator, register_generator
-from hygeia.core.progress import Progress
 from hygeia.core.seeding import resolve_seed
 from hygeia.errors import ConfigError, DataValidationError, MissingExtraError
+from hygeia.molecules._training import SCHEDULES, TrainingState, train
 from hygeia.molecules.tokenizers import TokenizationError, Vocabulary, get_tokenizer
 
 __all__ = ["ChemicalLM", "PRIOR_DIR", "default_prior"]
@@ -117,11 +116,25 @@ class ChemicalLM(Generator):
             (at most 10,000 are held out).
         eval_every: steps between two measurements of the validation loss.
         grad_clip: largest gradient norm (``None``: no clipping).
-        weights_dtype: ``"float32"`` or ``"float16"``: how :meth:`save` stores the weights.
+        weights_dtype: ``"float32"`` or ``"float16"``: how :meth:`save` stores the weights (a
+            checkpoint of an unfinished run also keeps exact float32 copies).
+        lr_schedule: ``"constant"``, ``"cosine"`` (down to 0 over the run's steps) or ``"plateau"``
+            (times ``lr_factor`` after ``lr_patience`` validation measurements without improvement).
+        warmup_steps: steps of linear warm-up of the learning rate at the start of each run (0: none).
+        patience: stop a run after this many validation measurements without improvement and
+            restore the best weights (``None``: no early stopping).
+        lr_patience: ``plateau``: measurements without improvement before the rate is lowered.
+        lr_factor: ``plateau``: what the rate is multiplied by (0 < f < 1).
+        augment: train on a fresh random SMILES of each molecule every epoch (RDKit's
+            randomized SMILES, Arús-Pous et al., 2019; with SELFIES, made from them).
         device: ``"cpu"``, ``"cuda"`` (or ``"cuda:N"``), or ``"auto"``; a GPU device falls back
             to the CPU where none is present, so that a model trained on a GPU loads anywhere.
         seed: seed of the initial weights, the shuffling and the held-out slice
             (``None``: drawn from the OS and recorded).
+
+    Each run's state (Adam moments, schedule, step, position in the data order, random
+    states) is kept in ``training_state_`` and saved with the model, so :meth:`resume`
+    continues a stopped run exactly; :meth:`clear_training_state` drops it (a smaller folder).
 
     Example:
         >>> lm = ChemicalLM(hidden_dim=16, embedding_dim=8, num_layers=1, max_steps=3, seed=0)
@@ -129,7 +142,7 @@ class ChemicalLM(Generator):
         'selfies'
     """
 
-    spec_version = 1
+    spec_version = 2  # 2: schedule/early-stopping/augment parameters and the saved training state
 
     def __init__(
         self,
@@ -149,6 +162,12 @@ class ChemicalLM(Generator):
         eval_every: int = 500,
         grad_clip: float | None = 1.0,
         weights_dtype: str = "float32",
+        lr_schedule: str = "constant",
+        warmup_steps: int = 0,
+        patience: int | None = None,
+        lr_patience: int = 2,
+        lr_factor: float = 0.5,
+        augment: bool = False,
         device: str = "cpu",
         seed: int | None = None,
     ) -> None:
@@ -167,6 +186,12 @@ class ChemicalLM(Generator):
         self.eval_every = eval_every
         self.grad_clip = grad_clip
         self.weights_dtype = weights_dtype
+        self.lr_schedule = lr_schedule
+        self.warmup_steps = warmup_steps
+        self.patience = patience
+        self.lr_patience = lr_patience
+        self.lr_factor = lr_factor
+        self.augment = augment
         self.device = device
         self.seed = seed
 
@@ -193,6 +218,20 @@ class ChemicalLM(Generator):
             problems.append(f"validation_fraction must be in [0, 1); got {self.validation_fraction!r}")
         if self.grad_clip is not None and not (isinstance(self.grad_clip, (int, float)) and self.grad_clip > 0):
             problems.append(f"grad_clip must be positive or None; got {self.grad_clip!r}")
+        if self.lr_schedule not in SCHEDULES:
+            problems.append(f"lr_schedule must be one of {', '.join(map(repr, SCHEDULES))}; got {self.lr_schedule!r}")
+        if isinstance(self.warmup_steps, bool) or not isinstance(self.warmup_steps, (int, np.integer)) \
+                or self.warmup_steps < 0:
+            problems.append(f"warmup_steps must be a non-negative integer; got {self.warmup_steps!r}")
+        if self.patience is not None and not _is_positive_int(self.patience):
+            problems.append(f"patience must be a positive integer or None; got {self.patience!r}")
+        if not _is_positive_int(self.lr_patience):
+            problems.append(f"lr_patience must be a positive integer; got {self.lr_patience!r}")
+        if not (isinstance(self.lr_factor, (int, float)) and not isinstance(self.lr_factor, bool)
+                and 0 < self.lr_factor < 1):
+            problems.append(f"lr_factor must be in (0, 1); got {self.lr_factor!r}")
+        if not isinstance(self.augment, bool):
+            problems.append(f"augment must be True or False; got {self.augment!r}")
         if self.weights_dtype not in ("float32", "float16"):
             problems.append(f"weights_dtype must be 'float32' or 'float16'; got {self.weights_dtype!r}")
         if not (isinstance(self.device, str) and (self.device in ("cpu", "auto") or self.device.startswith("cuda"))):
@@ -288,7 +327,7 @@ class ChemicalLM(Generator):
         vocab = Vocabulary.from_token_lists(tokens, get_tokenizer(self.representation))
         seqs = self._encode_tokens(molecules, texts, tokens, vocab)
         seed = resolve_seed(self.seed)
-        for attr in ("module_", "vocabulary_", "max_length_", "seed_", "training_log_"):
+        for attr in ("module_", "vocabulary_", "max_length_", "seed_", "training_log_", "training_state_"):
             self.__dict__.pop(attr, None)
         device = self._torch_device()
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
@@ -301,7 +340,7 @@ class ChemicalLM(Generator):
         self.seed_ = seed
         self.max_length_ = self._derived_max_length(seqs, 0)
         self.training_log_: list[dict[str, Any]] = []
-        self._train(seqs, kind="fit", epochs=self.epochs, max_steps=self.max_steps,
+        self._train(seqs, molecules, kind="fit", epochs=self.epochs, max_steps=self.max_steps,
                     learning_rate=float(self.learning_rate), callback=callback, progress=progress)
         return self
 
@@ -335,7 +374,7 @@ class ChemicalLM(Generator):
         molecules, texts, tokens = self._prepare(smiles, "fine_tune")
         seqs = self._encode_tokens(molecules, texts, tokens, self.vocabulary_)
         self.max_length_ = self._derived_max_length(seqs, self.max_length_)
-        self._train(seqs, kind="fine_tune", epochs=epochs, max_steps=steps,
+        self._train(seqs, molecules, kind="fine_tune", epochs=epochs, max_steps=steps,
                     learning_rate=float(learning_rate if learning_rate is not None else self.learning_rate),
                     callback=callback, progress=progress)
         return self
@@ -346,100 +385,61 @@ class ChemicalLM(Generator):
         longest = max(len(s) for s in seqs) - 1  # without <bos>, with <eos>
         return max(int(current), int(math.ceil(1.2 * longest)) + 2)
 
-    def _train(self, seqs: list[list[int]], *, kind: str, epochs: int | None, max_steps: int | None,
-               learning_rate: float, callback, progress: bool) -> None:
-        torch = _torch()
-        F = torch.nn.functional
-        device = self._torch_device()
-        run = len(self.training_log_)
-        rng = np.random.default_rng(np.random.SeedSequence(self.seed_, spawn_key=(run, 1)))
-        n = len(seqs)
-        n_val = min(10_000, int(round(n * float(self.validation_fraction))))
-        if n_val >= n:
-            n_val = 0
-        lengths = np.array([len(s) for s in seqs], dtype=np.int64)
-        table = np.zeros((n, int(lengths.max())), dtype=np.int16 if len(self.vocabulary_) < 32_000 else np.int32)
-        for i, s in enumerate(seqs):
-            table[i, : len(s)] = s
-        order = rng.permutation(n)
-        val_rows, train_rows = order[:n_val], order[n_val:]
-        bs = int(self.batch_size)
-        steps_per_epoch = math.ceil(len(train_rows) / bs)
-        total = steps_per_epoch * epochs if epochs is not None else int(max_steps)
-        if max_steps is not None:
-            total = min(total, int(max_steps))
+    def resume(self, smiles: Iterable[str], *, max_steps: int | None = None, epochs: int | None = None,
+               callback: Callable[["ChemicalLM", dict], None] | None = None,
+               progress: bool = False) -> "ChemicalLM":
+        """Go on with the last training run exactly where it stopped (e.g. after loading a checkpoint).
 
-        def batch(rows: np.ndarray):
-            width = int(lengths[rows].max())
-            return torch.from_numpy(table[rows, :width].astype(np.int64)).to(device)
+        The Adam moments, learning-rate schedule, early-stopping counters, step, position in
+        the data order and random states saved with the model are restored, so a run stopped
+        after N steps and resumed for M more ends with the weights of N + M steps straight.
 
-        def loss_of(ids):
-            logits, _ = self.module_(ids[:, :-1])
-            return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1),
-                                   ignore_index=Vocabulary.pad_id, reduction="sum")
+        Args:
+            smiles: the very molecules the run was training on, in the same order (checked
+                against a digest of the data).
+            max_steps: a new step limit for the run (default: the run's own; a longer limit also
+                stretches a cosine schedule, so the result then differs from a straight run).
+            epochs: a new epoch limit for the run (default: the run's own).
+            callback: as for :meth:`fit`.
+            progress: draw a progress bar on stderr (when it is a terminal).
 
-        def val_loss() -> float | None:
-            if not n_val:
-                return None
-            self.module_.eval()
-            total_loss, total_tokens = 0.0, 0
-            with torch.no_grad():
-                for start in range(0, n_val, 512):
-                    rows = val_rows[start:start + 512]
-                    total_loss += float(loss_of(batch(rows)))
-                    total_tokens += int((lengths[rows] - 1).sum())
-            return total_loss / total_tokens
+        Raises:
+            ConfigError: if the model holds no training state (a model saved before Hygeia kept it,
+                or after :meth:`clear_training_state`: go on with :meth:`fine_tune`, which starts a
+                fresh optimizer), or if the run is finished and no larger limit is given.
+            DataValidationError: if ``smiles`` are not the run's molecules.
+        """
+        self._check_fitted()
+        self._validate_params()
+        state = self.__dict__.get("training_state_")
+        if state is None:
+            raise ConfigError("this model holds no training state to resume (it was saved without one, e.g. by an "
+                              "older Hygeia or after clear_training_state()); go on training with fine_tune(smiles), "
+                              "which starts a fresh optimizer")
+        for name, value in (("max_steps", max_steps), ("epochs", epochs)):
+            if value is not None and not _is_positive_int(value):
+                raise ConfigError(f"resume {name} must be a positive integer or None; got {value!r}")
+        info = state.info
+        if max_steps is None and epochs is None:
+            max_steps, epochs = info["max_steps"], info["epochs"]
+        molecules, texts, tokens = self._prepare(smiles, "resume")
+        seqs = self._encode_tokens(molecules, texts, tokens, self.vocabulary_)
+        self._train(seqs, molecules, kind=str(info["kind"]), epochs=epochs, max_steps=max_steps,
+                    learning_rate=float(info["learning_rate"]), callback=callback, progress=progress,
+                    resume=state)
+        return self
 
-        record: dict[str, Any] = {
-            "kind": kind, "molecules": n, "validation_molecules": int(n_val), "epochs": epochs,
-            "max_steps": max_steps, "learning_rate": learning_rate, "batch_size": bs, "device": str(device),
-            "steps": 0, "molecules_seen": 0, "train_loss": None, "val_loss": None, "wall_time_s": 0.0,
-            "history": [],
-        }
-        self.training_log_.append(record)
-        optimizer = torch.optim.Adam(self.module_.parameters(), lr=learning_rate)
-        start_time = time.monotonic()
-        interval_loss, interval_tokens = 0.0, 0
-        step = 0
-        stop = False
-        bar = Progress(total, unit="steps", description="training", quiet=not progress)
-        try:
-            with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-                torch.manual_seed(_derive(self.seed_, run + 1))
-                while step < total and not stop:
-                    for rows in _length_buckets(train_rows, lengths, bs, rng):
-                        if step >= total or stop:
-                            break
-                        ids = batch(rows)
-                        self.module_.train()
-                        tokens = int((lengths[rows] - 1).sum())
-                        loss = loss_of(ids) / tokens
-                        optimizer.zero_grad(set_to_none=True)
-                        loss.backward()
-                        if self.grad_clip is not None:
-                            torch.nn.utils.clip_grad_norm_(self.module_.parameters(), float(self.grad_clip))
-                        optimizer.step()
-                        step += 1
-                        interval_loss += float(loss.detach()) * tokens
-                        interval_tokens += tokens
-                        record["molecules_seen"] += len(rows)
-                        bar.update(1)
-                        if step % int(self.eval_every) == 0 or step == total:
-                            self.module_.eval()
-                            record["steps"] = step
-                            record["train_loss"] = interval_loss / interval_tokens
-                            record["val_loss"] = val_loss()
-                            record["wall_time_s"] = round(time.monotonic() - start_time, 3)
-                            point = {k: record[k] for k in ("steps", "molecules_seen", "train_loss", "val_loss")}
-                            point["elapsed_s"] = record["wall_time_s"]
-                            record["history"].append(point)
-                            interval_loss, interval_tokens = 0.0, 0
-                            if callback is not None and callback(self, dict(point, step=step)):
-                                stop = True
-                                record["stopped_early"] = True
-        finally:
-            bar.close()
-            self.module_.eval()
+    def clear_training_state(self) -> "ChemicalLM":
+        """Forget the saved optimizer and data-order state (the model then saves smaller and can
+        only go on training with a fresh optimizer, via :meth:`fine_tune`)."""
+        self.__dict__.pop("training_state_", None)
+        return self
+
+    def _train(self, seqs: list[list[int]], molecules: list[str], *, kind: str, epochs: int | None,
+               max_steps: int | None, learning_rate: float, callback, progress: bool,
+               resume: TrainingState | None = None) -> None:
+        train(self, seqs, molecules, kind=kind, epochs=epochs, max_steps=max_steps, learning_rate=learning_rate,
+              callback=callback, progress=progress, resume=resume)
 
     # -- sampling -----------------------------------------------------------------------------
     def _masked_logits(self, logits):
@@ -595,6 +595,10 @@ class ChemicalLM(Generator):
             "seed": int(self.seed_),
             "training": self.training_log_,
         }
+        training_state = self.__dict__.get("training_state_")
+        if training_state is not None:
+            state["training_state"] = training_state.info
+            arrays.update({f"training_state.{k}": v for k, v in training_state.arrays.items()})
         return state, arrays
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -615,6 +619,11 @@ class ChemicalLM(Generator):
         self.max_length_ = int(state["max_length"])
         self.seed_ = int(state["seed"])
         self.training_log_ = list(state.get("training", []))
+        self.__dict__.pop("training_state_", None)
+        if state.get("training_state") is not None:
+            prefix = "training_state."
+            self.training_state_ = TrainingState.from_saved(
+                state["training_state"], {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
 
 
 def default_prior() -> ChemicalLM:
@@ -627,20 +636,6 @@ def default_prior() -> ChemicalLM:
     if not isinstance(model, ChemicalLM):  # pragma: no cover - the shipped folder is ours
         raise DataValidationError([f"{PRIOR_DIR} holds a {type(model).__name__}"], header="damaged prior")
     return model
-
-
-def _length_buckets(rows: np.ndarray, lengths: np.ndarray, batch_size: int, rng: np.random.Generator):
-    """One epoch of batches: shuffled, then sorted by length within windows of 50 batches
-    (little padding), and the batches themselves shuffled."""
-    perm = rows[rng.permutation(len(rows))]
-    window = 50 * batch_size
-    batches = []
-    for start in range(0, len(perm), window):
-        chunk = perm[start:start + window]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
-    for i in rng.permutation(len(batches)):
-        yield batches[i]
 
 
 def _derive(seed: int, index: int) -> int:

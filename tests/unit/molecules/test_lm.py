@@ -90,7 +90,8 @@ def test_float16_weights_still_load(tiny_smiles: ChemicalLM, tmp_path: Path) -> 
     half.weights_dtype = "float16"
     folder = half.save(tmp_path / "half")
     with np.load(folder / "arrays.npz") as npz:
-        assert all(npz[k].dtype == np.float16 for k in npz.files)
+        weights = [k for k in npz.files if k.startswith("module.")]
+        assert weights and all(npz[k].dtype == np.float16 for k in weights)  # the training state keeps float32
     loaded = ChemicalLM.load(folder)
     assert loaded.module_.head.weight.dtype == torch.float32
     assert len(loaded.sample(5, seed=0)) == 5
