@@ -20,6 +20,14 @@ with feature invariants), ``AP`` (atom pairs up to distance 10), ``PHCO`` (Gobbi
 An objective is a callable on a list of SMILES returning an array; an invalid
 SMILES scores 0.
 
+PMO (Gao et al., 2022) runs 23 objectives through TDC's oracles (:data:`PMO_OBJECTIVES`).
+Twenty are GuacaMol definitions or QED, all built here (TDC's isomer scoring counts
+hydrogens as GuacaMol does since TDC 0.3.8; earlier TDC releases, which the PMO paper may
+have used, counted the atoms of the SMILES string read as a formula). Three are not:
+``drd2``, ``gsk3b`` and ``jnk3`` score with TDC's trained classifiers (an SVM of
+Olivecrona et al., 2017, and random forests of Li et al., 2018), which TDC downloads at
+run time and which are not redistributable here (:data:`PMO_UNAVAILABLE`).
+
 Example:
     >>> celecoxib = "CC1=CC=C(C=C1)C1=CC(=NN1C1=CC=C(C=C1)S(N)(=O)=O)C(F)(F)F"
     >>> objective("celecoxib_rediscovery")([celecoxib, "not a molecule"]).tolist()
@@ -41,6 +49,8 @@ from hygeia.errors import ConfigError, MissingExtraError
 
 __all__ = [
     "Objective",
+    "PMO_OBJECTIVES",
+    "PMO_UNAVAILABLE",
     "clipped",
     "fingerprint",
     "gaussian",
@@ -52,7 +62,7 @@ __all__ = [
 
 try:
     from rdkit import Chem, DataStructs, rdBase
-    from rdkit.Chem import Descriptors, rdFingerprintGenerator, rdMolDescriptors
+    from rdkit.Chem import QED, Descriptors, rdFingerprintGenerator, rdMolDescriptors
     from rdkit.Chem.Pharm2D import Generate, Gobbi_Pharm2D
 except ImportError:  # pragma: no cover - depends on the environment
     raise MissingExtraError("rdkit", "molecules", "GuacaMol objectives") from None
@@ -221,6 +231,12 @@ _PERINDOPRIL = "O=C(OCC)C(NC(C(=O)N1C(C(=O)O)CC2CCCCC12)C)CCC"
 _AMLODIPINE = r"Clc1ccccc1C2C(=C(/N/C(=C2/C(=O)OCC)COCCN)C)\C(=O)OC"
 _SITAGLIPTIN = "Fc1cc(c(F)cc1F)CC(N)CC(=O)N3Cc2nnc(n2CC3)C(F)(F)F"
 _ZALEPLON = "O=C(C)N(CC)C1=CC=CC(C2=CC=NC3=C(C=NN23)C#N)=C1"
+_ALBUTEROL = "CC(C)(C)NCC(O)c1ccc(O)c(CO)c1"
+_MESTRANOL = "COc1ccc2[C@H]3CC[C@@]4(C)[C@@H](CC[C@@]4(O)C#C)[C@@H]3CCc2c1"
+_CAMPHOR = "CC1(C)C2CCC1(C)C(=O)C2"
+_MENTHOL = "CC(C)C1CCC(C)CC1O"
+_TADALAFIL = "O=C1N(CC(N2C1CC3=C(C2C4=CC5=C(OCO5)C=C4)NC6=C3C=CC=C6)=O)C"
+_SILDENAFIL = "CCCC1=NN(C2=C1N=C(NC2=O)C3=C(C=CC(=C3)S(=O)(=O)N4CCN(CC4)C)OCC)C"
 _HOP_START = "CCCOc1cc2ncnc(Nc3ccc4ncsc4c3)c2cc1S(=O)(=O)C(C)(C)C"
 _HOP_SCAFFOLD = "[#7]-c1n[c;h1]nc2[c;h1]c(-[#8])[c;h0][c;h1]c12"
 
@@ -311,6 +327,10 @@ def _scaffold_hop() -> MolScore:
     ])
 
 
+def _median(a: str, b: str, kind: str) -> MolScore:
+    return _geometric_mean([_similarity(a, kind), _similarity(b, kind)])
+
+
 _OBJECTIVES: dict[str, tuple[Callable[[], MolScore], str]] = {
     "celecoxib_rediscovery": (lambda: _rediscovery(_CELECOXIB), "ECFP4 similarity to celecoxib"),
     "troglitazone_rediscovery": (lambda: _rediscovery(_TROGLITAZONE), "ECFP4 similarity to troglitazone"),
@@ -325,6 +345,30 @@ _OBJECTIVES: dict[str, tuple[Callable[[], MolScore], str]] = {
     "valsartan_smarts": (_valsartan, "valsartan substructure with sitagliptin's logP, TPSA and Bertz index"),
     "deco_hop": (_deco_hop, "keep the quinazoline scaffold, change its decorations"),
     "scaffold_hop": (_scaffold_hop, "keep the decorations, change the quinazoline scaffold"),
+    "albuterol_similarity": (lambda: _similarity(_ALBUTEROL, "FCFP4", clipped(0.75)),
+                             "FCFP4 similarity to albuterol, full score from 0.75"),
+    "mestranol_similarity": (lambda: _similarity(_MESTRANOL, "AP", clipped(0.75)),
+                             "atom-pair similarity to mestranol, full score from 0.75"),
+    "isomers_c7h8n2o2": (lambda: _isomer("C7H8N2O2"), "an isomer of C7H8N2O2"),
+    "isomers_c9h10n2o2pf2cl": (lambda: _isomer("C9H10N2O2PF2Cl"), "an isomer of C9H10N2O2PF2Cl"),
+    "median1": (lambda: _median(_CAMPHOR, _MENTHOL, "ECFP4"), "as like camphor as menthol (ECFP4, geometric mean)"),
+    "median2": (lambda: _median(_TADALAFIL, _SILDENAFIL, "ECFP6"),
+                "as like tadalafil as sildenafil (ECFP6, geometric mean)"),
+    "qed": (lambda: QED.qed, "drug-likeness (QED, Bickerton et al., 2012)"),
+}
+
+#: The 23 objectives of the PMO benchmark, in its order (Gao et al., 2022, table 2).
+PMO_OBJECTIVES = (
+    "albuterol_similarity", "amlodipine_mpo", "celecoxib_rediscovery", "deco_hop", "drd2", "fexofenadine_mpo",
+    "gsk3b", "isomers_c7h8n2o2", "isomers_c9h10n2o2pf2cl", "jnk3", "median1", "median2", "mestranol_similarity",
+    "osimertinib_mpo", "perindopril_mpo", "qed", "ranolazine_mpo", "scaffold_hop", "sitagliptin_mpo",
+    "thiothixene_rediscovery", "troglitazone_rediscovery", "valsartan_smarts", "zaleplon_mpo",
+)
+#: PMO objectives that cannot be built offline, and why.
+PMO_UNAVAILABLE = {
+    "drd2": "TDC's DRD2 classifier (an SVM on ECFP6 counts, Olivecrona et al., 2017), a pickle TDC downloads",
+    "gsk3b": "TDC's GSK3B classifier (a random forest on ECFP4 bits, Li et al., 2018), a pickle TDC downloads",
+    "jnk3": "TDC's JNK3 classifier (a random forest on ECFP4 bits, Li et al., 2018), a pickle TDC downloads",
 }
 
 
@@ -339,6 +383,9 @@ def objective(name: str) -> Objective:
     Raises:
         ConfigError: for an unknown name.
     """
+    if isinstance(name, str) and name in PMO_UNAVAILABLE:
+        raise ConfigError(f"objective {name!r} needs {PMO_UNAVAILABLE[name]}; it cannot be built offline. "
+                          f"Choose one of {', '.join(_OBJECTIVES)}")
     try:
         factory, description = _OBJECTIVES[name]
     except (KeyError, TypeError):

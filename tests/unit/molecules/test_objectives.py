@@ -12,6 +12,8 @@ from rdkit.Chem import Descriptors
 
 from hygeia.errors import ConfigError
 from hygeia.molecules.objectives import (
+    PMO_OBJECTIVES,
+    PMO_UNAVAILABLE,
     Objective,
     clipped,
     gaussian,
@@ -44,6 +46,10 @@ def test_modifiers():
     ("celecoxib_rediscovery", "Cc1ccc(-c2cc(C(F)(F)F)nn2-c2ccc(S(N)(=O)=O)cc2)cc1"),  # another spelling
     ("troglitazone_rediscovery", "Cc1c(C)c2OC(C)(COc3ccc(CC4SC(=O)NC4=O)cc3)CCc2c(C)c1O"),
     ("thiothixene_rediscovery", "CN(C)S(=O)(=O)c1ccc2Sc3ccccc3C(=CCCN4CCN(C)CC4)c2c1"),
+    ("albuterol_similarity", "CC(C)(C)NCC(O)c1ccc(O)c(CO)c1"),
+    ("mestranol_similarity", "COc1ccc2[C@H]3CC[C@@]4(C)[C@@H](CC[C@@]4(O)C#C)[C@@H]3CCc2c1"),
+    ("isomers_c7h8n2o2", "Cc1ccc(N)c([N+](=O)[O-])c1"),  # 4-methyl-2-nitroaniline is C7H8N2O2
+    ("isomers_c9h10n2o2pf2cl", "NC(=O)c1cc(C)c(OP(F)(F)Cl)cc1N=C"),
 ])
 def test_rediscovering_the_target_scores_one(name, smiles):
     assert objective(name)([smiles]).tolist() == [1.0]
@@ -114,3 +120,24 @@ def test_objective_wraps_a_molecule_function_and_refuses_a_bare_string():
 def test_unknown_objective_lists_the_known_ones():
     with pytest.raises(ConfigError, match="unknown objective 'celecoxib'; choose one of celecoxib_rediscovery"):
         objective("celecoxib")
+
+
+def test_the_pmo_suite_is_built_but_for_its_three_classifier_oracles():
+    assert len(PMO_OBJECTIVES) == 23 and set(PMO_UNAVAILABLE) == {"drd2", "gsk3b", "jnk3"}
+    assert [n for n in PMO_OBJECTIVES if n not in objective_names()] == ["drd2", "gsk3b", "jnk3"]
+    with pytest.raises(ConfigError, match=re.escape("objective 'drd2' needs TDC's DRD2 classifier")):
+        objective("drd2")
+
+
+def test_median_and_qed_objectives():
+    from rdkit import DataStructs
+    from rdkit.Chem import rdFingerprintGenerator
+
+    camphor, menthol = "CC1(C)C2CCC1(C)C(=O)C2", "CC(C)C1CCC(C)CC1O"
+    ecfp4 = rdFingerprintGenerator.GetMorganGenerator(radius=2)
+    sim = DataStructs.TanimotoSimilarity(*(ecfp4.GetSparseCountFingerprint(Chem.MolFromSmiles(s))
+                                           for s in (camphor, menthol)))
+    # the geometric mean of the similarities to camphor (1 for camphor itself) and to menthol
+    assert objective("median1")([camphor, menthol]).tolist() == pytest.approx([math.sqrt(sim)] * 2)
+    assert objective("median2")(["O=C1N(CC(N2C1CC3=C(C2C4=CC5=C(OCO5)C=C4)NC6=C3C=CC=C6)=O)C"])[0] > 0.2
+    assert objective("qed")([ASPIRIN])[0] == pytest.approx(0.550, abs=1e-3)
