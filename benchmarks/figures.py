@@ -195,6 +195,17 @@ def _molecules_goal(results: dict[str, Any]) -> str:
     return _md(["PMO AUC top-10"] + opts, rows)
 
 
+@table("molecules-pmo")
+def _molecules_pmo(results: dict[str, Any]) -> str:
+    d = lookup(results, "molecules-pmo", "figures")
+    opts = d["optimizers"]
+    rows = [[name] + [fmt(d["table"][name][o]["auc_top10"], ".3f") if o in d["table"][name] else "n/a" for o in opts]
+            for name in d["objectives"]]
+    rows.append([f"sum over {len(d['objectives'])} objectives (mean ± std over seeds)"]
+                + [fmt(d["sum_auc_top10"][o], ".3f") for o in opts])
+    return _md(["PMO AUC top-10"] + opts, rows)
+
+
 @table("export")
 def _export(results: dict[str, Any]) -> str:
     d = lookup(results, "export", "figures")

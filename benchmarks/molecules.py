@@ -20,6 +20,19 @@ Two parts (``--part``), each its own result file:
     (``graph_ga``) and the ``mol_ga`` package's GA (``mol_ga``, Tripp & Hernández-Lobato,
     2023; benchmark-only dependency) started from the same ZINC-250k molecules as ours.
 
+``pmo`` (``molecules-pmo.json``, runs in ``molecules-pmo-runs.jsonl``)
+    PMO's protocol in full (Gao et al., 2022): every PMO objective Hygeia can build (20 of
+    23; ``drd2``, ``gsk3b`` and ``jnk3`` need TDC's downloaded classifiers, listed in the
+    result), budget 10,000, seeds 0-2, the three optimizers side by side on the same
+    :class:`Oracle`. Resumable: each finished (optimizer, objective, seed) run is appended to
+    the runs file (``--runs``; rewritten atomically) and skipped when the command is run
+    again with the same budget and settings, so the suite can finish across sittings; the
+    summary (per-objective AUC top-10, mean ± sd over seeds, the sum over objectives per
+    seed, oracle calls per second) is written from the runs file when the command ends (rerun
+    it to rewrite the summary alone once every run is in), and ``complete`` says whether every
+    run is in. Runs made with other settings (budget,
+    prior weights, GA sizes) stay in the file but are left out of the summary.
+
 Usage::
 
     # quick look (minutes on 2 cores)
@@ -29,6 +42,10 @@ Usage::
     # full protocol (hours on 2 cores)
     .venv/bin/python benchmarks/molecules.py --part goal --budget 10000
     .venv/bin/python benchmarks/molecules.py --part moses --n 30000 --workers 2
+    PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part pmo        # resumable; rerun to go on
+    # a tiny check of the harness, away from the shipped results
+    PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part pmo --budget 100 --seeds 0 \
+        --objectives qed,median1 --runs /tmp/pmo-runs.jsonl --out /tmp/pmo.json
 
 Progress goes to stderr; ``--out FILE`` writes elsewhere (one part only). mol_ga seeds its
 own ``random.Random`` but iterates Python sets of SMILES, so its runs repeat exactly only
@@ -38,6 +55,8 @@ under a fixed ``PYTHONHASHSEED``.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import random
 import sys
@@ -50,7 +69,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _results
 
-from hygeia.molecules.objectives import objective, objective_names
+from hygeia.core.atomic import write_text
+from hygeia.molecules.objectives import PMO_OBJECTIVES, PMO_UNAVAILABLE, objective, objective_names
 from hygeia.molecules.optimize import BudgetExhausted, GraphGA, Oracle, Reinvent
 
 torch.set_num_threads(1)
@@ -62,6 +82,9 @@ DEFAULT_OBJECTIVES = [
     "fexofenadine_mpo", "ranolazine_mpo", "perindopril_mpo", "amlodipine_mpo", "sitagliptin_mpo", "zaleplon_mpo",
 ]
 OPTIMIZERS = ("reinvent", "graph_ga", "mol_ga")
+#: The PMO objectives Hygeia builds (all but the three TDC classifiers).
+PMO_AVAILABLE = [name for name in PMO_OBJECTIVES if name not in PMO_UNAVAILABLE]
+RUNS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "molecules-pmo-runs.jsonl")
 
 #: MOSES paper / repository README, mean ± std over three runs, 30,000 samples each.
 MOSES_REFERENCE = {
@@ -212,15 +235,138 @@ def run_goal(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+# -- (c) PMO, resumable ------------------------------------------------------------------------------
+class TimedObjective:
+    """An objective that adds up the wall time spent in it (oracle calls per second)."""
+
+    def __init__(self, fn) -> None:
+        self.fn, self.seconds = fn, 0.0
+
+    def __call__(self, smiles):
+        t0 = time.perf_counter()
+        try:
+            return self.fn(smiles)
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+
+def weights_digest(model) -> str:
+    """A short digest of a ChemicalLM's weights (runs with other prior weights are not mixed)."""
+    h = hashlib.sha256()
+    for name, value in model.module_.state_dict().items():
+        h.update(name.encode())
+        h.update(value.detach().cpu().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def read_runs(path: str) -> list[dict[str, Any]]:
+    """The runs recorded in a JSONL runs file (none if it does not exist)."""
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def run_key(row: dict[str, Any]) -> tuple:
+    return row["optimizer"], row["objective"], row["seed"], row["budget"], json.dumps(row["settings"], sort_keys=True)
+
+
+def pmo_summary(rows: list[dict[str, Any]], args: argparse.Namespace, settings: dict[str, dict]) -> dict[str, Any]:
+    """Per-objective AUC top-10 (spread over seeds) and the per-seed sum, from the runs of these settings."""
+    wanted = {(o, name, seed, args.budget, json.dumps(settings[o], sort_keys=True))
+              for o in args.optimizers for name in args.objectives for seed in args.seeds}
+    runs = {run_key(r): r for r in rows if run_key(r) in wanted}
+    table: dict[str, dict[str, Any]] = {}
+    for name in args.objectives:
+        table[name] = {}
+        for opt in args.optimizers:
+            got = [runs[k] for k in sorted(runs) if k[0] == opt and k[1] == name]
+            if got:
+                table[name][opt] = {
+                    "auc_top10": _results.spread([r["auc_top10"] for r in got]),
+                    "top1": float(np.mean([r["top1"] for r in got])),
+                    "top10": float(np.mean([r["top10"] for r in got])),
+                    "seconds": float(np.mean([r["seconds"] for r in got])),
+                    "oracle_calls_per_second": float(np.mean([r["oracle_calls_per_second"] for r in got])),
+                }
+    sums = {}
+    for opt in args.optimizers:
+        per_seed = [sum(runs[(opt, name, seed, args.budget, json.dumps(settings[opt], sort_keys=True))]["auc_top10"]
+                        for name in args.objectives)
+                    for seed in args.seeds
+                    if all((opt, name, seed, args.budget, json.dumps(settings[opt], sort_keys=True)) in runs
+                           for name in args.objectives)]
+        sums[opt] = _results.spread(per_seed) if per_seed else None
+    commits = sorted({r.get("commit") or "?" for r in runs.values()})
+    return {"protocol": "PMO (Gao et al., 2022): AUC top-10 with readings every 100 calls, budget of unique "
+                        "valid molecules; invalid and repeated molecules free",
+            "budget": args.budget, "seeds": args.seeds, "objectives": args.objectives,
+            "optimizers": args.optimizers, "unavailable_objectives": dict(PMO_UNAVAILABLE),
+            "settings": settings, "runs_done": len(runs), "runs_expected": len(wanted),
+            "complete": len(runs) == len(wanted), "sum_auc_top10": sums, "table": table,
+            "commits": commits, "runs_file": os.path.relpath(args.runs, _results.ROOT)
+            if os.path.abspath(args.runs).startswith(str(_results.ROOT)) else args.runs}
+
+
+def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
+    """Run the missing (optimizer, objective, seed) runs, appending each to the runs file."""
+    from hygeia.molecules.data import zinc250k
+
+    pool = zinc250k()
+    prior = load_prior(args.prior) if "reinvent" in args.optimizers else None
+    settings = {
+        "reinvent": {"prior": args.prior or "default_prior()",
+                     "prior_weights": weights_digest(prior) if prior is not None else None},
+        "graph_ga": {"initial_size": args.initial_size},
+        "mol_ga": {"initial_size": args.initial_size, "offspring_size": args.molga_offspring,
+                   "population_size": args.molga_population},
+    }
+    rows = read_runs(args.runs)
+    done = {run_key(r) for r in rows}
+    commit = _results.git_state()
+    todo = [(name, seed, opt) for name in args.objectives for seed in args.seeds for opt in args.optimizers
+            if (opt, name, seed, args.budget, json.dumps(settings[opt], sort_keys=True)) not in done]
+    log(f"pmo: {len(todo)} of {len(args.objectives) * len(args.seeds) * len(args.optimizers)} runs to do "
+        f"({args.runs} holds {len(rows)})")
+    for i, (name, seed, opt) in enumerate(todo, 1):
+        start = random.Random(seed).sample(pool, args.initial_size)
+        timed = TimedObjective(objective(name))
+        oracle = Oracle(timed, budget=args.budget)
+        t0, c0 = time.perf_counter(), time.process_time()
+        if opt == "reinvent":
+            stop = Reinvent(prior=prior).optimize(oracle, seed=seed).stop_reason
+        elif opt == "graph_ga":
+            stop = GraphGA(initial_population=start, initial_size=len(start)).optimize(oracle, seed=seed).stop_reason
+        else:
+            stop = run_mol_ga(oracle, start, seed, args)
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        row = {"optimizer": opt, "objective": name, "seed": seed, "budget": args.budget, "settings": settings[opt],
+               "stop_reason": stop, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
+               "oracle_seconds": round(timed.seconds, 3),
+               "oracle_calls_per_second": round(oracle.n_calls / timed.seconds, 1) if timed.seconds else None,
+               **oracle.summary(), **top10_quality(oracle.best(10)), "top3": oracle.best(3),
+               "commit": commit.get("commit"), "dirty": commit.get("dirty"),
+               "pythonhashseed": os.environ.get("PYTHONHASHSEED"),
+               "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        rows.append(row)
+        write_text(args.runs, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows), what="PMO runs file")
+        log(f"pmo [{i}/{len(todo)}] {name} seed {seed} {opt}: AUC top-10 {row['auc_top10']:.3f}, "
+            f"top-1 {row['top1']:.3f}, {row['n_calls']} calls, {seconds:.0f} s ({stop})")
+    return pmo_summary(rows, args, settings)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("moses", "goal", "all"), default="all")
+    parser.add_argument("--part", choices=("moses", "goal", "pmo", "all"), default="all",
+                        help="all: moses and goal (pmo runs alone)")
     parser.add_argument("--n", type=int, default=30_000, help="MOSES samples per seed")
     parser.add_argument("--workers", type=int, default=1, help="worker processes for the MOSES metrics")
     parser.add_argument("--budget", type=int, default=10_000, help="oracle calls per optimization run")
-    parser.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated seeds (default 0-4)")
-    parser.add_argument("--objectives", default=",".join(DEFAULT_OBJECTIVES),
-                        help=f"comma-separated objectives among {', '.join(objective_names())}")
+    parser.add_argument("--seeds", default=None, help="comma-separated seeds (default 0-4; pmo: 0-2)")
+    parser.add_argument("--objectives", default=None,
+                        help=f"comma-separated objectives among {', '.join(objective_names())} (default: ten "
+                             "GuacaMol ones; pmo: the 20 PMO objectives Hygeia builds)")
+    parser.add_argument("--runs", default=RUNS_FILE, help="pmo: the JSONL file of finished runs (appended; resumable)")
     parser.add_argument("--optimizers", default=",".join(OPTIMIZERS), help="comma-separated: " + ", ".join(OPTIMIZERS))
     parser.add_argument("--prior", default=None, help="model folder of a ChemicalLM (default: the shipped prior)")
     parser.add_argument("--initial-size", type=int, default=500, help="ZINC molecules that seed both GAs")
@@ -228,6 +374,10 @@ def main() -> None:
     parser.add_argument("--molga-population", type=int, default=10_000)
     parser.add_argument("--out", default=None, help="also write the JSON to this file")
     args = parser.parse_args()
+    if args.seeds is None:
+        args.seeds = "0,1,2" if args.part == "pmo" else "0,1,2,3,4"
+    if args.objectives is None:
+        args.objectives = ",".join(PMO_AVAILABLE if args.part == "pmo" else DEFAULT_OBJECTIVES)
     args.seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     args.objectives = [s.strip() for s in args.objectives.split(",") if s.strip()]
     args.optimizers = [s.strip() for s in args.optimizers.split(",") if s.strip()]
@@ -242,6 +392,10 @@ def main() -> None:
         if part == "moses":
             figures = run_moses(args)
             sizes = {"samples_per_seed": args.n}
+        elif part == "pmo":
+            figures = run_pmo(args)
+            sizes = {"oracle_budget": args.budget, "objectives": len(args.objectives), "seeds": len(args.seeds),
+                     "initial_size": args.initial_size}
         else:
             figures = run_goal(args)
             sizes = {"oracle_budget": args.budget, "objectives": len(args.objectives),
