@@ -75,7 +75,9 @@ pre.note-text{white-space:pre-wrap;font-size:.85rem;background:#fbfcfd;border:1p
 border-radius:6px;padding:.6rem;margin:.3rem 0 .8rem;max-height:28rem;overflow:auto}
 .scroll{max-height:36rem;overflow:auto}
 .kind{font-size:.75rem;font-weight:700;text-transform:uppercase;letter-spacing:.03em;color:var(--muted)}
-figure{margin:0 0 1rem}figure img{max-width:100%;image-rendering:auto;background:#000;border-radius:4px}
+.imgs{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:.8rem}
+figure{margin:0}figure img{width:100%;height:auto;background:#000;border-radius:4px}
+#timeline td:first-child{white-space:nowrap}#timeline td:nth-child(3){max-width:14rem}
 figcaption{font-size:.85rem;color:var(--muted)}
 .mols{display:grid;grid-template-columns:repeat(auto-fill,minmax(240px,1fr));gap:.8rem}
 .mol{background:#fff;border:1px solid var(--line);border-radius:8px;padding:.4rem;text-align:center}
@@ -182,14 +184,15 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Seq
           empty: str = "Nothing yet.", id: str = "") -> str:
     """An HTML table; cells are already HTML (escape them with :func:`e`); ``numeric`` columns align right."""
     rows = list(rows)
+    attr = f' id="{e(id)}"' if id else ""
     if not rows:
-        return f'<p class="muted"{f" id={e(id)}" if id else ""}>{e(empty)}</p>'
+        return f'<p class="muted"{attr}>{e(empty)}</p>'
     num = set(numeric)
     head = "".join(f'<th scope="col"{" class=num" if i in num else ""}>{e(h)}</th>' for i, h in enumerate(headers))
     body = "".join("<tr>" + "".join(f'<td{" class=num" if i in num else ""}>{c}</td>' for i, c in enumerate(r))
                    + "</tr>" for r in rows)
     cap = f'<caption class="sr">{e(caption)}</caption>' if caption else ""
-    return f'<table{f" id={e(id)}" if id else ""}>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return f"<table{attr}>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def pyramid_svg(bands: Sequence[str], female: Sequence[int], male: Sequence[int], *, width: int = 560) -> str:

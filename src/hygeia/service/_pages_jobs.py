@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,7 @@ def job_files(root: Path, job: Any) -> list[tuple[str, bool]]:
     folder = under(root, base) if base and not base.startswith("runs/") else None
     if folder is not None and folder.is_dir():
         add(base)  # the whole result, as one zip
-    for f in result.get("files") or []:
+    for f in sorted((str(f) for f in result.get("files") or []), key=lambda f: _natural(Path(f))):
         f = str(f)
         if base and under(root, os.path.join(base, f)) is not None and (Path(root) / base / f).exists():
             add(os.path.join(base, f))
@@ -102,10 +103,15 @@ def job_files(root: Path, job: Any) -> list[tuple[str, bool]]:
             add(base)
         elif path is not None and path.is_dir():
             add(base)
-            for p in sorted(path.rglob("*")):
+            for p in sorted(path.rglob("*"), key=_natural):
                 if p.is_file():
                     add(p.relative_to(os.path.realpath(root)).as_posix())
     return out
+
+
+def _natural(path: Path) -> list[Any]:
+    """Sort key that puts ``patient-2`` before ``patient-10``."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.as_posix())]
 
 
 def _allowed(root: Path, job: Any, rel: str) -> Path | None:
@@ -165,7 +171,8 @@ def _results(root: Path, job: Any) -> str:
             links.insert(0, f'<a href="/jobs/{u(job.id)}/view/{u_path(rel)}" class="report-link">open the report</a>')
         rows.append([f"<code>{e(rel)}</code>" + (" (folder)" if is_dir else ""), size, " · ".join(links)])
     if rows:
-        parts.append(table(["File", "Bytes", ""], rows, numeric=(1,), caption="Result files", id="files"))
+        parts.append('<div class="scroll" style="max-height:26rem">'
+                     + table(["File", "Bytes", ""], rows, numeric=(1,), caption="Result files", id="files") + "</div>")
     if job.kind == "molecules" and any(_file_kind(r) == "table" for r, d in files if not d):
         parts.append(f'<p><a class="button" href="/molecules/{u(job.id)}">Show the molecules as a grid</a></p>')
     summary = dict(result.get("summary") or {})

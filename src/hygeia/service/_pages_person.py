@@ -47,6 +47,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 _LOCK = threading.Lock()
 _KINDS = ("encounter", "condition", "medication", "observation", "procedure", "immunization", "allergy", "careplan",
           "device", "imaging", "death")
+_MAX_IMAGES = 12  # series drawn on one page (the newest)
 _STREAM_PAGES = 91  # the seed tree's branch for images the pages draw
 
 
@@ -196,7 +197,7 @@ def _png(folder: Path, cache: Path, sid: int, entry: dict[str, Any], seed: int) 
         else:
             r = entry["render"]
             s = np.random.SeedSequence(seed, spawn_key=(_STREAM_PAGES, int(sid), r["rank"], r["series"]))
-            vol = render(r["modality"], finding=r["finding"], body_part=r["body_part"], size=160, slices=9,
+            vol = render(r["modality"], finding=r["finding"], body_part=r["body_part"], size=128, slices=9,
                          seed=int(s.generate_state(1, np.uint64)[0] >> np.uint64(1)), quiet=True)[0]
         middle = vol.array.shape[0] // 2
         single = Volume(vol.array[middle:middle + 1], vol.modality, spacing=vol.spacing)
@@ -209,12 +210,14 @@ def _png(folder: Path, cache: Path, sid: int, entry: dict[str, Any], seed: int) 
 
 # -- the page ----------------------------------------------------------------------------------------------------
 def _value(ev: dict[str, Any]) -> str:
+    """What an event holds beyond its name: a number with its unit, a coded answer's name, an end date."""
     parts = []
     if ev["numeric_value"] is not None:
-        v = ev["numeric_value"]
-        parts.append(f"<b>{v:,.4g}</b> {e(ev['unit'] or '')}".strip())
-    elif ev["text_value"] and ev["kind"] not in ("encounter",):
-        parts.append(e(ev["text_value"]))
+        parts.append(f"<b>{ev['numeric_value']:,.4g}</b> {e(ev['unit'] or '')}".strip())
+    elif ev["text_value"] and ev["kind"] not in ("encounter", "imaging"):
+        text = ev["text_value"]
+        coded = text.split("|")
+        parts.append(e(coded[-1] if len(coded) == 3 else text))  # 'SNOMED-CT|8517006|Ex-smoker (finding)'
     if ev["end_time"] is not None and ev["kind"] in ("condition", "medication", "careplan", "allergy", "device"):
         parts.append(f'<span class="muted small">until {e(ev["end_time"].date())}</span>')
     return " ".join(parts)
@@ -234,13 +237,13 @@ def _timeline(name: str, sid: int, events: list[dict[str, Any]], kind: str, enco
                 label = (f'<a href="/runs/{u(name)}/persons/{sid}{qs(kind=kind, encounter=ev["encounter_id"])}#notes" '
                          f'title="show this encounter\'s notes"{" aria-current=true" if current else ""}>{label}</a>'
                          + (f' <span class="muted small">({e(ev["text_value"])})</span>' if ev["text_value"] else ""))
-            rows.append([f"<b>{e(day)}</b>" if i == 0 else "", f'<span class="kind">{e(ev["kind"])}</span>', label,
-                         _value(ev)])
+            rows.append([f"<b>{e(day)}</b>" if i == 0 else "",
+                         f'<span class="kind">{e(ev["kind"].replace("_", " "))}</span><br>{label}', _value(ev)])
     filters = " · ".join(
         (f"<b>{e(k or 'all')}</b>" if k == kind else f'<a href="/runs/{u(name)}/persons/{sid}{qs(kind=k)}">{e(k or "all")}</a>')
         for k in ("", *[k for k in _KINDS if any(ev["kind"] == k for ev in events)]))
     return (f'<p class="small" id="kind-filter">Show: {filters}</p><div class="scroll" style="max-height:60rem">'
-            + table(["Date", "Kind", "What", "Value"], rows, caption="Timeline", id="timeline",
+            + table(["Date", "Event", "Value"], rows, caption="Timeline", id="timeline",
                     empty="No events of this kind.") + "</div>")
 
 
@@ -282,7 +285,8 @@ async def person_page(request: Request, name: str, sid: int, kind: str = "", enc
                      "notes about.</p>"
     images = await run_in_threadpool(person_images, folder, sid, events)
     figs = []
-    for im in images:
+    older = max(0, len(images) - _MAX_IMAGES)
+    for im in images[older:]:
         ev = im["event"]
         when = e(ev["time"].date())
         what = f'{e(im["modality"])} · {e(im["site"])}'
@@ -292,11 +296,13 @@ async def person_page(request: Request, name: str, sid: int, kind: str = "", enc
             continue
         finding = (f'finding: <b>{e(im["finding"].replace("_", " "))}</b>' + (f' ({e(im.get("condition"))})'
                    if im.get("condition") else "")) if im["finding"] else "no finding (a normal study)"
-        figs.append(f'<figure><img src="/runs/{u(name)}/persons/{sid}/images/{e(im["key"])}.png" loading="lazy" '
+        figs.append(f'<figure><img src="/runs/{u(name)}/persons/{sid}/images/{e(im["key"])}.png" '
                     f'alt="{e(im["modality"])} image of the {e(im["site"])}, {e(im["finding"] or "no finding")}, '
-                    f'{when}" width="320"><figcaption>{when}: {e(ev["display"])}: {what}; {finding}. '
+                    f'{when}" width="256" height="256"><figcaption>{when}: {e(ev["display"])}: {what}; {finding}. '
                     f'<span class="muted">{e(im["source"])}; a synthetic image.</span></figcaption></figure>')
-    images_html = "".join(figs) or '<p class="muted" id="no-images">No imaging studies in this record, so there ' \
+    if older:
+        figs.insert(0, f'<p class="muted small">{older} older series not shown (the newest {_MAX_IMAGES} are).</p>')
+    images_html = (f'<div class="imgs">{"".join(reversed(figs))}</div>' if figs else "") or '<p class="muted" id="no-images">No imaging studies in this record, so there ' \
                                    "are no images to show.</p>"
     birth, death = person.get("birth_time"), person.get("death_time")
     demo = table(["", ""], [[e(k), v] for k, v in (
