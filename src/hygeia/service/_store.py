@@ -133,6 +133,7 @@ class JobStore:
             con = sqlite3.connect(self.root / "service.db", timeout=30, isolation_level=None,
                                   check_same_thread=False)
             con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")  # WAL: still never corrupt; a power cut may lose the last commit
             con.execute("PRAGMA busy_timeout=30000")
             return con
         try:
