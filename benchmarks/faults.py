@@ -12,8 +12,10 @@ Two parts:
   fail, whether nothing half-written is left and a previous output is unchanged.
 * **overhead**: the CPU seconds of a whole one-worker ``generate`` of ``--overhead-n`` persons
   (shards of 250, the default) with checkpointing (every file hashed, each shard journalled)
-  and without (``checkpoint=False``), each in a fresh process, paired by seed over ``--seeds``;
-  and the wall time of the retrying process pool against ``concurrent.futures``'
+  and without (``checkpoint=False``), each in a fresh process, paired by seed over ``--seeds``
+  (on a shared machine this end-to-end figure is noisy); the bookkeeping alone, with less
+  noise: the CPU seconds of writing the same run's shards with and without it (10 times
+  each), as a share of the whole ``generate``; and the wall time of the retrying process pool against ``concurrent.futures``'
   ``ProcessPoolExecutor`` (no retries, the pool Hygeia used before) on two workers.
 
 Usage::
@@ -290,6 +292,38 @@ class _PoolReference:
         self.pool.shutdown()
 
 
+def _bookkeeping(n: int, seed: int, reps: int) -> dict[str, Any]:
+    """CPU seconds of writing one run's shards with and without checkpointing, against its whole generate."""
+    from hygeia.core.storage import RunWriter, iter_shards
+    from hygeia.population import generate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.process_time()
+        generate(n=n, seed=seed, out=Path(tmp) / "run", workers=1, checkpoint=False)
+        generate_cpu = time.process_time() - t
+        shards = list(iter_shards(Path(tmp) / "run"))
+
+        def write(checkpoint: bool, i: int) -> float:
+            out = Path(tmp) / f"w{i}-{checkpoint}"
+            writer = RunWriter(out, shards=len(shards), key={"rep": i} if checkpoint else None, checksums=checkpoint)
+            t = time.process_time()
+            with writer:
+                for k, (persons, events) in enumerate(shards):
+                    writer.write_shard(k, persons, events)
+                writer.finish({})
+            return time.process_time() - t
+
+        on, off = [], []
+        for i in range(reps):
+            for checkpoint in ((True, False) if i % 2 == 0 else (False, True)):
+                (on if checkpoint else off).append(write(checkpoint, i))
+    extra = sum(on) / reps - sum(off) / reps
+    return {"generate_cpu_seconds": round(generate_cpu, 3), "shards": len(shards),
+            "write_cpu_seconds_with": _results.spread(on, 4), "write_cpu_seconds_without": _results.spread(off, 4),
+            "extra_cpu_seconds_per_run": round(extra, 4),
+            "overhead_percent_of_generate": round(100 * extra / generate_cpu, 2)}
+
+
 def _pool_wall(n: int, seed: int, reference: bool) -> float:
     from hygeia.core.executors import ProcessExecutor
     from hygeia.population import generate
@@ -333,6 +367,8 @@ def main(argv: list[str] | None = None) -> dict:
             (on if checkpoint else off).append(_timed(args.overhead_n, seed, checkpoint))
         print(f"seed {seed}: with {on[-1]}, without {off[-1]}", file=sys.stderr, flush=True)
     ratios = [a[0] / b[0] - 1 for a, b in zip(on, off)]
+    bookkeeping = _bookkeeping(args.overhead_n, seeds[0], reps=10)
+    print(f"bookkeeping: {bookkeeping}", file=sys.stderr, flush=True)
     pool_new, pool_old = [], []
     for i, seed in enumerate(seeds[:3]):
         for ref in ((False, True) if i % 2 == 0 else (True, False)):
@@ -346,6 +382,7 @@ def main(argv: list[str] | None = None) -> dict:
             "wall_seconds_without": _results.spread([w for _, w in off], 3),
             "cpu_overhead_percent": _results.spread([100 * r for r in ratios], 2),
             "cpu_overhead_percent_of_means": round(100 * (sum(c for c, _ in on) / sum(c for c, _ in off) - 1), 2),
+            "bookkeeping_alone": bookkeeping,
         },
         "process_pool_wall_seconds": {
             "retrying_pool": _results.spread(pool_new, 3),
