@@ -133,7 +133,10 @@ def read_molecules(path: Path, limit: int = _GRID) -> tuple[list[dict[str, str]]
     key = "score" if "score" in cols else (cols[0] if cols else None)
     if key:
         rows.sort(key=lambda r: _float(r.get(key)), reverse=True)
-    return rows[:limit], cols[:4], len(rows)
+    # the score first, then its raw components (qed, sa, ...), not their transformed *_score twins
+    shown = [key] if key else []
+    shown += [c for c in cols if c != key and not c.endswith("_score")]
+    return rows[:limit], shown[:4], len(rows)
 
 
 def _numeric(text: Any) -> bool:
@@ -175,6 +178,8 @@ def _grid(rows: list[dict[str, str]], cols: list[str]) -> str:
     for i, r in enumerate(rows):
         svg = mol_svg(r["smiles"]) or '<p class="muted">(RDKit cannot read this SMILES)</p>'
         scores = " · ".join(f"{e(c)} <b>{_float(r.get(c)):.3f}</b>" for c in cols if c in r)
+        if r.get("passes_filters") == "False":
+            scores += ' · <span class="pill bad">fails the filters</span>'
         cells.append(f'<div class="mol">{svg}<div class="small">#{i + 1} {scores}</div>'
                      f"<code>{e(r['smiles'])}</code></div>")
     return f'<div class="mols" id="grid">{"".join(cells)}</div>'
