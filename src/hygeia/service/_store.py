@@ -41,6 +41,7 @@ __all__ = ["STATUSES", "Job", "JobStore", "now"]
 SPEC_VERSION = 1
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 FINISHED = ("succeeded", "failed", "cancelled")
+_POOL = 16  # idle database connections kept
 
 
 def now() -> str:
@@ -125,6 +126,8 @@ class JobStore:
         settings.make_folders()
         self.dialect = "postgresql" if settings.database else "sqlite"
         self._local = threading.local()
+        self._pool: list[Any] = []
+        self._pool_lock = threading.Lock()
         self._init_schema()
 
     # -- connections -------------------------------------------------------------------------
@@ -154,35 +157,51 @@ class JobStore:
         con.autocommit = True
         return con
 
-    def _con(self) -> Any:
-        con = getattr(self._local, "con", None)
-        if con is None:
-            con = self._local.con = self._connect()
-        return con
+    def _acquire(self) -> Any:
+        with self._pool_lock:
+            if self._pool:
+                return self._pool.pop()
+        return self._connect()
+
+    def _release(self, con: Any) -> None:
+        with self._pool_lock:
+            if len(self._pool) < _POOL:
+                self._pool.append(con)
+                return
+        con.close()
+
+    def close(self) -> None:
+        """Close the store's idle database connections (a later call opens new ones)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, []
+        for con in pool:
+            try:
+                con.close()
+            except Exception:  # noqa: BLE001 - a connection the server already dropped
+                pass
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.dialect == "postgresql" else sql
 
     def _run(self, sql: str, args: tuple[Any, ...] = (), *, fetch: bool = False) -> list[tuple[Any, ...]]:
         for attempt in (0, 1):
-            con = self._con()
+            con = self._acquire()
             try:
                 cur = con.cursor()
                 cur.execute(self._sql(sql), args)
                 rows = cur.fetchall() if fetch else []
-                count = cur.rowcount
+                self._local.rowcount = cur.rowcount
                 cur.close()
-                self._local.rowcount = count
-                return [tuple(r) for r in rows]
             except Exception:
+                try:
+                    con.close()
+                except Exception:  # noqa: BLE001 - closing a broken connection may fail too
+                    pass
                 if self.dialect == "postgresql" and attempt == 0:  # a dropped connection: reconnect once
-                    self._local.con = None
-                    try:
-                        con.close()
-                    except Exception:  # noqa: BLE001 - closing a broken connection may fail too
-                        pass
                     continue
                 raise
+            self._release(con)
+            return [tuple(r) for r in rows]
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _init_schema(self) -> None:

@@ -72,6 +72,7 @@ def create_app(settings: ServiceSettings) -> Any:
             yield
         finally:
             await run_in_threadpool(runner.stop)
+            store.close()
 
     app = FastAPI(title="Hygeia", version=__version__, lifespan=lifespan,
                   description="Synthetic patients and generative AI for healthcare: every capability of the "
