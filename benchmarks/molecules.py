@@ -4,10 +4,15 @@ Two parts (``--part``), each its own result file:
 
 ``moses`` (``molecules-moses.json``)
     The MOSES distribution-learning metrics (Polykovskiy et al., 2020) of the shipped
-    prior (:func:`hygeia.molecules.lm.default_prior`): ``--n`` samples (MOSES uses 30,000)
-    for each of ``--seeds`` (default 0-4), mean and spread over the seeds, with the published
-    CharRNN and VAE rows of the MOSES paper alongside and the prior's training record
-    (copied from its spec, written by scripts/train_prior.py).
+    prior (:func:`hygeia.molecules.lm.default_prior`) or ``--prior``, by MOSES's protocol:
+    ``--n`` samples (default 30,000, as MOSES) for each of ``--seeds`` (default 0-2: MOSES
+    reports three runs), every key of MOSES's ``get_all_metrics`` (valid, unique@1k/@10k,
+    FCD, SNN, Frag and Scaf against Test and TestSF, IntDiv, IntDiv2, Filters, Novelty and
+    the logP/SA/QED/weight Wasserstein distances to Test; ``--no-properties`` leaves the
+    last four out), mean and spread over the seeds, with the published CharRNN and VAE rows
+    of the MOSES paper alongside and the prior's training record (copied from its spec,
+    written by scripts/train_prior.py). Each run records its sampling speed (molecules per
+    second), the metrics' time and the process's peak resident memory.
 
 ``goal`` (``molecules-goal.json``)
     Goal-directed optimization under PMO's protocol (Gao et al., 2022): each optimizer
@@ -127,9 +132,13 @@ def run_moses(args: argparse.Namespace) -> dict[str, Any]:
         smiles = prior.sample(args.n, seed=seed)
         sampled = time.perf_counter() - start
         log(f"moses: seed {seed}: {args.n} samples in {sampled:.1f} s; computing metrics")
-        metrics = moses_metrics(smiles, workers=args.workers)
+        metrics = moses_metrics(smiles, workers=args.workers, properties=args.properties)
         runs.append({"seed": seed, "sample_seconds": round(sampled, 2),
-                     "metrics_seconds": round(time.perf_counter() - start - sampled, 2), "metrics": metrics})
+                     "molecules_per_second": round(args.n / sampled, 1),
+                     "metrics_seconds": round(time.perf_counter() - start - sampled, 2),
+                     "peak_rss_mib": peak_rss_mib(), "metrics": metrics})
+        log(f"moses: seed {seed}: metrics in {runs[-1]['metrics_seconds']:.0f} s, peak memory "
+            f"{runs[-1]['peak_rss_mib']['self']:,.0f} MiB")
     keys = list(runs[0]["metrics"])
     summary = {k: _results.spread([r["metrics"][k] for r in runs]) for k in keys}
     return {"n": args.n, "seeds": args.seeds, "prior": args.prior or "default_prior()", "metrics": summary,
@@ -137,6 +146,14 @@ def run_moses(args: argparse.Namespace) -> dict[str, Any]:
             "reference": {name: {k: {"mean": v[0], "std": v[1]} for k, v in row.items()}
                           for name, row in MOSES_REFERENCE.items()},
             "reference_source": "MOSES (Polykovskiy et al., 2020), repository README table"}
+
+
+def peak_rss_mib() -> dict[str, float]:
+    """Peak resident memory so far of this process and of its finished worker processes (MiB)."""
+    import resource
+
+    return {"self": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "workers": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
 
 
 def prior_training(prior) -> dict[str, Any] | None:
@@ -360,9 +377,13 @@ def main() -> None:
     parser.add_argument("--part", choices=("moses", "goal", "pmo", "all"), default="all",
                         help="all: moses and goal (pmo runs alone)")
     parser.add_argument("--n", type=int, default=30_000, help="MOSES samples per seed")
+    parser.add_argument("--no-properties", dest="properties", action="store_false",
+                        help="moses: leave out the logP/SA/QED/weight distances (their reference values of the "
+                             "176,074 test molecules take minutes the first time, then are cached)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes for the MOSES metrics")
     parser.add_argument("--budget", type=int, default=10_000, help="oracle calls per optimization run")
-    parser.add_argument("--seeds", default=None, help="comma-separated seeds (default 0-4; pmo: 0-2)")
+    parser.add_argument("--seeds", default=None, help="comma-separated seeds (default 0-2 for moses and pmo, "
+                                                      "0-4 for goal)")
     parser.add_argument("--objectives", default=None,
                         help=f"comma-separated objectives among {', '.join(objective_names())} (default: ten "
                              "GuacaMol ones; pmo: the 20 PMO objectives Hygeia builds)")
@@ -375,7 +396,7 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="also write the JSON to this file")
     args = parser.parse_args()
     if args.seeds is None:
-        args.seeds = "0,1,2" if args.part == "pmo" else "0,1,2,3,4"
+        args.seeds = "0,1,2" if args.part in ("pmo", "moses") else "0,1,2,3,4"
     if args.objectives is None:
         args.objectives = ",".join(PMO_AVAILABLE if args.part == "pmo" else DEFAULT_OBJECTIVES)
     args.seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
