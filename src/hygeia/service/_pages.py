@@ -16,8 +16,15 @@
 Reading needs the ``read`` scope; every form that starts or cancels work needs ``write``.
 
 Example:
-    >>> [r.path for r in router.routes][:3]
-    ['/login', '/login', '/logout']
+    >>> import tempfile, pathlib
+    >>> from fastapi.testclient import TestClient
+    >>> from hygeia.service import ServiceSettings, create_app
+    >>> client = TestClient(create_app(ServiceSettings(data_root=pathlib.Path(tempfile.mkdtemp()))))
+    >>> r = client.get("/runs", follow_redirects=False)
+    >>> r.status_code, r.headers["location"]
+    (303, '/login?next=/runs')
+    >>> 'name="token"' in client.get("/login").text
+    True
 """
 
 from __future__ import annotations

@@ -16,13 +16,14 @@ Example:
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
+import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -250,13 +251,23 @@ async def job_cancel(request: Request, job_id: str, principal: Any = WRITE) -> R
     return redirect(f"/jobs/{u(job.id)}")
 
 
-def _zip_folder(folder: Path) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for p in sorted(folder.rglob("*")):
+def _zip_folder(folder: Path) -> IO[bytes]:
+    """The folder as a zip in an anonymous temporary file (a large export never sits in memory), rewound."""
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the response, which closes it
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for p in sorted(folder.rglob("*"), key=_natural):
             if p.is_file():
                 z.write(p, p.relative_to(folder.parent).as_posix())
-    return buf.getvalue()
+    out.seek(0)
+    return out
+
+
+def _chunks(f: IO[bytes]) -> Iterator[bytes]:
+    try:
+        while chunk := f.read(1 << 20):
+            yield chunk
+    finally:
+        f.close()
 
 
 @router.get("/jobs/{job_id}/files/{rel:path}")
@@ -269,7 +280,7 @@ async def job_file(request: Request, job_id: str, rel: str, principal: Any = REA
                           links=f'<a href="/jobs/{u(job.id)}">Back to the job</a>')
     if path.is_dir():
         data = await run_in_threadpool(_zip_folder, path)
-        return StreamingResponse(iter([data]), media_type="application/zip",
+        return StreamingResponse(_chunks(data), media_type="application/zip",
                                  headers={"Content-Disposition": f'attachment; filename="{path.name}.zip"'})
     return FileResponse(path, filename=path.name, content_disposition_type="attachment")
 
