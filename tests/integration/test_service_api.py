@@ -72,6 +72,11 @@ def test_generate_person_export_download(service: tuple[TestClient, dict[str, di
     record = client.get(f"{API}/runs/demo/persons/{subject}", headers=h["read"]).json()
     assert record["person"]["subject_id"] == subject and record["events"]
     assert all(e["subject_id"] == subject for e in record["events"])
+    from hygeia.core.storage import read_person
+
+    person, events = read_person(client.app.state.settings.data_root / "runs" / "demo", subject)
+    assert len(record["events"]) == len(events) and record["person"]["birth_time"] == person["birth_time"].isoformat()
+    assert [e["code"] for e in record["events"]] == events["code"].tolist()
     times = [e["time"] for e in record["events"]]
     assert times == sorted(times) and isinstance(times[0], str)
     assert client.get(f"{API}/runs/demo/persons/999999999", headers=h["read"]).status_code == 404

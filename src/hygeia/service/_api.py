@@ -24,7 +24,9 @@ import datetime as dt
 import math
 import os
 import tempfile
+import threading
 import zipfile
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -73,6 +75,55 @@ def jsonable(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return jsonable(value.tolist())
     return str(value)
+
+
+class RunConnections:
+    """DuckDB connections over runs (:func:`hygeia.core.storage.connect`), kept for the next request.
+
+    Opening a run costs tens of milliseconds (a view over every Parquet file); a query on an open one,
+    a few. Each request gets its own cursor (DuckDB's connection per thread). A run replaced on disk
+    (its ``run.json`` changed) gets a new connection; at most ``size`` runs are kept open.
+    """
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self._open: OrderedDict[str, tuple[tuple[int, int], Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def cursor(self, run: Path) -> Any:
+        """A new cursor with the views ``persons`` and ``events`` of ``run``."""
+        from hygeia.core.storage import connect
+
+        st = (run / "run.json").stat()
+        version = (st.st_ino, st.st_mtime_ns)
+        with self._lock:
+            found = self._open.get(str(run))
+            if found is None or found[0] != version:
+                if found is not None:
+                    found[1].close()
+                self._open[str(run)] = (version, connect(run))
+                while len(self._open) > self.size:
+                    self._open.popitem(last=False)[1][1].close()
+            self._open.move_to_end(str(run))
+            return self._open[str(run)][1].cursor()
+
+    def close(self) -> None:
+        """Close every connection kept."""
+        with self._lock:
+            while self._open:
+                self._open.popitem()[1][1].close()
+
+
+def _cursor(request: Request, run: Path) -> Any:
+    cache = getattr(request.app.state, "run_connections", None)
+    if cache is None:
+        cache = request.app.state.run_connections = RunConnections()
+    return cache.cursor(run)
+
+
+def _rows(cur: Any) -> list[dict[str, Any]]:
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
 def _root(request: Request) -> Path:
@@ -148,32 +199,30 @@ def inspect_run(request: Request, name: str, top: int = Query(10, ge=1, le=1000)
 def list_persons(request: Request, name: str, limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
                  _: Principal = Depends(require("read"))) -> dict[str, Any]:
     """The ``persons`` rows of a run, by subject id, ``limit`` from ``offset``, and how many there are."""
-    from hygeia.core.storage import connect
-
-    con = connect(_run_dir(request, name))
-    total = con.execute("SELECT count(*) FROM persons").fetchone()[0]
-    cur = con.execute("SELECT * FROM persons ORDER BY subject_id LIMIT ? OFFSET ?", [limit, offset])
-    cols = [d[0] for d in cur.description]
-    rows = [dict(zip(cols, r)) for r in cur.fetchall()]
-    con.close()
+    cur = _cursor(request, _run_dir(request, name))
+    try:
+        total = cur.execute("SELECT count(*) FROM persons").fetchone()[0]
+        rows = _rows(cur.execute("SELECT * FROM persons ORDER BY subject_id LIMIT ? OFFSET ?", [limit, offset]))
+    finally:
+        cur.close()
     return {"total": int(total), "limit": limit, "offset": offset, "persons": jsonable(rows)}
 
 
 @router.get("/runs/{name}/persons/{subject_id}", summary="One person's record: the person and their events")
 def get_person(request: Request, name: str, subject_id: int = PathParam(..., ge=-(2**63), le=2**63 - 1),
                _: Principal = Depends(require("read"))) -> dict[str, Any]:
-    """One person of a run (:func:`hygeia.core.storage.read_person`) and their events, in time order."""
-    from hygeia.core.storage import connect, read_person
-
-    path = _run_dir(request, name)
-    con = connect(path)
-    found = con.execute("SELECT 1 FROM persons WHERE subject_id = ?", [subject_id]).fetchone()
-    con.close()
-    if found is None:
-        raise HTTPException(404, f"no person with subject id {subject_id} in run {name!r}. "
-                                 f"List them with GET /api/v1/runs/{name}/persons.")
-    person, events = read_person(path, subject_id)
-    return {"person": jsonable(person), "events": jsonable(events.to_dict(orient="records"))}
+    """One person of a run and their events in time order (as :func:`hygeia.core.storage.read_person`)."""
+    cur = _cursor(request, _run_dir(request, name))
+    try:
+        person = _rows(cur.execute("SELECT * FROM persons WHERE subject_id = ?", [subject_id]))
+        if not person:
+            raise HTTPException(404, f"no person with subject id {subject_id} in run {name!r}. "
+                                     f"List them with GET /api/v1/runs/{name}/persons.")
+        events = _rows(cur.execute("SELECT * FROM events WHERE subject_id = ? ORDER BY time, kind, code",
+                                   [subject_id]))
+    finally:
+        cur.close()
+    return {"person": jsonable(person[0]), "events": jsonable(events)}
 
 
 # -- files ------------------------------------------------------------------------------------------

@@ -73,6 +73,8 @@ def create_app(settings: ServiceSettings) -> Any:
         finally:
             await run_in_threadpool(runner.stop)
             store.close()
+            if getattr(app.state, "run_connections", None) is not None:
+                app.state.run_connections.close()
 
     app = FastAPI(title="Hygeia", version=__version__, lifespan=lifespan,
                   description="Synthetic patients and generative AI for healthcare: every capability of the "
