@@ -1,0 +1,58 @@
+"""The runner's recovery: a job a dead server of this machine left running is marked failed and its temporary
+output deleted; a job claimed by another machine, or by a live server, is left alone."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from hygeia.service import JobRunner, JobStore, ServiceSettings
+from hygeia.service._jobs import STOPPED_MESSAGE
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_recover_marks_failed_and_sweeps(tmp_path: Path) -> None:
+    settings = ServiceSettings(data_root=tmp_path)
+    store = JobStore(settings)
+    here, dead = socket.gethostname(), _dead_pid()
+    mine = store.create("generate", {"n": 10, "name": "crashed"}, "ana")
+    other_host = store.create("generate", {"n": 10, "name": "elsewhere"}, "ana")
+    export = store.create("export", {"run": "x", "fmt": "fhir"}, "ana")
+    store.update(mine.id, status="running", runner=f"{here}:{dead}")
+    store.update(other_host.id, status="running", runner=f"another-host:{dead}")
+    store.update(export.id, status="running", runner=f"{here}:{dead}")
+    # what a writer killed with SIGKILL leaves: hidden temporary siblings of the outputs
+    (tmp_path / "runs" / ".crashed.tmp-1a2b3c4d" / "persons").mkdir(parents=True)
+    (tmp_path / "jobs" / export.id / ".fhir.tmp-0f0f0f0f").mkdir(parents=True)
+    (tmp_path / "runs" / ".keep.tmp-99999999").mkdir()  # another output's: not this job's to delete
+
+    runner = JobRunner(settings, store)
+    assert sorted(runner.recover()) == sorted([mine.id, export.id])
+    for job_id in (mine.id, export.id):
+        job = store.get(job_id)
+        assert job is not None and job.status == "failed" and job.message == STOPPED_MESSAGE and job.finished
+        assert store.logs(job_id)[-1] == f"[hygeia serve] {STOPPED_MESSAGE}"
+    assert store.get(other_host.id).status == "running"  # type: ignore[union-attr]
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [".keep.tmp-99999999"]
+    assert list((tmp_path / "jobs" / export.id).iterdir()) == [tmp_path / "jobs" / export.id / "log.txt"]
+
+
+def test_a_live_servers_jobs_are_left_alone(tmp_path: Path) -> None:
+    settings = ServiceSettings(data_root=tmp_path)
+    store = JobStore(settings)
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        job = store.create("generate", {"n": 10, "name": "busy"}, "ana")
+        store.update(job.id, status="running", runner=f"{socket.gethostname()}:{live.pid}")
+        assert JobRunner(settings, store).recover() == []
+        assert store.get(job.id).status == "running"  # type: ignore[union-attr]
+    finally:
+        live.kill()
+        live.wait()
