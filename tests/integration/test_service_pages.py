@@ -121,6 +121,30 @@ def test_a_patient_page_shows_timeline_notes_and_images(site) -> None:
     others = [s for s in everyone if s not in imaged]
     if others:
         assert "No imaging studies" in c.get(f"/runs/demo/persons/{others[0]}").text
+    assert "rendered for this page" in page.text
+
+
+def test_a_patient_page_shows_the_runs_own_images(site, tmp_path) -> None:
+    """Where the run has rendered images (hygeia images link), the page shows those DICOM series."""
+    import shutil
+
+    from hygeia.core.storage import connect
+    from hygeia.imaging import render_run_images
+
+    _, client, tokens, root = site
+    run = root / "runs" / "imaged"
+    shutil.copytree(root / "runs" / "demo", run)
+    con = connect(run)
+    sid = con.execute("SELECT subject_id FROM events WHERE kind = 'imaging' GROUP BY 1 ORDER BY count(*), 1 "
+                      "LIMIT 1").fetchone()[0]
+    con.close()
+    render_run_images(run, size=48)
+    c = _as(client, tokens["read"])
+    page = c.get(f"/runs/imaged/persons/{sid}")
+    assert "rendered with the run" in page.text and "rendered for this page" not in page.text
+    src = re.search(rf'src="(/runs/imaged/persons/{sid}/images/[^"]+\.png)"', page.text).group(1)
+    png = c.get(src)
+    assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
     kind = c.get(f"/runs/demo/persons/{sid}", params={"kind": "condition"})
     assert "<span class=\"kind\">encounter</span>" not in kind.text
     assert c.get("/runs/demo/persons/999999").status_code == 404

@@ -48,6 +48,7 @@ _LOCK = threading.Lock()
 _KINDS = ("encounter", "condition", "medication", "observation", "procedure", "immunization", "allergy", "careplan",
           "device", "imaging", "death")
 _MAX_IMAGES = 12  # series drawn on one page (the newest)
+_MAX_ROWS = 1500  # timeline rows on one page (the newest)
 _STREAM_PAGES = 91  # the seed tree's branch for images the pages draw
 
 
@@ -225,6 +226,8 @@ def _value(ev: dict[str, Any]) -> str:
 
 def _timeline(name: str, sid: int, events: list[dict[str, Any]], kind: str, encounter: int | None) -> str:
     shown = [ev for ev in events if not kind or ev["kind"] == kind]
+    cut = max(0, len(shown) - _MAX_ROWS)
+    shown = shown[cut:]  # the newest
     by_day: dict[Any, list[dict[str, Any]]] = {}
     for ev in shown:
         by_day.setdefault(ev["time"].date() if ev["time"] else None, []).append(ev)
@@ -242,7 +245,9 @@ def _timeline(name: str, sid: int, events: list[dict[str, Any]], kind: str, enco
     filters = " · ".join(
         (f"<b>{e(k or 'all')}</b>" if k == kind else f'<a href="/runs/{u(name)}/persons/{sid}{qs(kind=k)}">{e(k or "all")}</a>')
         for k in ("", *[k for k in _KINDS if any(ev["kind"] == k for ev in events)]))
-    return (f'<p class="small" id="kind-filter">Show: {filters}</p><div class="scroll" style="max-height:60rem">'
+    more = (f'<p class="muted small">The newest {_MAX_ROWS:,} of {len(shown) + cut:,} events; choose a kind to see '
+            f"older ones.</p>" if cut else "")
+    return (f'<p class="small" id="kind-filter">Show: {filters}</p>{more}<div class="scroll" style="max-height:60rem">'
             + table(["Date", "Event", "Value"], rows, caption="Timeline", id="timeline",
                     empty="No events of this kind.") + "</div>")
 
@@ -261,6 +266,8 @@ async def person_page(request: Request, name: str, sid: int, kind: str = "", enc
     seed = _run_seed(info)
     cache = _cache(request, name, sid)
     encounters = [ev for ev in events if ev["kind"] == "encounter" and ev["encounter_id"] is not None]
+    if encounter is not None and not any(ev["encounter_id"] == encounter for ev in encounters):
+        encounter = None  # not one of this person's: show the default one
     if encounter is None and encounters:
         imaged = {ev["encounter_id"] for ev in events if ev["kind"] == "imaging"}
         chosen = [ev for ev in encounters if ev["encounter_id"] in imaged] or encounters
