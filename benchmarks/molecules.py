@@ -75,7 +75,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _results
 
 from hygeia.core.atomic import write_text
-from hygeia.molecules.objectives import PMO_OBJECTIVES, PMO_UNAVAILABLE, objective, objective_names
+from hygeia.molecules.objectives import (
+    PMO_OBJECTIVES,
+    PMO_UNAVAILABLE,
+    objective,
+    objective_names,
+)
 from hygeia.molecules.optimize import BudgetExhausted, GraphGA, Oracle, Reinvent
 
 torch.set_num_threads(1)

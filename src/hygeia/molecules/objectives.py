@@ -48,9 +48,9 @@ import numpy as np
 from hygeia.errors import ConfigError, MissingExtraError
 
 __all__ = [
-    "Objective",
     "PMO_OBJECTIVES",
     "PMO_UNAVAILABLE",
+    "Objective",
     "clipped",
     "fingerprint",
     "gaussian",

@@ -35,7 +35,7 @@ def _same_weights(a: ChemicalLM, b: ChemicalLM) -> bool:
 
 
 @pytest.mark.parametrize("params", [
-    {"representation": "smiles", "lr_schedule": "cosine", "warmup_steps": 3, "dropout": 0.1, "num_layers": 2},
+    {"representation": "smiles", "lr_schedule": "cosine", "warmup_steps": 3, "dropout": 0.1},
     {"representation": "selfies", "lr_schedule": "plateau", "lr_patience": 1, "patience": 4, "augment": True,
      "weights_dtype": "float16"},
 ], ids=["smiles-cosine-dropout", "selfies-plateau-augment-float16"])
