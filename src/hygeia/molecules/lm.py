@@ -15,6 +15,12 @@ each row holds the ids of one molecule's tokens without ``<bos>``, then
 ``<eos>``, then ``<pad>`` (id 0) to the common length ``T``; a row sampled to
 ``max_length`` without ending has no ``<eos>``.
 
+Training runs with a learning-rate schedule (constant, cosine or plateau, after an
+optional warm-up), optional early stopping on the validation loss, and optional
+randomized-SMILES augmentation; a model saved during or after a run keeps the run's
+state (Adam moments, schedule, step, position in the data order, random states;
+:mod:`hygeia.molecules._training`), so :meth:`ChemicalLM.resume` continues it exactly.
+
 :func:`default_prior` loads the model shipped with Hygeia (SELFIES + GRU trained
 on the MOSES training set; ``spec.json`` in its folder records how).
 
