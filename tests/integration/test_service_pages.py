@@ -87,6 +87,8 @@ def test_every_page_renders(site) -> None:
                          ("/molecules", "sample-form")):
         r = c.get(path)
         assert r.status_code == 200 and needle in r.text, path
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"] and r.headers["cache-control"] == \
+            "no-store"
         assert "<script src" not in r.text and "<link" not in r.text and "http://" not in r.text.replace(
             'xmlns="http://www.w3.org/2000/svg"', "")  # nothing loads from elsewhere
     run = c.get("/runs/demo")

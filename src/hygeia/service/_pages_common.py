@@ -49,6 +49,17 @@ __all__ = [
 #: Names of runs and other folders a page accepts (the API's own rule for names).
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
+#: Headers of every page: nothing loads from elsewhere (all CSS, SVG and script is inline), forms post only
+#: here, no framing by other sites, no caching of pages that show records.
+HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'unsafe-inline'; "
+                               "script-src 'unsafe-inline'; connect-src 'self'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
 READ = Depends(require("read"))
 WRITE = Depends(require("write"))
 
@@ -73,7 +84,7 @@ def page(title: str, body: str, principal: Any = None, *, active: str = "", scri
     """An HTML response of a whole page in the shell."""
     user = user_name(principal) if principal is not None else None
     return HTMLResponse(shell(title, body, user=user, active=active, script=script, status=notice),
-                        status_code=status, headers={"Cache-Control": "no-store"})
+                        status_code=status, headers=HEADERS)
 
 
 def error_page(title: str, message: str, principal: Any = None, *, status: int = 400,

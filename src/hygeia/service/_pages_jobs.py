@@ -32,6 +32,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingRes
 from hygeia.errors import HygeiaError
 from hygeia.service._html import bar, e, fmt_int, status_pill, table, u
 from hygeia.service._pages_common import (
+    HEADERS,
     READ,
     WRITE,
     PageRoute,
@@ -236,7 +237,7 @@ async def job_live(request: Request, job_id: str, principal: Any = READ) -> HTML
     """The live part of the job page (polled by its script)."""
     job = await run_in_threadpool(_job_or_404, request, job_id)
     logs = await run_in_threadpool(request.app.state.store.logs, job.id)
-    return HTMLResponse(_live(job, logs), headers={"Cache-Control": "no-store"})
+    return HTMLResponse(_live(job, logs), headers=HEADERS)
 
 
 @router.post("/jobs/{job_id}/cancel")
@@ -308,5 +309,6 @@ async def job_report(request: Request, job_id: str, rel: str, principal: Any = R
     else:
         text = back + text
     # the report's own scripts and styles are inline; nothing it holds may load from elsewhere
-    csp = "default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
-    return HTMLResponse(text, headers={"Content-Security-Policy": csp, "Cache-Control": "no-store"})
+    csp = ("default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+           "form-action 'none'; frame-ancestors 'none'")
+    return HTMLResponse(text, headers={**HEADERS, "Content-Security-Policy": csp})

@@ -32,6 +32,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from hygeia.errors import HygeiaError
 from hygeia.service._html import e, fmt_int, table, u
 from hygeia.service._pages_common import (
+    HEADERS,
     READ,
     WRITE,
     PageRoute,
@@ -328,6 +329,8 @@ async def _forward(request: Request, sub: str, principal: Any) -> Response:
         at = text.find("<body>")
         text = text[:at + 6] + bar + text[at + 6:] if at >= 0 else bar + text
         content = text.encode("utf-8")
+    if headers.get("content-type", "").startswith("text/html"):
+        headers.update(HEADERS)
     return Response(content, status_code=status, headers=headers)
 
 
