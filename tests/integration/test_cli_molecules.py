@@ -74,12 +74,13 @@ def test_benchmark_prints_moses_metrics(tmp_path: Path) -> None:
     (tmp_path / "gen.smi").write_text("\n".join(SMILES + ["not_a_smiles"]) + "\n")
     (tmp_path / "train.smi").write_text("\n".join(SMILES[:6]) + "\n")
     res = _run("benchmark", str(tmp_path / "gen.smi"), "--train", str(tmp_path / "train.smi"), "--no-fcd",
-               "--test", str(tmp_path / "train.smi"),
+               "--test", str(tmp_path / "train.smi"), "--properties",
                "--out", str(tmp_path / "m.json"))
     assert res.exit_code == 0, res.output
     metrics = json.loads((tmp_path / "m.json").read_text())
     assert metrics["valid"] == pytest.approx(12 / 13)
     assert metrics["Novelty"] == pytest.approx(0.5)
+    assert all(metrics[k] >= 0 for k in ("logP", "SA", "QED", "weight"))
 
 
 @pytest.mark.parametrize(

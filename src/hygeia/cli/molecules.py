@@ -325,6 +325,7 @@ def optimize_command(config: str | None, objective: str | None, method: str, bud
 Examples:
   hygeia molecules benchmark novel.smi --out metrics.json                  # against MOSES (shipped statistics)
   hygeia molecules benchmark novel.smi --train actives.smi --test held_out.smi --no-fcd --out metrics.json
+  hygeia molecules benchmark novel.smi --properties --out metrics.json     # every key of MOSES's get_all_metrics
 
 Invalid SMILES lines are kept: validity is one of the metrics (the summary says how many and which lines).
 unique@k is reported for k = 1,000 and 10,000 only when the file holds at least k molecules
@@ -334,12 +335,15 @@ unique@k is reported for k = 1,000 and 10,000 only when the file holds at least 
 @click.option("--test", "test", default=None, metavar="FILE",
               help="Reference SMILES for the /Test metrics (default: MOSES test and scaffold test, shipped statistics).")
 @click.option("--no-fcd", is_flag=True, help="Skip the Fréchet ChemNet Distance (needs torch).")
+@click.option("--properties", is_flag=True,
+              help="Add MOSES's logP, SA, QED and weight Wasserstein distances to the test set (the MOSES test set's "
+                   "values take minutes the first time, then are cached).")
 @click.option("--workers", type=int, default=1, show_default=True, help="Worker processes for the per-molecule work.")
 @click.option("--out", default=None, metavar="FILE", help="Also write the metrics as JSON here.")
 @click.option("--overwrite", is_flag=True, help="Replace the --out file if it exists.")
 @quiet_option
-def benchmark_command(data: str, train: str | None, test: str | None, no_fcd: bool, workers: int, out: str | None,
-                      overwrite: bool, quiet: bool) -> None:
+def benchmark_command(data: str, train: str | None, test: str | None, no_fcd: bool, properties: bool, workers: int,
+                      out: str | None, overwrite: bool, quiet: bool) -> None:
     """MOSES distribution metrics of SMILES_FILE (validity, uniqueness, novelty, FCD, SNN, Frag, Scaf, IntDiv, Filters).
 
     The metrics are printed as JSON on stdout; the summary and progress go to stderr.
@@ -365,7 +369,7 @@ def benchmark_command(data: str, train: str | None, test: str | None, no_fcd: bo
     reference: dict[str, Any] = {"test": read_smiles(test), "test_scaffolds": False} if test else {}
     with status(f"computing the MOSES metrics of {len(generated):,} molecules", quiet=quiet):
         metrics = moses_metrics(generated, train=read_smiles(train) if train else None, fcd=not no_fcd, ks=ks,
-                                workers=workers, **reference)
+                                workers=workers, properties=properties, **reference)
     text = json.dumps(metrics, indent=2)
     if out:
         from hygeia.core.atomic import write_text
