@@ -80,7 +80,7 @@ def test_login_sets_an_httponly_strict_cookie_and_logout_clears_it(site) -> None
 
 def test_every_page_renders(site) -> None:
     _, client, tokens, _ = site
-    c = _as(client, tokens["read"])
+    c = _as(client, tokens["write"])
     home = c.get("/")
     assert home.status_code == 200 and 'id="generate-form"' in home.text and "/runs/demo" in home.text
     for path, needle in (("/runs", "demo"), ("/jobs", "Jobs"), ("/reports", "calibrate-form"),
@@ -174,6 +174,9 @@ def test_write_actions_need_the_write_scope(site) -> None:
         r = c.post(path, data=data)
         assert r.status_code == 403 and "write" in r.text, path
     assert app.state.store.list() == []
+    for path in ("/", "/runs/demo", "/reports", "/molecules"):  # the forms are not offered to a reader
+        page = c.get(path).text
+        assert "read-only" in page and "<form method=\"post\" action=\"/runs" not in page, path
 
 
 def test_the_tutor_is_behind_the_same_login(site) -> None:

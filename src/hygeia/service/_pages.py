@@ -43,8 +43,10 @@ from hygeia.service._pages_common import (
     READ,
     WRITE,
     PageRoute,
+    can_write,
     data_root,
     page,
+    read_only,
     redirect,
     user_name,
 )
@@ -195,7 +197,8 @@ async def dashboard(request: Request, principal: Any = READ) -> HTMLResponse:
     root = data_root(request)
     runs = await run_in_threadpool(list_runs, root)
     jobs = await run_in_threadpool(request.app.state.store.list, limit=10)
-    body = (f'<h1>Dashboard</h1><div class="card"><h2>Start a generation</h2>{generate_form()}</div>'
+    form = generate_form() if can_write(principal) else read_only("starting a generation")
+    body = (f'<h1>Dashboard</h1><div class="card"><h2>Start a generation</h2>{form}</div>'
             f'<div class="grid2"><section class="card"><h2>Runs</h2>{runs_table(runs)}</section>'
             f'<section class="card"><h2>Recent jobs</h2>{jobs_table(jobs)}'
             f'<p><a href="/jobs">All jobs</a></p></section></div>')

@@ -33,14 +33,17 @@ from hygeia.service._html import e, shell
 from hygeia.service._paths import PathRefused, resolve
 
 __all__ = [
+    "HEADERS",
     "NAME",
     "READ",
     "WRITE",
     "PageRoute",
+    "can_write",
     "data_root",
     "error_page",
     "login_url",
     "page",
+    "read_only",
     "redirect",
     "under",
     "user_name",
@@ -67,6 +70,17 @@ WRITE = Depends(require("write"))
 def user_name(principal: Any) -> str:
     """The signed-in token's name (the ``Principal``'s ``name``)."""
     return str(getattr(principal, "name", principal))
+
+
+def can_write(principal: Any) -> bool:
+    """Whether the signed-in token may start or cancel work (the ``write`` scope or above)."""
+    return getattr(principal, "scope", "read") in ("write", "admin")
+
+
+def read_only(what: str) -> str:
+    """What a page shows instead of a form when the token may only read."""
+    return (f'<p class="note read-only">Your token may only read, so {e(what)} is not offered here. Ask an '
+            f"administrator for a token with the write scope.</p>")
 
 
 def login_url(request: Request) -> str:

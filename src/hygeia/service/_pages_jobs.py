@@ -36,6 +36,7 @@ from hygeia.service._pages_common import (
     READ,
     WRITE,
     PageRoute,
+    can_write,
     data_root,
     error_page,
     page,
@@ -216,7 +217,7 @@ async def job_page(request: Request, job_id: str, principal: Any = READ) -> HTML
                                             for k, v in (job.params or {}).items()], caption="Parameters",
                    empty="No parameters.")
     cancel = ""
-    if job.status not in _DONE:
+    if job.status not in _DONE and can_write(principal):
         cancel = (f'<form method="post" action="/jobs/{u(job.id)}/cancel" id="cancel-form">'
                   f'<button type="submit" class="danger" id="cancel">Cancel this job</button></form>')
     results = ""

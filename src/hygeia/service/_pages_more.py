@@ -36,9 +36,11 @@ from hygeia.service._pages_common import (
     READ,
     WRITE,
     PageRoute,
+    can_write,
     data_root,
     error_page,
     page,
+    read_only,
     redirect,
     user_name,
 )
@@ -99,6 +101,8 @@ async def reports_page(request: Request, principal: Any = READ) -> HTMLResponse:
                 '</div><div><button type="submit">Evaluate</button></div></div><p class="muted small">Paths under '
                 "the data root. Fidelity, utility, privacy (with a holdout) and fairness: the report says what it "
                 "could not measure.</p></form>")
+    if not can_write(principal):
+        calibrate, evaluate = read_only("calibrating"), read_only("evaluating")
     body = (f'<h1>Reports</h1><div class="grid2"><section class="card"><h2>Calibrate a run</h2>{calibrate}</section>'
             f'<section class="card"><h2>Evaluate synthetic data</h2>{evaluate}</section></div>'
             f'<section class="card"><h2>Evaluation and calibration jobs</h2>'
@@ -213,6 +217,8 @@ async def molecules_page(request: Request, principal: Any = READ) -> HTMLRespons
                 'id="o-seed" name="seed" min="0" placeholder="random" style="width:7rem"></div>'
                 '<div><button type="submit">Optimize</button></div></div><p class="muted small">A GuacaMol '
                 "objective; budget = scoring calls.</p></form>")
+    if not can_write(principal):
+        sample, optimize = read_only("sampling"), read_only("optimizing")
     body = (f'<h1>Molecules</h1><div class="grid2"><section class="card"><h2>Sample</h2>{sample}</section>'
             f'<section class="card"><h2>Optimize</h2>{optimize}</section></div><section class="card"><h2>Jobs</h2>'
             + table(["Job", "Kind", "Parameters", "Status", ""], rows, caption="Molecule jobs", id="molecule-jobs",

@@ -27,8 +27,10 @@ from hygeia.service._pages_common import (
     READ,
     WRITE,
     PageRoute,
+    can_write,
     data_root,
     page,
+    read_only,
     redirect,
     user_name,
 )
@@ -203,6 +205,7 @@ async def run_page(request: Request, name: str, q: str = "", condition: str = ""
               f'value="{e(condition)}" placeholder="e.g. asthma"></div><div><label for="p-sex">Sex</label>'
               f'<select id="p-sex" name="sex">{sexes}</select></div><div><button type="submit">Search</button>'
               f"</div></form>")
+    export = _export_form(name) if can_write(principal) else read_only("exporting")
     images = pill("images rendered") if (folder / "images" / "manifest.json").is_file() else ""
     body = (f'<h1>Run {e(name)} {images}</h1><ul class="stats" id="stats">{stats}</ul>'
             f'<div class="grid2" style="margin-top:1rem"><section class="card"><h2>Population pyramid</h2>'
@@ -212,7 +215,7 @@ async def run_page(request: Request, name: str, q: str = "", condition: str = ""
             f"</section></div>"
             f'<div class="grid2"><section class="card"><h2>Persons</h2>{search}{persons}'
             f'<div class="pager">{"".join(nav)}</div></section>'
-            f'<div><section class="card"><h2>Export</h2>{_export_form(name)}</section>'
+            f'<div><section class="card"><h2>Export</h2>{export}</section>'
             f'<section class="card"><h2>Events by kind</h2>{kinds}</section></div></div>')
     return page(f"Run {name}", body, principal, active="/runs")
 
