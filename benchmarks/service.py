@@ -3,8 +3,8 @@
 A real server (``hygeia serve``, uvicorn, one process, the SQLite job store, ``--jobs 1``) runs as a
 subprocess on 127.0.0.1 over a fresh data root holding one run of ``--n`` persons. For each number of
 concurrent clients in ``--clients`` (1, 8, 32), that many threads, each with its own keep-alive HTTP
-connection, send ``--requests`` requests in all (bounded as well by ``--seconds``), cycling through the
-read endpoints with a read token:
+connection, send at least ``--requests`` requests in all, and go on until the level's jobs are done
+(bounded by ``--seconds``), cycling through the read endpoints with a token:
 
 - ``health``: ``GET /api/v1/health`` (no token);
 - ``runs``: ``GET /api/v1/runs``;
@@ -13,8 +13,8 @@ read endpoints with a read token:
 
 Per endpoint it records p50 and p99 latency (ms) and the count of answers that were not 200; per level,
 the requests per second. While each level's load runs, ``--jobs`` small generate jobs (``--job-n``
-persons) are submitted; their time from submission to ``succeeded`` is recorded beside the same job's
-time with no load (the ``idle`` row). Client threads share the machine's CPUs with the server, so the
+persons) are submitted one after the other; their time from submission to ``succeeded`` is recorded
+beside the same job's time with no load (``idle_job_seconds``), and how many finished while the load ran. Client threads share the machine's CPUs with the server, so the
 figures are those of one machine doing both.
 
 Usage::
@@ -92,17 +92,27 @@ def _level(port: int, token: str, subjects: list[int], clients: int, requests: i
     paths = {"health": "/api/v1/health", "runs": "/api/v1/runs", "jobs": "/api/v1/jobs"}
     latencies: dict[str, list[float]] = {e: [] for e in ENDPOINTS}
     errors = {e: 0 for e in ENDPOINTS}
-    counter = iter(range(requests))
+    sent = [0]
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
+    job_times: list[float] = []
+    job_ends: list[float] = []
+
+    def submit_jobs() -> None:
+        for j in range(jobs):
+            job_times.append(_job_seconds(port, token, f"load-{tag}-{j}", job_n))
+            job_ends.append(time.perf_counter())
+
+    job_thread = threading.Thread(target=submit_jobs)
 
     def client(index: int) -> None:
         con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         while time.perf_counter() < deadline:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                break
+            with lock:  # at least `requests`, and on until the level's jobs are done
+                if sent[0] >= requests and not job_thread.is_alive():
+                    break
+                i = sent[0]
+                sent[0] += 1
             endpoint = ENDPOINTS[i % len(ENDPOINTS)]
             path = paths.get(endpoint) or f"/api/v1/runs/demo/persons/{subjects[i % len(subjects)]}"
             t = time.perf_counter()
@@ -118,21 +128,15 @@ def _level(port: int, token: str, subjects: list[int], clients: int, requests: i
                 errors[endpoint] += status != 200
         con.close()
 
-    job_times: list[float] = []
-
-    def submit_jobs() -> None:
-        for j in range(jobs):
-            job_times.append(_job_seconds(port, token, f"load-{tag}-{j}", job_n))
-
     threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-    job_thread = threading.Thread(target=submit_jobs)
     start = time.perf_counter()
     job_thread.start()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - start
+    load_end = time.perf_counter()
+    wall = load_end - start
     job_thread.join()
     done = sum(len(v) for v in latencies.values())
     return {
@@ -142,7 +146,8 @@ def _level(port: int, token: str, subjects: list[int], clients: int, requests: i
         "requests_per_second": round(done / wall, 1),
         "endpoints": {e: {"p50_ms": round(_percentile(v, 0.50), 2), "p99_ms": round(_percentile(v, 0.99), 2),
                           "requests": len(v), "not_200": errors[e]} for e, v in latencies.items() if v},
-        "jobs_completed_under_load": len(job_times),
+        "jobs_submitted": jobs,
+        "jobs_completed_under_load": sum(t <= load_end for t in job_ends),
         "job_seconds_under_load": [round(x, 2) for x in job_times],
     }
 
@@ -151,7 +156,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=200, help="persons in the run the reads hit")
     p.add_argument("--clients", default="1,8,32", help="concurrent clients, one level each")
-    p.add_argument("--requests", type=int, default=800, help="requests per level (all endpoints together)")
+    p.add_argument("--requests", type=int, default=800, help="least requests per level (all endpoints together)")
     p.add_argument("--seconds", type=float, default=60.0, help="longest a level may run")
     p.add_argument("--jobs", type=int, default=2, help="generate jobs submitted during each level")
     p.add_argument("--job-n", type=int, default=20, help="persons of each generate job")

@@ -139,7 +139,7 @@ def _submit_route(kind: str) -> None:
     submit.__doc__ = (f"{spec.summary}\n\nRuns `hygeia {' '.join(spec.command)}` as a job: answers 202 with the "
                       "job; follow it with GET /api/v1/jobs/{id}.")
     router.add_api_route(f"/jobs/{kind}", submit, methods=["POST"], status_code=202, response_model=JobOut,
-                         summary=spec.summary, tags=["jobs"])
+                         summary=spec.summary)
 
 
 for _kind in KINDS:
