@@ -340,5 +340,25 @@ async def person_image(request: Request, name: str, sid: int, key: str, principa
     entry = next((im for im in await run_in_threadpool(person_images, folder, sid, events) if im["key"] == key), None)
     if entry is None or "why_not" in entry:
         return error_page("No such image", f"Person {sid} of run {name} has no image {key!r}.", principal, status=404)
-    path = await run_in_threadpool(_png, folder, _cache(request, name, sid), sid, entry, _run_seed(info))
+    try:
+        path = await run_in_threadpool(_png, folder, _cache(request, name, sid), sid, entry, _run_seed(info))
+    except HygeiaError as exc:  # said in the picture's place
+        return Response(_problem_svg(f"This image could not be made: {exc}"), media_type="image/svg+xml",
+                        status_code=500, headers={"Cache-Control": "no-store"})
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+def _problem_svg(text: str, width: int = 256, per_line: int = 38) -> str:
+    """A small SVG that says ``text`` (wrapped), shown where an image could not be made.
+
+    Example:
+        >>> _problem_svg("no phantom").startswith("<svg") and "no phantom" in _problem_svg("no phantom")
+        True
+    """
+    import textwrap
+
+    lines = textwrap.wrap(text, per_line)[:12]
+    rows = "".join(f'<text x="10" y="{24 + 16 * i}" font-size="12" fill="#b3261e">{e(line)}</text>'
+                   for i, line in enumerate(lines))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{width}" viewBox="0 0 {width} {width}">'
+            f'<rect width="100%" height="100%" fill="#fdecea"/>{rows}</svg>')
