@@ -274,3 +274,25 @@ def test_the_generation_form_queues_a_job_that_can_be_cancelled(tmp_path) -> Non
     assert 'id="live"' in client.get(job_url + "/live").text
     after = client.post(job_url + "/cancel")
     assert after.status_code == 200 and "cancelled" in after.text and 'id="cancel"' not in after.text
+
+
+def test_the_run_and_patient_forms_queue_the_library_commands(tmp_path) -> None:
+    """Render a run's images, write its notes, make a tutor case from a patient: the jobs and their params."""
+    from hygeia.population import generate
+
+    generate(n=2, seed=1, out=str(tmp_path / "runs" / "mini"), workers=1)
+    app = create_app(ServiceSettings(data_root=tmp_path, job_workers=0))  # jobs stay queued
+    client = TestClient(app)
+    client.cookies.set(COOKIE, create_token(app.state.store, "ana", "write"))
+    run_page, person_page = client.get("/runs/mini").text, client.get("/runs/mini/persons/1").text
+    assert 'id="images-form"' in run_page and 'id="notes-form"' in run_page
+    assert 'id="tutor-case-form"' in person_page
+    for path, data in (("/runs/mini/images", {}), ("/runs/mini/notes", {}),
+                       ("/runs/mini/persons/1/tutor-case", {"disease": "ORPHA:558", "seed": "4"})):
+        r = client.post(path, data=data, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/jobs/"), (path, r.text[:500])
+    jobs = {j.kind: j.params for j in app.state.store.list()}
+    assert jobs["images-link"] == {"run": "mini"} and jobs["notes-write"] == {"run": "mini"}
+    assert jobs["tutor-case"] == {"disease": "ORPHA:558", "from_run": "mini", "subject": 1, "seed": 4}
+    r = client.post("/runs/mini/persons/1/tutor-case", data={"disease": "ORPHA:558", "seed": "x<b>"})
+    assert r.status_code == 400 and "x<b>" not in r.text  # the command's own words, escaped

@@ -176,7 +176,10 @@ def _results(root: Path, job: Any) -> str:
     if rows:
         parts.append('<div class="scroll" style="max-height:26rem">'
                      + table(["File", "Bytes", ""], rows, numeric=(1,), caption="Result files", id="files") + "</div>")
-    if job.kind == "molecules" and any(_file_kind(r) == "table" for r, d in files if not d):
+    if job.kind == "tutor-case":
+        parts.append('<p><a class="button" href="/tutor/" id="open-tutor">Open the tutor: the case is listed there'
+                     "</a></p>")
+    if job.kind.startswith("molecules") and any(_file_kind(r) == "table" for r, d in files if not d):
         parts.append(f'<p><a class="button" href="/molecules/{u(job.id)}">Show the molecules as a grid</a></p>')
     summary = dict(result.get("summary") or {})
     text = summary.pop("text", None)

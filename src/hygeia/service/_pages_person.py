@@ -37,7 +37,14 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from hygeia.core.atomic import atomic_output, write_text
 from hygeia.errors import HygeiaError
 from hygeia.service._html import e, fmt_int, pill, qs, table, u
-from hygeia.service._pages_common import READ, PageRoute, data_root, error_page, page
+from hygeia.service._pages_common import (
+    READ,
+    PageRoute,
+    can_write,
+    data_root,
+    error_page,
+    page,
+)
 from hygeia.service._pages_runs import age_text, run_folder, run_present
 
 __all__ = ["person_images", "person_notes", "router"]
@@ -325,8 +332,20 @@ async def person_page(request: Request, name: str, sid: int, kind: str = "", enc
             f'<div class="grid2"><div><section class="card"><h2>Demographics</h2>{demo}</section>'
             f'<section class="card"><h2>Timeline</h2>{_timeline(name, sid, events, kind, encounter)}</section></div>'
             f'<div><section class="card" id="notes"><h2>Notes</h2>{notes_html}</section>'
-            f'<section class="card" id="images"><h2>Images</h2>{images_html}</section></div></div>')
+            f'<section class="card" id="images"><h2>Images</h2>{images_html}</section>'
+            f"{_tutor_form(name, sid) if can_write(principal) else ''}</div></div>")
     return page(full, body, principal, active="/runs")
+
+
+def _tutor_form(name: str, sid: int) -> str:
+    return (f'<section class="card"><h2>Teach with this patient</h2><form method="post" '
+            f'action="/runs/{u(name)}/persons/{sid}/tutor-case" id="tutor-case-form"><div class="row"><div>'
+            f'<label for="t-disease">Disease (id)</label><input type="text" id="t-disease" name="disease" required '
+            f'placeholder="ORPHA:558 or HYGEIA:sepsis"></div><div><label for="t-seed">Seed</label><input type="number" '
+            f'id="t-seed" name="seed" min="0" placeholder="random" style="width:7rem"></div><div><button '
+            f'type="submit">Make a tutor case</button></div></div><p class="muted small">A virtual patient with this '
+            f"person's name, sex, age, medicines, past history and smoking (hygeia tutor case --from-run); play it "
+            f'in the <a href="/tutor/">tutor</a>.</p></form></section>')
 
 
 @router.get("/runs/{name}/persons/{sid}/images/{key}.png")

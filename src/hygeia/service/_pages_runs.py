@@ -143,7 +143,15 @@ def _export_form(name: str) -> str:
             f'<div><button type="submit" id="export">Export</button></div></form>'
             f'<p class="muted small">fhir: one R4 transaction Bundle per patient; ndjson: R4 bulk data; omop: '
             f"CDM 5.4 (DuckDB); meds: MEDS; csv and synthea-csv: tables. The export runs as a job; its files "
-            f"download from the job's page.</p>")
+            f"download from the job's page.</p>"
+            f'<h3>More from this run</h3><div class="row">'
+            f'<form method="post" action="/runs/{u(name)}/images" id="images-form"><button type="submit" '
+            f'class="secondary">Render its images</button></form>'
+            f'<form method="post" action="/runs/{u(name)}/notes" id="notes-form"><button type="submit" '
+            f'class="secondary">Write its notes</button></form></div>'
+            f'<p class="muted small">Images: one DICOM series per imaging study, with the finding the patient has '
+            f"(hygeia images link); the patient pages then show them. Notes: a note for every encounter and a "
+            f"radiology report per study (hygeia notes write), to download.</p>")
 
 
 @router.get("/runs", response_class=HTMLResponse)
@@ -220,17 +228,43 @@ async def run_page(request: Request, name: str, q: str = "", condition: str = ""
     return page(f"Run {name}", body, principal, active="/runs")
 
 
-@router.post("/runs/{name}/export")
-async def start_export(request: Request, name: str, principal: Any = WRITE) -> Response:
-    """Start an export job of the run in the chosen format and go to its page."""
+async def _run_job(request: Request, name: str, kind: str, params: dict[str, Any], principal: Any) -> Response:
+    """Start a job over run ``name`` and go to its page (or say why it was not started)."""
     run_folder(request, name)
-    form = await request.form()
-    params = {"run": name, "fmt": str(form.get("fmt") or "")}
     try:
-        job = await run_in_threadpool(request.app.state.runner.submit, "export", params, user_name(principal))
+        job = await run_in_threadpool(request.app.state.runner.submit, kind, params, user_name(principal))
     except HygeiaError as exc:
         from hygeia.service._pages_common import error_page
 
-        return error_page("The export was not started", str(exc), principal, status=400,
+        return error_page("The job was not started", str(exc), principal, status=400,
                           links=f'<a href="/runs/{u(name)}">Back to the run</a>')
     return redirect(f"/jobs/{u(job.id)}")
+
+
+@router.post("/runs/{name}/export")
+async def start_export(request: Request, name: str, principal: Any = WRITE) -> Response:
+    """Start an export job of the run in the chosen format and go to its page."""
+    form = await request.form()
+    return await _run_job(request, name, "export", {"run": name, "fmt": str(form.get("fmt") or "")}, principal)
+
+
+@router.post("/runs/{name}/images")
+async def start_images(request: Request, name: str, principal: Any = WRITE) -> Response:
+    """Render the run's imaging studies into RUN/images (``hygeia images link``)."""
+    return await _run_job(request, name, "images-link", {"run": name}, principal)
+
+
+@router.post("/runs/{name}/notes")
+async def start_notes(request: Request, name: str, principal: Any = WRITE) -> Response:
+    """Write the run's notes (``hygeia notes write``) into the job's folder."""
+    return await _run_job(request, name, "notes-write", {"run": name}, principal)
+
+
+@router.post("/runs/{name}/persons/{sid}/tutor-case")
+async def start_tutor_case(request: Request, name: str, sid: int, principal: Any = WRITE) -> Response:
+    """Make a tutor case (a virtual patient with the disease asked for) from this person of the run."""
+    form = await request.form()
+    seed = str(form.get("seed") or "").strip()
+    params = {"disease": str(form.get("disease") or "").strip(), "from_run": name, "subject": sid,
+              "seed": int(seed) if seed.isdigit() else (seed or None)}
+    return await _run_job(request, name, "tutor-case", {k: v for k, v in params.items() if v is not None}, principal)
