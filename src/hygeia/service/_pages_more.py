@@ -296,7 +296,10 @@ _TUTOR_BAR = ('<div style="background:#0b4f59;color:#fff;padding:.35rem 1.2rem;f
 
 
 async def _forward(request: Request, sub: str, principal: Any) -> Response:
-    app = await run_in_threadpool(_tutor_app, request)
+    try:
+        app = await run_in_threadpool(_tutor_app, request)
+    except HygeiaError as exc:  # the tutor extra missing, say
+        return error_page("The tutor is not available", str(exc), principal, status=501)
     path = "/" + sub
     scope = dict(request.scope)
     scope.update(path=path, raw_path=path.encode(), root_path="")
