@@ -279,6 +279,24 @@ class Progress:
 
     advance = update
 
+    def note(self, text: str) -> None:
+        """Print a line of text (a warning, a fact) above the live bar, or plainly; nothing when quiet.
+
+        Example:
+            >>> import io
+            >>> out = io.StringIO()
+            >>> with Progress(2, unit="shards", stream=out) as bar:
+            ...     bar.note("warning: shard 1 was computed again")
+            >>> out.getvalue().splitlines()[0]
+            'warning: shard 1 was computed again'
+        """
+        if self.quiet:
+            return
+        if self.live and not self._closed:
+            self._rich.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        else:
+            self._write(text)
+
     def set_description(self, description: str) -> None:
         """Change what the bar says is being done (a new phase)."""
         self.description = description

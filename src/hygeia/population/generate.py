@@ -270,8 +270,7 @@ def generate(
             todo = [s for s in _shards(config.n, config.shard_size) if s.index not in writer.done]
             reused = shards - len(todo)
             if writer.resumed_from is not None:
-                _note(f"resuming {writer.resumed_from}: {reused} of {shards} shards already written and verified",
-                      quiet)
+                bar.note(f"resuming {writer.resumed_from}: {reused} of {shards} shards already written and verified")
             if reused:
                 bar.update(config.n - sum(s.count for s in todo))
             lost_log = getattr(ex, "lost", [])  # an executor made outside Hygeia may not keep one
@@ -282,8 +281,8 @@ def generate(
                     del persons, events
                     bar.update(shard.count)
                     for lost in lost_log[seen_lost:]:
-                        _note(f"warning: the worker computing shard {lost['shard']} was {lost['worker']}; "
-                              "the shard was computed again", quiet)
+                        bar.note(f"warning: the worker computing shard {lost['shard']} was {lost['worker']}; "
+                                 "the shard was computed again")
                     seen_lost = len(lost_log)
             except WorkerLostError as e:
                 kept = writer.keep()
