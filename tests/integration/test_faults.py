@@ -136,7 +136,7 @@ def test_sigkill_of_the_whole_process_group_then_resume(tmp_path: Path, referenc
     assert _leftovers(tmp_path) == []
 
 
-def test_resume_refuses_other_options_in_python(tmp_path: Path) -> None:
+def test_resume_refuses_other_options_in_python(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "run"
     r = _hygeia("generate", "-n", "40", "--seed", "1", "--shard-size", "10", "--out", str(out), "--workers", "1",
                 kill="2")
@@ -144,7 +144,9 @@ def test_resume_refuses_other_options_in_python(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=re.escape("seed 1 (now 2)")):
         generate(n=40, seed=2, shard_size=10, out=out, resume=True)
     assert len(_leftovers(tmp_path)) == 1, "a refused resume keeps the interrupted run"
-    generate(n=40, seed=2, shard_size=10, out=out)  # a fresh run supersedes it
+    generate(n=40, seed=2, shard_size=10, out=out, quiet=False)  # a fresh run says how to resume, then supersedes it
+    err = capsys.readouterr().err
+    assert f"note: an interrupted run of {out} (2 of 4 shards done)" in err and "pass --resume" in err, err
     assert _leftovers(tmp_path) == []
 
 
