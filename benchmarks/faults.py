@@ -12,15 +12,15 @@ Two parts:
   fail, whether nothing half-written is left and a previous output is unchanged.
 * **overhead**: the CPU seconds of a whole one-worker ``generate`` of ``--overhead-n`` persons
   (shards of 250, the default) with checkpointing (every file hashed, each shard journalled)
-  and without (``checkpoint=False``), each in a fresh process, paired by seed over ``--seeds``
-  (on a shared machine this end-to-end figure is noisy); the bookkeeping alone, with less
+  and without (``checkpoint=False``), in one warm process, alternated, ``--rounds`` pairs per seed
+  of ``--seeds`` (on a shared machine this end-to-end figure is noisy); the bookkeeping alone, with less
   noise: the CPU seconds of writing the same run's shards with and without it (10 times
   each), as a share of the whole ``generate``; and the wall time of the retrying process pool against ``concurrent.futures``'
   ``ProcessPoolExecutor`` (no retries, the pool Hygeia used before) on two workers.
 
 Usage::
 
-    nice .venv/bin/python benchmarks/faults.py [--n 100] [--overhead-n 1000] [--seeds 1,2,3,4,5]
+    nice .venv/bin/python benchmarks/faults.py [--n 100] [--overhead-n 1000] [--seeds 1,2,3,4,5] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -48,14 +48,6 @@ import _results
 HYGEIA = [sys.executable, "-c", "from hygeia.cli.main import run; run()"]
 KILL_ENV = "HYGEIA_TEST_KILL_SHARD"  # hygeia.core._faults.KILL_ENV (test-only)
 
-_TIMED = r"""
-import sys, time
-from hygeia.population import generate
-n, seed, out, checkpoint = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
-t = time.process_time(); w = time.perf_counter()
-generate(n=n, seed=seed, out=out, workers=1, checkpoint=checkpoint)
-print(time.process_time() - t, time.perf_counter() - w)
-"""
 
 
 def _records(run: Path) -> str:
@@ -256,11 +248,13 @@ class _Faults:
 
 
 def _timed(n: int, seed: int, checkpoint: bool) -> tuple[float, float]:
+    """CPU and wall seconds of one whole one-worker ``generate`` in this (warm) process."""
+    from hygeia.population import generate
+
     with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run([sys.executable, "-c", _TIMED, str(n), str(seed), os.path.join(tmp, "run"),
-                              "1" if checkpoint else "0"], check=True, capture_output=True, text=True).stdout
-    cpu, wall = map(float, out.split())
-    return cpu, wall
+        cpu, wall = time.process_time(), time.perf_counter()
+        generate(n=n, seed=seed, out=Path(tmp) / "run", workers=1, checkpoint=checkpoint)
+        return time.process_time() - cpu, time.perf_counter() - wall
 
 
 class _PoolReference:
@@ -343,6 +337,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--shard-size", type=int, default=20, help="persons per shard of the fault runs")
     ap.add_argument("--overhead-n", type=int, default=1000, help="persons of each overhead run (shards of 250)")
     ap.add_argument("--seeds", default="1,2,3,4,5", help="seeds of the overhead runs")
+    ap.add_argument("--rounds", type=int, default=2, help="pairs of overhead runs per seed")
     ap.add_argument("--out", default=None, help="result file (default benchmarks/results/faults.json)")
     args = ap.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",") if s]
@@ -362,7 +357,9 @@ def main(argv: list[str] | None = None) -> dict:
         shutil.rmtree(faults.root, ignore_errors=True)
 
     on, off = [], []
-    for i, seed in enumerate(seeds):  # alternate the order, so that drift hits both alike
+    _timed(args.overhead_n, seeds[0], False)  # warm-up: modules loaded and compiled once, as in a long run
+    pairs = [seed for seed in seeds for _ in range(args.rounds)]
+    for i, seed in enumerate(pairs):  # alternate the order, so that drift hits both alike
         for checkpoint in ((True, False) if i % 2 == 0 else (False, True)):
             (on if checkpoint else off).append(_timed(args.overhead_n, seed, checkpoint))
         print(f"seed {seed}: with {on[-1]}, without {off[-1]}", file=sys.stderr, flush=True)
@@ -381,6 +378,7 @@ def main(argv: list[str] | None = None) -> dict:
             "wall_seconds_with": _results.spread([w for _, w in on], 3),
             "wall_seconds_without": _results.spread([w for _, w in off], 3),
             "cpu_overhead_percent": _results.spread([100 * r for r in ratios], 2),
+            "pairs": len(pairs),
             "cpu_overhead_percent_of_means": round(100 * (sum(c for c, _ in on) / sum(c for c, _ in off) - 1), 2),
             "bookkeeping_alone": bookkeeping,
         },
