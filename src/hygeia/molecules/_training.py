@@ -341,6 +341,8 @@ def train(model, seqs: list[list[int]], molecules: list[str], *, kind: str, epoc
                     aug_seed = int(np.random.SeedSequence(model.seed_, spawn_key=(run, 2, epoch)).generate_state(1)[0])
                     aug, fallbacks = _augmented(model, molecules, seqs, train_rows, aug_seed)
                     tab, lens = _table(aug, len(model.vocabulary_))
+                    if model.max_length is None:  # random SMILES run longer than the given ones
+                        model.max_length_ = max(int(model.max_length_), int(lens[train_rows].max()) + 1)
                     if offset == 0:
                         record["augment_fallbacks"] = record.get("augment_fallbacks", 0) + fallbacks
                 batches = length_buckets(train_rows, lens, bs, rng)
