@@ -270,6 +270,10 @@ class JobRunner:
         with path.open("a", encoding="utf-8") as f:
             f.write(text.rstrip("\n") + "\n")
 
+    def _relative(self, text: str) -> str:
+        """``text`` with the data root's absolute path taken out: clients name paths relative to it."""
+        return text.replace(str(self.settings.data_root) + os.sep, "")
+
     def _spawn(self, job: Job) -> None:
         try:
             args = build_args(job.kind, job.params, self.settings, job.id)
@@ -278,8 +282,8 @@ class JobRunner:
             self.store.finish(job.id, "failed", str(exc))
             return
         env = dict(os.environ, PYTHONUNBUFFERED="1", HYGEIA_JOB_ID=job.id, COLUMNS="120")
-        self._log(job.id, f"[hygeia serve] job {job.id} ({job.kind}) started by {job.owner}: hygeia "
-                          + " ".join(a if " " not in a else repr(a) for a in args))
+        self._log(job.id, self._relative(f"[hygeia serve] job {job.id} ({job.kind}) started by {job.owner}: hygeia "
+                                         + " ".join(a if " " not in a else repr(a) for a in args)))
         proc = subprocess.Popen([sys.executable, "-m", "hygeia.service._worker", *args],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 cwd=self.settings.data_root, env=env, start_new_session=True)
@@ -298,7 +302,7 @@ class JobRunner:
         def read(stream: IO[bytes], is_stdout: bool) -> None:
             for raw in iter(stream.readline, b""):
                 for line in raw.decode("utf-8", errors="replace").replace("\r", "\n").splitlines():
-                    line = line.rstrip()
+                    line = self._relative(line.rstrip())
                     if not line:
                         continue
                     with log_lock:
@@ -366,8 +370,7 @@ class JobRunner:
         out = output_of(job.kind, job.params, self.settings, job.id)
         if out is None and "run" in job.params:  # written into its run (images link)
             out = root / "runs" / str(job.params["run"])
-        text = "\n".join(state["stdout"][-40:]).replace(str(root) + os.sep, "")
-        summary: dict[str, Any] = {"text": text}
+        summary: dict[str, Any] = {"text": "\n".join(state["stdout"][-40:])}
         if out is not None and KINDS[job.kind].roles.get("out") == NEW_RUN and (out / "run.json").is_file():
             from hygeia.core.storage import read_run_info
 
