@@ -62,7 +62,7 @@ class ServiceSettings:
             raise ConfigError(f"max_upload_bytes must be at least 1; got {self.max_upload_bytes}. "
                               "Pass e.g. max_upload=200MB.")
         if self.job_workers < 0:
-            raise ConfigError(f"job_workers must be 0 or more; got {self.job_workers}. Pass e.g. jobs=2.")
+            raise ConfigError(f"job_workers must be 0 or more; got {self.job_workers}. Pass e.g. job_workers=2.")
         if self.database is not None and not self.database.startswith(("postgresql://", "postgres://")):
             raise ConfigError(f"database must be a PostgreSQL URL (postgresql://user:password@host:5432/db); "
                               f"got {self.database!r}. Leave it out to use SQLite in the data root.")
