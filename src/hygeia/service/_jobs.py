@@ -65,12 +65,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _is_worker(pid: int, job_id: str) -> bool:
+def _cmdline(pid: int) -> list[bytes]:
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
-        return False
-    return b"hygeia.service._worker" in cmdline and any(job_id.encode() in part for part in cmdline)
+        return []
+
+
+def _is_worker(pid: int, job_id: str) -> bool:
+    """Whether ``pid`` is the worker of ``job_id`` (and not another process that got its pid since)."""
+    cmdline = _cmdline(pid)
+    return cmdline[1:4] == [b"-m", b"hygeia.service._worker", job_id.encode()]
+
+
+def _is_server(pid: int) -> bool:
+    """Whether ``pid`` is alive and a Python process of Hygeia's (a server), not another one that got its pid."""
+    return _alive(pid) and any(b"hygeia" in part for part in _cmdline(pid))
 
 
 def _stop_group(pid: int, wait: float = _KILL_AFTER) -> None:
@@ -169,7 +179,7 @@ class JobRunner:
         failed = []
         for job, pid, runner in self.store.running():
             r_host, _, r_pid = (runner or "").rpartition(":")
-            if r_host != host or (r_pid.isdigit() and _alive(int(r_pid)) and runner != self.name):
+            if r_host != host or (r_pid.isdigit() and _is_server(int(r_pid)) and runner != self.name):
                 continue  # another machine's job, or a live server's
             if pid and _alive(pid) and _is_worker(pid, job.id):
                 _stop_group(pid)
@@ -284,7 +294,7 @@ class JobRunner:
         env = dict(os.environ, PYTHONUNBUFFERED="1", HYGEIA_JOB_ID=job.id, COLUMNS="120")
         self._log(job.id, self._relative(f"[hygeia serve] job {job.id} ({job.kind}) started by {job.owner}: hygeia "
                                          + " ".join(a if " " not in a else repr(a) for a in args)))
-        proc = subprocess.Popen([sys.executable, "-m", "hygeia.service._worker", *args],
+        proc = subprocess.Popen([sys.executable, "-m", "hygeia.service._worker", job.id, *args],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 cwd=self.settings.data_root, env=env, start_new_session=True)
         with self._lock:

@@ -1,14 +1,15 @@
 """The child process of one job: runs a ``hygeia`` command, and stops it if the server dies.
 
-``python -m hygeia.service._worker ARGS...`` runs ``hygeia ARGS...`` exactly as the console command
+``python -m hygeia.service._worker JOB_ID ARGS...`` runs ``hygeia ARGS...`` exactly as the console command
 does (its errors in the CLI's words, exit status 2; SIGTERM deletes temporary output and exits 143),
 with two differences: progress lines come every second instead of every ten (the job's progress is
 read from them), and a watchdog thread sends the process SIGTERM when its parent (the server) is gone,
-so a killed server never leaves a job writing on with nobody to record it.
+so a killed server never leaves a job writing on with nobody to record it. ``JOB_ID`` only names the
+process (a restarted server finds a job's leftover worker by it).
 
 Example:
     >>> import subprocess, sys
-    >>> out = subprocess.run([sys.executable, "-m", "hygeia.service._worker", "--version"],
+    >>> out = subprocess.run([sys.executable, "-m", "hygeia.service._worker", "0123456789ab", "--version"],
     ...                      capture_output=True, text=True)
     >>> out.returncode, out.stdout.startswith("hygeia ")
     (0, True)
@@ -35,9 +36,9 @@ def _watch_parent(parent: int) -> None:
             return
 
 
-def main(args: list[str]) -> None:
-    """Run ``hygeia args`` and exit with its status."""
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True, name="parent-watchdog").start()
+def main(job_id: str, args: list[str]) -> None:
+    """Run ``hygeia args`` (for the job ``job_id``) and exit with its status."""
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True, name=f"watchdog-{job_id}").start()
     from hygeia.core.progress import Progress
 
     Progress.__init__.__kwdefaults__["interval"] = PROGRESS_INTERVAL  # type: ignore[index]
@@ -48,4 +49,4 @@ def main(args: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main(sys.argv[1], sys.argv[2:])

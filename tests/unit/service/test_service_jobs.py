@@ -47,12 +47,16 @@ def test_recover_marks_failed_and_sweeps(tmp_path: Path) -> None:
 def test_a_live_servers_jobs_are_left_alone(tmp_path: Path) -> None:
     settings = ServiceSettings(data_root=tmp_path)
     store = JobStore(settings)
-    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    server = subprocess.Popen([sys.executable, "-c", "import hygeia, time; time.sleep(30)"])
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])  # took a dead server's pid
     try:
-        job = store.create("generate", {"n": 10, "name": "busy"}, "ana")
-        store.update(job.id, status="running", runner=f"{socket.gethostname()}:{live.pid}")
-        assert JobRunner(settings, store).recover() == []
-        assert store.get(job.id).status == "running"  # type: ignore[union-attr]
+        busy = store.create("generate", {"n": 10, "name": "busy"}, "ana")
+        store.update(busy.id, status="running", runner=f"{socket.gethostname()}:{server.pid}")
+        orphan = store.create("generate", {"n": 10, "name": "orphan"}, "ana")
+        store.update(orphan.id, status="running", runner=f"{socket.gethostname()}:{other.pid}")
+        assert JobRunner(settings, store).recover() == [orphan.id]
+        assert store.get(busy.id).status == "running"  # type: ignore[union-attr]
     finally:
-        live.kill()
-        live.wait()
+        for proc in (server, other):
+            proc.kill()
+            proc.wait()
