@@ -114,12 +114,16 @@ _MIN_PARALLEL = 2000
 
 def parse_smiles(smiles: Iterable[Any]) -> list[Chem.Mol | None]:
     """RDKit molecules, ``None`` for anything that is not a non-empty valid SMILES (quietly)."""
-    out: list[Chem.Mol | None] = []
+    return list(_iter_mols(smiles))
+
+
+def _iter_mols(smiles: Iterable[Any]):
+    """:func:`parse_smiles` one molecule at a time (only one RDKit molecule alive at once: an
+    RDKit molecule takes tens of kilobytes, so a list of 30,000 would hold about a gigabyte)."""
     with rdBase.BlockLogs():
         for s in smiles:
             mol = Chem.MolFromSmiles(s) if isinstance(s, str) and s.strip() else None
-            out.append(mol if mol is not None and mol.GetNumAtoms() > 0 else None)
-    return out
+            yield mol if mol is not None and mol.GetNumAtoms() > 0 else None
 
 
 @lru_cache(maxsize=8)
@@ -248,7 +252,7 @@ def _describe_chunk(args: tuple[list[str], frozenset[str]]) -> list[tuple]:
     smiles, parts = args
     gen = _morgan(FP_RADIUS, FP_BITS)
     rows = []
-    for mol in parse_smiles(smiles):
+    for mol in _iter_mols(smiles):
         if mol is None:
             rows.append((None,))
             continue
