@@ -67,7 +67,7 @@ def _request(con: http.client.HTTPConnection, method: str, path: str, token: str
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(q * (len(ordered) - 1)))))]
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 def _job_seconds(port: int, token: str, name: str, n: int) -> float:

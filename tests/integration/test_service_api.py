@@ -19,7 +19,8 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from hygeia.service import ServiceSettings, _api, _api_jobs, _jobs, app as app_module, create_app
+from hygeia.service import ServiceSettings, _api, _api_jobs, _jobs, create_app
+from hygeia.service import app as app_module
 from hygeia.service._auth import SCOPES, create_token, require
 
 API = "/api/v1"

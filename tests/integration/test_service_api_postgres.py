@@ -36,7 +36,7 @@ def server_url() -> Iterator[str]:
         yield url
         return
     try:
-        started = subprocess.run([str(SCRIPT), "start"], capture_output=True, text=True, timeout=900)
+        started = subprocess.run([str(SCRIPT), "start"], capture_output=True, text=True, timeout=900, check=False)
     except (OSError, subprocess.TimeoutExpired) as e:
         pytest.fail(f"could not run {SCRIPT} to start PostgreSQL: {e}. Set HYGEIA_TEST_POSTGRES_URL to a "
                     "server's URL, or HYGEIA_SKIP_POSTGRES=1 to skip these tests.", pytrace=False)

@@ -165,7 +165,7 @@ class JobRunner:
         self._wake.set()
         with self._lock:
             procs = dict(self._procs)
-        for job_id, proc in procs.items():
+        for proc in procs.values():
             _stop_group(proc.pid)
         for t in list(self._monitors):
             t.join(timeout=_KILL_AFTER + 5)

@@ -23,12 +23,13 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import sqlite3
 import threading
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -44,9 +45,23 @@ FINISHED = ("succeeded", "failed", "cancelled")
 _POOL = 16  # idle database connections kept
 
 
+_clock = {"last": datetime.min.replace(tzinfo=timezone.utc)}
+_clock_lock = threading.Lock()
+
+
 def now() -> str:
-    """The current UTC time, ISO-8601 with milliseconds (``2026-12-06T18:02:03.123Z``)."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The current UTC time, ISO-8601 with microseconds (``2026-12-06T18:02:03.123456Z``), strictly
+    increasing within a process (jobs made in the same microsecond still list in the order they were made).
+
+    Example:
+        >>> a, b = now(), now()
+        >>> a < b and a.endswith("Z")
+        True
+    """
+    with _clock_lock:
+        t = max(datetime.now(timezone.utc), _clock["last"] + timedelta(microseconds=1))
+        _clock["last"] = t
+    return t.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -86,26 +101,26 @@ _EXTRA = ("pid", "runner", "cancel")
 _DDL = {
     "sqlite": [
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, params TEXT NOT NULL, "
-        "owner TEXT NOT NULL, status TEXT NOT NULL, progress REAL, message TEXT NOT NULL, created TEXT NOT NULL, "
-        "started TEXT, finished TEXT, result TEXT, pid INTEGER, runner TEXT, cancel INTEGER NOT NULL DEFAULT 0)",
+        ("CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, params TEXT NOT NULL, "
+         "owner TEXT NOT NULL, status TEXT NOT NULL, progress REAL, message TEXT NOT NULL, created TEXT NOT NULL, "
+         "started TEXT, finished TEXT, result TEXT, pid INTEGER, runner TEXT, cancel INTEGER NOT NULL DEFAULT 0)"),
         "CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, created)",
-        "CREATE TABLE IF NOT EXISTS tokens (name TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, scope TEXT NOT NULL, "
-        "created TEXT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, who TEXT, "
-        "method TEXT NOT NULL, path TEXT NOT NULL, status INTEGER NOT NULL, job_id TEXT)",
+        ("CREATE TABLE IF NOT EXISTS tokens (name TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, scope TEXT NOT NULL, "
+         "created TEXT NOT NULL)"),
+        ("CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, who TEXT, "
+         "method TEXT NOT NULL, path TEXT NOT NULL, status INTEGER NOT NULL, job_id TEXT)"),
     ],
     "postgresql": [
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, params TEXT NOT NULL, "
-        "owner TEXT NOT NULL, status TEXT NOT NULL, progress DOUBLE PRECISION, message TEXT NOT NULL, "
-        "created TEXT NOT NULL, started TEXT, finished TEXT, result TEXT, pid INTEGER, runner TEXT, "
-        "cancel INTEGER NOT NULL DEFAULT 0)",
+        ("CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, params TEXT NOT NULL, "
+         "owner TEXT NOT NULL, status TEXT NOT NULL, progress DOUBLE PRECISION, message TEXT NOT NULL, "
+         "created TEXT NOT NULL, started TEXT, finished TEXT, result TEXT, pid INTEGER, runner TEXT, "
+         "cancel INTEGER NOT NULL DEFAULT 0)"),
         "CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, created)",
-        "CREATE TABLE IF NOT EXISTS tokens (name TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, scope TEXT NOT NULL, "
-        "created TEXT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS audit (id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, who TEXT, "
-        "method TEXT NOT NULL, path TEXT NOT NULL, status INTEGER NOT NULL, job_id TEXT)",
+        ("CREATE TABLE IF NOT EXISTS tokens (name TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, scope TEXT NOT NULL, "
+         "created TEXT NOT NULL)"),
+        ("CREATE TABLE IF NOT EXISTS audit (id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, who TEXT, "
+         "method TEXT NOT NULL, path TEXT NOT NULL, status INTEGER NOT NULL, job_id TEXT)"),
     ],
 }
 
@@ -151,7 +166,7 @@ class JobStore:
                                        password=unquote(url.password) if url.password else None,
                                        host=url.hostname or "localhost", port=url.port or 5432,
                                        database=(url.path or "/postgres").lstrip("/") or "postgres")
-        except Exception as exc:  # pg8000 raises its own InterfaceError/DatabaseError, OSError below
+        except Exception as exc:  # noqa: BLE001 (pg8000's InterfaceError/DatabaseError, OSError below)
             raise ConfigError(f"cannot connect to the job store {url.hostname}:{url.port or 5432}: {exc}. "
                               "Check the database=postgresql://... URL and that the server runs.") from None
         con.autocommit = True
@@ -175,10 +190,8 @@ class JobStore:
         with self._pool_lock:
             pool, self._pool = self._pool, []
         for con in pool:
-            try:
+            with contextlib.suppress(Exception):  # a connection the server already dropped
                 con.close()
-            except Exception:  # noqa: BLE001 - a connection the server already dropped
-                pass
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.dialect == "postgresql" else sql
@@ -193,10 +206,8 @@ class JobStore:
                 self._local.rowcount = cur.rowcount
                 cur.close()
             except Exception:
-                try:
+                with contextlib.suppress(Exception):  # closing a broken connection may fail too
                     con.close()
-                except Exception:  # noqa: BLE001 - closing a broken connection may fail too
-                    pass
                 if self.dialect == "postgresql" and attempt == 0:  # a dropped connection: reconnect once
                     continue
                 raise

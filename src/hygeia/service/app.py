@@ -26,7 +26,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from hygeia import __version__
-from hygeia.errors import ConfigError, DataValidationError, HygeiaError, MissingExtraError, OutputError
+from hygeia.errors import (
+    ConfigError,
+    DataValidationError,
+    HygeiaError,
+    MissingExtraError,
+    OutputError,
+)
 from hygeia.service._jobs import JobRunner
 from hygeia.service._settings import ServiceSettings
 from hygeia.service._store import JobStore
@@ -38,7 +44,7 @@ API = "/api/v1"
 
 def _audited(method: str, path: str, status: int) -> bool:
     return (method not in ("GET", "HEAD", "OPTIONS") or status in (401, 403)
-            or path.startswith(f"{API}/files/") or path.startswith(f"{API}/audit"))
+            or path.startswith((f"{API}/files/", f"{API}/audit")))
 
 
 def create_app(settings: ServiceSettings) -> Any:

@@ -13,7 +13,14 @@ from click.testing import CliRunner
 from hygeia.cli.main import main
 from hygeia.errors import ConfigError
 from hygeia.service import ServiceSettings
-from hygeia.service._kinds import HIDE, KINDS, build_args, command_of, output_of, params_model
+from hygeia.service._kinds import (
+    HIDE,
+    KINDS,
+    build_args,
+    command_of,
+    output_of,
+    params_model,
+)
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

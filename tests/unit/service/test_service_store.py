@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 from hygeia.errors import ConfigError
-from hygeia.service import JobStore, ServiceSettings, _auth, _jobs, _kinds, _paths, _settings, _store
+from hygeia.service import (
+    JobStore,
+    ServiceSettings,
+    _auth,
+    _jobs,
+    _kinds,
+    _paths,
+    _settings,
+    _store,
+)
 
 
 @pytest.fixture
