@@ -32,6 +32,7 @@ def parse_size(text: str) -> int:
     epilog="""\b
 Examples:
   hygeia serve --data-root runs/service --create-token ana --scope write
+  hygeia serve --data-root runs/service --revoke-token ana
   hygeia serve --data-root runs/service --port 8000
   hygeia serve --data-root /srv/hygeia --host 0.0.0.0 --database postgresql://hygeia@db:5432/hygeia
   hygeia serve --data-root /srv/hygeia --scheduler tcp://scheduler:8786 --cors-origin https://lab.example.org
@@ -66,9 +67,11 @@ was running when it stopped is marked failed, with nothing half-written).""",
               help="Make a token named NAME, print it (it is shown only this once) and exit.")
 @click.option("--scope", type=click.Choice(("read", "write", "admin")), default="read", show_default=True,
               help="With --create-token: what the token may do (read < write < admin).")
+@click.option("--revoke-token", "revoke_name", default=None, metavar="NAME",
+              help="Delete the token named NAME (requests with it get 401 from then on) and exit.")
 def serve_command(data_root: str, host: str, port: int, database: str | None, scheduler: str | None,
                   cors_origins: tuple[str, ...], max_upload: str, job_workers: int, token_name: str | None,
-                  scope: str) -> None:
+                  scope: str, revoke_name: str | None) -> None:
     """Serve the REST API and the web pages over the data root DIR."""
     from pathlib import Path
 
@@ -78,6 +81,14 @@ def serve_command(data_root: str, host: str, port: int, database: str | None, sc
                                max_upload_bytes=parse_size(max_upload), cors_origins=cors_origins,
                                job_workers=job_workers)
     store = JobStore(settings)
+    if revoke_name is not None:
+        from hygeia.errors import ConfigError
+
+        if not store.revoke_token(revoke_name):
+            raise ConfigError(f"no token named {revoke_name!r} in {settings.data_root}. The tokens are: "
+                              f"{', '.join(t['name'] for t in store.tokens()) or 'none'}.")
+        click.echo(f"Revoked the token {revoke_name!r}.", err=True)
+        return
     if token_name is not None:
         from hygeia.service._auth import create_token
 

@@ -330,7 +330,8 @@ class JobStore:
     def add_token(self, name: str, token_hash: str, scope: str) -> None:
         """Store a token's hash under ``name`` (a name already used is refused)."""
         if self._run("SELECT 1 FROM tokens WHERE name = ?", (name,), fetch=True):
-            raise ConfigError(f"a token named {name!r} already exists. Choose another name, or revoke it first.")
+            raise ConfigError(f"a token named {name!r} already exists. Choose another name, or revoke it first "
+                              f"(hygeia serve --revoke-token {name}).")
         self._run("INSERT INTO tokens (name, hash, scope, created) VALUES (?, ?, ?, ?)",
                   (name, token_hash, scope, now()))
 

@@ -77,3 +77,14 @@ def test_serve_refuses_bad_options_in_the_clis_words(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["serve", "--data-root", str(tmp_path), "--create-token", "../x"])
     assert res.exit_code == 2 and "token name '../x' is not allowed" in res.output
     assert isinstance(main.commands["serve"], click.Command)
+
+
+def test_serve_makes_and_revokes_tokens(tmp_path: Path) -> None:
+    res = CliRunner().invoke(main, ["serve", "--data-root", str(tmp_path), "--create-token", "ana", "--scope",
+                                    "admin"])
+    assert res.exit_code == 0 and res.stdout.strip().startswith("hyg_")
+    res = CliRunner().invoke(main, ["serve", "--data-root", str(tmp_path), "--create-token", "ana"])
+    assert res.exit_code == 2 and "hygeia serve --revoke-token ana" in res.output
+    assert CliRunner().invoke(main, ["serve", "--data-root", str(tmp_path), "--revoke-token", "ana"]).exit_code == 0
+    res = CliRunner().invoke(main, ["serve", "--data-root", str(tmp_path), "--revoke-token", "ana"])
+    assert res.exit_code == 2 and "no token named 'ana'" in res.output and "The tokens are: none." in res.output
