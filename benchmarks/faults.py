@@ -106,7 +106,10 @@ class _Faults:
     def worker_always(self, d: Path) -> dict[str, Any]:
         r = _cli("generate", *self.args, "--out", str(d / "run"), "--workers", "2", kill=self.last)
         resumed = _cli("generate", *self.args, "--out", str(d / "run"), "--workers", "2", "--resume")
-        return {"exit": r.returncode, "user_sees": _first_line(r.stderr), "then": "--resume, without the fault",
+        warnings = sum(ln.startswith("warning:") for ln in r.stderr.splitlines())
+        error = next((ln for ln in r.stderr.splitlines() if ln.startswith("Error:")), "")
+        return {"exit": r.returncode, "user_sees": f"{warnings} warnings like the row above, then: {error}",
+                "then": "--resume, without the fault",
                 "resume_exit": resumed.returncode, "resume_says": _first_line(resumed.stderr),
                 "output_equals_fault_free": self.same(d / "run"), "left_behind": _leftovers(d)}
 
