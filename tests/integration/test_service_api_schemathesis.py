@@ -13,6 +13,8 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from schemathesis.checks import ignored_auth, not_a_server_error  # noqa: E402
 
+from fastapi.testclient import TestClient  # noqa: E402
+
 from hygeia.service import ServiceSettings, create_app  # noqa: E402
 from hygeia.service._auth import create_token  # noqa: E402
 
@@ -25,7 +27,8 @@ def test_no_server_error_and_auth_enforced(tmp_path: Path) -> None:
     generate(n=5, seed=1, out=tmp_path / "runs" / "demo", quiet=True)
     app = create_app(ServiceSettings(data_root=tmp_path, job_workers=0, max_upload_bytes=4096))
     token = create_token(app.state.store, "fuzzer-admin-0f9e8d7c6b5a", "admin")
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
+    assert TestClient(app).get("/api/v1/openapi.json").status_code == 401  # the spec needs a token too
+    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app, headers={"Authorization": f"Bearer {token}"})
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 40
     for operation in operations:

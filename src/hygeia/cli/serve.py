@@ -43,7 +43,7 @@ Then, with the token it printed:
        -H 'Content-Type: application/json' -d '{"n": 100, "seed": 1, "name": "demo"}'
   curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/api/v1/runs/demo
 
-Every route but /api/v1/health needs a token; the API is described at /api/v1/docs.
+Every route but /api/v1/health needs a token; GET /api/v1/openapi.json describes the API.
 Jobs run in child processes and survive a restart of the server (a job the server
 was running when it stopped is marked failed, with nothing half-written).""",
 )
@@ -100,8 +100,8 @@ def serve_command(data_root: str, host: str, port: int, database: str | None, sc
     from hygeia.service import serve
 
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
-    click.echo(f"Serving {settings.data_root} on http://{shown}:{port}/ (API docs: http://{shown}:{port}"
-               "/api/v1/docs); Ctrl-C stops.", err=True)
+    click.echo(f"Serving {settings.data_root} on http://{shown}:{port}/ (the API's OpenAPI spec: "
+               f"http://{shown}:{port}/api/v1/openapi.json, with a token); Ctrl-C stops.", err=True)
     if not store.tokens():
         click.echo(f"No tokens yet: make one with 'hygeia serve --data-root {data_root} --create-token NAME "
                    "--scope admin'.", err=True)

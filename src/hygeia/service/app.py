@@ -4,6 +4,8 @@
 (``app.state.settings``, ``.store``, ``.runner``), the API routers, the audit log, CORS (off unless
 ``cors_origins`` are given) and the pages. :func:`serve` runs it with uvicorn.
 
+The OpenAPI spec is ``GET /api/v1/openapi.json`` (with a token, as every route but ``/api/v1/health``).
+
 Requests that change something (POST, PUT, PATCH, DELETE), downloads and refused requests (401, 403)
 are written to the audit log (who, when, method, path, status, job id); ``GET /api/v1/audit`` reads it.
 
@@ -86,7 +88,7 @@ def create_app(settings: ServiceSettings) -> Any:
                   description="Synthetic patients and generative AI for healthcare: every capability of the "
                               "`hygeia` command as a REST API. Long work is a job. Every route but "
                               f"{API}/health needs a token (`hygeia serve --create-token NAME`).",
-                  openapi_url=f"{API}/openapi.json", docs_url=f"{API}/docs", redoc_url=None)
+                  openapi_url=None, docs_url=None, redoc_url=None)  # the spec is served below, behind a token
     app.state.settings = settings
     app.state.store = store
     app.state.runner = runner
@@ -118,6 +120,15 @@ def create_app(settings: ServiceSettings) -> Any:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=False,
                            allow_methods=["GET", "POST", "PUT", "DELETE"], allow_headers=["Authorization",
                                                                                           "Content-Type"])
+    from fastapi import Depends
+
+    from hygeia.service._auth import Principal, require
+
+    @app.get(f"{API}/openapi.json", include_in_schema=False)
+    def openapi_json(_: Principal = Depends(require("read"))) -> dict[str, Any]:
+        """The OpenAPI spec of the API (a read token, as every route but health)."""
+        return app.openapi()
+
     app.include_router(_api.router, prefix=API, tags=["api"])
     app.include_router(_api_jobs.router, prefix=API, tags=["jobs"])
     if importlib.util.find_spec("hygeia.service._pages") is not None:
