@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
+from fastapi.testclient import TestClient  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from schemathesis.checks import ignored_auth, not_a_server_error  # noqa: E402
-
-from fastapi.testclient import TestClient  # noqa: E402
 
 from hygeia.service import ServiceSettings, create_app  # noqa: E402
 from hygeia.service._auth import create_token  # noqa: E402
