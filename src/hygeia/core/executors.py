@@ -27,6 +27,7 @@ import collections
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
 import threading
 import traceback
@@ -193,42 +194,72 @@ def _portable(exc: BaseException) -> BaseException:
     return exc
 
 
-def _serve(conn: Connection) -> None:
-    """A worker process: compute ``(fn, shard)`` tasks received on ``conn`` until it closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle; it stops us
+#: Shards sent ahead to each worker process, so that it starts the next one at once.
+_AHEAD = 2
+
+
+def _send_replies(conn: Connection, outbox: queue.Queue) -> None:
+    """A worker's sender thread: send each reply, so that the worker computes on while the main
+    process is busy (writing a shard) and not yet reading."""
+    broken = False
     while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
+        reply = outbox.get()
+        if reply is None:
             return
-        if task is None:
-            return
-        fn, shard = task
-        try:
-            reply: tuple[bool, Any, str] = (True, fn(shard), "")
-        except BaseException as exc:  # sent back and raised in the main process
-            reply = (False, _portable(exc), traceback.format_exc())
-        del task, fn, shard
+        if broken:
+            continue  # the main process is gone: drain, so that the worker is never stuck
         try:
             conn.send(reply)
         except (BrokenPipeError, EOFError, OSError):
-            return
-        except Exception as exc:  # a result that does not pickle
+            broken = True
+        except Exception as exc:  # a result that does not pickle (nothing was sent)
             conn.send((False, _portable(exc), traceback.format_exc()))
         del reply
 
 
-class _Slot:
-    """One worker process, its end of the pipe, and the task it is computing."""
+def _serve(conn: Connection, running: Any) -> None:
+    """A worker process: compute the ``(seq, fn, shard)`` tasks received on ``conn`` until it closes.
 
-    __slots__ = ("conn", "proc", "task")
+    ``running`` (shared memory) holds the ``seq`` of the task being computed, -1 between tasks: if
+    the process dies, the main process knows which shard was the one it died on.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle; it stops us
+    outbox: queue.Queue = queue.Queue(maxsize=1)
+    sender = threading.Thread(target=_send_replies, args=(conn, outbox), daemon=True)
+    sender.start()
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            break
+        if task is None:
+            break
+        seq, fn, shard = task
+        running.value = seq
+        try:
+            reply: tuple[bool, Any, str] = (True, fn(shard), "")
+        except BaseException as exc:  # sent back and raised in the main process
+            reply = (False, _portable(exc), traceback.format_exc())
+        running.value = -1
+        del task, fn, shard
+        outbox.put(reply)
+        del reply
+    outbox.put(None)
+    sender.join()
+
+
+class _Slot:
+    """One worker process, its end of the pipe, and the tasks sent to it (oldest first)."""
+
+    __slots__ = ("conn", "proc", "running", "tasks")
 
     def __init__(self, ctx: Any) -> None:
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child,), daemon=True, name="hygeia-worker")
+        self.running = ctx.RawValue("q", -1)
+        self.proc = ctx.Process(target=_serve, args=(child, self.running), daemon=True, name="hygeia-worker")
         self.proc.start()
         child.close()
-        self.task: tuple[int, Any] | None = None
+        self.tasks: collections.deque[tuple[int, Any]] = collections.deque()
 
     def stop(self, *, kill: bool = False) -> None:
         if kill and self.proc.is_alive():
@@ -239,7 +270,7 @@ class _Slot:
             except (BrokenPipeError, OSError):
                 pass
         self.conn.close()
-        self.proc.join(timeout=5)
+        self.proc.join(timeout=5 if kill else 60)
         if self.proc.is_alive():
             self.proc.kill()
             self.proc.join(timeout=5)
@@ -306,44 +337,56 @@ class ProcessExecutor(Executor):
         causes: dict[int, list[str]] = {}
 
         def feed(slot: _Slot) -> None:
-            task = again.popleft() if again else next(todo, None)
-            while task is not None:
+            while len(slot.tasks) < _AHEAD:
+                task = again.popleft() if again else next(todo, None)
+                if task is None:
+                    return
                 try:
-                    slot.conn.send((fn, task[1]))
-                except (BrokenPipeError, OSError):  # it died between two shards: nothing was lost
-                    slot = self._replace(slot)
+                    slot.conn.send((task[0], fn, task[1]))
+                except (BrokenPipeError, OSError):  # it died
+                    again.appendleft(task)
+                    if slot.tasks:
+                        return  # with shards: its sentinel tells the loop below, which charges them
+                    slot = self._replace(slot)  # idle: nothing was lost
                     continue
-                slot.task = task
-                return
+                slot.tasks.append(task)
+
+        def lost(slot: _Slot) -> None:
+            """The worker died: charge the shard it was computing, send its shards elsewhere."""
+            slot.proc.join(timeout=5)
+            cause = describe_exit(slot.proc.exitcode)
+            seq = slot.running.value
+            culprit = next((t for t in slot.tasks if t[0] == seq), slot.tasks[0] if slot.tasks else None)
+            if culprit is not None:
+                tries = causes.setdefault(culprit[0], [])
+                tries.append(cause)
+                self.lost.append({"shard": str(culprit[1]), "worker": cause, "attempt": len(tries)})
+                if len(tries) > self.retries:
+                    raise lost_error(culprit[1], tries, self.retries)
+            again.extendleft(reversed(slot.tasks))
+            slot.tasks.clear()
+            feed(self._replace(slot))
 
         try:
             for slot in list(self._slots):
                 feed(slot)
             while True:
-                busy = {s.conn: s for s in self._slots if s.task is not None}
+                busy = [s for s in self._slots if s.tasks]
                 if not busy:
-                    break
-                sentinels = {s.proc.sentinel: s for s in busy.values()}
-                for ready in wait([*busy, *sentinels]):
-                    slot = busy.get(ready) or sentinels[ready]
-                    task = slot.task
-                    if task is None or slot not in self._slots:
-                        continue  # both its pipe and its sentinel were ready: already handled
+                    if not again:
+                        break
+                    for slot in list(self._slots):
+                        feed(slot)
+                    continue
+                by_handle = {**{s.conn: s for s in busy}, **{s.proc.sentinel: s for s in busy}}
+                ready = {id(by_handle[h]): by_handle[h] for h in wait(list(by_handle))}
+                for slot in ready.values():  # one message each: a result, or the end of a dead worker
                     try:
                         ok, payload, tb = slot.conn.recv()
-                    except (EOFError, OSError):  # the worker died with the shard
-                        slot.proc.join(timeout=5)
-                        cause = describe_exit(slot.proc.exitcode)
-                        slot.task = None
-                        lost = causes.setdefault(task[0], [])
-                        lost.append(cause)
-                        self.lost.append({"shard": str(task[1]), "worker": cause, "attempt": len(lost)})
-                        if len(lost) > self.retries:
-                            raise lost_error(task[1], lost, self.retries) from None
-                        again.append(task)
-                        feed(self._replace(slot))
+                    except (EOFError, OSError):
+                        lost(slot)
                         continue
-                    slot.task = None
+                    task = slot.tasks.popleft()
                     if not ok:
                         payload.__cause__ = _RemoteTraceback(tb)
                         raise payload
@@ -351,7 +394,7 @@ class ProcessExecutor(Executor):
                     yield task[1], payload
                     del payload
         finally:
-            if any(s.task is not None for s in self._slots):
+            if any(s.tasks for s in self._slots):
                 self.abort()  # shards still running (an error, or the caller stopped early)
 
     def close(self) -> None:
