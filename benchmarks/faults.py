@@ -370,7 +370,7 @@ def main(argv: list[str] | None = None) -> dict:
     bookkeeping = _bookkeeping(args.overhead_n, seeds[0], reps=10)
     print(f"bookkeeping: {bookkeeping}", file=sys.stderr, flush=True)
     pool_new, pool_old = [], []
-    for i, seed in enumerate(seeds[:3]):
+    for i, seed in enumerate(seeds):  # every seed: a spread needs five values
         for ref in ((False, True) if i % 2 == 0 else (True, False)):
             (pool_old if ref else pool_new).append(_pool_wall(args.overhead_n, seed, ref))
     figures = {
