@@ -107,6 +107,48 @@ def test_file_killed_at_each_step_is_old_or_new(tmp_path: Path, kill_at: str) ->
     assert dest.read_text() == ("old file" if kill_at in ("mid-write", "written") else "new file")
 
 
+_HOLDER = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    from pathlib import Path
+    from hygeia.core import atomic
+
+    tmp = atomic.make_temp(Path(sys.argv[1]), folder=sys.argv[2] == "folder", overwrite=True)
+    (tmp / "part.txt").write_text("half") if tmp.is_dir() else tmp.write_text("half")
+    print(tmp, flush=True)
+    if sys.argv[3] == "die":
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(60)
+    """
+)
+
+
+@pytest.mark.parametrize("mode", ["folder", "file"])
+def test_a_killed_writers_temporary_goes_with_the_next_write_a_live_ones_stays(tmp_path: Path, mode: str) -> None:
+    dest = tmp_path / ("out" if mode == "folder" else "out.csv")
+    dead = subprocess.run([sys.executable, "-c", _HOLDER, str(dest), mode, "die"], capture_output=True, text=True,
+                          timeout=60)
+    assert dead.returncode == -signal.SIGKILL
+    abandoned = Path(dead.stdout.strip())
+    live = subprocess.Popen([sys.executable, "-c", _HOLDER, str(dest), mode, "live"], stdout=subprocess.PIPE, text=True)
+    try:
+        held = Path(live.stdout.readline().strip())
+        assert abandoned.exists() and held.exists()
+        for tmp in (abandoned, held):  # old enough to be looked at (a fresh one is never swept)
+            os.utime(tmp, (1_000_000_000, 1_000_000_000))
+        recover(dest)  # a new writer starting leaves both alone: the dead one may be resumable
+        assert abandoned.exists()
+        with atomic_output(dest, folder=mode == "folder", overwrite=True) as tmp:
+            (tmp / "z.txt").write_text("z") if mode == "folder" else tmp.write_text("z")
+        assert not abandoned.exists()  # its writer was killed outright: nobody holds it
+        assert held.exists()  # its writer is still at work
+    finally:
+        live.kill()
+        live.wait()
+        live.stdout.close()
+    assert atomic.sweep_abandoned(dest) == [held]  # once its writer is gone
+
+
 def test_error_in_the_block_keeps_the_old_output_and_leaves_no_temporary(tmp_path: Path) -> None:
     dest = tmp_path / "out"
     _make_old_folder(dest)

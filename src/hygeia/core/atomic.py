@@ -17,6 +17,12 @@ How the swap works:
   failure between the two renames puts the old one back, and a crash between them is
   repaired by :func:`recover`, which every writer runs on its destination first.
 
+The writing process holds an exclusive ``flock`` on its temporary output until the swap
+(the kernel drops it when the process dies, even by SIGKILL). A temporary sibling that no
+process holds is what a writer killed outright left behind: the next successful write to
+the same destination deletes it (:func:`sweep_abandoned`), and never one that a writer
+still holds.
+
 Example:
     >>> import tempfile, pathlib
     >>> dest = pathlib.Path(tempfile.mkdtemp()) / "model"
@@ -38,13 +44,20 @@ import os
 import secrets
 import shutil
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from hygeia.errors import OutputError
 
-__all__ = ["atomic_output", "commit", "discard", "make_temp", "recover", "refuse_foreign", "write_text"]
+try:  # POSIX advisory locks: the writer's hold on its temporary output
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no locks, so nothing is ever swept
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["atomic_output", "commit", "discard", "make_temp", "recover", "refuse_foreign", "sweep_abandoned",
+           "write_text"]
 
 _TMP = ".tmp-"
 _OLD = ".old-"
@@ -115,14 +128,88 @@ def _remove(path: Path) -> None:
             pass
 
 
+# -- the writer's hold on its temporary output ----------------------------------
+#: temporary path -> the descriptor whose ``flock`` says "a writer is at work here".
+_HELD: dict[str, int] = {}
+#: A temporary output younger than this is never swept: its writer may not hold it yet.
+_SWEEP_MIN_AGE_S = 60.0
+
+
+def _hold(tmp: Path) -> None:
+    if fcntl is None:
+        return
+    try:
+        fd = os.open(tmp, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return
+    _HELD[str(tmp)] = fd
+
+
+def _release(tmp: Path) -> None:
+    fd = _HELD.pop(str(tmp), None)
+    if fd is not None:
+        os.close(fd)
+
+
+def sweep_abandoned(dest: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary siblings of ``dest`` that no writer holds any more; returns them.
+
+    A writer killed outright (SIGKILL, the out-of-memory killer, a power cut) leaves its
+    ``.NAME.tmp-*`` behind. The kernel released its lock when it died, so a sibling whose
+    lock can be taken is abandoned. One held by a live writer, or younger than a minute
+    (its writer may not have taken the lock yet), is left alone. :func:`commit` runs this
+    after every successful swap.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> sweep_abandoned(pathlib.Path(tempfile.mkdtemp()) / "out")
+        []
+    """
+    if fcntl is None:
+        return []
+    dest = Path(dest).expanduser().absolute()
+    swept: list[Path] = []
+    try:
+        candidates = list(dest.parent.glob(f".{dest.name}{_TMP}*"))
+    except OSError:
+        return swept
+    now = time.time()
+    for tmp in candidates:
+        if str(tmp) in _HELD:
+            continue
+        try:
+            if now - tmp.lstat().st_mtime < _SWEEP_MIN_AGE_S or tmp.is_symlink():
+                continue
+            fd = os.open(tmp, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # a live writer holds it
+            os.close(fd)
+            continue
+        try:
+            _remove(tmp)
+            swept.append(tmp)
+        finally:
+            os.close(fd)
+    return swept
+
+
 # -- public helpers ------------------------------------------------------------
 def recover(dest: str | os.PathLike[str]) -> None:
     """Repair ``dest`` after a writer was killed mid-swap, and delete leftovers.
 
     If ``dest`` is missing and a ``.NAME.old-*`` sibling exists (a crash between the
     two renames of the fallback swap), that old output is put back; other ``.old-*``
-    siblings are deleted. Temporary siblings (``.NAME.tmp-*``) are left alone: they may
-    belong to a writer still running, and never hold the only copy of anything.
+    siblings are deleted. Temporary siblings (``.NAME.tmp-*``) are left alone here: they may
+    belong to a writer still running, and never hold the only copy of anything (the
+    abandoned ones go after the next successful write, :func:`sweep_abandoned`).
     """
     dest = Path(dest).expanduser().absolute()
     parent = dest.parent
@@ -170,6 +257,7 @@ def make_temp(dest: str | os.PathLike[str], *, folder: bool, overwrite: bool = F
     except OSError as exc:
         raise OutputError(f"cannot write the {what} {str(dest)!r}: {exc.strerror or exc}. "
                           "Choose a path in a folder you can write to, and check free disk space.") from None
+    _hold(tmp)
     return tmp
 
 
@@ -183,19 +271,23 @@ def commit(tmp: str | os.PathLike[str], dest: str | os.PathLike[str], *, what: s
     try:
         old = _swap_in(tmp, dest)
     except OSError as exc:
+        _release(tmp)
         _remove(tmp)
         raise OutputError(f"cannot move the finished {what} into {str(dest)!r}: {exc.strerror or exc}. "
                           "The previous output, if any, is unchanged.") from None
+    _release(tmp)
     _step("swapped")
     if old is not None:
         _remove(old)
     _step("cleaned")
+    sweep_abandoned(dest)
     return dest
 
 
 def discard(tmp: str | os.PathLike[str] | None) -> None:
     """Delete a temporary output (idempotent)."""
     if tmp is not None:
+        _release(Path(tmp))
         _remove(Path(tmp))
 
 
