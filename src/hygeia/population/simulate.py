@@ -158,10 +158,16 @@ def _no_cyclic_gc():
                 gc.enable()
 
 
+#: One record row as an Arrow struct (times as epoch-ms integers): Arrow converts the rows, as
+#: tuples, to columns in one pass.
+_ROW_TYPE = pa.struct([pa.field(f.name, pa.int64() if f.name in ("time", "end_time") else f.type)
+                       for f in EVENTS_SCHEMA if f.name != "subject_id"])
+
+
 def _simulate_shard(config: RunConfig, first: int, count: int, context=None) -> tuple[pa.Table, pa.Table]:
     start = to_ms_date(config.start) if config.start is not None else None
     pcols: dict[str, list] = {f.name: [] for f in PERSONS_SCHEMA}
-    ecols: list[list] = [[] for _ in range(13)]
+    all_rows: list[tuple] = []
     subjects: list[int] = []  # each person with events, and how many (their subject_id column, made at once)
     counts: list[int] = []
     if context is None and count:
@@ -183,19 +189,16 @@ def _simulate_shard(config: RunConfig, first: int, count: int, context=None) -> 
         rows.sort(key=_by_time)
         subjects.append(p.subject_id)
         counts.append(len(rows))
-        for col, values in zip(ecols[1:], zip(*rows)):  # the rows' fields, column by column
-            col.extend(values)
+        all_rows.extend(map(tuple, rows))
     pcols["birth_time"] = _ts(pcols["birth_time"])
     pcols["death_time"] = _ts(pcols["death_time"])
     persons = pa.Table.from_pydict(pcols, schema=PERSONS_SCHEMA)
-    names = EVENTS_SCHEMA.names
-    arrays = {}
-    ecols[0] = np.repeat(np.array(subjects, np.int64), np.array(counts, np.int64))
-    for name, col in zip(names, ecols):
-        if name in ("time", "end_time"):
-            arrays[name] = _ts(col)
-        else:
-            arrays[name] = pa.array(col, EVENTS_SCHEMA.field(name).type)
-    events = pa.Table.from_pydict(arrays, schema=EVENTS_SCHEMA)
+    columns = pa.array(all_rows, _ROW_TYPE).flatten()
+    arrays = [pa.array(np.repeat(np.array(subjects, np.int64), np.array(counts, np.int64)), pa.int64())]
+    for field, col in zip(_ROW_TYPE, columns):
+        if field.name in ("time", "end_time"):
+            col = col.cast(pa.timestamp("ms")).cast(pa.timestamp("us"))
+        arrays.append(col)
+    events = pa.Table.from_arrays(arrays, schema=EVENTS_SCHEMA)
     return persons, events
 
