@@ -13,7 +13,7 @@ import re
 import pytest
 
 pytest.importorskip("fastapi")
-pytest.importorskip("httpx")
+pytest.importorskip("fastapi.testclient")  # Starlette's TestClient (on httpx2, the test extra)
 
 from fastapi.testclient import TestClient
 
