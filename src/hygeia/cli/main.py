@@ -5,7 +5,9 @@ CLI's words (option names, not Python keywords) without a traceback and exits
 with status 2, like click's own usage errors; so does a missing optional package,
 naming the ``pip install 'hygeia[extra]'`` to run. Ctrl-C
 (SIGINT) and SIGTERM stop the workers, delete temporary output (a previous
-output stays as it was) and exit with 130 and 143, as shells expect.
+output stays as it was) and exit with 130 and 143, as shells expect; a
+``generate`` stopped after some shards were written keeps them (verified by
+their checksums) for ``--resume`` and says where.
 """
 
 from __future__ import annotations
@@ -52,8 +54,16 @@ class HygeiaGroup(click.Group):
             raise CliError(message) from None
         except (KeyboardInterrupt, Terminated) as e:
             what = "interrupted (Ctrl-C)" if isinstance(e, KeyboardInterrupt) else "terminated (SIGTERM)"
-            click.echo(f"\nStopped: {what}. Workers were stopped and no partial output was left; "
-                       "any previous output is unchanged.", err=True)
+            kept = getattr(e, "kept", None)
+            if kept is None:
+                click.echo(f"\nStopped: {what}. Workers were stopped and no partial output was left; "
+                           "any previous output is unchanged.", err=True)
+            else:
+                folder, done, total = kept
+                click.echo(f"\nStopped: {what}. Workers were stopped; any previous output is unchanged. The "
+                           f"{done} of {total} shards finished are kept in {folder}: to continue from them, run "
+                           "the same command again with --resume (or delete that folder; the next successful "
+                           "run to the same --out also removes it).", err=True)
             raise click.exceptions.Exit(130 if isinstance(e, KeyboardInterrupt) else 143) from None
 
 

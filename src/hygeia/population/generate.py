@@ -284,6 +284,10 @@ def generate(
                         bar.note(f"warning: the worker computing shard {lost['shard']} was {lost['worker']}; "
                                  "the shard was computed again")
                     seen_lost = len(lost_log)
+            except (KeyboardInterrupt, Terminated) as e:
+                if writer.done and key is not None:  # journalled shards: keep them for --resume
+                    e.kept = (writer.keep(), len(writer.done), shards)  # read by the CLI's "Stopped" message
+                raise
             except WorkerLostError as e:
                 kept = writer.keep()
                 raise WorkerLostError(
