@@ -82,7 +82,7 @@ def test_a_terminated_run_resumes_to_the_uninterrupted_output(tmp_path: Path) ->
     proc = subprocess.Popen([*HYGEIA, *args, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
-        journals = lambda: list(tmp_path.glob(".out.tmp-*/.checkpoint.jsonl"))  # noqa: E731
+        journals = lambda: list(tmp_path.glob(".out.tmp-*/.checkpoint.jsonl"))
         # two shards journalled (header + 2 lines), the run not finished
         _wait_for(lambda: any(len(j.read_text().splitlines()) >= 3 for j in journals()) or proc.poll() is not None,
                   240, "two finished shards")
@@ -101,6 +101,6 @@ def test_a_terminated_run_resumes_to_the_uninterrupted_output(tmp_path: Path) ->
                            timeout=300)
     assert again.returncode == 0, again.stderr
     assert "resuming" in again.stderr, again.stderr
-    parts = lambda root: {p.relative_to(root): p.read_bytes() for p in root.rglob("*.parquet")}  # noqa: E731
+    parts = lambda root: {p.relative_to(root): p.read_bytes() for p in root.rglob("*.parquet")}
     assert parts(out) == parts(tmp_path / "whole")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "whole"], "the kept shards were not cleaned up"

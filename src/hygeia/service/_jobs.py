@@ -6,8 +6,8 @@ queues it; a dispatcher thread starts queued jobs, at most ``job_workers`` at on
 copies its output into ``data_root/jobs/<id>/log.txt``, reads the progress from the command's
 progress lines (``generating: 120/1,000 persons (12%)...``), and records the outcome: ``succeeded``
 with the output's files and the command's summary, ``failed`` with the command's error message, or
-``cancelled``. A cancel sends the process group SIGTERM (the command deletes its temporary output),
-then SIGKILL after ten seconds.
+``cancelled``. A cancel sends the process group SIGTERM, then SIGKILL after ten seconds, and deletes
+the temporary output the command left (the shards a stopped ``generate`` keeps for ``--resume`` too).
 
 Outputs are written by the library's atomic writer, so a killed job leaves no half-written output.
 When the server dies, each job's watchdog stops it; when a server starts (:meth:`JobRunner.start`)

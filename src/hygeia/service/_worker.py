@@ -1,7 +1,8 @@
 """The child process of one job: runs a ``hygeia`` command, and stops it if the server dies.
 
 ``python -m hygeia.service._worker JOB_ID ARGS...`` runs ``hygeia ARGS...`` exactly as the console command
-does (its errors in the CLI's words, exit status 2; SIGTERM deletes temporary output and exits 143),
+does (its errors in the CLI's words, exit status 2; SIGTERM exits 143 and deletes temporary output, except the shards a
+``generate`` keeps for ``--resume``),
 with two differences: progress lines come every second instead of every ten (the job's progress is
 read from them), and a watchdog thread sends the process SIGTERM when its parent (the server) is gone,
 so a killed server never leaves a job writing on with nobody to record it. ``JOB_ID`` only names the
