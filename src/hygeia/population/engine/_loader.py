@@ -116,6 +116,32 @@ def _compile_module(key: str, path: str, folder: str | None, data, submodule: bo
     return m
 
 
+def _keep_counters_private(texts: list[tuple[Module, bytes]]) -> None:
+    """Step again every loop whose counter another module names (reads or writes it).
+
+    A fast-forwarded loop keeps its counter's value only where the loop wakes up
+    (:meth:`~hygeia.population.engine._states.Delay.prepare_fast`), so it must be the
+    only reader and writer of that attribute; any other module file that holds the
+    attribute's name as a JSON string vetoes it.
+    """
+    for m, _ in texts:
+        for st in m.states.values():
+            fast = st.fast
+            if fast is not None and fast.counter is not None:
+                name = json.dumps(fast.counter).encode()
+                if fast.counter in _READ_BY_LIFECYCLE or any(other is not m and name in text for other, text in texts):
+                    st.drop_fast()
+
+
+#: Attributes that the lifecycle's own code reads or sets (vital signs, cardiovascular risk,
+#: smoking, insurance, demographics): never a fast-forwarded loop's counter.
+_READ_BY_LIFECYCLE = frozenset({
+    "RH_NEG", "atrial_fibrillation", "blood_pressure_controlled", "chf", "ckd", "diabetes", "diabetes_severity",
+    "education", "ethnicity", "ever_smoked", "gender", "hypertension", "hypertension_severe", "income",
+    "insurance_status", "marital_status", "prediabetes", "quit smoking age", "race", "smoker", "state",
+})
+
+
 def _compress_direct_chains(states: dict[str, State]) -> None:
     """Let direct transitions jump over Simple states that only pass on directly.
 
@@ -251,6 +277,7 @@ def load_modules(paths, *, strict: bool = False) -> ModuleSet:
     submodules: dict[str, Module] = {}
     sources: list[dict] = []
     keys: set[str] = set()
+    texts: list[tuple[Module, bytes]] = []
     for raw in paths:
         root = Path(raw)
         if root.is_dir():
@@ -281,6 +308,7 @@ def load_modules(paths, *, strict: bool = False) -> ModuleSet:
             m = _compile_module(key, str(path), folder, data, is_sub, tables, problems, warnings)
             if m is None:
                 continue
+            texts.append((m, text))
             count += 1
             if is_sub:
                 submodules.setdefault(key, m)
@@ -309,6 +337,7 @@ def load_modules(paths, *, strict: bool = False) -> ModuleSet:
 
     for m in modules + list(submodules.values()):
         _check_cycles(m, waits_of_call, problems)
+    _keep_counters_private(texts)
     if strict:
         problems.extend(warnings)
     if problems:

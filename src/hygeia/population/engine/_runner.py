@@ -218,8 +218,10 @@ class Simulation:
 
         Returns the next state when leaving at ``g`` (only if ``now``), else ``_WAITING``.
         """
-        p = self.person
         fast = state.fast
+        if fast.counter is not None:
+            return self._fast_plan_counter(run, state, g, now)
+        p = self.person
         d = fast.period
         drift = fast.drift
         end = self.end
@@ -259,6 +261,77 @@ class Simulation:
             if g >= stop:
                 break
         return self._fast_schedule(run, state, g, g, self._fast_eval)
+
+    def _fast_plan_counter(self, run, state, g: int, now: bool):
+        """:meth:`_fast_plan` for a loop that keeps a counter (``FastLoop.counter``), decision by decision.
+
+        The chance of looping once more depends on the counter (a quarterly loop that does
+        something every fourth quarter) and, between the loop's time thresholds, on nothing
+        else, so the walk follows the counter through the loops of each piece, one uniform
+        deciding the whole walk as in :meth:`_fast_plan`: the loop at ``g`` survives with
+        ``q``, and with ``u`` the uniform it is left at the first loop where the logs of the
+        ``q`` so far fall below ``log(u)`` (inversion of the survival function). Where the
+        ways back leave the counter at different values, that loop is decided on its own
+        with a fresh uniform. The counter's value at the planned time is kept in the
+        attribute (no other module reads it: the loader checks), so the wake-up finds it
+        there; on leaving, the attribute holds the value the way out gave it.
+
+        Returns the next state when leaving at ``g`` (only if ``now``), else ``_WAITING``.
+        """
+        p = self.person
+        fast = state.fast
+        attr = fast.counter
+        d = fast.period
+        end = self.end
+        attrs = p.attrs
+        rng = p.rng
+        log = math.log
+        value = attrs.get(attr)
+        first = g
+        log_u = None
+        while True:
+            horizon = fast.horizon(p, g)
+            stop = None if horizon is None else g + max(1, -(-(horizon - g) // d)) * d
+            memo: dict = {}
+            while stop is None or g < stop:
+                if g > end:
+                    attrs[attr] = value
+                    return self._fast_schedule(run, state, g, None, None)
+                out = memo.get(value)
+                if out is None:
+                    out = memo[value] = fast.counter_outcomes(state, p, g, value)
+                q, exits, back = out
+                leave = False
+                if type(back) is list:  # the way back is chosen at random: this loop on its own
+                    r = rng.random()
+                    acc = 0.0
+                    for v, pr in back:
+                        acc += pr
+                        if r < acc:
+                            back = v
+                            break
+                    else:
+                        leave = True
+                elif q <= 0.0:
+                    leave = True
+                elif q < 1.0 and exits:
+                    if log_u is None:
+                        log_u = log(1.0 - rng.random())
+                    lq = log(q)
+                    if lq < log_u:
+                        leave = True
+                    else:
+                        log_u -= lq
+                if leave and exits:
+                    if now and g == first:
+                        nxt, value = self._pick_exit(exits, q)
+                        attrs[attr] = value
+                        p.dirty.add(attr)
+                        return nxt
+                    attrs[attr] = value
+                    return self._fast_schedule(run, state, g, g, self._fast_exit)
+                value = back
+                g += d
 
     def _fast_schedule(self, run, state, anchor, when, fn):
         run.state = state
@@ -302,11 +375,20 @@ class Simulation:
         if run is None:
             return
         state = run.state
-        q, exits = state.fast.outcomes(state, self.person, t)
+        fast = state.fast
+        p = self.person
+        if fast.counter is not None:
+            q, exits, _ = fast.counter_outcomes(state, p, t, p.attrs.get(fast.counter))
+        else:
+            q, exits = fast.outcomes(state, p, t)
         if q >= 1.0 or not exits:  # nothing leads out any more: plan again
             self._fast_plan(run, state, t, False)
             return
-        self._continue(run, self._pick_exit(exits, q), t)
+        nxt = self._pick_exit(exits, q)
+        if fast.counter is not None:
+            nxt, p.attrs[fast.counter] = nxt
+            p.dirty.add(fast.counter)
+        self._continue(run, nxt, t)
 
     def _fast_eval(self, arg, t: int) -> None:
         run = self._claim_fast(arg)

@@ -196,13 +196,18 @@ class FastLoop:
     """
 
     __slots__ = ("period", "reads", "drift", "pure", "transitions", "conditions", "age_edges", "date_edges", "timed",
-                 "memo", "changes", "root")
+                 "memo", "changes", "root", "counter", "steps")
 
-    def __init__(self, period: int, reads: set, pure: frozenset, transitions: list, conditions: list) -> None:
+    def __init__(self, period: int, reads: set, pure: frozenset, transitions: list, conditions: list,
+                 counter: str | None = None, steps: dict | None = None) -> None:
         self.period = period
         self.drift = DRIFT in reads
         self.reads = frozenset(reads - {TIME, DRIFT})
         self.pure = pure
+        #: The attribute that Counter and SetAttribute states of the loop keep (see
+        #: :meth:`counter_outcomes`), and each such state's ``value -> new value``; None and {} otherwise.
+        self.counter = counter
+        self.steps = steps or {}
         self.transitions = transitions
         self.conditions = conditions
         self.age_edges, self.date_edges, self.timed = _time_edges(conditions)
@@ -261,6 +266,49 @@ class FastLoop:
                     exits[st] = exits.get(st, 0.0) + w * pr
         return q, list(exits.items())
 
+    def counter_outcomes(self, delay, person, t: int, value) -> tuple[float, list, object]:
+        """``(q, exits, back)`` of a loop that keeps a counter, when the counter holds ``value`` at ``t``.
+
+        The loop's choices are walked as the stepped loop would make them: each Counter or
+        SetAttribute on the way changes the counter (``steps``) before its own transition
+        is chosen, and the choices read the counter as it is there. ``q`` is the chance of
+        coming back to ``delay``; ``exits`` is ``[((state, counter there), probability)]``;
+        ``back`` the counter's value on coming back, or, when the ways back leave it at
+        different values, ``[(value, probability)]``.
+        """
+        attrs = person.attrs
+        attr = self.counter
+        had, old = attr in attrs, attrs.get(attr)
+        pure, steps = self.pure, self.steps
+        back: dict = {}
+        exits: dict = {}
+        stack = [(delay.transition, 1.0, value)]
+        try:
+            while stack:
+                tr, w, v = stack.pop()
+                attrs[attr] = v
+                for st, pr in tr.probabilities(person, t):
+                    if pr <= 0.0:
+                        continue
+                    if st is delay:
+                        back[v] = back.get(v, 0.0) + w * pr
+                    elif st in pure:
+                        step = steps.get(st)
+                        stack.append((st.transition, w * pr, v if step is None else step(v)))
+                    else:
+                        exits[(st, v)] = exits.get((st, v), 0.0) + w * pr
+        finally:
+            if had:
+                attrs[attr] = old
+            else:
+                attrs.pop(attr, None)
+        q = sum(back.values())
+        if len(back) == 1:
+            (way_back,) = back
+        else:
+            way_back = list(back.items()) if back else value
+        return q, list(exits.items()), way_back
+
     def horizon(self, person, t: int) -> int | None:
         """The next time after ``t`` at which a time threshold may change the outcomes.
 
@@ -290,6 +338,22 @@ class FastLoop:
         return best
 
 
+def _counter_step(state):
+    """``value -> new value`` of a Counter, or of a SetAttribute of a fixed value; None for other states."""
+    kind = type(state)
+    if kind is Counter:
+        delta = state.delta
+
+        def step(v):
+            return (v if isinstance(v, (int, float)) else 0) + delta
+        return step
+    if kind is SetAttribute and state.sampler is None and state.value_attribute is None \
+            and isinstance(state.value, (int, float, str, tuple, type(None))):
+        value = state.value
+        return lambda v: value
+    return None
+
+
 @_register("Delay")
 class Delay(State):
     __slots__ = ("duration", "exact_ms", "fast", "_module_states")
@@ -312,13 +376,56 @@ class Delay(State):
         self.fast = None
 
     def prepare_fast(self) -> None:
-        """Enable :class:`FastLoop` when this fixed Delay comes back to itself through pure choices."""
+        """Enable :class:`FastLoop` when this fixed Delay comes back to itself through pure choices.
+
+        The way round may also pass Counter states and SetAttribute states of a fixed value
+        that all keep one attribute, the loop's counter, when the loop's choices read that
+        counter and nothing else that can change but time (a quarterly loop that does
+        something every fourth quarter): the loop is then walked with the counter's value
+        (:meth:`FastLoop.counter_outcomes`). :func:`~hygeia.population.engine._loader.load_modules`
+        turns that off again when another module names the attribute.
+        """
         tr = self.transition
         if not self.exact_ms or tr is None or self.tracked:
             return  # a PriorState asks about this Delay: every loop must be recorded
+        pure = self._loop_walk(())
+        steps: dict = {}
+        if pure is None:  # no way back through Simple states alone: try through the counter's states
+            found = self._loop_walk(None)
+            if found is None:
+                return
+            pure = self._loop_walk(self._leading_back(found))
+            if pure is None:
+                return
+            steps = {st: _counter_step(st) for st in pure.values() if type(st) is not Simple}
+        counters = {st.attribute for st in steps}
+        transitions = [tr] + [st.transition for st in pure.values()]
+        conditions, deps = [], set()
+        for x in transitions:
+            deps |= x.attributes()
+            for c in x.conditions():
+                conditions.append(c)
+                deps |= reads(c)
+        if HISTORY in deps:
+            return
+        counter = None
+        if counters:
+            (counter,) = counters if len(counters) == 1 else (None,)
+            if counter is None or counter not in deps or deps - {counter, TIME}:
+                return  # several counters, one the choices do not read, or other reads: step every loop
+            deps = {TIME}
+        self.fast = FastLoop(self.exact_ms, deps, frozenset(pure.values()), transitions, conditions,
+                             counter=counter, steps=steps)
+        self.direct = None  # the runner must see the loop, not a plain direct transition
+
+    def _loop_walk(self, steps) -> dict | None:
+        """The pure states of the ways back to this Delay (by name), or None when there is no way back.
+
+        Pure: untracked Simple states and, if ``steps`` is None, every untracked Counter and
+        fixed SetAttribute, else those in ``steps``. None too when pure states loop among themselves.
+        """
         pure: dict[str, State] = {}
-        state_of = {}
-        # Walk the choices reachable without passing a state that does something.
+        state_of = self._module_states
         colour: dict[str, int] = {}
         loops = False
 
@@ -330,7 +437,8 @@ class Delay(State):
                     continue
                 if st is self:
                     loops = True
-                elif type(st) is Simple and not st.tracked and st.transition is not None:
+                elif (type(st) is Simple or (_counter_step(st) is not None if steps is None else st in steps)) \
+                        and not st.tracked and st.transition is not None:
                     c = colour.get(name, 0)
                     if c == 1:
                         return False  # a loop among pure states: leave it to the normal path
@@ -342,20 +450,26 @@ class Delay(State):
                         colour[name] = 2
             return True
 
-        state_of.update(self._module_states)
-        if not visit(tr) or not loops:
-            return
-        transitions = [tr] + [st.transition for st in pure.values()]
-        conditions, deps = [], set()
-        for x in transitions:
-            deps |= x.attributes()
-            for c in x.conditions():
-                conditions.append(c)
-                deps |= reads(c)
-        if HISTORY in deps:
-            return
-        self.fast = FastLoop(self.exact_ms, deps, frozenset(pure.values()), transitions, conditions)
-        self.direct = None  # the runner must see the loop, not a plain direct transition
+        return pure if visit(self.transition) and loops else None
+
+    def _leading_back(self, pure: dict) -> frozenset:
+        """The Counter and SetAttribute states of ``pure`` from which this Delay can be reached again."""
+        back = {self}
+        grew = True
+        while grew:
+            grew = False
+            for st in pure.values():
+                if st not in back and any(self._module_states.get(n) in back for n in st.transition.targets()):
+                    back.add(st)
+                    grew = True
+        return frozenset(st for st in back if st is not self and type(st) is not Simple)
+
+    def drop_fast(self) -> None:
+        """Step every loop again (the loader's veto of a counter another module names)."""
+        self.fast = None
+        self.plan = None
+        if isinstance(self.transition, Direct):
+            self.direct = self.transition.state
 
     def process(self, run, person, t):
         wake = run.wake
