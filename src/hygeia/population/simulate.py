@@ -25,7 +25,7 @@ from hygeia.errors import ConfigError
 from hygeia.population._demography import DEFAULT_WINDOW_YEARS, Demography
 from hygeia.population._mortality import module_share
 from hygeia.population.engine import Person, Simulation, load_run_modules
-from hygeia.population.engine._person import END, ENC, KIND, T
+from hygeia.population.engine._person import END, ENC, KEY, KIND, ROW_KEY_FIELDS, TEXT, VALUE, T
 from hygeia.population.lifecycle import Lifecycle, to_ms_date
 
 __all__ = ["demography_info", "simulate_person", "simulate_shard"]
@@ -158,10 +158,15 @@ def _no_cyclic_gc():
                 gc.enable()
 
 
-#: One record row as an Arrow struct (times as epoch-ms integers): Arrow converts the rows, as
-#: tuples, to columns in one pass.
-_ROW_TYPE = pa.struct([pa.field(f.name, pa.int64() if f.name in ("time", "end_time") else f.type)
-                       for f in EVENTS_SCHEMA if f.name != "subject_id"])
+#: The fields of a record row that vary from row to row, and its row key (times as epoch-ms
+#: integers): Arrow converts them, as tuples, to columns in one pass.
+_VARYING_NAMES = ("time", "end_time", "key", "numeric_value", "text_value", "encounter_id")
+_varying = operator.itemgetter(T, END, KEY, VALUE, TEXT, ENC)
+_VARYING_TYPE = pa.struct([pa.field(n, pa.int64() if n in ("time", "end_time", "key") else EVENTS_SCHEMA.field(n).type)
+                           for n in _VARYING_NAMES])
+#: The fixed fields of each row key (``ROW_KEY_FIELDS``), taken by the rows' keys.
+_FIXED_NAMES = ("kind", "code_system", "code", "display", "unit", "module", "state")
+_FIXED_TYPE = pa.struct([EVENTS_SCHEMA.field(n) for n in _FIXED_NAMES])
 
 
 def _simulate_shard(config: RunConfig, first: int, count: int, context=None) -> tuple[pa.Table, pa.Table]:
@@ -189,16 +194,32 @@ def _simulate_shard(config: RunConfig, first: int, count: int, context=None) -> 
         rows.sort(key=_by_time)
         subjects.append(p.subject_id)
         counts.append(len(rows))
-        all_rows.extend(map(tuple, rows))
+        all_rows.extend(map(_varying, rows))
     pcols["birth_time"] = _ts(pcols["birth_time"])
     pcols["death_time"] = _ts(pcols["death_time"])
     persons = pa.Table.from_pydict(pcols, schema=PERSONS_SCHEMA)
-    columns = pa.array(all_rows, _ROW_TYPE).flatten()
+    varying = dict(zip(_VARYING_NAMES, pa.array(all_rows, _VARYING_TYPE).flatten()))
+    fixed = dict(zip(_FIXED_NAMES, _row_keys().take(varying.pop("key")).flatten()))
     arrays = [pa.array(np.repeat(np.array(subjects, np.int64), np.array(counts, np.int64)), pa.int64())]
-    for field, col in zip(_ROW_TYPE, columns):
+    for field in EVENTS_SCHEMA:
+        if field.name == "subject_id":
+            continue
+        col = varying[field.name] if field.name in varying else fixed[field.name]
         if field.name in ("time", "end_time"):
             col = col.cast(pa.timestamp("ms")).cast(pa.timestamp("us"))
         arrays.append(col)
     events = pa.Table.from_arrays(arrays, schema=EVENTS_SCHEMA)
     return persons, events
+
+
+_keys_cache: list = [0, None]
+
+
+def _row_keys() -> pa.StructArray:
+    """:data:`~hygeia.population.engine._person.ROW_KEY_FIELDS` as an Arrow struct array (remade when it grew)."""
+    n = len(ROW_KEY_FIELDS)
+    if _keys_cache[0] != n or _keys_cache[1] is None:
+        _keys_cache[1] = pa.array(ROW_KEY_FIELDS[:n], _FIXED_TYPE)
+        _keys_cache[0] = n
+    return _keys_cache[1]
 

@@ -72,7 +72,7 @@ def rows(person: Person, kind: str | None = None, **match) -> list[Row]:
     """The person's rows as named tuples, optionally only those of ``kind`` matching ``field=value``."""
     out = []
     for r in person.rows:
-        row = Row(*r)
+        row = Row(*r[:12])
         if kind is not None and row.kind != kind:
             continue
         if all(getattr(row, k) == v for k, v in match.items()):

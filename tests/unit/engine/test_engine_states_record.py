@@ -64,7 +64,7 @@ def test_condition_onset_now_deferred_to_target_encounter_and_in_it() -> None:
     assert visit.time == BIRTH + 2 * DELAY_MONTH
     htn = one(p, "condition", code=HTN)
     assert (htn.time, htn.end_time, htn.encounter_id, htn.state) == (BIRTH, None, None, "Hypertension")
-    assert p.attrs["htn"] == list(htn)
+    assert p.attrs["htn"][:12] == list(htn)  # then the row key (engine._person.KEY)
     dm = one(p, "condition", code=DM)  # reached at 1 month, diagnosed at the visit
     assert (dm.time, dm.encounter_id, dm.state) == (visit.time, visit.encounter_id, "Diabetes_At_Visit")
     asthma = one(p, "condition", code=ASTHMA)  # already in the target encounter: at once

@@ -1,7 +1,8 @@
 """The simulated person: attributes, vital signs and the health record being written.
 
 A recorded fact is a row (a Python list, so that its end time can be set
-later) in :attr:`Person.rows`, laid out as :data:`ROW_FIELDS`; the shard writer
+later) in :attr:`Person.rows`, laid out as :data:`ROW_FIELDS` and then its
+:func:`row_key` (at :data:`KEY`); the shard writer
 turns rows into the canonical ``events`` table. Facts that can be ended
 (conditions, medications, care plans, allergies, devices) are also indexed by
 code in the matching ``active`` dict while they last.
@@ -10,12 +11,13 @@ code in the matching ``active`` dict while they last.
 from __future__ import annotations
 
 import random
+import threading
 from typing import Any
 
 from hygeia.population.engine._entries import Undiagnosed
 from hygeia.population.engine._logic import RECORD_KEYS, record_key
 
-__all__ = ["ROW_FIELDS", "Person", "Undiagnosed"]
+__all__ = ["ROW_FIELDS", "ROW_KEY_FIELDS", "Person", "Undiagnosed", "row_key"]
 
 #: Layout of one record row (subject_id is added when a shard is written).
 ROW_FIELDS = (
@@ -23,6 +25,37 @@ ROW_FIELDS = (
     "text_value", "encounter_id", "module", "state",
 )
 T, END, KIND, SYSTEM, CODE, DISPLAY, VALUE, UNIT, TEXT, ENC, MODULE, STATE = range(12)
+#: A row's 13th and last item: the :func:`row_key` of its fixed fields (kind, code, unit,
+#: module, state), so that the shard writer converts those as one small table and an index
+#: per row instead of seven strings per row.
+KEY = 12
+
+#: ``row_key`` -> ``(kind, code_system, code, display, unit, module, state)``, in key order.
+ROW_KEY_FIELDS: list[tuple] = []
+_ROW_KEYS: dict[tuple, int] = {}
+_ROW_KEYS_LOCK = threading.Lock()
+
+
+def row_key(kind: str, code: tuple | None, module: str, state: str, unit: str | None = None) -> int:
+    """The index in :data:`ROW_KEY_FIELDS` of a row's fixed fields (added there on first use).
+
+    Example:
+        >>> k = row_key("observation", ("LOINC", "8867-4", "Heart rate"), "m", "s", "/min")
+        >>> ROW_KEY_FIELDS[k]
+        ('observation', 'LOINC', '8867-4', 'Heart rate', '/min', 'm', 's')
+        >>> row_key("observation", ("LOINC", "8867-4", "Heart rate"), "m", "s", "/min") == k
+        True
+    """
+    k = (kind, code, module, state, unit)
+    i = _ROW_KEYS.get(k)
+    if i is None:
+        with _ROW_KEYS_LOCK:  # shards may run in threads of one process
+            i = _ROW_KEYS.get(k)
+            if i is None:
+                c = code if code is not None else (None, None, None)
+                ROW_KEY_FIELDS.append((kind, c[0], c[1], c[2], unit, module, state))
+                i = _ROW_KEYS[k] = len(ROW_KEY_FIELDS) - 1
+    return i
 
 #: ``kind`` -> name of the Person dict that indexes the active entries of that kind.
 ACTIVE_TABLE = {
@@ -122,9 +155,12 @@ class Person:
                 encounter[END] = t
         else:
             enc_id = None
+        key = _ROW_KEYS.get((kind, code, module, state, unit))
+        if key is None:
+            key = row_key(kind, code, module, state, unit)
         if code is None:
             code = (None, None, None)
-        row = [t, end, kind, code[0], code[1], code[2], value, unit, text, enc_id, module, state]
+        row = [t, end, kind, code[0], code[1], code[2], value, unit, text, enc_id, module, state, key]
         self.rows.append(row)
         self.dirty.add(RECORD_KEYS.get(kind) or record_key(kind))
         return row
@@ -134,8 +170,11 @@ class Person:
         """Open an encounter: its row is its own ``encounter`` (``encounter_id`` = its id)."""
         enc_id = self.subject_id * 10_000_000 + self.next_encounter
         self.next_encounter += 1
+        key = _ROW_KEYS.get(("encounter", code, module, state, None))
+        if key is None:
+            key = row_key("encounter", code, module, state)
         row = [t, t + minutes * 60_000, "encounter", code[0], code[1], code[2], None, None, enc_class,
-               enc_id, module, state]
+               enc_id, module, state, key]
         self.rows.append(row)
         self.dirty.add("@encounter")
         return row

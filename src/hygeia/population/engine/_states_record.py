@@ -8,7 +8,7 @@ behaviour it follows.
 from __future__ import annotations
 
 from hygeia.population.engine._logic import SYMPTOMS, VITALS, record_key
-from hygeia.population.engine._person import END, Undiagnosed
+from hygeia.population.engine._person import END, Undiagnosed, row_key
 from hygeia.population.engine._states import ADVANCE, State, _code, _codes, _needs_transition, _register
 from hygeia.population.engine._units import compile_duration, number_sampler
 
@@ -17,7 +17,7 @@ __all__ = ["ConditionOnset", "ImagingStudy", "Observation", "Procedure"]
 class _Coded(State):
     """A state that records one coded fact in the module's current encounter."""
 
-    __slots__ = ("codes", "code", "assign", "key_changed")
+    __slots__ = ("codes", "code", "assign", "key_changed", "row_key")
     kind = ""
 
     def __init__(self, spec, ctx, where, problems, key="codes"):
@@ -30,6 +30,7 @@ class _Coded(State):
         self.code = self.codes[0] if self.codes and self.codes[0] else (None, None, None)
         self.assign = spec.get("assign_to_attribute")
         self.key_changed = record_key(self.kind)
+        self.row_key = None  # the rows' row_key, made on the first row (the loader names the state last)
 
     def start(self, run, person, t, text=None, end=None) -> list:
         code = self.code
@@ -40,7 +41,10 @@ class _Coded(State):
                 enc[1] = t
         else:
             enc_id = None
-        row = [t, end, self.kind, code[0], code[1], code[2], None, None, text, enc_id, self.module, self.name]
+        key = self.row_key
+        if key is None:
+            key = self.row_key = row_key(self.kind, self.code, self.module, self.name)
+        row = [t, end, self.kind, code[0], code[1], code[2], None, None, text, enc_id, self.module, self.name, key]
         person.rows.append(row)
         person.dirty.add(self.key_changed)
         run.entries[self.name] = row
@@ -365,8 +369,9 @@ class _ObservationValue:
             else:
                 enc_id = None
             person.rows.append([t, None, "observation", system, code_value, display, value, unit, None, enc_id,
-                                module, state])
+                                module, state, key])
             person.dirty.add("@observation")
+        key = row_key("observation", self.code, module, state, unit)
         return record
 
     def record(self, person, t, module, state, encounter):
@@ -387,7 +392,8 @@ class _ObservationValue:
                 person.obs[self.code[1] if self.code else None] = v[1]
                 code = self.code or (None, None, None)
                 person.rows.append([t, None, "observation", code[0], code[1], code[2], None, self.unit, text,
-                                    encounter[9] if encounter is not None else None, module, state])
+                                    encounter[9] if encounter is not None else None, module, state,
+                                    row_key("observation", self.code, module, state, self.unit)])
                 if encounter is not None and encounter[1] < t:
                     encounter[1] = t
                 person.dirty.add("@observation")
@@ -411,7 +417,7 @@ class _ObservationValue:
         else:
             enc_id = None
         person.rows.append([t, None, "observation", code[0], code[1], code[2], value, self.unit, text, enc_id,
-                            module, state])
+                            module, state, row_key("observation", self.code, module, state, self.unit)])
         person.dirty.add("@observation")
 
 
@@ -457,9 +463,10 @@ class Observation(State):
             else:
                 enc_id = None
             person.rows.append([t, None, "observation", system, code_value, display, value, unit, None, enc_id,
-                                module, name])
+                                module, name, key])
             person.dirty.add("@observation")
             return ADVANCE
+        key = row_key("observation", obs.code, module, name, unit)
         return process
 
 
