@@ -4,9 +4,12 @@ must follow the law of deciding every quarter."""
 
 from __future__ import annotations
 
+import json
 import random
 
 from engine_testkit import BIRTH, DAY, YEAR, ks_statistic, load, ms, rows, run
+
+from hygeia.population.engine import load_modules
 
 N_SEEDS = 400
 END = "2040-01-01"
@@ -100,3 +103,22 @@ def test_counter_loop_is_deterministic_by_seed() -> None:
     modules = load("counter_loop.json")
     for seed in range(20):
         assert run(modules, seed=seed, end=END).rows == run(modules, seed=seed, end=END).rows
+
+
+def _bmi_loop(days: int) -> dict:
+    return {"name": "bmi_loop", "states": {
+        "Initial": {"type": "Initial", "direct_transition": "Wait"},
+        "Wait": {"type": "Delay", "exact": {"quantity": days, "unit": "days"}, "direct_transition": "Risk"},
+        "Risk": {"type": "Simple", "complex_transition": [
+            {"condition": {"condition_type": "Vital Sign", "vital_sign": "BMI", "operator": ">=", "value": 30},
+             "distributions": [{"distribution": 0.1, "transition": "Terminal"}, {"distribution": 0.9, "transition": "Wait"}]},
+            {"distributions": [{"distribution": 0.01, "transition": "Terminal"}, {"distribution": 0.99, "transition": "Wait"}]}]},
+        "Terminal": {"type": "Terminal"}}}
+
+
+def test_a_loop_reading_a_drifting_vital_sign_is_stepped_when_it_loops_no_faster_than_the_recheck(tmp_path) -> None:
+    for days, fast in ((7, True), (28, False), (365, False)):
+        path = tmp_path / f"bmi_loop_{days}.json"
+        path.write_text(json.dumps(_bmi_loop(days)))
+        (module,) = load_modules([path]).modules
+        assert (module.states["Wait"].fast is not None) is fast, days

@@ -19,14 +19,13 @@ from heapq import heappush
 
 from hygeia.errors import SimulationError
 from hygeia.population.engine._person import END, Person
-from hygeia.population.engine._states import ADVANCE, CALL, DELAY, GUARD, TERMINAL, WELLNESS
+from hygeia.population.engine._states import ADVANCE, CALL, DELAY, DRIFT_RECHECK_MS, GUARD, TERMINAL, WELLNESS
 from hygeia.population.engine._units import DAY_MS
 
 __all__ = ["ModuleRun", "Simulation"]
 
 #: Most state changes one module may make at one instant before it is called an endless loop.
 MAX_STEPS_PER_INSTANT = 5000
-DRIFT_RECHECK_MS = 28 * DAY_MS
 #: Most pieces of constant loop probability one fast-loop plan walks before planning again,
 #: and how far ahead (a piece starting later is planned when it comes).
 FAST_PIECES = 64

@@ -35,11 +35,15 @@ from hygeia.population.engine._logic import (
 )
 from hygeia.population.engine._person import CODE, END
 from hygeia.population.engine._transitions import Direct, Fixed, compile_transition
-from hygeia.population.engine._units import compile_duration, number_sampler
+from hygeia.population.engine._units import DAY_MS, compile_duration, number_sampler
 
 __all__ = ["ADVANCE", "CALL", "DELAY", "DIED", "GUARD", "STATES", "State", "TERMINAL", "WELLNESS", "compile_state"]
 
 ADVANCE, DELAY, GUARD, WELLNESS, CALL, TERMINAL, DIED = range(7)
+
+#: How often a wait that reads a drifting vital sign (one that changes with age alone, such as
+#: BMI) is looked at again: a waiting Guard, and a fast-forwarded loop's plan.
+DRIFT_RECHECK_MS = 28 * DAY_MS
 
 STATES: dict[str, type["State"]] = {}
 
@@ -407,6 +411,11 @@ class Delay(State):
                 conditions.append(c)
                 deps |= reads(c)
         if HISTORY in deps:
+            return
+        if DRIFT in deps and self.exact_ms >= DRIFT_RECHECK_MS:
+            # Each plan of a loop that reads a drifting vital sign covers at most the drift's
+            # re-check, here one loop, and each change of what it reads plans again: it costs
+            # more than waking at every loop (a yearly risk that reads BMI).
             return
         counter = None
         if counters:
