@@ -149,6 +149,57 @@ def test_a_killed_writers_temporary_goes_with_the_next_write_a_live_ones_stays(t
     assert atomic.sweep_abandoned(dest) == [held]  # once its writer is gone
 
 
+_RESERVER = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    from pathlib import Path
+    from hygeia.core import atomic
+
+    tmp = atomic.make_temp(Path(sys.argv[1]), folder=False, overwrite=True, create=False)
+    tmp.mkdir()  # the writer makes its own output at the reserved name, as an export does
+    (tmp / "part.txt").write_text("half")
+    tmp.with_name(tmp.name + ".journal").write_text("{}")  # a companion beside it
+    print(tmp, flush=True)
+    if sys.argv[2] == "die":
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(60)
+    """
+)
+
+
+def test_a_live_export_temporary_older_than_a_minute_is_never_swept_an_abandoned_one_is(tmp_path: Path) -> None:
+    dest = tmp_path / "export"
+    dead = subprocess.run([sys.executable, "-c", _RESERVER, str(dest), "die"], capture_output=True, text=True,
+                          timeout=60)
+    assert dead.returncode == -signal.SIGKILL
+    abandoned = Path(dead.stdout.strip())
+    live = subprocess.Popen([sys.executable, "-c", _RESERVER, str(dest), "live"], stdout=subprocess.PIPE, text=True)
+    try:
+        held = Path(live.stdout.readline().strip())
+        assert abandoned.is_dir() and held.is_dir()
+        for p in tmp_path.iterdir():  # every temporary and companion is hours old
+            os.utime(p, (1_000_000_000, 1_000_000_000))
+        with atomic_output(dest, folder=True, overwrite=True) as tmp:  # another write to the same destination
+            (tmp / "z.txt").write_text("z")
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+            ["export", held.name, held.name + ".journal", held.name + ".lock"]), "the abandoned one went, whole"
+        assert (held / "part.txt").read_text() == "half"
+    finally:
+        live.kill()
+        live.wait()
+        live.stdout.close()
+    assert atomic.sweep_abandoned(dest) == [held]  # once its writer is gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]
+
+
+def test_a_reserved_name_is_released_on_discard(tmp_path: Path) -> None:
+    tmp = atomic.make_temp(tmp_path / "cdm.duckdb", folder=False, create=False)
+    assert not tmp.exists() and atomic.hold(tmp)
+    tmp.write_text("made by the writer")
+    atomic.discard(tmp)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_error_in_the_block_keeps_the_old_output_and_leaves_no_temporary(tmp_path: Path) -> None:
     dest = tmp_path / "out"
     _make_old_folder(dest)

@@ -18,10 +18,14 @@ How the swap works:
   repaired by :func:`recover`, which every writer runs on its destination first.
 
 The writing process holds an exclusive ``flock`` on its temporary output until the swap
-(the kernel drops it when the process dies, even by SIGKILL). A temporary sibling that no
-process holds is what a writer killed outright left behind: the next successful write to
-the same destination deletes it (:func:`sweep_abandoned`), and never one that a writer
-still holds.
+(the kernel drops it when the process dies, even by SIGKILL). A writer that creates the
+temporary output itself (a DuckDB file, a folder another library makes) reserves only its
+name, ``make_temp(..., create=False)``, and holds a lock file beside it,
+``.NAME.tmp-XXXX.lock``, from the start. A temporary output and its companions
+(``.NAME.tmp-XXXX.*``: that lock file, an export's journal, a database's write-ahead log)
+are one temporary: they are deleted together. A temporary that no process holds is what a
+writer killed outright left behind: the next successful write to the same destination
+deletes it (:func:`sweep_abandoned`), and never one that a writer still holds.
 
 Example:
     >>> import tempfile, pathlib
@@ -40,6 +44,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
+import glob
 import os
 import secrets
 import shutil
@@ -56,11 +62,13 @@ try:  # POSIX advisory locks: the writer's hold on its temporary output
 except ImportError:  # pragma: no cover - not POSIX: no locks, so nothing is ever swept
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["atomic_output", "commit", "discard", "make_temp", "recover", "refuse_foreign", "sweep_abandoned",
-           "write_text"]
+__all__ = ["atomic_output", "commit", "discard", "hold", "make_temp", "recover", "refuse_existing", "refuse_foreign",
+           "sweep_abandoned", "write_text"]
 
 _TMP = ".tmp-"
 _OLD = ".old-"
+_TOKEN_HEX = 8  # the random part of a temporary's name: .NAME.tmp-XXXXXXXX
+_LOCK = ".lock"
 
 
 def _step(name: str) -> None:
@@ -135,19 +143,36 @@ _HELD: dict[str, int] = {}
 _SWEEP_MIN_AGE_S = 60.0
 
 
-def _hold(tmp: Path) -> None:
-    if fcntl is None:
-        return
+def _lock_file(tmp: Path) -> Path:
+    """The lock file beside a temporary whose writer creates the output itself."""
+    return tmp.with_name(tmp.name + _LOCK)
+
+
+def _flock(path: Path) -> int | None:
+    """An open descriptor of ``path`` with an exclusive flock on it; None if another process holds it."""
     try:
-        fd = os.open(tmp, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
-        return
+        return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
-        return
+        return None
+    return fd
+
+
+def _hold(tmp: Path) -> bool:
+    if fcntl is None:
+        return True
+    if str(tmp) in _HELD:
+        return True
+    lock = _lock_file(tmp)
+    fd = _flock(lock if lock.exists() else tmp)
+    if fd is None:
+        return False
     _HELD[str(tmp)] = fd
+    return True
 
 
 def _release(tmp: Path) -> None:
@@ -156,14 +181,49 @@ def _release(tmp: Path) -> None:
         os.close(fd)
 
 
+def hold(tmp: str | os.PathLike[str]) -> bool:
+    """Take the writer's hold on an existing temporary output (to resume writing it); False if another holds it.
+
+    A temporary left by a writer killed outright is held by nobody; a process that continues
+    it (``export --resume``) takes the hold first, so that no sweep deletes it while it works.
+    :func:`commit` and :func:`discard` release it.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> tmp = make_temp(pathlib.Path(tempfile.mkdtemp()) / "out.csv", folder=False)
+        >>> hold(tmp)  # this process holds it already
+        True
+        >>> discard(tmp)
+    """
+    return _hold(Path(tmp))
+
+
+def _family(tmp: Path) -> list[Path]:
+    """A temporary output's companions beside it (``.NAME.tmp-XXXX.*``), the lock file last."""
+    try:
+        found = [p for p in tmp.parent.glob(glob.escape(tmp.name) + ".*") if p.name != tmp.name]
+    except OSError:
+        return []
+    return sorted(found, key=lambda p: p.name.endswith(_LOCK))
+
+
+def _remove_all(tmp: Path) -> None:
+    """Delete a temporary output and its companions (the lock file last)."""
+    _remove(tmp)
+    for p in _family(tmp):
+        _remove(p)
+
+
 def sweep_abandoned(dest: str | os.PathLike[str]) -> list[Path]:
     """Delete the temporary siblings of ``dest`` that no writer holds any more; returns them.
 
     A writer killed outright (SIGKILL, the out-of-memory killer, a power cut) leaves its
     ``.NAME.tmp-*`` behind. The kernel released its lock when it died, so a sibling whose
-    lock can be taken is abandoned. One held by a live writer, or younger than a minute
-    (its writer may not have taken the lock yet), is left alone. :func:`commit` runs this
-    after every successful swap.
+    lock can be taken is abandoned. The lock is the one on the temporary output itself, or on
+    its lock file ``.NAME.tmp-XXXX.lock`` where the writer creates the output itself
+    (``make_temp(..., create=False)``). One held by a live writer, or younger than a minute
+    (its writer may not have taken the lock yet), is left alone, with its companions
+    (``.NAME.tmp-XXXX.*``). :func:`commit` runs this after every successful swap.
 
     Example:
         >>> import tempfile, pathlib
@@ -174,30 +234,41 @@ def sweep_abandoned(dest: str | os.PathLike[str]) -> list[Path]:
         return []
     dest = Path(dest).expanduser().absolute()
     swept: list[Path] = []
+    prefix = f".{dest.name}{_TMP}"
     try:
-        candidates = list(dest.parent.glob(f".{dest.name}{_TMP}*"))
+        candidates = list(dest.parent.glob(glob.escape(prefix) + "*"))
     except OSError:
         return swept
+    groups: dict[str, list[Path]] = {}
+    for p in candidates:  # one temporary and its companions: .NAME.tmp-XXXXXXXX[.suffix]
+        groups.setdefault(p.name[:len(prefix) + _TOKEN_HEX], []).append(p)
     now = time.time()
-    for tmp in candidates:
-        if str(tmp) in _HELD:
+    for base_name, members in sorted(groups.items()):
+        base = dest.parent / base_name
+        if str(base) in _HELD:
             continue
+        lock = _lock_file(base)
+        target = lock if os.path.lexists(lock) else base if os.path.lexists(base) else None
         try:
-            if now - tmp.lstat().st_mtime < _SWEEP_MIN_AGE_S or tmp.is_symlink():
-                continue
-            fd = os.open(tmp, os.O_RDONLY)
+            if target is None:  # companions alone (the temporary went; its writer was killed before removing them)
+                if any(now - p.lstat().st_mtime < _SWEEP_MIN_AGE_S for p in members):
+                    continue
+                fd = None
+            else:
+                if now - target.lstat().st_mtime < _SWEEP_MIN_AGE_S or target.is_symlink():
+                    continue
+                fd = _flock(target)
+                if fd is None:  # a live writer holds it
+                    continue
         except OSError:
             continue
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:  # a live writer holds it
-            os.close(fd)
-            continue
-        try:
-            _remove(tmp)
-            swept.append(tmp)
+            for p in sorted(members, key=lambda p: (p.name.endswith(_LOCK), p.name)):
+                _remove(p)
+            swept.append(base)
         finally:
-            os.close(fd)
+            if fd is not None:
+                os.close(fd)
     return swept
 
 
@@ -222,7 +293,27 @@ def recover(dest: str | os.PathLike[str]) -> None:
         _remove(p)
 
 
-def make_temp(dest: str | os.PathLike[str], *, folder: bool, overwrite: bool = False, what: str = "output") -> Path:
+def refuse_existing(dest: str | os.PathLike[str], *, overwrite: bool = False, what: str = "output") -> None:
+    """Repair ``dest`` (:func:`recover`) and refuse it if it exists, is not an empty folder and ``overwrite`` is off.
+
+    :func:`make_temp` checks this first; a writer that continues an interrupted temporary
+    output instead of making one checks it alone.
+
+    Raises:
+        OutputError: ``dest`` exists, in the CLI's words (``--out``, ``--overwrite``).
+
+    Example:
+        >>> refuse_existing("/nonexistent/out")  # nothing there: fine
+    """
+    dest = Path(dest).expanduser().absolute()
+    recover(dest)
+    if os.path.lexists(dest) and not overwrite and not (dest.is_dir() and not any(dest.iterdir())):
+        raise OutputError(f"{what} {str(dest)!r} already exists. Choose another --out, or pass --overwrite "
+                          "to replace it.")
+
+
+def make_temp(dest: str | os.PathLike[str], *, folder: bool, overwrite: bool = False, what: str = "output",
+              create: bool = True) -> Path:
     """Create the hidden temporary sibling of ``dest`` that :func:`commit` will swap in.
 
     Args:
@@ -233,6 +324,20 @@ def make_temp(dest: str | os.PathLike[str], *, folder: bool, overwrite: bool = F
         overwrite: allow replacing an existing ``dest``; without it an existing
             non-empty ``dest`` is refused before anything is written.
         what: what the output is, for error messages ("model folder", "report"...).
+        create: False to only reserve the name, for a writer that creates the file or folder
+            itself (``folder`` is then ignored): nothing is made at the returned path, and the
+            hold is taken on the lock file ``.NAME.tmp-XXXX.lock`` beside it, so no sweep
+            deletes what the writer makes there however long it works.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> dest = pathlib.Path(tempfile.mkdtemp()) / "cdm.duckdb"
+        >>> tmp = make_temp(dest, folder=False, create=False)
+        >>> tmp.exists(), sorted(p.name[-5:] for p in dest.parent.iterdir())
+        (False, ['.lock'])
+        >>> _ = tmp.write_text("made by the writer")
+        >>> commit(tmp, dest).read_text(), sorted(p.name for p in dest.parent.iterdir())
+        ('made by the writer', ['cdm.duckdb'])
 
     Raises:
         OutputError: ``dest`` exists (without ``overwrite``) or its folder cannot be written. Its
@@ -240,16 +345,19 @@ def make_temp(dest: str | os.PathLike[str], *, folder: bool, overwrite: bool = F
             destination argument and ``overwrite=True``.
     """
     dest = Path(dest).expanduser().absolute()
-    recover(dest)
-    if os.path.lexists(dest) and not overwrite and not (dest.is_dir() and not any(dest.iterdir())):
-        raise OutputError(f"{what} {str(dest)!r} already exists. Choose another --out, or pass --overwrite "
-                          "to replace it.")
+    refuse_existing(dest, overwrite=overwrite, what=what)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}{_TMP}{secrets.token_hex(4)}")
+        tmp = dest.with_name(f".{dest.name}{_TMP}{secrets.token_hex(_TOKEN_HEX // 2)}")
         mask = os.umask(0)
         os.umask(mask)
-        if folder:
+        if not create:
+            fd = os.open(_lock_file(tmp), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666 & ~mask)
+            os.close(fd)
+            if os.path.lexists(tmp):  # pragma: no cover - a 32-bit random name already taken
+                os.unlink(_lock_file(tmp))
+                raise FileExistsError(errno.EEXIST, "temporary name taken", str(tmp))
+        elif folder:
             tmp.mkdir(mode=0o777 & ~mask)
         else:
             fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666 & ~mask)
@@ -272,23 +380,25 @@ def commit(tmp: str | os.PathLike[str], dest: str | os.PathLike[str], *, what: s
         old = _swap_in(tmp, dest)
     except OSError as exc:
         _release(tmp)
-        _remove(tmp)
+        _remove_all(tmp)
         raise OutputError(f"cannot move the finished {what} into {str(dest)!r}: {exc.strerror or exc}. "
                           "The previous output, if any, is unchanged.") from None
     _release(tmp)
     _step("swapped")
     if old is not None:
         _remove(old)
+    for companion in _family(tmp):  # its lock file, a journal: the temporary is gone
+        _remove(companion)
     _step("cleaned")
     sweep_abandoned(dest)
     return dest
 
 
 def discard(tmp: str | os.PathLike[str] | None) -> None:
-    """Delete a temporary output (idempotent)."""
+    """Delete a temporary output and its companions beside it (idempotent)."""
     if tmp is not None:
         _release(Path(tmp))
-        _remove(Path(tmp))
+        _remove_all(Path(tmp))
 
 
 @contextmanager
