@@ -124,6 +124,7 @@ Examples:
   hygeia export output --format omop --vocabulary athena --start 2000-01-01 --out cdm.duckdb
   hygeia export output --format meds --out meds_dataset     # a folder
   hygeia export output --format csv --out csv               # a folder
+  hygeia export output --format csv --out csv --resume      # after a kill: keep the shards written
   hygeia export output --format synthea-csv --out synthea_csv   # Synthea's 18 CSV files (ETL-Synthea loads them)
   hygeia notes write output --out output_notes --seed 1
   hygeia export output --notes output_notes --format fhir --out fhir_bundles   # with the notes""",
@@ -150,9 +151,13 @@ Examples:
                    "N entries (patient-<id>-part<k>of<n>.json, to load in name order; servers commonly cap a "
                    "transaction at 500 entries). Default: one Bundle per patient.")
 @click.option("--overwrite", is_flag=True, help="Replace PATH if it exists (without it an existing PATH is refused).")
+@click.option("--resume", is_flag=True,
+              help="Continue an export of DIR to PATH that was killed (SIGKILL, a power cut) from the shards it "
+                   "wrote and verified, for the same output as an uninterrupted export. Pass its options again "
+                   "and the same --out. Without an interrupted export, export from the start.")
 @quiet_option
 def export_command(directory: str, fmt: str, out: str | None, omop_url: str | None, vocabulary: str | None,
-                   start: str | None, notes: str | None, max_entries: int | None, overwrite: bool,
+                   start: str | None, notes: str | None, max_entries: int | None, overwrite: bool, resume: bool,
                    quiet: bool) -> None:
     """Export the run in DIR (made by 'hygeia generate' or 'hygeia import-fhir') to FHIR R4, OMOP CDM 5.4, MEDS or CSV."""
     from hygeia.export import export
@@ -173,8 +178,12 @@ def export_command(directory: str, fmt: str, out: str | None, omop_url: str | No
             raise click.UsageError("--max-entries goes with --format fhir (it sizes the transaction Bundles)")
         options["max_entries"] = max_entries
     began = time.perf_counter()
+    if resume and omop_url:
+        raise click.UsageError("--resume goes with an export to a file or folder: a PostgreSQL load (--omop-url) "
+                               "is one transaction that the server rolls back when the export is killed; run the "
+                               "same command without --resume")
     counts = export(directory, fmt, None if omop_url else path, overwrite=overwrite, progress=not quiet,
-                    notes=notes, **options)
+                    notes=notes, resume=resume, **options)
     echo_summary(_summary(fmt, counts, path, time.perf_counter() - began, postgres=bool(omop_url)), quiet=quiet)
 
 

@@ -39,7 +39,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hygeia.core.atomic import commit, discard, make_temp, refuse_foreign
+from hygeia.core.atomic import commit, discard, hold, make_temp, refuse_foreign
 from hygeia.core.schema import EVENTS_SCHEMA, PERSONS_SCHEMA
 from hygeia.errors import ConfigError, DataValidationError, OutputError, SimulationError
 
@@ -327,6 +327,7 @@ class RunWriter:
             lock = _try_lock(run.path)
             if lock is None:
                 continue  # another process is writing it
+            hold(run.path)  # the writer's hold, which sweep_abandoned honours, as on a fresh temporary folder
             self._lock, self.tmp, self.resumed_from = lock, run.path, run.path
             self._verify_journal(run.path)
             return True
@@ -563,16 +564,17 @@ def read_records(path: str | os.PathLike[str]) -> tuple[pa.Table, pa.Table]:
     return out[0], out[1]
 
 
-def iter_shards(path: str | os.PathLike[str]) -> Iterator[tuple[pa.Table, pa.Table]]:
+def iter_shards(path: str | os.PathLike[str], start: int = 0) -> Iterator[tuple[pa.Table, pa.Table]]:
     """Yield a run's ``(persons, events)`` one shard at a time (memory stays flat in N).
 
     The persons of one shard and their events come together (``part-K`` of both tables).
+    ``start`` skips the first shards without reading them (a resumed export has them already).
     """
     root = _check_run_folder(path)
     files = _recorded(root)
     persons = {p.name: p for p in _parts(root, "persons", files)}
     events = {p.name: p for p in _parts(root, "events", files)}
-    for name in sorted(set(persons) | set(events)):
+    for name in sorted(set(persons) | set(events))[start:]:
         yield (
             _read_part(persons[name], TABLES["persons"], files.get(f"persons/{name}")) if name in persons
             else TABLES["persons"].empty_table(),

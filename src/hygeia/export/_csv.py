@@ -13,7 +13,9 @@ a table of their own (death causes, symptoms) go to ``other_events.csv`` so
 nothing is dropped.
 
 Files are appended shard by shard with :class:`pyarrow.csv.CSVWriter` (header
-once), so memory stays flat as N grows.
+once), so memory stays flat as N grows. Each file's length and SHA-256 after every
+shard are journalled, so an export killed outright is cut back to its last whole
+shard and continued (``resume=True``), byte for byte as if uninterrupted.
 
 Example:
     >>> from hygeia.export import export
@@ -152,25 +154,36 @@ class CsvExporter(Exporter):
     """
 
     def write(self, shards: Iterator[tuple[pa.Table, pa.Table]], out: Path, run_info: dict) -> dict[str, int]:
-        out.mkdir(parents=True)
+        ck = self.checkpoint_for(out)
+        out.mkdir(parents=True, exist_ok=True)
         layout = {"patients": PATIENT_COLUMNS, **{k: cols for k, (_, cols) in CSV_TABLES.items()},
                   OTHER_TABLE: _OTHER_COLUMNS}
         schemas = {name: _schema(cols) for name, cols in layout.items()}
         known = pa.array([k for kinds, _ in CSV_TABLES.values() for k in kinds], _STR)
         counts = dict.fromkeys(layout, 0)
+        for state in ck.states:  # the shards a resumed export has already written
+            for name, n in state.items():
+                counts[name] += n
         writers: dict[str, pcsv.CSVWriter] = {}
         try:
             for name, schema in schemas.items():  # every file exists, with its header, even when empty
-                writers[name] = pcsv.CSVWriter(str(out / f"{name}.csv"), schema)
-            for persons, events in shards:
+                sink, resumed = ck.stream(f"{name}.csv")
+                writers[name] = pcsv.CSVWriter(pa.PythonFile(sink, mode="w"), schema,
+                                               write_options=pcsv.WriteOptions(include_header=not resumed))
+            for index, (persons, events) in enumerate(shards, ck.start):
                 parts = {"patients": persons, OTHER_TABLE: events.filter(pc.invert(pc.is_in(events["kind"], known)))}
                 for name, (kinds, _) in CSV_TABLES.items():
                     parts[name] = events.filter(pc.is_in(events["kind"], pa.array(kinds, _STR)))
+                written = {}
                 for name, rows in parts.items():
                     if rows.num_rows:
                         writers[name].write_table(_build(rows, layout[name], schemas[name]))
-                        counts[name] += rows.num_rows
+                        written[name] = rows.num_rows
+                for name, n in written.items():
+                    counts[name] += n
+                ck.shard_done(index, written)
         finally:
             for w in writers.values():
                 w.close()
+            ck.close()
         return counts

@@ -20,7 +20,10 @@ note. Subjects are split by hashing ``(run seed, subject_id)``, so the split of
 a subject never depends on sharding or worker count.
 
 Memory stays flat as N grows: one shard is in memory at a time; the split file
-is appended shard by shard; only the dictionary of distinct codes is kept.
+gets a row group per shard; only the dictionary of distinct codes is kept. Each
+shard's files (with their SHA-256), its subject splits and the codes it added are
+journalled, so an export killed outright continues with ``resume=True``; the
+dataset's ``created_at`` is when the export began (a resumed export keeps it).
 
 Example:
     >>> from hygeia.export import export
@@ -35,7 +38,9 @@ import datetime as dt
 import hashlib
 import json
 import math
+import shutil
 from collections.abc import Iterator, Mapping
+from itertools import islice
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -75,6 +80,8 @@ _EXTENSIONS = {
     "other_extension_columns": ["end_time", "kind", "module", "state"],
 }
 _COMPRESSION = "zstd"
+#: Each shard's subject splits, kept until the end (``subject_splits.parquet`` is one file).
+_SPLIT_PIECES = ".subject_splits"
 
 
 def _meds() -> ModuleType:
@@ -232,41 +239,68 @@ class MedsExporter(Exporter):
 
     def write(self, shards: Iterator[tuple[pa.Table, pa.Table]], out: Path, run_info: dict) -> dict[str, int]:
         meds = _meds()
+        ck = self.checkpoint_for(out)
         splits = _check_splits(self.options.get("splits", DEFAULT_SPLITS))
         seed = _run_seed(run_info)
         schema = _data_schema(meds)
         split_schema = meds.SubjectSplitSchema.schema()
         data_dir = out / meds.data_subdirectory
         meta_dir = out / "metadata"
-        data_dir.mkdir(parents=True)
-        meta_dir.mkdir()
+        for folder in (data_dir, meta_dir, out / _SPLIT_PIECES):
+            folder.mkdir(parents=True, exist_ok=True)
         codes = _Codes()
         codes.add(meds.birth_code, "Birth")
         codes.add(meds.death_code, "Death")
         counts = {"subjects": 0, "events": 0, "rows": 0, "files": 0, **{f"subjects_{s}": 0 for s in splits}}
+        for state in ck.states:  # the shards a resumed export has already written
+            for name, n in state["counts"].items():
+                counts[name] += n
+            for code, description, parent in state["codes"]:
+                codes.add(code, description, parent)
+        for index, (persons, events) in enumerate(shards, ck.start):
+            known = len(codes.codes)
+            shard_counts = dict.fromkeys(counts, 0)
+            table = _shard_rows(meds, schema, persons, events, codes)
+            sids = persons["subject_id"]
+            person_split = assign_splits(sids.to_numpy(), seed, splits)
+            ck.write_file(f"{_SPLIT_PIECES}/{index:05d}.arrow", _ipc(pa.table([sids, person_split], schema=split_schema)))
+            row_split = assign_splits(table["subject_id"].to_numpy(), seed, splits)
+            for name in splits:
+                part = table.filter(pc.equal(row_split, name))
+                shard_counts[f"subjects_{name}"] += int(pc.sum(pc.equal(person_split, name)).as_py() or 0)
+                if part.num_rows:
+                    (data_dir / name).mkdir(exist_ok=True)
+                    sink = pa.BufferOutputStream()
+                    pq.write_table(part, sink, compression=_COMPRESSION)
+                    ck.write_file(f"{meds.data_subdirectory}/{name}/{index:05d}.parquet", sink.getvalue())
+                    shard_counts["files"] += 1
+            shard_counts["subjects"] += persons.num_rows
+            shard_counts["events"] += events.num_rows
+            shard_counts["rows"] += table.num_rows
+            for name, n in shard_counts.items():
+                counts[name] += n
+            ck.shard_done(index, {"counts": {k: n for k, n in shard_counts.items() if n},
+                                  "codes": [[c, d, p] for c, (d, p) in islice(codes.codes.items(), known, None)]})
+        # the subject splits, appended shard by shard, as one Parquet file (a row group per shard)
+        pieces = sorted((out / _SPLIT_PIECES).glob("*.arrow"))
         with pq.ParquetWriter(out / meds.subject_splits_filepath, split_schema, compression=_COMPRESSION) as sw:
-            for index, (persons, events) in enumerate(shards):
-                table = _shard_rows(meds, schema, persons, events, codes)
-                sids = persons["subject_id"]
-                person_split = assign_splits(sids.to_numpy(), seed, splits)
-                sw.write_table(pa.table([sids, person_split], schema=split_schema))
-                row_split = assign_splits(table["subject_id"].to_numpy(), seed, splits)
-                for name in splits:
-                    part = table.filter(pc.equal(row_split, name))
-                    counts[f"subjects_{name}"] += int(pc.sum(pc.equal(person_split, name)).as_py() or 0)
-                    if part.num_rows:
-                        folder = data_dir / name
-                        folder.mkdir(exist_ok=True)
-                        pq.write_table(part, folder / f"{index:05d}.parquet", compression=_COMPRESSION)
-                        counts["files"] += 1
-                counts["subjects"] += persons.num_rows
-                counts["events"] += events.num_rows
-                counts["rows"] += table.num_rows
+            for piece in pieces:
+                with pa.ipc.open_stream(pa.memory_map(str(piece))) as reader:
+                    sw.write_table(reader.read_all().cast(split_schema))
+        shutil.rmtree(out / _SPLIT_PIECES)
         pq.write_table(codes.table(meds), out / meds.code_metadata_filepath, compression=_COMPRESSION)
         counts["codes"] = len(codes.codes)
-        meta = _dataset_metadata(meds, run_info, seed, self.options.get("dataset_name", "hygeia"), splits)
+        meta = _dataset_metadata(meds, run_info, seed, self.options.get("dataset_name", "hygeia"), splits,
+                                 ck.started_at)
         (out / meds.dataset_metadata_filepath).write_text(json.dumps(meta, indent=2) + "\n")
         return counts
+
+
+def _ipc(table: pa.Table) -> pa.Buffer:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
 
 
 def _run_seed(run_info: Mapping[str, Any]) -> int:
@@ -324,7 +358,7 @@ def _shard_rows(meds: ModuleType, schema: pa.Schema, persons: pa.Table, events: 
 
 
 def _dataset_metadata(meds: ModuleType, run_info: Mapping[str, Any], seed: int, name: str,
-                      splits: Mapping[str, float]) -> dict[str, Any]:
+                      splits: Mapping[str, float], created_at: str | None = None) -> dict[str, Any]:
     version = run_info.get("hygeia_version") or run_info.get("version") or hygeia.__version__
     return {
         "dataset_name": str(name),
@@ -332,7 +366,7 @@ def _dataset_metadata(meds: ModuleType, run_info: Mapping[str, Any], seed: int, 
         "etl_name": "hygeia",
         "etl_version": hygeia.__version__,
         "meds_version": meds.__version__,
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "created_at": created_at or dt.datetime.now(dt.timezone.utc).isoformat(),
         **_EXTENSIONS,
         "hygeia": {"seed": seed, "run_created_at": run_info.get("created_at"), "splits": dict(splits)},
     }

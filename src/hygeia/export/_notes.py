@@ -205,11 +205,11 @@ class NotesSource:
         return events
 
 
-def with_notes(shards: Iterator[tuple[pa.Table, pa.Table]], source: NotesSource) -> Iterator[tuple[pa.Table,
-                                                                                                     pa.Table]]:
-    """Each shard with its notes appended to its events as ``note`` events."""
-    n = 0
-    for index, (persons, events) in enumerate(shards):
+def with_notes(shards: Iterator[tuple[pa.Table, pa.Table]], source: NotesSource,
+               start: int = 0) -> Iterator[tuple[pa.Table, pa.Table]]:
+    """Each shard with its notes appended to its events as ``note`` events (the first is shard ``start``)."""
+    n = start
+    for index, (persons, events) in enumerate(shards, start):
         notes = source.shard(index, persons)
         yield persons, (pa.concat_tables([events, notes]) if notes.num_rows else events)
         n = index + 1

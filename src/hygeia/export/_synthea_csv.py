@@ -22,7 +22,9 @@ without a value (blood-pressure panel heads, whose values are their own rows) ar
 written, as Synthea writes none of them; the counts returned name them
 (``skipped: diagnostic_report``...).
 
-Files are appended shard by shard (header once), so memory stays flat as N grows.
+Files are appended shard by shard (header once), so memory stays flat as N grows. Each
+file's length and SHA-256 after every shard are journalled (with the shard's counts and
+provider use), so an export killed outright continues with ``resume=True``.
 
 Example:
     >>> from hygeia.export import export
@@ -121,29 +123,44 @@ class SyntheaCsvExporter(Exporter):
     """
 
     def write(self, shards: Iterator[tuple[pa.Table, pa.Table]], out: Path, run_info: dict) -> dict[str, int]:
-        out.mkdir(parents=True)
+        ck = self.checkpoint_for(out)
+        out.mkdir(parents=True, exist_ok=True)
         ids = _Ids((run_info.get("config") or {}).get("seed", run_info.get("seed")))
         layout = {"patients": PATIENT_COLUMNS, **{name: cols for name, (_, cols) in SYNTHEA_TABLES.items()}}
         schemas = {name: _schema(tuple(h for h, _ in cols)) for name, cols in layout.items()}
         schemas.update({name: _schema(headers) for name, headers in AGGREGATE_HEADERS.items()})
         counts: Counter[str] = Counter(dict.fromkeys(SYNTHEA_FILES, 0))
         usage: dict[str, Counter[str]] = {}  # provider key -> encounters, procedures
+        for state in ck.states:  # the shards a resumed export has already written
+            counts.update(state["counts"])
+            for key, used in state["usage"].items():
+                usage.setdefault(key, Counter()).update(used)
         writers: dict[str, pcsv.CSVWriter] = {}
         try:
             for name in SYNTHEA_FILES:  # every file exists, with its header, even when empty
-                writers[name] = pcsv.CSVWriter(str(out / f"{name}.csv"), schemas[name])
-            for persons, events in shards:
+                sink, resumed = ck.stream(f"{name}.csv")
+                writers[name] = pcsv.CSVWriter(pa.PythonFile(sink, mode="w"), schemas[name],
+                                               write_options=pcsv.WriteOptions(include_header=not resumed))
+            for index, (persons, events) in enumerate(shards, ck.start):
                 ids.forget_encounters()
-                for name, rows in self._tables(persons, events, ids, usage, counts).items():
+                shard_counts: Counter[str] = Counter()
+                shard_usage: dict[str, Counter[str]] = {}
+                for name, rows in self._tables(persons, events, ids, shard_usage, shard_counts).items():
                     if rows.num_rows:
                         writers[name].write_table(_build(rows, layout[name], schemas[name]))
-                        counts[name] += rows.num_rows
+                        shard_counts[name] += rows.num_rows
+                counts.update(shard_counts)
+                for key, used in shard_usage.items():
+                    usage.setdefault(key, Counter()).update(used)
+                ck.shard_done(index, {"counts": dict(shard_counts),
+                                      "usage": {k: dict(v) for k, v in sorted(shard_usage.items())}})
             for name, table in _providers(usage, schemas).items():
                 writers[name].write_table(table)
                 counts[name] += table.num_rows
         finally:
             for w in writers.values():
                 w.close()
+            ck.close()
         return dict(counts)
 
     def _tables(self, persons: pa.Table, events: pa.Table, ids: _Ids, usage: dict[str, Counter[str]],

@@ -45,9 +45,9 @@ def test_files_grow_shard_by_shard(run, tmp_path, monkeypatch):
     real = _base.iter_shards
     sizes: list[int] = []
 
-    def lazy(path) -> Iterator[tuple[pa.Table, pa.Table]]:
-        for shard in real(path):
-            tmp = next(tmp_path.glob(".csv.tmp-*"), None)
+    def lazy(path, start=0) -> Iterator[tuple[pa.Table, pa.Table]]:
+        for shard in real(path, start):
+            tmp = next(tmp_path.glob(".csv.tmp-????????"), None)
             sizes.append((tmp / "patients.csv").stat().st_size if tmp else 0)
             yield shard
 
@@ -80,8 +80,8 @@ def test_memory_stays_flat_as_shards_grow_in_number(tmp_path):
 def test_an_interrupted_export_leaves_no_output(run, tmp_path, monkeypatch, error):
     real = _base.iter_shards
 
-    def broken(path):
-        shards = real(path)
+    def broken(path, start=0):
+        shards = real(path, start)
         yield next(shards)
         raise error("interrupted")
 

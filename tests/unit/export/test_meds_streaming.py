@@ -46,10 +46,10 @@ def test_shards_are_pulled_lazily_and_written_before_the_next(run, tmp_path, mon
     dest = tmp_path / "meds"
     pulled: list[int] = []
 
-    def lazy(path) -> Iterator[tuple[pa.Table, pa.Table]]:
-        for k, shard in enumerate(real(path)):
+    def lazy(path, start=0) -> Iterator[tuple[pa.Table, pa.Table]]:
+        for k, shard in enumerate(real(path, start)):
             if k:  # the previous shard is on disk before this one is read
-                (tmp,) = tmp_path.glob(".meds.tmp-*")
+                (tmp,) = tmp_path.glob(".meds.tmp-????????")
                 assert list((tmp / "data").glob(f"*/{k - 1:05d}.parquet")), f"shard {k - 1} not written yet"
             pulled.append(k)
             yield shard
@@ -81,8 +81,8 @@ def test_memory_stays_flat_as_shards_grow_in_number(tmp_path):
 def test_an_interrupted_export_leaves_no_output(run, tmp_path, monkeypatch, error):
     real = _base.iter_shards
 
-    def broken(path):
-        shards = real(path)
+    def broken(path, start=0):
+        shards = real(path, start)
         yield next(shards)
         yield next(shards)
         raise error("interrupted")

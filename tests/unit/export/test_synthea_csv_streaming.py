@@ -60,8 +60,8 @@ def test_an_interrupted_export_leaves_no_output(tmp_path, monkeypatch, error):
     generate(n=4, seed=1, shard_size=2, out=run)
     real = _base.iter_shards
 
-    def broken(path):
-        shards = real(path)
+    def broken(path, start=0):
+        shards = real(path, start)
         yield next(shards)
         raise error("interrupted")
 

@@ -3,7 +3,9 @@
 Both read a run shard by shard and build each shard's resources (in worker
 processes with ``workers=N``; the output is the same for any N), writing shards
 in order, so memory stays flat as N grows; :meth:`Exporter.export` writes into a
-temporary folder renamed into place only when every file is complete.
+temporary folder renamed into place only when every file is complete. Each shard's
+Bundle files (their SHA-256), or the NDJSON files' lengths and prefix SHA-256s after
+it, are journalled, so an export killed outright continues with ``resume=True``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,7 +22,13 @@ from hygeia import __version__
 from hygeia.core.executors import ProcessExecutor
 from hygeia.errors import ConfigError
 from hygeia.export._base import Exporter, register_exporter
-from hygeia.export.fhir._codes import HTEST_TAG, HYGEIA, ORG_SYSTEM, PRACTITIONER_SYSTEM, resource_id
+from hygeia.export.fhir._codes import (
+    HTEST_TAG,
+    HYGEIA,
+    ORG_SYSTEM,
+    PRACTITIONER_SYSTEM,
+    resource_id,
+)
 from hygeia.export.fhir._patient import organization, practitioner, provider_key
 from hygeia.export.fhir._resources import patient_resources
 from hygeia.export.fhir._split import conditional_create, split_entries
@@ -127,24 +135,24 @@ def _bundle_shard(job: tuple) -> tuple[list[tuple[str, str]], dict[str, int], di
 
 
 def _in_order(fn, shards: Iterator[tuple[pa.Table, pa.Table]], run_info: dict, workers: int,
-              images: dict[int, dict] | None = None, *extra: Any) -> Iterator:
-    """``fn`` of every shard, in shard order, computed on ``workers`` processes.
+              images: dict[int, dict] | None = None, *extra: Any, start: int = 0) -> Iterator[tuple[int, Any]]:
+    """``(index, fn(shard))`` of every shard, in shard order, computed on ``workers`` processes.
 
     ``images``: subject_id -> that person's rendered studies by event key (the run's images);
-    ``extra``: more arguments appended to every job.
+    ``extra``: more arguments appended to every job; ``start``: the index of the first shard.
     """
     seed, meta = run_meta(run_info)
     images = images or {}
     jobs = ((i, (persons, events, seed, meta,
                  {s: images[s] for s in persons["subject_id"].to_pylist() if s in images}, *extra))
-            for i, (persons, events) in enumerate(shards))
+            for i, (persons, events) in enumerate(shards, start))
     done: dict[int, Any] = {}
-    following = 0
+    following = start
     with ProcessExecutor(workers) as ex:
         for (i, _job), result in ex.map_shards(_Indexed(fn), jobs):
             done[i] = result
             while following in done:
-                yield done.pop(following)
+                yield following, done.pop(following)
                 following += 1
 
 
@@ -188,32 +196,39 @@ class FhirNdjsonExporter(_FhirExporter):
 
     def write(self, shards: Iterator[tuple[pa.Table, pa.Table]], out: Path, run_info: dict) -> dict[str, int]:
         workers = self._workers()
+        ck = self.checkpoint_for(out)
         _seed, meta = run_meta(run_info)
-        out.mkdir(parents=True)
-        files: dict[str, IO[str]] = {}
+        out.mkdir(parents=True, exist_ok=True)
+        files: dict[str, BinaryIO] = {}
         counts: dict[str, int] = {}
         skipped: dict[str, int] = {}
         providers: set[str] = set()
+        for state in ck.states:  # the shards a resumed export has already written
+            _add(counts, state["counts"])
+            _add(skipped, state["skipped"])
+            providers.update(state["providers"])
 
         def emit(rtype: str, lines: list[str]) -> None:
             f = files.get(rtype)
             if f is None:
-                f = files[rtype] = open(out / f"{rtype}.ndjson", "w", encoding="utf-8")
-            f.writelines(lines)
+                f = files[rtype] = ck.stream(f"{rtype}.ndjson")[0]
+            f.write("".join(lines).encode("utf-8"))
             counts[rtype] = counts.get(rtype, 0) + len(lines)
 
         try:
-            for lines, keys, shard_skipped in _in_order(_ndjson_shard, shards, run_info, workers, self.images):
+            for index, (lines, keys, shard_skipped) in _in_order(_ndjson_shard, shards, run_info, workers,
+                                                                 self.images, start=ck.start):
                 for rtype, chunk in lines.items():
                     emit(rtype, chunk)
-                providers |= keys
                 _add(skipped, shard_skipped)
+                ck.shard_done(index, {"counts": {rtype: len(chunk) for rtype, chunk in lines.items()},
+                                      "skipped": shard_skipped, "providers": sorted(keys - providers)})
+                providers |= keys
             for key in sorted(providers):
                 emit("Organization", [_dumps(organization(key, meta)) + "\n"])
                 emit("Practitioner", [_dumps(practitioner(key, meta)) + "\n"])
         finally:
-            for f in files.values():
-                f.close()
+            ck.close()
         return _counted(counts, skipped)
 
 
@@ -244,15 +259,20 @@ class FhirBundleExporter(_FhirExporter):
                                         or max_entries < 1):
             raise ConfigError(f"--max-entries must be a whole number of at least 1; got {max_entries!r}. "
                               "Servers commonly accept 500 (Medplum: 8 with conditional creates)")
-        out.mkdir(parents=True)
+        ck = self.checkpoint_for(out)
+        out.mkdir(parents=True, exist_ok=True)
         counts: dict[str, int] = {}
         skipped: dict[str, int] = {}
-        for files, shard_counts, shard_skipped in _in_order(_bundle_shard, shards, run_info, workers, self.images,
-                                                            max_entries):
+        for state in ck.states:  # the shards a resumed export has already written
+            _add(counts, state["counts"])
+            _add(skipped, state["skipped"])
+        for index, (files, shard_counts, shard_skipped) in _in_order(_bundle_shard, shards, run_info, workers,
+                                                                     self.images, max_entries, start=ck.start):
             for name, text in files:
-                (out / name).write_text(text, encoding="utf-8")
+                ck.write_file(name, text.encode("utf-8"))
             _add(counts, shard_counts)
             _add(skipped, shard_skipped)
+            ck.shard_done(index, {"counts": shard_counts, "skipped": shard_skipped})
         return _counted(counts, skipped)
 
 

@@ -12,6 +12,7 @@ import pyarrow as pa
 from hygeia.core.storage import read_run_info
 from hygeia.errors import ConfigError
 from hygeia.export._base import Exporter, read_shards, register_exporter
+from hygeia.export._checkpoint import Checkpoint
 from hygeia.export._notes import NotesSource
 from hygeia.export.omop._load import DuckDBSink, PostgresSink, load
 from hygeia.export.omop._vocabulary import Vocabulary
@@ -61,18 +62,42 @@ class OmopExporter(Exporter):
         self.vocabulary = Vocabulary(options.get("vocabulary"))
 
     def export(self, run: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
-               overwrite: bool = False, progress: bool = False, notes: str | os.PathLike[str] | None = None) -> dict:
+               overwrite: bool = False, progress: bool = False, notes: str | os.PathLike[str] | None = None,
+               resume: bool = False, checkpoint: bool = True) -> dict:
         """Export ``run``; see the class docstring. Returns rows written per CDM table."""
         url = self.options.get("omop_url")
         if not url:
             if out is None:
                 raise ConfigError("an OMOP export needs an output path (--out cdm.duckdb) or --omop-url")
-            return super().export(run, out, overwrite=overwrite, progress=progress, notes=notes)
+            return super().export(run, out, overwrite=overwrite, progress=progress, notes=notes, resume=resume,
+                                  checkpoint=checkpoint)
+        if resume:
+            raise ConfigError("--resume goes with an export to a file or folder: a PostgreSQL load (--omop-url) "
+                              "is one transaction, rolled back by the server when the export is killed. Run the "
+                              "same command without --resume")
         info = read_run_info(run)
         source = NotesSource(notes, info) if notes is not None else None
         sink = PostgresSink(url, schema=self.options.get("omop_schema"), overwrite=overwrite)
         return load(read_shards(run, info, "loading OMOP into PostgreSQL", progress, source), sink, info,
                     self.vocabulary, self.options.get("start"))
 
+    def prepare(self, checkpoint: Checkpoint, shards: int) -> None:
+        """A resumed export reopens the DuckDB file it left and goes on after the shards committed there."""
+        self._sink = DuckDBSink(checkpoint.tmp, journal=checkpoint.journal)
+        if checkpoint.resumed_from is None:
+            return
+        states = self._sink.resume(shards)
+        checkpoint.keep_journal(len(states or []))
+        checkpoint.start = len(states or [])
+        checkpoint.states = states or []
+        checkpoint.persons_done = [int(s.get("persons", 0)) for s in checkpoint.states]
+        checkpoint.note(f"resuming {checkpoint.tmp}: {checkpoint.start} of {shards} shards already written and "
+                        "verified")
+
     def write(self, shards: Iterator[tuple[pa.Table, pa.Table]], out: Path, run_info: dict) -> dict[str, int]:
-        return load(shards, DuckDBSink(out), run_info, self.vocabulary, self.options.get("start"))
+        ck = self.checkpoint_for(out)
+        sink = getattr(self, "_sink", None)
+        self._sink = None
+        if sink is None or sink.path != Path(out):
+            sink = DuckDBSink(out, journal=ck.journal)
+        return load(shards, sink, run_info, self.vocabulary, self.options.get("start"), checkpoint=ck)

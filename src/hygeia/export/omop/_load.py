@@ -6,7 +6,8 @@ result visible, :meth:`abort` throws everything away. :func:`load` drives a
 sink with the rows of every shard, so memory stays flat in N.
 
 - :class:`DuckDBSink` writes a ``.duckdb`` file at a temporary path (the
-  exporter renames it into place); an abort deletes it and its WAL.
+  exporter renames it into place), one transaction per shard with its journal row, so
+  that a killed export continues from the shards committed; an abort deletes it and its WAL.
 - :class:`PostgresSink` runs everything in one transaction on a ``pg8000``
   connection (the BSD-licensed pure-Python driver): a failure or an interrupt
   rolls back, and a killed process's transaction is rolled back by the server.
@@ -18,11 +19,14 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 import socket
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -30,7 +34,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from hygeia.core._faults import EXPORT_KILL_ENV, maybe_kill
 from hygeia.errors import ConfigError, MissingExtraError, OutputError
+from hygeia.export._checkpoint import Checkpoint
 from hygeia.export.omop._ddl import (
     ALL_TABLES,
     VOCABULARY_TABLES,
@@ -48,18 +54,47 @@ CONNECT_TIMEOUT_S = 10.0
 
 
 def load(shards: Iterable[tuple[pa.Table, pa.Table]], sink: Any, run_info: dict,
-         vocabulary: Vocabulary | None = None, start: str | None = None) -> dict[str, int]:
+         vocabulary: Vocabulary | None = None, start: str | None = None, *,
+         checkpoint: Checkpoint | None = None) -> dict[str, int]:
     """Map every shard to CDM rows and write them, then ``cdm_source`` and the vocabulary tables,
-    through ``sink``; returns rows per table."""
+    through ``sink``; returns rows per table.
+
+    With a ``checkpoint`` (DuckDB), ``shards`` starts at ``checkpoint.start``: the sink already
+    holds the earlier shards (:meth:`DuckDBSink.resume`), whose journalled states renumber the ids
+    from where they stopped. Each shard is one transaction with its journal row.
+    """
     counts = {table: 0 for table in ALL_TABLES}
     transformer = ShardTransformer(run_info, vocabulary, start)
     try:
         sink.begin()
+        index = 0
+        if checkpoint is not None:
+            index = checkpoint.start
+            for state in checkpoint.states:  # the shards the database holds already
+                for table, n in state["counts"].items():
+                    counts[table] += n
+                transformer.offsets.update(state["offsets"])
+                for locale, state_name, location_id in state["locations"]:
+                    transformer.locations[(locale, state_name)] = location_id
         for persons, events in shards:
+            locations = len(transformer.locations)
+            shard_counts: dict[str, int] = {}
+            sink.begin_shard()
             for table, rows in transformer.transform(persons, events):
                 if rows.num_rows:
                     sink.insert(table, rows)
-                    counts[table] += rows.num_rows
+                    shard_counts[table] = shard_counts.get(table, 0) + rows.num_rows
+            state = {"persons": persons.num_rows, "counts": shard_counts, "offsets": dict(transformer.offsets),
+                     "locations": [[locale, state_name, i] for (locale, state_name), i
+                                   in islice(transformer.locations.items(), locations, None)]}
+            if checkpoint is not None:
+                maybe_kill(index, EXPORT_KILL_ENV)  # test-only: killed before the shard commits; nothing when unset
+            sink.end_shard(index, state)
+            if checkpoint is not None:
+                checkpoint.shard_done(index, state)  # (the database's own journal row is what counts)
+            for table, n in shard_counts.items():
+                counts[table] += n
+            index += 1
         sink.insert("cdm_source", transformer.cdm_source())
         counts["cdm_source"] = 1
         for table in VOCABULARY_TABLES:
@@ -77,15 +112,60 @@ def load(shards: Iterable[tuple[pa.Table, pa.Table]], sink: Any, run_info: dict,
 
 # -- DuckDB ---------------------------------------------------------------------
 class DuckDBSink:
-    """Writes the CDM into a new DuckDB file at ``path`` (which must not exist)."""
+    """Writes the CDM into a new DuckDB file at ``path`` (which must not exist), one transaction per shard.
 
-    def __init__(self, path: str | Path) -> None:
+    Each shard's rows are committed together with a row of the journal table
+    ``_hygeia_checkpoint`` (its index and its state, with a SHA-256 of them), so the file a
+    killed export leaves holds exactly the shards it committed: DuckDB's write-ahead log rolls
+    back the torn one when the file is opened again. :meth:`resume` reopens such a file;
+    :meth:`finish` drops the journal table.
+    """
+
+    def __init__(self, path: str | Path, *, journal: bool = True) -> None:
         self.path = Path(path)
+        self.journal = journal
         self.con: Any = None
+
+    def resume(self, shards: int) -> list[dict[str, Any]] | None:
+        """Reopen the file a killed export left; returns the journalled states of its shards, in order.
+
+        Returns None (and deletes the file) where nothing can be kept: no file, a file DuckDB
+        cannot open, a damaged journal row, or tables whose row counts differ from the journal's.
+        """
+        import duckdb
+
+        if not self.path.is_file():
+            self._delete()
+            return None
+        try:
+            con = duckdb.connect(str(self.path))
+        except duckdb.Error:
+            self._delete()
+            return None
+        try:
+            rows = con.execute(f"SELECT shard, entry FROM {_JOURNAL_TABLE} ORDER BY shard").fetchall()
+            states = []
+            for i, (shard, entry) in enumerate(rows):
+                obj = json.loads(entry)
+                if shard != i or i >= shards or obj.get("check") != _entry_check(obj):
+                    raise ValueError(f"journal row {i} is damaged")
+                states.append(obj["state"])
+            for table in ALL_TABLES:  # the tables hold the committed shards' rows, no more, no fewer
+                want = sum(int(state["counts"].get(table, 0)) for state in states)
+                if con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] != want:
+                    raise ValueError(f"{table} does not hold the journalled rows")
+        except (duckdb.Error, ValueError, KeyError, TypeError, json.JSONDecodeError):
+            con.close()
+            self._delete()
+            return None
+        self.con = con
+        return states
 
     def begin(self) -> None:
         import duckdb
 
+        if self.con is not None:  # resumed: the tables are there
+            return
         try:
             self.con = duckdb.connect(str(self.path))
         except duckdb.Error as e:
@@ -93,6 +173,20 @@ class DuckDBSink:
                               "Choose an --out path in a folder you can write to.") from e
         for table in ALL_TABLES:
             self.con.execute(render_table(table, "duckdb"))
+        if self.journal:
+            self.con.execute(f"CREATE TABLE {_JOURNAL_TABLE} (shard INTEGER, entry VARCHAR)")
+
+    def begin_shard(self) -> None:
+        if self.journal:
+            self.con.execute("BEGIN TRANSACTION")
+
+    def end_shard(self, index: int, state: dict[str, Any]) -> None:
+        if not self.journal:
+            return
+        entry = {"shard": index, "state": state}
+        entry["check"] = _entry_check(entry)
+        self.con.execute(f"INSERT INTO {_JOURNAL_TABLE} VALUES (?, ?)", [index, json.dumps(entry, sort_keys=True)])
+        self.con.execute("COMMIT")
 
     def insert(self, table: str, rows: pa.Table) -> None:
         self.con.register("_rows", rows)
@@ -102,6 +196,8 @@ class DuckDBSink:
             self.con.unregister("_rows")
 
     def finish(self) -> None:
+        if self.journal:
+            self.con.execute(f"DROP TABLE {_JOURNAL_TABLE}")
         for statement in render_primary_keys():
             self.con.execute(statement)
         self.con.execute("CHECKPOINT")
@@ -114,8 +210,19 @@ class DuckDBSink:
                 self.con.close()
             finally:
                 self.con = None
+        self._delete()
+
+    def _delete(self) -> None:
         for p in (self.path, self.path.with_name(self.path.name + ".wal")):
             p.unlink(missing_ok=True)
+
+
+_JOURNAL_TABLE = "_hygeia_checkpoint"
+
+
+def _entry_check(entry: dict[str, Any]) -> str:
+    body = json.dumps({k: v for k, v in entry.items() if k != "check"}, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(body.encode()).hexdigest()
 
 
 # -- PostgreSQL -----------------------------------------------------------------
@@ -277,6 +384,12 @@ class PostgresSink:
             con.run(f"DROP TABLE {table} CASCADE")
         for table in ALL_TABLES:
             con.run(render_table(table, "postgresql"))
+
+    def begin_shard(self) -> None:
+        """Nothing: the whole load is one transaction (a killed load is rolled back by the server)."""
+
+    def end_shard(self, index: int, state: dict[str, Any]) -> None:
+        """Nothing: see :meth:`begin_shard`."""
 
     def insert(self, table: str, rows: pa.Table) -> None:
         for chunk in _csv_chunks(rows):
