@@ -131,14 +131,19 @@ def _set(p, name: str, value: float) -> None:
         p.dirty.add(name)
 
 
-def update_cardio_risk(p, t: int) -> None:
+def update_cardio_risk(p, t: int, names=CARDIO_ATTRIBUTES) -> None:
     """Set ``p``'s cardiovascular risk attributes at ``t`` (marks the changed ones dirty).
 
     Reads the vital signs (systolic blood pressure, total cholesterol, HDL, BMI) and
     the attributes ``gender``, ``race``, ``smoker``, ``diabetes``, ``hypertension``,
     ``blood_pressure_controlled``, ``atrial_fibrillation`` and ``chf``, and the active
     conditions history of myocardial infarction and stroke.
+
+    ``names``: the attributes to keep (those some module reads); the others are not
+    computed (the vital signs' reads change nothing, so the records are the same).
     """
+    if not names:
+        return
     a = p.attrs
     age = int((t - p.birth) / _YEAR_MS)
     sex = p.sex
@@ -153,6 +158,8 @@ def update_cardio_risk(p, t: int) -> None:
     _set(p, "ascvd_risk", ascvd)
     _set(p, "mi_risk", monthly * MI_RATIO)
     _set(p, "ihd_risk", monthly * IHD_FACTOR)
+    if "atrial_fibrillation_risk" not in names and "stroke_risk" not in names:
+        return
     has_af = a.get("atrial_fibrillation") is not None
     bmi = p.vital("BMI", t)
     if has_af or bmi is None:

@@ -25,7 +25,7 @@ from bisect import bisect_right
 from statistics import NormalDist
 
 from hygeia.errors import ConfigError
-from hygeia.population._cardio import update_cardio_risk
+from hygeia.population._cardio import CARDIO_ATTRIBUTES, update_cardio_risk
 from hygeia.population._demography import Demography
 from hygeia.population._smoking import draw_history
 from hygeia.population._vitals import (
@@ -112,6 +112,11 @@ def attends_wellness(propensity: float, noise: float, share: float, rho: float =
 
 #: share -> its standard-normal quantile, for :func:`attends_wellness` (a handful of shares).
 _PROBIT: dict[float, float] = {}
+#: :func:`attends_wellness` at the default persistence, by :data:`WELLNESS_ATTENDANCE` band
+#: (the same floats: the same square roots and quantiles).
+_SQRT_RHO, _SQRT_1_RHO = math.sqrt(WELLNESS_PERSISTENCE), math.sqrt(1.0 - WELLNESS_PERSISTENCE)
+_ATTENDANCE_FROM = tuple(lo for lo, _ in WELLNESS_ATTENDANCE)
+_ATTENDANCE_CUT = tuple(_NORMAL.inv_cdf(share) for _, share in WELLNESS_ATTENDANCE)
 
 
 _MONTH_MS = YEAR_MS // 12
@@ -247,11 +252,15 @@ class Lifecycle:
             (:class:`~hygeia.population._demography.Demography`); by default the
             pack's pyramid and life table over the default observation window, with
             no module deaths taken out of the life table.
+        cardio_attributes: the cardiovascular risk attributes to keep up to date (those
+            the run's modules read, see :data:`~hygeia.population._cardio.CARDIO_ATTRIBUTES`);
+            by default all of them.
     """
 
     BIOMETRICS = ("pack", "synthea")
 
-    def __init__(self, pack, end: int, biometrics: str = "pack", *, demography=None) -> None:
+    def __init__(self, pack, end: int, biometrics: str = "pack", *, demography=None,
+                 cardio_attributes=CARDIO_ATTRIBUTES) -> None:
         if biometrics not in self.BIOMETRICS:
             raise ConfigError(f"biometrics must be one of {self.BIOMETRICS}; got {biometrics!r}")
         self.pack = pack
@@ -259,6 +268,7 @@ class Lifecycle:
         self.biometrics = biometrics
         self._synthea = biometrics == "synthea"
         self.demography = demography if demography is not None else Demography(pack, end)
+        self.cardio_attributes = frozenset(cardio_attributes)
         # (code, CVX code triple, repeat interval in ms or None, first month, dose ages in months)
         self._vaccines = []
         #: vital-sign name -> its reader (see :meth:`vital`), made on first use
@@ -493,7 +503,8 @@ class Lifecycle:
             if age is not None:
                 sim.schedule(p.birth + int(age * YEAR_MS), self._smoking, sim)
         sim.schedule(p.birth + 65 * YEAR_MS, self._medicare, sim)
-        sim.schedule(p.birth + CARDIO_FROM_AGE * YEAR_MS, self._cardio, sim)
+        if self.cardio_attributes:  # (else nothing reads them: no yearly update)
+            sim.schedule(p.birth + CARDIO_FROM_AGE * YEAR_MS, self._cardio, sim)
 
     def _cardio(self, sim, t: int) -> None:
         """Keep Synthea's cardiovascular risk attributes current (``CardiovascularDiseaseModule``).
@@ -504,7 +515,7 @@ class Lifecycle:
         pressure, lipids, smoking, diabetes, hypertension, atrial fibrillation) within a
         year, at a small fraction of the cost.
         """
-        update_cardio_risk(sim.person, t)
+        update_cardio_risk(sim.person, t, self.cardio_attributes)
         sim.schedule(t + CARDIO_EVERY_MS, self._cardio, sim)
 
     def _smoking(self, sim, t: int) -> None:
@@ -528,20 +539,27 @@ class Lifecycle:
     def _next_wellness(self, p: Person, t: int) -> int:
         months = (t - p.birth) / YEAR_MS * 12
         i = bisect_right(WELLNESS_AGES_MONTHS, months + 0.5)  # the first scheduled age after this one
+        # ``rng.randint(a, b)`` is ``a + rng._randbelow(b - a + 1)`` (the same draw), without its two calls
+        # of argument checks (tests/unit/population/test_lifecycle_wellness_draws.py holds them equal).
         if i < len(WELLNESS_AGES_MONTHS):
             m = WELLNESS_AGES_MONTHS[i]
-            jitter = p.rng.randint(-3, 3) * DAY_MS if m >= 12 else 0
+            jitter = (p.rng._randbelow(7) - 3) * DAY_MS if m >= 12 else 0
             return max(t + DAY_MS, p.birth + int(m * YEAR_MS / 12) + jitter)
-        return t + YEAR_MS + p.rng.randint(-20, 20) * DAY_MS
+        return t + YEAR_MS + (p.rng._randbelow(41) - 20) * DAY_MS
 
     @staticmethod
     def _attends(p: Person, age: float) -> bool:
-        """Draw whether ``p`` attends the wellness visit offered at ``age`` (a stream of their own)."""
-        rng = p.extra.get("wellness_rng")
+        """Draw whether ``p`` attends the wellness visit offered at ``age`` (a stream of their own).
+
+        :func:`attends_wellness` with :func:`wellness_attendance`, their constants looked up once.
+        """
+        extra = p.extra
+        rng = extra.get("wellness_rng")
         if rng is None:
-            rng = p.extra["wellness_rng"] = random.Random(p.seed ^ _WELLNESS_SALT)
-            p.extra["wellness_z"] = rng.gauss(0.0, 1.0)
-        return attends_wellness(p.extra["wellness_z"], rng.gauss(0.0, 1.0), wellness_attendance(age))
+            rng = extra["wellness_rng"] = random.Random(p.seed ^ _WELLNESS_SALT)
+            extra["wellness_z"] = rng.gauss(0.0, 1.0)
+        i = bisect_right(_ATTENDANCE_FROM, age) - 1
+        return _SQRT_RHO * extra["wellness_z"] + _SQRT_1_RHO * rng.gauss(0.0, 1.0) < _ATTENDANCE_CUT[i if i > 0 else 0]
 
     def _wellness(self, sim, t: int) -> None:
         p = sim.person

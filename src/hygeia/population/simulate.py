@@ -22,6 +22,7 @@ from hygeia.core.config import RunConfig
 from hygeia.core.schema import EVENTS_SCHEMA, PERSONS_SCHEMA
 from hygeia.core.seeding import SeedTree
 from hygeia.errors import ConfigError
+from hygeia.population._cardio import CARDIO_ATTRIBUTES
 from hygeia.population._demography import DEFAULT_WINDOW_YEARS, Demography
 from hygeia.population._mortality import module_share
 from hygeia.population.engine import Person, Simulation, load_run_modules
@@ -46,7 +47,10 @@ def _context(modules: tuple[str, ...], default_modules: bool, locale: str, end: 
     share, info = module_share(pack, module_set)
     demography = Demography(pack, to_ms_date(end), window_years=DEFAULT_WINDOW_YEARS, module_share=share)
     demography.info = {"window_years": DEFAULT_WINDOW_YEARS, "cause_specific_mortality": info}
-    return module_set, Lifecycle(pack, to_ms_date(end), biometrics=biometrics, demography=demography)
+    # Only the cardiovascular risk attributes that some module reads are kept up to date.
+    cardio = [a for a in CARDIO_ATTRIBUTES if a in module_set.mentioned]
+    return module_set, Lifecycle(pack, to_ms_date(end), biometrics=biometrics, demography=demography,
+                                 cardio_attributes=cardio)
 
 
 def _run_context(config: RunConfig):

@@ -15,7 +15,7 @@ from hygeia.population._cardio import (
     update_cardio_risk,
 )
 from hygeia.population.engine._person import Person
-from hygeia.population.simulate import simulate_person
+from hygeia.population.simulate import _run_context, simulate_person
 
 FIXTURES = Path(__file__).parent / "fixtures"
 YEAR = 31_556_952_000
@@ -62,6 +62,23 @@ def test_update_sets_monthly_risks_in_synthea_ratios() -> None:
     update_cardio_risk(p, 60 * YEAR)
     assert a["atrial_fibrillation_risk"] == 0.0  # Synthea stops once AF is present
     assert a["stroke_risk"] == pytest.approx(per_period(0.002, 365, 30))  # CHA2DS2-VASc 0: man of 60
+
+
+def test_only_the_attributes_modules_read_are_kept() -> None:
+    def person() -> Person:
+        return Person(1, 9, 0, "M", "white", "nonhispanic", vital_fn=lambda p, n, t: {
+            "Systolic Blood Pressure": 150.0, "Total Cholesterol": 240.0, "HDL": 40.0, "BMI": 32.0}.get(n))
+
+    full, some, none = person(), person(), person()
+    update_cardio_risk(full, 60 * YEAR)
+    update_cardio_risk(some, 60 * YEAR, ("ascvd_risk",))
+    update_cardio_risk(none, 60 * YEAR, ())
+    assert some.attrs["ascvd_risk"] == full.attrs["ascvd_risk"] > 0
+    assert "atrial_fibrillation_risk" not in some.attrs and "stroke_risk" not in some.attrs
+    assert "ascvd_risk" not in none.attrs
+    # The run's lifecycle keeps those its modules name: the default library reads ascvd_risk alone.
+    assert _run_context(RunConfig(n=1))[1].cardio_attributes == {"ascvd_risk"}
+    assert "mi_risk" in _run_context(RunConfig(n=1, modules=(str(FIXTURES),), default_modules=False))[1].cardio_attributes
 
 
 def test_a_module_reading_mi_risk_fires() -> None:

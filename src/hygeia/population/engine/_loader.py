@@ -52,6 +52,9 @@ class ModuleSet:
     submodules: dict[str, Module]
     sources: list[dict]
     warnings: list[str] = field(default_factory=list)
+    #: Every string the module files hold as a JSON value, and every key column of their
+    #: lookup tables: a name no module mentions here (an attribute) is read by none of them.
+    mentioned: frozenset = frozenset()
 
     def __len__(self) -> int:
         return len(self.modules)
@@ -278,6 +281,7 @@ def load_modules(paths, *, strict: bool = False) -> ModuleSet:
     sources: list[dict] = []
     keys: set[str] = set()
     texts: list[tuple[Module, bytes]] = []
+    mentioned: set[str] = set()
     for raw in paths:
         root = Path(raw)
         if root.is_dir():
@@ -309,6 +313,7 @@ def load_modules(paths, *, strict: bool = False) -> ModuleSet:
             if m is None:
                 continue
             texts.append((m, text))
+            _strings(data, mentioned)
             count += 1
             if is_sub:
                 submodules.setdefault(key, m)
@@ -342,7 +347,22 @@ def load_modules(paths, *, strict: bool = False) -> ModuleSet:
         problems.extend(warnings)
     if problems:
         raise ModuleValidationError(problems)
-    return ModuleSet(modules, submodules, sources, warnings)
+    for table in tables.values():
+        mentioned.update(getattr(table, "key_cols", ()))
+    return ModuleSet(modules, submodules, sources, warnings, frozenset(mentioned))
+
+
+def _strings(data, out: set[str]) -> None:
+    """Add every string value in a parsed JSON document to ``out``."""
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, str):
+            out.add(x)
+        elif isinstance(x, dict):
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
 
 
 def load_run_modules(config) -> ModuleSet:

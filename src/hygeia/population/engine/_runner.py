@@ -239,7 +239,7 @@ class Simulation:
             if k == 0:
                 if now:
                     return self._pick_exit(exits, q)
-                return self._fast_schedule(run, state, g, g, self._fast_exit)
+                return self._fast_schedule(run, state, g, g, self._fast_exit, (q, exits))
             horizon = fast.horizon(p, g)
             if drift and (horizon is None or horizon > g + DRIFT_RECHECK_MS):
                 horizon = g + DRIFT_RECHECK_MS
@@ -248,7 +248,7 @@ class Simulation:
             else:
                 n = max(1, -(-(horizon - g) // d))  # decisions in this piece; the next starts at g + n * d
             if k > 0 and (n is None or k < n):
-                return self._fast_schedule(run, state, g, g + k * d, self._fast_exit)
+                return self._fast_schedule(run, state, g, g + k * d, self._fast_exit, (q, exits))
             if n is None:
                 return self._fast_schedule(run, state, g, None, None)
             if k > 0:
@@ -328,11 +328,16 @@ class Simulation:
                         p.dirty.add(attr)
                         return nxt
                     attrs[attr] = value
-                    return self._fast_schedule(run, state, g, g, self._fast_exit)
+                    return self._fast_schedule(run, state, g, g, self._fast_exit, (q, exits))
                 value = back
                 g += d
 
-    def _fast_schedule(self, run, state, anchor, when, fn):
+    def _fast_schedule(self, run, state, anchor, when, fn, outcomes=None):
+        """Wait in the fast loop (``run.anchor``: the plan's grid); ``fn`` at ``when``, if any.
+
+        ``outcomes``: the ``(q, exits)`` of an exit planned at ``when``, which hold there: the
+        plan stops at the loop's next time threshold, and a change of what it reads plans again.
+        """
         run.state = state
         run.anchor = anchor
         run.token += 1
@@ -341,7 +346,7 @@ class Simulation:
         if reads:
             self._watch(reads)
         if when is not None and when <= self.end:
-            heappush(self.heap, (when, self.seq, fn, (run, run.token)))  # self.schedule, inlined
+            heappush(self.heap, (when, self.seq, fn, (run, run.token, outcomes)))  # self.schedule, inlined
             self.seq += 1
         return _WAITING
 
@@ -359,7 +364,7 @@ class Simulation:
 
     def _claim_fast(self, arg) -> ModuleRun | None:
         """The run a fast-loop wake-up is for, taken out of the fast list; None if the plan is stale."""
-        run, token = arg
+        run, token, _ = arg
         if run.token != token:
             return None
         self.fast.remove(run)
@@ -376,7 +381,9 @@ class Simulation:
         state = run.state
         fast = state.fast
         p = self.person
-        if fast.counter is not None:
+        if arg[2] is not None:
+            q, exits = arg[2]
+        elif fast.counter is not None:
             q, exits, _ = fast.counter_outcomes(state, p, t, p.attrs.get(fast.counter))
         else:
             q, exits = fast.outcomes(state, p, t)
