@@ -1,4 +1,4 @@
-"""Faults tried on ``hygeia generate`` and what checkpointing costs; writes ``benchmarks/results/faults.json``.
+"""Faults tried on ``hygeia generate`` and ``hygeia export`` and what checkpointing costs; writes ``benchmarks/results/faults.json``.
 
 Two parts:
 
@@ -6,21 +6,28 @@ Two parts:
   subprocess, ``--n`` persons in shards of ``--shard-size``): a worker SIGKILLed once and at
   every try, the main process and its whole process group SIGKILLed and then resumed, a full
   disk (a small tmpfs where this process may mount one, else an injected ``ENOSPC``), a
-  read-only output, a truncated and a changed shard, a Dask worker lost mid-run. For each:
+  read-only output, a truncated and a changed shard, a Dask worker lost mid-run; and, for
+  every export format, ``hygeia export`` SIGKILLed with its whole process group once shard 2
+  of 5 is written (before it is journalled: a torn shard), then ``--resume``. For each:
   the exit status, the first line the user sees, and whether the records (the Parquet bytes
-  of ``persons/`` and ``events/``) equal those of the fault-free run, or, for a run that must
-  fail, whether nothing half-written is left and a previous output is unchanged.
+  of ``persons/`` and ``events/``) or the export (every file's bytes; a MEDS ``dataset.json``
+  without its ``created_at``; OMOP's DuckDB file table by table, row by row) equal those of
+  the fault-free run, or, for a run that must fail, whether nothing half-written is left
+  and a previous output is unchanged.
 * **overhead**: the CPU seconds of a whole one-worker ``generate`` of ``--overhead-n`` persons
   (shards of 250, the default) with checkpointing (every file hashed, each shard journalled)
   and without (``checkpoint=False``), in one warm process, alternated, ``--rounds`` pairs per seed
   of ``--seeds`` (on a shared machine this end-to-end figure is noisy); the bookkeeping alone, with less
   noise: the CPU seconds of writing the same run's shards with and without it (10 times
-  each), as a share of the whole ``generate``; and the wall time of the retrying process pool against ``concurrent.futures``'
-  ``ProcessPoolExecutor`` (no retries, the pool Hygeia used before) on two workers.
+  each), as a share of the whole ``generate``; the wall time of the retrying process pool against ``concurrent.futures``'
+  ``ProcessPoolExecutor`` (no retries, the pool Hygeia used before) on two workers; and the CPU
+  seconds of each format's whole export of a run of ``--export-n`` persons (shards of 50, records
+  from 2016 on) with its checkpoints (files hashed, each shard journalled; OMOP: a transaction
+  and a journal row per shard) and without (``checkpoint=False``), alternated, one pair per seed.
 
 Usage::
 
-    nice .venv/bin/python benchmarks/faults.py [--n 100] [--overhead-n 1000] [--seeds 1,2,3,4,5] [--rounds 2]
+    nice .venv/bin/python benchmarks/faults.py [--n 100] [--overhead-n 1000] [--export-n 500] [--seeds 1,2,3,4,5] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -47,6 +54,10 @@ import _results
 
 HYGEIA = [sys.executable, "-c", "from hygeia.cli.main import run; run()"]
 KILL_ENV = "HYGEIA_TEST_KILL_SHARD"  # hygeia.core._faults.KILL_ENV (test-only)
+EXPORT_KILL_ENV = "HYGEIA_TEST_KILL_EXPORT_SHARD"  # hygeia.core._faults.EXPORT_KILL_ENV (test-only)
+#: Every export format and its --out.
+EXPORTS = {"fhir": "fhir", "ndjson": "bulk", "omop": "cdm.duckdb", "meds": "meds", "csv": "csv",
+           "synthea-csv": "synthea"}
 
 
 
@@ -64,8 +75,34 @@ def _cli(*args: str, kill: str | None = None) -> subprocess.CompletedProcess:
 
 
 def _first_line(text: str) -> str:
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("generating")]
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith(("generating", "exporting"))]
     return lines[0] if lines else ""
+
+
+def _export_content(path: Path) -> dict[str, Any]:
+    """Every file's bytes (a MEDS dataset.json without created_at); a DuckDB file's rows, table by table."""
+    import json
+
+    if path.is_file():
+        import duckdb
+
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables "
+                                                "WHERE table_schema = 'main' ORDER BY table_name").fetchall()]
+            return {t: con.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in tables}
+        finally:
+            con.close()
+    out: dict[str, Any] = {}
+    for p in sorted(path.rglob("*")) if path.is_dir() else []:
+        if p.is_file():
+            data = p.read_bytes()
+            if p.name == "dataset.json":
+                meta = json.loads(data)
+                meta.pop("created_at", None)
+                data = json.dumps(meta, sort_keys=True).encode()
+            out[p.relative_to(path).as_posix()] = data
+    return out
 
 
 def _leftovers(folder: Path) -> list[str]:
@@ -86,6 +123,7 @@ class _Faults:
 
         generate(n=n, seed=seed, shard_size=shard, out=ref, workers=1)
         self.reference = _records(ref)
+        self.run = ref
 
     def row(self, fault: str, fn: Callable[[Path], dict[str, Any]]) -> None:
         folder = self.root / f"f{len(self.rows)}"
@@ -232,6 +270,32 @@ class _Faults:
 
         return self._damaged(d, flip, "export", "RUN", "--format", "csv", "--out", "DIR/csv")
 
+    def export_killed(self, fmt: str) -> Callable[[Path], dict[str, Any]]:
+        """``hygeia export`` SIGKILLed with its process group once shard 2 is written, then ``--resume``."""
+        def fault(d: Path) -> dict[str, Any]:
+            from hygeia.export import export
+
+            out = d / EXPORTS[fmt]
+            env = {k: v for k, v in os.environ.items() if k not in (KILL_ENV, EXPORT_KILL_ENV)}
+            r = subprocess.run([*HYGEIA, "export", str(self.run), "--format", fmt, "--out", str(out), "-q"],
+                               capture_output=True, text=True, timeout=600, start_new_session=True, check=False,
+                               env={**env, EXPORT_KILL_ENV: "2"})
+            kept = sorted(_leftovers(d))
+            resumed = _cli("export", str(self.run), "--format", fmt, "--out", str(out), "--resume")
+            export(self.run, fmt, d / "fault_free" / EXPORTS[fmt])
+            compared = {"omop": "every table's rows, in order (two DuckDB files differ in bytes even "
+                                "uninterrupted)",
+                        "meds": "every file's bytes (dataset.json without created_at, the time the export "
+                                "began: a resumed export keeps the killed one's)"}.get(fmt, "every file's bytes")
+            return {"exit": r.returncode, "user_sees": "(killed: nothing printed; the temporary output and its "
+                    "journal stay)", "kept": kept, "resume_exit": resumed.returncode,
+                    "resume_says": _first_line(resumed.stderr),
+                    "output_equals_fault_free": _export_content(out) == _export_content(d / "fault_free" /
+                                                                                         EXPORTS[fmt]),
+                    "compared": compared, "left_behind": _leftovers(d)}
+
+        return fault
+
     def dask_worker(self, d: Path) -> dict[str, Any]:
         import distributed
 
@@ -334,6 +398,42 @@ def _pool_wall(n: int, seed: int, reference: bool) -> float:
     return wall
 
 
+def _export_overhead(n: int, seeds: list[int]) -> dict[str, Any]:
+    """CPU seconds of each format's whole export with and without checkpoints, alternated, one pair per seed."""
+    from hygeia.export import EXPORTERS
+    from hygeia.population import generate
+
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = []
+        for seed in seeds:
+            run = Path(tmp) / f"run{seed}"
+            generate(n=n, seed=seed, shard_size=50, out=run, workers=1, start="2016-01-01")
+            runs.append(run)
+
+        def timed(fmt: str, run: Path, checkpoint: bool) -> float:
+            dest = Path(tmp) / ("x.duckdb" if fmt == "omop" else "x")
+            t = time.process_time()
+            EXPORTERS[fmt]().export(run, dest, overwrite=True, checkpoint=checkpoint)
+            return time.process_time() - t
+
+        total_on = total_off = 0.0
+        for fmt in EXPORTS:
+            timed(fmt, runs[0], False)  # warm-up: the format's modules loaded once, as in a long export
+            on, off = [], []
+            for i, run in enumerate(runs):
+                for checkpoint in ((True, False) if i % 2 == 0 else (False, True)):
+                    (on if checkpoint else off).append(timed(fmt, run, checkpoint))
+            total_on, total_off = total_on + sum(on), total_off + sum(off)
+            out[fmt] = {"cpu_seconds_with": _results.spread(on, 3), "cpu_seconds_without": _results.spread(off, 3),
+                        "cpu_overhead_percent": _results.spread([100 * (a / b - 1) for a, b in zip(on, off)], 2),
+                        "cpu_overhead_percent_of_means": round(100 * (sum(on) / sum(off) - 1), 2)}
+            print(f"export {fmt}: {out[fmt]}", file=sys.stderr, flush=True)
+    out["all_formats_cpu_overhead_percent_of_sums"] = round(100 * (total_on / total_off - 1), 2)
+    out["pairs_per_format"] = len(seeds)
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100, help="persons of each fault run")
@@ -341,6 +441,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--overhead-n", type=int, default=1000, help="persons of each overhead run (shards of 250)")
     ap.add_argument("--seeds", default="1,2,3,4,5", help="seeds of the overhead runs")
     ap.add_argument("--rounds", type=int, default=2, help="pairs of overhead runs per seed")
+    ap.add_argument("--export-n", type=int, default=500, help="persons of each export overhead run (shards of 50)")
     ap.add_argument("--out", default=None, help="result file (default benchmarks/results/faults.json)")
     args = ap.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",") if s]
@@ -356,6 +457,9 @@ def main(argv: list[str] | None = None) -> dict:
         faults.row("a truncated shard in a run folder", faults.truncated)
         faults.row("a shard with one byte changed (same size)", faults.changed)
         faults.row("a Dask worker lost mid-run", faults.dask_worker)
+        for fmt in EXPORTS:
+            faults.row(f"export --format {fmt} SIGKILLed with its process group mid-way (shard 2 of 5 written, not "
+                       "journalled), then --resume", faults.export_killed(fmt))
     finally:
         shutil.rmtree(faults.root, ignore_errors=True)
 
@@ -373,6 +477,7 @@ def main(argv: list[str] | None = None) -> dict:
     for i, seed in enumerate(seeds):  # every seed: a spread needs five values
         for ref in ((False, True) if i % 2 == 0 else (True, False)):
             (pool_old if ref else pool_new).append(_pool_wall(args.overhead_n, seed, ref))
+    export_overhead = _export_overhead(args.export_n, seeds)
     figures = {
         "faults": faults.rows,
         "checkpoint_overhead": {
@@ -385,6 +490,7 @@ def main(argv: list[str] | None = None) -> dict:
             "cpu_overhead_percent_of_means": round(100 * (sum(c for c, _ in on) / sum(c for c, _ in off) - 1), 2),
             "bookkeeping_alone": bookkeeping,
         },
+        "export_checkpoint_overhead": export_overhead,
         "process_pool_wall_seconds": {
             "retrying_pool": _results.spread(pool_new, 3),
             "concurrent_futures_pool": _results.spread(pool_old, 3),
@@ -393,7 +499,9 @@ def main(argv: list[str] | None = None) -> dict:
     }
     doc = _results.envelope("faults", seeds=seeds,
                             sizes={"fault_run_persons": args.n, "fault_run_shard_size": args.shard_size,
-                                   "overhead_run_persons": args.overhead_n, "overhead_shard_size": 250},
+                                   "overhead_run_persons": args.overhead_n, "overhead_shard_size": 250,
+                                   "export_overhead_run_persons": args.export_n, "export_overhead_shard_size": 50,
+                                   "export_overhead_run_start": "2016-01-01"},
                             figures=figures, argv=[sys.argv[0], *(sys.argv[1:] if argv is None else argv)])
     _results.write(doc, args.out)
     return doc

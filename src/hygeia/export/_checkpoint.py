@@ -51,6 +51,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import pyarrow as pa
+
 from hygeia.core._faults import EXPORT_KILL_ENV, maybe_kill
 from hygeia.core.atomic import discard, hold, make_temp, refuse_existing
 from hygeia.errors import ConfigError
@@ -223,6 +225,7 @@ class Checkpoint:
         self.resumed_from = resumed_from
         self._kept = streams or {}
         self._streams: dict[str, _Stream] = {}
+        self._plain: list[pa.NativeFile] = []
         self._files: dict[str, dict[str, Any]] = {}
         self._persons: dict[int, int] = {}
         self._journal_path = tmp.with_name(tmp.name + JOURNAL_SUFFIX)
@@ -245,6 +248,18 @@ class Checkpoint:
         offset, digest = self._kept.get(rel, (0, hashlib.sha256()))
         s = self._streams[rel] = _Stream(self.tmp / rel, offset, digest, self.journal)
         return s, rel in self._kept  # type: ignore[return-value]
+
+    def arrow_sink(self, rel: str) -> tuple[pa.NativeFile, bool]:
+        """:meth:`stream` as a pyarrow sink (for ``pyarrow.csv.CSVWriter``); returns it and whether it was resumed.
+
+        Without a journal it is a plain ``pyarrow.OSFile``, as pyarrow opens for a path.
+        """
+        if not self.journal:
+            f = pa.OSFile(str(self.tmp / rel), "wb")
+            self._plain.append(f)
+            return f, False
+        stream, resumed = self.stream(rel)
+        return pa.PythonFile(stream, mode="w"), resumed
 
     def write_file(self, rel: str, data: bytes | memoryview) -> None:
         """Write the whole file ``rel`` for the current shard (journalled with its SHA-256)."""
@@ -280,7 +295,9 @@ class Checkpoint:
         """Close the streams (the journal stays until the output is committed or discarded)."""
         for s in self._streams.values():
             s.file.close()
-        self._streams = {}
+        for f in self._plain:
+            f.close()
+        self._streams, self._plain = {}, []
 
     def keep_journal(self, shards: int) -> None:
         """Cut the journal back to its header and first ``shards`` entries (an exporter that verified its own)."""

@@ -167,8 +167,8 @@ class CsvExporter(Exporter):
         writers: dict[str, pcsv.CSVWriter] = {}
         try:
             for name, schema in schemas.items():  # every file exists, with its header, even when empty
-                sink, resumed = ck.stream(f"{name}.csv")
-                writers[name] = pcsv.CSVWriter(pa.PythonFile(sink, mode="w"), schema,
+                sink, resumed = ck.arrow_sink(f"{name}.csv")
+                writers[name] = pcsv.CSVWriter(sink, schema,
                                                write_options=pcsv.WriteOptions(include_header=not resumed))
             for index, (persons, events) in enumerate(shards, ck.start):
                 parts = {"patients": persons, OTHER_TABLE: events.filter(pc.invert(pc.is_in(events["kind"], known)))}

@@ -257,13 +257,18 @@ class MedsExporter(Exporter):
                 counts[name] += n
             for code, description, parent in state["codes"]:
                 codes.add(code, description, parent)
+        pieces: list[pa.Table] = []  # without a journal, the subject splits stay in memory (a few bytes a person)
         for index, (persons, events) in enumerate(shards, ck.start):
             known = len(codes.codes)
             shard_counts = dict.fromkeys(counts, 0)
             table = _shard_rows(meds, schema, persons, events, codes)
             sids = persons["subject_id"]
             person_split = assign_splits(sids.to_numpy(), seed, splits)
-            ck.write_file(f"{_SPLIT_PIECES}/{index:05d}.arrow", _ipc(pa.table([sids, person_split], schema=split_schema)))
+            piece = pa.table([sids, person_split], schema=split_schema)
+            if ck.journal:  # kept on disk, with the shard, for a resumed export
+                ck.write_file(f"{_SPLIT_PIECES}/{index:05d}.arrow", _ipc(piece))
+            else:
+                pieces.append(piece)
             row_split = assign_splits(table["subject_id"].to_numpy(), seed, splits)
             for name in splits:
                 part = table.filter(pc.equal(row_split, name))
@@ -281,12 +286,13 @@ class MedsExporter(Exporter):
                 counts[name] += n
             ck.shard_done(index, {"counts": {k: n for k, n in shard_counts.items() if n},
                                   "codes": [[c, d, p] for c, (d, p) in islice(codes.codes.items(), known, None)]})
-        # the subject splits, appended shard by shard, as one Parquet file (a row group per shard)
-        pieces = sorted((out / _SPLIT_PIECES).glob("*.arrow"))
+        # the subject splits of every shard, as one Parquet file (a row group per shard)
         with pq.ParquetWriter(out / meds.subject_splits_filepath, split_schema, compression=_COMPRESSION) as sw:
-            for piece in pieces:
-                with pa.ipc.open_stream(pa.memory_map(str(piece))) as reader:
+            for path in sorted((out / _SPLIT_PIECES).glob("*.arrow")):
+                with pa.ipc.open_stream(pa.memory_map(str(path))) as reader:
                     sw.write_table(reader.read_all().cast(split_schema))
+            for piece in pieces:
+                sw.write_table(piece)
         shutil.rmtree(out / _SPLIT_PIECES)
         pq.write_table(codes.table(meds), out / meds.code_metadata_filepath, compression=_COMPRESSION)
         counts["codes"] = len(codes.codes)

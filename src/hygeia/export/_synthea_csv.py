@@ -138,8 +138,8 @@ class SyntheaCsvExporter(Exporter):
         writers: dict[str, pcsv.CSVWriter] = {}
         try:
             for name in SYNTHEA_FILES:  # every file exists, with its header, even when empty
-                sink, resumed = ck.stream(f"{name}.csv")
-                writers[name] = pcsv.CSVWriter(pa.PythonFile(sink, mode="w"), schemas[name],
+                sink, resumed = ck.arrow_sink(f"{name}.csv")
+                writers[name] = pcsv.CSVWriter(sink, schemas[name],
                                                write_options=pcsv.WriteOptions(include_header=not resumed))
             for index, (persons, events) in enumerate(shards, ck.start):
                 ids.forget_encounters()
