@@ -5,27 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _servers import HYGEIA, Server
 
 from hygeia.service._jobs import STOPPED_MESSAGE
-
-HYGEIA = [sys.executable, "-c", "from hygeia.cli.main import run; run()"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _call(port: int, method: str, path: str, token: str, body: dict[str, Any] | None = None) -> Any:
@@ -36,19 +25,9 @@ def _call(port: int, method: str, path: str, token: str, body: dict[str, Any] | 
         return json.loads(r.read())
 
 
-def _start(root: Path, port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([*HYGEIA, "serve", "--data-root", str(root), "--port", str(port), "--jobs", "1"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).read()
-            return proc
-        except (urllib.error.URLError, ConnectionError):
-            assert proc.poll() is None, "hygeia serve exited"
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("hygeia serve did not answer within 30 s")
+def _start(root: Path, log: Path) -> Server:
+    return Server([*HYGEIA, "serve", "--data-root", str(root), "--port", "{port}", "--jobs", "1"], log=log,
+                  ready="/api/v1/health", timeout=30)
 
 
 def _until(what: str, check: Any, timeout: float) -> Any:
@@ -68,9 +47,9 @@ def test_kill_the_server_mid_job(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=True)
     token = made.stdout.strip()
     assert token.startswith("hyg_") and "not shown again" in made.stderr
-    port = _free_port()
-    server = _start(root, port)
+    server = _start(root, tmp_path / "server-1.log")
     try:
+        port = server.port
         big = _call(port, "POST", "/jobs/generate", token, {"n": 20000, "seed": 3, "name": "big", "shard_size": 50})
         small = _call(port, "POST", "/jobs/generate", token, {"n": 10, "seed": 4, "name": "small"})
         runs = root / "runs"
@@ -78,12 +57,11 @@ def test_kill_the_server_mid_job(tmp_path: Path) -> None:
         job = _call(port, "GET", f"/jobs/{big['id']}", token)
         assert job["status"] == "running" and _call(port, "GET", f"/jobs/{small['id']}", token)["status"] == "queued"
         worker = int(_until("the job's pid", lambda: _pid(root, big["id"]), 5))
-        server.send_signal(signal.SIGKILL)
-        server.wait(timeout=10)
+        server.kill()  # SIGKILL: the server cleans nothing up
         # the job's own watchdog stops it: its temporary output is deleted
         _until("the orphaned job stops", lambda: not _alive(worker), 20)
-        port = _free_port()
-        server = _start(root, port)
+        server = _start(root, tmp_path / "server-2.log")
+        port = server.port
         job = _call(port, "GET", f"/jobs/{big['id']}", token)
         assert job["status"] == "failed" and job["message"] == STOPPED_MESSAGE
         assert _call(port, "GET", f"/jobs/{big['id']}/logs", token)["lines"][-1].endswith(STOPPED_MESSAGE)
@@ -94,11 +72,7 @@ def test_kill_the_server_mid_job(tmp_path: Path) -> None:
         assert done["status"] == "succeeded" and done["result"]["summary"]["persons"] == 10
         assert (runs / "small" / "run.json").is_file()
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        server.stop()
 
 
 def _pid(root: Path, job_id: str) -> int | None:

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -33,61 +31,32 @@ pytest.importorskip("websocket")
 
 from _cdp import Browser
 from _chromium import png_pixels
+from _servers import HYGEIA, Server
 
-HYGEIA = [sys.executable, "-c", "from hygeia.cli.main import run; run()"]  # the console entry point
 N = 30
 SEED = 3
 
 
-class _Server:
-    """``hygeia serve`` in a subprocess on a free port of 127.0.0.1; ``token`` is a write token."""
-
-    def __init__(self, root: Path, log: Path) -> None:
-        made = subprocess.run([*HYGEIA, "serve", "--data-root", str(root), "--create-token", "e2e", "--scope",
-                               "write"], capture_output=True, text=True, timeout=120, check=False)
-        assert made.returncode == 0, made.stderr
-        self.token = made.stdout.split()[0]
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        self.log_path = log
-        self.log = log.open("wb")
-        self.proc = subprocess.Popen([*HYGEIA, "serve", "--data-root", str(root), "--port", str(port)],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    return
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise AssertionError(f"the server did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+def _server(root: Path, log: Path) -> tuple[Server, str]:
+    """``hygeia serve`` over ``root`` on a free port, and a write token made by ``--create-token``."""
+    made = subprocess.run([*HYGEIA, "serve", "--data-root", str(root), "--create-token", "e2e", "--scope", "write"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert made.returncode == 0, made.stderr
+    server = Server([*HYGEIA, "serve", "--data-root", str(root), "--port", "{port}"], log=log,
+                    ready="/api/v1/health")
+    return server, made.stdout.split()[0]
 
 
 @pytest.fixture
 def served(tmp_path):
-    server = _Server(tmp_path / "data", tmp_path / "server.log")
+    server, token = _server(tmp_path / "data", tmp_path / "server.log")
     try:
         browser = Browser(tmp_path / "profile", width=1280, height=900, timeout=60)
     except BaseException:
         server.stop()
         raise
     try:
-        yield server, browser, tmp_path
+        yield server, token, browser, tmp_path
     finally:
         browser.close()
         server.stop()
@@ -126,7 +95,7 @@ def _images_loaded(b: Browser) -> int:
 
 
 def test_run_watch_patient_export_download_in_chromium(served) -> None:
-    server, b, tmp = served
+    server, token, b, tmp = served
     shots = Path(os.environ.get("HYGEIA_SHOTS") or tmp / "shots")
     shots.mkdir(parents=True, exist_ok=True)
     url = server.url
@@ -137,7 +106,7 @@ def test_run_watch_patient_export_download_in_chromium(served) -> None:
     b.fill("#token", "hyg_not-a-token")
     b.click("#login-form button")
     assert b.js("location.pathname") == "/login" and "not accepted" in b.text(".error")
-    b.fill("#token", server.token)
+    b.fill("#token", token)
     assert b.click("#login-form button") == url + "/"
     assert "e2e" in b.text("header") and b.js("document.cookie") == ""  # the token cookie is HttpOnly
     _shot(b, shots, "01-dashboard.png", check=True)

@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
@@ -28,50 +24,20 @@ pytest.importorskip("websocket")
 
 from _cdp import Browser
 from _chromium import png_pixels
+from _servers import Server
 
 DISEASE = "ORPHA:666"  # osteogenesis imperfecta: fractures, so the skeletal survey shows a rendered image
 SEED = 2
 
 
-class _Server:
-    """``hygeia.tutor._web.serve`` (uvicorn) in a subprocess on a free port of 127.0.0.1."""
-
-    def __init__(self, cases, sessions, log) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = log.open("wb")
-        code = "import sys; from hygeia.tutor._web import serve; serve(sys.argv[1], sys.argv[2], port=int(sys.argv[3]))"
-        self.proc = subprocess.Popen([sys.executable, "-c", code, str(cases), str(sessions), str(port)],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(self.url + "/", timeout=5) as resp:
-                    if resp.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise AssertionError(f"the server did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+#: ``hygeia.tutor._web.serve`` (uvicorn) over a cases and a sessions folder; ready once ``/`` answers 200.
+SERVE = "import sys; from hygeia.tutor._web import serve; serve(sys.argv[1], sys.argv[2], port=int(sys.argv[3]))"
 
 
 @pytest.fixture
 def served(tmp_path):
-    server = _Server(tmp_path / "cases", tmp_path / "sessions", tmp_path / "server.log")
+    server = Server([sys.executable, "-c", SERVE, str(tmp_path / "cases"), str(tmp_path / "sessions"), "{port}"],
+                    log=tmp_path / "server.log", ready="/", stop_timeout=15)
     try:
         browser = Browser(tmp_path / "profile", width=1280, height=1000)
     except BaseException:
