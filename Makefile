@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q
 BENCH_N ?= 10000
+# persons of 'make demo' (the README test runs it on fewer)
+DEMO_N ?= 1000
 BENCH_OUT ?= build/bench
 # pytest-xdist workers of 'make test' (each test file runs whole in one worker)
 TEST_WORKERS ?= 2
@@ -37,7 +39,7 @@ $(VENV)/.installed-test: pyproject.toml Makefile | $(PY)
 
 # Every example writes under runs/ (git-ignored, removed by 'make clean').
 demo: $(VENV)/.installed
-	$(VENV)/bin/hygeia generate -n 1000 --seed 1 --out runs/demo --overwrite --workers 2
+	$(VENV)/bin/hygeia generate -n $(DEMO_N) --seed 1 --out runs/demo --overwrite --workers 2
 	$(VENV)/bin/hygeia inspect runs/demo
 
 # The tests use a real PostgreSQL server and a real headless Chromium: both are
