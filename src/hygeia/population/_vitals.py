@@ -494,6 +494,22 @@ def _visit_z(p, t: int, key: str) -> float:
     return _INV_CDF(min(max(u, 1e-9), 1.0 - 1e-9), 0.0, 1.0)
 
 
+def _visit_z_of(seed: int, minute: int, salt: int) -> float:
+    """``_visit_z`` from the minute of ``t`` and the key's salt (:func:`uniform` inlined: the same float)."""
+    h = (seed * 0x100000001B3 ^ minute * 0xC2B2AE3D ^ salt) & 0xFFFFFFFFFFFFFFFF
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & 0xFFFFFFFFFFFFFFFF
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & 0xFFFFFFFFFFFFFFFF
+    h ^= h >> 33
+    u = (h >> 11) / 9007199254740992.0
+    return _INV_CDF(min(max(u, 1e-9), 1.0 - 1e-9), 0.0, 1.0)
+
+
+_SALT_TC, _SALT_HDL, _SALT_TG = (_SALT.get(k, 0x27D4EB2F) for k in ("Total Cholesterol", "HDL", "Triglycerides"))
+_CV_TC, _CV_HDL, _CV_TG = (_LIPID_WITHIN_CV[k] for k in ("Total Cholesterol", "HDL", "Triglycerides"))
+
+
 def pack_lipids(p, t: int, age: float, reference) -> dict[str, float]:
     """A person's lipid panel at ``t`` around the pack's references: TC, HDL, TG and LDL.
 
@@ -524,26 +540,29 @@ def pack_lipids(p, t: int, age: float, reference) -> dict[str, float]:
         base = (z["Total Cholesterol"], z["HDL"], z["Triglycerides"])
         own = extra["lipid_z"] = tuple(sum(c * b for c, b in zip(row, base)) for row in _CHOL)
     zt, zh, zg = own
-    cv = _LIPID_WITHIN_CV
     sex = p.sex
+    seed, minute = p.seed, t // 60_000  # uniform(p.seed, t, key) for the three visit draws
     mean, sd = reference("Total Cholesterol", age, sex)
-    w = mean * cv["Total Cholesterol"]
-    tc = mean + _SQRT(max(sd * sd - w * w, 0.0)) * zt + w * _visit_z(p, t, "Total Cholesterol")
+    w = mean * _CV_TC
+    tc = mean + _SQRT(max(sd * sd - w * w, 0.0)) * zt + w * _visit_z_of(seed, minute, _SALT_TC)
     m, s = reference("HDL", age, sex)
     mu, sigma = _log_normal(m, s)
-    within = cv["HDL"]
-    hdl = math.exp(mu + _SQRT(max(sigma * sigma - within * within, 0.0)) * zh + within * _visit_z(p, t, "HDL"))
+    within = _CV_HDL
+    hdl = math.exp(mu + _SQRT(max(sigma * sigma - within * within, 0.0)) * zh
+                   + within * _visit_z_of(seed, minute, _SALT_HDL))
     m, s = reference("Triglycerides", age, sex)
     mu, sigma = _log_normal(m, s)
-    within = cv["Triglycerides"]
+    within = _CV_TG
     tg = math.exp(mu + _SQRT(max(sigma * sigma - within * within, 0.0)) * zg
-                  + within * _visit_z(p, t, "Triglycerides"))
+                  + within * _visit_z_of(seed, minute, _SALT_TG))
     tg = min(tg, 800.0)
     tc = max(tc, hdl + 60.0)  # untreated LDL stays above about 40 mg/dL
     ldl = ldl_sampson(tc, hdl, tg)
     lowering = 0.0
-    for code in p.medications:  # the strongest active statin's
-        lowering = max(lowering, STATIN_LDL_LOWERING.get(code, 0.0))
+    meds = p.medications
+    if meds:
+        for code in meds:  # the strongest active statin's
+            lowering = max(lowering, STATIN_LDL_LOWERING.get(code, 0.0))
     if lowering:
         taken = 1.0 if uniform(p.seed, 0, "statin adherence") < STATIN_ADHERENCE else _NON_ADHERENT_EFFECT
         ldl *= 1.0 - lowering * taken

@@ -75,6 +75,8 @@ WELLNESS_PERSISTENCE = 0.5
 
 _WELLNESS_SALT = 0x3E11C0DE
 _NORMAL = NormalDist()
+_ERF = math.erf
+_SQRT2 = math.sqrt(2.0)
 
 
 def wellness_attendance(age: float) -> float:
@@ -406,7 +408,18 @@ class Lifecycle:
                 v = cache[name] = compute(p, t)
             return v
 
-        return read
+        def read_undriven(p, t):  # ``read`` where no attribute drives the value (height, heart rate...)
+            if p.vitals_t == t:
+                cache = p.vitals_now
+            else:
+                p.vitals_t = t
+                cache = p.vitals_now = {}
+            v = cache.get(name)
+            if v is None:
+                v = cache[name] = compute(p, t)
+            return v
+
+        return read if driven is not None else read_undriven
 
     def _vital_compute(self, name: str):
         """``(p, t) -> value`` of :meth:`_vital` for ``name``, with its look-ups by name and sex done once."""
@@ -420,17 +433,38 @@ class Lifecycle:
                 curve = curves.get(p.sex)
                 if curve is None:
                     return self._vital(p, name, t)
-                return round1(curve(age * 12.0, _growth(p, p.extra["z"], age)[which]))
+                # _growth(p, p.extra["z"], age), inlined
+                key = "growth_child" if age <= 18.0 else "growth_adult" if age >= 25.0 else None
+                extra = p.extra
+                if key is None:
+                    g = growth_z(extra["z"], age)
+                else:
+                    g = extra.get(key)
+                    if g is None:
+                        g = extra[key] = growth_z(extra["z"], age)
+                return round1(curve(age * 12.0, g[which]))
             return growth
         if name == "BMI":
             def bmi(p, t):
                 h = p.vital("Height", t) / 100.0
                 return round1(p.vital("Weight", t) / (h * h)) if h > 0 else None
             return bmi
+        if name in LIPID_NAMES:
+            reference_of = pack.vital_reference
+
+            def lipid(p, t):  # _vital's lipid panel, without its dispatch
+                panel = pack_lipids(p, t, (t - p.birth) / YEAR_MS, reference_of)
+                if p.vitals_t == t:
+                    p.vitals_now.update(panel)  # one panel per instant: the four values agree
+                return panel[name]
+            return lipid
         if name in _PACK_VITALS and name not in LIPID_NAMES:
             bands = {sex: pack.vital_bands(name, sex) for sex in ("M", "F")}
             noise_key = _NOISE_KEY.get(name, 1)
             cut_below = _CUT_BELOW.get(name)
+            # normal_cdf of each band's cut (the second factor of _normal_below), by sex and band
+            cut_cdf = {sex: tuple(normal_cdf((cut_below - mean) / sd) for mean, sd in band[1])
+                       for sex, band in bands.items()} if cut_below is not None else None
 
             def reference(p, t):
                 z = p.extra["z"].get(name)
@@ -439,13 +473,18 @@ class Lifecycle:
                     return self._vital(p, name, t)
                 age = (t - p.birth) / YEAR_MS
                 i = bisect_right(band[0], age) - 1
-                mean, sd = band[1][i if i > 0 else 0]
+                if i < 0:
+                    i = 0
+                mean, sd = band[1][i]
                 # _noise(t, name), inlined
                 zz = z + 0.25 * ((((t // 60_000) * 2654435761 + noise_key) & 0xFFFFFFFF) % 20001 / 10000.0 - 1.0)
-                if cut_below is not None and age >= 18:
-                    zz = _normal_below(zz, (cut_below - mean) / sd)
+                if cut_cdf is not None and age >= 18:
+                    # _normal_below(zz, (cut_below - mean) / sd), inlined
+                    u = 0.5 * (1.0 + _ERF(zz / _SQRT2)) * cut_cdf[p.sex][i]
+                    zz = normal_inv_cdf(1e-12 if u < 1e-12 else 1.0 - 1e-12 if u > 1.0 - 1e-12 else u)
                 v = mean + sd * zz
-                return round1(max(v, mean * 0.3))
+                floor = mean * 0.3
+                return round1(floor if floor > v else v)  # max(v, floor)
             return reference
         return lambda p, t: self._vital(p, name, t)
 
