@@ -39,7 +39,7 @@ from hygeia.population._vitals import (
     pack_lipids,
     synthea_normal,
 )
-from hygeia.population.engine._person import TEXT, Person
+from hygeia.population.engine._person import TEXT, Person, row_key
 from hygeia.population.engine._units import DAY_MS, YEAR_MS, round1
 
 __all__ = ["WELLNESS_AGES_MONTHS", "WELLNESS_ATTENDANCE", "Lifecycle", "attends_wellness", "to_ms_date",
@@ -147,6 +147,9 @@ def synthea_wellness_interval(p: Person, t: int) -> int:
 
 WELL_CHILD = ("SNOMED-CT", "410620009", "Well child visit (procedure)")
 GENERAL_EXAM = ("SNOMED-CT", "162673000", "General examination of patient (procedure)")
+#: The wellness encounter rows' row keys: adult (False), child (True).
+_WELLNESS_KEYS = (row_key("encounter", GENERAL_EXAM, MODULE, "Wellness_Encounter"),
+                  row_key("encounter", WELL_CHILD, MODULE, "Wellness_Encounter"))
 
 #: Reference means and SDs of values the pack does not carry. Sources: MedlinePlus
 #: (U.S. National Library of Medicine) lab test reference ranges: basic metabolic panel
@@ -607,8 +610,9 @@ class Lifecycle:
             # A missed visit: nothing recorded; doses due are caught up at the next one attended.
             sim.schedule(self._next_wellness(p, t), self._wellness, sim)
             return
-        enc = p.start_encounter(t, WELL_CHILD if age < 18 else GENERAL_EXAM, "wellness", MODULE,
-                                "Wellness_Encounter", minutes=30)
+        child = age < 18
+        enc = p.start_encounter(t, WELL_CHILD if child else GENERAL_EXAM, "wellness", MODULE,
+                                "Wellness_Encounter", minutes=30, key=_WELLNESS_KEYS[child])
         self._immunize(p, t, age * 12, enc)
         sim.wellness_visit(enc, t)
         if self._synthea:

@@ -147,17 +147,21 @@ class Person:
     # -- writing -------------------------------------------------------------
     def record(self, t: int, kind: str, code: tuple | None, module: str, state: str, encounter: list | None,
                value: float | None = None, unit: str | None = None, text: str | None = None,
-               end: int | None = None) -> list:
-        """Append one fact; ``code`` is ``(system, code, display)``; returns its row."""
+               end: int | None = None, key: int | None = None) -> list:
+        """Append one fact; ``code`` is ``(system, code, display)``; returns its row.
+
+        ``key``: the :func:`row_key` of (kind, code, module, state, unit), when the caller keeps it.
+        """
         if encounter is not None:
             enc_id = encounter[ENC]
             if encounter[END] < t:
                 encounter[END] = t
         else:
             enc_id = None
-        key = _ROW_KEYS.get((kind, code, module, state, unit))
         if key is None:
-            key = row_key(kind, code, module, state, unit)
+            key = _ROW_KEYS.get((kind, code, module, state, unit))
+            if key is None:
+                key = row_key(kind, code, module, state, unit)
         if code is None:
             code = (None, None, None)
         row = [t, end, kind, code[0], code[1], code[2], value, unit, text, enc_id, module, state, key]
@@ -166,13 +170,17 @@ class Person:
         return row
 
     def start_encounter(self, t: int, code: tuple, enc_class: str, module: str, state: str,
-                        minutes: int = 15) -> list:
-        """Open an encounter: its row is its own ``encounter`` (``encounter_id`` = its id)."""
+                        minutes: int = 15, key: int | None = None) -> list:
+        """Open an encounter: its row is its own ``encounter`` (``encounter_id`` = its id).
+
+        ``key``: the :func:`row_key` of ("encounter", code, module, state), when the caller keeps it.
+        """
         enc_id = self.subject_id * 10_000_000 + self.next_encounter
         self.next_encounter += 1
-        key = _ROW_KEYS.get(("encounter", code, module, state, None))
         if key is None:
-            key = row_key("encounter", code, module, state)
+            key = _ROW_KEYS.get(("encounter", code, module, state, None))
+            if key is None:
+                key = row_key("encounter", code, module, state)
         row = [t, t + minutes * 60_000, "encounter", code[0], code[1], code[2], None, None, enc_class,
                enc_id, module, state, key]
         self.rows.append(row)

@@ -74,6 +74,8 @@ class Simulation:
         self.fast: list[ModuleRun] = []
         #: How many waiting Guards and fast loops read each change key.
         self.watched: dict[str, int] = {}
+        #: Counter loops' outcomes by (Delay, horizon, counter value); see :meth:`_fast_plan_counter`.
+        self.counter_memo: dict = {}
 
     # -- scheduling ------------------------------------------------------------
     def schedule(self, t: int, fn, arg=None) -> None:
@@ -121,6 +123,7 @@ class Simulation:
         # Break the reference cycles (heap entries hold bound methods of this object) so
         # that a simulated person is freed by reference counting alone.
         self.heap.clear()
+        self.counter_memo.clear()
         self.guards.clear()
         self.fast.clear()
         self.waiting_wellness.clear()
@@ -288,17 +291,20 @@ class Simulation:
         value = attrs.get(attr)
         first = g
         log_u = None
+        memo = self.counter_memo
         while True:
             horizon = fast.horizon(p, g)
             stop = None if horizon is None else g + max(1, -(-(horizon - g) // d)) * d
-            memo: dict = {}
             while stop is None or g < stop:
                 if g > end:
                     attrs[attr] = value
                     return self._fast_schedule(run, state, g, None, None)
-                out = memo.get(value)
+                # The outcomes hold until the horizon (the loop reads nothing else that changes), so
+                # this person's later plans in the same piece find them by (loop, horizon, counter).
+                key = (state, horizon, value)
+                out = memo.get(key)
                 if out is None:
-                    out = memo[value] = fast.counter_outcomes(state, p, g, value)
+                    out = memo[key] = fast.counter_outcomes(state, p, g, value)
                 q, exits, back = out
                 leave = False
                 if type(back) is list:  # the way back is chosen at random: this loop on its own

@@ -33,7 +33,7 @@ from hygeia.population.engine._logic import (
     compile_condition,
     reads,
 )
-from hygeia.population.engine._person import CODE, END
+from hygeia.population.engine._person import CODE, END, row_key
 from hygeia.population.engine._transitions import Direct, Fixed, compile_transition
 from hygeia.population.engine._units import DAY_MS, compile_duration, number_sampler
 
@@ -633,7 +633,7 @@ class Physiology(State):
 
 @_register("Encounter")
 class Encounter(State):
-    __slots__ = ("wellness", "code", "enc_class", "waits")
+    __slots__ = ("wellness", "code", "enc_class", "waits", "row_key")
 
     def __init__(self, spec, ctx, where, problems):
         super().__init__(spec, ctx, where, problems)
@@ -643,6 +643,7 @@ class Encounter(State):
         self.enc_class = spec.get("encounter_class", "ambulatory")
         codes = _codes(spec, where, problems, required=not self.wellness)
         self.code = codes[0] if codes else None
+        self.row_key = None  # its rows' row_key, made on the first (the loader names the state last)
 
     def process(self, run, person, t):
         if self.wellness:
@@ -652,7 +653,10 @@ class Encounter(State):
             run.last_wellness = w
             run.encounter = w
         else:
-            run.encounter = person.start_encounter(t, self.code, self.enc_class, self.module, self.name)
+            key = self.row_key
+            if key is None:
+                key = self.row_key = row_key("encounter", self.code, self.module, self.name)
+            run.encounter = person.start_encounter(t, self.code, self.enc_class, self.module, self.name, key=key)
         run.encounter_state = self.name
         if run.pending:
             still = []

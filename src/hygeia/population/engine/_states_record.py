@@ -500,9 +500,11 @@ class MultiObservation(State):
         kind, code, module, name = self.kind, self.code, self.module, self.name
         children = tuple(child.recorder(module, name) for child in self.children)
 
+        key = row_key(kind, code, module, name)
+
         def process(run, person, t):
             enc = run.encounter
-            person.record(t, kind, code, module, name, enc)
+            person.record(t, kind, code, module, name, enc, key=key)
             for record in children:
                 record(person, t, enc)
             return ADVANCE
@@ -527,7 +529,10 @@ class Symptom(State):
 
     def process(self, run, person, t):
         if self.probability >= 1.0 or person.rng.random() < self.probability:
-            person.symptoms.setdefault(self.symptom, {})[self.cause] = self.sampler(person.rng)
+            causes = person.symptoms.get(self.symptom)
+            if causes is None:
+                causes = person.symptoms[self.symptom] = {}
+            causes[self.cause] = self.sampler(person.rng)
             person.dirty.add(SYMPTOMS)
         return ADVANCE
 
