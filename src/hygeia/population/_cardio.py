@@ -146,6 +146,13 @@ def update_cardio_risk(p, t: int, names=CARDIO_ATTRIBUTES) -> None:
         return
     a = p.attrs
     age = int((t - p.birth) / _YEAR_MS)
+    if age > 79 and "atrial_fibrillation_risk" not in names and "stroke_risk" not in names:
+        # The Pooled Cohort Equations stop at 79: the risks are their "not applicable" ones
+        # whatever the vital signs, so those are not read.
+        _set(p, "ascvd_risk", -1.0)
+        _set(p, "mi_risk", 0.0)
+        _set(p, "ihd_risk", 0.0)
+        return
     sex = p.sex
     sbp = p.vital("Systolic Blood Pressure", t)
     tc = p.vital("Total Cholesterol", t)

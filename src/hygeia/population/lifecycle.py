@@ -186,6 +186,8 @@ _SMOKING_SALT = 0x5A0CE
 
 CARDIO_FROM_AGE = 40
 CARDIO_EVERY_MS = YEAR_MS
+#: The cardiovascular risk attributes that follow the Pooled Cohort Equations alone (none past 79).
+_ASCVD_ONLY = frozenset({"ascvd_risk", "mi_risk", "ihd_risk"})
 _NOISE_KEY = {name: i * 7919 + 104729 for i, name in enumerate(sorted(set(_PACK_VITALS) | set(_EXTRA_REFERENCE)))}
 
 
@@ -557,7 +559,10 @@ class Lifecycle:
         pressure, lipids, smoking, diabetes, hypertension, atrial fibrillation) within a
         year, at a small fraction of the cost.
         """
-        update_cardio_risk(sim.person, t, self.cardio_attributes)
+        p = sim.person
+        update_cardio_risk(p, t, self.cardio_attributes)
+        if t - p.birth >= 80 * YEAR_MS and self.cardio_attributes <= _ASCVD_ONLY:
+            return  # past 79 these stay at their "not applicable" values (see update_cardio_risk)
         sim.schedule(t + CARDIO_EVERY_MS, self._cardio, sim)
 
     def _smoking(self, sim, t: int) -> None:

@@ -76,6 +76,10 @@ def test_only_the_attributes_modules_read_are_kept() -> None:
     assert some.attrs["ascvd_risk"] == full.attrs["ascvd_risk"] > 0
     assert "atrial_fibrillation_risk" not in some.attrs and "stroke_risk" not in some.attrs
     assert "ascvd_risk" not in none.attrs
+    # Past 79 the Pooled Cohort Equations do not apply: their risks are set without reading a vital sign.
+    old = Person(2, 9, 0, "F", "white", "nonhispanic", vital_fn=lambda p, n, t: 1 / 0)
+    update_cardio_risk(old, 85 * YEAR, ("ascvd_risk",))
+    assert (old.attrs["ascvd_risk"], old.attrs["mi_risk"], old.attrs["ihd_risk"]) == (-1.0, 0.0, 0.0)
     # The run's lifecycle keeps those its modules name: the default library reads ascvd_risk alone.
     assert _run_context(RunConfig(n=1))[1].cardio_attributes == {"ascvd_risk"}
     assert "mi_risk" in _run_context(RunConfig(n=1, modules=(str(FIXTURES),), default_modules=False))[1].cardio_attributes
