@@ -25,16 +25,14 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 # Test-time references installed without their pins: molsets (MOSES data files only), pharmpy-core
 # (LGPL-3.0; only its NONMEM phenobarbital data file is read, the package is never imported) and
 # anonymeter (MIT, the reference for the privacy attacks; its metadata pins numpy<1.27 and
-# pyarrow<22 although it runs on numpy 2), the latter after its own needs numba and polars;
-# simglucose 0.2.11 (MIT, the reference of the glucose twin; only its patient core is imported:
-# its gym pins no longer install beside gymnasium 1.x).
+# pyarrow<22 although it runs on numpy 2), whose own needs numba and polars are resolved with the
+# test extra; simglucose 0.2.11 (MIT, the reference of the glucose twin; only its patient core is
+# imported: its gym pins no longer install beside gymnasium 1.x). Two pip runs, not six, and no
+# byte-compiling of the whole environment (hundreds of MB of .py files, most never imported): Python
+# compiles a module the first time it is imported.
 $(VENV)/.installed-test: pyproject.toml Makefile | $(PY)
-	$(PIP) -e '.[test]'
-	$(PIP) --no-deps molsets==0.3.1
-	$(PIP) 'numba>=0.59' 'polars>=1.8'
-	$(PIP) --no-deps anonymeter==1.1.0
-	$(PIP) --no-deps pharmpy-core==2.1.1
-	$(PIP) --no-deps simglucose==0.2.11
+	$(PIP) --no-compile -e '.[test]' 'numba>=0.59' 'polars>=1.8'
+	$(PIP) --no-compile --no-deps molsets==0.3.1 anonymeter==1.1.0 pharmpy-core==2.1.1 simglucose==0.2.11
 	@touch $@ $(VENV)/.installed
 
 # Every example writes under runs/ (git-ignored, removed by 'make clean').
