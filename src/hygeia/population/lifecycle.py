@@ -280,6 +280,9 @@ class Lifecycle:
         self._vaccines = []
         #: vital-sign name -> its reader (see :meth:`vital`), made on first use
         self._readers: dict = {}
+        #: vaccine code -> its immunization rows' row key (an index of this process's row-key table:
+        #: made on first use, and again where the lifecycle is unpickled)
+        self._vaccine_keys: dict | None = None
         for v in pack.immunizations:
             every = getattr(v, "every_months", None)
             self._vaccines.append((
@@ -290,6 +293,7 @@ class Lifecycle:
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_readers"] = {}  # closures: made again where the lifecycle is unpickled
+        state["_vaccine_keys"] = None  # indexes of this process's row-key table
         return state
 
     # -- a new person ----------------------------------------------------------
@@ -649,6 +653,10 @@ class Lifecycle:
             given = p.extra["doses"] = {}
             p.extra["vaccines_left"] = self._vaccines
         done = False
+        keys = self._vaccine_keys
+        if keys is None:
+            keys = self._vaccine_keys = {code: row_key("immunization", cvx, MODULE, "Immunization")
+                                         for code, cvx, *_ in self._vaccines}
         for code, cvx, every_ms, start, ages in p.extra["vaccines_left"]:
             n = given.get(code, 0)
             if every_ms:
@@ -657,10 +665,10 @@ class Lifecycle:
                     if last is None or t - last >= every_ms:
                         given[(code, "last")] = t
                         given[code] = n + 1
-                        p.record(t, "immunization", cvx, MODULE, "Immunization", enc)
+                        p.record(t, "immunization", cvx, MODULE, "Immunization", enc, key=keys[code])
             elif n < len(ages) and ages[n] <= age_months:
                 given[code] = n + 1
-                p.record(t, "immunization", cvx, MODULE, "Immunization", enc)
+                p.record(t, "immunization", cvx, MODULE, "Immunization", enc, key=keys[code])
                 done = done or n + 1 == len(ages)
         if done:  # a series is complete: later visits need not look at it (the order of the rest is kept)
             p.extra["vaccines_left"] = [v for v in p.extra["vaccines_left"] if v[2] or given.get(v[0], 0) < len(v[4])]

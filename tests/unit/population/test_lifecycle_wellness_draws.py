@@ -24,3 +24,17 @@ def test_attends_is_the_probit_model_at_the_attendance_of_the_age() -> None:
         z = q.extra["wellness_rng"].gauss(0.0, 1.0)
         want = [attends_wellness(z, q.extra["wellness_rng"].gauss(0.0, 1.0), wellness_attendance(a)) for a in ages]
         assert got == want
+
+
+def test_a_pickled_lifecycle_makes_its_row_keys_again() -> None:
+    import pickle
+
+    from hygeia.core.config import RunConfig
+    from hygeia.population.simulate import _run_context, simulate_person
+
+    config = RunConfig(n=2, seed=3)
+    modules, lifecycle = _run_context(config)
+    first = simulate_person(config, 1, context=(modules, lifecycle)).rows
+    copy = pickle.loads(pickle.dumps(lifecycle))
+    assert copy._vaccine_keys is None  # indexes of a process's row-key table are not carried over
+    assert simulate_person(config, 1, context=(modules, copy)).rows == first

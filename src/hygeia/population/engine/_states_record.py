@@ -438,6 +438,8 @@ class Observation(State):
         """:meth:`process` in one call for the common observations: a vital sign, or a sampled number."""
         obs = self.obs
         if obs.sampler is None and obs.vital is None:
+            if obs.value_code is not None and obs.attribute is None and obs.code is not None:
+                return self._coded_runner()
             return self.process
         sampler, vital, unit, module, name = obs.sampler, obs.vital, obs.unit, self.module, self.name
         has_code = obs.code is not None
@@ -467,6 +469,29 @@ class Observation(State):
             person.dirty.add("@observation")
             return ADVANCE
         key = row_key("observation", obs.code, module, name, unit)
+        return process
+
+
+    def _coded_runner(self):
+        """:meth:`process` for an observation whose answer is a fixed code (a smoking status)."""
+        obs = self.obs
+        system, code_value, display = obs.code
+        answer, text, unit, module, name = obs.value_code[1], obs.code_text, obs.unit, self.module, self.name
+        key = row_key("observation", obs.code, module, name, unit)
+
+        def process(run, person, t):  # _ObservationValue.record's value_code case, inlined
+            person.obs[code_value] = answer
+            encounter = run.encounter
+            if encounter is not None:
+                enc_id = encounter[9]
+                if encounter[1] < t:
+                    encounter[1] = t
+            else:
+                enc_id = None
+            person.rows.append([t, None, "observation", system, code_value, display, None, unit, text, enc_id,
+                                module, name, key])
+            person.dirty.add("@observation")
+            return ADVANCE
         return process
 
 
