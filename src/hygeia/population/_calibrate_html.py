@@ -186,7 +186,8 @@ def render_html(report: Mapping[str, Any]) -> str:
          f'<span>within noise {s["within noise"]}</span><span>fail {s["fail"]}</span>'
          f'<span>no data {s["no data"]}</span> &mdash; {escape(verdict)}</p>'),
         ("<p>Pass: within the tolerance of the target. Within noise: outside it, but the 95% interval "
-         "(Wilson for shares, exact Poisson for counts and rates) still meets the tolerance band. Fail: the whole "
+         "(Wilson for shares, exact Poisson for counts, for rates the wider of exact Poisson and the spread "
+         "between persons) still meets the tolerance band. Fail: the whole "
          "interval lies outside the band. Hover a measure for how it is read from the records, a definition for "
          "its source.</p>"),
         '<section id="population"><h2>Population</h2>',

@@ -50,7 +50,8 @@ from hygeia.population._demography import _hazards
 from hygeia.population._measures import BUILTIN_MEASURES, DEFAULT_TOLERANCE, MEASURES
 
 __all__ = [
-    "SPEC_VERSION", "STATUSES", "calibrate", "fit_onsets", "measure_run", "poisson_interval", "read_curve", "wilson",
+    "SPEC_VERSION", "STATUSES", "calibrate", "fit_onsets", "measure_run", "poisson_interval", "rate_interval", "read_curve",
+    "wilson",
 ]
 
 SPEC_VERSION = 1
@@ -91,6 +92,36 @@ def poisson_interval(k: float) -> tuple[float, float]:
     k = float(k)
     lo = 0.0 if k <= 0 else float(chi2.ppf(0.025, 2 * k) / 2)
     return (lo, float(chi2.ppf(0.975, 2 * k + 2) / 2))
+
+
+def rate_interval(counts: np.ndarray, years: np.ndarray, z: float = _Z) -> tuple[float, float]:
+    """95% interval of a rate (events per person-year) that holds when persons differ.
+
+    The exact Poisson interval of the total count assumes every person has the same rate.
+    Visits are not like that: a few persons in treatment have dozens a year, so the rate of
+    a band moves between runs far more than a Poisson interval says. This is the union of
+    that Poisson interval and the ratio estimator's interval (the sandwich variance
+    ``n/(n-1) * sum((k_i - r * y_i)^2) / (sum y_i)^2`` of ``r = sum k_i / sum y_i``, for
+    person i's count ``k_i`` over ``y_i`` years): Poisson's where counts are few, the
+    person-level spread where a few heavy users dominate.
+
+    Example:
+        >>> lo, hi = rate_interval(np.array([0., 1, 0, 2, 40]), np.ones(5))
+        >>> round(lo, 2), round(hi, 2)
+        (0.0, 24.0)
+        >>> [round(v, 2) for v in rate_interval(np.array([1., 1, 1, 1, 1]), np.ones(5))]  # Poisson's alone
+        [0.32, 2.33]
+    """
+    n, k = float(years.sum()), float(counts.sum())
+    if n <= 0:
+        return (math.nan, math.nan)
+    lo, hi = (v / n for v in poisson_interval(k))
+    persons = len(counts)
+    if persons > 1:
+        r = k / n
+        se = math.sqrt(persons / (persons - 1) * float(((counts - r * years) ** 2).sum())) / n
+        lo, hi = min(lo, max(0.0, r - z * se)), max(hi, r + z * se)
+    return (lo, hi)
 
 
 def _status(value: float, lo: float, hi: float, target: float, tol: float, n: float) -> str:
@@ -143,12 +174,13 @@ def _target_rows(people: pd.DataFrame, targets: Sequence[Mapping[str, Any]]) -> 
             mask &= people[f"{m}:den"].to_numpy() > 0
         n = float(mask.sum())
         k = float(people.loc[mask, m].sum()) if n else 0.0
-        if spec["unit"] == "rate" and f"{m}:years" in people:
-            n = float(people.loc[mask, f"{m}:years"].sum())  # person-years: infants lived part of the year
         if spec["unit"] == "rate":
+            counts = people.loc[mask, m].to_numpy(dtype=float)
+            years = (people.loc[mask, f"{m}:years"].to_numpy(dtype=float) if f"{m}:years" in people
+                     else np.ones_like(counts))  # person-years: infants lived part of the year
+            n = float(years.sum())
             value = k / n if n else math.nan
-            lo, hi = poisson_interval(k)
-            ci = (lo / n, hi / n) if n else (math.nan, math.nan)
+            ci = rate_interval(counts, years)
         else:
             value = k / n if n else math.nan
             ci = wilson(k, n)
@@ -298,7 +330,9 @@ def measure_run(run: str | os.PathLike[str], *, locale: str | None = None) -> di
             "pass": "the simulated value is within the tolerance (relative) of the target",
             "within noise": "outside the tolerance, but the 95% interval meets the tolerance band",
             "fail": "the whole 95% interval lies outside the tolerance band",
-            "intervals": "Wilson score for shares; exact Poisson (Garwood) for counts and rates",
+            "intervals": "Wilson score for shares; exact Poisson (Garwood) for counts; for rates, the union of "
+                         "exact Poisson and the ratio estimator's sandwich interval over persons (visits vary "
+                         "from person to person far more than Poisson's)",
         },
         "rows": rows,
         "plots": {"pyramid": pyramid, "deaths": deaths},

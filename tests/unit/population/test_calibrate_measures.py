@@ -8,12 +8,13 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pytest
 
 from hygeia.population._calibrate_measure import person_table
 from hygeia.population._measures import MEASURES, measure_codes
-from hygeia.population.calibrate import _status, poisson_interval, wilson
+from hygeia.population.calibrate import _status, poisson_interval, rate_interval, wilson
 
 END = dt.date(2026, 1, 1)
 
@@ -129,3 +130,22 @@ def test_wilson_and_poisson_intervals() -> None:
 def test_status_compares_the_interval_with_the_tolerance_band(value, lo, hi, status) -> None:
     assert _status(value, lo, hi, 0.10, 0.20, 100) == status
     assert _status(float("nan"), 0, 0, 0.10, 0.20, 0) == "no data"
+
+
+def test_the_rate_interval_covers_the_rate_when_a_few_persons_have_many_visits() -> None:
+    # 600 persons a band; visits a year gamma-Poisson (most 2-6, a few in treatment with dozens),
+    # as the visit rates of a run are: the exact Poisson interval of the total misses the true rate
+    # far more often than 5%, the person-level interval about as often as it should
+    rng = np.random.default_rng(0)
+    true_rate, misses_poisson, misses_rate, reps = 5.0, 0, 0, 400
+    for _ in range(reps):
+        counts = rng.poisson(rng.gamma(shape=0.3, scale=true_rate / 0.3, size=600)).astype(float)
+        years = np.ones_like(counts)
+        lo, hi = (v / years.sum() for v in poisson_interval(counts.sum()))
+        misses_poisson += not lo <= true_rate <= hi
+        lo, hi = rate_interval(counts, years)
+        misses_rate += not lo <= true_rate <= hi
+    assert misses_poisson / reps > 0.3
+    assert misses_rate / reps < 0.09
+    # equal persons: the Poisson interval alone, which is then right
+    assert rate_interval(np.full(50, 2.0), np.ones(50)) == tuple(v / 50 for v in poisson_interval(100))
