@@ -34,8 +34,8 @@ def _base_venv() -> Path:
             ready.write_text(digest)
     if not ready.exists():
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=300)
-        res = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-compile", "-e", str(REPO)],
-                             capture_output=True, text=True, timeout=1200)  # modules compile when first imported
+        res = subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", str(REPO)], capture_output=True,
+                             text=True, timeout=1200)
         if res.returncode != 0:
             pytest.fail(f"could not build the base-install venv {venv}:\n{res.stderr[-3000:]}")
         ready.write_text(digest)
