@@ -28,7 +28,7 @@ from click.testing import CliRunner
 
 from hygeia.cli.main import main
 from hygeia.core._faults import EXPORT_KILL_ENV, KILL_ENV
-from hygeia.errors import ConfigError
+from hygeia.errors import ConfigError, Terminated
 from hygeia.export import export
 from hygeia.population import generate
 
@@ -198,3 +198,47 @@ def test_resume_with_nothing_to_resume_exports_from_the_start_and_says_so(run: P
     r = CliRunner().invoke(main, ["export", str(run), "--format", "omop", "--omop-url", "postgresql://u@h/db",
                                   "--resume"])
     assert r.exit_code == 2 and "--resume goes with an export to a file or folder" in r.output, r.output
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, Terminated])
+@pytest.mark.parametrize("fmt", ["ndjson", "csv", "omop"])
+def test_an_export_stopped_by_ctrl_c_or_sigterm_keeps_its_shards_for_resume(run: Path, tmp_path: Path, fmt: str,
+                                                                            stop: type[BaseException],
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from hygeia.export import _base
+
+    real = _base.iter_shards
+
+    def stopped_after_three(path, start=0):  # the signal arrives while shard 3 is read
+        for i, shard in enumerate(real(path, start=start)):
+            if i == 3:
+                raise stop()
+            yield shard
+
+    out = tmp_path / OUT[fmt]
+    monkeypatch.setattr(_base, "iter_shards", stopped_after_three)
+    with pytest.raises(stop) as info:
+        export(run, fmt, out)
+    monkeypatch.setattr(_base, "iter_shards", real)
+    kept, done, total = info.value.kept
+    assert (done, total) == (3, 5) and kept.exists() and not out.exists()
+    resumed = export(run, fmt, out, resume=True)
+    reference = tmp_path / "reference" / OUT[fmt]
+    assert export(run, fmt, reference) == resumed
+    assert _content(out) == _content(reference)
+    assert _temporaries(tmp_path) == []
+
+
+def test_an_export_stopped_before_its_first_shard_leaves_nothing(run: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from hygeia.export import _base
+
+    def stopped(path, start=0):
+        raise KeyboardInterrupt
+        yield  # a generator
+
+    monkeypatch.setattr(_base, "iter_shards", stopped)
+    with pytest.raises(KeyboardInterrupt) as info:
+        export(run, "csv", tmp_path / "csv")
+    assert not hasattr(info.value, "kept")
+    assert list(tmp_path.iterdir()) == []

@@ -6,8 +6,8 @@ with status 2, like click's own usage errors; so does a missing optional package
 naming the ``pip install 'hygeia[extra]'`` to run. Ctrl-C
 (SIGINT) and SIGTERM stop the workers, delete temporary output (a previous
 output stays as it was) and exit with 130 and 143, as shells expect; a
-``generate`` stopped after some shards were written keeps them (verified by
-their checksums) for ``--resume`` and says where.
+``generate`` or ``export`` stopped after some shards were written keeps them
+(verified by their checksums) for ``--resume`` and says where.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ class HygeiaGroup(click.Group):
                 folder, done, total = kept
                 click.echo(f"\nStopped: {what}. Workers were stopped; any previous output is unchanged. The "
                            f"{done} of {total} shards finished are kept in {folder}: to continue from them, run "
-                           "the same command again with --resume (or delete that folder; the next successful "
-                           "run to the same --out also removes it).", err=True)
+                           "the same command again with --resume (or delete it; the next successful run to the "
+                           "same --out also removes it).", err=True)
             raise click.exceptions.Exit(130 if isinstance(e, KeyboardInterrupt) else 143) from None
 
 

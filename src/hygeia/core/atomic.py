@@ -63,7 +63,7 @@ except ImportError:  # pragma: no cover - not POSIX: no locks, so nothing is eve
     fcntl = None  # type: ignore[assignment]
 
 __all__ = ["atomic_output", "commit", "discard", "hold", "make_temp", "recover", "refuse_existing", "refuse_foreign",
-           "sweep_abandoned", "write_text"]
+           "release", "sweep_abandoned", "write_text"]
 
 _TMP = ".tmp-"
 _OLD = ".old-"
@@ -179,6 +179,23 @@ def _release(tmp: Path) -> None:
     fd = _HELD.pop(str(tmp), None)
     if fd is not None:
         os.close(fd)
+
+
+def release(tmp: str | os.PathLike[str]) -> None:
+    """Let go of the writer's hold on a temporary output that is kept for later (an interrupted export).
+
+    Nothing is deleted: the temporary stays for a process that continues it (:func:`hold`), and
+    the next successful write to the same destination sweeps it (:func:`sweep_abandoned`).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> tmp = make_temp(pathlib.Path(tempfile.mkdtemp()) / "out.csv", folder=False)
+        >>> release(tmp)
+        >>> tmp.exists(), hold(tmp)  # still there, and free to be taken again
+        (True, True)
+        >>> discard(tmp)
+    """
+    _release(Path(tmp))
 
 
 def hold(tmp: str | os.PathLike[str]) -> bool:

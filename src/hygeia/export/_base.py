@@ -29,7 +29,7 @@ from hygeia import __version__
 from hygeia.core.atomic import commit
 from hygeia.core.progress import Progress
 from hygeia.core.storage import RUN_FILE, iter_shards, read_run_info
-from hygeia.errors import ConfigError
+from hygeia.errors import ConfigError, Terminated
 from hygeia.export._checkpoint import Checkpoint, open_checkpoint, supersede
 from hygeia.export._notes import NotesSource, with_notes
 
@@ -139,6 +139,12 @@ class Exporter:
             todo = read_shards(run, info, f"exporting {self.format}", progress, source, start=ck.start, checkpoint=ck)
             counts = self.write(todo, ck.tmp, info)
             ck.close()
+        except (KeyboardInterrupt, Terminated) as e:  # Ctrl-C, SIGTERM: keep the journalled shards for --resume
+            if ck.keep():
+                e.kept = (ck.tmp, ck.journalled, shards)  # read by the CLI's "Stopped" message
+            else:
+                ck.discard()
+            raise
         except BaseException:
             ck.discard()
             raise

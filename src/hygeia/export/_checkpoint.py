@@ -54,7 +54,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 
 from hygeia.core._faults import EXPORT_KILL_ENV, maybe_kill
-from hygeia.core.atomic import discard, hold, make_temp, refuse_existing
+from hygeia.core.atomic import discard, hold, make_temp, refuse_existing, release
 from hygeia.errors import ConfigError
 
 __all__ = ["JOURNAL_SUFFIX", "Checkpoint", "Interrupted", "find_interrupted", "open_checkpoint", "supersede"]
@@ -230,6 +230,8 @@ class Checkpoint:
         self._persons: dict[int, int] = {}
         self._journal_path = tmp.with_name(tmp.name + JOURNAL_SUFFIX)
         self.quiet = quiet
+        #: Shards journalled (all of them from 0, the resumed ones included).
+        self.journalled = start
 
     def note(self, text: str) -> None:
         """Print a line for the user on stderr (unless quiet)."""
@@ -290,6 +292,7 @@ class Checkpoint:
         self._files = {}
         with open(self._journal_path, "a", encoding="utf-8") as f:
             f.write(_line(entry))
+        self.journalled = index + 1
 
     def close(self) -> None:
         """Close the streams (the journal stays until the output is committed or discarded)."""
@@ -309,6 +312,18 @@ class Checkpoint:
             kept.append(entry)
         with open(self._journal_path, "w", encoding="utf-8") as f:
             f.write("".join(_line(x) for x in [header, *kept]))
+
+    def keep(self) -> bool:
+        """Stop here and leave the temporary output with its journal for ``--resume``; False if no shard is journalled.
+
+        For an export stopped by Ctrl-C or SIGTERM: the shards journalled so far are verified
+        again when it is resumed, like those of an export killed outright.
+        """
+        if not self.journal or not self.journalled or not (self.tmp.exists() or self.tmp.is_symlink()):
+            return False
+        self.close()
+        release(self.tmp)
+        return True
 
     def discard(self) -> None:
         """Delete the temporary output and its journal."""

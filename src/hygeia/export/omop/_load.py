@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from hygeia.core._faults import EXPORT_KILL_ENV, maybe_kill
-from hygeia.errors import ConfigError, MissingExtraError, OutputError
+from hygeia.errors import ConfigError, MissingExtraError, OutputError, Terminated
 from hygeia.export._checkpoint import Checkpoint
 from hygeia.export.omop._ddl import (
     ALL_TABLES,
@@ -102,6 +102,9 @@ def load(shards: Iterable[tuple[pa.Table, pa.Table]], sink: Any, run_info: dict,
                 sink.insert(table, rows)
                 counts[table] += rows.num_rows
         sink.finish()
+    except (KeyboardInterrupt, Terminated):  # Ctrl-C, SIGTERM: a journalled file is kept for --resume
+        sink.stop()
+        raise
     except BaseException:
         sink.abort()
         raise
@@ -211,6 +214,20 @@ class DuckDBSink:
             finally:
                 self.con = None
         self._delete()
+
+    def stop(self) -> None:
+        """Stop without finishing: roll back the open shard and keep the committed ones (deleted if not journalled)."""
+        if not self.journal:
+            self.abort()
+            return
+        if self.con is not None:
+            try:
+                self.con.execute("ROLLBACK")
+            except Exception:  # noqa: BLE001 - no transaction open (between shards)
+                pass
+            finally:
+                self.con.close()
+                self.con = None
 
     def _delete(self) -> None:
         for p in (self.path, self.path.with_name(self.path.name + ".wal")):
@@ -401,6 +418,10 @@ class PostgresSink:
         self.con.run("COMMIT")
         self.con.close()
         self.con = None
+
+    def stop(self) -> None:
+        """Stopped by Ctrl-C or SIGTERM: the load is one transaction, so it is rolled back (:meth:`abort`)."""
+        self.abort()
 
     def abort(self) -> None:
         con, self.con = self.con, None
