@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from hygeia.core._faults import KILL_ENV
-from hygeia.core.storage import hash_folder, read_records
+from hygeia.core.storage import connect, hash_folder, read_records
 from hygeia.errors import ConfigError, DataValidationError
 from hygeia.export import export
 from hygeia.population import generate
@@ -180,6 +180,13 @@ def test_a_changed_byte_is_caught_by_its_checksum(run: Path, tmp_path: Path) -> 
     with pytest.raises(DataValidationError, match="corrupt or was changed"):
         export(run, "meds", tmp_path / "meds")
     assert not (tmp_path / "meds").exists() and _leftovers(tmp_path) == []
+    for args in (["evaluate", "--real", str(run), "--synthetic", str(run), "--out", str(tmp_path / "rep")],
+                 ["calibrate", str(run), "--out", str(tmp_path / "cal")]):
+        r = _hygeia(*args)
+        assert r.returncode != 0 and "Traceback" not in r.stderr, (args, r.stderr)
+        assert f"{part}: its content differs from what was written" in r.stderr, (args, r.stderr)
+    assert not (tmp_path / "rep").exists() and not (tmp_path / "cal").exists() and _leftovers(tmp_path) == []
+    assert connect(run) is not None  # inspect's quick look checks sizes and Parquet's marks, not checksums
 
 
 def test_a_missing_shard_is_named(run: Path) -> None:

@@ -520,17 +520,32 @@ def _parts(root: Path, name: str, files: dict[str, dict[str, Any]] | None = None
     return parts
 
 
+def _check_digest(path: Path, digest: str, rec: dict[str, Any] | None) -> None:
+    """Raise if ``run.json`` records another SHA-256 for ``path`` than ``digest``."""
+    if isinstance(rec, dict) and rec.get("sha256") and digest != rec["sha256"]:
+        raise DataValidationError(
+            [(f"{path}: its content differs from what was written (SHA-256 {digest[7:19]}..., "
+              f"run.json records {str(rec['sha256'])[7:19]}...): the file is corrupt or was changed")],
+            header=_DAMAGED.format(root=str(path.parent.parent)))
+
+
+def _verify_part(path: Path, rec: dict[str, Any] | None) -> None:
+    """Check one Parquet file's SHA-256 against ``run.json`` (read in blocks, when recorded there)."""
+    if not (isinstance(rec, dict) and rec.get("sha256")):
+        return
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    _check_digest(path, "sha256:" + h.hexdigest(), rec)
+
+
 def _read_part(path: Path, schema: pa.Schema, rec: dict[str, Any] | None) -> pa.Table:
     """Read one Parquet file, checking its SHA-256 against ``run.json`` when recorded there."""
     data = path.read_bytes()
     root = path.parent.parent
     if isinstance(rec, dict) and rec.get("sha256"):
-        digest = "sha256:" + hashlib.sha256(data).hexdigest()
-        if digest != rec["sha256"]:
-            raise DataValidationError(
-                [(f"{path}: its content differs from what was written (SHA-256 {digest[7:19]}..., "
-                  f"run.json records {str(rec['sha256'])[7:19]}...): the file is corrupt or was changed")],
-                header=_DAMAGED.format(root=str(root)))
+        _check_digest(path, "sha256:" + hashlib.sha256(data).hexdigest(), rec)
     try:
         return pq.read_table(pa.BufferReader(data), schema=schema)
     except (pa.ArrowException, OSError, ValueError) as e:
@@ -583,8 +598,15 @@ def iter_shards(path: str | os.PathLike[str], start: int = 0) -> Iterator[tuple[
         )
 
 
-def connect(path: str | os.PathLike[str]) -> Any:
+def connect(path: str | os.PathLike[str], *, verify: bool = False) -> Any:
     """An in-memory DuckDB connection with views ``persons`` and ``events``.
+
+    Every Parquet file is checked for truncation (its size against ``run.json``, Parquet's head
+    and tail marks); ``verify=True`` also checks each file's SHA-256 (reading the whole run once:
+    ``evaluate`` and ``calibrate``, which read every record anyway, do; ``inspect`` does not).
+
+    Raises:
+        DataValidationError: naming each missing, truncated or (with ``verify``) changed file.
 
     Example:
         >>> con = connect("output")  # doctest: +SKIP
@@ -596,7 +618,11 @@ def connect(path: str | os.PathLike[str]) -> Any:
     recorded = _recorded(root)
     con = duckdb.connect()
     for name in TABLES:
-        parts = [str(p).replace("'", "''") for p in _parts(root, name, recorded)]
+        found = _parts(root, name, recorded)
+        if verify:
+            for p in found:
+                _verify_part(p, recorded.get(f"{name}/{p.name}"))
+        parts = [str(p).replace("'", "''") for p in found]
         if parts:
             files = "[" + ", ".join(f"'{p}'" for p in parts) + "]"
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({files})")

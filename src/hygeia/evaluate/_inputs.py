@@ -43,7 +43,7 @@ def person_features(run: str | os.PathLike[str]) -> Any:
     from hygeia.core.storage import connect, read_run_info
 
     end = (read_run_info(run).get("config") or {}).get("end")
-    con = connect(run)
+    con = connect(run, verify=True)
     try:
         ref = f"CAST('{end}' AS TIMESTAMP)" if end else "(SELECT max(time) FROM events)"
         counts = ", ".join(

@@ -511,7 +511,7 @@ def check_plausibility(
     if events is None and isinstance(persons, (str, os.PathLike)):
         from hygeia.core.storage import connect
 
-        con = connect(persons)  # views over the run's Parquet files, canonical columns
+        con = connect(persons, verify=True)  # views over the run's Parquet files, canonical columns
         person_columns = {row[0] for row in con.execute("DESCRIBE persons").fetchall()}
     elif events is None:
         raise DataValidationError(["events: the events table is required with a persons table"])

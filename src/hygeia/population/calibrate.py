@@ -298,7 +298,7 @@ def measure_run(run: str | os.PathLike[str], *, locale: str | None = None) -> di
     end = dt.date.fromisoformat(cfg.get("end") or DEFAULT_END.isoformat())
     pack = load_locale(locale or cfg.get("locale") or "us")
     window = float((info.get("demography") or {}).get("window_years") or 10.0)
-    con = connect(run)
+    con = connect(run, verify=True)
     try:
         people = person_table(con, end, sorted({t["measure"] for t in pack.targets}))
         n_persons = con.execute("SELECT count(*) FROM persons").fetchone()[0]
