@@ -46,7 +46,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	DEBIAN_FRONTEND=noninteractive scripts/ensure-chromium.sh >/dev/null
 	@url=$$(DEBIAN_FRONTEND=noninteractive scripts/test-postgres.sh) || exit 1; \
-	HYGEIA_TEST_POSTGRES_URL="$$url" $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile; rc=$$?; \
+	HYGEIA_TEST_POSTGRES_URL="$$url" $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder; rc=$$?; \
 	scripts/test-postgres.sh stop "$$url" >/dev/null 2>&1; exit $$rc
 
 bench: $(VENV)/.installed
