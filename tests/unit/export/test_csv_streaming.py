@@ -86,9 +86,15 @@ def test_an_interrupted_export_leaves_no_output(run, tmp_path, monkeypatch, erro
         raise error("interrupted")
 
     monkeypatch.setattr(_base, "iter_shards", broken)
-    with pytest.raises(error, match="interrupted"):
+    with pytest.raises(error, match="interrupted") as info:
         export(run, "csv", tmp_path / "out" / "csv")
-    assert list((tmp_path / "out").iterdir()) == []  # neither csv/ nor .csv.tmp-*
+    left = sorted(p.name for p in (tmp_path / "out").iterdir())
+    if error is KeyboardInterrupt:  # Ctrl-C: the journalled shards are kept for --resume, hidden, never csv/
+        kept = info.value.kept[0]
+        assert left == sorted([kept.name, kept.name + ".journal", kept.name + ".lock"])
+        assert kept.name.startswith(".csv.tmp-")
+    else:
+        assert left == []  # neither csv/ nor .csv.tmp-*
 
 
 def test_no_shards_gives_headers_only(tmp_path):

@@ -88,9 +88,15 @@ def test_an_interrupted_export_leaves_no_output(run, tmp_path, monkeypatch, erro
         raise error("interrupted")
 
     monkeypatch.setattr(_base, "iter_shards", broken)
-    with pytest.raises(error, match="interrupted"):
+    with pytest.raises(error, match="interrupted") as info:
         export(run, "meds", tmp_path / "out" / "meds")
-    assert list((tmp_path / "out").iterdir()) == []  # neither meds/ nor .meds.tmp-*
+    left = sorted(p.name for p in (tmp_path / "out").iterdir())
+    if error is KeyboardInterrupt:  # Ctrl-C: the journalled shards are kept for --resume, hidden, never meds/
+        kept = info.value.kept[0]
+        assert left == sorted([kept.name, kept.name + ".journal", kept.name + ".lock"])
+        assert kept.name.startswith(".meds.tmp-")
+    else:
+        assert left == []  # neither meds/ nor .meds.tmp-*
 
 
 def test_an_empty_shard_is_fine(tmp_path):

@@ -66,9 +66,15 @@ def test_an_interrupted_export_leaves_no_output(tmp_path, monkeypatch, error):
         raise error("interrupted")
 
     monkeypatch.setattr(_base, "iter_shards", broken)
-    with pytest.raises(error, match="interrupted"):
+    with pytest.raises(error, match="interrupted") as info:
         export(run, "synthea-csv", tmp_path / "out" / "synthea")
-    assert list((tmp_path / "out").iterdir()) == []  # neither synthea/ nor .synthea.tmp-*
+    left = sorted(p.name for p in (tmp_path / "out").iterdir())
+    if error is KeyboardInterrupt:  # Ctrl-C: the journalled shards are kept for --resume, hidden, never synthea/
+        kept = info.value.kept[0]
+        assert left == sorted([kept.name, kept.name + ".journal", kept.name + ".lock"])
+        assert kept.name.startswith(".synthea.tmp-")
+    else:
+        assert left == []  # neither synthea/ nor .synthea.tmp-*
 
 
 def test_no_shards_gives_headers_only(tmp_path):
