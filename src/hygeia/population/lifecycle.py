@@ -402,11 +402,7 @@ class Lifecycle:
         else:
             compute = self._vital_compute(name)
 
-        def read(p, t):
-            if driven is not None:
-                v = driven(p, t)
-                if v is not None:
-                    return v
+        def read_undriven(p, t):  # no attribute drives the value (height, heart rate...): the cached computation
             if p.vitals_t == t:
                 cache = p.vitals_now
             else:
@@ -417,16 +413,9 @@ class Lifecycle:
                 v = cache[name] = compute(p, t)
             return v
 
-        def read_undriven(p, t):  # ``read`` where no attribute drives the value (height, heart rate...)
-            if p.vitals_t == t:
-                cache = p.vitals_now
-            else:
-                p.vitals_t = t
-                cache = p.vitals_now = {}
-            v = cache.get(name)
-            if v is None:
-                v = cache[name] = compute(p, t)
-            return v
+        def read(p, t):
+            v = driven(p, t)
+            return v if v is not None else read_undriven(p, t)
 
         return read if driven is not None else read_undriven
 
