@@ -27,13 +27,15 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 # anonymeter (MIT, the reference for the privacy attacks; its metadata pins numpy<1.27 and
 # pyarrow<22 although it runs on numpy 2), whose own needs numba and polars are resolved with the
 # test extra; simglucose 0.2.11 (MIT, the reference of the glucose twin; only its patient core is
-# imported: its gym pins no longer install beside gymnasium 1.x). Two pip runs, not six. pip
+# imported: its gym pins no longer install beside gymnasium 1.x); molscore 1.9.5 (MIT; only its copies
+# of TDC's DRD2, GSK3B and JNK3 classifier files are read, as data, the package is never imported).
+# Two pip runs, not six. pip
 # byte-compiles what it installs: keep it, since where PYTHONDONTWRITEBYTECODE is set (as on CI's
 # machines) a module without its .pyc is compiled again in every process that imports it (3x the import
 # time of hygeia's CLI with pandas and scikit-learn), and the suite starts hundreds of processes.
 $(VENV)/.installed-test: pyproject.toml Makefile | $(PY)
 	$(PIP) -e '.[test]' 'numba>=0.59' 'polars>=1.8'
-	$(PIP) --no-deps molsets==0.3.1 anonymeter==1.1.0 pharmpy-core==2.1.1 simglucose==0.2.11
+	$(PIP) --no-deps molsets==0.3.1 anonymeter==1.1.0 pharmpy-core==2.1.1 simglucose==0.2.11 molscore==1.9.5
 	@touch $@ $(VENV)/.installed
 
 # Every example writes under runs/ (git-ignored, removed by 'make clean').

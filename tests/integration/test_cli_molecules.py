@@ -70,6 +70,23 @@ def test_optimize_writes_molecules_report_and_sdf(tmp_path: Path) -> None:
     assert (run / "top.sdf").read_text().count("$$$$") >= 10
 
 
+def test_optimize_and_score_on_a_pmo_classifier(tmp_path: Path) -> None:
+    # DRD2: TDC's SVM, read from MolScore's data files (installed for the tests)
+    res = _run("optimize", "--objective", "drd2", "--method", "graph_ga", "--budget", "120", "--seed", "0",
+               "--out", str(tmp_path / "run"))
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert summary["metrics"]["n_calls"] <= 120 and 0 < summary["metrics"]["top1"] <= 1
+    (tmp_path / "d2.smi").write_text("OC1(CCN(CCCC(=O)c2ccc(F)cc2)CC1)c1ccc(Cl)cc1\nCC(=O)Oc1ccccc1C(=O)O\n")
+    res = _run("score", str(tmp_path / "d2.smi"), "--objective", "drd2", "--out", str(tmp_path / "d2.csv"))
+    assert res.exit_code == 0, res.output
+    rows = (tmp_path / "d2.csv").read_text().splitlines()
+    assert len(rows) == 3, rows  # haloperidol first, aspirin second
+    header = rows[0].split(",")
+    score = header.index("score")
+    assert float(rows[1].split(",")[score]) > 0.9 > 0.1 > float(rows[2].split(",")[score])
+
+
 def test_benchmark_prints_moses_metrics(tmp_path: Path) -> None:
     (tmp_path / "gen.smi").write_text("\n".join(SMILES + ["not_a_smiles"]) + "\n")
     (tmp_path / "train.smi").write_text("\n".join(SMILES[:6]) + "\n")

@@ -236,7 +236,7 @@ Examples:
   hygeia molecules score vendor.smi --config my_scoring.toml --skip-invalid --out scored.csv""")
 @click.argument("data", metavar="SMILES_FILE")
 @click.option("--config", default=None, metavar="FILE|NAME", help="Scoring config (.toml/.json) or a shipped example name.")
-@click.option("--objective", default=None, metavar="NAME", help="A GuacaMol objective instead of a config.")
+@click.option("--objective", default=None, metavar="NAME", help="A GuacaMol or PMO objective (e.g. osimertinib_mpo, drd2) instead of a config.")
 @click.option("--out", required=True, metavar="FILE", help="Output .csv, .sdf or .smi, best molecule first.")
 @click.option("--skip-invalid", is_flag=True, help=_SKIP_HELP)
 @click.option("--overwrite", is_flag=True, help=_OVERWRITE_HELP)
@@ -268,7 +268,7 @@ Examples:
   hygeia molecules optimize --objective celecoxib_rediscovery --method graph_ga --budget 2000 --out ga_run
   hygeia molecules optimize --config druglike --budget 5000 --out druglike_run""")
 @click.option("--config", default=None, metavar="FILE|NAME", help="Scoring config (.toml/.json) or a shipped example name.")
-@click.option("--objective", default=None, metavar="NAME", help="A GuacaMol objective, e.g. osimertinib_mpo.")
+@click.option("--objective", default=None, metavar="NAME", help="A GuacaMol or PMO objective, e.g. osimertinib_mpo or drd2.")
 @click.option("--method", type=click.Choice(["reinvent", "graph_ga"]), default="reinvent", show_default=True,
               help="reinvent: reinforcement learning of the chemical language model (needs torch); "
                    "graph_ga: a graph genetic algorithm (RDKit only).")

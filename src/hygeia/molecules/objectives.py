@@ -23,10 +23,13 @@ SMILES scores 0.
 PMO (Gao et al., 2022) runs 23 objectives through TDC's oracles (:data:`PMO_OBJECTIVES`).
 Twenty are GuacaMol definitions or QED, all built here (TDC's isomer scoring counts
 hydrogens as GuacaMol does since TDC 0.3.8; earlier TDC releases, which the PMO paper may
-have used, counted the atoms of the SMILES string read as a formula). Three are not:
-``drd2``, ``gsk3b`` and ``jnk3`` score with TDC's trained classifiers (an SVM of
-Olivecrona et al., 2017, and random forests of Li et al., 2018), which TDC downloads at
-run time and which are not redistributable here (:data:`PMO_UNAVAILABLE`).
+have used, counted the atoms of the SMILES string read as a formula). Three,
+``drd2``, ``gsk3b`` and ``jnk3``, are TDC's trained classifiers (an SVM of Olivecrona et
+al., 2017, and random forests of Li et al., 2018): their files are not shipped with Hygeia;
+they are read as data (no pickled code is run) from MolScore's copy
+(``pip install --no-deps molscore==1.9.5``) or from a folder named by
+``HYGEIA_TDC_ORACLES``, and scored in NumPy exactly as scikit-learn scores them
+(``hygeia.molecules._classifiers``). :func:`pmo_unavailable` says which cannot be built here.
 
 Example:
     >>> celecoxib = "CC1=CC=C(C=C1)C1=CC(=NN1C1=CC=C(C=C1)S(N)(=O)=O)C(F)(F)F"
@@ -48,8 +51,8 @@ import numpy as np
 from hygeia.errors import ConfigError, MissingExtraError
 
 __all__ = [
+    "PMO_CLASSIFIERS",
     "PMO_OBJECTIVES",
-    "PMO_UNAVAILABLE",
     "Objective",
     "clipped",
     "fingerprint",
@@ -58,14 +61,16 @@ __all__ = [
     "min_gaussian",
     "objective",
     "objective_names",
+    "pmo_unavailable",
 ]
 
 try:
     from rdkit import Chem, DataStructs, rdBase
     from rdkit.Chem import QED, Descriptors, rdFingerprintGenerator, rdMolDescriptors
-    from rdkit.Chem.Pharm2D import Generate, Gobbi_Pharm2D
 except ImportError:  # pragma: no cover - depends on the environment
     raise MissingExtraError("rdkit", "molecules", "GuacaMol objectives") from None
+
+from hygeia.molecules._pharm2d import gobbi_fingerprint  # noqa: E402 - after the RDKit check
 
 Modifier = Callable[[float], float]
 MolScore = Callable[["Chem.Mol"], float]
@@ -116,8 +121,8 @@ def _generator(kind: str):
 
 def fingerprint(mol: "Chem.Mol", kind: str):
     """The fingerprint GuacaMol names ``kind`` (``ECFP4``, ``ECFP6``, ``FCFP4``, ``AP``, ``PHCO``)."""
-    if kind == "PHCO":
-        return Generate.Gen2DFingerprint(mol, Gobbi_Pharm2D.factory)
+    if kind == "PHCO":  # RDKit's Gen2DFingerprint with the Gobbi factory, bit for bit, faster
+        return gobbi_fingerprint(mol)
     return _generator(kind).GetSparseCountFingerprint(mol)
 
 
@@ -364,30 +369,61 @@ PMO_OBJECTIVES = (
     "osimertinib_mpo", "perindopril_mpo", "qed", "ranolazine_mpo", "scaffold_hop", "sitagliptin_mpo",
     "thiothixene_rediscovery", "troglitazone_rediscovery", "valsartan_smarts", "zaleplon_mpo",
 )
-#: PMO objectives that cannot be built offline, and why.
-PMO_UNAVAILABLE = {
-    "drd2": "TDC's DRD2 classifier (an SVM on ECFP6 counts, Olivecrona et al., 2017), a pickle TDC downloads",
-    "gsk3b": "TDC's GSK3B classifier (a random forest on ECFP4 bits, Li et al., 2018), a pickle TDC downloads",
-    "jnk3": "TDC's JNK3 classifier (a random forest on ECFP4 bits, Li et al., 2018), a pickle TDC downloads",
-}
+#: PMO objectives scored by TDC's trained classifiers (files read from MolScore or ``HYGEIA_TDC_ORACLES``).
+PMO_CLASSIFIERS = ("drd2", "gsk3b", "jnk3")
+
+
+class _ClassifierObjective(Objective):
+    """A PMO classifier objective, scored in one batch (the models score arrays of fingerprints)."""
+
+    def __init__(self, name: str) -> None:
+        from hygeia.molecules._classifiers import CLASSIFIERS, classifier_score
+
+        batch = classifier_score(name)
+        super().__init__(name, lambda mol: float(batch([mol])[0]), CLASSIFIERS[name][2])
+        self._batch = batch
+
+    def __call__(self, smiles: Sequence[str]) -> np.ndarray:
+        if isinstance(smiles, str):
+            return super().__call__(smiles)
+        out = np.zeros(len(smiles), dtype=float)
+        with rdBase.BlockLogs():
+            mols = [Chem.MolFromSmiles(s) if isinstance(s, str) and s else None for s in smiles]
+        valid = [i for i, mol in enumerate(mols) if mol is not None and mol.GetNumAtoms() > 0]
+        if valid:
+            out[valid] = np.clip(self._batch([mols[i] for i in valid]), 0.0, 1.0)
+        return out
+
+
+def pmo_unavailable() -> dict[str, str]:
+    """The PMO objectives that cannot be built here, each with the reason and the fix."""
+    from hygeia.molecules._classifiers import find_model
+
+    missing = {}
+    for name in PMO_CLASSIFIERS:
+        try:
+            find_model(name)
+        except ConfigError as e:
+            missing[name] = str(e)
+    return missing
 
 
 def objective_names() -> list[str]:
-    """Names of the GuacaMol objectives :func:`objective` builds."""
-    return list(_OBJECTIVES)
+    """Names of the objectives :func:`objective` builds: GuacaMol's and PMO's classifiers."""
+    return [*_OBJECTIVES, *PMO_CLASSIFIERS]
 
 
 def objective(name: str) -> Objective:
-    """Build the GuacaMol objective ``name`` (see :func:`objective_names`).
+    """Build the objective ``name`` (see :func:`objective_names`).
 
     Raises:
-        ConfigError: for an unknown name.
+        ConfigError: for an unknown name, or a PMO classifier whose file is not found here
+            (the message says how to get it).
     """
-    if isinstance(name, str) and name in PMO_UNAVAILABLE:
-        raise ConfigError(f"objective {name!r} needs {PMO_UNAVAILABLE[name]}; it cannot be built offline. "
-                          f"Choose one of {', '.join(_OBJECTIVES)}")
+    if isinstance(name, str) and name in PMO_CLASSIFIERS:
+        return _ClassifierObjective(name)
     try:
         factory, description = _OBJECTIVES[name]
     except (KeyError, TypeError):
-        raise ConfigError(f"unknown objective {name!r}; choose one of {', '.join(_OBJECTIVES)}") from None
+        raise ConfigError(f"unknown objective {name!r}; choose one of {', '.join(objective_names())}") from None
     return Objective(name, factory(), description)
