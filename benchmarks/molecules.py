@@ -26,9 +26,9 @@ Two parts (``--part``), each its own result file:
     2023; benchmark-only dependency) started from the same ZINC-250k molecules as ours.
 
 ``pmo`` (``molecules-pmo.json``, runs in ``molecules-pmo-runs.jsonl``)
-    PMO's protocol in full (Gao et al., 2022): every PMO objective Hygeia can build (20 of
-    23; ``drd2``, ``gsk3b`` and ``jnk3`` need TDC's downloaded classifiers, listed in the
-    result), budget 10,000, seeds 0-2, the three optimizers side by side on the same
+    PMO's protocol in full (Gao et al., 2022): all 23 PMO objectives (``drd2``, ``gsk3b``
+    and ``jnk3`` are TDC's classifiers, read from MolScore's data files: without them the
+    other 20 run and the result lists the three as unavailable), budget 10,000, seeds 0-2, the three optimizers side by side on the same
     :class:`Oracle`. Resumable: each finished (optimizer, objective, seed) run is appended to
     the runs file (``--runs``; rewritten atomically) and skipped when the command is run
     again with the same budget and settings, so the suite can finish across sittings; the
@@ -36,7 +36,14 @@ Two parts (``--part``), each its own result file:
     seed, oracle calls per second) is written from the runs file when the command ends (rerun
     it to rewrite the summary alone once every run is in), and ``complete`` says whether every
     run is in. Runs made with other settings (budget,
-    prior weights, GA sizes) stay in the file but are left out of the summary.
+    prior weights, GA sizes) stay in the file but are left out of the summary. Seeds 0-4 by
+    default (PMO asks for at least three; Hygeia's result files report spreads over five).
+
+``oracles`` (``molecules-oracles.json``)
+    Scoring speed: oracle calls per CPU-second of every PMO objective on ``--oracle-n``
+    ZINC-250k molecules per seed (default 500, seeds 0-4), and the deco and scaffold hops
+    again with RDKit's own ``Gen2DFingerprint`` in place of Hygeia's (the same bits), with
+    the speed-up per seed.
 
 Usage::
 
@@ -48,6 +55,7 @@ Usage::
     .venv/bin/python benchmarks/molecules.py --part goal --budget 10000
     .venv/bin/python benchmarks/molecules.py --part moses --n 30000 --workers 2
     PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part pmo        # resumable; rerun to go on
+    .venv/bin/python benchmarks/molecules.py --part oracles                     # a minute
     # a tiny check of the harness, away from the shipped results
     PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part pmo --budget 100 --seeds 0 \
         --objectives qed,median1 --runs /tmp/pmo-runs.jsonl --out /tmp/pmo.json
@@ -76,10 +84,11 @@ import _results
 
 from hygeia.core.atomic import write_text
 from hygeia.molecules.objectives import (
+    PMO_CLASSIFIERS,
     PMO_OBJECTIVES,
-    PMO_UNAVAILABLE,
     objective,
     objective_names,
+    pmo_unavailable,
 )
 from hygeia.molecules.optimize import BudgetExhausted, GraphGA, Oracle, Reinvent
 
@@ -92,7 +101,9 @@ DEFAULT_OBJECTIVES = [
     "fexofenadine_mpo", "ranolazine_mpo", "perindopril_mpo", "amlodipine_mpo", "sitagliptin_mpo", "zaleplon_mpo",
 ]
 OPTIMIZERS = ("reinvent", "graph_ga", "mol_ga")
-#: The PMO objectives Hygeia builds (all but the three TDC classifiers).
+#: The PMO objectives that can be built here: all 23 where TDC's three classifier files are found
+#: (MolScore's data files, ``pip install --no-deps molscore==1.9.5``, or ``HYGEIA_TDC_ORACLES``).
+PMO_UNAVAILABLE = pmo_unavailable()
 PMO_AVAILABLE = [name for name in PMO_OBJECTIVES if name not in PMO_UNAVAILABLE]
 RUNS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "molecules-pmo-runs.jsonl")
 
@@ -257,6 +268,52 @@ def run_goal(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+# -- (d) oracle speed --------------------------------------------------------------------------------
+def run_oracles(args: argparse.Namespace) -> dict[str, Any]:
+    """Oracle calls per CPU-second of each objective on ZINC molecules, and the hops with RDKit's own PHCO.
+
+    Each seed scores its own random sample of ``--oracle-n`` ZINC-250k molecules after a warm-up
+    on 200 others (model files read, fingerprint memo filled, as in a long optimization run).
+    """
+    import hygeia.molecules.objectives as objectives_module
+    from hygeia.molecules.data import zinc250k
+    from rdkit.Chem.Pharm2D import Generate, Gobbi_Pharm2D
+
+    pool = zinc250k()
+    warm = pool[-200:]
+    samples = {seed: random.Random(seed).sample(pool[:-200], args.oracle_n) for seed in args.seeds}
+
+    def rates(fn) -> list[float]:
+        fn(warm)
+        out = []
+        for seed in args.seeds:
+            c0 = time.process_time()
+            fn(samples[seed])
+            out.append(args.oracle_n / (time.process_time() - c0))
+        return out
+
+    table = {}
+    for name in args.objectives:
+        table[name] = _results.spread(rates(objective(name)))
+        log(f"oracles: {name}: {table[name]['mean']:,.0f} calls per CPU-second")
+    hops = [name for name in ("deco_hop", "scaffold_hop") if name in args.objectives]
+    rdkit_phco, speedup = {}, {}
+    fast = objectives_module.gobbi_fingerprint
+    try:
+        objectives_module.gobbi_fingerprint = lambda mol: Generate.Gen2DFingerprint(mol, Gobbi_Pharm2D.factory)
+        for name in hops:
+            slow = rates(objective(name))
+            rdkit_phco[name] = _results.spread(slow)
+            speedup[name] = _results.spread([f / s for f, s in zip(table[name]["values"], slow)])
+            log(f"oracles: {name} with RDKit's Gen2DFingerprint: {rdkit_phco[name]['mean']:,.0f} calls per "
+                f"CPU-second ({speedup[name]['mean']:.1f}x slower)")
+    finally:
+        objectives_module.gobbi_fingerprint = fast
+    return {"molecules_per_seed": args.oracle_n, "seeds": args.seeds, "objectives": args.objectives,
+            "calls_per_cpu_second": table, "hops_with_rdkit_gen2dfingerprint": rdkit_phco,
+            "phco_speedup": speedup, "unavailable_objectives": dict(PMO_UNAVAILABLE)}
+
+
 # -- (c) PMO, resumable ------------------------------------------------------------------------------
 class TimedObjective:
     """An objective that adds up the wall time spent in it (oracle calls per second)."""
@@ -293,6 +350,19 @@ def run_key(row: dict[str, Any]) -> tuple:
     return row["optimizer"], row["objective"], row["seed"], row["budget"], json.dumps(row["settings"], sort_keys=True)
 
 
+def classifier_files(names: list[str]) -> dict[str, dict[str, str]]:
+    """The file and SHA-256 of each TDC classifier objective among ``names`` (provenance)."""
+    from hygeia.molecules._classifiers import find_model
+
+    out = {}
+    for name in names:
+        if name in PMO_CLASSIFIERS and name not in PMO_UNAVAILABLE:
+            path = find_model(name)
+            out[name] = {"file": path.name, "from": "HYGEIA_TDC_ORACLES" if os.environ.get("HYGEIA_TDC_ORACLES")
+                         else "molscore 1.9.5 data files", "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    return out
+
+
 def pmo_summary(rows: list[dict[str, Any]], args: argparse.Namespace, settings: dict[str, dict]) -> dict[str, Any]:
     """Per-objective AUC top-10 (spread over seeds) and the per-seed sum, from the runs of these settings."""
     wanted = {(o, name, seed, args.budget, json.dumps(settings[o], sort_keys=True))
@@ -324,6 +394,7 @@ def pmo_summary(rows: list[dict[str, Any]], args: argparse.Namespace, settings: 
                         "valid molecules; invalid and repeated molecules free",
             "budget": args.budget, "seeds": args.seeds, "objectives": args.objectives,
             "optimizers": args.optimizers, "unavailable_objectives": dict(PMO_UNAVAILABLE),
+            "classifier_files": classifier_files(args.objectives),
             "settings": settings, "runs_done": len(runs), "runs_expected": len(wanted),
             "complete": len(runs) == len(wanted), "sum_auc_top10": sums, "table": table,
             "commits": commits, "runs_file": os.path.relpath(args.runs, _results.ROOT)
@@ -379,7 +450,7 @@ def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("moses", "goal", "pmo", "all"), default="all",
+    parser.add_argument("--part", choices=("moses", "goal", "pmo", "oracles", "all"), default="all",
                         help="all: moses and goal (pmo runs alone)")
     parser.add_argument("--n", type=int, default=30_000, help="MOSES samples per seed")
     parser.add_argument("--no-properties", dest="properties", action="store_false",
@@ -398,12 +469,13 @@ def main() -> None:
     parser.add_argument("--initial-size", type=int, default=500, help="ZINC molecules that seed both GAs")
     parser.add_argument("--molga-offspring", type=int, default=100)
     parser.add_argument("--molga-population", type=int, default=10_000)
+    parser.add_argument("--oracle-n", type=int, default=500, help="oracles: ZINC molecules scored per seed")
     parser.add_argument("--out", default=None, help="also write the JSON to this file")
     args = parser.parse_args()
     if args.seeds is None:
-        args.seeds = "0,1,2" if args.part in ("pmo", "moses") else "0,1,2,3,4"
+        args.seeds = "0,1,2" if args.part == "moses" else "0,1,2,3,4"
     if args.objectives is None:
-        args.objectives = ",".join(PMO_AVAILABLE if args.part == "pmo" else DEFAULT_OBJECTIVES)
+        args.objectives = ",".join(PMO_AVAILABLE if args.part in ("pmo", "oracles") else DEFAULT_OBJECTIVES)
     args.seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     args.objectives = [s.strip() for s in args.objectives.split(",") if s.strip()]
     args.optimizers = [s.strip() for s in args.optimizers.split(",") if s.strip()]
@@ -418,6 +490,9 @@ def main() -> None:
         if part == "moses":
             figures = run_moses(args)
             sizes = {"samples_per_seed": args.n}
+        elif part == "oracles":
+            figures = run_oracles(args)
+            sizes = {"molecules_per_seed": args.oracle_n, "objectives": len(args.objectives)}
         elif part == "pmo":
             figures = run_pmo(args)
             sizes = {"oracle_budget": args.budget, "objectives": len(args.objectives), "seeds": len(args.seeds),
