@@ -114,3 +114,31 @@ def test_bad_training_parameters_are_named(molecules: list[str]) -> None:
             ChemicalLM(max_steps=2, **params).fit(molecules[:20])
     with pytest.raises(ConfigError, match="need validation molecules"):
         ChemicalLM(**{**TINY, "max_steps": 2, "patience": 2, "validation_fraction": 0.0}).fit(molecules[:20])
+
+
+def test_an_encoding_cache_is_read_back_for_the_same_molecules_only(molecules: list[str], tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from hygeia.molecules.tokenizers import get_tokenizer
+
+    cache = tmp_path / "encoded.txt"
+    config = {**TINY, "max_steps": 6, "seed": 0}
+    first = ChemicalLM(**config).fit(molecules, cache=cache)
+    lines = cache.read_text().splitlines()
+    header = json.loads(lines[0])
+    assert (header["representation"], header["molecules"], len(lines)) == ("selfies", 300, 301)
+    # read back: nothing is encoded again, and training is the same as without the cache
+    tokenizer = type(get_tokenizer("selfies"))
+
+    def refuse(self, smiles):
+        raise AssertionError("encoded again")
+
+    monkeypatch.setattr(tokenizer, "from_smiles", refuse)
+    again = ChemicalLM(**config).fit(molecules, cache=cache)
+    assert _same_weights(first, again) and again.sample(5, seed=1) == first.sample(5, seed=1)
+    monkeypatch.undo()
+    # other molecules (one changed) are encoded afresh and the file rewritten for them
+    ChemicalLM(**config).fit(molecules[:-1] + ["CCO"], cache=cache)
+    assert json.loads(cache.read_text().splitlines()[0])["sha256"] != header["sha256"]
+    assert cache.read_text().splitlines()[-1] == get_tokenizer("selfies").from_smiles("CCO")
