@@ -439,3 +439,31 @@ def test_format_summary_empty_run(tmp_path: Path) -> None:
         w.finish({"config": RunConfig(n=1, seed=1).to_dict()})
     text = format_summary(summarize(out))
     assert "(no living persons)" in text and "Conditions: none recorded" in text
+
+
+def test_a_verified_file_is_hashed_once_until_it_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # evaluate verifies a run's files for its inputs and again for the plausibility rules
+    import hashlib
+    import os
+
+    from hygeia.core import storage
+
+    out = tmp_path / "run"
+    with RunWriter(out, shards=1) as w:
+        w.write_shard(0, *_tables())
+        w.finish({})
+    hashed = []
+    real = hashlib.sha256
+    monkeypatch.setattr(storage.hashlib, "sha256", lambda *a: hashed.append(1) or real(*a))
+    connect(out, verify=True)
+    assert len(hashed) == 2  # persons and events
+    connect(out, verify=True)
+    assert len(hashed) == 2
+    part = next((out / "events").iterdir())
+    data = bytearray(part.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size; written later, so its modification time moves on
+    st = part.stat()
+    part.write_bytes(bytes(data))
+    os.utime(part, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    with pytest.raises(DataValidationError, match=re.escape(f"{part}: its content differs from what was written")):
+        connect(out, verify=True)

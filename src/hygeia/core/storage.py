@@ -529,15 +529,29 @@ def _check_digest(path: Path, digest: str, rec: dict[str, Any] | None) -> None:
             header=_DAMAGED.format(root=str(path.parent.parent)))
 
 
+#: files this process has hashed and found as recorded, by (path, inode, size, mtime, recorded digest):
+#: ``evaluate`` opens a verified connection for its inputs and again for the plausibility rules
+_VERIFIED: set[tuple] = set()
+
+
 def _verify_part(path: Path, rec: dict[str, Any] | None) -> None:
-    """Check one Parquet file's SHA-256 against ``run.json`` (read in blocks, when recorded there)."""
+    """Check one Parquet file's SHA-256 against ``run.json`` (read in blocks, when recorded there).
+
+    A file already found as recorded by this process, and unchanged since (same inode, size and
+    modification time), is not hashed again.
+    """
     if not (isinstance(rec, dict) and rec.get("sha256")):
+        return
+    st = path.stat()
+    key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns, str(rec["sha256"]))
+    if key in _VERIFIED:
         return
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(1 << 20):
             h.update(block)
     _check_digest(path, "sha256:" + h.hexdigest(), rec)
+    _VERIFIED.add(key)
 
 
 def _read_part(path: Path, schema: pa.Schema, rec: dict[str, Any] | None) -> pa.Table:
