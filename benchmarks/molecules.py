@@ -30,7 +30,8 @@ Two parts (``--part``), each its own result file:
     and ``jnk3`` are TDC's classifiers, read from MolScore's data files: without them the
     other 20 run and the result lists the three as unavailable), budget 10,000, seeds 0-2, the three optimizers side by side on the same
     :class:`Oracle`. Resumable: each finished (optimizer, objective, seed) run is appended to
-    the runs file (``--runs``; rewritten atomically) and skipped when the command is run
+    the runs file (``--runs``; rewritten atomically under a lock, so two processes given disjoint
+    ``--objectives`` or ``--seeds`` can fill it side by side) and skipped when the command is run
     again with the same budget and settings, so the suite can finish across sittings; the
     summary (per-objective AUC top-10, mean ± sd over seeds, the sum over objectives per
     seed, oracle calls per second) is written from the runs file when the command ends (rerun
@@ -155,13 +156,43 @@ def run_moses(args: argparse.Namespace) -> dict[str, Any]:
                      "peak_rss_mib": peak_rss_mib(), "metrics": metrics})
         log(f"moses: seed {seed}: metrics in {runs[-1]['metrics_seconds']:.0f} s, peak memory "
             f"{runs[-1]['peak_rss_mib']['self']:,.0f} MiB")
+        if seed == args.seeds[0]:
+            cli = cli_benchmark(smiles, args)
+            log(f"moses: hygeia molecules benchmark on {args.n:,} molecules: {cli['wall_seconds']:.0f} s, peak "
+                f"memory {cli['peak_rss_mib']:,.0f} MiB")
     keys = list(runs[0]["metrics"])
     summary = {k: _results.spread([r["metrics"][k] for r in runs]) for k in keys}
     return {"n": args.n, "seeds": args.seeds, "prior": args.prior or "default_prior()", "metrics": summary,
-            "runs": runs, "prior_training": prior_training(prior),
+            "runs": runs, "cli_benchmark": cli, "prior_training": prior_training(prior),
             "reference": {name: {k: {"mean": v[0], "std": v[1]} for k, v in row.items()}
                           for name, row in MOSES_REFERENCE.items()},
             "reference_source": "MOSES (Polykovskiy et al., 2020), repository README table"}
+
+
+def cli_benchmark(smiles: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    """``hygeia molecules benchmark`` run as a user runs it on the first seed's samples: wall time and
+    the peak resident memory of its process (``wait4``'s ``ru_maxrss``), with the same metrics."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        data, out = os.path.join(folder, "samples.smi"), os.path.join(folder, "metrics.json")
+        write_text(data, "\n".join(smiles) + "\n", what="samples")
+        cmd = [os.path.join(os.path.dirname(sys.executable), "hygeia"), "molecules", "benchmark", data, "--out", out,
+               "--quiet", "--workers", str(args.workers)] + (["--properties"] if args.properties else [])
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        err = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode()[-2000:]}")
+        with open(out, encoding="utf-8") as fh:
+            metrics = json.load(fh)
+    return {"command": "hygeia molecules benchmark SAMPLES.smi --out metrics.json --quiet"
+                       + f" --workers {args.workers}" + (" --properties" if args.properties else ""),
+            "molecules": len(smiles), "wall_seconds": round(time.perf_counter() - t0, 1),
+            "peak_rss_mib": round(usage.ru_maxrss / 1024, 1), "fcd_test": metrics.get("FCD/Test")}
 
 
 def peak_rss_mib() -> dict[str, float]:
@@ -346,6 +377,18 @@ def read_runs(path: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def append_run(path: str, row: dict[str, Any]) -> list[dict[str, Any]]:
+    """Add ``row`` to the runs file under an exclusive lock, re-reading it first, so that two
+    processes on disjoint objectives or seeds can share one file; returns every run in it."""
+    import fcntl
+
+    with open(path + ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        rows = read_runs(path) + [row]
+        write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows), what="PMO runs file")
+    return rows
+
+
 def run_key(row: dict[str, Any]) -> tuple:
     return row["optimizer"], row["objective"], row["seed"], row["budget"], json.dumps(row["settings"], sort_keys=True)
 
@@ -441,8 +484,7 @@ def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
                "commit": commit.get("commit"), "dirty": commit.get("dirty"),
                "pythonhashseed": os.environ.get("PYTHONHASHSEED"),
                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        rows.append(row)
-        write_text(args.runs, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows), what="PMO runs file")
+        rows = append_run(args.runs, row)
         log(f"pmo [{i}/{len(todo)}] {name} seed {seed} {opt}: AUC top-10 {row['auc_top10']:.3f}, "
             f"top-1 {row['top1']:.3f}, {row['n_calls']} calls, {seconds:.0f} s ({stop})")
     return pmo_summary(rows, args, settings)
