@@ -14,6 +14,7 @@ from hygeia.errors import ConfigError
 from hygeia.molecules.objectives import (
     PMO_CLASSIFIERS,
     PMO_OBJECTIVES,
+    TUNING_OBJECTIVES,
     Objective,
     clipped,
     gaussian,
@@ -51,6 +52,8 @@ def test_modifiers():
     ("mestranol_similarity", "COc1ccc2[C@H]3CC[C@@]4(C)[C@@H](CC[C@@]4(O)C#C)[C@@H]3CCc2c1"),
     ("isomers_c7h8n2o2", "Cc1ccc(N)c([N+](=O)[O-])c1"),  # 4-methyl-2-nitroaniline is C7H8N2O2
     ("isomers_c9h10n2o2pf2cl", "NC(=O)c1cc(C)c(OP(F)(F)Cl)cc1N=C"),
+    ("aripiprazole_similarity", "Clc1cccc(N2CCN(CCCCOc3ccc4CCC(=O)Nc4c3)CC2)c1Cl"),
+    ("isomers_c11h24", "CC(C)CC(C)(C)CCCC"),  # a branched undecane
 ])
 def test_rediscovering_the_target_scores_one(name, smiles):
     assert objective(name)([smiles]).tolist() == [1.0]
@@ -121,6 +124,11 @@ def test_objective_wraps_a_molecule_function_and_refuses_a_bare_string():
 def test_unknown_objective_lists_the_known_ones():
     with pytest.raises(ConfigError, match="unknown objective 'celecoxib'; choose one of celecoxib_rediscovery"):
         objective("celecoxib")
+
+
+def test_the_tuning_objectives_lie_outside_pmo():
+    assert set(TUNING_OBJECTIVES) <= set(objective_names()) and not set(TUNING_OBJECTIVES) & set(PMO_OBJECTIVES)
+    assert objective("isomers_c11h24")(["CCCCCCCCCC"])[0] < 0.5  # decane: one carbon and two hydrogens short
 
 
 def test_the_pmo_suite_is_built_whole():
