@@ -3,7 +3,7 @@ optional package stops with the ``pip install 'hygeia[extra]'`` to run, exit sta
 
 The environment is built once (``python -m venv`` + ``pip install -e`` of this checkout, a couple of minutes) into
 a cache folder and reused while this checkout's dependencies stay the same: ``$HYGEIA_BASE_VENV`` if set, else
-``~/.cache/hygeia-tests/basevenv-<hash>``.
+``~/.cache/hygeia-tests/basevenv-<hash>``, where building a new one deletes those of checkouts that are gone or unused for three days.
 """
 
 from __future__ import annotations
@@ -33,13 +33,32 @@ def _base_venv() -> Path:
         if probe.returncode == 0 and probe.stdout.startswith(str(REPO / "src")):
             ready.write_text(digest)
     if not ready.exists():
+        if "HYGEIA_BASE_VENV" not in os.environ:
+            _prune(default.parent, keep=venv)
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True, timeout=300)
         res = subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", str(REPO)], capture_output=True,
                              text=True, timeout=1200)
         if res.returncode != 0:
             pytest.fail(f"could not build the base-install venv {venv}:\n{res.stderr[-3000:]}")
         ready.write_text(digest)
+    (venv / ".hygeia-repo").write_text(str(REPO))
     return venv
+
+
+def _prune(cache: Path, keep: Path) -> None:
+    """Delete the cached base venvs of checkouts that are gone or unused for three days (each is some
+    600 MB, and CI clones afresh for each run)."""
+    import shutil
+    import time
+
+    for old in cache.glob("basevenv-*"):
+        if old == keep or not old.is_dir():
+            continue
+        marker = old / ".hygeia-repo"  # rewritten at each use
+        used = (marker if marker.is_file() else old).stat().st_mtime
+        gone = marker.is_file() and not Path(marker.read_text().strip()).exists()
+        if gone or time.time() - used > 3 * 86400:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
