@@ -40,11 +40,8 @@ import numpy as np
 
 from hygeia.errors import ConfigError, DataValidationError
 
-try:
-    from rdkit import Chem, rdBase
-    from rdkit.Chem import rdFingerprintGenerator
-except ImportError:  # pragma: no cover - objectives.py raises MissingExtraError first
-    raise
+from rdkit import Chem, rdBase  # objectives.py, which imports this module, checks RDKit first
+from rdkit.Chem import rdFingerprintGenerator
 
 __all__ = ["CLASSIFIERS", "Forest", "SupportVectorMachine", "classifier_score", "find_model", "read_sklearn_pickle"]
 

@@ -217,11 +217,15 @@ class Objective:
                               "Wrap one molecule as [smiles].")
         out = np.zeros(len(smiles), dtype=float)
         with rdBase.BlockLogs():
-            for i, s in enumerate(smiles):
-                mol = Chem.MolFromSmiles(s) if isinstance(s, str) and s else None
-                if mol is not None and mol.GetNumAtoms() > 0:
-                    out[i] = min(max(float(self.score_mol(mol)), 0.0), 1.0)
+            mols = [Chem.MolFromSmiles(s) if isinstance(s, str) and s else None for s in smiles]
+            valid = [i for i, mol in enumerate(mols) if mol is not None and mol.GetNumAtoms() > 0]
+            if valid:
+                out[valid] = np.clip(self._score_mols([mols[i] for i in valid]), 0.0, 1.0)
         return out
+
+    def _score_mols(self, mols: Sequence["Chem.Mol"]) -> np.ndarray:
+        """Scores of parsed molecules (one by one; a subclass may score them in one batch)."""
+        return np.array([float(self.score_mol(mol)) for mol in mols])
 
     def __repr__(self) -> str:
         return f"Objective({self.name!r})"
@@ -391,16 +395,8 @@ class _ClassifierObjective(Objective):
         super().__init__(name, lambda mol: float(batch([mol])[0]), CLASSIFIERS[name][2])
         self._batch = batch
 
-    def __call__(self, smiles: Sequence[str]) -> np.ndarray:
-        if isinstance(smiles, str):
-            return super().__call__(smiles)
-        out = np.zeros(len(smiles), dtype=float)
-        with rdBase.BlockLogs():
-            mols = [Chem.MolFromSmiles(s) if isinstance(s, str) and s else None for s in smiles]
-        valid = [i for i, mol in enumerate(mols) if mol is not None and mol.GetNumAtoms() > 0]
-        if valid:
-            out[valid] = np.clip(self._batch([mols[i] for i in valid]), 0.0, 1.0)
-        return out
+    def _score_mols(self, mols: Sequence["Chem.Mol"]) -> np.ndarray:
+        return self._batch(mols)
 
 
 def pmo_unavailable() -> dict[str, str]:
