@@ -185,6 +185,19 @@ def _molecules_moses(results: dict[str, Any]) -> str:
     return _md(["metric", "Hygeia prior"] + [f"MOSES {r} (published)" for r in refs], rows)
 
 
+@table("molecules-representations")
+def _molecules_representations(results: dict[str, Any]) -> str:
+    d = lookup(results, "molecules-representations", "figures")
+    keys = ("valid", "FCD/Test", "SNN/Test", "Frag/Test", "Scaf/Test", "IntDiv", "Filters", "Novelty")
+    header = ["model", "steps", "val loss (nats/token)"] + list(keys)
+    rows = []
+    for m in d["models"]:
+        t = m["training"] or {}
+        rows.append([f"{m['representation']} (`{m['prior']}`)", fmt(t.get("steps"), ",d"),
+                     fmt(t.get("final_val_loss"), ".3f")] + [fmt(m["metrics"][k], ".3f") for k in header[3:]])
+    return _md(header, rows)
+
+
 @table("molecules-goal")
 def _molecules_goal(results: dict[str, Any]) -> str:
     d = lookup(results, "molecules-goal", "figures")

