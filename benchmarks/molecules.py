@@ -42,8 +42,9 @@ Five parts (``--part``), each its own result file:
 
 ``representations`` (``molecules-representations.json``)
     SMILES against SELFIES: the MOSES metrics (``--no-properties`` as set) of each model folder of
-    ``--priors`` (default: the two training checkpoints kept in ``benchmarks/checkpoints/``, a
-    SELFIES and a canonical-SMILES GRU of the same size, schedule and data), ``--n`` samples
+    ``--priors`` (default: two training checkpoints kept in ``benchmarks/checkpoints/``, a SELFIES
+    GRU at step 23,500 and a canonical-SMILES GRU of the same size, schedule and data at step
+    18,000), ``--n`` samples
     (default 10,000 for this part) for each of ``--seeds``, mean and spread over the seeds, with
     each model's representation and training record (steps, molecules seen, validation loss),
     so that the comparison says how long each had trained.
@@ -119,8 +120,10 @@ OPTIMIZERS = ("reinvent", "graph_ga", "mol_ga")
 #: (MolScore's data files, ``pip install --no-deps molscore==1.9.5``, or ``HYGEIA_TDC_ORACLES``).
 PMO_UNAVAILABLE = pmo_unavailable()
 PMO_AVAILABLE = [name for name in PMO_OBJECTIVES if name not in PMO_UNAVAILABLE]
-#: The training checkpoints compared by --part representations (paths relative to the repository).
-CHECKPOINTS = ("benchmarks/checkpoints/prior-e5", "benchmarks/checkpoints/prior-smiles-e5")
+#: The training checkpoints compared by --part representations (paths relative to the repository): the
+#: SELFIES run where it was stopped (step 23,500) and the SMILES run at step 18,000 (weights only), so
+#: that SMILES is compared with fewer training steps than SELFIES had.
+CHECKPOINTS = ("benchmarks/checkpoints/prior-e5", "benchmarks/checkpoints/prior-smiles-at18000")
 RUNS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "molecules-pmo-runs.jsonl")
 
 #: MOSES paper / repository README, mean ± std over three runs, 30,000 samples each.
