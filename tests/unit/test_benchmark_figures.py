@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 #: result files a benchmark must have written beyond ``<script>.json`` (one per part).
-PARTS = {"molecules.py": ["molecules-moses", "molecules-goal", "molecules-oracles"]}
+PARTS = {"molecules.py": ["molecules-moses", "molecules-goal", "molecules-oracles", "molecules-representations"]}
 #: files under benchmarks/ that are helpers, not benchmarks.
 HELPERS = {"_results.py", "_parts.py", "figures.py", "tabular_datasets.py", "tabular_measure.py"}
 
