@@ -189,12 +189,12 @@ def _molecules_moses(results: dict[str, Any]) -> str:
 def _molecules_representations(results: dict[str, Any]) -> str:
     d = lookup(results, "molecules-representations", "figures")
     keys = ("valid", "FCD/Test", "SNN/Test", "Frag/Test", "Scaf/Test", "IntDiv", "Filters", "Novelty")
-    header = ["model", "training steps (batches of 128)"] + list(keys)
+    header = ["model", "training steps", "molecules seen"] + list(keys)
     rows = []
     for m in d["models"]:
         t = m["training"] or {}
-        rows.append([f"{m['representation']} (`{m['prior']}`)", fmt(t.get("steps"), ",d")]
-                    + [fmt(m["metrics"][k], ".3f") for k in keys])
+        rows.append([f"{m['representation']} (`{m['prior']}`)", fmt(t.get("steps"), ",d"),
+                     fmt(t.get("molecules_seen"), ",d")] + [fmt(m["metrics"][k], ".3f") for k in keys])
     return _md(header, rows)
 
 

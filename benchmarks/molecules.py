@@ -29,8 +29,8 @@ Five parts (``--part``), each its own result file:
     PMO's protocol in full (Gao et al., 2022): all 23 PMO objectives (``drd2``, ``gsk3b``
     and ``jnk3`` are TDC's classifiers, read from MolScore's data files: without them the
     other 20 run and the result lists the three as unavailable), budget 10,000, the three
-    optimizers side by side on the same :class:`Oracle`. Resumable: each finished (optimizer, objective, seed) run is appended to
-    the runs file (``--runs``; rewritten atomically under a lock, so two processes given disjoint
+    optimizers side by side on the same :class:`Oracle`. Resumable: each finished (optimizer,
+    objective, seed) run is appended to the runs file (``--runs``; rewritten atomically under a lock, so two processes given disjoint
     ``--objectives`` or ``--seeds`` can fill it side by side) and skipped when the command is run
     again with the same budget and settings, so the suite can finish across sittings; the
     summary (per-objective AUC top-10, mean ± sd over seeds, the sum over objectives per
@@ -41,13 +41,13 @@ Five parts (``--part``), each its own result file:
     default (PMO asks for at least three; Hygeia's result files report spreads over five).
 
 ``representations`` (``molecules-representations.json``)
-    SMILES against SELFIES: the MOSES metrics (``--no-properties`` as set) of each model folder of
-    ``--priors`` (default: two training checkpoints kept in ``benchmarks/checkpoints/``, a SELFIES
-    GRU at step 23,500 and a canonical-SMILES GRU of the same size, schedule and data at step
-    18,000), ``--n`` samples
-    (default 10,000 for this part) for each of ``--seeds``, mean and spread over the seeds, with
-    each model's representation and training record (steps, molecules seen, validation loss),
-    so that the comparison says how long each had trained.
+    SMILES against SELFIES: the MOSES metrics (less the property distances with
+    ``--no-properties``) of each model folder of ``--priors`` (default: two training
+    checkpoints kept in ``benchmarks/checkpoints/``, a SELFIES GRU at step 23,500 and a
+    canonical-SMILES GRU of the same size, schedule and data at step 18,000), ``--n``
+    samples (default 10,000 for this part) for each of ``--seeds``, mean and spread over the
+    seeds, with each model's representation and training record (steps, molecules seen,
+    validation loss), so that the comparison says how long each had trained.
 
 ``oracles`` (``molecules-oracles.json``)
     Scoring speed: oracle calls per CPU-second of every PMO objective on ``--oracle-n``
@@ -157,31 +157,39 @@ def load_prior(path: str | None):
 
 
 # -- (a) MOSES ---------------------------------------------------------------------------------------
-def run_moses(args: argparse.Namespace) -> dict[str, Any]:
+def moses_run(prior, seed: int, args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """One seed of MOSES's protocol: ``args.n`` raw samples of ``prior``, their metrics, speed and memory;
+    and the samples."""
     from hygeia.molecules.metrics import moses_metrics
 
+    start = time.perf_counter()
+    smiles = prior.sample(args.n, seed=seed)
+    sampled = time.perf_counter() - start
+    metrics = moses_metrics(smiles, workers=args.workers, properties=args.properties)
+    return {"seed": seed, "sample_seconds": round(sampled, 2), "molecules_per_second": round(args.n / sampled, 1),
+            "metrics_seconds": round(time.perf_counter() - start - sampled, 2), "peak_rss_mib": peak_rss_mib(),
+            "metrics": metrics}, smiles
+
+
+def metric_spreads(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and spread over the runs' seeds of each MOSES metric."""
+    return {k: _results.spread([r["metrics"][k] for r in runs]) for k in runs[0]["metrics"]}
+
+
+def run_moses(args: argparse.Namespace) -> dict[str, Any]:
     prior = load_prior(args.prior)
     runs = []
     cli = None
     for seed in args.seeds:
-        start = time.perf_counter()
-        smiles = prior.sample(args.n, seed=seed)
-        sampled = time.perf_counter() - start
-        log(f"moses: seed {seed}: {args.n} samples in {sampled:.1f} s; computing metrics")
-        metrics = moses_metrics(smiles, workers=args.workers, properties=args.properties)
-        runs.append({"seed": seed, "sample_seconds": round(sampled, 2),
-                     "molecules_per_second": round(args.n / sampled, 1),
-                     "metrics_seconds": round(time.perf_counter() - start - sampled, 2),
-                     "peak_rss_mib": peak_rss_mib(), "metrics": metrics})
-        log(f"moses: seed {seed}: metrics in {runs[-1]['metrics_seconds']:.0f} s, peak memory "
-            f"{runs[-1]['peak_rss_mib']['self']:,.0f} MiB")
+        run, smiles = moses_run(prior, seed, args)
+        runs.append(run)
+        log(f"moses: seed {seed}: {args.n} samples in {run['sample_seconds']:.1f} s, metrics in "
+            f"{run['metrics_seconds']:.0f} s, peak memory {run['peak_rss_mib']['self']:,.0f} MiB")
         if seed == args.seeds[0] and args.cli:
             cli = cli_benchmark(smiles, args)
             log(f"moses: hygeia molecules benchmark on {args.n:,} molecules: {cli['wall_seconds']:.0f} s, peak "
                 f"memory {cli['peak_rss_mib']:,.0f} MiB")
-    keys = list(runs[0]["metrics"])
-    summary = {k: _results.spread([r["metrics"][k] for r in runs]) for k in keys}
-    return {"n": args.n, "seeds": args.seeds, "prior": args.prior or "default_prior()", "metrics": summary,
+    return {"n": args.n, "seeds": args.seeds, "prior": args.prior or "default_prior()", "metrics": metric_spreads(runs),
             "runs": runs, "cli_benchmark": cli, "prior_training": prior_training(prior),
             "reference": {name: {k: {"mean": v[0], "std": v[1]} for k, v in row.items()}
                           for name, row in MOSES_REFERENCE.items()},
@@ -239,23 +247,17 @@ def prior_training(prior) -> dict[str, Any] | None:
 
 
 def run_representations(args: argparse.Namespace) -> dict[str, Any]:
-    from hygeia.molecules.metrics import moses_metrics
-
     models = []
     for path in args.priors:
         prior = load_prior(path)
         runs = []
         for seed in args.seeds:
-            start = time.perf_counter()
-            smiles = prior.sample(args.n, seed=seed)
-            sampled = time.perf_counter() - start
-            metrics = moses_metrics(smiles, workers=args.workers, properties=args.properties)
-            runs.append({"seed": seed, "molecules_per_second": round(args.n / sampled, 1), "metrics": metrics})
+            runs.append(moses_run(prior, seed, args)[0])
+            metrics = runs[-1]["metrics"]
             log(f"representations: {path} ({prior.representation}) seed {seed}: valid {metrics['valid']:.3f}, "
                 f"FCD/Test {metrics['FCD/Test']:.3f}, Filters {metrics['Filters']:.3f}")
         models.append({"prior": path, "representation": prior.representation,
-                       "training": prior_training(prior),
-                       "metrics": {k: _results.spread([r["metrics"][k] for r in runs]) for k in runs[0]["metrics"]},
+                       "training": prior_training(prior), "metrics": metric_spreads(runs),
                        "molecules_per_second": _results.spread([r["molecules_per_second"] for r in runs]),
                        "runs": runs})
     return {"n": args.n, "seeds": args.seeds, "models": models}
