@@ -396,6 +396,8 @@ def train(model, seqs: list[list[int]], molecules: list[str], *, kind: str, epoc
                 if stop is None and step < total:
                     epoch, offset = epoch + 1, 0
             record["stop_reason"] = stop or "completed"
+            if stop != "callback":  # a run stopped by a callback in an earlier sitting and resumed to its end
+                record.pop("stopped_early", None)
             record["best_val_loss"], record["best_step"] = early["best_val"], early["best_step"]
             model.training_state_ = snapshot(finished=stop != "callback")
             if stop != "callback" and best_weights:

@@ -21,8 +21,8 @@ randomized-SMILES augmentation; a model saved during or after a run keeps the ru
 state (Adam moments, schedule, step, position in the data order, random states;
 :mod:`hygeia.molecules._training`), so :meth:`ChemicalLM.resume` continues it exactly.
 
-:func:`default_prior` loads the model shipped with Hygeia (SELFIES + GRU trained
-on the MOSES training set; ``spec.json`` in its folder records how).
+:func:`default_prior` loads the model shipped with Hygeia (canonical SMILES + GRU trained
+for five epochs of the MOSES training set; ``spec.json`` in its folder records how).
 
 Example:
     >>> lm = ChemicalLM(representation="smiles", hidden_dim=16, embedding_dim=8, num_layers=1,

@@ -223,7 +223,7 @@ def test_callback_sees_progress_and_can_stop(molecules: list[str]) -> None:
 def test_the_shipped_prior_samples_valid_molecules() -> None:
     assert (PRIOR_DIR / "spec.json").is_file(), f"the shipped prior is missing from {PRIOR_DIR}"
     prior = default_prior()
-    assert prior.representation == "selfies"
+    assert prior.representation == "smiles"
     samples = prior.sample(200, seed=0)
     valid = [s for s in samples if canonical(s) is not None]
     assert len(valid) / len(samples) >= 0.9

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -63,6 +64,11 @@ def test_n_steps_then_resume_m_steps_equals_n_plus_m_straight(molecules: list[st
     assert [h["val_loss"] for h in done["history"]] == [h["val_loss"] for h in ref["history"]]
     assert [h["lr"] for h in done["history"]] == [h["lr"] for h in ref["history"]]
     assert resumed.sample(5, seed=1) == straight.sample(5, seed=1)
+    # saved after the callback stopped it (as train_prior.py --max-minutes does), resumed to the end
+    assert paused.training_log_[-1]["stopped_early"] is True
+    paused.save(tmp_path / "paused")
+    again = ChemicalLM.load(tmp_path / "paused").resume(molecules)
+    assert _same_weights(again, straight) and "stopped_early" not in again.training_log_[-1]
 
 
 def test_cosine_warms_up_then_decays_and_plateau_halves(molecules: list[str]) -> None:
@@ -90,13 +96,24 @@ def test_resume_refuses_other_data_and_a_model_without_state(molecules: list[str
     lm = ChemicalLM(**{**TINY, "max_steps": 10, "seed": 0}).fit(molecules[:100], callback=lambda m, p: True)
     with pytest.raises(DataValidationError, match="resume needs the very molecules"):
         lm.resume(molecules[:99])
-    prior = default_prior()  # saved before the training state existed: loads with the defaults
-    assert (prior.lr_schedule, prior.patience, prior.augment) == ("constant", None, False)
-    assert "training_state_" not in vars(prior)
+    # a model saved before the schedule and the training state existed loads with the defaults
+    ChemicalLM(**{**TINY, "max_steps": 3, "seed": 0}).fit(molecules[:50]).clear_training_state().save(tmp_path / "old")
+    spec = json.loads((tmp_path / "old" / "spec.json").read_text())
+    for key in ("augment", "lr_factor", "lr_patience", "lr_schedule", "patience", "warmup_steps"):
+        del spec["params"][key]
+    (tmp_path / "old" / "spec.json").write_text(json.dumps(spec))
+    old = ChemicalLM.load(tmp_path / "old")
+    assert (old.lr_schedule, old.patience, old.augment) == ("constant", None, False)
+    assert "training_state_" not in vars(old)
     with pytest.raises(ConfigError, match=re.escape("go on training with fine_tune(smiles)")):
-        prior.resume(molecules)
+        old.resume(molecules)
     lm.clear_training_state().save(tmp_path / "small")
-    assert "training_state_" not in vars(ChemicalLM.load(tmp_path / "small"))
+    small = ChemicalLM.load(tmp_path / "small")
+    assert "training_state_" not in vars(small)
+    with pytest.raises(ConfigError, match=re.escape("go on training with fine_tune(smiles)")):
+        small.resume(molecules[:100])
+    # the shipped prior carries no training state (a smaller wheel)
+    assert "training_state_" not in vars(default_prior())
     finished = ChemicalLM(**{**TINY, "max_steps": 5, "seed": 0}).fit(molecules[:100])
     with pytest.raises(ConfigError, match="the run is finished"):
         finished.resume(molecules[:100])
