@@ -78,9 +78,35 @@ def _is_worker(pid: int, job_id: str) -> bool:
     return cmdline[1:4] == [b"-m", b"hygeia.service._worker", job_id.encode()]
 
 
-def _is_server(pid: int) -> bool:
-    """Whether ``pid`` is alive and a Python process of Hygeia's (a server), not another one that got its pid."""
-    return _alive(pid) and any(b"hygeia" in part for part in _cmdline(pid))
+def _start_ticks(pid: int) -> str | None:
+    """When ``pid`` started (clock ticks after boot, ``/proc/PID/stat``), or ``None`` if unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()  # the name in parentheses may hold spaces
+    return fields[19] if len(fields) > 19 else None
+
+
+def runner_name(pid: int) -> str:
+    """The name a server's runner claims jobs with: ``host:pid:start``; the start time tells the
+    server from a later process that was given the same pid."""
+    start = _start_ticks(pid)
+    return f"{socket.gethostname()}:{pid}" + (f":{start}" if start else "")
+
+
+def _is_server(runner: str) -> bool:
+    """Whether the server named ``runner`` (``host:pid:start``, or ``host:pid`` as older servers wrote it),
+    on this machine, is still alive, and not another process that was given its pid since."""
+    host, _, rest = runner.partition(":")
+    pid, _, start = rest.partition(":")
+    if host != socket.gethostname() or not pid.isdigit() or not _alive(int(pid)):
+        return False
+    if start:
+        return _start_ticks(int(pid)) == start
+    # an older name without the start time: a process that runs Hygeia (its arguments, not the
+    # interpreter's path, which may lie in a folder called hygeia)
+    return any(b"hygeia" in part for part in _cmdline(int(pid))[1:])
 
 
 def _stop_group(pid: int, wait: float = _KILL_AFTER) -> None:
@@ -140,7 +166,7 @@ class JobRunner:
     def __init__(self, settings: ServiceSettings, store: JobStore) -> None:
         self.settings = settings
         self.store = store
-        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.name = runner_name(os.getpid())
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -178,8 +204,7 @@ class JobRunner:
         host = socket.gethostname()
         failed = []
         for job, pid, runner in self.store.running():
-            r_host, _, r_pid = (runner or "").rpartition(":")
-            if r_host != host or (r_pid.isdigit() and _is_server(int(r_pid)) and runner != self.name):
+            if (runner or "").partition(":")[0] != host or (runner != self.name and _is_server(runner)):
                 continue  # another machine's job, or a live server's
             if pid and _alive(pid) and _is_worker(pid, job.id):
                 _stop_group(pid)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from hygeia.service import JobRunner, JobStore, ServiceSettings
-from hygeia.service._jobs import STOPPED_MESSAGE
+from hygeia.service._jobs import STOPPED_MESSAGE, runner_name
 
 
 def _dead_pid() -> int:
@@ -47,15 +48,25 @@ def test_recover_marks_failed_and_sweeps(tmp_path: Path) -> None:
 def test_a_live_servers_jobs_are_left_alone(tmp_path: Path) -> None:
     settings = ServiceSettings(data_root=tmp_path)
     store = JobStore(settings)
-    server = subprocess.Popen([sys.executable, "-c", "import hygeia, time; time.sleep(30)"])
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])  # took a dead server's pid
+    here = socket.gethostname()
+    # run from an interpreter whose path holds "hygeia" (a clone in a folder named hygeia), as in a user's checkout
+    python = tmp_path / "hygeia" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.symlink_to(sys.executable)
+    server = subprocess.Popen([str(python), "-c", "import time; time.sleep(30)", "hygeia", "serve"])
+    other = subprocess.Popen([str(python), "-c", "import time; time.sleep(30)"])  # took a dead server's pid
+    time.sleep(0.5)
+    assert server.poll() is None and other.poll() is None
     try:
-        busy = store.create("generate", {"n": 10, "name": "busy"}, "ana")
-        store.update(busy.id, status="running", runner=f"{socket.gethostname()}:{server.pid}")
-        orphan = store.create("generate", {"n": 10, "name": "orphan"}, "ana")
-        store.update(orphan.id, status="running", runner=f"{socket.gethostname()}:{other.pid}")
-        assert JobRunner(settings, store).recover() == [orphan.id]
-        assert store.get(busy.id).status == "running"  # type: ignore[union-attr]
+        jobs = {}
+        for name, runner in [("busy", runner_name(server.pid)),  # a live server, named as servers name themselves
+                             ("busy-old-name", f"{here}:{server.pid}"),  # named as older servers did
+                             ("pid-taken", f"{here}:{other.pid}:1"),  # the pid now belongs to a later process
+                             ("pid-taken-old-name", f"{here}:{other.pid}")]:
+            jobs[name] = store.create("generate", {"n": 10, "name": name}, "ana").id
+            store.update(jobs[name], status="running", runner=runner)
+        assert sorted(JobRunner(settings, store).recover()) == sorted([jobs["pid-taken"], jobs["pid-taken-old-name"]])
+        assert store.get(jobs["busy"]).status == store.get(jobs["busy-old-name"]).status == "running"  # type: ignore[union-attr]
     finally:
         for proc in (server, other):
             proc.kill()
