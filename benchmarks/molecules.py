@@ -30,14 +30,14 @@ Five parts (``--part``), each its own result file:
     and ``jnk3`` are TDC's classifiers, read from MolScore's data files: without them the
     other 20 run and the result lists the three as unavailable), budget 10,000, the three
     optimizers side by side on the same :class:`Oracle`. Resumable: each finished (optimizer,
-    objective, seed) run is appended to the runs file (``--runs``; rewritten atomically under a lock, so two processes given disjoint
-    ``--objectives`` or ``--seeds`` can fill it side by side) and skipped when the command is run
-    again with the same budget and settings, so the suite can finish across sittings; the
-    summary (per-objective AUC top-10, mean ± sd over seeds, the sum over objectives per
-    seed, oracle calls per second) is written from the runs file when the command ends (rerun
-    it to rewrite the summary alone once every run is in), and ``complete`` says whether every
-    run is in. Runs made with other settings (budget,
-    prior weights, GA sizes) stay in the file but are left out of the summary. Seeds 0-4 by
+    objective, seed) run is appended to the runs file (``--runs``; rewritten atomically under a
+    lock, so two processes given disjoint ``--objectives`` or ``--seeds`` can fill it side by
+    side) and skipped when the command is run again with the same budget and settings, so the
+    suite can finish across sittings; the summary (per-objective AUC top-10, mean ± sd over
+    seeds, the sum over objectives per seed, oracle calls per second) is written from the runs
+    file when the command ends (rerun it to rewrite the summary alone once every run is in), and
+    ``complete`` says whether every run is in. Runs made with other settings (budget, prior
+    weights, GA sizes) stay in the file but are left out of the summary. Seeds 0-4 by
     default (PMO asks for at least three; Hygeia's result files report spreads over five).
 
 ``representations`` (``molecules-representations.json``)

@@ -96,11 +96,10 @@ def runner_name(pid: int) -> str:
 
 
 def _is_server(runner: str) -> bool:
-    """Whether the server named ``runner`` (``host:pid:start``, or ``host:pid`` as older servers wrote it),
-    on this machine, is still alive, and not another process that was given its pid since."""
-    host, _, rest = runner.partition(":")
-    pid, _, start = rest.partition(":")
-    if host != socket.gethostname() or not pid.isdigit() or not _alive(int(pid)):
+    """Whether the server of this machine named ``runner`` (``host:pid:start``, or ``host:pid`` as older
+    servers wrote it) is still alive, and not another process that was given its pid since."""
+    pid, _, start = runner.partition(":")[2].partition(":")
+    if not pid.isdigit() or not _alive(int(pid)):
         return False
     if start:
         return _start_ticks(int(pid)) == start

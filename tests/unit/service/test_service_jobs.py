@@ -55,9 +55,9 @@ def test_a_live_servers_jobs_are_left_alone(tmp_path: Path) -> None:
     python.symlink_to(sys.executable)
     server = subprocess.Popen([str(python), "-c", "import time; time.sleep(30)", "hygeia", "serve"])
     other = subprocess.Popen([str(python), "-c", "import time; time.sleep(30)"])  # took a dead server's pid
-    time.sleep(0.5)
-    assert server.poll() is None and other.poll() is None
     try:
+        time.sleep(0.5)  # both have exec'd: their command lines are their own
+        assert server.poll() is None and other.poll() is None
         jobs = {}
         for name, runner in [("busy", runner_name(server.pid)),  # a live server, named as servers name themselves
                              ("busy-old-name", f"{here}:{server.pid}"),  # named as older servers did
