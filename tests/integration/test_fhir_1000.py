@@ -3,7 +3,8 @@
 The validator is fhirkit-rs (R4 4.0.1 structure definitions, offline; see docs/fhir.md) plus
 Hygeia's own rules (required codes, invariants, the synthetic tag). Both exports are checked:
 bulk NDJSON with every rule, and the transaction Bundles (the same resources with ``urn:uuid:``
-references) against the R4 structure and reference resolution. The exports carry the run's
+references): all 1,000 hold every resource of the NDJSON export, and the first 200 are checked
+against the R4 structure and reference resolution. The exports carry the run's
 discharge summaries written by ``hygeia notes write`` (DocumentReference and Composition); every
 kind of note is checked on a smaller run.
 """
@@ -22,6 +23,7 @@ from hygeia.population import generate
 
 pytestmark = pytest.mark.slow
 N = 1000
+SAMPLE = 200  # Bundles of the 1,000 whose structure is checked
 
 
 @pytest.fixture(scope="module")
@@ -57,11 +59,23 @@ def test_every_encounter_is_served_by_a_synthetic_organization(exports):
 def test_every_bundle_resource_validates_with_zero_errors(exports):
     root: Path = exports["root"]
     counts = export(root / "run", "fhir", root / "fhir", workers=2, notes=root / "notes")
-    report = validate_fhir(root / "fhir", workers=2, rules=False)
+    files = sorted((root / "fhir").glob("*.json"))
+    assert len(files) == counts["Bundle"] == counts["Patient"] == N
+    # every resource of the NDJSON export is in the Bundles (which repeat each patient's organization
+    # and practitioner as conditional creates)
+    per_patient = {"Bundle", "Organization", "Practitioner"}
+    written = {k: v for k, v in exports["ndjson"].items() if not k.startswith("skipped") and k not in per_patient}
+    assert {k: v for k, v in counts.items() if k not in per_patient} == written
+    # The structure check costs about 0.1 s a Bundle; the NDJSON test has checked every one of these
+    # resources already, so the Bundles are checked on the first SAMPLE in file-name order: the order
+    # they load in, so every conditional reference among them resolves within the sample.
+    sample = root / "fhir-first"
+    sample.mkdir()
+    for f in files[:SAMPLE]:
+        (sample / f.name).symlink_to(f)
+    report = validate_fhir(sample, workers=2, rules=False)
     assert report.errors == []
-    assert len(list((root / "fhir").glob("*.json"))) == N
-    assert report.resources >= sum(v for k, v in exports["ndjson"].items() if not k.startswith("skipped"))
-    assert counts
+    assert report.by_type["Patient"] == SAMPLE and report.references > SAMPLE
 
 
 def test_every_kind_of_note_validates_in_both_exports(tmp_path):
