@@ -40,6 +40,13 @@ Five parts (``--part``), each its own result file:
     weights, GA sizes) stay in the file but are left out of the summary. Seeds 0-4 by
     default (PMO asks for at least three; Hygeia's result files report spreads over five).
 
+``tune`` (``molecules-tune.json``, runs in ``molecules-tune-runs.jsonl``)
+    REINVENT's configuration chosen away from the objectives it reports: each of
+    ``--reinvent-configs`` (default: REINVENT 2.0's diversity filter with buckets of 25, with
+    buckets of 10, and no filter) under PMO's protocol on GuacaMol's two goals outside PMO's 23
+    (aripiprazole similarity and the C11H24 isomers), seeds 0-2, resumable like ``pmo``; the
+    summary gives each configuration's AUC top-10 and sum, and the best one.
+
 ``representations`` (``molecules-representations.json``)
     SMILES against SELFIES: the MOSES metrics (less the property distances with
     ``--no-properties``) of each model folder of ``--priors`` (default: two training
@@ -67,10 +74,11 @@ Usage::
     PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part pmo        # resumable; rerun to go on
     .venv/bin/python benchmarks/molecules.py --part oracles                     # a minute
     .venv/bin/python benchmarks/molecules.py --part representations --workers 2  # SMILES vs SELFIES
-    # tuning REINVENT on GuacaMol's goals outside PMO's 23, in a runs file of its own
+    # tuning REINVENT on GuacaMol's goals outside PMO's 23, in a runs file of its own (resumable)
+    PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part tune
+    # PMO's REINVENT runs with the configuration the tuning chose
     PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part pmo --optimizers reinvent \
-        --objectives aripiprazole_similarity,isomers_c11h24 --reinvent-config '{"diversity_filter": false}' \
-        --runs benchmarks/results/molecules-tune-runs.jsonl --out /tmp/tune.json
+        --reinvent-config '{"diversity_filter": false}'
     # a tiny check of the harness, away from the shipped results
     PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part pmo --budget 100 --seeds 0 \
         --objectives qed,median1 --runs /tmp/pmo-runs.jsonl --out /tmp/pmo.json
@@ -125,6 +133,10 @@ PMO_AVAILABLE = [name for name in PMO_OBJECTIVES if name not in PMO_UNAVAILABLE]
 #: that SMILES is compared with fewer training steps than SELFIES had.
 CHECKPOINTS = ("benchmarks/checkpoints/prior-e5", "benchmarks/checkpoints/prior-smiles-at18000")
 RUNS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "molecules-pmo-runs.jsonl")
+TUNE_RUNS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "molecules-tune-runs.jsonl")
+#: GuacaMol's goals outside PMO's 23: REINVENT is tuned on these, never on the objectives it reports.
+TUNE_OBJECTIVES = "aripiprazole_similarity,isomers_c11h24"
+TUNE_CONFIGS = '[{}, {"diversity_filter": false}, {"bucket_size": 10}]'
 
 #: MOSES paper / repository README, mean ± std over three runs, 30,000 samples each.
 MOSES_REFERENCE = {
@@ -536,9 +548,31 @@ def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
     return pmo_summary(rows, args, settings)
 
 
+def run_tune(args: argparse.Namespace) -> dict[str, Any]:
+    """REINVENT under each of ``--reinvent-configs`` on the tuning objectives (PMO's protocol, its own runs file)."""
+    rows = []
+    for config in args.reinvent_configs:
+        args.reinvent_config = config
+        summary = run_pmo(args)
+        per_seed = summary["sum_auc_top10"]["reinvent"]
+        rows.append({"config": config, "sum_auc_top10": per_seed,
+                     "auc_top10": {name: summary["table"][name]["reinvent"]["auc_top10"]
+                                   for name in args.objectives if "reinvent" in summary["table"][name]},
+                     "runs_done": summary["runs_done"], "runs_expected": summary["runs_expected"],
+                     "complete": summary["complete"]})
+    ranked = [r for r in rows if r["complete"]]
+    best = max(ranked, key=lambda r: r["sum_auc_top10"]["mean"])["config"] if len(ranked) == len(rows) else None
+    log(f"tune: best config {json.dumps(best)}" if best is not None else "tune: some runs are missing")
+    return {"protocol": "PMO's (AUC top-10, budget of unique valid molecules) on objectives outside PMO's 23",
+            "budget": args.budget, "objectives": args.objectives, "configs": rows, "best_config": best,
+            "complete": best is not None, "runs_file": os.path.relpath(args.runs, _results.ROOT)
+            if os.path.abspath(args.runs).startswith(str(_results.ROOT)) else args.runs}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("moses", "goal", "pmo", "oracles", "representations", "all"), default="all",
+    parser.add_argument("--part", choices=("moses", "goal", "pmo", "tune", "oracles", "representations", "all"),
+                        default="all",
                         help="all: moses and goal (pmo runs alone)")
     parser.add_argument("--n", type=int, default=None,
                         help="MOSES samples per seed (default 30,000; representations: 10,000)")
@@ -557,7 +591,8 @@ def main() -> None:
     parser.add_argument("--objectives", default=None,
                         help=f"comma-separated objectives among {', '.join(objective_names())} (default: ten "
                              "GuacaMol ones; pmo: the 23 PMO objectives, less any whose files are missing)")
-    parser.add_argument("--runs", default=RUNS_FILE, help="pmo: the JSONL file of finished runs (appended; resumable)")
+    parser.add_argument("--runs", default=None, help="pmo, tune: the JSONL file of finished runs (appended; resumable; "
+                        "default benchmarks/results/molecules-pmo-runs.jsonl, for tune molecules-tune-runs.jsonl)")
     parser.add_argument("--optimizers", default=",".join(OPTIMIZERS), help="comma-separated: " + ", ".join(OPTIMIZERS))
     parser.add_argument("--prior", default=None, help="model folder of a ChemicalLM (default: the shipped prior)")
     parser.add_argument("--initial-size", type=int, default=500, help="ZINC molecules that seed both GAs")
@@ -568,8 +603,16 @@ def main() -> None:
                         help="pmo: keyword arguments of Reinvent, e.g. '{\"diversity_filter\": false}' (part of the "
                              "runs' settings: tune on --objectives aripiprazole_similarity,isomers_c11h24, GuacaMol's "
                              "goals outside PMO, with another --runs file)")
+    parser.add_argument("--reinvent-configs", type=json.loads, default=json.loads(TUNE_CONFIGS), metavar="JSON",
+                        help=f"tune: a list of Reinvent keyword arguments to compare (default {TUNE_CONFIGS})")
     parser.add_argument("--out", default=None, help="also write the JSON to this file")
     args = parser.parse_args()
+    if args.part == "tune":
+        args.optimizers = "reinvent"
+        args.objectives = args.objectives or TUNE_OBJECTIVES
+        args.seeds = args.seeds or "0,1,2"
+        args.runs = args.runs or TUNE_RUNS_FILE
+    args.runs = args.runs or RUNS_FILE
     if args.n is None:
         args.n = 10_000 if args.part == "representations" else 30_000
     args.priors = [s.strip() for s in args.priors.split(",") if s.strip()]
@@ -597,8 +640,8 @@ def main() -> None:
         elif part == "oracles":
             figures = run_oracles(args)
             sizes = {"molecules_per_seed": args.oracle_n, "objectives": len(args.objectives)}
-        elif part == "pmo":
-            figures = run_pmo(args)
+        elif part in ("pmo", "tune"):
+            figures = run_pmo(args) if part == "pmo" else run_tune(args)
             sizes = {"oracle_budget": args.budget, "objectives": len(args.objectives), "seeds": len(args.seeds),
                      "initial_size": args.initial_size}
         else:

@@ -19,7 +19,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 #: result files a benchmark must have written beyond ``<script>.json`` (one per part).
-PARTS = {"molecules.py": ["molecules-moses", "molecules-goal", "molecules-oracles", "molecules-representations"]}
+PARTS = {"molecules.py": ["molecules-moses", "molecules-goal", "molecules-oracles", "molecules-representations",
+                                    "molecules-tune"]}
 #: files under benchmarks/ that are helpers, not benchmarks.
 HELPERS = {"_results.py", "_parts.py", "figures.py", "tabular_datasets.py", "tabular_measure.py"}
 
