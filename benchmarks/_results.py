@@ -50,13 +50,14 @@ PACKAGES = ("hygeia", "numpy", "pandas", "pyarrow", "duckdb", "scikit-learn", "s
 
 
 def git_state() -> dict[str, Any]:
-    """The commit checked out and whether the working tree differs from it."""
+    """The commit checked out and whether the working tree differs from it outside ``benchmarks/results/``
+    (another benchmark still appending its runs there has not changed the code)."""
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
 
     try:
         commit = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks/results"))
     except (OSError, subprocess.CalledProcessError) as exc:
         return {"commit": None, "dirty": None, "error": str(exc)}
     return {"commit": commit, "dirty": dirty}
