@@ -208,6 +208,14 @@ def _molecules_goal(results: dict[str, Any]) -> str:
     return _md(["PMO AUC top-10"] + opts, rows)
 
 
+@table("molecules-tune")
+def _molecules_tune(results: dict[str, Any]) -> str:
+    d = lookup(results, "molecules-tune", "figures")
+    rows = [[f"`{json.dumps(c['config'])}`"] + [fmt(c["auc_top10"].get(name), ".3f") for name in d["objectives"]]
+            + [fmt(c["sum_auc_top10"], ".3f")] for c in d["configs"]]
+    return _md(["REINVENT configuration"] + d["objectives"] + ["sum (mean ± std over seeds)"], rows)
+
+
 @table("molecules-pmo")
 def _molecules_pmo(results: dict[str, Any]) -> str:
     d = lookup(results, "molecules-pmo", "figures")

@@ -44,7 +44,7 @@ Five parts (``--part``), each its own result file:
     REINVENT's configuration chosen away from the objectives it reports: each of
     ``--reinvent-configs`` (default: REINVENT 2.0's diversity filter with buckets of 25, with
     buckets of 10, and no filter) under PMO's protocol on GuacaMol's two goals outside PMO's 23
-    (aripiprazole similarity and the C11H24 isomers), seeds 0-2, resumable like ``pmo``; the
+    (aripiprazole similarity and the C11H24 isomers), seeds 0-4, resumable like ``pmo``; the
     summary gives each configuration's AUC top-10 and sum, and the best one.
 
 ``representations`` (``molecules-representations.json``)
@@ -610,7 +610,6 @@ def main() -> None:
     if args.part == "tune":
         args.optimizers = "reinvent"
         args.objectives = args.objectives or TUNE_OBJECTIVES
-        args.seeds = args.seeds or "0,1,2"
         args.runs = args.runs or TUNE_RUNS_FILE
     args.runs = args.runs or RUNS_FILE
     if args.n is None:
