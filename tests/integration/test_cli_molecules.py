@@ -70,6 +70,18 @@ def test_optimize_writes_molecules_report_and_sdf(tmp_path: Path) -> None:
     assert (run / "top.sdf").read_text().count("$$$$") >= 10
 
 
+def test_reinvent_without_the_diversity_filter(model: Path, tmp_path: Path) -> None:
+    res = _run("optimize", "--objective", "qed", "--prior", str(model), "--no-diversity-filter", "--budget", "60",
+               "--seed", "0", "--out", str(tmp_path / "run"))
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert summary["optimizer_params"]["diversity_filter"] is False and summary["metrics"]["n_calls"] <= 60
+    res = CliRunner().invoke(main, ["molecules", "optimize", "--objective", "qed", "--method", "graph_ga",
+                                    "--no-diversity-filter", "--out", str(tmp_path / "ga")])
+    assert res.exit_code == 2 and "--no-diversity-filter is an option of REINVENT" in res.output, res.output
+    assert not (tmp_path / "ga").exists()
+
+
 def test_optimize_and_score_on_a_pmo_classifier(tmp_path: Path) -> None:
     # DRD2: TDC's SVM, read from MolScore's data files (installed for the tests)
     res = _run("optimize", "--objective", "drd2", "--method", "graph_ga", "--budget", "120", "--seed", "0",

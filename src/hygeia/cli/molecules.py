@@ -135,8 +135,8 @@ Examples:
 @click.option("--representation", type=click.Choice(["selfies", "smiles"]), default="selfies", show_default=True,
               help="Token alphabet: SELFIES (every string decodes to a molecule) or SMILES.")
 @click.option("--hidden-dim", type=click.IntRange(min=1), default=256, show_default=True,
-              help="Width of each LSTM layer.")
-@click.option("--layers", type=click.IntRange(min=1), default=2, show_default=True, help="Number of LSTM layers.")
+              help="Width of each GRU layer.")
+@click.option("--layers", type=click.IntRange(min=1), default=2, show_default=True, help="Number of GRU layers.")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Passes over SMILES_FILE (default 10 from scratch).")
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="Training steps (wins over --epochs).")
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto.")
@@ -266,7 +266,8 @@ def score_command(data: str, config: str | None, objective: str | None, out: str
 Examples:
   hygeia molecules optimize --objective osimertinib_mpo --budget 2000 --seed 1 --out run        # REINVENT
   hygeia molecules optimize --objective celecoxib_rediscovery --method graph_ga --budget 2000 --out ga_run
-  hygeia molecules optimize --config druglike --budget 5000 --out druglike_run""")
+  hygeia molecules optimize --config druglike --budget 5000 --out druglike_run
+  hygeia molecules optimize --objective drd2 --no-diversity-filter --out top10_run  # PMO's REINVENT""")
 @click.option("--config", default=None, metavar="FILE|NAME", help="Scoring config (.toml/.json) or a shipped example name.")
 @click.option("--objective", default=None, metavar="NAME", help="A GuacaMol or PMO objective, e.g. osimertinib_mpo or drd2.")
 @click.option("--method", type=click.Choice(["reinvent", "graph_ga"]), default="reinvent", show_default=True,
@@ -274,13 +275,18 @@ Examples:
                    "graph_ga: a graph genetic algorithm (RDKit only).")
 @click.option("--budget", type=int, default=10000, show_default=True, help="Oracle calls (unique molecules scored).")
 @click.option("--prior", default=None, metavar="MODEL_DIR", help="REINVENT's prior (default: the shipped prior).")
+@click.option("--diversity-filter/--no-diversity-filter", default=True, show_default=True,
+              help="REINVENT: give no reward to a scaffold once 25 of its molecules have scored 0.4 or more, so the "
+                   "agent moves on to other scaffolds. Turn it off to chase the best ten molecules (PMO's AUC top-10; "
+                   "see docs/molecules.md).")
 @click.option("--seed", type=int, default=None, help="Seed of the run. Default: a fresh random one (recorded and printed).")
 @click.option("--workers", type=int, default=1, show_default=True, help=_WORKERS_HELP)
 @click.option("--out", required=True, metavar="DIR", help="Folder: molecules.csv, top.sdf, report.html, run.json.")
 @click.option("--overwrite", is_flag=True, help=_OVERWRITE_HELP)
 @quiet_option
 def optimize_command(config: str | None, objective: str | None, method: str, budget: int, prior: str | None,
-                     seed: int | None, workers: int, out: str, overwrite: bool, quiet: bool) -> None:
+                     diversity_filter: bool, seed: int | None, workers: int, out: str, overwrite: bool,
+                     quiet: bool) -> None:
     """Propose molecules that maximize a score, spending at most --budget oracle calls."""
     if method == "reinvent":
         _needs("REINVENT ('hygeia molecules optimize --method reinvent', the default)", "torch", "rdkit", "selfies")
@@ -295,7 +301,11 @@ def optimize_command(config: str | None, objective: str | None, method: str, bud
     scorer, label = _scorer(config, objective)
     seed = resolve_seed(seed)
     refuse_existing(out, overwrite, "output folder")
-    optimizer = Reinvent(prior=_load_model(prior)) if method == "reinvent" else GraphGA()
+    if method != "reinvent" and not diversity_filter:
+        raise ConfigError("--no-diversity-filter is an option of REINVENT; got --method graph_ga. Drop it, or pass "
+                          "--method reinvent.")
+    optimizer = (Reinvent(prior=_load_model(prior), diversity_filter=diversity_filter) if method == "reinvent"
+                 else GraphGA())
     with Progress(budget, unit="oracle calls", description=f"optimizing ({method})", quiet=quiet) as bar:
         def counted(smiles: list[str]) -> Any:
             scores = scorer(smiles)
