@@ -133,7 +133,9 @@ Examples:
 @click.option("--from", "base", default=None, metavar="MODEL_DIR|prior",
               help="Transfer learning: go on training this model (or the shipped prior) on SMILES_FILE.")
 @click.option("--representation", type=click.Choice(["selfies", "smiles"]), default="selfies", show_default=True,
-              help="Token alphabet: SELFIES (every string decodes to a molecule) or SMILES.")
+              help="Token alphabet: SELFIES (every string decodes to a molecule) or SMILES (some sampled "
+                   "strings are invalid, but on a large corpus the valid ones come closer to it: the shipped prior "
+                   "is SMILES; see docs/molecules.md).")
 @click.option("--hidden-dim", type=click.IntRange(min=1), default=256, show_default=True,
               help="Width of each GRU layer.")
 @click.option("--layers", type=click.IntRange(min=1), default=2, show_default=True, help="Number of GRU layers.")
