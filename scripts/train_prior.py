@@ -1,11 +1,11 @@
 """Train the chemical language model shipped with Hygeia (``hygeia.molecules.default_prior``).
 
 Trains :class:`hygeia.molecules.lm.ChemicalLM` on (a random subset of) the MOSES
-training split (or ZINC-250k: ``--data zinc250k``), saves checkpoints into the output folder as it goes (so a usable
-model exists early), then samples ``--eval-samples`` molecules and records their
-validity, uniqueness and novelty (against all the training molecules) in the
-saved ``spec.json`` together with the data, steps, molecules seen, losses, wall
-time and this command line.
+training split (or ZINC-250k: ``--data zinc250k``), saves checkpoints into the output
+folder as it goes (so a usable model exists early), then samples ``--eval-samples``
+molecules and records their validity, uniqueness and novelty (against all the training
+molecules) in the saved ``spec.json`` together with the data, steps, molecules seen,
+losses, wall time and this command line.
 
 Runs on the CPU alone (one thread by default); ``--device cuda`` and bigger sizes
 for a GPU::
