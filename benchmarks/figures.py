@@ -211,9 +211,10 @@ def _molecules_goal(results: dict[str, Any]) -> str:
 @table("molecules-tune")
 def _molecules_tune(results: dict[str, Any]) -> str:
     d = lookup(results, "molecules-tune", "figures")
-    rows = [[f"`{json.dumps(c['config'])}`"] + [fmt(c["auc_top10"].get(name), ".3f") for name in d["objectives"]]
-            + [fmt(c["sum_auc_top10"], ".3f")] for c in d["configs"]]
-    return _md(["REINVENT configuration"] + d["objectives"] + ["sum (mean ± std over seeds)"], rows)
+    rows = [[f"`{c['prior']}`", f"`{json.dumps(c['config'])}`"]
+            + [fmt(c["auc_top10"].get(name), ".3f") for name in d["objectives"]] + [fmt(c["sum_auc_top10"], ".3f")]
+            for c in d["configs"]]
+    return _md(["REINVENT prior", "configuration"] + d["objectives"] + ["sum (mean ± std over seeds)"], rows)
 
 
 @table("molecules-pmo")

@@ -41,9 +41,10 @@ Five parts (``--part``), each its own result file:
     default (PMO asks for at least three; Hygeia's result files report spreads over five).
 
 ``tune`` (``molecules-tune.json``, runs in ``molecules-tune-runs.jsonl``)
-    REINVENT's configuration chosen away from the objectives it reports: each of
-    ``--reinvent-configs`` (default: REINVENT 2.0's diversity filter with buckets of 25, with
-    buckets of 10, and no filter) under PMO's protocol on GuacaMol's two goals outside PMO's 23
+    REINVENT's prior and configuration chosen away from the objectives it reports: each model
+    folder of ``--priors`` (default: the shipped prior) under each of ``--reinvent-configs``
+    (default: REINVENT 2.0's diversity filter with buckets of 25, with buckets of 10, and no
+    filter) under PMO's protocol on GuacaMol's two goals outside PMO's 23
     (aripiprazole similarity and the C11H24 isomers), seeds 0-4, resumable like ``pmo``; the
     summary gives each configuration's AUC top-10 and sum, and the best one.
 
@@ -76,6 +77,8 @@ Usage::
     .venv/bin/python benchmarks/molecules.py --part representations --workers 2  # SMILES vs SELFIES
     # tuning REINVENT on GuacaMol's goals outside PMO's 23, in a runs file of its own (resumable)
     PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part tune
+    PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part tune --priors default,build/prior-zinc \
+        --reinvent-configs '[{"diversity_filter": false}]'     # the shipped prior against another
     # PMO's REINVENT runs with the configuration the tuning chose
     PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part pmo --optimizers reinvent \
         --reinvent-config '{"diversity_filter": false}'
@@ -549,23 +552,28 @@ def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_tune(args: argparse.Namespace) -> dict[str, Any]:
-    """REINVENT under each of ``--reinvent-configs`` on the tuning objectives (PMO's protocol, its own runs file)."""
+    """REINVENT from each of ``--priors`` under each of ``--reinvent-configs`` on the tuning objectives (PMO's
+    protocol, its own runs file)."""
     rows = []
-    for config in args.reinvent_configs:
-        args.reinvent_config = config
-        summary = run_pmo(args)
-        per_seed = summary["sum_auc_top10"]["reinvent"]
-        rows.append({"config": config, "sum_auc_top10": per_seed,
-                     "auc_top10": {name: summary["table"][name]["reinvent"]["auc_top10"]
-                                   for name in args.objectives if "reinvent" in summary["table"][name]},
-                     "runs_done": summary["runs_done"], "runs_expected": summary["runs_expected"],
-                     "complete": summary["complete"]})
-    ranked = [r for r in rows if r["complete"]]
-    best = max(ranked, key=lambda r: r["sum_auc_top10"]["mean"])["config"] if len(ranked) == len(rows) else None
-    log(f"tune: best config {json.dumps(best)}" if best is not None else "tune: some runs are missing")
+    for prior in args.priors:
+        args.prior = prior
+        for config in args.reinvent_configs:
+            args.reinvent_config = config
+            summary = run_pmo(args)
+            rows.append({"prior": prior or "default_prior()",
+                         "prior_weights": summary["settings"]["reinvent"]["prior_weights"], "config": config,
+                         "sum_auc_top10": summary["sum_auc_top10"]["reinvent"],
+                         "auc_top10": {name: summary["table"][name]["reinvent"]["auc_top10"]
+                                       for name in args.objectives if "reinvent" in summary["table"][name]},
+                         "runs_done": summary["runs_done"], "runs_expected": summary["runs_expected"],
+                         "complete": summary["complete"]})
+    complete = all(r["complete"] for r in rows)
+    best = max(rows, key=lambda r: r["sum_auc_top10"]["mean"]) if complete else None
+    log(f"tune: best {best['prior']} with {json.dumps(best['config'])}" if best else "tune: some runs are missing")
     return {"protocol": "PMO's (AUC top-10, budget of unique valid molecules) on objectives outside PMO's 23",
-            "budget": args.budget, "objectives": args.objectives, "configs": rows, "best_config": best,
-            "complete": best is not None, "runs_file": os.path.relpath(args.runs, _results.ROOT)
+            "budget": args.budget, "objectives": args.objectives, "configs": rows,
+            "best_prior": best["prior"] if best else None, "best_config": best["config"] if best else None,
+            "complete": complete, "runs_file": os.path.relpath(args.runs, _results.ROOT)
             if os.path.abspath(args.runs).startswith(str(_results.ROOT)) else args.runs}
 
 
@@ -576,8 +584,9 @@ def main() -> None:
                         help="all: moses and goal (pmo runs alone)")
     parser.add_argument("--n", type=int, default=None,
                         help="MOSES samples per seed (default 30,000; representations: 10,000)")
-    parser.add_argument("--priors", default=",".join(CHECKPOINTS), help="representations: comma-separated model "
-                        "folders (default: the SELFIES and SMILES training checkpoints)")
+    parser.add_argument("--priors", default=None, help="representations, tune: comma-separated model folders "
+                        "(default: the SELFIES and SMILES training checkpoints; tune: the shipped prior, which "
+                        "'default' names in the list)")
     parser.add_argument("--no-properties", dest="properties", action="store_false",
                         help="moses: leave out the logP/SA/QED/weight distances (their reference values of the "
                              "176,074 test molecules take minutes the first time, then are cached)")
@@ -614,7 +623,9 @@ def main() -> None:
     args.runs = args.runs or RUNS_FILE
     if args.n is None:
         args.n = 10_000 if args.part == "representations" else 30_000
-    args.priors = [s.strip() for s in args.priors.split(",") if s.strip()]
+    if args.priors is None:
+        args.priors = "" if args.part == "tune" else ",".join(CHECKPOINTS)
+    args.priors = [None if s.strip() == "default" else s.strip() for s in args.priors.split(",") if s.strip()] or [None]
     if args.seeds is None:
         args.seeds = "0,1,2" if args.part == "moses" else "0,1,2,3,4"
     if args.objectives is None:
