@@ -465,6 +465,11 @@ def classifier_files(names: list[str]) -> dict[str, dict[str, str]]:
     return out
 
 
+def _runs_file(path: str) -> str:
+    """A runs file as a result file names it: relative to the repository when inside it."""
+    return os.path.relpath(path, _results.ROOT) if os.path.abspath(path).startswith(str(_results.ROOT)) else path
+
+
 def pmo_summary(rows: list[dict[str, Any]], args: argparse.Namespace, settings: dict[str, dict]) -> dict[str, Any]:
     """Per-objective AUC top-10 (spread over seeds) and the per-seed sum, from the runs of these settings."""
     wanted = {(o, name, seed, args.budget, json.dumps(settings[o], sort_keys=True))
@@ -499,8 +504,7 @@ def pmo_summary(rows: list[dict[str, Any]], args: argparse.Namespace, settings: 
             "classifier_files": classifier_files(args.objectives),
             "settings": settings, "runs_done": len(runs), "runs_expected": len(wanted),
             "complete": len(runs) == len(wanted), "sum_auc_top10": sums, "table": table,
-            "commits": commits, "runs_file": os.path.relpath(args.runs, _results.ROOT)
-            if os.path.abspath(args.runs).startswith(str(_results.ROOT)) else args.runs}
+            "commits": commits, "runs_file": _runs_file(args.runs)}
 
 
 def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
@@ -573,8 +577,7 @@ def run_tune(args: argparse.Namespace) -> dict[str, Any]:
     return {"protocol": "PMO's (AUC top-10, budget of unique valid molecules) on objectives outside PMO's 23",
             "budget": args.budget, "objectives": args.objectives, "configs": rows,
             "best_prior": best["prior"] if best else None, "best_config": best["config"] if best else None,
-            "complete": complete, "runs_file": os.path.relpath(args.runs, _results.ROOT)
-            if os.path.abspath(args.runs).startswith(str(_results.ROOT)) else args.runs}
+            "complete": complete, "runs_file": _runs_file(args.runs)}
 
 
 def main() -> None:
@@ -610,8 +613,7 @@ def main() -> None:
     parser.add_argument("--oracle-n", type=int, default=500, help="oracles: ZINC molecules scored per seed")
     parser.add_argument("--reinvent-config", type=json.loads, default=None, metavar="JSON",
                         help="pmo: keyword arguments of Reinvent, e.g. '{\"diversity_filter\": false}' (part of the "
-                             "runs' settings: tune on --objectives aripiprazole_similarity,isomers_c11h24, GuacaMol's "
-                             "goals outside PMO, with another --runs file)")
+                             "runs' settings; choose it with --part tune, on GuacaMol's goals outside PMO)")
     parser.add_argument("--reinvent-configs", type=json.loads, default=json.loads(TUNE_CONFIGS), metavar="JSON",
                         help=f"tune: a list of Reinvent keyword arguments to compare (default {TUNE_CONFIGS})")
     parser.add_argument("--out", default=None, help="also write the JSON to this file")

