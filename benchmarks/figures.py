@@ -211,7 +211,8 @@ def _molecules_goal(results: dict[str, Any]) -> str:
 @table("molecules-tune")
 def _molecules_tune(results: dict[str, Any]) -> str:
     d = lookup(results, "molecules-tune", "figures")
-    rows = [[f"`{c['prior']}`", f"`{json.dumps(c['config'])}`"]
+    rows = [["`moses` (the default)" if c["prior"] == "default_prior()" else f"`{c['prior']}`",
+             f"`{json.dumps(c['config'])}`"]
             + [fmt(c["auc_top10"].get(name), ".3f") for name in d["objectives"]] + [fmt(c["sum_auc_top10"], ".3f")]
             for c in d["configs"]]
     return _md(["REINVENT prior", "configuration"] + d["objectives"] + ["sum (mean ± std over seeds)"], rows)

@@ -116,6 +116,7 @@ from hygeia.molecules.objectives import (
     objective_names,
     pmo_unavailable,
 )
+from hygeia.molecules.lm import PRIORS
 from hygeia.molecules.optimize import BudgetExhausted, GraphGA, Oracle, Reinvent
 
 torch.set_num_threads(1)
@@ -165,10 +166,13 @@ def log(message: str) -> None:
 
 
 def load_prior(path: str | None):
+    """The shipped default prior (``None``), a shipped prior by name (``zinc250k``) or a model folder."""
     from hygeia.core.generator import load_generator
     from hygeia.molecules.lm import default_prior
 
-    return default_prior() if path is None else load_generator(path)
+    if path is None:
+        return default_prior()
+    return default_prior(path) if path in PRIORS else load_generator(path)
 
 
 # -- (a) MOSES ---------------------------------------------------------------------------------------
@@ -258,6 +262,9 @@ def prior_training(prior) -> dict[str, Any] | None:
         "training_minutes": round(sum(r.get("wall_time_s", 0.0) for r in runs) / 60, 1),
         "final_val_loss": round(float(runs[-1]["val_loss"]), 4) if runs and runs[-1].get("val_loss") else None,
         "device": runs[-1].get("device") if runs else None,
+        "data": runs[-1].get("data") if runs else None,
+        "evaluation": ({k: v for k, v in runs[-1]["evaluation"].items() if k != "examples"}
+                       if runs and isinstance(runs[-1].get("evaluation"), dict) else None),
     }
 
 
@@ -421,11 +428,7 @@ class TimedObjective:
 
 def weights_digest(model) -> str:
     """A short digest of a ChemicalLM's weights (runs with other prior weights are not mixed)."""
-    h = hashlib.sha256()
-    for name, value in model.module_.state_dict().items():
-        h.update(name.encode())
-        h.update(value.detach().cpu().numpy().tobytes())
-    return h.hexdigest()[:16]
+    return model.weights_digest()
 
 
 def read_runs(path: str) -> list[dict[str, Any]]:
@@ -558,25 +561,38 @@ def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
 def run_tune(args: argparse.Namespace) -> dict[str, Any]:
     """REINVENT from each of ``--priors`` under each of ``--reinvent-configs`` on the tuning objectives (PMO's
     protocol, its own runs file)."""
-    rows = []
+    def row(summary: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+        reinvent = summary["settings"]["reinvent"]
+        return {"prior": reinvent["prior"], "prior_weights": reinvent["prior_weights"], "config": config,
+                "sum_auc_top10": summary["sum_auc_top10"]["reinvent"],
+                "auc_top10": {name: summary["table"][name]["reinvent"]["auc_top10"]
+                              for name in args.objectives if "reinvent" in summary["table"][name]},
+                "runs_done": summary["runs_done"], "runs_expected": summary["runs_expected"],
+                "complete": summary["complete"]}
+
+    rows, seen = [], set()
     for prior in args.priors:
         args.prior = prior
         for config in args.reinvent_configs:
             args.reinvent_config = config
             summary = run_pmo(args)
-            rows.append({"prior": prior or "default_prior()",
-                         "prior_weights": summary["settings"]["reinvent"]["prior_weights"], "config": config,
-                         "sum_auc_top10": summary["sum_auc_top10"]["reinvent"],
-                         "auc_top10": {name: summary["table"][name]["reinvent"]["auc_top10"]
-                                       for name in args.objectives if "reinvent" in summary["table"][name]},
-                         "runs_done": summary["runs_done"], "runs_expected": summary["runs_expected"],
-                         "complete": summary["complete"]})
+            rows.append(row(summary, config))
+            seen.add(json.dumps(summary["settings"]["reinvent"], sort_keys=True))
     complete = all(r["complete"] for r in rows)
+    # Configurations tuned by earlier commands (other --priors or --reinvent-configs) stay in the table and
+    # in the choice of the best, when every one of their runs on these objectives and seeds is in the file.
+    for settings in sorted({json.dumps(r["settings"], sort_keys=True) for r in read_runs(args.runs)} - seen):
+        earlier = pmo_summary(read_runs(args.runs), args, {"reinvent": json.loads(settings)})
+        if earlier["complete"]:
+            rows.append(row(earlier, json.loads(settings).get("config", {})))
+    rows.sort(key=lambda r: (r["prior"] != "default_prior()", r["prior"], json.dumps(r["config"], sort_keys=True)))
     best = max(rows, key=lambda r: r["sum_auc_top10"]["mean"]) if complete else None
     log(f"tune: best {best['prior']} with {json.dumps(best['config'])}" if best else "tune: some runs are missing")
     return {"protocol": "PMO's (AUC top-10, budget of unique valid molecules) on objectives outside PMO's 23",
             "budget": args.budget, "objectives": args.objectives, "configs": rows,
             "best_prior": best["prior"] if best else None, "best_config": best["config"] if best else None,
+            "priors": {p: prior_training(load_prior(None if p == "default_prior()" else p))
+                       for p in sorted({r["prior"] for r in rows}) if p == "default_prior()" or p in PRIORS},
             "complete": complete, "runs_file": _runs_file(args.runs)}
 
 
@@ -588,8 +604,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=None,
                         help="MOSES samples per seed (default 30,000; representations: 10,000)")
     parser.add_argument("--priors", default=None, help="representations, tune: comma-separated model folders "
-                        "(default: the SELFIES and SMILES training checkpoints; tune: the shipped prior, which "
-                        "'default' names in the list)")
+                        "or shipped priors by name (default: the SELFIES and SMILES training checkpoints; tune: the shipped "
+                        "default prior, which 'default' names in the list)")
     parser.add_argument("--no-properties", dest="properties", action="store_false",
                         help="moses: leave out the logP/SA/QED/weight distances (their reference values of the "
                              "176,074 test molecules take minutes the first time, then are cached)")
@@ -606,7 +622,8 @@ def main() -> None:
     parser.add_argument("--runs", default=None, help="pmo, tune: the JSONL file of finished runs (appended; resumable; "
                         "default benchmarks/results/molecules-pmo-runs.jsonl, for tune molecules-tune-runs.jsonl)")
     parser.add_argument("--optimizers", default=",".join(OPTIMIZERS), help="comma-separated: " + ", ".join(OPTIMIZERS))
-    parser.add_argument("--prior", default=None, help="model folder of a ChemicalLM (default: the shipped prior)")
+    parser.add_argument("--prior", default=None, help="model folder of a ChemicalLM, or a shipped prior by name "
+                        "(moses, zinc250k; default: the shipped default prior, moses)")
     parser.add_argument("--initial-size", type=int, default=500, help="ZINC molecules that seed both GAs")
     parser.add_argument("--molga-offspring", type=int, default=100)
     parser.add_argument("--molga-population", type=int, default=10_000)

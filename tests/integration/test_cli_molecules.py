@@ -13,6 +13,7 @@ pytest.importorskip("rdkit")
 pytest.importorskip("torch")
 
 from hygeia.cli.main import main  # noqa: E402
+from hygeia.core.generator import load_generator  # noqa: E402
 
 SMILES = [
     "CCO", "CCN", "CCOC(=O)C", "c1ccccc1O", "c1ccccc1N", "CC(=O)Nc1ccc(O)cc1", "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
@@ -64,7 +65,7 @@ def test_optimize_writes_molecules_report_and_sdf(tmp_path: Path) -> None:
     run = tmp_path / "run"
     assert sorted(p.name for p in run.iterdir()) == ["molecules.csv", "report.html", "run.json", "top.sdf"]
     summary = json.loads((run / "run.json").read_text())
-    assert summary["metrics"]["n_calls"] <= 150 and summary["seed"] == 0
+    assert summary["metrics"]["n_calls"] <= 150 and summary["seed"] == 0 and "prior" not in summary
     html = (run / "report.html").read_text()
     assert "<svg" in html and "Top molecules" in html and 'id="score-curve"' in html  # molecules and the curve
     assert (run / "top.sdf").read_text().count("$$$$") >= 10
@@ -76,6 +77,8 @@ def test_reinvent_without_the_diversity_filter(model: Path, tmp_path: Path) -> N
     assert res.exit_code == 0, res.output
     summary = json.loads((tmp_path / "run" / "run.json").read_text())
     assert summary["optimizer_params"]["diversity_filter"] is False and summary["metrics"]["n_calls"] <= 60
+    assert summary["prior"] == {"name": str(model), "weights_digest": load_generator(model).weights_digest()}
+    assert f"weights digest {summary['prior']['weights_digest']}" in (tmp_path / "run" / "report.html").read_text()
     res = CliRunner().invoke(main, ["molecules", "optimize", "--objective", "qed", "--method", "graph_ga",
                                     "--no-diversity-filter", "--out", str(tmp_path / "ga")])
     assert res.exit_code == 2 and "--no-diversity-filter is an option of REINVENT" in res.output, res.output

@@ -23,7 +23,7 @@ def _alert_hits(smiles: list[str]) -> list[str]:
 
 
 def write_optimization(out: str, result: Any, scorer: Any, *, label: str, method: str, seed: int, budget: int,
-                       seconds: float, overwrite: bool) -> float:
+                       seconds: float, overwrite: bool, prior: dict[str, str] | None = None) -> float:
     """Write the optimization ``result`` into the folder ``out`` atomically.
 
     Args:
@@ -36,6 +36,8 @@ def write_optimization(out: str, result: Any, scorer: Any, *, label: str, method
         budget: the oracle budget (recorded).
         seconds: how long the optimization took.
         overwrite: replace an existing folder.
+        prior: REINVENT's prior, named (``name``: a shipped prior's name or a folder) and identified
+            (``weights_digest``): recorded.
 
     Returns:
         The share of the top 10 molecules free of PAINS and Brenk alerts.
@@ -64,6 +66,8 @@ def write_optimization(out: str, result: Any, scorer: Any, *, label: str, method
         "stop_reason": result.stop_reason, "seconds": round(seconds, 2), "metrics": result.metrics,
         "optimizer_params": result.params, "top10_passing_pains_brenk": passing,
     }
+    if prior is not None:
+        summary["prior"] = prior
     with atomic_output(out, folder=True, overwrite=overwrite, what="output folder") as tmp:
         write_molecules(calls, tmp / "molecules.csv")
         write_molecules(top_table, tmp / "top.sdf")

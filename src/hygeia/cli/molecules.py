@@ -67,10 +67,12 @@ def _read(path: str, skip_invalid: bool, quiet: bool) -> tuple[list[str], list[s
 
 def _load_model(model: str | None):
     from hygeia.core.generator import load_generator
-    from hygeia.molecules.lm import ChemicalLM, default_prior
+    from hygeia.molecules.lm import PRIORS, ChemicalLM, default_prior
 
     if model in (None, "prior"):
         return default_prior()
+    if model in PRIORS:
+        return default_prior(model)
     loaded = load_generator(model)
     if not isinstance(loaded, ChemicalLM):
         raise ConfigError(f"{model!r} holds a {loaded.generator_name} model, not a chemical language model; "
@@ -131,7 +133,8 @@ Examples:
 @click.argument("data", metavar="SMILES_FILE")
 @click.option("--out", required=True, metavar="MODEL_DIR", help="Model folder to write (spec.json + weights).")
 @click.option("--from", "base", default=None, metavar="MODEL_DIR|prior",
-              help="Transfer learning: go on training this model (or the shipped prior) on SMILES_FILE.")
+              help="Transfer learning: go on training this model folder, or a shipped prior by name (prior or "
+                   "moses: the default; zinc250k), on SMILES_FILE.")
 @click.option("--representation", type=click.Choice(["selfies", "smiles"]), default="selfies", show_default=True,
               help="Token alphabet: SELFIES (every string decodes to a molecule) or SMILES (some sampled "
                    "strings are invalid, but on a large corpus the valid ones come closer to it: the shipped prior "
@@ -190,7 +193,8 @@ Examples:
   hygeia molecules sample -n 1000 --seed 1 --out novel.smi                    # the shipped prior
   hygeia molecules sample --model my_model -n 500 --temperature 0.8 --out safer.smi
   hygeia molecules sample -n 200 --config druglike --out scored.csv          # with scores""")
-@click.option("--model", default=None, metavar="MODEL_DIR", help="A trained model (default: the shipped prior).")
+@click.option("--model", default=None, metavar="MODEL_DIR", help="A trained model folder, or a shipped prior by name: "
+              "moses (the default; MOSES's drug-like 250-350 Da molecules) or zinc250k (ZINC-250k's, heavier).")
 @click.option("-n", "n", type=int, required=True, help="Valid molecules to write.")
 @click.option("--seed", type=int, default=None, help="Sampling seed. Default: a fresh random one (printed).")
 @click.option("--temperature", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
@@ -269,14 +273,15 @@ Examples:
   hygeia molecules optimize --objective osimertinib_mpo --budget 2000 --seed 1 --out run        # REINVENT
   hygeia molecules optimize --objective celecoxib_rediscovery --method graph_ga --budget 2000 --out ga_run
   hygeia molecules optimize --config druglike --budget 5000 --out druglike_run
-  hygeia molecules optimize --objective drd2 --no-diversity-filter --out top10_run  # PMO's REINVENT""")
+  hygeia molecules optimize --objective drd2 --prior zinc250k --no-diversity-filter --out top10_run  # PMO's REINVENT""")
 @click.option("--config", default=None, metavar="FILE|NAME", help="Scoring config (.toml/.json) or a shipped example name.")
 @click.option("--objective", default=None, metavar="NAME", help="A GuacaMol or PMO objective, e.g. osimertinib_mpo or drd2.")
 @click.option("--method", type=click.Choice(["reinvent", "graph_ga"]), default="reinvent", show_default=True,
               help="reinvent: reinforcement learning of the chemical language model (needs torch); "
                    "graph_ga: a graph genetic algorithm (RDKit only).")
 @click.option("--budget", type=int, default=10000, show_default=True, help="Oracle calls (unique molecules scored).")
-@click.option("--prior", default=None, metavar="MODEL_DIR", help="REINVENT's prior (default: the shipped prior).")
+@click.option("--prior", default=None, metavar="MODEL_DIR", help="REINVENT's prior: a model folder, or a shipped prior by "
+              "name: moses (the default) or zinc250k (ZINC-250k's heavier molecules: PMO's REINVENT starts there).")
 @click.option("--diversity-filter/--no-diversity-filter", default=True, show_default=True,
               help="REINVENT: give no reward to a scaffold once 25 of its molecules have scored 0.4 or more, so the "
                    "agent moves on to other scaffolds. Turn it off to chase the best ten molecules (PMO's AUC top-10; "
@@ -306,7 +311,8 @@ def optimize_command(config: str | None, objective: str | None, method: str, bud
     if method != "reinvent" and not diversity_filter:
         raise ConfigError("--no-diversity-filter is an option of REINVENT; got --method graph_ga. Drop it, or pass "
                           "--method reinvent.")
-    optimizer = (Reinvent(prior=_load_model(prior), diversity_filter=diversity_filter) if method == "reinvent"
+    prior_model = _load_model(prior) if method == "reinvent" else None
+    optimizer = (Reinvent(prior=prior_model, diversity_filter=diversity_filter) if prior_model is not None
                  else GraphGA())
     with Progress(budget, unit="oracle calls", description=f"optimizing ({method})", quiet=quiet) as bar:
         def counted(smiles: list[str]) -> Any:
@@ -321,7 +327,9 @@ def optimize_command(config: str | None, objective: str | None, method: str, bud
 
     with status("writing molecules.csv, top.sdf and report.html", quiet=quiet):
         top_passing = write_optimization(out, result, scorer, label=label, method=method, seed=seed, budget=budget,
-                                         seconds=elapsed, overwrite=overwrite)
+                                         seconds=elapsed, overwrite=overwrite,
+                                         prior=None if prior_model is None else
+                                         {"name": prior or "moses", "weights_digest": prior_model.weights_digest()})
     m = result.metrics
     echo_summary(Summary(f"{method} on {label}: {len(result.smiles):,} oracle calls ({result.stop_reason}) "
                          f"in {elapsed:.1f} s", [

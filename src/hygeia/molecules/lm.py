@@ -35,6 +35,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -48,10 +49,14 @@ from hygeia.errors import ConfigError, DataValidationError, MissingExtraError
 from hygeia.molecules._training import SCHEDULES, TrainingState, train
 from hygeia.molecules.tokenizers import TokenizationError, Vocabulary, get_tokenizer
 
-__all__ = ["ChemicalLM", "PRIOR_DIR", "default_prior"]
+__all__ = ["ChemicalLM", "PRIORS", "PRIOR_DIR", "default_prior"]
 
-#: Folder of the prior shipped with Hygeia.
-PRIOR_DIR = Path(__file__).with_name("prior")
+#: Folders of the priors shipped with Hygeia, by name. ``moses``: trained on MOSES's
+#: training set (250-350 Da, drug-like and filtered); ``zinc250k``: trained on ZINC-250k
+#: (heavier and more varied molecules, as PMO's priors are).
+PRIORS = {"moses": Path(__file__).with_name("prior"), "zinc250k": Path(__file__).with_name("prior_zinc250k")}
+#: Folder of the default prior (``moses``).
+PRIOR_DIR = PRIORS["moses"]
 #: Problems listed one by one in an error before the rest are only counted.
 _MAX_LISTED = 20
 _SAMPLE_CHUNK = 1024
@@ -611,6 +616,15 @@ class ChemicalLM(Generator):
         self._check_fitted()
         return copy.deepcopy(self)
 
+    def weights_digest(self) -> str:
+        """The first 16 hex digits of a SHA-256 over the weights: which model made a run, in its record."""
+        self._check_fitted()
+        h = hashlib.sha256()
+        for name, value in self.module_.state_dict().items():
+            h.update(name.encode())
+            h.update(value.detach().cpu().numpy().tobytes())
+        return h.hexdigest()[:16]
+
     # -- persistence --------------------------------------------------------------------------
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         dtype = np.float16 if self.weights_dtype == "float16" else np.float32
@@ -654,15 +668,21 @@ class ChemicalLM(Generator):
                 state["training_state"], {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
 
 
-def default_prior() -> ChemicalLM:
-    """The chemical language model shipped with Hygeia (a fresh copy each call).
+def default_prior(name: str = "moses") -> ChemicalLM:
+    """A chemical language model shipped with Hygeia (a fresh copy each call).
+
+    Args:
+        name: which prior (a key of :data:`PRIORS`): ``moses`` (the default) or ``zinc250k``.
 
     Raises:
+        ConfigError: if ``name`` is not a shipped prior.
         DataValidationError: if the shipped model folder is missing or damaged.
     """
-    model = load_generator(PRIOR_DIR)
-    if not isinstance(model, ChemicalLM):  # pragma: no cover - the shipped folder is ours
-        raise DataValidationError([f"{PRIOR_DIR} holds a {type(model).__name__}"], header="damaged prior")
+    if name not in PRIORS:
+        raise ConfigError(f"no shipped prior is called {name!r}; the shipped priors are {', '.join(PRIORS)}")
+    model = load_generator(PRIORS[name])
+    if not isinstance(model, ChemicalLM):  # pragma: no cover - the shipped folders are ours
+        raise DataValidationError([f"{PRIORS[name]} holds a {type(model).__name__}"], header="damaged prior")
     return model
 
 

@@ -236,6 +236,9 @@ def _summary_rows(summary: dict[str, Any], objective: str, n_calls: int | None) 
         rows.append(("Time", f"{summary['seconds']:.1f} s"))
     if summary.get("seed") is not None:
         rows.append(("Seed", str(summary["seed"])))
+    prior = summary.get("prior")
+    if isinstance(prior, dict) and prior.get("name"):
+        rows.append(("Prior", f"{prior['name']} (weights digest {prior.get('weights_digest', '?')})"))
     return rows
 
 

@@ -15,7 +15,7 @@ pytest.importorskip("selfies")
 from hygeia.core.generator import NotFittedError, load_generator, read_spec  # noqa: E402
 from hygeia.errors import ConfigError, DataValidationError  # noqa: E402
 from hygeia.molecules.data import canonical, moses_split  # noqa: E402
-from hygeia.molecules.lm import PRIOR_DIR, ChemicalLM, default_prior  # noqa: E402
+from hygeia.molecules.lm import PRIOR_DIR, PRIORS, ChemicalLM, default_prior  # noqa: E402
 from hygeia.molecules.tokenizers import TokenizationError  # noqa: E402
 
 TINY = {"embedding_dim": 16, "hidden_dim": 32, "num_layers": 1, "batch_size": 32, "eval_every": 20, "learning_rate": 3e-3}
@@ -229,6 +229,24 @@ def test_the_shipped_prior_samples_valid_molecules() -> None:
     assert len(valid) / len(samples) >= 0.9
     assert len(set(valid)) >= 0.9 * len(valid)
     assert default_prior() is not prior  # each call is a fresh copy
+
+
+def test_the_shipped_zinc_prior_samples_heavier_molecules_than_the_moses_one() -> None:
+    from rdkit import Chem
+    from rdkit.Chem import Descriptors
+
+    def weights(model: ChemicalLM) -> list[float]:
+        mols = [Chem.MolFromSmiles(s) for s in model.sample(300, seed=0)]
+        return [Descriptors.MolWt(m) for m in mols if m is not None]
+
+    assert set(PRIORS) == {"moses", "zinc250k"} and PRIORS["moses"] == PRIOR_DIR
+    zinc, moses = weights(default_prior("zinc250k")), weights(default_prior("moses"))
+    assert len(zinc) >= 0.85 * 300  # valid SMILES
+    # ZINC-250k's molecules reach past MOSES's 250-350 Da window (PMO's targets weigh up to 500 Da)
+    assert sum(w > 350 for w in zinc) / len(zinc) > 0.2 > sum(w > 350 for w in moses) / len(moses)
+    assert default_prior("zinc250k").weights_digest() != default_prior().weights_digest()
+    with pytest.raises(ConfigError, match="no shipped prior is called 'chembl'; the shipped priors are moses, zinc250k"):
+        default_prior("chembl")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the fallback on machines without a GPU")

@@ -112,8 +112,8 @@ def test_resume_refuses_other_data_and_a_model_without_state(molecules: list[str
     assert "training_state_" not in vars(small)
     with pytest.raises(ConfigError, match=re.escape("go on training with fine_tune(smiles)")):
         small.resume(molecules[:100])
-    # the shipped prior carries no training state (a smaller wheel)
-    assert "training_state_" not in vars(default_prior())
+    # the shipped priors carry no training state (a smaller wheel)
+    assert "training_state_" not in vars(default_prior()) and "training_state_" not in vars(default_prior("zinc250k"))
     finished = ChemicalLM(**{**TINY, "max_steps": 5, "seed": 0}).fit(molecules[:100])
     with pytest.raises(ConfigError, match="the run is finished"):
         finished.resume(molecules[:100])
