@@ -21,7 +21,7 @@ Five parts (``--part``), each its own result file:
     summed: PMO's AUC top-10, the top-1/top-10 means, the mean SA score of the top-10
     molecules (Ertl & Schuffenhauer, 2009) and the share of them raising no PAINS and no
     Brenk alert. The optimizers run side by side through the same :class:`Oracle`:
-    Hygeia's REINVENT (``reinvent``, on the shipped prior or ``--prior``), Hygeia's graph GA
+    Hygeia's REINVENT (``reinvent``, on the shipped default prior or ``--prior``), Hygeia's graph GA
     (``graph_ga``) and the ``mol_ga`` package's GA (``mol_ga``, Tripp & Hernández-Lobato,
     2023; benchmark-only dependency) started from the same ZINC-250k molecules as ours.
 
@@ -36,17 +36,20 @@ Five parts (``--part``), each its own result file:
     suite can finish across sittings; the summary (per-objective AUC top-10, mean ± sd over
     seeds, the sum over objectives per seed, oracle calls per second) is written from the runs
     file when the command ends (rerun it to rewrite the summary alone once every run is in), and
-    ``complete`` says whether every run is in. Runs made with other settings (budget, prior
+    ``complete`` says whether every run is in. REINVENT starts from the prior under the
+    configuration that ``tune`` chose (read from ``molecules-tune.json``) unless ``--prior`` or
+    ``--reinvent-config`` is given. Runs made with other settings (budget, prior
     weights, GA sizes) stay in the file but are left out of the summary. Seeds 0-4 by
     default (PMO asks for at least three; Hygeia's result files report spreads over five).
 
 ``tune`` (``molecules-tune.json``, runs in ``molecules-tune-runs.jsonl``)
     REINVENT's prior and configuration chosen away from the objectives it reports: each model
-    folder of ``--priors`` (default: the shipped prior) under each of ``--reinvent-configs``
+    folder or shipped prior of ``--priors`` (default: the shipped default prior) under each of ``--reinvent-configs``
     (default: REINVENT 2.0's diversity filter with buckets of 25, with buckets of 10, and no
     filter) under PMO's protocol on GuacaMol's two goals outside PMO's 23
     (aripiprazole similarity and the C11H24 isomers), seeds 0-4, resumable like ``pmo``; the
-    summary gives each configuration's AUC top-10 and sum, and the best one.
+    summary gives each configuration's AUC top-10 and sum (with every configuration an earlier
+    command ran to the end on these goals and seeds), and the best one, which ``pmo`` then uses.
 
 ``representations`` (``molecules-representations.json``)
     SMILES against SELFIES: the MOSES metrics (less the property distances with
@@ -77,11 +80,11 @@ Usage::
     .venv/bin/python benchmarks/molecules.py --part representations --workers 2  # SMILES vs SELFIES
     # tuning REINVENT on GuacaMol's goals outside PMO's 23, in a runs file of its own (resumable)
     PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part tune
-    PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part tune --priors default,build/prior-zinc \
-        --reinvent-configs '[{"diversity_filter": false}]'     # the shipped prior against another
-    # PMO's REINVENT runs with the configuration the tuning chose
-    PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part pmo --optimizers reinvent \
-        --reinvent-config '{"diversity_filter": false}'
+    PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part tune --priors default,zinc250k \
+        --reinvent-configs '[{"diversity_filter": false}]'     # the shipped priors against each other
+    # PMO's REINVENT alone, from the prior and configuration the tuning chose (molecules-tune.json;
+    # the same as --prior zinc250k --reinvent-config '{"diversity_filter": false}')
+    PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part pmo --optimizers reinvent
     # a tiny check of the harness, away from the shipped results
     PYTHONHASHSEED=0 .venv/bin/python benchmarks/molecules.py --part pmo --budget 100 --seeds 0 \
         --objectives qed,median1 --runs /tmp/pmo-runs.jsonl --out /tmp/pmo.json
@@ -558,6 +561,20 @@ def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
     return pmo_summary(rows, args, settings)
 
 
+def tuned_reinvent() -> tuple[str | None, dict[str, Any] | None]:
+    """REINVENT's prior and configuration as ``--part tune`` chose them (``molecules-tune.json``), or the
+    defaults (the shipped default prior, Reinvent's own defaults) while that summary is missing or incomplete."""
+    path = os.path.join(os.path.dirname(RUNS_FILE), "molecules-tune.json")
+    figures = json.loads(open(path, encoding="utf-8").read())["figures"] if os.path.exists(path) else {}
+    if not figures.get("complete") or figures.get("best_prior") is None:
+        log("pmo: REINVENT with the default prior and configuration (molecules-tune.json is missing or incomplete)")
+        return None, None
+    prior = None if figures["best_prior"] == "default_prior()" else figures["best_prior"]
+    log(f"pmo: REINVENT from {figures['best_prior']} with {json.dumps(figures['best_config'])}, the choice of "
+        f"molecules-tune.json (pass --prior and --reinvent-config to run others)")
+    return prior, figures["best_config"] or None
+
+
 def run_tune(args: argparse.Namespace) -> dict[str, Any]:
     """REINVENT from each of ``--priors`` under each of ``--reinvent-configs`` on the tuning objectives (PMO's
     protocol, its own runs file)."""
@@ -658,6 +675,8 @@ def main() -> None:
         parser.error(f"unknown objective(s)/optimizer(s): {', '.join(unknown)}")
     if args.part == "all" and args.out:
         parser.error("--out names one file: give --part moses or --part goal with it")
+    if args.part == "pmo" and "reinvent" in args.optimizers and args.prior is None and args.reinvent_config is None:
+        args.prior, args.reinvent_config = tuned_reinvent()
     parts = ("moses", "goal") if args.part == "all" else (args.part,)
     for part in parts:
         if part == "moses":
