@@ -111,7 +111,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _results
 
-from hygeia.core.atomic import write_text
+from hygeia.core.atomic import atomic_output, write_text
 from hygeia.molecules.objectives import (
     PMO_CLASSIFIERS,
     PMO_OBJECTIVES,
@@ -289,16 +289,80 @@ def run_representations(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # -- (b) goal-directed ------------------------------------------------------------------------------
-def run_mol_ga(oracle: Oracle, start: list[str], seed: int, args: argparse.Namespace) -> str:
-    from mol_ga import default_ga
+def mol_ga_checkpoint(runs: str, name: str, seed: int, budget: int, settings: dict[str, Any]) -> str:
+    """Where a mol_ga run of the runs file ``runs`` keeps its checkpoint (``build/pmo-checkpoints/``)."""
+    digest = hashlib.sha256(json.dumps([runs, name, seed, budget, settings], sort_keys=True).encode()).hexdigest()[:12]
+    return os.path.join(str(_results.ROOT), "build", "pmo-checkpoints", f"mol_ga-{name}-{seed}-{digest}.pkl")
 
+
+def run_mol_ga(oracle: Oracle, start: list[str], seed: int, args: argparse.Namespace,
+               checkpoint: str | None = None) -> tuple[str, dict[str, float]]:
+    """mol_ga's ``default_ga`` (mol_ga 0.2.1) on ``oracle``, one generation at a time.
+
+    ``default_ga`` is ``general_ga.run_ga_maximization`` with the graph GA's blended generation,
+    uniform quantile sampling and ``heapq.nlargest``; its loop is written out here, calling mol_ga's
+    own functions in the same order with the same random generator, so that a long run (mol_ga took
+    hours on GSK3B) can save ``checkpoint`` (a pickle) after each generation and resume from it
+    exactly: the oracle's calls are replayed from the saved batches, which rebuilds the oracle's
+    record and mol_ga's score cache. ``tests/unit/test_benchmark_molga.py`` checks that the oracle
+    sees exactly the calls of ``default_ga``, with and without a resume.
+
+    Returns:
+        The stop reason, and the seconds and CPU seconds of earlier sittings with their count.
+    """
+    import heapq
+    import pickle
+
+    from mol_ga.cached_function import CachedBatchFunction
+    from mol_ga.graph_ga.gen_candidates import graph_ga_blended_generation
+    from mol_ga.sample_population import uniform_quantile_sampling
+
+    batches: list[list[str]] = []
+
+    def score(smiles: list[str]) -> list[float]:
+        batches.append(list(smiles))
+        return oracle(smiles).tolist()
+
+    cached = CachedBatchFunction(score)
+    rng = random.Random(seed)
+    saved = None
+    if checkpoint and os.path.exists(checkpoint):
+        with open(checkpoint, "rb") as fh:
+            saved = pickle.load(fh)
+    before = {"seconds": 0.0, "cpu_seconds": 0.0, "sittings": 1}
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
-        default_ga(starting_population_smiles=start, scoring_function=lambda smiles: oracle(smiles).tolist(),
-                   max_generations=10 * args.budget, offspring_size=args.molga_offspring,
-                   population_size=args.molga_population, rng=random.Random(seed))
+        if saved is None:
+            population_smiles = list(set(start))
+            population = heapq.nlargest(args.molga_population,
+                                        list(zip(cached.eval_batch(population_smiles), population_smiles)))
+            first = 0
+        else:
+            for batch in saved["batches"]:
+                cached.eval_batch(batch)
+            population, first = saved["population"], saved["generation"]
+            rng.setstate(saved["rng"])
+            before = {"seconds": saved["seconds"], "cpu_seconds": saved["cpu_seconds"],
+                      "sittings": saved["sittings"] + 1}
+            log(f"mol_ga: resumed at generation {first} from {checkpoint} ({oracle.n_calls} calls replayed)")
+        for generation in range(first, 10 * args.budget):
+            _, population_smiles = tuple(zip(*population))
+            samples = uniform_quantile_sampling(population, 2 * args.molga_offspring, rng)
+            offspring = graph_ga_blended_generation(samples, args.molga_offspring, rng, None)
+            population_smiles = list(set(population_smiles) | offspring)
+            scores = cached.eval_batch(population_smiles)
+            population = heapq.nlargest(args.molga_population, list(zip(scores, population_smiles)))
+            if checkpoint:
+                state = {"generation": generation + 1, "population": population, "rng": rng.getstate(),
+                         "batches": batches, "sittings": before["sittings"],
+                         "seconds": before["seconds"] + time.perf_counter() - t0,
+                         "cpu_seconds": before["cpu_seconds"] + time.process_time() - c0}
+                os.makedirs(os.path.dirname(os.path.abspath(checkpoint)), exist_ok=True)
+                with atomic_output(checkpoint, overwrite=True, what="mol_ga checkpoint") as tmp:
+                    tmp.write_bytes(pickle.dumps(state))
     except BudgetExhausted:
-        return "budget"
-    return "max_steps"
+        return "budget", before
+    return "max_steps", before
 
 
 def top10_quality(top: list[tuple[str, float]]) -> dict[str, float]:
@@ -340,7 +404,7 @@ def run_goal(args: argparse.Namespace) -> dict[str, Any]:
                     ga = GraphGA(initial_population=start, initial_size=len(start))
                     stop = ga.optimize(oracle, seed=seed).stop_reason
                 else:
-                    stop = run_mol_ga(oracle, start, seed, args)
+                    stop, _ = run_mol_ga(oracle, start, seed, args)
                 seconds = time.perf_counter() - t0
                 row = {"objective": name, "optimizer": opt, "seed": seed, "stop_reason": stop,
                        "seconds": round(seconds, 1), **oracle.summary(), **top10_quality(oracle.best(10)),
@@ -539,16 +603,20 @@ def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
         timed = TimedObjective(objective(name))
         oracle = Oracle(timed, budget=args.budget)
         t0, c0 = time.perf_counter(), time.process_time()
+        earlier, checkpoint = {}, None
         if opt == "reinvent":
             reinvent = Reinvent(prior=prior, **(getattr(args, "reinvent_config", None) or {}))
             stop = reinvent.optimize(oracle, seed=seed).stop_reason
         elif opt == "graph_ga":
             stop = GraphGA(initial_population=start, initial_size=len(start)).optimize(oracle, seed=seed).stop_reason
         else:
-            stop = run_mol_ga(oracle, start, seed, args)
-        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+            checkpoint = mol_ga_checkpoint(args.runs, name, seed, args.budget, settings[opt])
+            stop, earlier = run_mol_ga(oracle, start, seed, args, checkpoint=checkpoint)
+        seconds = time.perf_counter() - t0 + earlier.get("seconds", 0.0)
+        cpu = time.process_time() - c0 + earlier.get("cpu_seconds", 0.0)
         row = {"optimizer": opt, "objective": name, "seed": seed, "budget": args.budget, "settings": settings[opt],
                "stop_reason": stop, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
+               **({"sittings": earlier["sittings"]} if earlier.get("sittings", 1) > 1 else {}),
                "oracle_seconds": round(timed.seconds, 3),
                "oracle_calls_per_second": round(oracle.n_calls / timed.seconds, 1) if timed.seconds else None,
                **oracle.summary(), **top10_quality(oracle.best(10)), "top3": oracle.best(3),
@@ -556,6 +624,8 @@ def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
                "pythonhashseed": os.environ.get("PYTHONHASHSEED"),
                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         rows = append_run(args.runs, row)
+        if checkpoint and os.path.exists(checkpoint):
+            os.remove(checkpoint)
         log(f"pmo [{i}/{len(todo)}] {name} seed {seed} {opt}: AUC top-10 {row['auc_top10']:.3f}, "
             f"top-1 {row['top1']:.3f}, {row['n_calls']} calls, {seconds:.0f} s ({stop})")
     return pmo_summary(rows, args, settings)
