@@ -47,6 +47,14 @@ def test_sample_writes_n_valid_molecules(model: Path, tmp_path: Path) -> None:
     assert (tmp_path / "a.smi").read_text() == (tmp_path / "b.smi").read_text()
 
 
+def test_shipped_priors_by_name(tmp_path: Path) -> None:
+    for name in ("zinc250k", "moses"):
+        res = _run("sample", "--model", name, "-n", "20", "--seed", "1", "--out", str(tmp_path / f"{name}.smi"))
+        assert res.exit_code == 0, res.output
+    zinc, moses = ((tmp_path / f"{n}.smi").read_text().splitlines() for n in ("zinc250k", "moses"))
+    assert len(zinc) == 20 and zinc != moses  # the named prior, not the default one
+
+
 def test_score_with_a_shipped_config(tmp_path: Path) -> None:
     (tmp_path / "in.smi").write_text("\n".join(SMILES) + "\n")
     res = _run("score", str(tmp_path / "in.smi"), "--config", "druglike", "--out", str(tmp_path / "scored.csv"))

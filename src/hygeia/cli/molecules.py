@@ -132,7 +132,7 @@ Examples:
   hygeia molecules sample --model my_model -n 1000 --out novel.smi""")
 @click.argument("data", metavar="SMILES_FILE")
 @click.option("--out", required=True, metavar="MODEL_DIR", help="Model folder to write (spec.json + weights).")
-@click.option("--from", "base", default=None, metavar="MODEL_DIR|prior",
+@click.option("--from", "base", default=None, metavar="MODEL_DIR|NAME",
               help="Transfer learning: go on training this model folder, or a shipped prior by name (prior or "
                    "moses: the default; zinc250k), on SMILES_FILE.")
 @click.option("--representation", type=click.Choice(["selfies", "smiles"]), default="selfies", show_default=True,
@@ -193,8 +193,9 @@ Examples:
   hygeia molecules sample -n 1000 --seed 1 --out novel.smi                    # the shipped prior
   hygeia molecules sample --model my_model -n 500 --temperature 0.8 --out safer.smi
   hygeia molecules sample -n 200 --config druglike --out scored.csv          # with scores""")
-@click.option("--model", default=None, metavar="MODEL_DIR", help="A trained model folder, or a shipped prior by name: "
-              "moses (the default; MOSES's drug-like 250-350 Da molecules) or zinc250k (ZINC-250k's, heavier).")
+@click.option("--model", default=None, metavar="MODEL_DIR|NAME",
+              help="A trained model folder, or a shipped prior by name: moses (the default; MOSES's drug-like "
+                   "250-350 Da molecules) or zinc250k (ZINC-250k's, heavier).")
 @click.option("-n", "n", type=int, required=True, help="Valid molecules to write.")
 @click.option("--seed", type=int, default=None, help="Sampling seed. Default: a fresh random one (printed).")
 @click.option("--temperature", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
@@ -273,15 +274,16 @@ Examples:
   hygeia molecules optimize --objective osimertinib_mpo --budget 2000 --seed 1 --out run        # REINVENT
   hygeia molecules optimize --objective celecoxib_rediscovery --method graph_ga --budget 2000 --out ga_run
   hygeia molecules optimize --config druglike --budget 5000 --out druglike_run
-  hygeia molecules optimize --objective drd2 --prior zinc250k --no-diversity-filter --out top10_run  # PMO's REINVENT""")
+  hygeia molecules optimize --objective drd2 --prior zinc250k --no-diversity-filter --out pmo_run  # as in PMO""")
 @click.option("--config", default=None, metavar="FILE|NAME", help="Scoring config (.toml/.json) or a shipped example name.")
 @click.option("--objective", default=None, metavar="NAME", help="A GuacaMol or PMO objective, e.g. osimertinib_mpo or drd2.")
 @click.option("--method", type=click.Choice(["reinvent", "graph_ga"]), default="reinvent", show_default=True,
               help="reinvent: reinforcement learning of the chemical language model (needs torch); "
                    "graph_ga: a graph genetic algorithm (RDKit only).")
 @click.option("--budget", type=int, default=10000, show_default=True, help="Oracle calls (unique molecules scored).")
-@click.option("--prior", default=None, metavar="MODEL_DIR", help="REINVENT's prior: a model folder, or a shipped prior by "
-              "name: moses (the default) or zinc250k (ZINC-250k's heavier molecules: PMO's REINVENT starts there).")
+@click.option("--prior", default=None, metavar="MODEL_DIR|NAME",
+              help="REINVENT's prior: a model folder, or a shipped prior by name: moses (the default) or zinc250k "
+                   "(ZINC-250k's heavier molecules: PMO's REINVENT starts there).")
 @click.option("--diversity-filter/--no-diversity-filter", default=True, show_default=True,
               help="REINVENT: give no reward to a scaffold once 25 of its molecules have scored 0.4 or more, so the "
                    "agent moves on to other scaffolds. Turn it off to chase the best ten molecules (PMO's AUC top-10; "
@@ -329,7 +331,8 @@ def optimize_command(config: str | None, objective: str | None, method: str, bud
         top_passing = write_optimization(out, result, scorer, label=label, method=method, seed=seed, budget=budget,
                                          seconds=elapsed, overwrite=overwrite,
                                          prior=None if prior_model is None else
-                                         {"name": prior or "moses", "weights_digest": prior_model.weights_digest()})
+                                         {"name": "moses" if prior in (None, "prior") else prior,
+                                          "weights_digest": prior_model.weights_digest()})
     m = result.metrics
     echo_summary(Summary(f"{method} on {label}: {len(result.smiles):,} oracle calls ({result.stop_reason}) "
                          f"in {elapsed:.1f} s", [
