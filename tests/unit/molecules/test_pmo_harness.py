@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gzip
 import importlib.util
 import json
 import random
@@ -98,7 +99,7 @@ def test_the_written_out_loop_calls_the_oracle_as_default_ga_does(bench, start: 
 
 
 def test_a_run_stopped_mid_way_resumes_exactly(bench, start: list[str], reference: Oracle, tmp_path: Path) -> None:
-    checkpoint = str(tmp_path / "ck" / "mol_ga.pkl")
+    checkpoint = str(tmp_path / "ck" / "mol_ga.json.gz")
     score = objective("qed")
 
     def dies_after_250_calls(smiles: list[str]):
@@ -110,7 +111,17 @@ def test_a_run_stopped_mid_way_resumes_exactly(bench, start: list[str], referenc
     with pytest.raises(KeyboardInterrupt):
         bench.run_mol_ga(interrupted, start, 3, MOLGA_ARGS, checkpoint=checkpoint)
     assert Path(checkpoint).is_file() and 0 < interrupted.n_calls < MOLGA_ARGS.budget
+    saved = json.loads(gzip.decompress(Path(checkpoint).read_bytes()))  # JSON, not a pickle
+    assert saved["generation"] >= 1 and saved["batches"] and len(saved["rng"][1]) == 625  # Mersenne Twister
     resumed = Oracle(objective("qed"), budget=MOLGA_ARGS.budget)
     stop, earlier = bench.run_mol_ga(resumed, start, 3, MOLGA_ARGS, checkpoint=checkpoint)
     assert stop == "budget" and earlier["sittings"] == 2 and earlier["seconds"] > 0
     assert resumed.smiles == reference.smiles and resumed.scores == reference.scores
+
+
+def test_checkpoints_of_the_suite_are_kept_in_the_repository_and_others_beside_their_runs(bench, tmp_path) -> None:
+    settings = {"initial_size": 120, "offspring_size": 5, "population_size": 10000}
+    kept = Path(bench.mol_ga_checkpoint(bench.RUNS_FILE, "gsk3b", 2, 10_000, settings))
+    assert kept.parent == ROOT / "benchmarks" / "checkpoints" / "pmo" and kept.name.endswith(".json.gz")
+    other = Path(bench.mol_ga_checkpoint(str(tmp_path / "runs.jsonl"), "gsk3b", 2, 10_000, settings))
+    assert other.parent == tmp_path / "runs-checkpoints" and other.name != kept.name
