@@ -142,6 +142,11 @@ def test_a_run_past_its_cpu_limit_stops_and_the_summary_bounds_what_it_could_hav
     assert limited["auc_top10_at_most"] == pytest.approx(bound) and bound > row["auc_top10"]
     assert summary["sum_auc_top10"]["graph_ga"]["mean"] == pytest.approx(row["auc_top10"], abs=5e-4)  # rounded
     assert summary["sum_auc_top10_at_most"]["graph_ga"]["mean"] == pytest.approx(bound, abs=5e-4)
+    spec = importlib.util.spec_from_file_location("_bench_figures", ROOT / "benchmarks" / "figures.py")
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+    table = figures.TABLES["molecules-pmo"]({"molecules-pmo": {"figures": summary}})  # the docs' table
+    assert "| sum at most, had the run stopped at the CPU limit gone on | " in table
 
 
 def test_checkpoints_of_the_suite_are_kept_in_the_repository_and_others_beside_their_runs(bench, tmp_path) -> None:
