@@ -98,11 +98,14 @@ under a fixed ``PYTHONHASHSEED``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import random
+import signal
 import sys
+import threading
 import time
 from typing import Any
 
@@ -518,18 +521,40 @@ def run_oracles(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # -- (c) PMO, resumable ------------------------------------------------------------------------------
-class CpuLimitReached(Exception):
-    """A PMO run has used its CPU time (``--max-cpu-hours``): it stops there, as an early stop."""
+class CpuLimitReached(BaseException):
+    """A PMO run has used its CPU time (``--max-cpu-hours``): it stops there, as an early stop.
+
+    A :class:`BaseException`, like :class:`KeyboardInterrupt`, since :meth:`TimedObjective.alarm` may
+    raise it anywhere in an optimizer's own code, where an ``except Exception`` (mol_ga's crossover
+    has several) must not swallow it."""
 
 
 class TimedObjective:
     """An objective that adds up the wall time spent in it (oracle calls per second) and, given
     ``cpu_limit`` (seconds), raises :class:`CpuLimitReached` before a call once the run has used that
-    much CPU time, this sitting's and ``earlier_cpu`` (earlier sittings of a resumed run) together."""
+    much CPU time, this sitting's and ``earlier_cpu`` (earlier sittings of a resumed run) together.
+
+    Checks before calls alone do not bound a run whose optimizer spends long between calls: mol_ga's
+    crossover on molecules of thousands of heavy atoms took over an hour of CPU to breed one JNK3
+    generation. Inside :meth:`alarm` a CPU-time timer (``ITIMER_PROF``, POSIX) stops the run where it
+    is once the limit is reached; within :meth:`shield` (one oracle call, its bookkeeping included)
+    the stop waits for the call to end, so the oracle's record is exactly what the checks before calls
+    alone would leave: every call started under the limit is scored and recorded, none after it."""
 
     def __init__(self, fn, cpu_limit: float | None = None) -> None:
         self.fn, self.seconds = fn, 0.0
-        self.cpu_limit, self.earlier_cpu, self._c0 = cpu_limit, 0.0, time.process_time()
+        self.cpu_limit, self._earlier_cpu, self._c0 = cpu_limit, 0.0, time.process_time()
+        self._armed, self._shielded, self._due = False, 0, False
+
+    @property
+    def earlier_cpu(self) -> float:
+        return self._earlier_cpu
+
+    @earlier_cpu.setter
+    def earlier_cpu(self, value: float) -> None:
+        self._earlier_cpu = value
+        if self._armed:
+            self._arm()  # the time left is shorter by what earlier sittings spent
 
     def cpu_seconds(self) -> float:
         return self.earlier_cpu + time.process_time() - self._c0
@@ -539,6 +564,47 @@ class TimedObjective:
         if self.cpu_limit and self.cpu_seconds() > self.cpu_limit:
             raise CpuLimitReached(f"{self.cpu_seconds():.0f} CPU seconds used, the limit is {self.cpu_limit:.0f}")
 
+    def _arm(self) -> None:
+        left = self.cpu_limit - (self.earlier_cpu + time.process_time() - self._c0)
+        signal.setitimer(signal.ITIMER_PROF, max(left, 1e-3))
+
+    def _ring(self, signum, frame) -> None:
+        if self._shielded:
+            self._due = True  # raised when the oracle call has ended (see shield)
+        else:
+            raise CpuLimitReached(f"the CPU limit of {self.cpu_limit:.0f} seconds is reached")
+
+    @contextlib.contextmanager
+    def alarm(self):
+        """Stop the run in this block where it is once it reaches its CPU limit (without a limit, or
+        off the main thread, or where ``setitimer`` is missing, the checks before calls only)."""
+        if (not self.cpu_limit or not hasattr(signal, "setitimer")
+                or threading.current_thread() is not threading.main_thread()):
+            yield
+            return
+        previous = signal.signal(signal.SIGPROF, self._ring)
+        self._armed = True
+        try:
+            self._arm()
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            self._armed, self._due = False, False
+            signal.signal(signal.SIGPROF, previous)
+
+    @contextlib.contextmanager
+    def shield(self):
+        """Let the alarm wait while an oracle call and its bookkeeping run; raise at the end if it rang
+        meanwhile (unless the call raised, the budget spent for instance, which then wins)."""
+        self._shielded += 1
+        try:
+            yield
+        finally:
+            self._shielded -= 1
+        if self._due and not self._shielded:
+            self._due = False
+            raise CpuLimitReached(f"the CPU limit of {self.cpu_limit:.0f} seconds is reached")
+
     def __call__(self, smiles):
         self.check()
         t0 = time.perf_counter()
@@ -546,6 +612,18 @@ class TimedObjective:
             return self.fn(smiles)
         finally:
             self.seconds += time.perf_counter() - t0
+
+
+class ClockedOracle(Oracle):
+    """The PMO runs' oracle: each call, its bookkeeping included, within ``clock``'s shield."""
+
+    def __init__(self, clock: TimedObjective, **kwargs: Any) -> None:
+        super().__init__(clock, **kwargs)
+        self.clock = clock
+
+    def __call__(self, smiles):
+        with self.clock.shield():
+            return super().__call__(smiles)
 
 
 def read_runs(path: str) -> list[dict[str, Any]]:
@@ -668,21 +746,22 @@ def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
     for i, (name, seed, opt) in enumerate(todo, 1):
         start = random.Random(seed).sample(pool, args.initial_size)
         timed = TimedObjective(objective(name), cpu_limit=cpu_limit)
-        oracle = Oracle(timed, budget=args.budget)
+        oracle = ClockedOracle(timed, budget=args.budget)
         t0 = time.perf_counter()
         earlier, checkpoint = {}, None
         try:
-            if opt == "reinvent":
-                reinvent = Reinvent(prior=prior, **(getattr(args, "reinvent_config", None) or {}))
-                stop = reinvent.optimize(oracle, seed=seed).stop_reason
-            elif opt == "graph_ga":
-                ga = GraphGA(initial_population=start, initial_size=len(start))
-                stop = ga.optimize(oracle, seed=seed).stop_reason
-            else:
-                checkpoint = mol_ga_checkpoint(args.runs, name, seed, args.budget, settings[opt])
-                stop, earlier = run_mol_ga(oracle, start, seed, args, checkpoint=checkpoint, clock=timed)
-        except CpuLimitReached:
-            stop = "cpu_limit"
+            with timed.alarm():  # stops the run where it is at its CPU limit
+                if opt == "reinvent":
+                    reinvent = Reinvent(prior=prior, **(getattr(args, "reinvent_config", None) or {}))
+                    stop = reinvent.optimize(oracle, seed=seed).stop_reason
+                elif opt == "graph_ga":
+                    ga = GraphGA(initial_population=start, initial_size=len(start))
+                    stop = ga.optimize(oracle, seed=seed).stop_reason
+                else:
+                    checkpoint = mol_ga_checkpoint(args.runs, name, seed, args.budget, settings[opt])
+                    stop, earlier = run_mol_ga(oracle, start, seed, args, checkpoint=checkpoint, clock=timed)
+        except CpuLimitReached:  # the alarm may ring after the last call of a run that spent its budget
+            stop = "budget" if oracle.finished else "cpu_limit"
         seconds = time.perf_counter() - t0 + earlier.get("seconds", 0.0)
         cpu = timed.cpu_seconds()  # the clock its CPU limit read, earlier sittings included
         row = {"optimizer": opt, "objective": name, "seed": seed, "budget": args.budget, "settings": settings[opt],

@@ -8,6 +8,7 @@ import itertools
 import importlib.util
 import json
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,47 @@ def test_a_run_past_its_cpu_limit_stops_and_the_summary_bounds_what_it_could_hav
     spec.loader.exec_module(figures)
     table = figures.TABLES["molecules-pmo"]({"molecules-pmo": {"figures": summary}})  # the docs' table
     assert "| sum at most, had the run stopped at the CPU limit gone on | " in table
+
+
+def _burn(cpu_seconds: float) -> None:
+    """Spend CPU time in Python code, as an optimizer breeding between oracle calls does."""
+    end = time.process_time() + cpu_seconds
+    while time.process_time() < end:
+        pass
+
+
+def test_the_alarm_stops_a_run_between_oracle_calls_but_lets_a_call_end(bench) -> None:
+    clock = bench.TimedObjective(objective("qed"), cpu_limit=0.3)
+    with clock.alarm():
+        with pytest.raises(bench.CpuLimitReached):
+            _burn(60.0)  # mol_ga's crossover on huge molecules: no oracle call, so no check, for an hour
+    assert 0.3 <= clock.cpu_seconds() < 60.0
+
+    def slow_score(smiles: list[str]) -> list[float]:
+        _burn(0.5)  # crosses the limit mid-call
+        return objective("qed")(smiles)
+
+    clock = bench.TimedObjective(slow_score, cpu_limit=0.3)
+    oracle = bench.ClockedOracle(clock, budget=100)
+    with clock.alarm(), pytest.raises(bench.CpuLimitReached):
+        oracle(["CCO", "c1ccccc1O"])
+    assert oracle.n_calls == 2 and clock.cpu_seconds() > 0.3  # scored and recorded, then the stop
+
+    clock = bench.TimedObjective(slow_score, cpu_limit=0.3)
+    spent = bench.ClockedOracle(clock, budget=1)
+    with clock.alarm(), pytest.raises(BudgetExhausted):  # the budget, spent in the same call, wins
+        spent(["CCO", "c1ccccc1O"])
+    assert spent.n_calls == 1
+
+
+def test_the_alarm_counts_the_cpu_of_earlier_sittings(bench) -> None:
+    clock = bench.TimedObjective(objective("qed"), cpu_limit=3600.0)
+    with clock.alarm():
+        clock.earlier_cpu = 3599.8  # a resumed run, told after the alarm was set
+        with pytest.raises(bench.CpuLimitReached):
+            _burn(60.0)
+    assert clock.cpu_seconds() >= 3600.0
+    _burn(0.2)  # out of the block the alarm is off
 
 
 def test_checkpoints_of_the_suite_are_kept_in_the_repository_and_others_beside_their_runs(bench, tmp_path) -> None:
