@@ -329,6 +329,14 @@ def load_mol_ga_state(path: str) -> dict[str, Any]:
     return state
 
 
+def sittings_before(saved: dict[str, Any] | None) -> dict[str, float]:
+    """The seconds, CPU seconds and count of the sittings a run resumed from checkpoint ``saved``
+    had before this one (``None``: a fresh run)."""
+    if saved is None:
+        return {"seconds": 0.0, "cpu_seconds": 0.0, "sittings": 1}
+    return {"seconds": saved["seconds"], "cpu_seconds": saved["cpu_seconds"], "sittings": saved["sittings"] + 1}
+
+
 def run_mol_ga(oracle: Oracle, start: list[str], seed: int, args: argparse.Namespace,
                checkpoint: str | None = None, clock: TimedObjective | None = None) -> tuple[str, dict[str, float]]:
     """mol_ga's ``default_ga`` (mol_ga 0.2.1) on ``oracle``, one generation at a time.
@@ -365,7 +373,7 @@ def run_mol_ga(oracle: Oracle, start: list[str], seed: int, args: argparse.Names
     saved = None
     if checkpoint and os.path.exists(checkpoint):
         saved = load_mol_ga_state(checkpoint)
-    before = {"seconds": 0.0, "cpu_seconds": 0.0, "sittings": 1}
+    before = sittings_before(None)
     if checkpoint:
         os.makedirs(os.path.dirname(os.path.abspath(checkpoint)), exist_ok=True)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -380,8 +388,7 @@ def run_mol_ga(oracle: Oracle, start: list[str], seed: int, args: argparse.Names
                 cached.eval_batch(batch)
             population, first = saved["population"], saved["generation"]
             rng.setstate(saved["rng"])
-            before = {"seconds": saved["seconds"], "cpu_seconds": saved["cpu_seconds"],
-                      "sittings": saved["sittings"] + 1}
+            before = sittings_before(saved)
             if clock is not None:
                 clock.earlier_cpu = saved["cpu_seconds"]
             log(f"mol_ga: resumed at generation {first} from {checkpoint} ({oracle.n_calls} calls replayed)")
@@ -421,8 +428,9 @@ def run_mol_ga_watched(oracle: ClockedOracle, name: str, start: list[str], seed:
     thousands of heavy atoms makes thousands of products as large. So the child runs the run, under its
     own clock and alarm, and reports each oracle call it made, and the parent kills it once it is
     :data:`KILL_GRACE_CPU_SECONDS` past its limit outside any oracle call (a call under way ends first,
-    as with the alarm). The parent then replays the reported calls into ``oracle``, in order, which
-    rebuilds the record the child's oracle had: every call started under the limit, none after it.
+    as with the alarm). The parent then replays the reported calls into ``oracle``, in order, answered
+    with the scores the child recorded (not scored again), which rebuilds the record the child's oracle
+    had: every call started under the limit, none after it.
 
     Returns:
         The stop reason; the seconds, CPU seconds and count of earlier sittings (from ``checkpoint``);
@@ -432,10 +440,7 @@ def run_mol_ga_watched(oracle: ClockedOracle, name: str, start: list[str], seed:
 
     import psutil
 
-    earlier = {"seconds": 0.0, "cpu_seconds": 0.0, "sittings": 1}
-    if os.path.exists(checkpoint):
-        saved = load_mol_ga_state(checkpoint)
-        earlier = {"seconds": saved["seconds"], "cpu_seconds": saved["cpu_seconds"], "sittings": saved["sittings"] + 1}
+    earlier = sittings_before(load_mol_ga_state(checkpoint) if os.path.exists(checkpoint) else None)
     limit = oracle.clock.cpu_limit
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
@@ -455,8 +460,8 @@ def run_mol_ga_watched(oracle: ClockedOracle, name: str, start: list[str], seed:
                     child.join()
                     raise RuntimeError(f"the mol_ga child of {name} seed {seed} died (exit code {child.exitcode})")
                 if message[0] == "batch":
-                    batches.append(message[1])
-                    oracle_seconds = message[2]
+                    batches.append((message[1], message[2]))
+                    oracle_seconds = message[3]
                 elif message[0] == "error":
                     raise RuntimeError(f"mol_ga on {name} seed {seed} failed in its child process:\n{message[1]}")
                 else:
@@ -482,11 +487,17 @@ def run_mol_ga_watched(oracle: ClockedOracle, name: str, start: list[str], seed:
         stop, cpu = "cpu_limit", earlier["cpu_seconds"] + child_cpu
     else:
         stop, cpu = end[1], end[2]
-    for batch in batches:  # the child's oracle calls, in order: the same record
-        try:
-            Oracle.__call__(oracle, batch)
-        except BudgetExhausted:
-            pass
+    recorded: dict[str, float] = {}
+    oracle.score_fn = lambda smiles: [recorded[s] for s in smiles]
+    try:
+        for batch, scores in batches:  # the child's oracle calls, in order: the same record
+            recorded.update(scores)
+            try:
+                Oracle.__call__(oracle, batch)
+            except BudgetExhausted:
+                pass
+    finally:
+        oracle.score_fn = oracle.clock
     oracle.clock.seconds = oracle_seconds
     if not killed:
         oracle.n_invalid, oracle.n_repeats = end[3], end[4]  # a batch stopped at the limit counted them too
@@ -737,8 +748,9 @@ class ClockedOracle(Oracle):
 
 
 class ReportingOracle(ClockedOracle):
-    """The oracle of :func:`run_mol_ga_watched`'s child: sends each call it recorded to the parent, and
-    holds ``busy`` at 1 while a call runs, which the parent does not kill."""
+    """The oracle of :func:`run_mol_ga_watched`'s child: sends each call it recorded to the parent, with
+    the scores of the molecules it added, and holds ``busy`` at 1 while a call runs, which the parent does
+    not kill."""
 
     def __init__(self, clock: TimedObjective, conn, busy, **kwargs: Any) -> None:
         super().__init__(clock, **kwargs)
@@ -746,6 +758,7 @@ class ReportingOracle(ClockedOracle):
 
     def __call__(self, smiles):
         self.busy.value = 1
+        before = self.n_calls
         try:
             with self.clock.shield():
                 recorded = True
@@ -756,7 +769,8 @@ class ReportingOracle(ClockedOracle):
                     raise
                 finally:
                     if recorded:
-                        self.conn.send(("batch", list(smiles), self.clock.seconds))
+                        added = dict(zip(self.smiles[before:], self.scores[before:]))
+                        self.conn.send(("batch", list(smiles), added, self.clock.seconds))
         finally:
             self.busy.value = 0
 
@@ -892,12 +906,12 @@ def run_pmo(args: argparse.Namespace) -> dict[str, Any]:
                 elif opt == "graph_ga":
                     ga = GraphGA(initial_population=start, initial_size=len(start))
                     stop = ga.optimize(oracle, seed=seed).stop_reason
-                elif cpu_limit:
-                    checkpoint = mol_ga_checkpoint(args.runs, name, seed, args.budget, settings[opt])
-                    stop, earlier, cpu, killed = run_mol_ga_watched(oracle, name, start, seed, args, checkpoint)
                 else:
                     checkpoint = mol_ga_checkpoint(args.runs, name, seed, args.budget, settings[opt])
-                    stop, earlier = run_mol_ga(oracle, start, seed, args, checkpoint=checkpoint, clock=timed)
+                    if cpu_limit:
+                        stop, earlier, cpu, killed = run_mol_ga_watched(oracle, name, start, seed, args, checkpoint)
+                    else:
+                        stop, earlier = run_mol_ga(oracle, start, seed, args, checkpoint=checkpoint, clock=timed)
         except CpuLimitReached:  # the alarm may ring after the last call of a run that spent its budget
             stop = "budget" if oracle.finished else "cpu_limit"
         seconds = time.perf_counter() - t0 + earlier.get("seconds", 0.0)
